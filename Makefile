@@ -1,0 +1,39 @@
+# gongdan: `make demo` serves the demo, `make test` runs every test (see README).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+PLUGINS := $(sort $(wildcard plugins/*/setup.cfg))
+PLUGIN_DIRS := $(patsubst %/setup.cfg,%,$(PLUGINS))
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+
+$(STAMP): $(BIN)/python setup.cfg $(PLUGINS)
+	$(BIN)/pip install -q -e ".[test]" $(addprefix -e ,$(PLUGIN_DIRS))
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	GONGDAN_DATABASE_URL=$${GONGDAN_DATABASE_URL:-sqlite:///demo.db} $(BIN)/gongdan demo --port $(PORT)
+
+test: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+bench: install
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info demo.db*

@@ -1,0 +1,1 @@
+"""The web console (Flask-Admin): built in issue 8."""

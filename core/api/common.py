@@ -1,0 +1,224 @@
+"""What every REST route shares: the error envelope, token auth, roles, bodies and paging.
+
+Routes (the core's and the plugins') are declared with `api_route`, which authenticates,
+checks the role and the plugin's enablement, validates the body and query through marshmallow
+schemas, and records the route for the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from marshmallow import Schema
+from werkzeug.exceptions import BadRequest
+
+from gongdan import clock
+from gongdan.accounts import user_for_token
+from gongdan.actors import Actor
+from gongdan.errors import Forbidden, GongdanError, NotFound
+from gongdan.models import ApiToken, Tenant, User
+from gongdan.plugins import get_host
+from gongdan.validation import load
+
+ROLE_RANK = {"agent": 1, "supervisor": 2, "admin": 3, "superadmin": 4}
+TOKEN_TOUCH_SECONDS = 60
+
+
+class Unauthorized(GongdanError):
+    """No valid bearer token."""
+
+    code = "unauthorized"
+    status = 401
+
+
+@dataclass
+class RouteSpec:
+    """One documented route: what the OpenAPI generator reads."""
+
+    rule: str
+    methods: tuple[str, ...]
+    endpoint: str
+    summary: str
+    description: str
+    auth: bool
+    role: str | None
+    plugin: str | None
+    body: Schema | None
+    query: Schema | None
+    response: Schema | None
+    status: int
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    blueprint: Blueprint | None = None
+
+
+ROUTES: list[RouteSpec] = []
+
+
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The contract's error envelope."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def error_response(code: str, message: str, status: int, fields: dict[str, list[str]] | None = None) -> Any:
+    """A JSON error response in the envelope."""
+    response = jsonify(error_body(code, message, fields))
+    response.status_code = status
+    return response
+
+
+def current_tenant() -> Tenant:
+    """The tenant of the authenticated caller."""
+    return g.tenant
+
+
+def current_user() -> User:
+    """The authenticated caller."""
+    return g.user
+
+
+def current_actor() -> Actor:
+    """The authenticated caller as the author of a change."""
+    return Actor.of(g.user)
+
+
+def has_role(user: User, role: str) -> bool:
+    """Whether `user`'s role is `role` or above (agent < supervisor < admin < superadmin)."""
+    return ROLE_RANK.get(user.role, 0) >= ROLE_RANK[role]
+
+
+def authenticate() -> User:
+    """Resolve `Authorization: Bearer <token>` into `g.user`, `g.tenant`, `g.token`."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    found = user_for_token(token.strip())
+    if found is None:
+        raise Unauthorized("invalid or revoked token")
+    user, row = found
+    g.user, g.tenant, g.token = user, user.tenant, row
+    now = clock.now()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
+        ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
+    return user
+
+
+def json_body() -> Any:
+    """The request's JSON body; BadRequest (400 `bad_request`) when it is not JSON."""
+    if not request.data:
+        return {}
+    try:
+        return request.get_json(force=True)
+    except BadRequest:
+        raise GongdanError("malformed JSON body") from None
+
+
+def page_args(default_per_page: int = 25) -> tuple[int, int]:
+    """`page` (from 1) and `per_page` (1–100) from the query string; 422 when out of range."""
+    from gongdan.errors import ValidationError
+
+    fields = {}
+    values = {}
+    for name, default, upper in (("page", 1, 100_000), ("per_page", default_per_page, 100)):
+        raw = request.args.get(name, str(default))
+        try:
+            values[name] = int(raw)
+        except ValueError:
+            fields[name] = ["must be a whole number"]
+            continue
+        if not 1 <= values[name] <= upper:
+            fields[name] = [f"must be between 1 and {upper}"]
+    if fields:
+        raise ValidationError("invalid paging", fields)
+    return values["page"], values["per_page"]
+
+
+def page_of(query: Any, page: int, per_page: int) -> tuple[list[Any], int]:
+    """One page of a peewee query and the total count."""
+    return list(query.paginate(page, per_page)), query.count()
+
+
+def api_route(
+    bp: Blueprint,
+    rule: str,
+    methods: Iterable[str] = ("GET",),
+    *,
+    auth: bool = True,
+    role: str | None = None,
+    plugin: str | None = None,
+    body: Schema | type[Schema] | None = None,
+    query: Schema | type[Schema] | None = None,
+    response: Schema | type[Schema] | None = None,
+    status: int = 200,
+    summary: str = "",
+    tags: Iterable[str] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a REST route.
+
+    The view receives the URL arguments, plus `body` (the loaded body) when `body` is given
+    and `args` (the loaded query string) when `query` is given. It returns a dict or list
+    (sent as JSON with `status`), a `(data, status)` pair, or a Flask response. `role` is the
+    lowest role allowed; `plugin` makes the route 404 where that plugin is disabled.
+    """
+    body_schema = body() if isinstance(body, type) else body
+    query_schema = query() if isinstance(query, type) else query
+    response_schema = response() if isinstance(response, type) else response
+    methods = tuple(m.upper() for m in methods)
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def view(**kwargs: Any) -> Any:
+            if auth:
+                user = authenticate()
+                if role is not None and not has_role(user, role):
+                    raise Forbidden(f"this needs the {role} role or above")
+                if plugin is not None and not get_host().is_enabled(g.tenant, plugin):
+                    raise NotFound(f"the {plugin} plugin is not enabled for this tenant")
+            if body_schema is not None:
+                kwargs["body"] = load(body_schema, json_body())
+            if query_schema is not None:
+                kwargs["args"] = load(query_schema, request.args.to_dict())
+            result = fn(**kwargs)
+            if isinstance(result, tuple):
+                data, code = result
+                return _json(data, code)
+            if isinstance(result, (dict, list)):
+                return _json(result, status)
+            return result
+
+        bp.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=list(methods))
+        doc = (fn.__doc__ or "").strip()
+        ROUTES.append(
+            RouteSpec(
+                rule=rule,
+                methods=methods,
+                endpoint=f"{bp.name}.{fn.__name__}",
+                summary=summary or doc.split("\n", 1)[0],
+                description=doc,
+                auth=auth,
+                role=role,
+                plugin=plugin,
+                body=body_schema,
+                query=query_schema,
+                response=response_schema,
+                status=status,
+                tags=tuple(tags) or (plugin or bp.name,),
+                blueprint=bp,
+            )
+        )
+        return view
+
+    return decorate
+
+
+def _json(data: Any, status: int) -> Any:
+    response = jsonify(data)
+    response.status_code = status
+    return response

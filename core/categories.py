@@ -1,0 +1,61 @@
+"""The three-level category tree: appeal (诉求) / scene (场景) / problem (问题)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gongdan.db import write_transaction
+from gongdan.errors import ValidationError
+from gongdan.models import Category, Tenant
+
+MAX_DEPTH = 3
+
+
+def split_path(path: str, field: str = "path") -> list[str]:
+    """`"售后/退货退款/质量问题"` → its segments; a ValidationError names a malformed path."""
+    parts = [part.strip() for part in path.split("/")]
+    if not path.strip() or any(not part for part in parts):
+        raise ValidationError("malformed category path", {field: ["segments must not be empty"]})
+    if len(parts) > MAX_DEPTH:
+        raise ValidationError("category path too deep", {field: [f"at most {MAX_DEPTH} levels"]})
+    if any(len(part) > 100 for part in parts):
+        raise ValidationError("category name too long", {field: ["a level is at most 100 characters"]})
+    return parts
+
+
+def find(tenant: Tenant, path: str, field: str = "category") -> Category:
+    """The category at `path` in `tenant`; a ValidationError on `field` if it does not exist."""
+    normal = "/".join(split_path(path, field))
+    category = Category.get_or_none((Category.tenant == tenant) & (Category.path == normal))
+    if category is None:
+        raise ValidationError("unknown category", {field: [f"no category {normal!r}"]})
+    return category
+
+
+def ensure(tenant: Tenant, path: str) -> tuple[Category, bool]:
+    """Create the missing levels of `path`; returns the leaf and whether anything was created."""
+    parts = split_path(path)
+    parent = None
+    created = False
+    with write_transaction():
+        for depth in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            node = Category.get_or_none((Category.tenant == tenant) & (Category.path == prefix))
+            if node is None:
+                node = Category.create(tenant=tenant, parent=parent, name=parts[depth - 1], path=prefix, depth=depth)
+                created = True
+            parent = node
+    return parent, created
+
+
+def tree(tenant: Tenant) -> list[dict[str, Any]]:
+    """The tenant's categories as nested `{"id", "name", "path", "children"}`, sorted by path."""
+    nodes = {
+        c.id: {"id": c.id, "name": c.name, "path": c.path, "children": [], "_parent": c.parent_id}
+        for c in Category.of(tenant).order_by(Category.path)
+    }
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node.pop("_parent"))
+        (parent["children"] if parent else roots).append(node)
+    return roots

@@ -1,0 +1,43 @@
+"""Settings read from the environment (see the README's Configuration table)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_DATABASE_URL = "sqlite:///gongdan.db"
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _names(name: str) -> frozenset[str]:
+    raw = os.environ.get(name, "")
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of gongdan's environment settings."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str | None = None
+    disable_plugin_autoload: bool = False
+    blocked_plugins: frozenset[str] = field(default_factory=frozenset)
+    strict_plugins: bool = False
+    rate_limit_per_minute: int = 600
+    max_body_bytes: int = 1_048_576
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read every `GONGDAN_*` variable, falling back to the documented defaults."""
+        return cls(
+            database_url=os.environ.get("GONGDAN_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            secret_key=os.environ.get("GONGDAN_SECRET_KEY") or None,
+            disable_plugin_autoload=_flag("GONGDAN_DISABLE_PLUGIN_AUTOLOAD"),
+            blocked_plugins=_names("GONGDAN_BLOCKED_PLUGINS"),
+            strict_plugins=_flag("GONGDAN_STRICT_PLUGINS"),
+            rate_limit_per_minute=int(os.environ.get("GONGDAN_RATE_LIMIT_PER_MINUTE", "600")),
+            max_body_bytes=int(os.environ.get("GONGDAN_MAX_BODY_BYTES", "1048576")),
+        )

@@ -1,0 +1,169 @@
+"""Typed descriptions that plugins hand to the core through registration hooks.
+
+A registration hook returns one of these (or a list of them); the host attributes each to
+the plugin that returned it. Nothing here has side effects: the core decides when to use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    """Metadata a plugin module declares as its module attribute `PLUGIN`.
+
+    `requires_core` is a PEP 440 specifier (e.g. ``">=0.1,<1"``) checked against the core's
+    version before the plugin is registered; a mismatch marks it `incompatible`.
+    """
+
+    label: str = ""
+    category: str = "other"
+    description: str = ""
+    requires_core: str = ""
+    label_zh: str = ""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A plugin's tables and their migrations.
+
+    `version` is the newest schema version; `migrations[n]` upgrades n-1 to n and receives a
+    `playhouse.migrate` migrator. A fresh database gets the tables created at `version`.
+    """
+
+    owner: str
+    models: Sequence[type]
+    version: int = 1
+    migrations: Mapping[int, Callable[[Any], None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A way tickets arrive (api, web, email, phone, pdd, ...)."""
+
+    name: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """Periodic work. Give `seconds` for an interval or `cron` (APScheduler cron fields).
+
+    However many workers run, each slot of the job runs once.
+    """
+
+    id: str
+    func: Callable[[], Any]
+    seconds: float | None = None
+    cron: Mapping[str, str] | None = None
+    description: str = ""
+
+    @property
+    def period_seconds(self) -> float:
+        """The shortest gap between two runs, used to tell one slot from the next."""
+        return self.seconds if self.seconds is not None else 60.0
+
+
+@dataclass(frozen=True)
+class AssignmentStrategy:
+    """A named way of choosing an agent; a tenant's rules pick strategies by name.
+
+    `choose(ticket, candidates, options)` receives the ticket and the eligible candidates
+    (described by the assignment plugin) and returns the chosen candidate or None.
+    """
+
+    name: str
+    choose: Callable[..., Any]
+    label: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class AssignmentDecision:
+    """The answer of `gongdan_assign_ticket`.
+
+    `assignee_id` None means nobody can take the ticket now (it waits in `team`'s queue).
+    `guard`, when given, runs inside the assignment transaction and raises
+    `gongdan.errors.Conflict` to abort it (e.g. the agent's capacity filled meanwhile); the
+    core then asks again.
+    """
+
+    assignee_id: int | None
+    strategy: str
+    reason: str
+    team_id: int | None = None
+    guard: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Something to tell people: handed to every registered notification transport."""
+
+    tenant_id: int
+    recipient_ids: Sequence[int]
+    kind: str
+    subject: str
+    body: str
+    ticket_id: int | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotificationTransport:
+    """A way to deliver notifications (in-app, e-mail, webhook, SMS, chat...)."""
+
+    name: str
+    send: Callable[[Notification], None]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class KnowledgeHit:
+    """One search result from a knowledge source."""
+
+    source: str
+    id: str
+    title: str
+    snippet: str
+    score: float
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class KnowledgeSource:
+    """A searchable knowledge base: `search(tenant, query, limit)` returns KnowledgeHits."""
+
+    name: str
+    search: Callable[..., list[KnowledgeHit]]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Connector:
+    """A marketplace or outside system that feeds tickets (e.g. Pinduoduo)."""
+
+    name: str
+    system: str
+    label: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TicketPanel:
+    """A panel a plugin adds to the console's ticket page: ready, escaped HTML."""
+
+    name: str
+    title: str
+    html: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ConsoleView:
+    """A Flask-Admin view a plugin adds to the console, under `menu` (a category label)."""
+
+    view: Any
+    menu: str | None = None

@@ -1,0 +1,49 @@
+"""Domain errors raised by core services; the web layer maps each to one HTTP status."""
+
+from __future__ import annotations
+
+
+class GongdanError(Exception):
+    """Base of every error a service raises on purpose; `code` is the API error code."""
+
+    code = "bad_request"
+    status = 400
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class ValidationError(GongdanError):
+    """Input that is well-formed but wrong: `fields` maps each field to its reasons."""
+
+    code = "validation_error"
+    status = 422
+
+
+class NotFound(GongdanError):
+    """The object does not exist in the caller's tenant."""
+
+    code = "not_found"
+    status = 404
+
+
+class Forbidden(GongdanError):
+    """The caller's role does not allow this."""
+
+    code = "forbidden"
+    status = 403
+
+
+class Conflict(GongdanError):
+    """The change conflicts with the current state (e.g. a duplicate name)."""
+
+    code = "conflict"
+    status = 409
+
+
+class InvalidTransition(Conflict):
+    """A status change the ticket state machine does not allow."""
+
+    code = "invalid_transition"

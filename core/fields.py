@@ -1,0 +1,34 @@
+"""Portable field types: UTC timestamps and JSON that behave alike on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import peewee
+
+
+class UTCDateTimeField(peewee.DateTimeField):
+    """Stores naive UTC, gives back aware UTC datetimes; accepts any aware datetime."""
+
+    def db_value(self, value: datetime | None) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value: Any) -> datetime | None:
+        value = super().python_value(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class JSONField(peewee.TextField):
+    """JSON stored as text, so one schema serves both databases."""
+
+    def db_value(self, value: Any) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value: str | None) -> Any:
+        return None if value is None else json.loads(value)

@@ -1,0 +1,50 @@
+"""The typed facade through which core code calls plugins (never `pm.hook.x(...)` directly)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from gongdan.contributions import AssignmentDecision, Channel, TicketPanel
+from gongdan.plugins import get_host
+
+
+def channels() -> dict[str, Channel]:
+    """Every registered channel by name."""
+    return {item.name: item for _, item in get_host().collect("gongdan_channels")}
+
+
+def assign_ticket(tenant: Any, ticket: Any, actor: Any) -> AssignmentDecision | None:
+    """Ask the tenant's assignment plugin who should take `ticket`."""
+    return get_host().decide(tenant, "gongdan_assign_ticket", tenant=tenant, ticket=ticket, actor=actor)
+
+
+def ticket_blocks(tenant: Any, tickets: list[Any]) -> dict[int, dict[str, Any]]:
+    """`{ticket_id: {plugin: block}}` from every enabled plugin that adds to the representation."""
+    merged: dict[int, dict[str, Any]] = {t.id: {} for t in tickets}
+    if not tickets:
+        return merged
+    for plugin, answer in get_host().gather(tenant, "gongdan_ticket_blocks", tenant=tenant, tickets=tickets):
+        for ticket_id, block in answer.items():
+            if ticket_id in merged:
+                merged[ticket_id][plugin] = block
+    return merged
+
+
+def ticket_panels(tenant: Any, ticket: Any, user: Any) -> list[TicketPanel]:
+    """Console panels the tenant's enabled plugins add to `ticket`'s page, in display order."""
+    answers = get_host().gather(tenant, "gongdan_ticket_panels", tenant=tenant, ticket=ticket, user=user)
+    panels = [panel for _, answer in answers for panel in (answer if isinstance(answer, list) else [answer])]
+    return sorted(panels, key=lambda p: p.order)
+
+
+def deadline_announced(tenant: Any, ticket: Any, kind: str, due_at: datetime, source: str) -> None:
+    """Tell the tenant's plugins that an outside system set a deadline on `ticket`."""
+    get_host().notify(
+        tenant, "gongdan_deadline_announced", tenant=tenant, ticket=ticket, kind=kind, due_at=due_at, source=source
+    )
+
+
+def reconcile(tenant: Any) -> None:
+    """Let the tenant's plugins repair their state."""
+    get_host().notify(tenant, "gongdan_reconcile", tenant=tenant)

@@ -1,0 +1,278 @@
+"""The core's data model. Every row that belongs to a client carries its tenant.
+
+Plugins subclass `BaseModel` (process-wide rows) or `TenantModel` (client-owned rows) and hand
+their models to the core through the `gongdan_schema` hook.
+"""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from gongdan import clock
+from gongdan.db import db
+from gongdan.fields import JSONField, UTCDateTimeField
+
+ROLES = ("superadmin", "admin", "supervisor", "agent")
+PRIORITIES = ("low", "normal", "high", "urgent")
+STATUSES = ("new", "open", "pending", "resolved", "closed")
+OPEN_STATUSES = ("new", "open", "pending")
+
+
+class BaseModel(pw.Model):
+    """Base of every gongdan model: bound to the configured database."""
+
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class Tenant(BaseModel):
+    """A client of the installation: one merchant or company."""
+
+    slug = pw.CharField(max_length=64, unique=True)
+    name = pw.CharField(max_length=200)
+    timezone = pw.CharField(max_length=64, default="Asia/Shanghai")
+    language = pw.CharField(max_length=16, default="zh_CN")
+    ticket_seq = pw.IntegerField(default=0)
+    plugins_rev = pw.IntegerField(default=0)
+    created_at = UTCDateTimeField(default=clock.now)
+
+
+class TenantModel(BaseModel):
+    """Base of every client-owned row: carries the tenant; query it through `of(tenant)`."""
+
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=True)
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> pw.ModelSelect:
+        """Rows of this model that belong to `tenant`."""
+        return cls.select().where(cls.tenant == tenant)
+
+
+class Team(TenantModel):
+    """A department or group of agents (e.g. 售后组, 资深组)."""
+
+    name = pw.CharField(max_length=100)
+    description = pw.TextField(default="")
+
+    class Meta:
+        indexes = ((("tenant", "name"), True),)
+
+
+class User(TenantModel):
+    """A person who signs in: superadmin (serves many tenants), admin, supervisor or agent."""
+
+    email = pw.CharField(max_length=254, unique=True)
+    name = pw.CharField(max_length=100, default="")
+    role = pw.CharField(max_length=16, default="agent")
+    password_hash = pw.CharField(max_length=255, null=True)
+    team = pw.ForeignKeyField(Team, null=True, on_delete="SET NULL", backref="members")
+    language = pw.CharField(max_length=16, null=True)
+    is_active = pw.BooleanField(default=True)
+    failed_logins = pw.IntegerField(default=0)
+    locked_until = UTCDateTimeField(null=True)
+    last_login_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=clock.now)
+
+    @property
+    def display_name(self) -> str:
+        """The name to show, falling back to the e-mail address."""
+        return self.name or self.email
+
+
+class Skill(TenantModel):
+    """Something an agent can be good at; a name matches a category segment or a tag."""
+
+    name = pw.CharField(max_length=100)
+
+    class Meta:
+        indexes = ((("tenant", "name"), True),)
+
+
+class AgentSkill(TenantModel):
+    """An agent's level (1–5) in one skill."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="skills")
+    skill = pw.ForeignKeyField(Skill, on_delete="CASCADE")
+    level = pw.SmallIntegerField(default=1)
+
+    class Meta:
+        indexes = ((("user", "skill"), True),)
+
+
+class Customer(TenantModel):
+    """Someone who raises tickets; `tier` (normal, vip, ...) steers routing and SLAs."""
+
+    name = pw.CharField(max_length=200, default="")
+    email = pw.CharField(max_length=254, null=True, index=True)
+    phone = pw.CharField(max_length=32, null=True)
+    tier = pw.CharField(max_length=32, default="normal")
+    created_at = UTCDateTimeField(default=clock.now)
+
+
+class CustomerIdentity(TenantModel):
+    """A customer's id in one outside system or channel (e.g. a Pinduoduo buyer id)."""
+
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", backref="identities")
+    system = pw.CharField(max_length=32)
+    external_id = pw.CharField(max_length=128)
+
+    class Meta:
+        indexes = ((("tenant", "system", "external_id"), True),)
+
+
+class Category(TenantModel):
+    """One node of the three-level tree: appeal (诉求) / scene (场景) / problem (问题)."""
+
+    parent = pw.ForeignKeyField("self", null=True, on_delete="CASCADE", backref="children")
+    name = pw.CharField(max_length=100)
+    path = pw.CharField(max_length=320)
+    depth = pw.SmallIntegerField()
+
+    class Meta:
+        indexes = ((("tenant", "path"), True),)
+
+
+class Ticket(TenantModel):
+    """A work order. Changed only through `gongdan.tickets` (the ticket service)."""
+
+    number = pw.IntegerField()
+    subject = pw.CharField(max_length=200)
+    description = pw.TextField(default="")
+    channel = pw.CharField(max_length=32, default="api")
+    priority = pw.CharField(max_length=16, default="normal")
+    status = pw.CharField(max_length=16, default="new")
+    assignee = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="assigned")
+    team = pw.ForeignKeyField(Team, null=True, on_delete="SET NULL")
+    category = pw.ForeignKeyField(Category, null=True, on_delete="SET NULL")
+    customer = pw.ForeignKeyField(Customer, null=True, on_delete="SET NULL", backref="tickets")
+    tags = JSONField(default=list)
+    language = pw.CharField(max_length=16, null=True)
+    external_system = pw.CharField(max_length=32, null=True)
+    external_id = pw.CharField(max_length=128, null=True)
+    parent = pw.ForeignKeyField("self", null=True, on_delete="SET NULL", backref="followups")
+    created_at = UTCDateTimeField(default=clock.now)
+    updated_at = UTCDateTimeField(default=clock.now)
+    first_response_at = UTCDateTimeField(null=True)
+    resolved_at = UTCDateTimeField(null=True)
+    closed_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("tenant", "number"), True),
+            (("tenant", "external_system", "external_id"), True),
+            (("tenant", "status", "created_at"), False),
+            (("tenant", "assignee", "status"), False),
+        )
+
+
+class Comment(TenantModel):
+    """A public reply (the customer sees it) or an internal note on a ticket."""
+
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE", backref="comments")
+    author = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    author_label = pw.CharField(max_length=200, default="")
+    from_customer = pw.BooleanField(default=False)
+    body = pw.TextField()
+    internal = pw.BooleanField(default=False)
+    mentions = JSONField(default=list)
+    created_at = UTCDateTimeField(default=clock.now)
+
+
+class TicketEvent(TenantModel):
+    """Append-only audit trail. `ticket` is null for tenant-level events (plugin toggles).
+
+    Events whose kind maps to a notification hook are dispatched after commit and stamped
+    `dispatched_at`; the reconciliation job re-dispatches any a crash left unstamped.
+    """
+
+    ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="CASCADE", backref="events")
+    kind = pw.CharField(max_length=64)
+    actor = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    actor_label = pw.CharField(max_length=200, default="")
+    data = JSONField(default=dict)
+    at = UTCDateTimeField(default=clock.now, index=True)
+    dispatched_at = UTCDateTimeField(null=True, index=True)
+
+
+class TenantPlugin(TenantModel):
+    """Whether a plugin is enabled for a tenant, its settings, and who changed them when."""
+
+    plugin = pw.CharField(max_length=64)
+    enabled = pw.BooleanField(default=False)
+    settings = JSONField(default=dict)
+    updated_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
+    updated_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("tenant", "plugin"), True),)
+
+
+class ApiToken(TenantModel):
+    """An API token; only its SHA-256 is stored. `prefix` identifies it to people."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="tokens")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    prefix = pw.CharField(max_length=16)
+    name = pw.CharField(max_length=100, default="")
+    created_at = UTCDateTimeField(default=clock.now)
+    last_used_at = UTCDateTimeField(null=True)
+    revoked_at = UTCDateTimeField(null=True)
+
+
+class PluginFailure(BaseModel):
+    """A plugin hook that raised: which plugin, for which tenant, where, and the traceback."""
+
+    plugin = pw.CharField(max_length=64, index=True)
+    tenant = pw.ForeignKeyField(Tenant, null=True, on_delete="CASCADE")
+    hook = pw.CharField(max_length=100)
+    error = pw.TextField()
+    traceback = pw.TextField()
+    at = UTCDateTimeField(default=clock.now, index=True)
+
+
+class SchemaVersion(BaseModel):
+    """The schema version each owner (the core, each plugin) has applied."""
+
+    owner = pw.CharField(max_length=64, unique=True)
+    version = pw.IntegerField()
+    applied_at = UTCDateTimeField(default=clock.now)
+
+
+class SystemSetting(BaseModel):
+    """Installation-wide values kept in the database (e.g. the generated secret key)."""
+
+    key = pw.CharField(max_length=100, unique=True)
+    value = pw.TextField()
+
+
+class JobRun(BaseModel):
+    """The last run of each scheduled job, shared by every worker (one run per slot)."""
+
+    job_id = pw.CharField(max_length=100, unique=True)
+    last_started_at = UTCDateTimeField(null=True)
+    last_finished_at = UTCDateTimeField(null=True)
+    last_error = pw.TextField(null=True)
+    runner = pw.CharField(max_length=200, default="")
+    runs = pw.IntegerField(default=0)
+
+
+CORE_MODELS: list[type[BaseModel]] = [
+    Tenant,
+    Team,
+    User,
+    Skill,
+    AgentSkill,
+    Customer,
+    CustomerIdentity,
+    Category,
+    Ticket,
+    Comment,
+    TicketEvent,
+    TenantPlugin,
+    ApiToken,
+    PluginFailure,
+    SchemaVersion,
+    SystemSetting,
+    JobRun,
+]

@@ -1,0 +1,395 @@
+"""The plugin host: discovery, status, per-tenant enablement and safe hook dispatch.
+
+Installed is per process (entry points in group `gongdan.plugins`); enabled is per tenant
+(`TenantPlugin`). Core code reaches plugins through `gongdan.hooks`, which calls this host.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+from typing import Any
+
+import pluggy
+from marshmallow import Schema as MarshmallowSchema
+from marshmallow import ValidationError as MarshmallowValidationError
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+import gongdan
+from gongdan import clock, hookspecs
+from gongdan.config import Settings
+from gongdan.contributions import PluginSpec
+from gongdan.db import write_transaction
+from gongdan.errors import NotFound, ValidationError
+from gongdan.models import PluginFailure, Tenant, TenantPlugin, TicketEvent, User
+from gongdan.validation import flatten_messages
+
+log = logging.getLogger("gongdan.plugins")
+
+ENTRY_POINT_GROUP = "gongdan.plugins"
+CORE = "core"
+
+
+class PluginLoadError(RuntimeError):
+    """A plugin failed to load while `GONGDAN_STRICT_PLUGINS=1`."""
+
+
+@dataclass
+class PluginRecord:
+    """What the host knows of one discovered plugin."""
+
+    name: str
+    version: str = ""
+    distribution: str = ""
+    status: str = "loaded"  # loaded | failed | incompatible | blocked
+    reason: str = ""
+    spec: PluginSpec = field(default_factory=PluginSpec)
+    module: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as `gongdan plugins list --json` and the API show it."""
+        return {
+            "name": self.name,
+            "label": self.spec.label or self.name,
+            "label_zh": self.spec.label_zh or self.spec.label or self.name,
+            "category": self.spec.category,
+            "description": self.spec.description,
+            "version": self.version,
+            "distribution": self.distribution,
+            "status": self.status,
+            "reason": self.reason or None,
+        }
+
+
+class PluginHost:
+    """Owns the pluggy manager and everything that depends on which plugins are enabled."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.pm = pluggy.PluginManager("gongdan")
+        self.pm.add_hookspecs(hookspecs)
+        self.records: dict[str, PluginRecord] = {}
+        # plugins dispatched in every tenant regardless of toggles (the core; test helpers)
+        self.always_on: set[str] = {CORE}
+        self._enabled_cache: dict[int, tuple[int, frozenset[str]]] = {}
+        self._subset_cache: dict[tuple[str, frozenset[str]], Any] = {}
+        self._lock = threading.Lock()
+        from gongdan import builtin
+
+        self.pm.register(builtin, name=CORE)
+
+    # --- discovery ------------------------------------------------------------------------
+
+    def discover(self) -> None:
+        """Load every plugin from entry points, in sorted order, each load isolated."""
+        if self.settings.disable_plugin_autoload:
+            return
+        found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+        for ep in found:
+            self._load_entry_point(ep)
+
+    def _load_entry_point(self, ep: EntryPoint) -> None:
+        record = PluginRecord(name=ep.name)
+        if ep.dist is not None:
+            record.distribution = ep.dist.name
+            record.version = ep.dist.version
+        self.records[ep.name] = record
+        if ep.name in self.settings.blocked_plugins:
+            record.status, record.reason = "blocked", "listed in GONGDAN_BLOCKED_PLUGINS"
+            self.pm.set_blocked(ep.name)
+            return
+        try:
+            module = ep.load()
+        except Exception as exc:  # noqa: BLE001 - any import error is the plugin's failure
+            self._fail(record, "failed", f"import failed: {type(exc).__name__}: {exc}")
+            return
+        self.add(module, ep.name, record)
+
+    def add(self, module: ModuleType | object, name: str, record: PluginRecord | None = None) -> PluginRecord:
+        """Check and register a plugin object under `name` (entry points and tests use this)."""
+        record = record or PluginRecord(name=name)
+        self.records[name] = record
+        record.module = module
+        record.spec = getattr(module, "PLUGIN", None) or PluginSpec(label=name)
+        problem = _incompatibility(record.spec)
+        if problem:
+            self._fail(record, "incompatible", problem)
+            return record
+        try:
+            extra_specs = getattr(module, "hookspecs", None)
+            if extra_specs is not None:
+                self.pm.add_hookspecs(extra_specs)
+            self.pm.register(module, name=name)
+            self.pm.check_pending()
+        except Exception as exc:  # noqa: BLE001 - pluggy validation errors and the like
+            if self.pm.get_plugin(name) is not None:
+                self.pm.unregister(name=name)
+            self._fail(record, "failed", f"registration failed: {type(exc).__name__}: {exc}")
+            return record
+        record.status, record.reason = "loaded", ""
+        self._subset_cache.clear()
+        return record
+
+    def remove(self, name: str) -> None:
+        """Unregister a plugin (tests)."""
+        if self.pm.get_plugin(name) is not None:
+            self.pm.unregister(name=name)
+        self.records.pop(name, None)
+        self._subset_cache.clear()
+
+    def _fail(self, record: PluginRecord, status: str, reason: str) -> None:
+        record.status, record.reason = status, reason
+        log.error("plugin %s %s: %s", record.name, status, reason)
+        if self.settings.strict_plugins:
+            raise PluginLoadError(f"plugin {record.name} {status}: {reason}")
+
+    @property
+    def loaded(self) -> list[str]:
+        """Names of the plugins that loaded, sorted."""
+        return sorted(n for n, r in self.records.items() if r.status == "loaded")
+
+    def record(self, name: str) -> PluginRecord:
+        """The record of plugin `name`; NotFound if no such plugin was discovered."""
+        try:
+            return self.records[name]
+        except KeyError:
+            raise NotFound(f"no plugin named {name!r}") from None
+
+    # --- per-tenant enablement ------------------------------------------------------------
+
+    def enabled(self, tenant: Tenant) -> frozenset[str]:
+        """Loaded plugins enabled for `tenant` (cached until its `plugins_rev` changes)."""
+        cached = self._enabled_cache.get(tenant.id)
+        if cached is not None and cached[0] == tenant.plugins_rev:
+            return cached[1]
+        names = frozenset(
+            row.plugin
+            for row in TenantPlugin.select(TenantPlugin.plugin).where(
+                (TenantPlugin.tenant == tenant) & (TenantPlugin.enabled == True)  # noqa: E712
+            )
+        ) & frozenset(self.loaded)
+        self._enabled_cache[tenant.id] = (tenant.plugins_rev, names)
+        return names
+
+    def _dispatched(self, tenant: Tenant) -> frozenset[str]:
+        return self.enabled(tenant) | self.always_on
+
+    def is_enabled(self, tenant: Tenant, name: str) -> bool:
+        """Whether plugin `name` is loaded and enabled for `tenant`."""
+        return name in self.enabled(tenant)
+
+    def tenants_with(self, name: str) -> list[Tenant]:
+        """Every tenant where plugin `name` is enabled (for scheduled jobs)."""
+        if name not in self.loaded:
+            return []
+        return list(
+            Tenant.select()
+            .join(TenantPlugin)
+            .where((TenantPlugin.plugin == name) & (TenantPlugin.enabled == True))  # noqa: E712
+            .order_by(Tenant.id)
+        )
+
+    def set_enabled(
+        self,
+        tenant: Tenant,
+        name: str,
+        enabled: bool | None = None,
+        settings: dict[str, Any] | None = None,
+        actor: User | None = None,
+    ) -> TenantPlugin:
+        """Enable/disable `name` for `tenant` and/or replace its settings (validated).
+
+        Raises NotFound for an unknown plugin, ValidationError (with fields) for bad settings or
+        for enabling a plugin that is not loaded. Records an audit event and notifies plugins.
+        """
+        record = self.record(name)
+        if enabled and record.status != "loaded":
+            raise ValidationError(
+                f"plugin {name} cannot be enabled: {record.status}",
+                {"enabled": [f"plugin is {record.status}: {record.reason}"]},
+            )
+        clean = self.validate_settings(name, settings) if settings is not None else None
+        with write_transaction():
+            row, _ = TenantPlugin.get_or_create(tenant=tenant, plugin=name)
+            before = (row.enabled, row.settings)
+            if enabled is not None:
+                row.enabled = enabled
+            if clean is not None:
+                row.settings = clean
+            row.updated_by = actor
+            row.updated_at = clock.now()
+            row.save()
+            Tenant.update(plugins_rev=Tenant.plugins_rev + 1).where(Tenant.id == tenant.id).execute()
+            tenant.plugins_rev = Tenant.get_by_id(tenant.id).plugins_rev
+            TicketEvent.create(
+                tenant=tenant,
+                kind="plugin.changed",
+                actor=actor,
+                actor_label=actor.email if actor else "cli",
+                data={
+                    "plugin": name,
+                    "enabled": row.enabled,
+                    "was_enabled": before[0],
+                    "settings_changed": clean is not None and clean != before[1],
+                },
+                dispatched_at=clock.now(),
+            )
+        if enabled is not None and enabled != before[0]:
+            self.notify_all(tenant, "gongdan_plugin_toggled", tenant=tenant, plugin=name, enabled=enabled, actor=actor)
+        return row
+
+    # --- settings -------------------------------------------------------------------------
+
+    def settings_schema(self, name: str) -> type[MarshmallowSchema] | None:
+        """The marshmallow schema class plugin `name` declares for its settings, if any."""
+        for plugin, item in self.collect("gongdan_settings_schema"):
+            if plugin == name:
+                return item
+        return None
+
+    def validate_settings(self, name: str, settings: dict[str, Any]) -> dict[str, Any]:
+        """Validate settings through the plugin's schema; ValidationError lists the fields."""
+        schema_cls = self.settings_schema(name)
+        if schema_cls is None:
+            if settings:
+                raise ValidationError("this plugin has no settings", {"settings": ["takes no settings"]})
+            return {}
+        schema = schema_cls()
+        try:
+            loaded = schema.load(settings)
+        except MarshmallowValidationError as exc:
+            raise ValidationError("invalid settings", flatten_messages(exc.messages, "settings")) from None
+        return schema.dump(loaded)
+
+    def settings(self, tenant: Tenant, name: str) -> dict[str, Any]:
+        """Plugin `name`'s settings for `tenant`, with the schema's defaults filled in."""
+        row = TenantPlugin.get_or_none(tenant=tenant, plugin=name)
+        stored = row.settings if row else {}
+        schema_cls = self.settings_schema(name)
+        if schema_cls is None:
+            return dict(stored)
+        return schema_cls().load(stored)
+
+    # --- dispatch -------------------------------------------------------------------------
+
+    def _caller(self, tenant: Tenant | None, hook: str) -> Any:
+        if tenant is None:
+            return getattr(self.pm.hook, hook)
+        active = self._dispatched(tenant)
+        key = (hook, active)
+        caller = self._subset_cache.get(key)
+        if caller is None:
+            excluded = [
+                plugin for name, plugin in self.pm.list_name_plugin() if name not in active and plugin is not None
+            ]
+            caller = self.pm.subset_hook_caller(hook, remove_plugins=excluded)
+            with self._lock:
+                self._subset_cache[key] = caller
+        return caller
+
+    def _each(self, caller: Any) -> Iterator[Any]:
+        # pluggy calls the last registered first; keep that order
+        yield from reversed(caller.get_hookimpls())
+
+    def _call_one(self, impl: Any, tenant: Tenant | None, hook: str, kwargs: dict[str, Any]) -> Any:
+        try:
+            return impl.function(*[kwargs[name] for name in impl.argnames])
+        except Exception as exc:  # noqa: BLE001 - isolation is the point
+            self.record_failure(impl.plugin_name, tenant, hook, exc)
+            return None
+
+    def notify(self, tenant: Tenant, hook: str, /, **kwargs: Any) -> None:
+        """Call notification `hook` on the tenant's enabled plugins, each on its own."""
+        for impl in self._each(self._caller(tenant, hook)):
+            self._call_one(impl, tenant, hook, kwargs)
+
+    def notify_all(self, tenant: Tenant | None, hook: str, /, **kwargs: Any) -> None:
+        """Call notification `hook` on every loaded plugin, each on its own."""
+        for impl in self._each(self._caller(None, hook)):
+            self._call_one(impl, tenant, hook, kwargs)
+
+    def decide(self, tenant: Tenant, hook: str, /, **kwargs: Any) -> Any:
+        """Call decision `hook` in the tenant's scope; the first non-None answer wins."""
+        for impl in self._each(self._caller(tenant, hook)):
+            answer = self._call_one(impl, tenant, hook, kwargs)
+            if answer is not None:
+                return answer
+        return None
+
+    def gather(self, tenant: Tenant, hook: str, /, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call `hook` in the tenant's scope; `(plugin, answer)` for every non-None answer."""
+        answers = []
+        for impl in self._each(self._caller(tenant, hook)):
+            answer = self._call_one(impl, tenant, hook, kwargs)
+            if answer is not None:
+                answers.append((impl.plugin_name, answer))
+        return answers
+
+    def collect(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call registration `hook` on every loaded plugin: `(plugin, item)` per item returned."""
+        items: list[tuple[str, Any]] = []
+        for impl in self._each(self._caller(None, hook)):
+            answer = self._call_one(impl, None, hook, kwargs)
+            for item in _as_list(answer):
+                items.append((impl.plugin_name, item))
+        return items
+
+    def record_failure(self, plugin: str, tenant: Tenant | None, hook: str, exc: BaseException) -> None:
+        """Store (and log) that `plugin` raised in `hook` for `tenant`."""
+        text = "".join(traceback.format_exception(exc))
+        log.error("plugin %s failed in %s (tenant %s): %s", plugin, hook, getattr(tenant, "slug", "-"), exc)
+        try:
+            PluginFailure.create(
+                plugin=plugin, tenant=tenant, hook=hook, error=f"{type(exc).__name__}: {exc}", traceback=text
+            )
+        except Exception:
+            log.exception("could not record the failure of plugin %s", plugin)
+
+
+def _as_list(answer: Any) -> Iterable[Any]:
+    if answer is None:
+        return ()
+    if isinstance(answer, (list, tuple)):
+        return answer
+    return (answer,)
+
+
+def _incompatibility(spec: PluginSpec) -> str:
+    if not spec.requires_core:
+        return ""
+    try:
+        wanted = SpecifierSet(spec.requires_core)
+    except InvalidSpecifier:
+        return f"requires_core {spec.requires_core!r} is not a valid version range"
+    core = Version(gongdan.__version__)
+    if not wanted.contains(core, prereleases=True):
+        return f"requires gongdan {spec.requires_core}, this is {core}"
+    return ""
+
+
+_host: PluginHost | None = None
+_host_lock = threading.Lock()
+
+
+def get_host() -> PluginHost:
+    """The process's plugin host, created and discovered on first use."""
+    global _host
+    if _host is None:
+        with _host_lock:
+            if _host is None:
+                host = PluginHost()
+                host.discover()
+                _host = host
+    return _host
+
+
+def set_host(host: PluginHost | None) -> None:
+    """Replace the process's host (tests and the CLI's settings reload)."""
+    global _host
+    _host = host

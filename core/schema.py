@@ -1,0 +1,70 @@
+"""Creating and upgrading the schema of the core and of every loaded plugin (`gongdan init`)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import peewee
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
+
+from gongdan import clock
+from gongdan.contributions import Schema
+from gongdan.db import db, is_postgres
+from gongdan.models import SchemaVersion, SystemSetting
+from gongdan.plugins import PluginHost
+
+
+@dataclass
+class SchemaChange:
+    """What `upgrade` did for one owner."""
+
+    owner: str
+    before: int | None
+    after: int
+
+
+def schemas(host: PluginHost) -> list[Schema]:
+    """Every schema the core and the loaded plugins declare, the core's first."""
+    found = [item for _, item in host.collect("gongdan_schema")]
+    return sorted(found, key=lambda s: (s.owner != "core", s.owner))
+
+
+def upgrade(host: PluginHost) -> list[SchemaChange]:
+    """Create missing tables and run pending migrations; safe to repeat."""
+    migrator = PostgresqlMigrator(db.obj) if is_postgres() else SqliteMigrator(db.obj)
+    SchemaVersion.create_table(safe=True)
+    changes = []
+    for schema in schemas(host):
+        row = SchemaVersion.get_or_none(SchemaVersion.owner == schema.owner)
+        before = row.version if row else None
+        with db.atomic():
+            if row is None:
+                db.create_tables(schema.models, safe=True)
+                SchemaVersion.create(owner=schema.owner, version=schema.version)
+            else:
+                for version in range(row.version + 1, schema.version + 1):
+                    step = schema.migrations.get(version)
+                    if step is None:
+                        raise RuntimeError(f"{schema.owner}: no migration to version {version}")
+                    step(migrator)
+                db.create_tables(schema.models, safe=True)
+                if schema.version != row.version:
+                    row.version, row.applied_at = schema.version, clock.now()
+                    row.save()
+        changes.append(SchemaChange(schema.owner, before, schema.version))
+    return changes
+
+
+def all_models(host: PluginHost) -> list[type[peewee.Model]]:
+    """Every model of every schema (the test harness truncates them between tests)."""
+    return [model for schema in schemas(host) for model in schema.models]
+
+
+def secret_key() -> str:
+    """The installation's secret key, generated and stored in the database on first use."""
+    row = SystemSetting.get_or_none(SystemSetting.key == "secret_key")
+    if row is None:
+        SystemSetting.insert(key="secret_key", value=secrets.token_urlsafe(48)).on_conflict_ignore().execute()
+        row = SystemSetting.get(SystemSetting.key == "secret_key")
+    return row.value

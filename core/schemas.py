@@ -1,0 +1,98 @@
+"""marshmallow schemas of what the ticket service accepts; the API documents them as-is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from gongdan.models import PRIORITIES, STATUSES
+
+TAG = fields.String(validate=validate.Length(min=1, max=50))
+
+
+class CustomerInSchema(Schema):
+    """A customer as a ticket's creator describes it; matched by external id, then e-mail."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(validate=validate.Length(max=200), load_default="")
+    email = fields.Email(allow_none=True, load_default=None)
+    phone = fields.String(validate=validate.Length(max=32), allow_none=True, load_default=None)
+    tier = fields.String(validate=validate.Length(min=1, max=32), load_default=None)
+    external_id = fields.String(validate=validate.Length(min=1, max=128), allow_none=True, load_default=None)
+
+
+class ExternalRefSchema(Schema):
+    """`(system, id)` of the record in an outside system; unique per tenant."""
+
+    class Meta:
+        unknown = RAISE
+
+    system = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class TicketCreateSchema(Schema):
+    """The body of `POST /api/v1/tickets` and the input of `tickets.create`."""
+
+    class Meta:
+        unknown = RAISE
+
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=100_000))
+    channel = fields.String(load_default="api", validate=validate.Length(min=1, max=32))
+    priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
+    category = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=320))
+    tags = fields.List(TAG, load_default=list, validate=validate.Length(max=50))
+    team = fields.String(allow_none=True, load_default=None)
+    language = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=16))
+    customer = fields.Nested(CustomerInSchema, allow_none=True, load_default=None)
+    external_ref = fields.Nested(ExternalRefSchema, allow_none=True, load_default=None)
+
+    @validates_schema
+    def _subject_not_blank(self, data: dict[str, Any], **_: Any) -> None:
+        if "subject" in data and not data["subject"].strip():
+            raise ValidationError("must not be blank", "subject")
+
+
+class TicketUpdateSchema(Schema):
+    """The body of `PATCH /api/v1/tickets/ID`: any subset of these fields."""
+
+    class Meta:
+        unknown = RAISE
+
+    subject = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=100_000))
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    category = fields.String(allow_none=True, validate=validate.Length(max=320))
+    tags = fields.List(TAG, validate=validate.Length(max=50))
+    team = fields.String(allow_none=True)
+
+
+class TransitionSchema(Schema):
+    """The body of `POST /api/v1/tickets/ID/transitions`."""
+
+    class Meta:
+        unknown = RAISE
+
+    to = fields.String(required=True, validate=validate.OneOf(STATUSES))
+
+
+class CommentSchema(Schema):
+    """The body of `POST /api/v1/tickets/ID/comments`."""
+
+    class Meta:
+        unknown = RAISE
+
+    body = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
+    internal = fields.Boolean(load_default=False)
+    mentions = fields.List(fields.Integer(), load_default=list)
+
+
+class LenientSchema(Schema):
+    """Base for query-string schemas: unknown parameters are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE

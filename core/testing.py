@@ -1,0 +1,299 @@
+"""`gongdan.testing`: a pytest plugin for testing gongdan and its plugins.
+
+Installed with the core (entry point `pytest11`), so a plugin's own tests get these fixtures
+without importing anything:
+
+* `gongdan_db` — a throw-away database with every loaded plugin's schema. Parametrised over
+  SQLite and, when `GONGDAN_TEST_DATABASE_URL` is a PostgreSQL URL, PostgreSQL.
+* `app`, `client` — the web app on that database and Flask's test client.
+* `tenant`, `other_tenant` — two tenants (`acme`, `globex`), for isolation tests.
+* `make_user(role, tenant=None, **kw)` → `(user, api)` where `api` is an `ApiClient` with the
+  user's token; `admin_api`, `agent_api` — ready ones in `tenant`.
+* `enable_plugin(name, tenant=None, settings=None)` — switch a plugin on for a tenant.
+* `register_plugin(obj, name)` — register a plugin object for one test (enabled in every tenant).
+* `hook_recorder` — records every notification hook call: `hook_recorder.calls("gongdan_ticket_created")`.
+* `frozen_clock` — `gongdan.clock` frozen at 2026-11-02 10:00 Asia/Shanghai; move it with `.advance()`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import peewee
+import pytest
+
+from gongdan import accounts, clock, hookspecs
+from gongdan.db import db, open_database
+from gongdan.plugins import get_host
+from gongdan.schema import all_models, upgrade
+
+PG_ENV = "GONGDAN_TEST_DATABASE_URL"
+_pg_ready: dict[str, bool] = {}
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL URL tests may use, or None."""
+    url = os.environ.get(PG_ENV, "")
+    return url if url.startswith("postgres") else None
+
+
+class ApiClient:
+    """Flask's test client with a bearer token; `get/post/put/patch/delete(path, json=...)`."""
+
+    def __init__(self, client: Any, token: str, user: Any) -> None:
+        self.client, self.token, self.user = client, token, user
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        headers.setdefault("Authorization", f"Bearer {self.token}")
+        return getattr(self.client, method)(path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        """GET with the token."""
+        return self._call("get", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        """POST with the token."""
+        return self._call("post", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        """PUT with the token."""
+        return self._call("put", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        """PATCH with the token."""
+        return self._call("patch", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        """DELETE with the token."""
+        return self._call("delete", path, **kwargs)
+
+
+class HookRecorder:
+    """A plugin that records every call of the core's notification hooks."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, dict[str, Any]]] = []
+
+    def calls(self, hook: str) -> list[dict[str, Any]]:
+        """The keyword arguments of every call of `hook`, in order."""
+        return [kwargs for name, kwargs in self.records if name == hook]
+
+    def _add(self, hook: str, **kwargs: Any) -> None:
+        self.records.append((hook, kwargs))
+
+    @hookspecs.hookimpl
+    def gongdan_ticket_created(self, tenant: Any, ticket: Any, actor: Any) -> None:
+        self._add("gongdan_ticket_created", tenant=tenant, ticket=ticket, actor=actor)
+
+    @hookspecs.hookimpl
+    def gongdan_ticket_updated(self, tenant: Any, ticket: Any, changes: dict, actor: Any) -> None:
+        self._add("gongdan_ticket_updated", tenant=tenant, ticket=ticket, changes=changes, actor=actor)
+
+    @hookspecs.hookimpl
+    def gongdan_ticket_status_changed(self, tenant: Any, ticket: Any, old: str, new: str, actor: Any) -> None:
+        self._add("gongdan_ticket_status_changed", tenant=tenant, ticket=ticket, old=old, new=new, actor=actor)
+
+    @hookspecs.hookimpl
+    def gongdan_ticket_assigned(
+        self, tenant: Any, ticket: Any, previous_id: Any, assignee: Any, reason: str, actor: Any
+    ) -> None:
+        self._add(
+            "gongdan_ticket_assigned",
+            tenant=tenant,
+            ticket=ticket,
+            previous_id=previous_id,
+            assignee=assignee,
+            reason=reason,
+            actor=actor,
+        )
+
+    @hookspecs.hookimpl
+    def gongdan_comment_added(self, tenant: Any, ticket: Any, comment: Any, actor: Any) -> None:
+        self._add("gongdan_comment_added", tenant=tenant, ticket=ticket, comment=comment, actor=actor)
+
+    @hookspecs.hookimpl
+    def gongdan_ticket_linked(self, tenant: Any, parent: Any, child: Any, actor: Any) -> None:
+        self._add("gongdan_ticket_linked", tenant=tenant, parent=parent, child=child, actor=actor)
+
+    @hookspecs.hookimpl
+    def gongdan_deadline_announced(self, tenant: Any, ticket: Any, kind: str, due_at: Any, source: str) -> None:
+        self._add("gongdan_deadline_announced", tenant=tenant, ticket=ticket, kind=kind, due_at=due_at, source=source)
+
+    @hookspecs.hookimpl
+    def gongdan_plugin_toggled(self, tenant: Any, plugin: str, enabled: bool, actor: Any) -> None:
+        self._add("gongdan_plugin_toggled", tenant=tenant, plugin=plugin, enabled=enabled, actor=actor)
+
+    @hookspecs.hookimpl
+    def gongdan_reconcile(self, tenant: Any) -> None:
+        self._add("gongdan_reconcile", tenant=tenant)
+
+    @hookspecs.hookimpl
+    def gongdan_demo_prepared(self, tenant: Any, admin: Any) -> None:
+        self._add("gongdan_demo_prepared", tenant=tenant, admin=admin)
+
+
+def _truncate(models: list[type[peewee.Model]]) -> None:
+    tables = ", ".join(f'"{m._meta.table_name}"' for m in models)
+    db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def gongdan_backend(request: pytest.FixtureRequest) -> str:
+    """Which database a test runs on; PostgreSQL is skipped when no URL is configured."""
+    if request.param == "postgresql" and postgres_url() is None:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}=postgresql://...")
+    return request.param
+
+
+@pytest.fixture
+def gongdan_database_url(gongdan_backend: str, tmp_path: Any) -> str:
+    """The URL of this test's database (give it to subprocesses as GONGDAN_DATABASE_URL)."""
+    if gongdan_backend == "postgresql":
+        return postgres_url() or ""
+    return f"sqlite:///{tmp_path / 'gongdan.db'}"
+
+
+@pytest.fixture
+def gongdan_db(gongdan_backend: str, gongdan_database_url: str) -> Iterator[Any]:
+    """An empty database with the schema of the core and every loaded plugin."""
+    host = get_host()
+    if db.obj is not None:
+        db.close()
+    database = open_database(gongdan_database_url)
+    if gongdan_backend == "postgresql":
+        if not _pg_ready.get(gongdan_database_url):
+            upgrade(host)
+            _pg_ready[gongdan_database_url] = True
+        _truncate(all_models(host))
+    else:
+        upgrade(host)
+    yield database
+    if not database.is_closed():
+        database.close()
+    clock.unfreeze()
+
+
+@pytest.fixture
+def app(gongdan_db: Any) -> Any:
+    """The web app on the test database."""
+    from gongdan.web import create_app
+
+    application = create_app()
+    application.testing = True
+    return application
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    """Flask's test client for `app`."""
+    return app.test_client()
+
+
+@pytest.fixture
+def tenant(gongdan_db: Any) -> Any:
+    """A tenant `acme` (Acme 旗舰店)."""
+    return accounts.create_tenant("acme", "Acme 旗舰店")
+
+
+@pytest.fixture
+def other_tenant(gongdan_db: Any) -> Any:
+    """A second tenant `globex`, for isolation tests."""
+    return accounts.create_tenant("globex", "Globex 专营店")
+
+
+@pytest.fixture
+def make_user(client: Any, tenant: Any) -> Any:
+    """`make_user(role, tenant=None, email=None, name="")` → `(user, ApiClient)`."""
+    counter = {"n": 0}
+
+    def make(role: str = "agent", in_tenant: Any = None, email: str | None = None, name: str = "") -> Any:
+        counter["n"] += 1
+        owner = in_tenant or tenant
+        address = email or f"{role}{counter['n']}@{owner.slug}.example.com"
+        user = accounts.create_user(owner, address, role, name or f"{role} {counter['n']}", "password123")
+        _, token = accounts.create_token(user)
+        return user, ApiClient(client, token, user)
+
+    return make
+
+
+@pytest.fixture
+def admin_api(make_user: Any) -> ApiClient:
+    """An admin of `tenant`, with a token."""
+    return make_user("admin")[1]
+
+
+@pytest.fixture
+def agent_api(make_user: Any) -> ApiClient:
+    """An agent of `tenant`, with a token."""
+    return make_user("agent")[1]
+
+
+@pytest.fixture
+def enable_plugin(tenant: Any) -> Any:
+    """`enable_plugin(name, in_tenant=None, settings=None)`: switch a plugin on for a tenant."""
+
+    def enable(name: str, in_tenant: Any = None, settings: dict | None = None) -> Any:
+        owner = in_tenant or tenant
+        get_host().set_enabled(owner, name, enabled=True, settings=settings)
+        return owner
+
+    return enable
+
+
+@pytest.fixture
+def register_plugin() -> Iterator[Any]:
+    """`register_plugin(obj, name)`: a plugin enabled in every tenant, for this test only."""
+    host = get_host()
+    added: list[str] = []
+
+    def register(obj: Any, name: str) -> Any:
+        record = host.add(obj, name)
+        host.always_on.add(name)
+        added.append(name)
+        return record
+
+    yield register
+    for name in added:
+        host.always_on.discard(name)
+        host.remove(name)
+
+
+@pytest.fixture
+def hook_recorder(register_plugin: Any) -> HookRecorder:
+    """Records every notification hook call in every tenant."""
+    recorder = HookRecorder()
+    register_plugin(recorder, "hook-recorder")
+    return recorder
+
+
+class FrozenClock:
+    """The frozen clock of a test."""
+
+    start = datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+    def now(self) -> datetime:
+        """The frozen time."""
+        return clock.now()
+
+    def set(self, at: datetime) -> None:
+        """Freeze at `at`."""
+        clock.freeze(at)
+
+    def advance(self, **kwargs: float) -> datetime:
+        """Move forward: `advance(minutes=5)`."""
+        return clock.advance(timedelta(**kwargs))
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[FrozenClock]:
+    """gongdan's clock frozen at Monday 2026-11-02 10:00 Asia/Shanghai."""
+    frozen = FrozenClock()
+    clock.freeze(frozen.start)
+    yield frozen
+    clock.unfreeze()

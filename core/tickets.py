@@ -1,0 +1,569 @@
+"""The ticket service: the only code that changes tickets.
+
+Every change is written with its audit event in one transaction; notification hooks fire
+after the commit (see `dispatch`). A crash between the two leaves events with no
+`dispatched_at`, which the reconciliation job dispatches later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import peewee
+
+from gongdan import categories, clock, customers, hooks
+from gongdan.actors import Actor
+from gongdan.contributions import AssignmentDecision
+from gongdan.db import is_postgres, write_transaction
+from gongdan.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from gongdan.models import OPEN_STATUSES, Comment, Team, Tenant, Ticket, TicketEvent, User
+from gongdan.plugins import get_host
+from gongdan.schemas import TicketCreateSchema, TicketUpdateSchema
+from gongdan.statements import PreparedInsert, PreparedStatement
+from gongdan.validation import load
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"open", "resolved"}),
+    "open": frozenset({"pending", "resolved"}),
+    "pending": frozenset({"open", "resolved"}),
+    "resolved": frozenset({"open", "closed"}),
+    "closed": frozenset(),
+}
+
+# event kind -> the notification hook it is dispatched to
+DISPATCHED_KINDS = ("created", "updated", "status_changed", "assigned", "commented", "linked")
+
+ASSIGN_ATTEMPTS = 3
+
+TICKET_COLUMNS = (
+    "tenant",
+    "number",
+    "subject",
+    "description",
+    "channel",
+    "priority",
+    "status",
+    "category",
+    "team",
+    "customer",
+    "tags",
+    "language",
+    "external_system",
+    "external_id",
+    "parent",
+    "created_at",
+    "updated_at",
+)
+EVENT_COLUMNS = ("tenant", "ticket", "kind", "actor", "actor_label", "data", "at", "dispatched_at")
+_insert_ticket = PreparedInsert(Ticket, TICKET_COLUMNS)
+_insert_event = PreparedInsert(TicketEvent, EVENT_COLUMNS)
+_next_seq = PreparedStatement(
+    "UPDATE {tenant} SET ticket_seq = ticket_seq + 1 WHERE id = ? RETURNING ticket_seq", tenant=Tenant
+)
+_mark_dispatched = PreparedStatement("UPDATE {event} SET dispatched_at = ? WHERE id = ?", event=TicketEvent)
+
+_create_schema = TicketCreateSchema()
+_update_schema = TicketUpdateSchema()
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def get(tenant: Tenant, ticket_id: int | str) -> Ticket:
+    """The tenant's ticket `ticket_id`; NotFound also for another tenant's ticket."""
+    try:
+        ticket_id = int(ticket_id)
+    except (TypeError, ValueError):
+        raise NotFound("no such ticket") from None
+    ticket = Ticket.get_or_none((Ticket.id == ticket_id) & (Ticket.tenant == tenant))
+    if ticket is None:
+        raise NotFound("no such ticket")
+    return ticket
+
+
+def by_external_ref(tenant: Tenant, system: str, external_id: str) -> Ticket | None:
+    """The tenant's ticket for a record of an outside system, if there is one."""
+    return Ticket.get_or_none(
+        (Ticket.tenant == tenant) & (Ticket.external_system == system) & (Ticket.external_id == external_id)
+    )
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+def _event(tenant: Tenant, ticket: Ticket | None, kind: str, actor: Actor, data: dict[str, Any]) -> TicketEvent:
+    now = clock.now()
+    values = {
+        "tenant": tenant.id,
+        "ticket": ticket.id if ticket else None,
+        "kind": kind,
+        "actor": actor.user.id if actor.user else None,
+        "actor_label": actor.label,
+        "data": data,
+        "at": now,
+        "dispatched_at": None if kind in DISPATCHED_KINDS else now,
+    }
+    event = TicketEvent(**values)
+    event.id = _insert_event.execute(values)
+    if actor.user is not None:
+        event.actor = actor.user
+    return event
+
+
+def record_event(tenant: Tenant, ticket: Ticket | None, kind: str, data: dict[str, Any], actor: Actor) -> TicketEvent:
+    """Append an audit event of a plugin's own (e.g. `sla.warning`); fires no hook.
+
+    Use a kind prefixed by the plugin's name. The data must be JSON-serialisable.
+    """
+    if kind in DISPATCHED_KINDS:
+        raise ValueError(f"{kind!r} is reserved for the ticket service")
+    return _event(tenant, ticket, kind, actor, data)
+
+
+def dispatch(events: Sequence[TicketEvent], tenant: Tenant, tickets: dict[int, Ticket] | None = None) -> None:
+    """Fire the notification hook of each event, then stamp them dispatched."""
+    pending = [e for e in events if e.kind in DISPATCHED_KINDS and e.dispatched_at is None]
+    if not pending:
+        return
+    known = dict(tickets or {})
+    for event in pending:
+        ticket = known.get(event.ticket_id)
+        if ticket is None:
+            ticket = known[event.ticket_id] = Ticket.get_by_id(event.ticket_id)
+        _fire(tenant, ticket, event)
+    now = TicketEvent.dispatched_at.db_value(clock.now())
+    for event in pending:
+        _mark_dispatched.execute((now, event.id))
+
+
+def _fire(tenant: Tenant, ticket: Ticket, event: TicketEvent) -> None:
+    host = get_host()
+    actor = Actor(user=event.actor if event.actor_id else None, label=event.actor_label)
+    data = event.data
+    common = {"tenant": tenant, "ticket": ticket, "actor": actor}
+    if event.kind == "created":
+        host.notify(tenant, "gongdan_ticket_created", **common)
+    elif event.kind == "updated":
+        host.notify(tenant, "gongdan_ticket_updated", changes=data["changes"], **common)
+    elif event.kind == "status_changed":
+        host.notify(tenant, "gongdan_ticket_status_changed", old=data["from"], new=data["to"], **common)
+    elif event.kind == "assigned":
+        assignee = User.get_or_none(User.id == data["to"]) if data.get("to") else None
+        host.notify(
+            tenant,
+            "gongdan_ticket_assigned",
+            previous_id=data.get("from"),
+            assignee=assignee,
+            reason=data.get("reason", ""),
+            **common,
+        )
+    elif event.kind == "commented":
+        comment = Comment.get_or_none(Comment.id == data["comment_id"])
+        if comment is not None:
+            host.notify(tenant, "gongdan_comment_added", comment=comment, **common)
+    elif event.kind == "linked":
+        child = Ticket.get_or_none(Ticket.id == data["child_id"])
+        if child is not None:
+            host.notify(tenant, "gongdan_ticket_linked", tenant=tenant, parent=ticket, child=child, actor=actor)
+
+
+def dispatch_pending(tenant: Tenant, older_than: datetime) -> int:
+    """Dispatch the tenant's events a crash left undelivered (created before `older_than`)."""
+    events = list(
+        TicketEvent.of(tenant)
+        .where(
+            TicketEvent.dispatched_at.is_null() & (TicketEvent.at < older_than) & TicketEvent.kind.in_(DISPATCHED_KINDS)
+        )
+        .order_by(TicketEvent.id)
+        .limit(1000)
+    )
+    dispatch(events, tenant)
+    return len(events)
+
+
+# --- creating -----------------------------------------------------------------------------
+
+
+def _next_number(tenant: Tenant) -> int:
+    return _next_seq.execute((tenant.id,)).fetchone()[0]
+
+
+def _team(tenant: Tenant, name: str | None, field: str = "team") -> Team | None:
+    if name is None:
+        return None
+    query = Team.of(tenant)
+    team = query.where(Team.id == int(name)).first() if str(name).isdigit() else None
+    team = team or query.where(Team.name == name).first()
+    if team is None:
+        raise ValidationError("unknown team", {field: [f"no team {name!r}"]})
+    return team
+
+
+def _check_channel(channel: str) -> None:
+    if channel not in hooks.channels():
+        known = ", ".join(sorted(hooks.channels()))
+        raise ValidationError("unknown channel", {"channel": [f"must be one of: {known}"]})
+
+
+def create(tenant: Tenant, data: dict[str, Any], actor: Actor, *, parent: Ticket | None = None) -> tuple[Ticket, bool]:
+    """Create a ticket from `data` (see `TicketCreateSchema`); returns `(ticket, created)`.
+
+    The same `external_ref` again updates the existing ticket instead (`created` False).
+    Raises ValidationError with the bad fields. `parent` makes it a follow-up (see `link`).
+    """
+    payload = load(_create_schema, data)
+    payload["parent"] = parent
+    _check_channel(payload["channel"])
+    category = categories.find(tenant, payload["category"]) if payload.get("category") else None
+    team = _team(tenant, payload.get("team"))
+    ref = payload.get("external_ref")
+    for attempt in range(2):
+        try:
+            return _create_or_update(tenant, payload, category, team, ref, actor)
+        except peewee.IntegrityError:
+            # a concurrent create of the same external_ref won the race: update that one
+            if attempt or ref is None:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _create_or_update(
+    tenant: Tenant, payload: dict[str, Any], category: Any, team: Team | None, ref: dict | None, actor: Actor
+) -> tuple[Ticket, bool]:
+    existing = by_external_ref(tenant, ref["system"], ref["id"]) if ref else None
+    if existing is not None:
+        fields = {"subject": payload["subject"], "priority": payload["priority"], "tags": payload["tags"]}
+        if payload.get("description"):
+            fields["description"] = payload["description"]
+        if category is not None:
+            fields["category"] = category
+        return _apply_update(tenant, existing, fields, actor), False
+    events: list[TicketEvent] = []
+    with write_transaction():
+        customer = None
+        if payload.get("customer"):
+            system = ref["system"] if ref else payload["channel"]
+            customer = customers.upsert(tenant, payload["customer"], system)
+        now = clock.now()
+        values = {
+            "tenant": tenant.id,
+            "number": _next_number(tenant),
+            "subject": payload["subject"].strip(),
+            "description": payload["description"],
+            "channel": payload["channel"],
+            "priority": payload["priority"],
+            "status": "new",
+            "category": category.id if category else None,
+            "team": team.id if team else None,
+            "customer": customer.id if customer else None,
+            "tags": _unique(payload["tags"]),
+            "language": payload.get("language"),
+            "external_system": ref["system"] if ref else None,
+            "external_id": ref["id"] if ref else None,
+            "parent": payload["parent"].id if payload.get("parent") else None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        ticket = Ticket(**values)
+        ticket.id = _insert_ticket.execute(values)
+        ticket.tenant, ticket.category, ticket.team, ticket.customer = tenant, category, team, customer
+        events.append(_event(tenant, ticket, "created", actor, {"number": ticket.number, "channel": ticket.channel}))
+    dispatch(events, tenant, {ticket.id: ticket})
+    return ticket, True
+
+
+def _unique(tags: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))
+
+
+# --- changing -----------------------------------------------------------------------------
+
+
+def update(tenant: Tenant, ticket: Ticket, data: dict[str, Any], actor: Actor) -> Ticket:
+    """Change `subject description priority category tags team` (any subset)."""
+    payload = load(_update_schema, data, partial=True)
+    fields: dict[str, Any] = {}
+    for key, value in payload.items():
+        if key == "category":
+            fields[key] = categories.find(tenant, value) if value else None
+        elif key == "team":
+            fields[key] = _team(tenant, value)
+        else:
+            fields[key] = value
+    return _apply_update(tenant, ticket, fields, actor)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, peewee.Model):
+        return getattr(value, "path", None) or getattr(value, "name", None) or value.id
+    return value
+
+
+def _apply_update(tenant: Tenant, ticket: Ticket, fields: dict[str, Any], actor: Actor) -> Ticket:
+    if "tags" in fields:
+        fields["tags"] = _unique(fields["tags"])
+    if "subject" in fields:
+        fields["subject"] = fields["subject"].strip()
+    events: list[TicketEvent] = []
+    with write_transaction():
+        ticket = _locked(ticket.id)
+        changes = {}
+        for key, new in fields.items():
+            old = getattr(ticket, key)
+            if _plain(old) != _plain(new):
+                changes[key] = [_plain(old), _plain(new)]
+                setattr(ticket, key, new)
+        if changes:
+            ticket.updated_at = clock.now()
+            ticket.save()
+            events.append(_event(tenant, ticket, "updated", actor, {"changes": changes}))
+    dispatch(events, tenant, {ticket.id: ticket})
+    return ticket
+
+
+def _locked(ticket_id: int) -> Ticket:
+    """The ticket, row-locked on PostgreSQL (SQLite's write transaction locks the database)."""
+    query = Ticket.select().where(Ticket.id == ticket_id)
+    return (query.for_update() if is_postgres() else query).get()
+
+
+def _set_status(tenant: Tenant, ticket: Ticket, to: str, actor: Actor) -> TicketEvent:
+    old = ticket.status
+    now = clock.now()
+    ticket.status = to
+    ticket.updated_at = now
+    if to == "resolved":
+        ticket.resolved_at = now
+    elif to == "closed":
+        ticket.closed_at = now
+    elif to == "open" and old == "resolved":
+        ticket.resolved_at = None
+    ticket.save()
+    return _event(tenant, ticket, "status_changed", actor, {"from": old, "to": to})
+
+
+def transition(tenant: Tenant, ticket: Ticket, to: str, actor: Actor) -> Ticket:
+    """Move `ticket` to status `to`; InvalidTransition when the state machine forbids it."""
+    events: list[TicketEvent] = []
+    with write_transaction():
+        ticket = _locked(ticket.id)
+        if to not in TRANSITIONS:
+            raise ValidationError("unknown status", {"to": [f"must be one of: {', '.join(TRANSITIONS)}"]})
+        if to == ticket.status:
+            return ticket
+        if to not in TRANSITIONS[ticket.status]:
+            allowed = ", ".join(sorted(TRANSITIONS[ticket.status])) or "none (closed is final)"
+            raise InvalidTransition(f"cannot move a {ticket.status} ticket to {to}; allowed: {allowed}")
+        events.append(_set_status(tenant, ticket, to, actor))
+    dispatch(events, tenant, {ticket.id: ticket})
+    return ticket
+
+
+def comment(
+    tenant: Tenant,
+    ticket: Ticket,
+    body: str,
+    actor: Actor,
+    *,
+    internal: bool = False,
+    mentions: Sequence[int] = (),
+    from_customer: bool = False,
+    author_label: str | None = None,
+) -> Comment:
+    """Add a reply or internal note.
+
+    An agent's first public reply stamps `first_response_at` and opens a `new` ticket; a
+    customer's reply reopens a `pending` or `resolved` ticket. Mentions must be users of the
+    tenant. Closed tickets take no comments.
+    """
+    if not body or not body.strip():
+        raise ValidationError("empty comment", {"body": ["must not be blank"]})
+    if internal and from_customer:
+        raise ValidationError("customers cannot write internal notes", {"internal": ["not for customers"]})
+    mention_ids = sorted(set(mentions))
+    if mention_ids:
+        found = {u.id for u in User.of(tenant).where(User.id.in_(mention_ids))}
+        unknown = [str(m) for m in mention_ids if m not in found]
+        if unknown:
+            raise ValidationError("unknown users mentioned", {"mentions": [f"no user {', '.join(unknown)}"]})
+    events: list[TicketEvent] = []
+    with write_transaction():
+        ticket = _locked(ticket.id)
+        if ticket.status == "closed":
+            raise Conflict("the ticket is closed; open a follow-up instead")
+        now = clock.now()
+        note = Comment.create(
+            tenant=tenant,
+            ticket=ticket,
+            author=actor.user,
+            author_label=author_label or actor.label,
+            from_customer=from_customer,
+            body=body,
+            internal=internal,
+            mentions=mention_ids,
+            created_at=now,
+        )
+        events.append(
+            _event(
+                tenant,
+                ticket,
+                "commented",
+                actor,
+                {"comment_id": note.id, "internal": internal, "from_customer": from_customer},
+            )
+        )
+        public_agent_reply = not internal and not from_customer
+        if public_agent_reply and ticket.first_response_at is None:
+            ticket.first_response_at = now
+        reopens = from_customer and ticket.status in ("pending", "resolved")
+        if (public_agent_reply and ticket.status == "new") or reopens:
+            events.append(_set_status(tenant, ticket, "open", actor))
+        ticket.updated_at = now
+        ticket.save()
+    dispatch(events, tenant, {ticket.id: ticket})
+    return note
+
+
+def _assignable(tenant: Tenant, assignee_id: int) -> User:
+    user = User.of(tenant).where((User.id == assignee_id) & (User.is_active == True)).first()  # noqa: E712
+    if user is None:
+        raise ValidationError("unknown assignee", {"assignee_id": [f"no active user {assignee_id} in this tenant"]})
+    return user
+
+
+def assign(
+    tenant: Tenant,
+    ticket: Ticket,
+    assignee_id: int | None,
+    actor: Actor,
+    *,
+    reason: str = "",
+    strategy: str = "manual",
+    team_id: int | None = None,
+    guard: Callable[[], None] | None = None,
+) -> Ticket:
+    """Assign `ticket` to user `assignee_id` (None: unassign); the event carries strategy and reason.
+
+    `guard` runs inside the transaction before the write and may raise Conflict to abort.
+    """
+    assignee = _assignable(tenant, assignee_id) if assignee_id is not None else None
+    events: list[TicketEvent] = []
+    with write_transaction():
+        ticket = _locked(ticket.id)
+        if ticket.status == "closed":
+            raise Conflict("a closed ticket cannot be reassigned")
+        if guard is not None:
+            guard()
+        previous = ticket.assignee_id
+        if previous == assignee_id and (team_id is None or team_id == ticket.team_id):
+            return ticket
+        ticket.assignee = assignee
+        if team_id is not None:
+            ticket.team = team_id
+        elif assignee is not None and assignee.team_id and ticket.team_id is None:
+            ticket.team = assignee.team_id
+        ticket.updated_at = clock.now()
+        ticket.save()
+        events.append(
+            _event(
+                tenant,
+                ticket,
+                "assigned",
+                actor,
+                {
+                    "from": previous,
+                    "to": assignee_id,
+                    "strategy": strategy,
+                    "reason": reason,
+                    "team": ticket.team_id,
+                },
+            )
+        )
+    dispatch(events, tenant, {ticket.id: ticket})
+    return ticket
+
+
+def auto_assign(tenant: Tenant, ticket: Ticket, actor: Actor) -> tuple[Ticket, AssignmentDecision]:
+    """Ask the tenant's assignment plugin and apply its decision.
+
+    Conflict when no enabled plugin decides. When the decision's guard aborts (capacity
+    filled meanwhile) the plugin is asked again, a few times.
+    """
+    for _ in range(ASSIGN_ATTEMPTS):
+        decision = hooks.assign_ticket(tenant, ticket, actor)
+        if decision is None:
+            raise Conflict("no assignment strategy is enabled for this tenant")
+        if decision.assignee_id is None:
+            if decision.team_id is not None and decision.team_id != ticket.team_id:
+                ticket = _apply_update(tenant, ticket, {"team": decision.team_id}, actor)
+            return ticket, decision
+        try:
+            ticket = assign(
+                tenant,
+                ticket,
+                decision.assignee_id,
+                actor,
+                reason=decision.reason,
+                strategy=decision.strategy,
+                team_id=decision.team_id,
+                guard=decision.guard,
+            )
+            return ticket, decision
+        except Conflict:
+            ticket = get(tenant, ticket.id)
+            if ticket.status == "closed":
+                raise
+    raise Conflict("the ticket could not be assigned: agents' capacity kept changing, try again")
+
+
+def link(tenant: Tenant, parent: Ticket, data: dict[str, Any], actor: Actor) -> Ticket:
+    """Create a follow-up ticket under `parent` (a task spun off a conversation)."""
+    payload = dict(data)
+    payload.setdefault("channel", parent.channel)
+    child, _ = create(tenant, payload, actor, parent=parent)
+    events: list[TicketEvent] = []
+    with write_transaction():
+        events.append(_event(tenant, parent, "linked", actor, {"child_id": child.id, "child_number": child.number}))
+    dispatch(events, tenant, {parent.id: parent})
+    return child
+
+
+def announce_deadline(tenant: Tenant, ticket: Ticket, kind: str, due_at: datetime, source: str) -> None:
+    """Record that an outside system set a deadline on `ticket` and tell the tenant's plugins."""
+    if kind not in ("first_response", "resolution"):
+        raise ValueError("kind must be first_response or resolution")
+    with write_transaction():
+        _event(
+            tenant,
+            ticket,
+            "deadline.announced",
+            Actor.system(f"plugin:{source}"),
+            {"kind": kind, "due_at": due_at.isoformat(), "source": source},
+        )
+    hooks.deadline_announced(tenant, ticket, kind, due_at, source)
+
+
+def open_count(tenant: Tenant, assignee_id: int) -> int:
+    """How many unresolved tickets `assignee_id` holds in `tenant`."""
+    return Ticket.of(tenant).where((Ticket.assignee == assignee_id) & Ticket.status.in_(OPEN_STATUSES)).count()
+
+
+__all__ = [
+    "TRANSITIONS",
+    "announce_deadline",
+    "assign",
+    "auto_assign",
+    "by_external_ref",
+    "comment",
+    "create",
+    "dispatch",
+    "dispatch_pending",
+    "get",
+    "link",
+    "open_count",
+    "record_event",
+    "transition",
+    "update",
+]

@@ -1,0 +1,100 @@
+"""The web application: REST API, console and portal. Production: `gunicorn "gongdan.web:create_app()"`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from gongdan.api import api
+from gongdan.api.common import error_response
+from gongdan.config import Settings
+from gongdan.db import db, open_database
+from gongdan.errors import GongdanError
+from gongdan.models import SchemaVersion
+from gongdan.plugins import PluginHost, get_host
+from gongdan.schema import secret_key
+
+log = logging.getLogger("gongdan.web")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def create_app(settings: Settings | None = None, host: PluginHost | None = None) -> Flask:
+    """Build the web app on the configured database (run `gongdan init` first)."""
+    settings = settings or Settings.from_env()
+    if db.obj is None:
+        open_database(settings.database_url)
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        raise RuntimeError("the database has no gongdan schema: run `gongdan init` first")
+    host = host or get_host()
+    app = Flask("gongdan")
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secret_key(),
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_AS_ASCII=False,
+        GONGDAN_SETTINGS=settings,
+    )
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["gongdan_host"] = host
+    app.register_blueprint(api)
+    for plugin, blueprint in host.collect("gongdan_api_blueprints"):
+        app.register_blueprint(blueprint)
+        log.debug("plugin %s adds blueprint %s", plugin, blueprint.name)
+    _register_errors(app)
+    _init_console(app)
+
+    @app.before_request
+    def _connect() -> None:
+        db.connect(reuse_if_open=True)
+
+    return app
+
+
+def _init_console(app: Flask) -> None:
+    try:
+        from gongdan.admin import init_console
+    except ImportError:
+        return
+    init_console(app)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(GongdanError)
+    def _domain(exc: GongdanError) -> Any:
+        return error_response(exc.code, exc.message, exc.status, exc.fields)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        if not _wants_json():
+            return exc
+        code = exc.code or 500
+        response = error_response(HTTP_CODES.get(code, "error"), exc.description or exc.name, code)
+        if code == 405 and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if not _wants_json():
+            raise exc
+        return error_response("internal_error", "an unexpected error happened; it has been logged", 500)
