@@ -71,7 +71,7 @@ class PluginHost:
     """Owns the pluggy manager and everything that depends on which plugins are enabled."""
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings.from_env()
+        self.config = settings or Settings.from_env()
         self.pm = pluggy.PluginManager("gongdan")
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
@@ -88,7 +88,7 @@ class PluginHost:
 
     def discover(self) -> None:
         """Load every plugin from entry points, in sorted order, each load isolated."""
-        if self.settings.disable_plugin_autoload:
+        if self.config.disable_plugin_autoload:
             return
         found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
         for ep in found:
@@ -100,7 +100,7 @@ class PluginHost:
             record.distribution = ep.dist.name
             record.version = ep.dist.version
         self.records[ep.name] = record
-        if ep.name in self.settings.blocked_plugins:
+        if ep.name in self.config.blocked_plugins:
             record.status, record.reason = "blocked", "listed in GONGDAN_BLOCKED_PLUGINS"
             self.pm.set_blocked(ep.name)
             return
@@ -146,7 +146,7 @@ class PluginHost:
     def _fail(self, record: PluginRecord, status: str, reason: str) -> None:
         record.status, record.reason = status, reason
         log.error("plugin %s %s: %s", record.name, status, reason)
-        if self.settings.strict_plugins:
+        if self.config.strict_plugins:
             raise PluginLoadError(f"plugin {record.name} {status}: {reason}")
 
     @property
@@ -179,6 +179,10 @@ class PluginHost:
 
     def _dispatched(self, tenant: Tenant) -> frozenset[str]:
         return self.enabled(tenant) | self.always_on
+
+    def forget_tenants(self) -> None:
+        """Drop the cached enablement of every tenant (a new database was opened)."""
+        self._enabled_cache.clear()
 
     def is_enabled(self, tenant: Tenant, name: str) -> bool:
         """Whether plugin `name` is loaded and enabled for `tenant`."""
@@ -227,6 +231,7 @@ class PluginHost:
             row.save()
             Tenant.update(plugins_rev=Tenant.plugins_rev + 1).where(Tenant.id == tenant.id).execute()
             tenant.plugins_rev = Tenant.get_by_id(tenant.id).plugins_rev
+            self._enabled_cache.pop(tenant.id, None)
             TicketEvent.create(
                 tenant=tenant,
                 kind="plugin.changed",

@@ -165,6 +165,7 @@ def gongdan_db(gongdan_backend: str, gongdan_database_url: str) -> Iterator[Any]
     if db.obj is not None:
         db.close()
     database = open_database(gongdan_database_url)
+    host.forget_tenants()
     if gongdan_backend == "postgresql":
         if not _pg_ready.get(gongdan_database_url):
             upgrade(host)

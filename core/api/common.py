@@ -12,20 +12,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import Schema
 from werkzeug.exceptions import BadRequest
 
 from gongdan import clock
 from gongdan.accounts import user_for_token
 from gongdan.actors import Actor
-from gongdan.errors import Forbidden, GongdanError, NotFound
+from gongdan.errors import Forbidden, GongdanError, NotFound, ValidationError
 from gongdan.models import ApiToken, Tenant, User
 from gongdan.plugins import get_host
 from gongdan.validation import load
 
 ROLE_RANK = {"agent": 1, "supervisor": 2, "admin": 3, "superadmin": 4}
 TOKEN_TOUCH_SECONDS = 60
+UNSTORABLE = "must not contain NUL characters or unpaired surrogates"
 
 
 class Unauthorized(GongdanError):
@@ -104,6 +105,9 @@ def authenticate() -> User:
         raise Unauthorized("invalid or revoked token")
     user, row = found
     g.user, g.tenant, g.token = user, user.tenant, row
+    limiter = current_app.extensions.get("gongdan_rate_limiter")
+    if limiter is not None:
+        limiter.take(row.id)
     now = clock.now()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
         ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
@@ -111,19 +115,53 @@ def authenticate() -> User:
 
 
 def json_body() -> Any:
-    """The request's JSON body; BadRequest (400 `bad_request`) when it is not JSON."""
+    """The request's JSON body: 400 `bad_request` when it is not JSON, 422 for unstorable text."""
     if not request.data:
         return {}
     try:
-        return request.get_json(force=True)
-    except BadRequest:
+        data = request.get_json(force=True)
+    except (BadRequest, RecursionError):
         raise GongdanError("malformed JSON body") from None
+    _check_storable(data, "")
+    return data
+
+
+def _check_storable(value: Any, where: str) -> None:
+    """422 when a string holds what no database stores (NUL, lone surrogates), anywhere in `value`."""
+    if isinstance(value, str):
+        if not storable(value):
+            raise ValidationError("unstorable characters", {where or "_schema": [UNSTORABLE]})
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key, where)
+            _check_storable(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item, where)
+
+
+def storable(text: str) -> bool:
+    """Whether `text` can be stored in SQLite and PostgreSQL (no NUL, valid UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def query_args() -> dict[str, str]:
+    """The query string as a dict (first value of each name); 422 for unstorable text."""
+    args = request.args.to_dict()
+    for name, value in args.items():
+        if not storable(name) or not storable(value):
+            raise ValidationError("unstorable characters", {name if storable(name) else "_query": [UNSTORABLE]})
+    return args
 
 
 def page_args(default_per_page: int = 25) -> tuple[int, int]:
     """`page` (from 1) and `per_page` (1–100) from the query string; 422 when out of range."""
-    from gongdan.errors import ValidationError
-
     fields = {}
     values = {}
     for name, default, upper in (("page", 1, 100_000), ("per_page", default_per_page, 100)):
@@ -184,7 +222,7 @@ def api_route(
             if body_schema is not None:
                 kwargs["body"] = load(body_schema, json_body())
             if query_schema is not None:
-                kwargs["args"] = load(query_schema, request.args.to_dict())
+                kwargs["args"] = load(query_schema, query_args())
             result = fn(**kwargs)
             if isinstance(result, tuple):
                 data, code = result
