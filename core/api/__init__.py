@@ -1,18 +1,12 @@
-"""The core REST API v1 under `/api/v1` (see docs/api.md)."""
+"""The core REST API v1 under `/api/v1` (see docs/api.md).
+
+Importing the route modules registers their routes on the `api` blueprint (and in
+`gongdan.api.common.ROUTES`, which the OpenAPI document is generated from).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from gongdan.api import categories, meta, plugins, tickets, users
+from gongdan.api.blueprint import api
 
-from gongdan import __version__
-from gongdan.api.common import api_route
-from gongdan.db import db
-
-api = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-@api_route(api, "/health", auth=False, summary="Liveness and database check", tags=("meta",))
-def health() -> dict:
-    """Whether the server is up and its database answers; needs no token."""
-    db.execute_sql("SELECT 1").fetchone()
-    return {"status": "ok", "version": __version__}
+__all__ = ["api", "categories", "meta", "plugins", "tickets", "users"]

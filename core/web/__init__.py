@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from gongdan.api import api
 from gongdan.api.common import error_response
+from gongdan.api.ratelimit import RateLimited, TokenBucketLimiter
 from gongdan.config import Settings
 from gongdan.db import db, open_database
 from gongdan.errors import GongdanError
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["gongdan_host"] = host
+    if settings.rate_limit_per_minute > 0:
+        app.extensions["gongdan_rate_limiter"] = TokenBucketLimiter(settings.rate_limit_per_minute)
     app.register_blueprint(api)
     for plugin, blueprint in host.collect("gongdan_api_blueprints"):
         app.register_blueprint(blueprint)
@@ -61,6 +64,14 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None)
     @app.before_request
     def _connect() -> None:
         db.connect(reuse_if_open=True)
+
+    @app.after_request
+    def _rate_headers(response: Any) -> Any:
+        remaining = g.get("rate_limit_remaining")
+        if remaining is not None:
+            response.headers["X-RateLimit-Limit"] = str(settings.rate_limit_per_minute)
+            response.headers["X-RateLimit-Remaining"] = str(remaining)
+        return response
 
     return app
 
@@ -80,7 +91,10 @@ def _wants_json() -> bool:
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(GongdanError)
     def _domain(exc: GongdanError) -> Any:
-        return error_response(exc.code, exc.message, exc.status, exc.fields)
+        response = error_response(exc.code, exc.message, exc.status, exc.fields)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

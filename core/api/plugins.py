@@ -1,0 +1,45 @@
+"""Plugin routes: what is installed, what the caller's tenant has enabled, and the toggles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gongdan.api.blueprint import api
+from gongdan.api.common import api_route, current_tenant, current_user, has_role
+from gongdan.api.schemas import PluginPutSchema, PluginSchema
+from gongdan.plugins import PluginRecord, get_host
+
+TAGS = ("plugins",)
+
+
+def _plugin_dict(record: PluginRecord, with_settings: bool) -> dict[str, Any]:
+    host, tenant = get_host(), current_tenant()
+    data = record.as_dict()
+    data["enabled"] = record.name in host.enabled(tenant)
+    data["has_settings"] = host.settings_schema(record.name) is not None
+    if with_settings and record.status == "loaded":
+        data["settings"] = host.settings(tenant, record.name)
+    return data
+
+
+@api_route(api, "/plugins", ["GET"], response=PluginSchema(many=True), tags=TAGS)
+def list_plugins() -> list[dict[str, Any]]:
+    """Every discovered plugin (like `gongdan plugins list --json`) and whether it is enabled here.
+
+    Admins also see each loaded plugin's settings for the tenant.
+    """
+    admin = has_role(current_user(), "admin")
+    return [_plugin_dict(record, admin) for _, record in sorted(get_host().records.items())]
+
+
+@api_route(api, "/plugins/<name>", ["PUT"], role="admin", body=PluginPutSchema, response=PluginSchema, tags=TAGS)
+def put_plugin(name: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Enable or disable a plugin for the tenant and/or replace its settings (admins).
+
+    Settings are validated by the plugin's own schema: 422 with the bad fields.
+    """
+    host = get_host()
+    host.set_enabled(
+        current_tenant(), name, enabled=body.get("enabled"), settings=body.get("settings"), actor=current_user()
+    )
+    return _plugin_dict(host.record(name), with_settings=True)

@@ -1,0 +1,220 @@
+"""Ticket routes: list, read, create, change, comment, transition, assign, audit trail.
+
+Every change goes through the ticket service (`gongdan.tickets`); this module only reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import JOIN, OP, SQL, Expression, NodeList, Value
+
+from gongdan import tickets as ticket_service
+from gongdan.api.blueprint import api
+from gongdan.api.common import api_route, current_actor, current_tenant, current_user, has_role
+from gongdan.api.schemas import (
+    MAX_ID,
+    AssignSchema,
+    CommentBodySchema,
+    CommentOutSchema,
+    CommentPageSchema,
+    EventSchema,
+    PageQuerySchema,
+    TicketCreateBodySchema,
+    TicketPageSchema,
+    TicketPatchSchema,
+    TicketQuerySchema,
+    TicketSchema,
+)
+from gongdan.errors import Forbidden, NotFound
+from gongdan.models import Comment, Ticket, TicketEvent, User
+from gongdan.representation import iso, tickets_dicts, user_brief, with_relations
+from gongdan.schemas import TransitionSchema
+
+TAGS = ("tickets",)
+LIKE_ESCAPE = "!"
+
+
+def _ticket(ticket_id: int) -> Ticket:
+    """The caller's tenant's ticket; 404 for another tenant's or an impossible id."""
+    if ticket_id > MAX_ID:
+        raise NotFound("no such ticket")
+    return ticket_service.get(current_tenant(), ticket_id)
+
+
+def _represent(ticket_id: int) -> dict[str, Any]:
+    """The ticket as stored now (after plugins reacted), with every enabled plugin's block."""
+    tenant = current_tenant()
+    ticket = with_relations(Ticket.select()).where((Ticket.id == ticket_id) & (Ticket.tenant == tenant)).get()
+    return tickets_dicts(tenant, [ticket])[0]
+
+
+def _contains(field: Any, text: str) -> Expression:
+    """`field` contains `text` literally (case-insensitive where the database can)."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    pattern = NodeList((Value(f"%{escaped}%"), SQL(f"ESCAPE '{LIKE_ESCAPE}'")))
+    return Expression(field, OP.ILIKE, pattern)
+
+
+def _filtered(args: dict[str, Any]) -> Any:
+    query = Ticket.of(current_tenant())
+    for name in ("status", "priority", "channel"):
+        if name in args:
+            query = query.where(getattr(Ticket, name) == args[name])
+    assignee = args.get("assignee")
+    if assignee == "me":
+        query = query.where(Ticket.assignee == current_user().id)
+    elif assignee == "none":
+        query = query.where(Ticket.assignee.is_null())
+    elif assignee is not None:
+        query = query.where(Ticket.assignee == int(assignee))
+    if "q" in args:
+        query = query.where(_contains(Ticket.subject, args["q"]) | _contains(Ticket.description, args["q"]))
+    return query
+
+
+@api_route(api, "/tickets", ["GET"], query=TicketQuerySchema, response=TicketPageSchema, tags=TAGS)
+def list_tickets(args: dict[str, Any]) -> dict[str, Any]:
+    """List the tenant's tickets, newest first.
+
+    Filters combine: `status`, `priority`, `assignee` (`me`, `none` or a user id), `channel`,
+    and `q` (words in the subject or description, Chinese included).
+    """
+    query = _filtered(args)
+    page, per_page = args["page"], args["per_page"]
+    rows = list(with_relations(query).order_by(Ticket.created_at.desc(), Ticket.id.desc()).paginate(page, per_page))
+    total = query.count() if len(rows) == per_page or page > 1 else len(rows)
+    return {"items": tickets_dicts(current_tenant(), rows), "total": total, "page": page, "per_page": per_page}
+
+
+@api_route(api, "/tickets", ["POST"], body=TicketCreateBodySchema, response=TicketSchema, status=201, tags=TAGS)
+def create_ticket(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Create a ticket (201); the same `external_ref` again updates that ticket (200)."""
+    ticket, created = ticket_service.create(current_tenant(), body, current_actor())
+    return _represent(ticket.id), 201 if created else 200
+
+
+@api_route(api, "/tickets/<int:ticket_id>", ["GET"], response=TicketSchema, tags=TAGS)
+def get_ticket(ticket_id: int) -> dict[str, Any]:
+    """One ticket."""
+    return _represent(_ticket(ticket_id).id)
+
+
+@api_route(api, "/tickets/<int:ticket_id>", ["PATCH"], body=TicketPatchSchema, response=TicketSchema, tags=TAGS)
+def patch_ticket(ticket_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Change any of `subject description priority category tags team`."""
+    ticket = ticket_service.update(current_tenant(), _ticket(ticket_id), body, current_actor())
+    return _represent(ticket.id)
+
+
+def _comment_dict(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "ticket_id": comment.ticket_id,
+        "body": comment.body,
+        "internal": comment.internal,
+        "from_customer": comment.from_customer,
+        "author": user_brief(comment.author) if comment.author_id else None,
+        "author_label": comment.author_label,
+        "mentions": comment.mentions or [],
+        "created_at": iso(comment.created_at),
+    }
+
+
+@api_route(
+    api,
+    "/tickets/<int:ticket_id>/comments",
+    ["GET"],
+    query=PageQuerySchema,
+    response=CommentPageSchema,
+    tags=TAGS,
+)
+def list_comments(ticket_id: int, args: dict[str, Any]) -> dict[str, Any]:
+    """The ticket's replies and internal notes, oldest first."""
+    ticket = _ticket(ticket_id)
+    query = (
+        Comment.select(Comment, User)
+        .join(User, JOIN.LEFT_OUTER, on=(Comment.author == User.id))
+        .where((Comment.tenant == current_tenant()) & (Comment.ticket == ticket))
+    )
+    page, per_page = args["page"], args["per_page"]
+    rows = list(query.order_by(Comment.created_at, Comment.id).paginate(page, per_page))
+    return {"items": [_comment_dict(c) for c in rows], "total": query.count(), "page": page, "per_page": per_page}
+
+
+@api_route(
+    api,
+    "/tickets/<int:ticket_id>/comments",
+    ["POST"],
+    body=CommentBodySchema,
+    response=CommentOutSchema,
+    status=201,
+    tags=TAGS,
+)
+def add_comment(ticket_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Add a public reply (the first one sets `first_response_at`) or an internal note."""
+    note = ticket_service.comment(
+        current_tenant(),
+        _ticket(ticket_id),
+        body["body"],
+        current_actor(),
+        internal=body["internal"],
+        mentions=body["mentions"],
+    )
+    return _comment_dict(note)
+
+
+@api_route(
+    api, "/tickets/<int:ticket_id>/transitions", ["POST"], body=TransitionSchema, response=TicketSchema, tags=TAGS
+)
+def transition_ticket(ticket_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Change the status; a move the state machine forbids is 409 `invalid_transition`."""
+    ticket = ticket_service.transition(current_tenant(), _ticket(ticket_id), body["to"], current_actor())
+    return _represent(ticket.id)
+
+
+@api_route(api, "/tickets/<int:ticket_id>/assign", ["POST"], body=AssignSchema, response=TicketSchema, tags=TAGS)
+def assign_ticket(ticket_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Assign to `assignee_id` (`null` unassigns), or with `{}` ask the tenant's assignment strategy.
+
+    Agents may assign tickets that are unassigned or their own; reassigning a colleague's
+    ticket needs the supervisor role. `{}` is 409 when no assignment plugin is enabled.
+    """
+    tenant, user, actor = current_tenant(), current_user(), current_actor()
+    ticket = _ticket(ticket_id)
+    if ticket.assignee_id not in (None, user.id) and not has_role(user, "supervisor"):
+        raise Forbidden("reassigning a colleague's ticket needs the supervisor role")
+    if "assignee_id" in body:
+        ticket = ticket_service.assign(tenant, ticket, body["assignee_id"], actor, reason="assigned through the API")
+    else:
+        ticket, _ = ticket_service.auto_assign(tenant, ticket, actor)
+    return _represent(ticket.id)
+
+
+def _event_dict(event: TicketEvent) -> dict[str, Any]:
+    user = event.actor if event.actor_id else None
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "actor": {
+            "id": user.id if user else None,
+            "email": user.email if user else None,
+            "name": user.name if user else None,
+            "label": event.actor_label,
+        },
+        "data": event.data,
+        "at": iso(event.at),
+    }
+
+
+@api_route(api, "/tickets/<int:ticket_id>/events", ["GET"], response=EventSchema(many=True), tags=TAGS)
+def list_events(ticket_id: int) -> list[dict[str, Any]]:
+    """The ticket's audit trail, oldest first: `[{"kind", "actor", "data", "at"}]`."""
+    ticket = _ticket(ticket_id)
+    rows = (
+        TicketEvent.select(TicketEvent, User)
+        .join(User, JOIN.LEFT_OUTER, on=(TicketEvent.actor == User.id))
+        .where((TicketEvent.tenant == current_tenant()) & (TicketEvent.ticket == ticket))
+        .order_by(TicketEvent.at, TicketEvent.id)
+    )
+    return [_event_dict(event) for event in rows]

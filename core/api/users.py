@@ -1,0 +1,49 @@
+"""User routes: the tenant's users (supervisors and admins) and the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import JOIN
+
+from gongdan.api.blueprint import api
+from gongdan.api.common import api_route, current_tenant, current_user
+from gongdan.api.schemas import MeSchema, UserPageSchema, UserQuerySchema
+from gongdan.models import Team, User
+
+TAGS = ("users",)
+
+
+def user_dict(user: User) -> dict[str, Any]:
+    """A user as the API shows them."""
+    team = user.team if user.team_id else None
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "team": {"id": team.id, "name": team.name} if team else None,
+        "is_active": user.is_active,
+    }
+
+
+@api_route(api, "/users", ["GET"], role="supervisor", query=UserQuerySchema, response=UserPageSchema, tags=TAGS)
+def list_users(args: dict[str, Any]) -> dict[str, Any]:
+    """The users of the caller's tenant (supervisors and admins), optionally of one `role`."""
+    query = (
+        User.select(User, Team)
+        .join(Team, JOIN.LEFT_OUTER, on=(User.team == Team.id))
+        .where(User.tenant == current_tenant())
+    )
+    if "role" in args:
+        query = query.where(User.role == args["role"])
+    page, per_page = args["page"], args["per_page"]
+    rows = list(query.order_by(User.id).paginate(page, per_page))
+    return {"items": [user_dict(u) for u in rows], "total": query.count(), "page": page, "per_page": per_page}
+
+
+@api_route(api, "/users/me", ["GET"], response=MeSchema, tags=TAGS)
+def me() -> dict[str, Any]:
+    """The caller, with their tenant."""
+    user, tenant = current_user(), current_tenant()
+    return user_dict(user) | {"tenant": {"id": tenant.id, "slug": tenant.slug, "name": tenant.name}}
