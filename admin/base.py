@@ -30,7 +30,7 @@ def current_tenant() -> Tenant | None:
     """The tenant the console works in: the user's own, or the one a superadmin switched to."""
     if not getattr(current_user, "is_authenticated", False):
         return None
-    user: User = current_user._get_current_object()
+    user: User = current_user.user
     if user.role == "superadmin":
         chosen = session.get(TENANT_KEY)
         if chosen is not None and chosen != user.tenant_id:
@@ -62,7 +62,7 @@ class ConsoleBaseView(BaseView):
     @property
     def current_user(self) -> User:
         """The signed-in user."""
-        return current_user._get_current_object()
+        return current_user.user
 
     def current_tenant(self) -> Tenant:
         """The tenant this request works in (a superadmin's switched tenant or the user's)."""

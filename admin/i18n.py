@@ -1,0 +1,60 @@
+"""Languages of the console: zh_CN and English, chosen from the browser and switchable.
+
+The console's catalogue (`admin/translations`, domain `messages`) is merged with the
+`translations` directory of every loaded plugin module; Flask-Admin's own strings come from
+`admin/translations/<lang>/LC_MESSAGES/admin.po` (a copy of Flask-Admin's zh_Hans_CN catalogue).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import Babel
+from flask_login import current_user
+
+from gongdan.plugins import PluginHost
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+LANG_KEY = "console_lang"
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def plugin_translation_dirs(host: PluginHost) -> list[str]:
+    """The `translations` directory of every loaded plugin module that ships one."""
+    dirs = []
+    for name in host.loaded:
+        module = host.records[name].module
+        path = getattr(module, "__file__", None)
+        if path:
+            candidate = Path(path).parent / "translations"
+            if candidate.is_dir():
+                dirs.append(str(candidate))
+    return dirs
+
+
+def select_locale() -> str:
+    """The session's choice, else the signed-in user's, else the browser's best match."""
+    chosen = session.get(LANG_KEY)
+    if chosen in LANGUAGES:
+        return chosen
+    user_lang = getattr(current_user, "language", None) if getattr(current_user, "is_authenticated", False) else None
+    if user_lang in LANGUAGES:
+        return user_lang
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"]) if request else None
+    return "en" if best == "en" else ("zh_CN" if best else "en")
+
+
+def init_i18n(app: Flask, host: PluginHost) -> None:
+    """Set up Flask-Babel with the console's and the plugins' catalogues."""
+    dirs = [str(TRANSLATIONS), *plugin_translation_dirs(host)]
+    existing = app.config.get("BABEL_TRANSLATION_DIRECTORIES")
+    if existing:
+        dirs.extend(d for d in existing.split(";") if d and d not in dirs)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(os.path.abspath(d) for d in dirs)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    if "babel" in app.extensions:
+        app.extensions["babel"].locale_selector = select_locale
+        return
+    Babel(app, locale_selector=select_locale)

@@ -1,0 +1,63 @@
+"""Translated labels of the core's codes (roles, statuses, priorities, event kinds)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ROLE_LABELS = {
+    "superadmin": _l("Superadmin"),
+    "admin": _l("Admin"),
+    "supervisor": _l("Supervisor"),
+    "agent": _l("Agent"),
+}
+STATUS_LABELS = {
+    "new": _l("New"),
+    "open": _l("Open"),
+    "pending": _l("Pending"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+}
+PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+CHANNEL_LABELS = {"api": _l("API"), "web": _l("Web"), "email": _l("E-mail"), "phone": _l("Phone")}
+EVENT_LABELS = {
+    "created": _l("created the ticket"),
+    "updated": _l("changed"),
+    "status_changed": _l("changed the status"),
+    "assigned": _l("assigned"),
+    "commented": _l("commented"),
+    "linked": _l("linked a follow-up"),
+    "deadline_announced": _l("announced a deadline"),
+    "plugin.changed": _l("changed a plugin"),
+}
+
+
+def label(table: dict, code: str | None) -> str:
+    """The translated label of `code` in `table`, or the code itself."""
+    if code is None:
+        return ""
+    return str(table.get(code, code))
+
+
+def role_label(code: str | None) -> str:
+    """A role's label."""
+    return label(ROLE_LABELS, code)
+
+
+def status_label(code: str | None) -> str:
+    """A status's label."""
+    return label(STATUS_LABELS, code)
+
+
+def priority_label(code: str | None) -> str:
+    """A priority's label."""
+    return label(PRIORITY_LABELS, code)
+
+
+def channel_label(code: str | None) -> str:
+    """A channel's label."""
+    return label(CHANNEL_LABELS, code)
+
+
+def event_label(code: str | None) -> str:
+    """An event kind's label."""
+    return label(EVENT_LABELS, code)

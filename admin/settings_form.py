@@ -1,0 +1,128 @@
+"""A plugin's settings form, generated from its marshmallow schema.
+
+Each schema field becomes one input: text, number, checkbox, a select for `OneOf`, a
+comma-separated line for lists, and JSON for nested values. The schema itself validates
+(through `PluginHost.set_enabled`); its messages are shown beside the fields.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext
+from marshmallow import Schema, fields, validate
+
+SETTINGS_PREFIX = "settings."
+
+
+@dataclass
+class SettingInput:
+    """One input of the generated form."""
+
+    name: str
+    label: str
+    kind: str  # text | number | checkbox | select | list | json | password
+    value: Any
+    required: bool = False
+    help: str = ""
+    choices: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _kind(item: fields.Field) -> tuple[str, list[str]]:
+    for validator in item.validators:
+        if isinstance(validator, validate.OneOf):
+            return "select", [str(c) for c in validator.choices]
+    if isinstance(item, fields.Boolean):
+        return "checkbox", []
+    if isinstance(item, (fields.Integer, fields.Float, fields.Decimal)):
+        return "number", []
+    if isinstance(item, fields.List):
+        return "list", []
+    if isinstance(item, (fields.Dict, fields.Nested, fields.Mapping)):
+        return "json", []
+    if item.metadata.get("secret") or "password" in (item.name or "") or "secret" in (item.name or ""):
+        return "password", []
+    return "text", []
+
+
+def _shown(kind: str, value: Any) -> Any:
+    if value is None or kind == "password":
+        return ""
+    if kind == "list":
+        return ", ".join(str(v) for v in value)
+    if kind == "json":
+        return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    return value
+
+
+def build_inputs(schema_cls: type[Schema], current: dict[str, Any]) -> list[SettingInput]:
+    """The inputs for `schema_cls`, filled with `current` (the loaded settings)."""
+    schema = schema_cls()
+    dumped = schema.dump(current)
+    inputs = []
+    for name, item in schema.fields.items():
+        if item.dump_only:
+            continue
+        kind, choices = _kind(item)
+        key = item.data_key or name
+        inputs.append(
+            SettingInput(
+                name=key,
+                label=str(item.metadata.get("label") or name.replace("_", " ").capitalize()),
+                kind=kind,
+                value=_shown(kind, dumped.get(key)),
+                required=item.required,
+                help=str(item.metadata.get("description") or ""),
+                choices=choices,
+            )
+        )
+    return inputs
+
+
+def read_form(
+    inputs: list[SettingInput], form: Any, stored: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The submitted settings (raw, for the schema to load) and the errors found parsing them.
+
+    A secret left blank keeps its `stored` value.
+    """
+    data: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for item in inputs:
+        raw = form.get(item.name, "")
+        if item.kind == "checkbox":
+            data[item.name] = item.name in form
+        elif item.kind == "list":
+            data[item.name] = [v.strip() for v in raw.replace("，", ",").replace("\n", ",").split(",") if v.strip()]
+        elif item.kind == "json":
+            try:
+                data[item.name] = json.loads(raw) if raw.strip() else None
+            except ValueError:
+                errors[item.name] = [gettext("Not valid JSON.")]
+        elif item.kind == "password" and raw == "":
+            if stored.get(item.name) is not None:
+                data[item.name] = stored[item.name]
+            continue
+        elif raw == "" and not item.required:
+            continue
+        else:
+            data[item.name] = raw
+        item.value = raw if item.kind != "checkbox" else data[item.name]
+    return data, errors
+
+
+def attach_errors(inputs: list[SettingInput], fields_errors: dict[str, list[str]]) -> list[str]:
+    """Put each message beside its field; returns the messages that belong to no field."""
+    by_name = {item.name: item for item in inputs}
+    rest: list[str] = []
+    for key, messages in fields_errors.items():
+        name = key[len(SETTINGS_PREFIX) :] if key.startswith(SETTINGS_PREFIX) else key
+        top = name.split(".", 1)[0]
+        if top in by_name:
+            by_name[top].errors.extend(str(m) for m in messages)
+        else:
+            rest.extend(str(m) for m in messages)
+    return rest

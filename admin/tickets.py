@@ -1,0 +1,220 @@
+"""Tickets in the console: the list (filters, search, sorting, bulk actions) and the ticket page.
+
+Every change goes through `gongdan.tickets`; the console only reads models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request
+from flask_admin import expose
+from flask_babel import gettext
+from peewee import fn
+
+from gongdan import hooks, tickets
+from gongdan.actors import Actor
+from gongdan.admin.base import ConsoleBaseView
+from gongdan.admin.errors import flash_error
+from gongdan.errors import GongdanError, NotFound
+from gongdan.models import PRIORITIES, STATUSES, Category, Comment, Team, Ticket, TicketEvent, User
+from gongdan.representation import with_relations
+
+PER_PAGE = 25
+SORTS = {
+    "-created_at": Ticket.created_at.desc(),
+    "created_at": Ticket.created_at.asc(),
+    "-updated_at": Ticket.updated_at.desc(),
+    "-number": Ticket.number.desc(),
+    "number": Ticket.number.asc(),
+    "priority": fn.CASE(None, [(Ticket.priority == p, i) for i, p in enumerate(reversed(PRIORITIES))], 9),
+}
+BULK_ACTIONS = ("assign", "status", "tag")
+
+
+def _ticket_filters(query: Any, args: Any, user: User) -> Any:
+    for name in ("status", "priority", "channel"):
+        value = args.get(name)
+        if value:
+            query = query.where(getattr(Ticket, name) == value)
+    assignee = args.get("assignee")
+    if assignee == "me":
+        query = query.where(Ticket.assignee == user.id)
+    elif assignee == "none":
+        query = query.where(Ticket.assignee.is_null())
+    elif assignee and assignee.isdigit():
+        query = query.where(Ticket.assignee == int(assignee))
+    team = args.get("team")
+    if team and team.isdigit():
+        query = query.where(Ticket.team == int(team))
+    text = (args.get("q") or "").strip()
+    if text:
+        condition = Ticket.subject.contains(text) | Ticket.description.contains(text)
+        if text.lstrip("#").isdigit():
+            condition |= Ticket.number == int(text.lstrip("#"))
+        query = query.where(condition)
+    return query
+
+
+def agents_of(tenant: Any) -> list[User]:
+    """Active users of the tenant who can hold tickets, by name."""
+    return list(User.of(tenant).where(User.is_active == True).order_by(User.name, User.email))  # noqa: E712
+
+
+class TicketsView(ConsoleBaseView):
+    """The ticket list and each ticket's page."""
+
+    role = "agent"
+
+    def _actor(self) -> Actor:
+        return Actor.of(self.current_user)
+
+    def _ticket(self, ticket_id: int) -> Ticket:
+        try:
+            return tickets.get(self.current_tenant(), ticket_id)
+        except NotFound:
+            abort(404)
+
+    @expose("/")
+    def index_view(self) -> Any:
+        """The list: filters, search, sorting and paging."""
+        tenant = self.current_tenant()
+        query = _ticket_filters(with_relations(Ticket.of(tenant)), request.args, self.current_user)
+        total = query.count()
+        sort = request.args.get("sort", "-created_at")
+        order = SORTS.get(sort, SORTS["-created_at"])
+        page = max(request.args.get("page", 1, type=int), 1)
+        rows = list(query.order_by(order, Ticket.id.desc()).paginate(page, PER_PAGE))
+        args = {k: v for k, v in request.args.items() if k != "page"}
+        return self.render(
+            "console/tickets.html",
+            rows=rows,
+            total=total,
+            page=page,
+            pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+            args=args,
+            sort=sort,
+            statuses=STATUSES,
+            priorities=PRIORITIES,
+            channels=sorted(hooks.channels()),
+            agents=agents_of(tenant),
+            teams=list(Team.of(tenant).order_by(Team.name)),
+        )
+
+    @expose("/bulk", methods=["POST"])
+    def bulk(self) -> Any:
+        """Assign, change the status of, or tag the selected tickets (each through the service)."""
+        tenant, actor = self.current_tenant(), self._actor()
+        action, value = request.form.get("action", ""), request.form.get("value", "").strip()
+        ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+        if action not in BULK_ACTIONS or not ids:
+            flash(gettext("Choose tickets and an action."), "warning")
+            return redirect(request.referrer or self.get_url(".index_view"))
+        done = 0
+        for ticket_id in ids:
+            try:
+                ticket = tickets.get(tenant, ticket_id)
+                if action == "assign":
+                    tickets.assign(tenant, ticket, int(value) if value.isdigit() else None, actor)
+                elif action == "status":
+                    tickets.transition(tenant, ticket, value, actor)
+                else:
+                    tickets.update(tenant, ticket, {"tags": [*ticket.tags, value]}, actor)
+                done += 1
+            except GongdanError as exc:
+                flash_error(exc, prefix=f"#{ticket_id}: ")
+        flash(gettext("%(n)s of %(total)s tickets changed.", n=done, total=len(ids)), "success" if done else "warning")
+        return redirect(request.referrer or self.get_url(".index_view"))
+
+    @expose("/<int:ticket_id>")
+    def ticket(self, ticket_id: int) -> Any:
+        """One ticket: conversation and events on one timeline, forms, plugin panels."""
+        tenant = self.current_tenant()
+        ticket = self._ticket(ticket_id)
+        comments = list(Comment.select().where(Comment.ticket == ticket).order_by(Comment.created_at, Comment.id))
+        events = list(
+            TicketEvent.select()
+            .where((TicketEvent.ticket == ticket) & (TicketEvent.kind != "commented"))
+            .order_by(TicketEvent.at, TicketEvent.id)
+        )
+        timeline = sorted(
+            [("comment", c.created_at, c) for c in comments] + [("event", e.at, e) for e in events],
+            key=lambda item: (item[1], 0 if item[0] == "event" else 1),
+        )
+        return self.render(
+            "console/ticket.html",
+            ticket=ticket,
+            timeline=timeline,
+            panels=hooks.ticket_panels(tenant, ticket, self.current_user),
+            transitions=sorted(tickets.TRANSITIONS.get(ticket.status, ())),
+            agents=agents_of(tenant),
+            users={u.id: u for u in User.of(tenant)},
+            priorities=PRIORITIES,
+            teams=list(Team.of(tenant).order_by(Team.name)),
+            categories=list(Category.of(tenant).where(Category.depth == 3).order_by(Category.path)),
+        )
+
+    def _back(self, ticket_id: int) -> Any:
+        return redirect(self.get_url(".ticket", ticket_id=ticket_id))
+
+    @expose("/<int:ticket_id>/comment", methods=["POST"])
+    def comment(self, ticket_id: int) -> Any:
+        """A public reply or an internal note."""
+        internal = request.form.get("internal") == "1"
+        try:
+            tickets.comment(
+                self.current_tenant(),
+                self._ticket(ticket_id),
+                request.form.get("body", ""),
+                self._actor(),
+                internal=internal,
+            )
+            flash(gettext("Note added.") if internal else gettext("Reply sent."), "success")
+        except GongdanError as exc:
+            flash_error(exc)
+        return self._back(ticket_id)
+
+    @expose("/<int:ticket_id>/transition", methods=["POST"])
+    def transition(self, ticket_id: int) -> Any:
+        """Change the status."""
+        try:
+            tickets.transition(
+                self.current_tenant(), self._ticket(ticket_id), request.form.get("to", ""), self._actor()
+            )
+        except GongdanError as exc:
+            flash_error(exc)
+        return self._back(ticket_id)
+
+    @expose("/<int:ticket_id>/assign", methods=["POST"])
+    def assign(self, ticket_id: int) -> Any:
+        """Assign to an agent, to me, unassign, or ask the assignment strategy (`auto`)."""
+        tenant, ticket, actor = self.current_tenant(), self._ticket(ticket_id), self._actor()
+        value = request.form.get("assignee_id", "")
+        try:
+            if value == "auto":
+                _, decision = tickets.auto_assign(tenant, ticket, actor)
+                flash(decision.reason or gettext("Assigned."), "info")
+            else:
+                tickets.assign(tenant, ticket, int(value) if value.isdigit() else None, actor)
+        except GongdanError as exc:
+            flash_error(exc)
+        return self._back(ticket_id)
+
+    @expose("/<int:ticket_id>/update", methods=["POST"])
+    def update(self, ticket_id: int) -> Any:
+        """Change priority, category, team and tags."""
+        form = request.form
+        data: dict[str, Any] = {
+            "priority": form.get("priority"),
+            "tags": [t.strip() for t in form.get("tags", "").replace("，", ",").split(",") if t.strip()],
+        }
+        if "category" in form:
+            data["category"] = form.get("category") or None
+        if "team" in form:
+            data["team"] = form.get("team") or None
+        try:
+            tickets.update(self.current_tenant(), self._ticket(ticket_id), data, self._actor())
+            flash(gettext("Ticket updated."), "success")
+        except GongdanError as exc:
+            flash_error(exc)
+        return self._back(ticket_id)

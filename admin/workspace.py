@@ -1,0 +1,103 @@
+"""The agent workspace: "my queue" sorted by urgency and "take the next ticket"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect
+from flask_admin import expose
+from flask_babel import gettext
+
+from gongdan import hooks, tickets
+from gongdan.actors import Actor
+from gongdan.admin.base import ConsoleBaseView
+from gongdan.admin.errors import flash_error
+from gongdan.admin.urgency import sla_due, urgency_key
+from gongdan.errors import Conflict, GongdanError
+from gongdan.models import OPEN_STATUSES, Tenant, Ticket, User
+from gongdan.plugins import get_host
+from gongdan.representation import with_relations
+
+CANDIDATES = 200
+
+
+def by_urgency(tenant: Tenant, rows: list[Ticket]) -> list[tuple[Ticket, Any]]:
+    """`(ticket, sla due time or None)` most urgent first (SLA due time when the plugin is on)."""
+    use_sla = get_host().is_enabled(tenant, "sla")
+    blocks = hooks.ticket_blocks(tenant, rows) if use_sla else {}
+    keyed = []
+    for ticket in rows:
+        block = blocks.get(ticket.id, {}).get("sla")
+        keyed.append((urgency_key(ticket, block, use_sla), ticket, sla_due(block) if use_sla else None))
+    keyed.sort(key=lambda item: item[0])
+    return [(ticket, due) for _, ticket, due in keyed]
+
+
+def my_queue(tenant: Tenant, user: User) -> list[tuple[Ticket, Any]]:
+    """The user's unresolved tickets, most urgent first."""
+    rows = list(
+        with_relations(Ticket.of(tenant)).where((Ticket.assignee == user.id) & Ticket.status.in_(OPEN_STATUSES))
+    )
+    return by_urgency(tenant, rows)
+
+
+def next_unassigned(tenant: Tenant, user: User) -> list[Ticket]:
+    """Unassigned unresolved tickets the user may take (their team's or unrouted), most urgent first."""
+    query = Ticket.of(tenant).where(Ticket.assignee.is_null() & Ticket.status.in_(OPEN_STATUSES))
+    if user.team_id:
+        query = query.where(Ticket.team.is_null() | (Ticket.team == user.team_id))
+    rows = list(query.order_by(Ticket.created_at).limit(CANDIDATES))
+    return [ticket for ticket, _ in by_urgency(tenant, rows)]
+
+
+def take_next(tenant: Tenant, user: User) -> Ticket | None:
+    """Assign the most urgent unassigned ticket to `user`; skips tickets others took meanwhile."""
+    for ticket in next_unassigned(tenant, user):
+
+        def still_free(ticket_id: int = ticket.id) -> None:
+            if Ticket.get_by_id(ticket_id).assignee_id is not None:
+                raise Conflict("taken by someone else meanwhile")
+
+        try:
+            return tickets.assign(
+                tenant,
+                ticket,
+                user.id,
+                Actor.of(user),
+                reason="took the next ticket",
+                strategy="take-next",
+                guard=still_free,
+            )
+        except Conflict:
+            continue
+    return None
+
+
+class WorkspaceView(ConsoleBaseView):
+    """My queue and the "take the next ticket" button."""
+
+    role = "agent"
+
+    @expose("/")
+    def index(self) -> Any:
+        """My queue."""
+        tenant = self.current_tenant()
+        return self.render(
+            "console/workspace.html",
+            queue=my_queue(tenant, self.current_user),
+            waiting=len(next_unassigned(tenant, self.current_user)),
+            sla_on=get_host().is_enabled(tenant, "sla"),
+        )
+
+    @expose("/take", methods=["POST"])
+    def take(self) -> Any:
+        """Take the most urgent unassigned ticket and open it."""
+        try:
+            ticket = take_next(self.current_tenant(), self.current_user)
+        except GongdanError as exc:
+            flash_error(exc)
+            return redirect(self.get_url(".index"))
+        if ticket is None:
+            flash(gettext("No unassigned tickets are waiting."), "info")
+            return redirect(self.get_url(".index"))
+        return redirect(self.get_url("tickets.ticket", ticket_id=ticket.id))
