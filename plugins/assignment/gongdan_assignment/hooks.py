@@ -1,0 +1,142 @@
+"""The plugin's hook implementations: what it registers and how it reacts to tickets changing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gongdan.contributions import AssignmentDecision, AssignmentStrategy, ScheduledJob, Schema
+from gongdan.hookspecs import hookimpl
+from gongdan.models import OPEN_STATUSES, Tenant, Ticket, User
+from gongdan.plugins import get_host
+from gongdan_assignment import load
+from gongdan_assignment.jobs import JOBS, hand_over_leave
+from gongdan_assignment.models import MODELS, AgentState, Routing
+from gongdan_assignment.routing import ACTOR, PLUGIN, decide, drain, mark_waiting, route
+from gongdan_assignment.schemas import SettingsSchema
+from gongdan_assignment.strategies import BUILTIN
+
+ROUTING_FIELDS = {"team", "category", "tags", "priority", "language"}
+
+
+def _auto(tenant: Tenant) -> bool:
+    return get_host().settings(tenant, PLUGIN)["auto_assign"]
+
+
+@hookimpl
+def gongdan_schema() -> Schema:
+    """The plugin's tables."""
+    return Schema(owner=PLUGIN, models=MODELS, version=1)
+
+
+@hookimpl
+def gongdan_settings_schema() -> type[SettingsSchema]:
+    """Per-tenant settings: auto-assign new tickets, the first-response timeout, default capacity."""
+    return SettingsSchema
+
+
+@hookimpl
+def gongdan_assignment_strategies() -> list[AssignmentStrategy]:
+    """least_loaded, round_robin, weighted, skills, tier."""
+    return BUILTIN
+
+
+@hookimpl
+def gongdan_scheduled_jobs() -> list[ScheduledJob]:
+    """The sweep: lapsed first responses and leave hand-over, every minute."""
+    return JOBS
+
+
+@hookimpl
+def gongdan_api_blueprints() -> list[Any]:
+    """`/api/v1/agents/ID/availability`, `/skills`, `/api/v1/assignment/rules`, `/queue`."""
+    from gongdan_assignment.api import blueprints
+
+    return blueprints()
+
+
+@hookimpl
+def gongdan_assign_ticket(tenant: Tenant, ticket: Ticket, actor: Any) -> AssignmentDecision | None:
+    """The tenant's rules decide; when nobody can take it, the ticket joins its team's queue."""
+    if ticket.status not in OPEN_STATUSES:
+        return None
+    decision = decide(tenant, ticket)
+    if decision.assignee_id is None:
+        mark_waiting(tenant, ticket, decision)
+    return decision
+
+
+@hookimpl
+def gongdan_ticket_created(tenant: Tenant, ticket: Ticket) -> None:
+    """Assign the new ticket at once (unless the tenant turned automatic assignment off)."""
+    if _auto(tenant):
+        route(tenant, ticket)
+
+
+@hookimpl
+def gongdan_ticket_assigned(tenant: Tenant, ticket: Ticket, previous_id: int | None, assignee: User | None) -> None:
+    """Keep loads exact, note manual assignments, and refill the capacity a reassignment freed."""
+    if assignee is not None and not load.forget(ticket.id, assignee.id):
+        load.recount(tenant, [assignee.id])
+        Routing.update(waiting=False, assignee=assignee.id, since=ticket.updated_at, reason="").where(
+            Routing.ticket == ticket.id
+        ).execute()
+    if previous_id is not None:
+        load.recount(tenant, [previous_id])
+    if assignee is None and _auto(tenant):
+        route(tenant, ticket)
+    elif previous_id is not None:
+        drain(tenant)
+
+
+@hookimpl
+def gongdan_ticket_status_changed(tenant: Tenant, ticket: Ticket, old: str, new: str) -> None:
+    """A resolved ticket frees its agent's capacity; a reopened unassigned one is routed again."""
+    if new not in OPEN_STATUSES:
+        Routing.update(waiting=False).where(Routing.ticket == ticket.id).execute()
+    if ticket.assignee_id is not None:
+        load.recount(tenant, [ticket.assignee_id])
+        if new not in OPEN_STATUSES and old in OPEN_STATUSES:
+            drain(tenant)
+    elif new in OPEN_STATUSES and old not in OPEN_STATUSES and _auto(tenant):
+        route(tenant, ticket)
+
+
+@hookimpl
+def gongdan_ticket_updated(tenant: Tenant, ticket: Ticket, changes: dict, actor: Any) -> None:
+    """An unassigned ticket whose routing fields changed (team, category, ...) is routed again."""
+    if actor.label == ACTOR.label or ticket.assignee_id is not None or not ROUTING_FIELDS & changes.keys():
+        return
+    if _auto(tenant):
+        route(tenant, ticket)
+
+
+@hookimpl
+def gongdan_reconcile(tenant: Tenant) -> None:
+    """Recount every agent's load, hand over leave, and assign whatever was left unassigned."""
+    load.recount(tenant)
+    hand_over_leave(tenant)
+    drain(tenant, limit=200)
+
+
+@hookimpl
+def gongdan_ticket_blocks(tenant: Tenant, tickets: list[Ticket]) -> dict[int, dict[str, Any]]:
+    """`assignment: {"waiting", "reason", "since"}` on each ticket the plugin routed."""
+    rows = Routing.select().where(Routing.ticket.in_([t.id for t in tickets]))
+    return {
+        row.ticket_id: {
+            "waiting": row.waiting,
+            "reason": row.reason or None,
+            "since": row.since.isoformat(),
+        }
+        for row in rows
+    }
+
+
+@hookimpl
+def gongdan_demo_prepared(tenant: Tenant) -> None:
+    """Demo: every agent online with the default capacity, the senior team for VIP buyers."""
+    from gongdan_assignment import availability
+
+    for user in User.of(tenant).where(User.role == "agent"):
+        availability.state_of(tenant, user)
+    AgentState.update(status="online").where(AgentState.tenant == tenant.id).execute()

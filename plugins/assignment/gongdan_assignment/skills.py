@@ -1,0 +1,79 @@
+"""Agents' skills (core `Skill` / `AgentSkill`, levels 1–5) and the skill terms of a ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import fn
+
+from gongdan import tickets
+from gongdan.actors import Actor
+from gongdan.db import write_transaction
+from gongdan.models import AgentSkill, Skill, Tenant, Ticket, User
+from gongdan.representation import user_brief
+
+
+def skills_of(user: User) -> dict[str, int]:
+    """`{skill name: level}` of one agent, by name."""
+    rows = AgentSkill.select(Skill.name, AgentSkill.level).join(Skill).where(AgentSkill.user == user.id).tuples()
+    return dict(sorted(rows))
+
+
+def replace(tenant: Tenant, user: User, skills: dict[str, int], actor: Actor) -> dict[str, int]:
+    """Make `skills` the agent's whole skill set (unknown skill names are created); returns it."""
+    wanted = {name.strip(): level for name, level in skills.items() if name.strip()}
+    before = skills_of(user)
+    with write_transaction():
+        known = {s.name: s for s in Skill.of(tenant).where(Skill.name.in_(list(wanted)))} if wanted else {}
+        for name in wanted.keys() - known.keys():
+            known[name] = Skill.create(tenant=tenant, name=name)
+        AgentSkill.delete().where(AgentSkill.user == user.id).execute()
+        if wanted:
+            AgentSkill.insert_many(
+                [{"tenant": tenant.id, "user": user.id, "skill": known[n].id, "level": lv} for n, lv in wanted.items()]
+            ).execute()
+        if wanted != before:
+            tickets.record_event(
+                tenant, None, "assignment.skills", {"agent_id": user.id, "from": before, "to": wanted}, actor
+            )
+    return dict(sorted(wanted.items()))
+
+
+def ticket_terms(ticket: Ticket) -> list[str]:
+    """What of a ticket a skill name may match: category segments, tags, channel, language."""
+    terms: list[str] = []
+    if ticket.category_id:
+        terms.extend(ticket.category.path.split("/"))
+    terms.extend(ticket.tags or [])
+    terms.append(ticket.channel)
+    if ticket.language:
+        terms.append(ticket.language)
+    return list(dict.fromkeys(terms))
+
+
+def levels_for(tenant: Tenant, terms: list[str], user_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
+    """`{user id: {term: level}}` for agents with a skill named like one of `terms`."""
+    if not terms:
+        return {}
+    query = (
+        AgentSkill.select(AgentSkill.user, Skill.name, AgentSkill.level)
+        .join(Skill)
+        .where((Skill.tenant == tenant.id) & Skill.name.in_(terms))
+    )
+    if user_ids is not None:
+        query = query.where(AgentSkill.user.in_(user_ids))
+    found: dict[int, dict[str, int]] = {}
+    for user_id, name, level in query.tuples():
+        found.setdefault(user_id, {})[name] = level
+    return found
+
+
+def top_levels(tenant: Tenant) -> dict[int, int]:
+    """`{user id: highest level in any skill}` for the tenant's agents."""
+    query = AgentSkill.select(AgentSkill.user, fn.MAX(AgentSkill.level)).where(AgentSkill.tenant == tenant.id)
+    return dict(query.group_by(AgentSkill.user).tuples())
+
+
+def skills_dict(user: User) -> dict[str, Any]:
+    """The API's answer: `{"agent": {...}, "skills": {name: level}}`."""
+    return {"agent": user_brief(user), "skills": skills_of(user)}
