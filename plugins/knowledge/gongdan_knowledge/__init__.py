@@ -1,0 +1,95 @@
+"""gongdan-knowledge: articles, Chinese and English search, suggestions on tickets, self-service.
+
+Hook implementations live here; the work is done in the modules named after what they hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gongdan.contributions import PluginSpec, Schema
+from gongdan.hookspecs import hookimpl
+
+PLUGIN = PluginSpec(
+    label="Knowledge base",
+    label_zh="知识库",
+    category="knowledge",
+    description="Articles with versions and votes, Chinese full-text search, suggestions on tickets.",
+    requires_core=">=0.1,<1",
+)
+
+
+@hookimpl
+def gongdan_schema() -> Schema:
+    """The knowledge tables (articles, versions, votes, the search index, suggestions, usage)."""
+    from gongdan_knowledge.models import MODELS
+
+    return Schema(owner="knowledge", models=MODELS, version=1)
+
+
+@hookimpl
+def gongdan_settings_schema() -> Any:
+    """Per-tenant settings: whether tickets get suggestions."""
+    from gongdan_knowledge.settings import KnowledgeSettings
+
+    return KnowledgeSettings
+
+
+@hookimpl
+def gongdan_api_blueprints() -> Any:
+    """The `/api/v1/kb/...` routes and `/api/v1/tickets/ID/suggestions`."""
+    from gongdan_knowledge.api import bp
+
+    return bp
+
+
+@hookimpl
+def gongdan_knowledge_sources() -> Any:
+    """The local database: the first knowledge source."""
+    from gongdan_knowledge.search import LOCAL_SOURCE
+
+    return LOCAL_SOURCE
+
+
+@hookimpl
+def gongdan_cli_commands() -> Any:
+    """`gongdan kb import PATH` / `gongdan kb export PATH`."""
+    from gongdan_knowledge.cli import kb
+
+    return kb
+
+
+@hookimpl
+def gongdan_ticket_created(tenant: Any, ticket: Any) -> None:
+    """Compute the new ticket's suggestions."""
+    _suggest(tenant, ticket, None)
+
+
+@hookimpl
+def gongdan_ticket_updated(tenant: Any, ticket: Any, changes: dict) -> None:
+    """Recompute suggestions when the subject, description, category or tags changed."""
+    _suggest(tenant, ticket, changes)
+
+
+def _suggest(tenant: Any, ticket: Any, changes: dict | None) -> None:
+    from gongdan.plugins import get_host
+    from gongdan_knowledge import suggestions
+
+    if get_host().settings(tenant, "knowledge")["suggest_on_tickets"]:
+        suggestions.on_ticket_changed(tenant, ticket, changes)
+
+
+@hookimpl
+def gongdan_ticket_blocks(tenant: Any, tickets: list) -> Any:
+    """The `knowledge` block: the top suggestions of each ticket of the page (one query)."""
+    from gongdan_knowledge import suggestions
+
+    return suggestions.blocks(tickets)
+
+
+@hookimpl
+def gongdan_demo_prepared(tenant: Any, admin: Any) -> None:
+    """Load the demo corpus (300+ after-sales articles) into the demo tenant."""
+    from gongdan_knowledge.corpus import load_demo
+
+    load_demo(tenant, admin)

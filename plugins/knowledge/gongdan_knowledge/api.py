@@ -1,0 +1,318 @@
+"""The knowledge REST routes: articles, versions, votes, search, public search, suggestions."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Blueprint, request
+
+from gongdan import tickets
+from gongdan.accounts import tenant as tenant_by_slug
+from gongdan.api.common import api_route, current_actor, current_tenant, current_user
+from gongdan.db import write_transaction
+from gongdan.errors import NotFound, ValidationError
+from gongdan.models import Comment, Tenant, Ticket
+from gongdan.plugins import get_host
+from gongdan_knowledge import articles, index, suggestions
+from gongdan_knowledge.models import Article, ArticleTag, Usage
+from gongdan_knowledge.schemas import (
+    ArticleInSchema,
+    ArticleListQuerySchema,
+    ArticlePatchSchema,
+    FromCommentSchema,
+    InsertSchema,
+    PublicArticleQuerySchema,
+    PublicSearchQuerySchema,
+    SearchQuerySchema,
+    VoteSchema,
+)
+from gongdan_knowledge.search import LOCAL, category_ids, search, sources
+from gongdan_knowledge.text import plain_text
+
+PLUGIN = "knowledge"
+bp = Blueprint("knowledge", __name__, url_prefix="/api/v1")
+
+
+def _route(rule: str, methods: tuple[str, ...] = ("GET",), **kwargs: Any) -> Any:
+    kwargs.setdefault("role", "agent")
+    return api_route(bp, rule, methods, plugin=PLUGIN, tags=("knowledge",), **kwargs)
+
+
+# --- articles -----------------------------------------------------------------------------
+
+
+@_route("/kb/articles", query=ArticleListQuerySchema)
+def list_articles(args: dict) -> dict:
+    """Articles of the tenant, newest change first; filter by status, visibility, category, tag."""
+    tenant = current_tenant()
+    query = Article.of(tenant)
+    for name in ("status", "visibility"):
+        if args.get(name):
+            query = query.where(getattr(Article, name) == args[name])
+    if args.get("category"):
+        query = query.where(Article.category.in_(category_ids(tenant, args["category"])))
+    if args.get("tag"):
+        tagged = ArticleTag.select(ArticleTag.article).where(
+            (ArticleTag.tenant == tenant) & (ArticleTag.tag == args["tag"])
+        )
+        query = query.where(Article.id.in_(tagged))
+    query = query.order_by(Article.updated_at.desc(), Article.id.desc())
+    page, per_page = args["page"], args["per_page"]
+    items = [articles.article_dict(a, full=False) for a in query.paginate(page, per_page)]
+    return {"items": items, "total": query.count(), "page": page, "per_page": per_page}
+
+
+@_route("/kb/articles", ("POST",), body=ArticleInSchema, status=201)
+def create_article(body: dict) -> dict:
+    """Create an article (`title`, `body`; `status` draft and `visibility` internal by default)."""
+    article = articles.create(current_tenant(), body, current_user())
+    return articles.article_dict(article)
+
+
+@_route("/kb/articles/<article_id>")
+def get_article(article_id: str) -> dict:
+    """One article with its body as Markdown and as sanitised HTML; counts a view."""
+    article = articles.get(current_tenant(), article_id)
+    articles.viewed(article)
+    return articles.article_dict(article)
+
+
+@_route("/kb/articles/<article_id>", ("PATCH",), body=ArticlePatchSchema)
+def patch_article(article_id: str, body: dict) -> dict:
+    """Change an article; each change is a new version. Give `version` to guard against lost edits."""
+    tenant = current_tenant()
+    article = articles.update(tenant, articles.get(tenant, article_id), body, current_user())
+    return articles.article_dict(article)
+
+
+@_route("/kb/articles/<article_id>", ("DELETE",), role="supervisor", status=204)
+def delete_article(article_id: str) -> Any:
+    """Delete an article with its versions and votes (archive it to keep it)."""
+    articles.delete(articles.get(current_tenant(), article_id))
+    return "", 204
+
+
+@_route("/kb/articles/<article_id>/versions")
+def list_versions(article_id: str) -> dict:
+    """Every version of an article, newest first, each with a unified diff against the previous."""
+    article = articles.get(current_tenant(), article_id)
+    items = articles.version_dicts(article)
+    return {"items": items, "total": len(items)}
+
+
+@_route("/kb/articles/<article_id>/versions/<int:number>")
+def get_version(article_id: str, number: int) -> dict:
+    """One version with its full body and its diff against the previous version."""
+    article = articles.get(current_tenant(), article_id)
+    row = articles.version(article, number)
+    previous = articles.version(article, number - 1) if number > 1 else None
+    return articles.version_dict(row, previous, full=True)
+
+
+@_route("/kb/articles/<article_id>/versions/<int:number>/restore", ("POST",))
+def restore_version(article_id: str, number: int) -> dict:
+    """Make an old version current again (recorded as a new version)."""
+    tenant = current_tenant()
+    article = articles.restore(tenant, articles.get(tenant, article_id), number, current_user())
+    return articles.article_dict(article)
+
+
+@_route("/kb/articles/<article_id>/votes", ("POST",), body=VoteSchema)
+def vote(article_id: str, body: dict) -> dict:
+    """Say whether the article helped (one vote per user; voting again changes it)."""
+    article = articles.get(current_tenant(), article_id)
+    articles.vote(article, f"user:{current_user().id}", body["helpful"])
+    return {"id": article.id, "helpful": article.helpful, "not_helpful": article.not_helpful}
+
+
+@_route("/kb/articles/from-comment", ("POST",), body=FromCommentSchema, status=201)
+def article_from_comment(body: dict) -> dict:
+    """Turn a ticket's reply into a draft article linked to that ticket."""
+    tenant = current_tenant()
+    comment = Comment.get_or_none((Comment.id == body["comment_id"]) & (Comment.tenant == tenant))
+    if comment is None:
+        raise NotFound("no such comment")
+    ticket = comment.ticket
+    data = {
+        "title": body["title"] or ticket.subject,
+        "body": comment.body,
+        "status": "draft",
+        "category": body["category"] or (ticket.category.path if ticket.category_id else None),
+        "tags": body["tags"],
+    }
+    article = articles.create(tenant, data, current_user(), source_ticket=ticket)
+    return articles.article_dict(article)
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+def _filters(tenant: Tenant, args: dict) -> index.Filters:
+    statuses = (args["status"],) if args.get("status") else ("draft", "published")
+    visibilities = (args["visibility"],) if args.get("visibility") else ("internal", "public")
+    return index.Filters(
+        statuses=statuses,
+        visibilities=visibilities,
+        category_ids=category_ids(tenant, args["category"]) if args.get("category") else (),
+        tag=args.get("tag"),
+    )
+
+
+@_route("/kb/search", query=SearchQuerySchema)
+def search_articles(args: dict) -> dict:
+    """Ranked search over every source: `{"items": [{"id", "title", "snippet", "score"}], "total"}`.
+
+    Drafts and published articles by default (`status=archived` finds archived ones). Snippets
+    mark the matched words with `<mark>`.
+    """
+    tenant = current_tenant()
+    page = search(tenant, args["q"], _filters(tenant, args), args["page"], args["per_page"], args.get("source"))
+    return {"items": page.items, "total": page.total, "page": args["page"], "per_page": args["per_page"]}
+
+
+@_route("/kb/sources")
+def list_sources() -> dict:
+    """The knowledge sources searches merge: the local articles first, then plugins' sources."""
+    items = [{"name": LOCAL, "label": "本地知识库 Local articles", "plugin": PLUGIN}]
+    items += [{"name": s.name, "label": s.label, "plugin": p} for p, s in sources(current_tenant())]
+    return {"items": items}
+
+
+# --- self-service (no login) --------------------------------------------------------------
+
+
+def _public_tenant(slug: str) -> Tenant:
+    try:
+        tenant = tenant_by_slug(slug)
+    except NotFound:
+        raise NotFound("no such knowledge base") from None
+    if not get_host().is_enabled(tenant, PLUGIN):
+        raise NotFound("no such knowledge base")
+    return tenant
+
+
+def _public_article(tenant: Tenant, article_id: str) -> Article:
+    article = articles.get(tenant, article_id)
+    if article.status != "published" or article.visibility != "public":
+        raise NotFound("no such article")
+    return article
+
+
+@api_route(bp, "/kb/public/search", auth=False, query=PublicSearchQuerySchema, tags=("knowledge",))
+def public_search(args: dict) -> dict:
+    """Search a tenant's published public articles without login (`tenant` is its slug)."""
+    tenant = _public_tenant(args["tenant"])
+    filters = index.Filters(
+        statuses=("published",),
+        visibilities=("public",),
+        category_ids=category_ids(tenant, args["category"]) if args.get("category") else (),
+    )
+    page = search(tenant, args["q"], filters, args["page"], args["per_page"], LOCAL)
+    items = [{k: i[k] for k in ("id", "title", "snippet", "score")} for i in page.items]
+    return {"items": items, "total": page.total, "page": args["page"], "per_page": args["per_page"]}
+
+
+@api_route(bp, "/kb/public/articles/<article_id>", auth=False, query=PublicArticleQuerySchema, tags=("knowledge",))
+def public_article(article_id: str, args: dict) -> dict:
+    """One published public article for the customer portal; counts a view."""
+    article = _public_article(_public_tenant(args["tenant"]), article_id)
+    articles.viewed(article)
+    return articles.public_dict(article)
+
+
+@api_route(
+    bp,
+    "/kb/public/articles/<article_id>/votes",
+    ("POST",),
+    auth=False,
+    query=PublicArticleQuerySchema,
+    body=VoteSchema,
+    tags=("knowledge",),
+)
+def public_vote(article_id: str, args: dict, body: dict) -> dict:
+    """A visitor's helpful / not-helpful vote (one per visitor, told apart by address and browser)."""
+    article = _public_article(_public_tenant(args["tenant"]), article_id)
+    seen = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
+    articles.vote(article, "anon:" + hashlib.sha256(seen.encode()).hexdigest()[:32], body["helpful"])
+    return {"id": article.id, "helpful": article.helpful, "not_helpful": article.not_helpful}
+
+
+# --- tickets ------------------------------------------------------------------------------
+
+
+@_route("/tickets/<ticket_id>/suggestions")
+def ticket_suggestions(ticket_id: str) -> dict:
+    """Articles suggested for a ticket, best first (`?refresh=1` recomputes them now)."""
+    tenant = current_tenant()
+    ticket = tickets.get(tenant, ticket_id)
+    rows = suggestions.stored(ticket.id)
+    if not rows or request.args.get("refresh") in ("1", "true"):
+        rows = suggestions.refresh(tenant, ticket)
+    items = [
+        {
+            "id": row.article.id,
+            "title": row.article.title,
+            "score": row.score,
+            "rank": row.rank,
+            "snippet": plain_text(row.article.body)[:120],
+            "visibility": row.article.visibility,
+        }
+        for row in rows
+    ]
+    return {"items": items, "total": len(items)}
+
+
+@_route("/tickets/<ticket_id>/kb-replies", ("POST",), body=InsertSchema, status=201)
+def insert_article(ticket_id: str, body: dict) -> dict:
+    """Reply on a ticket with an article (plus optional text before it); the use is recorded."""
+    tenant = current_tenant()
+    ticket = tickets.get(tenant, ticket_id)
+    article = articles.get(tenant, body["article_id"])
+    if article.status != "published":
+        raise ValidationError("only published articles can be sent", {"article_id": ["is not published"]})
+    text = "\n\n".join(part for part in (body["text"].strip(), plain_text(article.body)) if part)
+    actor = current_actor()
+    comment = tickets.comment(tenant, ticket, text, actor, internal=body["internal"])
+    with write_transaction():
+        usage = Usage.create(tenant=tenant, article=article, ticket=ticket, comment=comment, user=current_user())
+        tickets.record_event(
+            tenant,
+            ticket,
+            "knowledge.article_inserted",
+            {"article_id": article.id, "title": article.title, "comment_id": comment.id},
+            actor,
+        )
+    return {"comment_id": comment.id, "article_id": article.id, "usage_id": usage.id, "body": text}
+
+
+@_route("/kb/reports/usage", role="supervisor")
+def usage_report() -> dict:
+    """Which articles were sent on tickets: times sent, tickets, and how many of those are solved."""
+    tenant = current_tenant()
+    rows = (
+        Usage.select(Usage.article, Usage.ticket, Ticket.status)
+        .join(Ticket, on=(Usage.ticket == Ticket.id))
+        .where(Usage.tenant == tenant)
+        .tuples()
+    )
+    stats: dict[int, dict[str, Any]] = {}
+    for article_id, ticket_id, status in rows:
+        entry = stats.setdefault(article_id, {"sent": 0, "tickets": set(), "solved": set()})
+        entry["sent"] += 1
+        entry["tickets"].add(ticket_id)
+        if status in ("resolved", "closed"):
+            entry["solved"].add(ticket_id)
+    titles = dict(Article.select(Article.id, Article.title).where(Article.id.in_(list(stats) or [-1])).tuples())
+    items = [
+        {
+            "id": aid,
+            "title": titles.get(aid, ""),
+            "sent": s["sent"],
+            "tickets": len(s["tickets"]),
+            "solved_tickets": len(s["solved"]),
+        }
+        for aid, s in stats.items()
+    ]
+    items.sort(key=lambda i: (-i["solved_tickets"], -i["sent"], i["id"]))
+    return {"items": items, "total": len(items)}

@@ -1,0 +1,62 @@
+"""`gongdan kb import PATH` / `gongdan kb export PATH`: a folder of Markdown files with front matter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from gongdan import accounts
+from gongdan.config import Settings
+from gongdan.db import db, open_database
+from gongdan_knowledge.corpus import import_records, read_folder, to_markdown
+from gongdan_knowledge.models import Article
+
+
+def _open() -> None:
+    if db.obj is None:
+        open_database(Settings.from_env().database_url)
+
+
+@click.group()
+def kb() -> None:
+    """Knowledge base articles: import and export Markdown."""
+
+
+@kb.command("import")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--tenant", "tenant_slug", required=True, help="The tenant's slug.")
+@click.option("--as", "email", default=None, help="E-mail of the user recorded as author (default: none).")
+@click.option("--publish", is_flag=True, help="Publish articles whose front matter gives no status.")
+def import_command(path: Path, tenant_slug: str, email: str | None, publish: bool) -> None:
+    """Import every *.md under PATH (front matter: slug, title, status, visibility, category, tags).
+
+    An article whose slug exists is updated (a new version); others are created.
+    """
+    _open()
+    tenant = accounts.tenant(tenant_slug)
+    author = accounts.user_by_email(email) if email else None
+    records = list(read_folder(path))
+    if publish:
+        for record in records:
+            record.setdefault("status", "published")
+    with tqdm(total=len(records), unit="article", desc="import", file=click.get_text_stream("stderr")) as bar:
+        created, updated = import_records(tenant, records, author, bar.update)
+    click.echo(f"{created} created, {updated} updated")
+
+
+@kb.command("export")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--tenant", "tenant_slug", required=True, help="The tenant's slug.")
+def export_command(path: Path, tenant_slug: str) -> None:
+    """Write every article of the tenant to PATH/<slug>.md (created if missing)."""
+    _open()
+    tenant = accounts.tenant(tenant_slug)
+    path.mkdir(parents=True, exist_ok=True)
+    query = Article.of(tenant).order_by(Article.id)
+    with tqdm(total=query.count(), unit="article", desc="export", file=click.get_text_stream("stderr")) as bar:
+        for article in query:
+            (path / f"{article.slug}.md").write_text(to_markdown(article), encoding="utf-8")
+            bar.update(1)
+    click.echo(f"{bar.n} exported to {path}")

@@ -1,0 +1,113 @@
+"""Articles in and out: Markdown files with front matter, bulk import, the demo corpus."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gongdan import categories
+from gongdan.db import write_transaction
+from gongdan.errors import ValidationError
+from gongdan.models import Tenant, User
+from gongdan.validation import load
+from gongdan_knowledge import articles, index
+from gongdan_knowledge.models import Article
+from gongdan_knowledge.schemas import ArticleInSchema
+
+FRONT = "---"
+BATCH = 200
+
+
+def parse_markdown(text: str, name: str = "") -> dict[str, Any]:
+    """A Markdown file with YAML front matter → article fields (`body` is what follows it)."""
+    meta: dict[str, Any] = {}
+    body = text
+    if text.startswith(FRONT):
+        head, sep, rest = text[len(FRONT) :].partition(f"\n{FRONT}")
+        if not sep:
+            raise ValidationError(f"{name}: front matter is not closed", {"file": [name]})
+        try:
+            meta = yaml.safe_load(head) or {}
+        except yaml.YAMLError as exc:
+            raise ValidationError(f"{name}: bad front matter: {exc}", {"file": [name]}) from None
+        body = rest.lstrip("\n")
+    meta["body"] = body.rstrip() + "\n"
+    meta.setdefault("title", Path(name).stem)
+    if not meta.get("slug") and name:
+        meta["slug"] = Path(name).stem
+    return {k: v for k, v in meta.items() if k in ArticleInSchema().fields}
+
+
+def to_markdown(article: Article) -> str:
+    """An article as a Markdown file with front matter (what `gongdan kb export` writes)."""
+    meta = {
+        "slug": article.slug,
+        "title": article.title,
+        "status": article.status,
+        "visibility": article.visibility,
+        "category": article.category.path if article.category_id else None,
+        "tags": list(article.tags or []),
+    }
+    head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False).strip()
+    return f"{FRONT}\n{head}\n{FRONT}\n\n{article.body.rstrip()}\n"
+
+
+def read_folder(path: Path) -> Iterator[dict[str, Any]]:
+    """The articles of every `*.md` file under `path`, in name order."""
+    for file in sorted(path.rglob("*.md")):
+        yield parse_markdown(file.read_text(encoding="utf-8"), file.name)
+
+
+def import_records(
+    tenant: Tenant,
+    records: Iterable[dict[str, Any]],
+    author: User | None,
+    progress: Callable[[int], None] = lambda n: None,
+) -> tuple[int, int]:
+    """Create or update (matched by slug) articles; returns `(created, updated)`.
+
+    New articles are indexed in batches, which is what makes a big import fast.
+    """
+    created = updated = 0
+    pending: list[Article] = []
+    for record in records:
+        data = load(ArticleInSchema(), record)
+        existing = Article.of(tenant).where(Article.slug == data["slug"]).first() if data.get("slug") else None
+        if existing is None:
+            pending.append(articles.create(tenant, data, author, create_category=True, reindex=False))
+            created += 1
+        else:
+            if data.get("category"):
+                categories.ensure(tenant, data["category"])
+            data.pop("slug", None)
+            articles.update(tenant, existing, data, author)
+            updated += 1
+        if len(pending) >= BATCH:
+            _index(pending)
+        progress(1)
+    _index(pending)
+    return created, updated
+
+
+def _index(pending: list[Article]) -> None:
+    with write_transaction():
+        index.index_articles(pending)
+    pending.clear()
+
+
+def bundled(name: str) -> list[dict[str, Any]]:
+    """The records of one JSON-lines file shipped in `gongdan_knowledge/data`."""
+    text = resources.files("gongdan_knowledge").joinpath("data", name).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def load_demo(tenant: Tenant, admin: User | None) -> int:
+    """Import the bundled corpus of after-sales articles (published) into `tenant`."""
+    records = [{**r, "status": "published"} for r in bundled("corpus.jsonl")]
+    created, _ = import_records(tenant, records, admin)
+    return created

@@ -1,0 +1,123 @@
+"""Searching: the local database as a knowledge source, and the merge of every source.
+
+Other plugins register outside knowledge bases with `gongdan_knowledge_sources()`; a source's
+`search(tenant, query, limit)` returns `KnowledgeHit`s with scores from 0 to 1. Merged results
+are ordered by score; hits of the local source carry the article id, others `source:id`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gongdan.contributions import KnowledgeHit, KnowledgeSource
+from gongdan.models import Category, Tenant
+from gongdan.plugins import get_host
+from gongdan_knowledge import index
+from gongdan_knowledge.models import Article
+from gongdan_knowledge.text import plain_text, snippet
+
+LOCAL = "local"
+PLUGIN = "knowledge"
+
+
+@dataclass
+class Page:
+    """One page of merged results: `items` are dicts of the API's search answer."""
+
+    items: list[dict[str, Any]]
+    total: int
+
+
+def category_ids(tenant: Tenant, path: str) -> tuple[int, ...]:
+    """The ids of the category at `path` and of everything under it (empty tuple: none)."""
+    path = path.strip().strip("/")
+    rows = Category.of(tenant).where((Category.path == path) | Category.path.startswith(path + "/"))
+    return tuple(c.id for c in rows.select(Category.id)) or (-1,)
+
+
+def local_hits(
+    tenant: Tenant, text: str, filters: index.Filters, limit: int, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """Local articles matching `text`: `[{"id", "title", "snippet", "score", ...}]`, total."""
+    query = index.prepare(tenant, text)
+    found, total = index.run(tenant, query, filters, limit, offset)
+    if not found:
+        return [], total
+    by_id = {a.id: a for a in Article.select().where(Article.id.in_([i for i, _ in found]))}
+    wanted = query.highlight_terms
+    items = []
+    for article_id, score in found:
+        article = by_id[article_id]
+        items.append(
+            {
+                "id": article.id,
+                "title": article.title,
+                "snippet": snippet(plain_text(article.body), wanted),
+                "score": score,
+                "source": LOCAL,
+                "status": article.status,
+                "visibility": article.visibility,
+            }
+        )
+    return items, total
+
+
+def _local_source(tenant: Tenant, query: str, limit: int) -> list[KnowledgeHit]:
+    items, _ = local_hits(tenant, query, index.Filters(statuses=("published",)), limit)
+    return [KnowledgeHit(LOCAL, str(i["id"]), i["title"], i["snippet"], i["score"]) for i in items]
+
+
+LOCAL_SOURCE = KnowledgeSource(name=LOCAL, search=_local_source, label="本地知识库 Local articles")
+
+
+def sources(tenant: Tenant) -> list[tuple[str, KnowledgeSource]]:
+    """Outside sources registered by plugins enabled in `tenant` (the local one excluded)."""
+    host = get_host()
+    found = []
+    for plugin, source in host.collect("gongdan_knowledge_sources"):
+        if source.name == LOCAL:
+            continue
+        if plugin == PLUGIN or host.is_enabled(tenant, plugin) or plugin in host.always_on:
+            found.append((plugin, source))
+    return found
+
+
+def search(
+    tenant: Tenant, text: str, filters: index.Filters, page: int, per_page: int, source: str | None = None
+) -> Page:
+    """Local results merged with every outside source's, best first.
+
+    Outside sources cannot filter, so they join only unfiltered searches (or when asked by name).
+    """
+    wanted = page * per_page
+    local_items, total = ([], 0)
+    if source in (None, LOCAL):
+        local_items, total = local_hits(tenant, text, filters, wanted)
+    outside: list[dict[str, Any]] = []
+    unfiltered = filters.category_ids == () and filters.tag is None
+    if source != LOCAL and (unfiltered or source):
+        host = get_host()
+        for plugin, known in sources(tenant):
+            if source and known.name != source:
+                continue
+            try:
+                hits = known.search(tenant, text, wanted)
+            except Exception as exc:  # noqa: BLE001 - one failing source never breaks search
+                host.record_failure(plugin, tenant, "knowledge_source.search", exc)
+                continue
+            outside.extend(_hit_dict(hit) for hit in hits[:wanted])
+    merged = sorted(local_items + outside, key=lambda i: -i["score"])
+    start = (page - 1) * per_page
+    return Page(items=merged[start : start + per_page], total=total + len(outside))
+
+
+def _hit_dict(hit: KnowledgeHit) -> dict[str, Any]:
+    return {
+        "id": f"{hit.source}:{hit.id}",
+        "title": hit.title,
+        "snippet": hit.snippet,
+        "score": round(max(0.0, min(1.0, float(hit.score))), 4),
+        "source": hit.source,
+        "url": hit.url,
+    }

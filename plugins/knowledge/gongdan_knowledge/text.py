@@ -1,0 +1,134 @@
+"""Text handling: Markdown to safe HTML and plain text, search terms, pinyin keys, snippets.
+
+Chinese has no spaces, so a run of Han characters is cut into overlapping character bigrams
+("七天无理由" → 七天 天无 无理 理由): any partial word of two characters or more matches, and a
+single wrong character spoils at most two bigrams while the others still match. Latin words and
+numbers are whole terms. The same code cuts articles and queries, on every database.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+import bleach
+import markdown
+from pypinyin import lazy_pinyin
+
+ALLOWED_TAGS = sorted(
+    set(bleach.sanitizer.ALLOWED_TAGS)
+    | {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "thead", "tbody", "tr", "th", "td"}
+    | {"img", "span", "del", "sup", "sub"}
+)
+ALLOWED_ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt", "title"], "th": ["align"], "td": ["align"]}
+ALLOWED_PROTOCOLS = ["http", "https", "mailto"]
+
+_TOKEN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+MAX_TERM = 64
+
+
+def render_html(body: str) -> str:
+    """Markdown → HTML with every script, handler and unknown tag removed."""
+    raw = markdown.markdown(body or "", extensions=["tables", "fenced_code", "sane_lists"])
+    return bleach.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS, strip=True)
+
+
+def plain_text(body: str) -> str:
+    """Markdown → readable plain text (for snippets, replies and the index)."""
+    text = bleach.clean(markdown.markdown(body or "", extensions=["tables"]), tags=[], strip=True)
+    text = html.unescape(text)
+    return re.sub(r"[ \t]*\n\s*", "\n", text).strip()
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case: what terms are cut from."""
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def _is_han(token: str) -> bool:
+    return bool(_HAN.match(token))
+
+
+def terms(text: str) -> Counter[str]:
+    """The search terms of `text` with their counts (Han bigrams, Latin words, numbers)."""
+    found: Counter[str] = Counter()
+    for match in _TOKEN.finditer(normalize(text)):
+        token = match.group()
+        if _is_han(token):
+            if len(token) == 1:
+                found[token] += 1
+            else:
+                found.update(token[i : i + 2] for i in range(len(token) - 1))
+        else:
+            found[stem(token)[:MAX_TERM]] += 1
+    return found
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: `refunds`, `refunded`, `refunding` → `refund`."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix) and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
+
+
+@lru_cache(maxsize=65536)
+def pinyin_key(term: str) -> str | None:
+    """The toneless pinyin of a Han term (`退款` → `tui kuan`), the key typo repair looks up."""
+    if not _is_han(term):
+        return None
+    return " ".join(lazy_pinyin(term))[:MAX_TERM]
+
+
+def _spans(text: str, wanted: set[str]) -> list[tuple[int, int]]:
+    """Character spans of `text` where any of the `wanted` terms occurs, merged."""
+    lowered = normalize(text)
+    if len(lowered) != len(text):
+        lowered = text.lower()
+    spans: list[tuple[int, int]] = []
+    for term in wanted:
+        start = lowered.find(term)
+        while start != -1:
+            spans.append((start, start + len(term)))
+            start = lowered.find(term, start + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(text: str, wanted: set[str]) -> str:
+    """`text` HTML-escaped with every occurrence of the `wanted` terms in `<mark>`."""
+    out, last = [], 0
+    for start, end in _spans(text, wanted):
+        out.append(html.escape(text[last:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        last = end
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def snippet(text: str, wanted: set[str], width: int = 90) -> str:
+    """The window of `text` (about `width` characters) richest in the `wanted` terms, highlighted."""
+    text = re.sub(r"\s+", " ", text).strip()
+    spans = _spans(text, wanted)
+    if len(text) <= width:
+        return highlight(text, wanted)
+    best_start, best_hits = 0, -1
+    for start, _ in spans:
+        begin = max(0, start - width // 6)
+        hits = sum(1 for s, _ in spans if begin <= s < begin + width)
+        if hits > best_hits:
+            best_start, best_hits = begin, hits
+    piece = text[best_start : best_start + width]
+    prefix = "…" if best_start > 0 else ""
+    suffix = "…" if best_start + width < len(text) else ""
+    return prefix + highlight(piece, wanted) + suffix
