@@ -1,0 +1,58 @@
+"""The `sla` block of the ticket representation, read for a whole page in one query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import JOIN
+
+from gongdan import clock
+from gongdan.models import Tenant, Ticket
+
+from . import clocks as ck
+from .engine import state_of
+from .models import SlaPolicy, SlaTicket
+from .policies import TARGETS, calendar_for
+
+
+def _target(state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "target_minutes": state["target"],
+        "status": state["status"],
+        "due": state["due"] if ck.is_active(state) else None,
+        "deadline": state["deadline"],
+        "met_at": state["met_at"],
+        "breached": state["breached"],
+        "cycle": state["cycle"],
+    }
+
+
+def ticket_blocks(tenant: Tenant, tickets: list[Ticket]) -> dict[int, dict[str, Any]]:
+    """`{ticket_id: block}`: policy, due times, state, business minutes remaining, per target."""
+    if not tickets:
+        return {}
+    rows = (
+        SlaTicket.select(SlaTicket, SlaPolicy.calendar)
+        .join(SlaPolicy, JOIN.LEFT_OUTER, on=(SlaTicket.policy == SlaPolicy.id))
+        .where((SlaTicket.tenant == tenant) & SlaTicket.ticket.in_([t.id for t in tickets]))
+        .objects()
+    )
+    now = clock.now()
+    blocks = {}
+    calendars: dict[str | None, Any] = {}
+    for row in rows:
+        name = getattr(row, "calendar", None)
+        cal = calendars.get(name) or calendars.setdefault(name, calendar_for(tenant, name))
+        left = [ck.remaining(row.clocks[name], cal, now) for name in TARGETS if ck.is_active(row.clocks.get(name))]
+        left = [value for value in left if value is not None]
+        blocks[row.ticket_id] = {
+            "policy": row.policy_name,
+            "state": state_of(row.clocks, now),
+            "first_response_due": ck.iso(row.first_response_due),
+            "next_response_due": ck.iso(row.next_response_due),
+            "resolution_due": ck.iso(row.resolution_due),
+            "remaining_minutes": round(min(left)) if left else None,
+            "paused": row.paused,
+            "targets": {name: _target(state) for name, state in row.clocks.items()},
+        }
+    return blocks

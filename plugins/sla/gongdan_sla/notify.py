@@ -1,0 +1,227 @@
+"""Notifications: who to tell, and the built-in transports (in-app, e-mail over SMTP, webhook).
+
+Transports are registered through `gongdan_notification_transports` (third parties add SMS
+or chat the same way); a tenant picks which run in the plugin's `transports` setting.
+E-mail and webhooks go through an outbox (`Delivery`): tried at once, retried with
+exponential back-off by the `sla.deliveries` job, and kept with their error when they fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import requests
+
+from gongdan import clock
+from gongdan.contributions import Notification, NotificationTransport
+from gongdan.models import Tenant, Ticket, User
+from gongdan.plugins import get_host
+
+from .models import Delivery
+from .models import Notification as InAppNotification
+
+PLUGIN = "sla"
+RETRY_BASE_SECONDS = 30
+CLAIM_SECONDS = 120
+TIMEOUT_SECONDS = 5.0
+SIGNATURE_HEADER = "X-Gongdan-Signature"
+
+
+# --- recipients ---------------------------------------------------------------------------
+
+
+def _active(tenant: Tenant) -> Any:
+    return User.of(tenant).where(User.is_active == True)  # noqa: E712
+
+
+def supervisors(tenant: Tenant, ticket: Ticket) -> list[int]:
+    """Supervisors of the ticket's team, or every supervisor of the tenant when it has none."""
+    query = _active(tenant).where(User.role == "supervisor")
+    if ticket.team_id:
+        in_team = [u.id for u in query.where(User.team == ticket.team_id)]
+        if in_team:
+            return in_team
+    return [u.id for u in query]
+
+
+def admins(tenant: Tenant) -> list[int]:
+    """The tenant's active admins."""
+    return [u.id for u in _active(tenant).where(User.role == "admin")]
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+def send(tenant: Tenant, notification: Notification) -> None:
+    """Hand `notification` to every transport the tenant's settings enable; failures are recorded."""
+    host = get_host()
+    wanted = set(host.settings(tenant, PLUGIN).get("transports") or ())
+    for plugin, transport in host.collect("gongdan_notification_transports"):
+        if transport.name not in wanted:
+            continue
+        try:
+            transport.send(notification)
+        except Exception as exc:  # noqa: BLE001 - one failing transport never stops the others
+            host.record_failure(plugin, tenant, f"transport:{transport.name}", exc)
+
+
+def _tenant(notification: Notification) -> Tenant:
+    return Tenant.get_by_id(notification.tenant_id)
+
+
+def send_in_app(notification: Notification) -> None:
+    """Store one in-app notification per recipient (`GET /api/v1/notifications`)."""
+    now = clock.now()
+    rows = [
+        {
+            "tenant": notification.tenant_id,
+            "user": user_id,
+            "kind": notification.kind,
+            "subject": notification.subject[:300],
+            "body": notification.body,
+            "ticket": notification.ticket_id,
+            "data": dict(notification.data),
+            "created_at": now,
+        }
+        for user_id in notification.recipient_ids
+    ]
+    if rows:
+        InAppNotification.insert_many(rows).execute()
+
+
+def send_email(notification: Notification) -> None:
+    """Queue an e-mail to the recipients' addresses and try it now (needs `smtp_host`)."""
+    tenant = _tenant(notification)
+    settings = get_host().settings(tenant, PLUGIN)
+    if not settings.get("smtp_host"):
+        return
+    emails = [u.email for u in User.select(User.email).where(User.id.in_(list(notification.recipient_ids)))]
+    if emails:
+        payload = {"to": emails, "subject": notification.subject, "body": notification.body}
+        enqueue(tenant, "email", notification.kind, payload)
+
+
+def send_webhook(notification: Notification) -> None:
+    """Queue a signed JSON POST to the tenant's `webhook_url` and try it now."""
+    tenant = _tenant(notification)
+    if not get_host().settings(tenant, PLUGIN).get("webhook_url"):
+        return
+    payload = {
+        "kind": notification.kind,
+        "tenant": tenant.slug,
+        "ticket_id": notification.ticket_id,
+        "subject": notification.subject,
+        "body": notification.body,
+        "recipient_ids": list(notification.recipient_ids),
+        "data": dict(notification.data),
+        "sent_at": clock.now().isoformat(),
+    }
+    enqueue(tenant, "webhook", notification.kind, payload)
+
+
+TRANSPORTS = [
+    NotificationTransport(name="in_app", send=send_in_app, label="In-app"),
+    NotificationTransport(name="email", send=send_email, label="E-mail (SMTP)"),
+    NotificationTransport(name="webhook", send=send_webhook, label="Webhook (HMAC-SHA256 signed)"),
+]
+
+
+# --- the outbox ---------------------------------------------------------------------------
+
+
+def enqueue(tenant: Tenant, transport: str, kind: str, payload: dict[str, Any]) -> Delivery:
+    """Store an outgoing message and attempt it at once."""
+    delivery = Delivery.create(
+        tenant=tenant, transport=transport, kind=kind, payload=payload, next_attempt_at=clock.now()
+    )
+    if _claim(delivery):
+        attempt(tenant, delivery)
+    return delivery
+
+
+def _claim(delivery: Delivery) -> bool:
+    """Take the delivery for this process (another worker may be retrying it)."""
+    lease = clock.now() + timedelta(seconds=CLAIM_SECONDS)
+    claimed = (
+        Delivery.update(next_attempt_at=lease)
+        .where(
+            (Delivery.id == delivery.id)
+            & (Delivery.status == "pending")
+            & (Delivery.next_attempt_at == delivery.next_attempt_at)
+        )
+        .execute()
+    )
+    return claimed == 1
+
+
+def attempt(tenant: Tenant, delivery: Delivery) -> bool:
+    """Try one delivery now; on failure schedule the next try (30 s, 60 s, 120 s, ...)."""
+    settings = get_host().settings(tenant, PLUGIN)
+    try:
+        if delivery.transport == "email":
+            _smtp(settings, delivery.payload)
+        else:
+            _post(settings, delivery.payload)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded on the delivery
+        attempts = delivery.attempts + 1
+        failed = attempts >= settings["max_attempts"]
+        delay = timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+        Delivery.update(
+            attempts=attempts,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            status="failed" if failed else "pending",
+            next_attempt_at=None if failed else clock.now() + delay,
+        ).where(Delivery.id == delivery.id).execute()
+        return False
+    Delivery.update(
+        attempts=delivery.attempts + 1, status="delivered", delivered_at=clock.now(), next_attempt_at=None
+    ).where(Delivery.id == delivery.id).execute()
+    return True
+
+
+def retry_due(tenant: Tenant) -> int:
+    """Retry the tenant's deliveries whose next attempt is due; returns how many were tried."""
+    due = list(
+        Delivery.of(tenant)
+        .where((Delivery.status == "pending") & (Delivery.next_attempt_at <= clock.now()))
+        .order_by(Delivery.next_attempt_at)
+        .limit(200)
+    )
+    tried = 0
+    for delivery in due:
+        if _claim(delivery):
+            attempt(tenant, delivery)
+            tried += 1
+    return tried
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The `X-Gongdan-Signature` value: `sha256=` and the hex HMAC-SHA256 of the raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _post(settings: dict[str, Any], payload: dict[str, Any]) -> None:
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(settings["webhook_secret"], body)}
+    response = requests.post(settings["webhook_url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS)
+    response.raise_for_status()
+
+
+def _smtp(settings: dict[str, Any], payload: dict[str, Any]) -> None:
+    message = EmailMessage()
+    message["From"] = settings["smtp_from"]
+    message["To"] = ", ".join(payload["to"])
+    message["Subject"] = payload["subject"]
+    message.set_content(payload["body"])
+    with smtplib.SMTP(settings["smtp_host"], settings["smtp_port"], timeout=TIMEOUT_SECONDS) as smtp:
+        if settings.get("smtp_starttls"):
+            smtp.starttls()
+        if settings.get("smtp_username"):
+            smtp.login(settings["smtp_username"], settings.get("smtp_password") or "")
+        smtp.send_message(message)

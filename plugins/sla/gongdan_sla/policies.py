@@ -1,0 +1,254 @@
+"""Policies and calendars of a tenant: validation, storage, and choosing the policy for a ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from gongdan import clock
+from gongdan.db import write_transaction
+from gongdan.errors import ValidationError as GongdanValidationError
+from gongdan.models import PRIORITIES, Tenant, Ticket
+from gongdan.validation import load
+
+from .calendars import BusinessCalendar, CalendarError
+from .models import SlaCalendar, SlaPolicy
+
+TARGETS = ("first_response", "next_response", "resolution")
+ACTIONS = ("notify_assignee", "notify_supervisor", "notify_admin", "raise_priority", "reassign")
+DEFAULT_CALENDAR = "default"
+
+
+class ConditionsSchema(Schema):
+    """When a policy applies: every condition given must hold."""
+
+    class Meta:
+        unknown = RAISE
+
+    priority = fields.List(fields.String(validate=validate.OneOf(PRIORITIES)))
+    tier = fields.List(fields.String(validate=validate.Length(min=1, max=32)))
+    channel = fields.List(fields.String(validate=validate.Length(min=1, max=32)))
+    category = fields.String(validate=validate.Length(min=1, max=320))
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=64)))
+
+
+class EscalationSchema(Schema):
+    """One escalation level: `after` business minutes past the breach, do `actions`."""
+
+    class Meta:
+        unknown = RAISE
+
+    after = fields.Integer(required=True, validate=validate.Range(min=0))
+    actions = fields.List(fields.String(validate=validate.OneOf(ACTIONS)), required=True, validate=validate.Length(1))
+
+
+class PolicySchema(Schema):
+    """A policy as the API takes and shows it; targets are business minutes."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    conditions = fields.Nested(ConditionsSchema, load_default=dict)
+    calendar = fields.String(load_default=DEFAULT_CALENDAR, validate=validate.Length(min=1, max=64))
+    first_response = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    next_response = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    resolution = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    warning_percent = fields.Integer(load_default=80, validate=validate.Range(min=1, max=99))
+    escalations = fields.List(fields.Nested(EscalationSchema), load_default=list)
+
+    @validates_schema
+    def _has_target(self, data: dict[str, Any], **_: Any) -> None:
+        if not any(data.get(target) for target in TARGETS):
+            raise ValidationError("give at least one target", "first_response")
+        afters = [level["after"] for level in data.get("escalations", [])]
+        if afters != sorted(afters):
+            raise ValidationError("levels must be in increasing order of `after`", "escalations")
+
+
+class PoliciesSchema(Schema):
+    """`PUT /api/v1/sla/policies`: the whole ordered list (first match wins)."""
+
+    class Meta:
+        unknown = RAISE
+
+    items = fields.List(fields.Nested(PolicySchema), required=True)
+
+
+class CalendarSchema(Schema):
+    """A named calendar as the API takes and shows it."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    tz = fields.String(load_default="Asia/Shanghai")
+    weekly = fields.Dict(keys=fields.String(), values=fields.List(fields.List(fields.String())), required=True)
+    region = fields.String(allow_none=True, load_default="CN")
+    closed = fields.List(fields.Date(), load_default=list)
+    open = fields.List(fields.Date(), load_default=list)
+
+
+class CalendarsSchema(Schema):
+    """`PUT /api/v1/sla/calendars`: every calendar of the tenant."""
+
+    class Meta:
+        unknown = RAISE
+
+    items = fields.List(fields.Nested(CalendarSchema), required=True)
+
+
+# --- calendars ----------------------------------------------------------------------------
+
+_calendars: dict[tuple[int, str], tuple[Any, BusinessCalendar]] = {}
+
+
+def build_calendar(data: dict[str, Any], *, on_unknown_year: str = "warn") -> BusinessCalendar:
+    """A `BusinessCalendar` from a stored or posted definition."""
+    return BusinessCalendar(
+        tz=data.get("tz") or "Asia/Shanghai",
+        weekly=data["weekly"],
+        region=data.get("region"),
+        closed=data.get("closed", ()),
+        open=data.get("open", data.get("opened", ())),
+        on_unknown_year=on_unknown_year,
+    )
+
+
+def calendar_for(tenant: Tenant, name: str | None) -> BusinessCalendar:
+    """The tenant's calendar `name` (cached until edited); 24×7 in the tenant's zone if none."""
+    row = SlaCalendar.of(tenant).where(SlaCalendar.name == (name or DEFAULT_CALENDAR)).first()
+    if row is None and name not in (None, DEFAULT_CALENDAR):
+        row = SlaCalendar.of(tenant).where(SlaCalendar.name == DEFAULT_CALENDAR).first()
+    if row is None:
+        key = (tenant.id, f"*{tenant.timezone}")
+        if key not in _calendars:
+            _calendars[key] = (None, BusinessCalendar.always_open(tenant.timezone))
+        return _calendars[key][1]
+    key, stamp = (tenant.id, row.name), (row.updated_at, row.id)
+    cached = _calendars.get(key)
+    if cached is None or cached[0] != stamp:
+        cached = _calendars[key] = (stamp, build_calendar(calendar_dict(row)))
+    return cached[1]
+
+
+def calendar_dict(row: SlaCalendar) -> dict[str, Any]:
+    """A stored calendar as the API shows it."""
+    return {
+        "name": row.name,
+        "tz": row.tz,
+        "weekly": row.weekly,
+        "region": row.region,
+        "closed": row.closed,
+        "open": row.opened,
+    }
+
+
+def save_calendars(tenant: Tenant, data: dict[str, Any]) -> list[SlaCalendar]:
+    """Replace the tenant's calendars (validated: time zone, overlapping intervals, dates)."""
+    payload = load(CalendarsSchema, data)
+    problems: dict[str, list[str]] = {}
+    names = [item["name"] for item in payload["items"]]
+    if len(set(names)) != len(names):
+        problems["items"] = ["calendar names must be unique"]
+    for index, item in enumerate(payload["items"]):
+        try:
+            build_calendar(item)
+        except CalendarError as exc:
+            for key, reasons in exc.fields.items():
+                problems[f"items.{index}.{key}"] = reasons
+    if problems:
+        raise GongdanValidationError("invalid calendars", problems)
+    now = clock.now()
+    with write_transaction():
+        SlaCalendar.delete().where(SlaCalendar.tenant == tenant).execute()
+        for item in payload["items"]:
+            described = build_calendar(item).describe()
+            SlaCalendar.create(
+                tenant=tenant,
+                name=item["name"],
+                tz=described["tz"],
+                weekly=described["weekly"],
+                region=described["region"],
+                closed=described["closed"],
+                opened=described["open"],
+                updated_at=now,
+            )
+    return list(SlaCalendar.of(tenant).order_by(SlaCalendar.name))
+
+
+# --- policies -----------------------------------------------------------------------------
+
+
+def policy_dict(policy: SlaPolicy) -> dict[str, Any]:
+    """A stored policy as the API shows it."""
+    return {
+        "id": policy.id,
+        "position": policy.position,
+        "name": policy.name,
+        "conditions": policy.conditions,
+        "calendar": policy.calendar,
+        "first_response": policy.first_response,
+        "next_response": policy.next_response,
+        "resolution": policy.resolution,
+        "warning_percent": policy.warning_percent,
+        "escalations": policy.escalations,
+    }
+
+
+def policies_of(tenant: Tenant) -> list[SlaPolicy]:
+    """The tenant's policies in the order they are tried."""
+    return list(SlaPolicy.of(tenant).order_by(SlaPolicy.position))
+
+
+def save_policies(tenant: Tenant, data: dict[str, Any]) -> list[SlaPolicy]:
+    """Replace the tenant's ordered policies; existing ones keep their id when the name stays."""
+    payload = load(PoliciesSchema, data)
+    names = [item["name"] for item in payload["items"]]
+    if len(set(names)) != len(names):
+        raise GongdanValidationError("duplicate policy names", {"items": ["policy names must be unique"]})
+    known = {c.name for c in SlaCalendar.of(tenant)} | {DEFAULT_CALENDAR}
+    unknown = {
+        f"items.{i}.calendar": [f"no calendar named {item['calendar']!r}"]
+        for i, item in enumerate(payload["items"])
+        if item["calendar"] not in known
+    }
+    if unknown:
+        raise GongdanValidationError("unknown calendar", unknown)
+    now = clock.now()
+    with write_transaction():
+        existing = {p.name: p for p in SlaPolicy.of(tenant)}
+        for position, item in enumerate(payload["items"], start=1):
+            policy = existing.pop(item["name"], None) or SlaPolicy(tenant=tenant)
+            for key, value in item.items():
+                setattr(policy, key, value)
+            policy.position, policy.updated_at = position, now
+            policy.save()
+        for gone in existing.values():
+            gone.delete_instance()
+    return policies_of(tenant)
+
+
+def matches(policy: SlaPolicy, ticket: Ticket) -> bool:
+    """Whether every condition of `policy` holds for `ticket`."""
+    wanted = policy.conditions or {}
+    if "priority" in wanted and ticket.priority not in wanted["priority"]:
+        return False
+    if "channel" in wanted and ticket.channel not in wanted["channel"]:
+        return False
+    if "tier" in wanted:
+        tier = ticket.customer.tier if ticket.customer_id else None
+        if tier not in wanted["tier"]:
+            return False
+    if "category" in wanted:
+        path = ticket.category.path if ticket.category_id else ""
+        prefix = wanted["category"].rstrip("/")
+        if not (path == prefix or path.startswith(prefix + "/")):
+            return False
+    return not ("tags" in wanted and not set(wanted["tags"]) & set(ticket.tags or []))
+
+
+def choose(tenant: Tenant, ticket: Ticket) -> SlaPolicy | None:
+    """The first of the tenant's policies that matches `ticket`, or None."""
+    return next((policy for policy in policies_of(tenant) if matches(policy, ticket)), None)

@@ -1,0 +1,185 @@
+"""The sweep: find the tickets whose next threshold has come, fire each threshold exactly once.
+
+Due rows are found through the `(tenant, next_check_at)` index. Each warning, breach and
+escalation level is claimed by inserting a unique `SlaFired` row together with its audit
+event; only the worker whose insert succeeded notifies and acts, so two workers sweeping at
+once (or a retried job) never fire anything twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from gongdan import clock, tickets
+from gongdan.contributions import Notification
+from gongdan.db import db, write_transaction
+from gongdan.errors import GongdanError
+from gongdan.models import PRIORITIES, Tenant, Ticket
+from gongdan.plugins import get_host
+
+from . import engine, notify
+from .clocks import Point
+from .models import SlaFired, SlaPolicy, SlaTicket
+from .policies import calendar_for
+
+BATCH = 500
+LABELS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One threshold that fired (or, in a dry run, would fire)."""
+
+    tenant: str
+    ticket_id: int
+    number: int
+    key: str
+    kind: str
+    target: str
+    level: int
+    at: datetime
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready."""
+        return {**self.__dict__, "at": self.at.isoformat()}
+
+
+def sweep_all(at: datetime | None = None, *, dry_run: bool = False) -> list[Firing]:
+    """Sweep every tenant where the plugin is enabled."""
+    found: list[Firing] = []
+    for tenant in get_host().tenants_with(notify.PLUGIN):
+        found.extend(sweep_tenant(tenant, at, dry_run=dry_run))
+    return found
+
+
+def due_rows(tenant: Tenant, at: datetime, after: tuple[datetime, int] | None, limit: int = BATCH) -> list[SlaTicket]:
+    """Rows whose next check is at or before `at`, in order, after the keyset position `after`."""
+    query = SlaTicket.of(tenant).where(SlaTicket.next_check_at <= at)
+    if after is not None:
+        query = query.where(
+            (SlaTicket.next_check_at > after[0]) | ((SlaTicket.next_check_at == after[0]) & (SlaTicket.id > after[1]))
+        )
+    return list(query.order_by(SlaTicket.next_check_at, SlaTicket.id).limit(limit))
+
+
+def sweep_tenant(tenant: Tenant, at: datetime | None = None, *, dry_run: bool = False) -> list[Firing]:
+    """Fire (or with `dry_run` only list) every threshold of the tenant reached by `at` (default now)."""
+    now = at or clock.now()
+    policies = {p.id: p for p in SlaPolicy.of(tenant)}
+    found: list[Firing] = []
+    after = None
+    while rows := due_rows(tenant, now, after):
+        after = (rows[-1].next_check_at, rows[-1].id)
+        ids = [row.ticket_id for row in rows]
+        fired = engine.fired_keys(ids)
+        by_id = {t.id: t for t in Ticket.select().where(Ticket.id.in_(ids))}
+        for row in rows:
+            ticket = by_id[row.ticket_id]
+            policy = policies.get(row.policy_id)
+            cal = calendar_for(tenant, policy.calendar if policy else None)
+            points = sorted(
+                (p for p in engine.plan(row, policy, cal) if p.at <= now and p.key not in fired[row.ticket_id]),
+                key=lambda p: (p.at, p.key),
+            )
+            for point in points:
+                firing = Firing(
+                    tenant.slug, ticket.id, ticket.number, point.key, point.kind, point.target, point.level, point.at
+                )
+                if dry_run:
+                    found.append(firing)
+                elif claim(tenant, ticket, point):
+                    found.append(firing)
+                    act(tenant, ticket, policy, point)
+            if not dry_run:
+                engine.change(tenant, ticket, _nothing, create=False)
+    if not dry_run:
+        notify.retry_due(tenant)
+    return found
+
+
+def _nothing(*_: object) -> engine.Events:
+    return []
+
+
+def claim(tenant: Tenant, ticket: Ticket, point: Point) -> bool:
+    """Record that `point` fired, with its audit event, unless it already had; True if this call did."""
+    with write_transaction():
+        query = SlaFired.insert(tenant=tenant, ticket=ticket, key=point.key, at=clock.now()).on_conflict_ignore()
+        if db.execute(query).rowcount != 1:
+            return False
+        data = {"target": point.target, "level": point.level, "at": point.at.isoformat(), "key": point.key}
+        tickets.record_event(tenant, ticket, f"sla.{point.kind}", data, engine.SYSTEM)
+    return True
+
+
+def act(tenant: Tenant, ticket: Ticket, policy: SlaPolicy | None, point: Point) -> None:
+    """Notify and act for a threshold this worker claimed."""
+    actions: list[str]
+    if point.kind == "warning":
+        actions = ["notify_assignee"] if ticket.assignee_id else ["notify_supervisor"]
+    elif point.kind == "breach":
+        actions = ["notify_assignee", "notify_supervisor"]
+    else:
+        actions = list(policy.escalations[point.level - 1]["actions"]) if policy else []
+    recipients: list[int] = []
+    if "notify_assignee" in actions and ticket.assignee_id:
+        recipients.append(ticket.assignee_id)
+    if "notify_supervisor" in actions:
+        recipients.extend(notify.supervisors(tenant, ticket))
+    if "notify_admin" in actions:
+        recipients.extend(notify.admins(tenant))
+    notify.send(tenant, _notification(tenant, ticket, point, list(dict.fromkeys(recipients)), actions))
+    if "raise_priority" in actions:
+        _raise_priority(tenant, ticket)
+    if "reassign" in actions:
+        _reassign(tenant, ticket)
+
+
+def _notification(
+    tenant: Tenant, ticket: Ticket, point: Point, recipients: list[int], actions: list[str]
+) -> Notification:
+    what = LABELS[point.target]
+    local = point.at.astimezone(ZoneInfo(tenant.timezone)).strftime("%Y-%m-%d %H:%M")
+    title = {"warning": "SLA warning", "breach": "SLA breached", "escalation": f"SLA escalation level {point.level}"}
+    subject = f"[{title[point.kind]}] #{ticket.number} {ticket.subject}"
+    if point.kind == "warning":
+        body = f"Ticket #{ticket.number}: the {what} target is close to its due time."
+    else:
+        body = f"Ticket #{ticket.number}: the {what} target was due and is not met ({local} {tenant.timezone})."
+    data = {"target": point.target, "level": point.level, "at": point.at.isoformat(), "actions": actions}
+    return Notification(
+        tenant_id=tenant.id,
+        recipient_ids=recipients,
+        kind=f"sla.{point.kind}",
+        subject=subject,
+        body=body,
+        ticket_id=ticket.id,
+        data=data,
+    )
+
+
+def _raise_priority(tenant: Tenant, ticket: Ticket) -> None:
+    current = tickets.get(tenant, ticket.id)
+    index = PRIORITIES.index(current.priority) if current.priority in PRIORITIES else 0
+    if index + 1 < len(PRIORITIES):
+        tickets.update(tenant, current, {"priority": PRIORITIES[index + 1]}, engine.SYSTEM)
+
+
+def _reassign(tenant: Tenant, ticket: Ticket) -> None:
+    if not get_host().is_enabled(tenant, "assignment"):
+        tickets.record_event(
+            tenant,
+            ticket,
+            "sla.action_skipped",
+            {"action": "reassign", "reason": "assignment plugin disabled"},
+            engine.SYSTEM,
+        )
+        return
+    try:
+        tickets.auto_assign(tenant, tickets.get(tenant, ticket.id), engine.SYSTEM)
+    except GongdanError as exc:
+        tickets.record_event(
+            tenant, ticket, "sla.action_skipped", {"action": "reassign", "reason": exc.message}, engine.SYSTEM
+        )
