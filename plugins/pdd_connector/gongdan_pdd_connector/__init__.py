@@ -1,10 +1,121 @@
-"""Pinduoduo (拼多多) after-sales connector: shops, incremental sync, push messages and actions."""
+"""Pinduoduo (拼多多) after-sales connector: shops, incremental sync, push messages and actions.
 
-from gongdan.contributions import PluginSpec
+Every after-sales request of a connected shop becomes a ticket (channel `pdd`, `external_ref`
+`{"system": "pdd", "id": <after-sales id>}`), kept in step by an incremental sync and by push
+messages; agents agree to refunds and returns and note orders from the ticket. This module
+holds the plugin's hook implementations; the work is done in the modules they name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gongdan.contributions import Channel, Connector, PluginSpec, ScheduledJob, Schema
+from gongdan.hookspecs import hookimpl
 
 PLUGIN = PluginSpec(
     label="Pinduoduo connector",
     label_zh="拼多多连接器",
     category="connector",
+    description="Pinduoduo after-sales requests become tickets; agree to refunds and returns from the ticket.",
     requires_core=">=0.1,<1",
 )
+
+
+@hookimpl
+def gongdan_schema() -> Schema:
+    """The connector's tables."""
+    from gongdan_pdd_connector.models import MODELS
+
+    return Schema(owner="pdd_connector", models=MODELS, version=1)
+
+
+@hookimpl
+def gongdan_channels() -> list[Channel]:
+    """Tickets from Pinduoduo arrive by channel `pdd`."""
+    return [Channel(name="pdd", label="拼多多")]
+
+
+@hookimpl
+def gongdan_connectors() -> list[Connector]:
+    """The outside system this plugin feeds tickets from."""
+    return [
+        Connector(
+            name="pdd_connector",
+            system="pdd",
+            label="拼多多",
+            description="after-sales requests (售后) of Pinduoduo shops, by incremental sync and push messages",
+        )
+    ]
+
+
+@hookimpl
+def gongdan_settings_schema() -> Any:
+    """The per-tenant settings: mapping overrides and sync timing."""
+    from gongdan_pdd_connector.settings import PddSettingsSchema
+
+    return PddSettingsSchema
+
+
+@hookimpl
+def gongdan_api_blueprints() -> list[Any]:
+    """Routes under /api/v1/pdd/."""
+    from gongdan_pdd_connector.api import bp
+
+    return [bp]
+
+
+@hookimpl
+def gongdan_cli_commands() -> list[Any]:
+    """`gongdan pdd shops|connect|sync|listen`."""
+    from gongdan_pdd_connector.cli import pdd
+
+    return [pdd]
+
+
+@hookimpl
+def gongdan_scheduled_jobs() -> list[ScheduledJob]:
+    """Incremental sync every minute, token refresh, and the push listeners."""
+    from gongdan_pdd_connector import jobs
+
+    return [
+        ScheduledJob(id="pdd_connector.sync", func=jobs.sync_due, seconds=30, description="sync due Pinduoduo shops"),
+        ScheduledJob(
+            id="pdd_connector.tokens", func=jobs.refresh_tokens, seconds=300, description="refresh expiring tokens"
+        ),
+        ScheduledJob(
+            id="pdd_connector.push", func=jobs.keep_listening, seconds=30, description="keep push listeners running"
+        ),
+    ]
+
+
+@hookimpl
+def gongdan_ticket_blocks(tenant: Any, tickets: list[Any]) -> dict[int, dict[str, Any]]:
+    """The `pdd` block of tickets that came from Pinduoduo: ids, status, shop, deadline."""
+    from gongdan_pdd_connector.representation import ticket_blocks
+
+    return ticket_blocks(tenant, tickets)
+
+
+@hookimpl
+def gongdan_ticket_panels(tenant: Any, ticket: Any, user: Any) -> Any:
+    """The console panel with the after-sales record, the masked order and the actions."""
+    from gongdan_pdd_connector.console import ticket_panel
+
+    return ticket_panel(tenant, ticket, user)
+
+
+@hookimpl
+def gongdan_console_views() -> list[Any]:
+    """Console pages: shops and their sync state, quarantine."""
+    from gongdan_pdd_connector.console import console_views
+
+    return console_views()
+
+
+@hookimpl
+def gongdan_demo_prepared(tenant: Any, admin: Any) -> None:
+    """Start the local gateway simulator and connect its shops to the demo tenant."""
+    from gongdan_pdd_connector.demo import prepare
+
+    prepare(tenant)

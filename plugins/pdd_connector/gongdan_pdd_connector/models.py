@@ -1,0 +1,105 @@
+"""The connector's tables: shops, the local mirror of after-sales records, sync runs, quarantine."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from gongdan import clock
+from gongdan.fields import JSONField, UTCDateTimeField
+from gongdan.models import TenantModel, Ticket
+
+AUTH_STATUSES = ("authorized", "expired", "reauthorize", "error")
+
+
+class PddShop(TenantModel):
+    """A Pinduoduo shop a tenant connected: its app credentials, its grant and its sync state.
+
+    The client secret and both tokens are stored encrypted (see `gongdan_pdd_connector.crypto`).
+    `cursor` is the end of the last update-time window that was stored completely.
+    """
+
+    owner_id = pw.CharField(max_length=64)
+    owner_name = pw.CharField(max_length=200, default="")
+    client_id = pw.CharField(max_length=128)
+    client_secret_enc = pw.TextField()
+    access_token_enc = pw.TextField()
+    refresh_token_enc = pw.TextField(default="")
+    gateway_url = pw.CharField(max_length=500)
+    message_url = pw.CharField(max_length=500, default="")
+    access_expires_at = UTCDateTimeField(null=True)
+    refresh_expires_at = UTCDateTimeField(null=True)
+    auth_status = pw.CharField(max_length=16, default="authorized")
+    auth_error = pw.TextField(default="")
+    active = pw.BooleanField(default=True)
+    cursor = UTCDateTimeField(null=True)
+    last_window_start = UTCDateTimeField(null=True)
+    last_window_end = UTCDateTimeField(null=True)
+    last_sync_at = UTCDateTimeField(null=True)
+    last_error = pw.TextField(default="")
+    last_error_at = UTCDateTimeField(null=True)
+    clock_offset = pw.FloatField(default=0.0)
+    created_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("tenant", "owner_id"), True),)
+
+
+class PddRefund(TenantModel):
+    """The last version of one after-sales record that was stored, and its ticket."""
+
+    shop = pw.ForeignKeyField(PddShop, on_delete="CASCADE", backref="refunds")
+    after_sales_id = pw.CharField(max_length=64)
+    order_sn = pw.CharField(max_length=64)
+    status = pw.IntegerField()
+    kind = pw.CharField(max_length=32)
+    updated_time = UTCDateTimeField()
+    expire_time = UTCDateTimeField(null=True)
+    ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    record = JSONField(default=dict)
+    applied = JSONField(default=dict)
+    stored_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("tenant", "after_sales_id"), True),)
+
+
+class PddSyncRun(TenantModel):
+    """One sync of a shop (a scheduled increment, a backfill or a push burst) and how it went."""
+
+    shop = pw.ForeignKeyField(PddShop, on_delete="CASCADE", backref="runs")
+    kind = pw.CharField(max_length=16, default="increment")
+    status = pw.CharField(max_length=16, default="running")  # running | done | failed
+    since = UTCDateTimeField(null=True)
+    until = UTCDateTimeField(null=True)
+    windows_total = pw.IntegerField(default=0)
+    windows_done = pw.IntegerField(default=0)
+    seen = pw.IntegerField(default=0)
+    stored = pw.IntegerField(default=0)
+    created = pw.IntegerField(default=0)
+    quarantined = pw.IntegerField(default=0)
+    calls = pw.IntegerField(default=0)
+    error = pw.TextField(default="")
+    started_at = UTCDateTimeField(default=clock.now)
+    finished_at = UTCDateTimeField(null=True)
+
+
+class PddQuarantine(TenantModel):
+    """A record that could not be stored (malformed, unknown status, ...), kept with the reason."""
+
+    shop = pw.ForeignKeyField(PddShop, on_delete="CASCADE", backref="quarantine")
+    key = pw.CharField(max_length=128)
+    after_sales_id = pw.CharField(max_length=64, default="")
+    order_sn = pw.CharField(max_length=64, default="")
+    record = JSONField(default=dict)
+    reason = pw.TextField()
+    status = pw.CharField(max_length=16, default="open")  # open | resolved
+    attempts = pw.IntegerField(default=1)
+    created_at = UTCDateTimeField(default=clock.now)
+    updated_at = UTCDateTimeField(default=clock.now)
+    resolved_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("tenant", "shop", "key"), True),)
+
+
+MODELS = [PddShop, PddRefund, PddSyncRun, PddQuarantine]
