@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from gongdan_sla.models import SlaTicket
+from gongdan_sla.policies import save_calendars, save_policies
 
 from gongdan import categories, tickets
 from gongdan.actors import Actor
 from gongdan.models import Ticket, TicketEvent
-from gongdan_sla.models import SlaTicket
 
 SH = ZoneInfo("Asia/Shanghai")
 CUSTOMER = Actor.system("channel:api")
@@ -30,17 +31,14 @@ def sla(enable_plugin: Any, tenant: Any, frozen_clock: Any) -> Any:
 
 
 @pytest.fixture
-def configure(sla: Any, admin_api: Any) -> Any:
-    """`configure(policies, calendars=None)`: PUT them through the API as an admin."""
+def configure(sla: Any, tenant: Any) -> Any:
+    """`configure(policies, calendars=None)`: save them as the API's PUT does (lunch-break week by default)."""
 
     def put(policies: list[dict], calendars: list[dict] | None = None) -> Any:
         if calendars is None:
             calendars = [{"name": "default", "weekly": LUNCH_WEEK, "region": "CN"}]
-        answer = admin_api.put("/api/v1/sla/calendars", json={"items": calendars})
-        assert answer.status_code == 200, answer.get_json()
-        answer = admin_api.put("/api/v1/sla/policies", json={"items": policies})
-        assert answer.status_code == 200, answer.get_json()
-        return answer.get_json()["items"]
+        save_calendars(tenant, {"items": calendars})
+        return save_policies(tenant, {"items": policies})
 
     return put
 
@@ -62,6 +60,11 @@ class Look:
     """Reading SLA state afresh in assertions."""
 
     sh = staticmethod(sh)
+
+    @staticmethod
+    def utc(*parts: int) -> str:
+        """The API's text for a Shanghai wall-clock time (UTC ISO 8601)."""
+        return sh(*parts).astimezone(UTC).isoformat()
 
     @staticmethod
     def row(ticket: Ticket) -> SlaTicket:

@@ -1,0 +1,153 @@
+"""Business-calendar arithmetic: lunch breaks, China's holidays and make-up days, DST, year ends."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from gongdan_sla.calendars import CN_YEARS, BusinessCalendar, CalendarError, UnknownHolidayYear
+
+SH = ZoneInfo("Asia/Shanghai")
+NY = ZoneInfo("America/New_York")
+LUNCH = {d: [("09:00", "12:00"), ("13:30", "18:00")] for d in range(5)}
+
+
+def sh(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=SH)
+
+
+@pytest.fixture
+def cal() -> BusinessCalendar:
+    return BusinessCalendar(tz="Asia/Shanghai", weekly=LUNCH, region="CN")
+
+
+def test_the_lunch_hour_is_skipped(cal: BusinessCalendar) -> None:
+    assert cal.add_business_minutes(sh(2026, 11, 2, 11, 30), 60) == sh(2026, 11, 2, 14, 0)
+    assert cal.business_minutes_between(sh(2026, 11, 2, 11, 0), sh(2026, 11, 2, 14, 0)) == 90
+
+
+def test_a_start_outside_business_time_counts_from_the_next_opening(cal: BusinessCalendar) -> None:
+    saturday_night = sh(2026, 11, 7, 22, 0)
+    assert cal.add_business_minutes(saturday_night, 0) == sh(2026, 11, 9, 9, 0)
+    assert cal.add_business_minutes(saturday_night, 30) == sh(2026, 11, 9, 9, 30)
+    assert cal.add_business_minutes(sh(2026, 11, 2, 12, 15), 10) == sh(2026, 11, 2, 13, 40)
+
+
+def test_national_day_is_closed(cal: BusinessCalendar) -> None:
+    # Wednesday 30 September 17:00: one hour left that day, then 1–7 October are holidays
+    assert cal.add_business_minutes(sh(2026, 9, 30, 17, 0), 120) == sh(2026, 10, 8, 10, 0)
+    assert cal.business_minutes_between(sh(2026, 9, 30, 17, 0), sh(2026, 10, 8, 10, 0)) == 120
+    assert not cal.is_open(sh(2026, 10, 5, 10, 0))
+
+
+def test_a_make_up_saturday_opens_with_mondays_hours(cal: BusinessCalendar) -> None:
+    # Saturday 10 October 2026 is a make-up working day (调休)
+    assert cal.is_open(sh(2026, 10, 10, 9, 30))
+    assert cal.add_business_minutes(sh(2026, 10, 9, 17, 0), 120) == sh(2026, 10, 10, 10, 0)
+    assert not cal.is_open(sh(2026, 10, 17, 9, 30))  # an ordinary Saturday
+
+
+def test_the_year_end_crosses_new_year_and_its_make_up_sunday(cal: BusinessCalendar) -> None:
+    # 31 Dec 2025 (Wed) 17:00: 60 minutes, then 1–3 Jan 2026 holiday, Sunday 4 Jan is a make-up day
+    assert cal.add_business_minutes(sh(2025, 12, 31, 17, 0), 120) == sh(2026, 1, 4, 10, 0)
+
+
+def test_a_year_without_holiday_data_is_an_explicit_error(cal: BusinessCalendar) -> None:
+    assert CN_YEARS[0] <= 2026 <= CN_YEARS[1]
+    unknown = CN_YEARS[1] + 1
+    with pytest.raises(UnknownHolidayYear, match=str(unknown)):
+        cal.add_business_minutes(datetime(CN_YEARS[1], 12, 31, 17, 0, tzinfo=SH), 240)
+
+
+def test_a_year_without_holiday_data_can_be_a_logged_warning(caplog: pytest.LogCaptureFixture) -> None:
+    lenient = BusinessCalendar(weekly=LUNCH, on_unknown_year="warn")
+    last = CN_YEARS[1]
+    start = datetime(last, 12, 31, 17, 0, tzinfo=SH)
+    with caplog.at_level(logging.WARNING, logger="gongdan_sla.calendars"):
+        due = lenient.add_business_minutes(start, 240)
+    assert any(str(last + 1) in message for message in caplog.messages)
+    assert due.date() > start.date()
+
+
+def test_region_none_knows_no_holidays() -> None:
+    plain = BusinessCalendar(weekly=LUNCH, region=None)
+    assert plain.is_open(sh(2026, 10, 1, 10, 0))
+    assert not plain.is_open(sh(2026, 10, 10, 10, 0))
+
+
+def test_custom_closed_and_open_dates() -> None:
+    custom = BusinessCalendar(weekly=LUNCH, region=None, closed=["2026-11-03"], open=["2026-11-07"])
+    assert custom.add_business_minutes(sh(2026, 11, 2, 17, 0), 120) == sh(2026, 11, 4, 10, 0)
+    assert custom.add_business_minutes(sh(2026, 11, 6, 17, 0), 120) == sh(2026, 11, 7, 10, 0)
+
+
+def test_dst_spring_forward_and_fall_back() -> None:
+    always = BusinessCalendar.always_open("America/New_York")
+    # 8 March 2026: clocks jump 02:00 -> 03:00, the day has 23 hours; 1 November: 25 hours
+    assert always.business_minutes_between(datetime(2026, 3, 8, tzinfo=NY), datetime(2026, 3, 9, tzinfo=NY)) == 1380
+    assert always.business_minutes_between(datetime(2026, 11, 1, tzinfo=NY), datetime(2026, 11, 2, tzinfo=NY)) == 1500
+    office = BusinessCalendar(tz="America/New_York", weekly={d: [("09:00", "17:00")] for d in range(5)}, region=None)
+    due = office.add_business_minutes(datetime(2026, 3, 6, 16, 0, tzinfo=NY), 120)
+    assert due == datetime(2026, 3, 9, 10, 0, tzinfo=NY)
+    assert due.utcoffset() == timedelta(hours=-4)
+    assert office.business_minutes_between(datetime(2026, 3, 6, 16, 0, tzinfo=NY), due) == 120
+
+
+def test_dst_free_zone_days_are_always_24_hours() -> None:
+    always = BusinessCalendar.always_open("Asia/Shanghai")
+    assert always.business_minutes_between(sh(2026, 3, 8), sh(2026, 3, 9)) == 1440
+    assert always.add_business_minutes(sh(2026, 12, 31, 23, 30), 60) == sh(2027, 1, 1, 0, 30)
+
+
+def test_intervals_ending_at_midnight_join_the_next_day() -> None:
+    night = BusinessCalendar(weekly={0: [("22:00", "24:00")], 1: [("00:00", "02:00")]}, region=None)
+    assert night.add_business_minutes(sh(2026, 11, 2, 23, 0), 120) == sh(2026, 11, 3, 1, 0)
+
+
+def test_results_keep_the_callers_time_zone(cal: BusinessCalendar) -> None:
+    start = sh(2026, 11, 2, 10, 0).astimezone(UTC)
+    due = cal.add_business_minutes(start, 60)
+    assert due.tzinfo is UTC
+    assert due == sh(2026, 11, 2, 11, 0)
+
+
+def test_between_is_negative_backwards_and_inverts_add(cal: BusinessCalendar) -> None:
+    assert cal.business_minutes_between(sh(2026, 11, 2, 14, 0), sh(2026, 11, 2, 11, 0)) == -90
+    rng = random.Random(5)
+    for _ in range(300):
+        start = sh(2026, 1, 5, 9, 0) + timedelta(minutes=rng.randrange(0, 340 * 24 * 60))
+        minutes = rng.choice([1, 30, 60, 240, 480, 1440, 5000])
+        due = cal.add_business_minutes(start, minutes)
+        assert due > start
+        assert cal.business_minutes_between(start, due) == pytest.approx(minutes)
+
+
+@pytest.mark.parametrize(
+    ("weekly", "field"),
+    [
+        ({0: [("09:00", "12:00"), ("11:00", "13:00")]}, "weekly.0"),
+        ({1: [("18:00", "09:00")]}, "weekly.1"),
+        ({2: [("9am", "12:00")]}, "weekly.2"),
+        ({7: [("09:00", "12:00")]}, "weekly.7"),
+        ({}, "weekly"),
+    ],
+)
+def test_bad_opening_hours_are_rejected_with_the_field(weekly: dict, field: str) -> None:
+    with pytest.raises(CalendarError) as caught:
+        BusinessCalendar(weekly=weekly, region=None)
+    assert field in caught.value.fields
+
+
+def test_bad_zone_region_and_naive_times_are_rejected(cal: BusinessCalendar) -> None:
+    with pytest.raises(CalendarError) as caught:
+        BusinessCalendar(tz="Mars/Olympus")
+    assert "tz" in caught.value.fields
+    with pytest.raises(CalendarError):
+        BusinessCalendar(region="US")
+    with pytest.raises(ValueError, match="aware"):
+        cal.add_business_minutes(datetime(2026, 11, 2, 10, 0), 5)
+    with pytest.raises(ValueError, match="negative"):
+        cal.add_business_minutes(sh(2026, 11, 2, 10, 0), -5)
