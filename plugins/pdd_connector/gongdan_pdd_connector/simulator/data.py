@@ -99,15 +99,16 @@ def hex_token(rng: random.Random, length: int = 32) -> str:
 
 def digits(rng: random.Random, count: int) -> str:
     """`count` random decimal digits, the first one non-zero."""
-    return str(rng.randint(1, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(count - 1))
+    return str(rng.randrange(10 ** (count - 1), 10**count))
 
 
-def ciphertext(rng: random.Random, plain: str, marker: str = "~") -> str:
+def ciphertext(key: str, plain: str, marker: str = "~") -> str:
     """An opaque stand-in for the platform's encrypted receiver fields (`~…~`, `$…$` for phones).
 
-    Only the platform can decrypt the real ones; this one cannot be decrypted at all.
+    Only the platform can decrypt the real ones; this one (a digest salted with `key`) cannot
+    be decrypted at all, and is the same on every read.
     """
-    sealed = rng.randbytes(12) + hashlib.sha256(rng.randbytes(16) + plain.encode("utf-8")).digest()
+    sealed = hashlib.sha256(f"{key}\0{plain}".encode()).digest() + hashlib.md5(plain.encode()).digest()[:6]  # noqa: S324
     return f"{marker}{base64.b64encode(sealed).decode('ascii')}{marker}2{marker}"
 
 

@@ -8,7 +8,7 @@ API's shape.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from . import data
@@ -107,7 +107,6 @@ class Order:
     remark: str = ""
     remark_tag: int | None = None
     remark_tag_name: str = ""
-    cipher: dict[str, str] = field(default_factory=dict)
 
     @property
     def pay_amount(self) -> int:
@@ -184,12 +183,6 @@ class RecordFactory:
             tracking_number=f"YT{data.digits(rng, 13)}",
             shipping_name=rng.choice(data.SHIPPING_NAMES),
         )
-        order.cipher = {
-            "receiver_name": data.ciphertext(rng, name),
-            "receiver_phone": data.ciphertext(rng, phone, "$"),
-            "receiver_address": data.ciphertext(rng, province + city + town + street),
-            "address": data.ciphertext(rng, street),
-        }
         return order
 
     def refund(self, order: Order, updated: int, malformed: str = "") -> Refund:

@@ -45,13 +45,19 @@ class Shop:
     order_index: list[tuple[int, str]] = field(default_factory=list)
     order_refunds: dict[str, list[int]] = field(default_factory=dict)
 
-    def add(self, order: Order, refund: Refund) -> None:
-        """Store a new order and its after-sales request."""
+    def add(self, order: Order, refund: Refund, index: bool = True) -> None:
+        """Store a new order and its after-sales request (`index=False`: call `reindex` later)."""
         self.orders[order.order_sn] = order
         self.refunds[refund.id] = refund
         self.order_refunds.setdefault(order.order_sn, []).append(refund.id)
-        bisect.insort(self.order_index, (order.updated, order.order_sn))
-        bisect.insort(self.refund_index, (refund.updated, refund.id))
+        if index:
+            bisect.insort(self.order_index, (order.updated, order.order_sn))
+            bisect.insort(self.refund_index, (refund.updated, refund.id))
+
+    def reindex(self) -> None:
+        """Rebuild both time indexes from scratch."""
+        self.refund_index = sorted((r.updated, r.id) for r in self.refunds.values())
+        self.order_index = sorted((o.updated, o.order_sn) for o in self.orders.values())
 
     def change(self, refund: Refund, apply: Callable[[], None]) -> None:
         """Run `apply` (which may move `refund` and its order in time) and re-index both."""
@@ -124,7 +130,8 @@ class World:
             # Spread over the window, clear of its edges: a backfill started a little later still finds all.
             newest, oldest = now - 600, now - int(self.settings.spread_days * DAY) + 3600
             for _ in range(self.settings.records):
-                self._new_record(shop, self.rng.randint(min(oldest, newest), newest))
+                self._new_record(shop, self.rng.randint(min(oldest, newest), newest), index=False)
+            shop.reindex()
             self.issue_token(shop.owner_id)
 
     def _addresses(self) -> list[dict]:
@@ -145,10 +152,10 @@ class World:
             )
         return out
 
-    def _new_record(self, shop: Shop, updated: int, malformed: str = "") -> Refund:
+    def _new_record(self, shop: Shop, updated: int, malformed: str = "", index: bool = True) -> Refund:
         order = self.factory.order(shop.owner_id, updated - self.rng.randint(DAY, 5 * DAY))
         refund = self.factory.refund(order, updated, malformed)
-        shop.add(order, refund)
+        shop.add(order, refund, index)
         return refund
 
     # -- tokens -------------------------------------------------------------------------------
