@@ -107,7 +107,7 @@ def authenticate() -> User:
     g.user, g.tenant, g.token = user, user.tenant, row
     limiter = current_app.extensions.get("gongdan_rate_limiter")
     if limiter is not None:
-        limiter.take(row.id)
+        g.rate_limit_remaining = int(limiter.take(row.id))
     now = clock.now()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
         ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()

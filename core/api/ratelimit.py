@@ -12,8 +12,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from flask import g
-
 from gongdan.errors import GongdanError
 
 
@@ -50,5 +48,4 @@ class TokenBucketLimiter:
                 raise RateLimited(f"rate limit of {self.per_minute} requests a minute exceeded", wait)
             tokens -= 1.0
             self._buckets[key] = (tokens, now)
-        g.rate_limit_remaining = int(tokens)
         return tokens
