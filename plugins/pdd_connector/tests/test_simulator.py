@@ -8,6 +8,7 @@ import json
 import re
 import time
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -195,6 +196,22 @@ def test_form_multipart_and_json_bodies_are_all_accepted(gw, token):
     as_json = gw.post(sent, json=sent)
     assert form == multipart == as_json
     assert "refund_increment_get_response" in form
+
+
+def test_xml_is_answered_in_xml(gw, token):
+    now = int(time.time())
+    window = {"start_updated_at": now - 1800, "end_updated_at": now, **ALL}
+    as_json = gw.call("pdd.refund.list.increment.get", token, **window)["refund_increment_get_response"]
+    sent = gw.params("pdd.refund.list.increment.get", token, data_type="XML", **window)
+    response = gw.session.post(gw.sim.url, data=sent, timeout=30)
+    assert response.headers["Content-Type"].startswith("text/xml")
+    root = ElementTree.fromstring(response.content)
+    assert root.tag == "refund_increment_get_response"
+    assert int(root.findtext("total_count")) == as_json["total_count"]
+    assert [int(i.findtext("id")) for i in root.find("refund_list")] == [i["id"] for i in as_json["refund_list"]]
+    sent["sign"] = "0" * 32
+    error = ElementTree.fromstring(gw.session.post(gw.sim.url, data=sent, timeout=30).content)
+    assert (error.tag, error.findtext("error_code")) == ("error_response", "20004")
 
 
 def test_tokens_are_checked_expire_and_refresh(gw, sim, token):

@@ -13,6 +13,7 @@ from .gateway import Gateway
 from .httpserver import BadRequest, HttpRequest, HttpResponse, connection_handler
 from .messages import MessageHub
 from .world import Settings, World
+from .xmlbody import to_xml
 
 
 class Simulator:
@@ -59,7 +60,10 @@ class Simulator:
         delay = self.gateway.delay_seconds(api)
         if delay:
             await asyncio.sleep(delay)
-        return HttpResponse(200, self.gateway.handle(params))
+        body = self.gateway.handle(params)
+        if params.get("data_type") == "XML":
+            return HttpResponse(200, to_xml(body), content_type="text/xml; charset=utf-8")
+        return HttpResponse(200, body)
 
     async def start(self, host: str, port: int) -> asyncio.Server:
         """Listen on host:port (0: any free port) and start the message redelivery loop."""

@@ -128,11 +128,13 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> b
 
 @dataclass
 class HttpResponse:
-    """What a route answers: a status and a JSON body; `drop` closes the connection unanswered."""
+    """What a route answers: a status and a JSON body (or bytes of `content_type`); `drop`
+    closes the connection unanswered."""
 
     status: int = 200
     body: Any = None
     drop: bool = False
+    content_type: str = "application/json; charset=utf-8"
 
 
 Handler = Callable[[HttpRequest], Awaitable[HttpResponse]]
@@ -141,10 +143,12 @@ Upgrade = Callable[[bytes, asyncio.StreamReader, asyncio.StreamWriter], Awaitabl
 
 def write_response(writer: asyncio.StreamWriter, response: HttpResponse, keep_alive: bool) -> None:
     """Serialise `response` as JSON onto the connection."""
-    payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+    payload = (
+        response.body if isinstance(response.body, bytes) else json.dumps(response.body, ensure_ascii=False).encode()
+    )
     head = (
         f"HTTP/1.1 {response.status} {REASONS.get(response.status, 'OK')}\r\n"
-        "Content-Type: application/json; charset=utf-8\r\n"
+        f"Content-Type: {response.content_type}\r\n"
         f"Content-Length: {len(payload)}\r\n"
         f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n"
     )
