@@ -189,6 +189,7 @@ class RecordFactory:
         """An after-sales request on `order`, last updated at `updated`."""
         rng = self.rng
         kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
+        reason = rng.choice(data.REASONS_BY_KIND[kind])
         created = max(order.created + 3600, updated - rng.randint(0, 3 * 86400))
         refund = Refund(
             id=self.new_id(),
@@ -196,8 +197,8 @@ class RecordFactory:
             order_sn=order.order_sn,
             kind=kind,
             status=rng.choice(STATUSES_BY_KIND[kind]),
-            reason=rng.choice(data.REFUND_REASONS),
-            remark=rng.choice(data.BUYER_REMARKS),
+            reason=reason,
+            remark=rng.choice(data.REMARKS_BY_REASON[reason]),
             images=[
                 f"https://img.pddpic.com/mms-material-img/{data.hex_token(rng, 24)}.jpeg"
                 for _ in range(rng.choice([0, 0, 1, 2, 3]))
