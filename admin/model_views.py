@@ -10,7 +10,8 @@ from flask_admin.contrib.peewee import ModelView, filters
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField
+from wtforms import BooleanField, PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from gongdan.accounts import hash_password
@@ -123,7 +124,7 @@ class CustomerView(TenantModelView):
 
 def _role_choices() -> list[tuple[str, str]]:
     mine = ROLE_RANK.get(getattr(current_user, "role", ""), 0)
-    return [(code, str(label)) for code, label in ROLE_LABELS.items() if ROLE_RANK[code] <= mine]
+    return [SelectChoice(code, str(label)) for code, label in ROLE_LABELS.items() if ROLE_RANK[code] <= mine]
 
 
 class UserView(TenantModelView):
@@ -142,10 +143,13 @@ class UserView(TenantModelView):
         "language": _l("Language"),
         "password": _l("New password"),
     }
-    form_columns = ["email", "name", "role", "team", "language", "is_active", "locked_until"]
-    form_extra_fields = {"password": PasswordField(_l("New password"), validators=[Optional()])}
+    form_columns = ["email", "name", "role", "team", "language", "is_active"]
+    form_extra_fields = {
+        "password": PasswordField(_l("New password"), validators=[Optional()]),
+        "unlock": BooleanField(_l("Unlock (clear failed sign-ins)")),
+    }
     form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": list(ROLE_LABELS.items())}}
+    form_args = {"role": {"choices": [SelectChoice(code) for code in ROLE_LABELS]}}
     column_searchable_list = ["email", "name"]
     column_filters = ["role", "is_active"]
     scoped_fields = {"team": Team}
@@ -165,7 +169,8 @@ class UserView(TenantModelView):
             if len(form.password.data) < 8:
                 raise ValueError("the password needs at least 8 characters")
             model.password_hash = hash_password(form.password.data)
-        if model.locked_until is None:
+        if form.unlock.data:
+            model.locked_until = None
             model.failed_logins = 0
 
     def get_query(self) -> Any:

@@ -12,7 +12,7 @@ from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
 from gongdan.admin.settings_form import attach_errors, build_inputs, read_form
 from gongdan.errors import GongdanError, NotFound, ValidationError
-from gongdan.models import TenantPlugin, TicketEvent, User
+from gongdan.models import TenantPlugin, TicketEvent
 from gongdan.plugins import PluginRecord, get_host
 
 HISTORY = 20
@@ -41,12 +41,7 @@ class PluginsView(ConsoleBaseView):
         """Every discovered plugin with version, distribution, status, reason and toggle."""
         tenant = self.current_tenant()
         host = get_host()
-        rows = {
-            row.plugin: row
-            for row in TenantPlugin.of(tenant)
-            .select(TenantPlugin, User)
-            .join(User, on=(TenantPlugin.updated_by == User.id), join_type="LEFT OUTER")
-        }
+        rows = {row.plugin: row for row in TenantPlugin.of(tenant)}
         plugins = [
             {
                 "record": record,
@@ -59,9 +54,10 @@ class PluginsView(ConsoleBaseView):
         ]
         return self.render("console/plugins.html", plugins=plugins, tenant=tenant)
 
-    @expose("/<name>/toggle", methods=["POST"])
-    def toggle(self, name: str) -> Any:
+    @expose("/<plugin_name>/toggle", methods=["POST"])
+    def toggle(self, plugin_name: str) -> Any:
         """Switch the plugin on or off for the current tenant."""
+        name = plugin_name
         self._record(name)
         enabled = request.form.get("enabled") == "1"
         try:
@@ -74,9 +70,10 @@ class PluginsView(ConsoleBaseView):
             flash_error(exc)
         return redirect(self.get_url(".index"))
 
-    @expose("/<name>/settings", methods=["GET", "POST"])
-    def settings(self, name: str) -> Any:
+    @expose("/<plugin_name>/settings", methods=["GET", "POST"])
+    def settings(self, plugin_name: str) -> Any:
         """The settings form generated from the plugin's schema, and the change history."""
+        name = plugin_name
         record = self._record(name)
         tenant = self.current_tenant()
         host = get_host()
@@ -94,7 +91,7 @@ class PluginsView(ConsoleBaseView):
                     raise ValidationError("invalid settings", parse_errors)
                 host.set_enabled(tenant, name, settings=data, actor=self.current_user)
                 flash(gettext("Settings saved."), "success")
-                return redirect(self.get_url(".settings", name=name))
+                return redirect(self.get_url(".settings", plugin_name=name))
             except ValidationError as exc:
                 other_errors = attach_errors(inputs, exc.fields or {})
                 flash(gettext("The settings were not saved: correct the fields marked below."), "danger")

@@ -72,3 +72,17 @@ def signed_in(console: Any, make_user: Any) -> Any:
         return user, console(user)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash test passwords with a cheap PBKDF2 (scrypt takes ~0.3 s here); checks stay real."""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    from gongdan import accounts
+
+    monkeypatch.setattr(
+        accounts, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    )
