@@ -49,7 +49,8 @@ def test_the_toggle_enables_a_plugin_for_this_tenant_only(widget, signed_in, ten
     admin_user, admin = signed_in("admin")
     assert admin.post(f"/console/plugins/{widget}/toggle", {"enabled": "1"}).status_code == 302
     host = get_host()
-    assert host.is_enabled(tenant, widget) and not host.is_enabled(other_tenant, widget)
+    assert host.is_enabled(tenant, widget)
+    assert not host.is_enabled(other_tenant, widget)
     listed = {p["name"]: p for p in admin_api.get("/api/v1/plugins").get_json()}
     assert listed[widget]["enabled"] is True
     row = TenantPlugin.get(tenant=tenant, plugin=widget)
@@ -58,7 +59,8 @@ def test_the_toggle_enables_a_plugin_for_this_tenant_only(widget, signed_in, ten
     assert not host.is_enabled(tenant, widget)
     history = admin.text(f"/console/plugins/{widget}/settings")
     assert history.count(admin_user.display_name) >= 2
-    assert "disabled" in history and "enabled" in history
+    assert "disabled" in history
+    assert "enabled" in history
 
 
 def test_a_failed_plugin_cannot_be_enabled(signed_in, broken, tenant):
@@ -71,8 +73,10 @@ def test_a_failed_plugin_cannot_be_enabled(signed_in, broken, tenant):
 def test_the_settings_form_follows_the_schema(widget, signed_in):
     _, admin = signed_in("admin")
     page = admin.text(f"/console/plugins/{widget}/settings")
-    assert 'name="greeting"' in page and 'value="你好"' in page
-    assert '<select name="mode"' in page and '<option value="fancy"' in page
+    assert 'name="greeting"' in page
+    assert 'value="你好"' in page
+    assert '<select name="mode"' in page
+    assert '<option value="fancy"' in page
     assert 'type="checkbox" class="form-check-input" name="loud"' in page
     assert 'name="words"' in page
 
@@ -84,7 +88,8 @@ def test_bad_settings_show_messages_beside_the_fields_and_change_nothing(widget,
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert 'id="error-max_items"' in page and "Not a valid integer." in page
+    assert 'id="error-max_items"' in page
+    assert "Not a valid integer." in page
     assert TenantPlugin.get_or_none(tenant=tenant, plugin=widget) is None
     assert get_host().settings(tenant, widget)["max_items"] == 5
 
@@ -121,5 +126,6 @@ def test_plugin_panels_appear_on_the_ticket_page(widget, signed_in, enable_plugi
     ticket, _ = tickets.create(tenant, {"subject": "<script>x</script>破损", "channel": "web"}, Actor.system("t"))
     _, agent = signed_in("agent")
     page = agent.text(f"/console/tickets/{ticket.id}")
-    assert 'id="panel-widget"' in page and "Widget panel" in page
+    assert 'id="panel-widget"' in page
+    assert "Widget panel" in page
     assert "<b>&lt;script&gt;x&lt;/script&gt;破损</b>" in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gongdan import accounts, tickets
+from gongdan import accounts, categories, tickets
 from gongdan.actors import Actor
 from gongdan.admin.base import ROLE_RANK
 from gongdan.models import ApiToken, Category, Team
@@ -86,12 +86,13 @@ def test_bulk_actions_skip_another_tenants_tickets(signed_in, tenant, other_tena
 def test_admins_cannot_reach_another_tenants_rows_by_url(signed_in, make_user, tenant, other_tenant):
     stranger, _ = make_user("agent", in_tenant=other_tenant)
     their_team = Team.create(tenant=other_tenant, name="外部组")
-    their_category, _ = __import__("gongdan.categories", fromlist=["ensure"]).ensure(other_tenant, "售后/换货/尺码")
+    their_category, _ = categories.ensure(other_tenant, "售后/换货/尺码")
     their_token, _ = accounts.create_token(stranger)
     _, admin = signed_in("admin")
     assert stranger.email not in admin.text("/console/users/")
     edit = admin.get(f"/console/users/edit/?id={stranger.id}")
-    assert edit.status_code == 302 and stranger.email not in edit.get_data(as_text=True)
+    assert edit.status_code == 302
+    assert stranger.email not in edit.get_data(as_text=True)
     assert admin.get(f"/console/teams/edit/?id={their_team.id}").status_code == 302
     admin.post(f"/console/teams/edit/?id={their_team.id}", {"name": "hijacked"})
     assert Team.get_by_id(their_team.id).name == "外部组"
@@ -117,11 +118,13 @@ def test_a_superadmin_switches_tenant_and_sees_only_that_tenant(signed_in, tenan
     _ticket(other_tenant, "对方工单")
     _, boss = signed_in("superadmin")
     page = boss.text("/console/tickets/")
-    assert "本店工单" in page and "对方工单" not in page
+    assert "本店工单" in page
+    assert "对方工单" not in page
     assert 'id="tenant-switcher"' in page
     assert boss.post("/console/tenant", {"tenant_id": str(other_tenant.id)}).status_code == 302
     page = boss.text("/console/tickets/")
-    assert "对方工单" in page and "本店工单" not in page
+    assert "对方工单" in page
+    assert "本店工单" not in page
     assert boss.post("/console/tenant", {"tenant_id": "999999"}).status_code == 404
 
 
