@@ -42,12 +42,8 @@ def may_review(user: User | None) -> bool:
     return user is None or user.role in REVIEW_ROLES
 
 
-def _category(tenant: Tenant, path: str | None, create: bool) -> Category | None:
-    if not path:
-        return None
-    if create:
-        return categories.ensure(tenant, path)[0]
-    return categories.find(tenant, path)
+def _category(tenant: Tenant, path: str | None) -> Category | None:
+    return categories.find(tenant, path) if path else None
 
 
 def _unique_slug(tenant: Tenant, wanted: str | None) -> str:
@@ -91,7 +87,6 @@ def create(
     data: dict[str, Any],
     author: User | None,
     *,
-    create_category: bool = False,
     source_ticket: Any = None,
     reindex: bool = True,
 ) -> Article:
@@ -104,7 +99,7 @@ def create(
         raise Forbidden("publishing or archiving needs the supervisor role or above")
     now = clock.now()
     with write_transaction():
-        category = _category(tenant, data.get("category"), create_category)
+        category = _category(tenant, data.get("category"))
         article = Article.create(
             tenant=tenant,
             slug=_unique_slug(tenant, data.get("slug")),
@@ -170,7 +165,7 @@ def _apply(tenant: Tenant, article: Article, data: dict[str, Any], editor: User 
             continue
         value = data[name]
         if name == "category":
-            category = _category(tenant, value, create=False)
+            category = _category(tenant, value)
             if (category.id if category else None) != article.category_id:
                 article.category = category
                 changed.append(name)

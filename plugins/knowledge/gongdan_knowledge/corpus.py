@@ -71,33 +71,43 @@ def import_records(
 ) -> tuple[int, int]:
     """Create or update (matched by slug) articles; returns `(created, updated)`.
 
-    New articles are indexed in batches, which is what makes a big import fast.
+    Records are written in batches of `BATCH`, one transaction each, and new articles are
+    indexed per batch, which is what makes a big import fast.
     """
     created = updated = 0
-    pending: list[Article] = []
+    ensured: set[str] = set()
+    batch: list[dict[str, Any]] = []
     for record in records:
-        data = load(ArticleInSchema(), record)
-        existing = Article.of(tenant).where(Article.slug == data["slug"]).first() if data.get("slug") else None
-        if existing is None:
-            pending.append(articles.create(tenant, data, author, create_category=True, reindex=False))
-            created += 1
-        else:
-            if data.get("category"):
-                categories.ensure(tenant, data["category"])
-            data.pop("slug", None)
-            articles.update(tenant, existing, data, author)
-            updated += 1
-        if len(pending) >= BATCH:
-            _index(pending)
-        progress(1)
-    _index(pending)
-    return created, updated
+        batch.append(load(ArticleInSchema(), record))
+        if len(batch) >= BATCH:
+            c, u = _import_batch(tenant, batch, author, ensured)
+            created, updated = created + c, updated + u
+            progress(len(batch))
+            batch = []
+    c, u = _import_batch(tenant, batch, author, ensured)
+    progress(len(batch))
+    return created + c, updated + u
 
 
-def _index(pending: list[Article]) -> None:
+def _import_batch(
+    tenant: Tenant, batch: list[dict[str, Any]], author: User | None, ensured: set[str]
+) -> tuple[int, int]:
+    created: list[Article] = []
+    updated = 0
     with write_transaction():
-        index.index_articles(pending)
-    pending.clear()
+        for data in batch:
+            if data.get("category") and data["category"] not in ensured:
+                categories.ensure(tenant, data["category"])
+                ensured.add(data["category"])
+            existing = Article.of(tenant).where(Article.slug == data["slug"]).first() if data.get("slug") else None
+            if existing is None:
+                created.append(articles.create(tenant, data, author, reindex=False))
+            else:
+                data.pop("slug", None)
+                articles.update(tenant, existing, data, author)
+                updated += 1
+        index.index_articles(created)
+    return len(created), updated
 
 
 def bundled(name: str) -> list[dict[str, Any]]:

@@ -16,17 +16,66 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from peewee import EXCLUDED
-
-from gongdan.db import db
+from gongdan.db import db, is_postgres
 from gongdan.models import Tenant
 from gongdan_knowledge.models import STATUSES, VISIBILITIES, Article, ArticleTag, Posting, TermStat
-from gongdan_knowledge.text import pinyin_key, plain_text, terms
+from gongdan_knowledge.text import index_text, pinyin_key, terms
 
 K1, B, AVG_LEN = 1.2, 0.75, 300.0
 TITLE_BOOST, TAG_BOOST = 3, 2
 DOC_COUNT = ""  # the TermStat row counting the tenant's indexed articles
 MAX_QUERY_TERMS = 12
+# question words buyers wrap around what they ask; dropped from queries that have other terms
+QUESTION_WORDS = frozenset(
+    [
+        "什么",
+        "么时",
+        "时候",
+        "怎么",
+        "么办",
+        "为什",
+        "么样",
+        "怎样",
+        "如何",
+        "可以",
+        "以吗",
+        "能不",
+        "不能",
+        "是不",
+        "不是",
+        "请问",
+        "一下",
+        "么回",
+        "回事",
+        "我的",
+        "我们",
+        "你们",
+        "这个",
+        "那个",
+        "多少",
+        "是什",
+        "有没",
+        "没有",
+        "还能",
+        "能吗",
+        "了吗",
+        "吗?",
+        "的吗",
+        "一个",
+        "到底",
+        "咋办",
+        "what",
+        "how",
+        "can",
+        "why",
+        "when",
+        "the",
+        "is",
+        "are",
+        "do",
+        "does",
+    ]
+)
 TERM_DEPTH = 400
 MIN_SHARE = 0.2
 COMMON_SHARE = 0.4
@@ -50,7 +99,7 @@ def article_terms(title: str, body: str, tags: Sequence[str], category_path: str
         counts[term] += n * TITLE_BOOST
     for term, n in terms(" ".join(tags)).items():
         counts[term] += n * TAG_BOOST
-    counts.update(terms(plain_text(body)))
+    counts.update(terms(index_text(body)))
     if category_path:
         counts.update(terms(category_path.replace("/", " ")))
     length = sum(counts.values())
@@ -60,25 +109,32 @@ def article_terms(title: str, body: str, tags: Sequence[str], category_path: str
 
 def _bump(tenant_id: int, changes: dict[str, int]) -> None:
     """Add `changes[term]` to each term's document frequency (creating missing rows)."""
-    grow = sorted(t for t, d in changes.items() if d > 0)
-    shrink = sorted(t for t, d in changes.items() if d < 0)
-    for start in range(0, len(grow), BATCH):
-        rows = [
-            {"tenant": tenant_id, "term": t, "df": changes[t], "pinyin": pinyin_key(t)}
-            for t in grow[start : start + BATCH]
-        ]
-        TermStat.insert_many(rows).on_conflict(
-            conflict_target=[TermStat.tenant, TermStat.term],
-            update={TermStat.df: TermStat.df + EXCLUDED.df},
-        ).execute()
-    by_delta: dict[int, list[str]] = {}
-    for t in shrink:
-        by_delta.setdefault(changes[t], []).append(t)
-    for delta, names in by_delta.items():
-        for start in range(0, len(names), BATCH):
-            TermStat.update(df=TermStat.df + delta).where(
-                (TermStat.tenant == tenant_id) & TermStat.term.in_(names[start : start + BATCH])
-            ).execute()
+    table = TermStat._meta.table_name
+    grow = [(tenant_id, t, d, pinyin_key(t)) for t, d in sorted(changes.items()) if d > 0]
+    _bulk(
+        f'INSERT INTO "{table}" (tenant_id, term, df, pinyin) VALUES {{values}}'
+        f' ON CONFLICT (tenant_id, term) DO UPDATE SET df = "{table}".df + excluded.df',
+        grow,
+    )
+    shrink = [(d, tenant_id, t) for t, d in sorted(changes.items()) if d < 0]
+    if shrink:
+        p = db.obj.param
+        sql = f'UPDATE "{table}" SET df = df + {p} WHERE tenant_id = {p} AND term = {p}'
+        db.cursor().executemany(sql, shrink)
+
+
+def _bulk(sql: str, rows: list[tuple]) -> None:
+    """Run a multi-row INSERT (`{values}` marks where the rows go) through the driver, fast."""
+    if not rows:
+        return
+    cursor = db.cursor()
+    if is_postgres():
+        from psycopg2.extras import execute_values
+
+        execute_values(cursor, sql.format(values="%s"), rows, page_size=2000)
+    else:
+        marks = "(" + ", ".join("?" * len(rows[0])) + ")"
+        cursor.executemany(sql.format(values=marks), rows)
 
 
 def index_articles(articles: Sequence[Article]) -> None:
@@ -108,9 +164,6 @@ def index_articles(articles: Sequence[Article]) -> None:
         state = state_of(article.status, article.visibility)
         new.update(weights.keys())
         rows.extend((tenant_id, term, article.id, weight, state) for term, weight in weights.items())
-        if len(rows) >= 5000:
-            _insert_postings(rows)
-            rows = []
     _insert_postings(rows)
     changes = {t: new[t] - old[t] for t in set(new) | set(old) if new[t] != old[t]}
     added = len([i for i in ids if i not in known])
@@ -120,9 +173,8 @@ def index_articles(articles: Sequence[Article]) -> None:
 
 
 def _insert_postings(rows: list[tuple]) -> None:
-    fields = [Posting.tenant, Posting.term, Posting.article, Posting.weight, Posting.state]
-    for start in range(0, len(rows), BATCH * 2):
-        Posting.insert_many(rows[start : start + BATCH * 2], fields=fields).execute()
+    table = Posting._meta.table_name
+    _bulk(f'INSERT INTO "{table}" (tenant_id, term, article_id, weight, state) VALUES {{values}}', rows)
 
 
 def set_state(article: Article) -> None:
@@ -188,6 +240,8 @@ def prepare(tenant: Tenant, text: str) -> Query:
     for term, n in wanted.items():
         if stats.get(term, 0) > 0:
             counts[term] += n
+    if set(counts) - QUESTION_WORDS:
+        counts = Counter({t: n for t, n in counts.items() if t not in QUESTION_WORDS})
     scored = {t: math.log(1 + (total - stats[t] + 0.5) / (stats[t] + 0.5)) for t in counts}
     ranked = sorted(scored, key=lambda t: (-counts[t] * scored[t], t))[:MAX_QUERY_TERMS]
     rare = [t for t in ranked if stats[t] <= COMMON_SHARE * total]

@@ -15,7 +15,7 @@ from gongdan.models import Category, Tenant
 from gongdan.plugins import get_host
 from gongdan_knowledge import index
 from gongdan_knowledge.models import Article
-from gongdan_knowledge.text import plain_text, snippet
+from gongdan_knowledge.text import index_text, snippet
 
 LOCAL = "local"
 PLUGIN = "knowledge"
@@ -53,7 +53,7 @@ def local_hits(
             {
                 "id": article.id,
                 "title": article.title,
-                "snippet": snippet(plain_text(article.body), wanted),
+                "snippet": snippet(index_text(article.body), wanted),
                 "score": score,
                 "source": LOCAL,
                 "status": article.status,

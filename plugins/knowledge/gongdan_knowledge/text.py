@@ -44,6 +44,17 @@ def plain_text(body: str) -> str:
     return re.sub(r"[ \t]*\n\s*", "\n", text).strip()
 
 
+_MARKUP = re.compile(r"<[^>]+>|!?\[([^\]]*)\]\([^)]*\)|[*_`#>|~]+|^\s*[-+]\s+|^\s*\d+\.\s+", re.MULTILINE)
+
+
+def index_text(body: str) -> str:
+    """Markdown → text, quickly and roughly: links keep their words, markup characters go.
+
+    Used for the index and for snippets, where speed matters and exact layout does not.
+    """
+    return _MARKUP.sub(lambda m: m.group(1) or " ", body or "")
+
+
 def normalize(text: str) -> str:
     """Full-width to half-width, lower case: what terms are cut from."""
     return unicodedata.normalize("NFKC", text or "").lower()
