@@ -2,8 +2,9 @@
 
 Transports are registered through `gongdan_notification_transports` (third parties add SMS
 or chat the same way); a tenant picks which run in the plugin's `transports` setting.
-E-mail and webhooks go through an outbox (`Delivery`): tried at once, retried with
-exponential back-off by the `sla.deliveries` job, and kept with their error when they fail.
+E-mail and webhooks go through an outbox (`Delivery`): written with the firing, sent right
+after the sweep's commit, retried with exponential back-off by the `sla.deliveries` job, and
+kept with their last error when they fail for good.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import hmac
 import json
 import smtplib
+from contextvars import ContextVar
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -55,24 +57,62 @@ def admins(tenant: Tenant) -> list[int]:
     return [u.id for u in _active(tenant).where(User.role == "admin")]
 
 
+class Directory:
+    """Who to tell and how, looked up once per sweep of a tenant: settings, supervisors, admins."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+        self.settings = get_host().settings(tenant, PLUGIN)
+        self._supervisors: dict[int | None, list[int]] = {}
+        self._admins: list[int] | None = None
+
+    def supervisors(self, ticket: Ticket) -> list[int]:
+        """`supervisors(tenant, ticket)`, once per team."""
+        if ticket.team_id not in self._supervisors:
+            self._supervisors[ticket.team_id] = supervisors(self.tenant, ticket)
+        return self._supervisors[ticket.team_id]
+
+    def admins(self) -> list[int]:
+        """`admins(tenant)`, once."""
+        if self._admins is None:
+            self._admins = admins(self.tenant)
+        return self._admins
+
+
 # --- sending ------------------------------------------------------------------------------
 
 
-def send(tenant: Tenant, notification: Notification) -> None:
-    """Hand `notification` to every transport the tenant's settings enable; failures are recorded."""
+def send(tenant: Tenant, notification: Notification, settings: dict[str, Any] | None = None) -> None:
+    """Hand `notification` to every transport the tenant's settings enable; failures are recorded.
+
+    Called inside the sweep's transaction: transports store what they send (in-app rows,
+    outbox rows) and leave slow network work to the outbox.
+    """
     host = get_host()
-    wanted = set(host.settings(tenant, PLUGIN).get("transports") or ())
-    for plugin, transport in host.collect("gongdan_notification_transports"):
-        if transport.name not in wanted:
-            continue
-        try:
-            transport.send(notification)
-        except Exception as exc:  # noqa: BLE001 - one failing transport never stops the others
-            host.record_failure(plugin, tenant, f"transport:{transport.name}", exc)
+    settings = settings if settings is not None else host.settings(tenant, PLUGIN)
+    token = _current.set((tenant, settings))
+    try:
+        for plugin, transport in host.collect("gongdan_notification_transports"):
+            if transport.name not in settings["transports"]:
+                continue
+            try:
+                transport.send(notification)
+            except Exception as exc:  # noqa: BLE001 - one failing transport never stops the others
+                host.record_failure(plugin, tenant, f"transport:{transport.name}", exc)
+    finally:
+        _current.reset(token)
 
 
-def _tenant(notification: Notification) -> Tenant:
-    return Tenant.get_by_id(notification.tenant_id)
+_current: ContextVar[tuple[Tenant, dict[str, Any]] | None] = ContextVar("sla_notification_tenant", default=None)
+
+
+def tenant_settings(notification: Notification) -> tuple[Tenant, dict[str, Any]]:
+    """The notification's tenant and the plugin's settings there (what `send` already loaded)."""
+    current = _current.get()
+    if current is not None and current[0].id == notification.tenant_id:
+        return current
+    tenant = Tenant.get_by_id(notification.tenant_id)
+    return tenant, get_host().settings(tenant, PLUGIN)
 
 
 def send_in_app(notification: Notification) -> None:
@@ -97,8 +137,7 @@ def send_in_app(notification: Notification) -> None:
 
 def send_email(notification: Notification) -> None:
     """Queue an e-mail to the recipients' addresses and try it now (needs `smtp_host`)."""
-    tenant = _tenant(notification)
-    settings = get_host().settings(tenant, PLUGIN)
+    tenant, settings = tenant_settings(notification)
     if not settings.get("smtp_host"):
         return
     emails = [u.email for u in User.select(User.email).where(User.id.in_(list(notification.recipient_ids)))]
@@ -109,8 +148,8 @@ def send_email(notification: Notification) -> None:
 
 def send_webhook(notification: Notification) -> None:
     """Queue a signed JSON POST to the tenant's `webhook_url` and try it now."""
-    tenant = _tenant(notification)
-    if not get_host().settings(tenant, PLUGIN).get("webhook_url"):
+    tenant, settings = tenant_settings(notification)
+    if not settings.get("webhook_url"):
         return
     payload = {
         "kind": notification.kind,
@@ -136,13 +175,8 @@ TRANSPORTS = [
 
 
 def enqueue(tenant: Tenant, transport: str, kind: str, payload: dict[str, Any]) -> Delivery:
-    """Store an outgoing message and attempt it at once."""
-    delivery = Delivery.create(
-        tenant=tenant, transport=transport, kind=kind, payload=payload, next_attempt_at=clock.now()
-    )
-    if _claim(delivery):
-        attempt(tenant, delivery)
-    return delivery
+    """Store an outgoing message, due at once: `retry_due` (the end of each sweep) sends it."""
+    return Delivery.create(tenant=tenant, transport=transport, kind=kind, payload=payload, next_attempt_at=clock.now())
 
 
 def _claim(delivery: Delivery) -> bool:

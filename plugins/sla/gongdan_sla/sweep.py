@@ -69,6 +69,7 @@ def sweep_tenant(tenant: Tenant, at: datetime | None = None, *, dry_run: bool = 
     now = at or clock.now()
     policies = {p.id: p for p in SlaPolicy.of(tenant)}
     found: list[Firing] = []
+    directory = notify.Directory(tenant)
     after = None
     while rows := due_rows(tenant, now, after):
         after = (rows[-1].next_check_at, rows[-1].id)
@@ -83,20 +84,41 @@ def sweep_tenant(tenant: Tenant, at: datetime | None = None, *, dry_run: bool = 
                 (p for p in engine.plan(row, policy, cal) if p.at <= now and p.key not in fired[row.ticket_id]),
                 key=lambda p: (p.at, p.key),
             )
-            for point in points:
-                firing = Firing(
-                    tenant.slug, ticket.id, ticket.number, point.key, point.kind, point.target, point.level, point.at
-                )
-                if dry_run:
-                    found.append(firing)
-                elif claim(tenant, ticket, point):
-                    found.append(firing)
-                    act(tenant, ticket, policy, point)
-            if not dry_run:
-                engine.change(tenant, ticket, _nothing, create=False)
+            firings = [
+                Firing(tenant.slug, ticket.id, ticket.number, p.key, p.kind, p.target, p.level, p.at) for p in points
+            ]
+            if dry_run:
+                found.extend(firings)
+                continue
+            fired_now = fire(tenant, ticket, policy, points, directory)
+            found.extend(f for f in firings if f.key in fired_now)
     if not dry_run:
         notify.retry_due(tenant)
     return found
+
+
+def fire(
+    tenant: Tenant, ticket: Ticket, policy: SlaPolicy | None, points: list[Point], directory: notify.Directory
+) -> set[str]:
+    """Claim, audit and notify the ticket's due thresholds in one transaction, then act on the ticket.
+
+    Returns the keys this call fired (another worker may have fired the rest).
+    """
+    claimed: list[tuple[Point, list[str]]] = []
+    with write_transaction():
+        for point in points:
+            if claim(tenant, ticket, point):
+                actions = actions_for(policy, point, ticket)
+                note = _notification(tenant, ticket, point, recipients(directory, ticket, actions), actions)
+                notify.send(tenant, note, directory.settings)
+                claimed.append((point, actions))
+        engine.change(tenant, ticket, _nothing, create=False)
+    for _, actions in claimed:
+        if "raise_priority" in actions:
+            _raise_priority(tenant, ticket)
+        if "reassign" in actions:
+            _reassign(tenant, ticket)
+    return {point.key for point, _ in claimed}
 
 
 def _nothing(*_: object) -> engine.Events:
@@ -114,27 +136,28 @@ def claim(tenant: Tenant, ticket: Ticket, point: Point) -> bool:
     return True
 
 
-def act(tenant: Tenant, ticket: Ticket, policy: SlaPolicy | None, point: Point) -> None:
-    """Notify and act for a threshold this worker claimed."""
-    actions: list[str]
+def actions_for(policy: SlaPolicy | None, point: Point, ticket: Ticket) -> list[str]:
+    """What a threshold does: warnings tell the assignee (or the supervisors when there is none),
+    breaches the assignee and supervisors, escalation levels what the policy lists."""
     if point.kind == "warning":
-        actions = ["notify_assignee"] if ticket.assignee_id else ["notify_supervisor"]
-    elif point.kind == "breach":
-        actions = ["notify_assignee", "notify_supervisor"]
-    else:
-        actions = list(policy.escalations[point.level - 1]["actions"]) if policy else []
-    recipients: list[int] = []
+        return ["notify_assignee"] if ticket.assignee_id else ["notify_supervisor"]
+    if point.kind == "breach":
+        return ["notify_assignee", "notify_supervisor"]
+    if policy is None or point.level > len(policy.escalations):
+        return []
+    return list(policy.escalations[point.level - 1]["actions"])
+
+
+def recipients(directory: notify.Directory, ticket: Ticket, actions: list[str]) -> list[int]:
+    """User ids the `notify_*` actions name, each once."""
+    found: list[int] = []
     if "notify_assignee" in actions and ticket.assignee_id:
-        recipients.append(ticket.assignee_id)
+        found.append(ticket.assignee_id)
     if "notify_supervisor" in actions:
-        recipients.extend(notify.supervisors(tenant, ticket))
+        found.extend(directory.supervisors(ticket))
     if "notify_admin" in actions:
-        recipients.extend(notify.admins(tenant))
-    notify.send(tenant, _notification(tenant, ticket, point, list(dict.fromkeys(recipients)), actions))
-    if "raise_priority" in actions:
-        _raise_priority(tenant, ticket)
-    if "reassign" in actions:
-        _reassign(tenant, ticket)
+        found.extend(directory.admins())
+    return list(dict.fromkeys(found))
 
 
 def _notification(

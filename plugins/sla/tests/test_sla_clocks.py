@@ -79,8 +79,10 @@ def test_pending_pauses_and_open_resumes_with_the_time_left(
     tickets.transition(tenant, ticket, "open", AGENT)
     tickets.transition(tenant, ticket, "pending", AGENT)
     paused = look.row(ticket)
-    assert paused.paused and paused.state == "paused"
-    assert paused.first_response_due is None and paused.resolution_due is None
+    assert paused.paused
+    assert paused.state == "paused"
+    assert paused.first_response_due is None
+    assert paused.resolution_due is None
     assert paused.next_check_at is None
     assert look.events(ticket, "sla.paused")[0]["remaining_minutes"] == {"first_response": 30.0, "resolution": 450.0}
     frozen_clock.set(look.sh(2026, 11, 4, 9, 0))  # two days later the customer answers
@@ -115,7 +117,8 @@ def test_public_reply_meets_first_response_and_a_customer_reply_starts_next_resp
     frozen_clock.set(look.sh(2026, 11, 2, 15, 0))
     tickets.comment(tenant, ticket, "已退款", AGENT)
     late = look.row(ticket).clocks["next_response"]
-    assert late["status"] == "met" and late["breached"] is True
+    assert late["status"] == "met"
+    assert late["breached"] is True
     tickets.comment(tenant, ticket, "谢谢", CUSTOMER_ACTOR, from_customer=True)
     assert look.row(ticket).clocks["next_response"]["cycle"] == 2
 
@@ -129,7 +132,8 @@ def test_resolving_meets_everything_and_reopening_resumes_resolution(
     tickets.transition(tenant, ticket, "resolved", AGENT)
     done = look.row(ticket)
     assert done.clocks["first_response"]["breached"] is True
-    assert done.clocks["resolution"]["status"] == "met" and not done.clocks["resolution"]["breached"]
+    assert done.clocks["resolution"]["status"] == "met"
+    assert not done.clocks["resolution"]["breached"]
     assert done.state == "breached"
     assert done.next_check_at is None
     frozen_clock.set(look.sh(2026, 11, 5, 9, 0))
@@ -181,7 +185,8 @@ def test_a_deadline_on_a_ticket_without_policy_still_gets_a_clock(
     tickets.announce_deadline(tenant, ticket, "resolution", deadline, "pdd_connector")
     sla_row = look.row(ticket)
     assert sla_row.resolution_due == deadline
-    assert sla_row.next_check_at is not None and sla_row.next_check_at < deadline
+    assert sla_row.next_check_at is not None
+    assert sla_row.next_check_at < deadline
 
 
 def test_reconcile_stamps_tickets_that_have_no_row(
