@@ -161,6 +161,8 @@ def mark_waiting(tenant: Tenant, ticket: Ticket, decision: AssignmentDecision) -
     """Put `ticket` in its team's queue with the decision's reason; an event when that is news."""
     if ticket.assignee_id is not None:
         return
+    if decision.team_id is not None and decision.team_id != ticket.team_id:
+        ticket = tickets.update(tenant, ticket, {"team": str(decision.team_id)}, ACTOR)
     with write_transaction():
         row = Routing.get_or_none(Routing.ticket == ticket.id)
         if row is not None and row.waiting and row.reason == decision.reason and row.team_id == decision.team_id:

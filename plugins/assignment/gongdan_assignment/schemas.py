@@ -107,7 +107,7 @@ class RulesSchema(StrictSchema):
 
     @validates("rules")
     def _has_conditions(self, rules: list[dict[str, Any]], **kwargs: Any) -> None:
-        empty = [str(i) for i, rule in enumerate(rules) if not rule["when"]]
+        empty = [str(i) for i, rule in enumerate(rules) if rule.get("when") == {}]
         if empty:
             raise ValidationError(f"rule(s) {', '.join(empty)} have no condition: use the default instead")
 
