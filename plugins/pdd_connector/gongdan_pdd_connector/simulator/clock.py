@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -31,4 +31,5 @@ def china_time(ts: float | None) -> str:
     """Unix seconds as the platform writes times: `2026-11-22 16:05:00` (Beijing time); None → ""."""
     if ts is None:
         return ""
-    return datetime.fromtimestamp(ts, CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    t = time.gmtime(ts + 8 * 3600)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"

@@ -13,11 +13,12 @@
 | `GET /_sim/shops` | | shops with their current tokens |
 | `GET /_sim/messages` | | pushed messages and their delivery state |
 | `POST /_sim/disconnect` | | drop every message-service connection |
-| `GET /_sim/stats` | | call counters (calls, ok, errors by code) |
+| `GET /_sim/stats` | | call counters (calls, ok, errors by code) and the process's CPU seconds |
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -69,7 +70,7 @@ class Control:
             ("GET", "shops"): self.shops,
             ("GET", "messages"): lambda _: {"messages": [m.as_dict() for m in self.hub.messages.values()]},
             ("POST", "disconnect"): lambda _: {"dropped": self.hub.disconnect_all()},
-            ("GET", "stats"): lambda _: dict(self.gateway.stats),
+            ("GET", "stats"): lambda _: dict(self.gateway.stats) | {"cpu_seconds": time.process_time()},
         }
 
     def handle(self, request: HttpRequest) -> HttpResponse:

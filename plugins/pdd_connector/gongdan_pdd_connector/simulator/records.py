@@ -8,7 +8,7 @@ API's shape.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import data
@@ -134,6 +134,7 @@ class Refund:
     shipping_name: str = ""
     confirm: int | None = None
     malformed: str = ""
+    list_view: tuple[tuple, dict] | None = field(default=None, repr=False, compare=False)
 
     @property
     def expire_time(self) -> int | None:

@@ -15,7 +15,16 @@ from .records import Order, Refund
 
 
 def refund_list_item(refund: Refund, order: Order) -> dict[str, Any]:
-    """One item of `refund_increment_get_response.refund_list`."""
+    """One item of `refund_increment_get_response.refund_list` (built once per version of the record;
+    callers must not change it)."""
+    version = (refund.updated, refund.status, refund.malformed, refund.operator_role, refund.tracking_number)
+    cached = refund.list_view
+    if cached is None or cached[0] != version:
+        cached = refund.list_view = (version, _list_item(refund, order))
+    return cached[1]
+
+
+def _list_item(refund: Refund, order: Order) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": refund.id,
         "order_sn": refund.order_sn,
