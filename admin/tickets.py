@@ -10,7 +10,7 @@ from typing import Any
 from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext
-from peewee import fn
+from peewee import Case
 
 from gongdan import hooks, tickets
 from gongdan.actors import Actor
@@ -27,7 +27,7 @@ SORTS = {
     "-updated_at": Ticket.updated_at.desc(),
     "-number": Ticket.number.desc(),
     "number": Ticket.number.asc(),
-    "priority": fn.CASE(None, [(Ticket.priority == p, i) for i, p in enumerate(reversed(PRIORITIES))], 9),
+    "priority": Case(None, [(Ticket.priority == p, i) for i, p in enumerate(reversed(PRIORITIES))], 9),
 }
 BULK_ACTIONS = ("assign", "status", "tag")
 

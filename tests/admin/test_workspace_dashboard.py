@@ -1,0 +1,112 @@
+"""The agent workspace (my queue, take the next ticket) and the dashboard."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from gongdan import tickets
+from gongdan.actors import Actor
+from gongdan.admin import stats
+from gongdan.admin.urgency import sla_breached, sla_due, urgency_key
+from gongdan.models import Team, Ticket
+
+
+def _create(tenant, subject, **extra):
+    ticket, _ = tickets.create(tenant, {"subject": subject, "channel": "web", **extra}, Actor.system("test"))
+    return ticket
+
+
+def _queue(html: str) -> list[str]:
+    table = html[html.index('id="my-queue"') :]
+    return re.findall(r'<a href="/console/tickets/\d+">([^<]+)</a>', table)
+
+
+def test_my_queue_is_sorted_by_priority_then_age(signed_in, tenant, frozen_clock):
+    me, browser = signed_in("agent")
+    for subject, priority in [("旧的普通", "normal"), ("紧急", "urgent"), ("新的普通", "normal"), ("低", "low")]:
+        ticket = _create(tenant, subject, priority=priority)
+        tickets.assign(tenant, ticket, me.id, Actor.system("test"))
+        frozen_clock.advance(minutes=5)
+    done = _create(tenant, "已解决", priority="urgent")
+    tickets.assign(tenant, done, me.id, Actor.system("test"))
+    tickets.transition(tenant, done, "resolved", Actor.system("test"))
+    assert _queue(browser.text("/console/workspace/")) == ["紧急", "旧的普通", "新的普通", "低"]
+
+
+def test_sla_due_time_comes_first_when_the_sla_block_has_one():
+    now = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+
+    class T:
+        def __init__(self, priority, minutes):
+            self.priority, self.created_at = priority, now - timedelta(minutes=minutes)
+
+    soon = {"next_due_at": (now + timedelta(minutes=10)).isoformat()}
+    later = {"resolution": {"due_at": (now + timedelta(hours=5)).isoformat(), "met_at": None}}
+    met = {"first_response": {"due_at": (now - timedelta(hours=1)).isoformat(), "met_at": now.isoformat()}}
+    keys = {
+        "low-soon": urgency_key(T("low", 1), soon, True),
+        "urgent-later": urgency_key(T("urgent", 1), later, True),
+        "normal-none": urgency_key(T("normal", 90), met, True),
+    }
+    assert sorted(keys, key=keys.get) == ["low-soon", "urgent-later", "normal-none"]
+    assert sla_due(met) is None
+    assert urgency_key(T("low", 1), soon, False) > urgency_key(T("urgent", 1), later, False)
+    assert sla_breached({"resolution": {"breached": True}})
+    assert not sla_breached({"resolution": {"breached": False}})
+
+
+def test_take_next_assigns_the_most_urgent_unassigned_ticket(signed_in, make_user, tenant, frozen_clock):
+    me, browser = signed_in("agent")
+    other_team = Team.create(tenant=tenant, name="物流组")
+    _create(tenant, "普通")
+    frozen_clock.advance(minutes=1)
+    _create(tenant, "高", priority="high")
+    _create(tenant, "别组的紧急", priority="urgent", team="物流组")
+    mine_team = Team.create(tenant=tenant, name="售后组")
+    me.team = mine_team
+    me.save()
+    response = browser.post("/console/workspace/take")
+    taken = Ticket.get(Ticket.subject == "高")
+    assert response.headers["Location"].endswith(f"/console/tickets/{taken.id}")
+    assert taken.assignee_id == me.id
+    browser.post("/console/workspace/take")
+    assert Ticket.get(Ticket.subject == "普通").assignee_id == me.id
+    assert browser.post("/console/workspace/take").headers["Location"].endswith("/console/workspace/")
+    assert "No unassigned tickets" in browser.text("/console/workspace/")
+    assert Ticket.get(Ticket.subject == "别组的紧急").assignee_id is None
+    assert other_team.id
+
+
+def test_dashboard_figures(tenant, frozen_clock):
+    first = _create(tenant, "一", channel="web")
+    _create(tenant, "二", channel="email")
+    frozen_clock.advance(hours=2)
+    tickets.comment(tenant, first, "您好", Actor.system("agent"))
+    frozen_clock.advance(hours=2)
+    tickets.transition(tenant, first, "resolved", Actor.system("agent"))
+    per_day = stats.tickets_per_day(tenant, days=3)
+    today = frozen_clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert per_day["labels"] == [(today - timedelta(days=n)).isoformat() for n in (2, 1, 0)]
+    assert {k: sum(v) for k, v in per_day["series"].items()} == {"web": 1, "email": 1}
+    backlog = stats.backlog(tenant)
+    assert backlog["by_status"] == {"new": 1, "open": 0, "pending": 0}
+    assert backlog["by_team"] == {None: 1}
+    times = stats.response_times(tenant)
+    assert times["first_response"]["median"] == 2.0
+    assert times["resolution"]["median"] == 4.0
+    assert times["resolution"]["count"] == 1
+
+
+def test_dashboard_page_draws_charts_with_local_assets(signed_in, tenant):
+    _create(tenant, "一")
+    _, browser = signed_in("agent")
+    page = browser.text("/console/")
+    for chart in ("chart-per-day", "chart-status", "chart-team", "chart-times"):
+        assert f'id="{chart}"' in page
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources
+    assert all(s.startswith(("/", "#")) for s in sources), [s for s in sources if not s.startswith("/")]
+    assert browser.get("/console/assets/chart.umd.js").status_code == 200
+    assert browser.get("/console/assets/dashboard.js").status_code == 200
