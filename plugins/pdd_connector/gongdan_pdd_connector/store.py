@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,34 +35,58 @@ def settings(tenant: Tenant) -> dict[str, Any]:
     return get_host().settings(tenant, PLUGIN)
 
 
+@dataclass
+class Context:
+    """What storing a shop's records needs once per run: settings, categories, open quarantine."""
+
+    tenant: Tenant
+    shop: PddShop
+    conf: dict[str, Any]
+    categories: dict[tuple[str, str], str] = field(default_factory=dict)
+    quarantined: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, shop: PddShop) -> Context:
+        """A fresh context for `shop` (reads the settings and the open quarantine keys)."""
+        keys = PddQuarantine.select(PddQuarantine.key).where(
+            (PddQuarantine.shop == shop) & (PddQuarantine.status == "open")
+        )
+        return cls(shop.tenant, shop, settings(shop.tenant), quarantined={row.key for row in keys})
+
+
 def mirror(tenant: Tenant, after_sales_id: str) -> PddRefund | None:
     """The stored version of after-sales record `after_sales_id`, if any."""
     return PddRefund.get_or_none((PddRefund.tenant == tenant) & (PddRefund.after_sales_id == str(after_sales_id)))
 
 
-def is_current(tenant: Tenant, item: dict[str, Any]) -> bool:
-    """Whether the list item's version (by `updated_time`) is already stored with its detail."""
-    known = mirror(tenant, str(item.get("id") or ""))
+def is_current(known: PddRefund | None, item: dict[str, Any]) -> bool:
+    """Whether the list item's version (update time and status) is already stored with its detail."""
     if known is None or known.ticket_id is None or not known.record.get("has_detail"):
         return False
     try:
-        updated = mapping.normalize(item)["updated_time"]
+        record = mapping.normalize(item)
     except mapping.Malformed:
         return False
-    return datetime.fromisoformat(updated) <= known.updated_time
+    # update times have one-second resolution: a second change within that second shows in the status
+    return datetime.fromisoformat(record["updated_time"]) <= known.updated_time and record["status"] == known.status
 
 
-def _category(tenant: Tenant, record: dict[str, Any], conf: dict[str, Any]) -> str:
-    path = mapping.category_path(record, conf)
-    if conf.get("reason_subcategory") and record["reason"] and path.count("/") < 2:
-        deeper = f"{path}/{record['reason'].replace('/', '／')}"
-        if Category.get_or_none((Category.tenant == tenant) & (Category.path == deeper)) is not None:
-            return deeper
-    try:
-        categories.find(tenant, path)
-    except ValidationError:
-        categories.ensure(tenant, path)
-    return path
+def _category(ctx: Context, record: dict[str, Any]) -> str:
+    key = (record["kind"], record["reason"])
+    if key not in ctx.categories:
+        path = mapping.category_path(record, ctx.conf)
+        chosen = path
+        if ctx.conf.get("reason_subcategory") and record["reason"] and path.count("/") < 2:
+            deeper = f"{path}/{record['reason'].replace('/', '／')}"
+            if Category.get_or_none((Category.tenant == ctx.tenant) & (Category.path == deeper)) is not None:
+                chosen = deeper
+        if chosen == path:
+            try:
+                categories.find(ctx.tenant, path)
+            except ValidationError:
+                categories.ensure(ctx.tenant, path)
+        ctx.categories[key] = chosen
+    return ctx.categories[key]
 
 
 def _keep_agent_edits(ticket: Ticket | None, mapped: dict[str, Any], applied: dict[str, Any]) -> dict[str, Any]:
@@ -75,10 +100,8 @@ def _keep_agent_edits(ticket: Ticket | None, mapped: dict[str, Any], applied: di
     }
     out = {key: mapped[key] if mapped[key] != applied.get(key) else current[key] for key in current}
     own = set(applied.get("tags", []))
-    out["tags"] = [t for t in ticket.tags if t not in own] + [
-        t for t in mapped["tags"] if t not in ticket.tags or t in own
-    ]
-    out["tags"] = list(dict.fromkeys(out["tags"]))
+    kept = [t for t in ticket.tags if t not in own]
+    out["tags"] = list(dict.fromkeys(kept + mapped["tags"]))
     return out
 
 
@@ -100,36 +123,54 @@ def _move(tenant: Tenant, ticket: Ticket, target: str) -> Ticket:
     return ticket
 
 
-def store(tenant: Tenant, shop: PddShop, record: dict[str, Any]) -> tuple[Ticket | None, bool]:
+def _write_ticket(ctx: Context, known: PddRefund | None, record: dict[str, Any], mapped: dict) -> tuple[Ticket, bool]:
+    """Create the ticket (idempotent by `external_ref`) or update what changed on a known one."""
+    description = mapping.description(record, ctx.shop.owner_name or ctx.shop.owner_id)
+    existing = known.ticket if known is not None and known.ticket_id is not None else None
+    if existing is None:
+        payload = {
+            **mapped,
+            "description": description,
+            "channel": SYSTEM,
+            "external_ref": {"system": SYSTEM, "id": record["after_sales_id"]},
+        }
+        return tickets.create(ctx.tenant, payload, ACTOR)
+    wanted = {**_keep_agent_edits(existing, mapped, known.applied), "description": description}
+    current = {
+        "subject": existing.subject,
+        "priority": existing.priority,
+        "category": existing.category.path if existing.category_id else None,
+        "tags": existing.tags,
+        "description": existing.description,
+    }
+    changed = {key: value for key, value in wanted.items() if current[key] != value}
+    return (tickets.update(ctx.tenant, existing, changed, ACTOR) if changed else existing), False
+
+
+def store(ctx: Context, record: dict[str, Any], known: PddRefund | bool | None = True) -> tuple[Ticket | None, bool]:
     """Create or update the ticket of a normalised record; returns `(ticket, created)`.
 
+    `known` is the stored version when the caller already read it (None: there is none).
     An older version than the one stored is ignored (`(ticket, False)`).
     """
-    known = mirror(tenant, record["after_sales_id"])
+    tenant = ctx.tenant
+    if known is True:
+        known = mirror(tenant, record["after_sales_id"])
     updated = datetime.fromisoformat(record["updated_time"])
     if known is not None and known.ticket_id is not None and updated < known.updated_time:
         return known.ticket, False
     if known is not None:  # a push re-read has no list fields, a list item no detail: keep what we knew
         kept = {k: v for k, v in known.record.items() if record.get(k) in (None, "", []) and k not in ALWAYS_GIVEN}
         record = {**record, **kept, "has_detail": record["has_detail"] or bool(known.record.get("has_detail"))}
-    conf = settings(tenant)
     mapped = {
         "subject": mapping.subject(record),
-        "priority": mapping.priority(record, conf, clock.now()),
-        "category": _category(tenant, record, conf),
-        "tags": mapping.tags(record, conf),
+        "priority": mapping.priority(record, ctx.conf, clock.now()),
+        "category": _category(ctx, record),
+        "tags": mapping.tags(record, ctx.conf),
     }
-    target = mapping.ticket_status(record, conf)
+    target = mapping.ticket_status(record, ctx.conf)
     applied = known.applied if known is not None else {}
-    existing = known.ticket if known is not None and known.ticket_id is not None else None
-    existing = existing or tickets.by_external_ref(tenant, SYSTEM, record["after_sales_id"])
-    payload = {
-        **_keep_agent_edits(existing, mapped, applied),
-        "description": mapping.description(record, shop.owner_name or shop.owner_id),
-        "channel": SYSTEM,
-        "external_ref": {"system": SYSTEM, "id": record["after_sales_id"]},
-    }
-    ticket, created = tickets.create(tenant, payload, ACTOR)
+    ticket, created = _write_ticket(ctx, known, record, mapped)
     if created or target != applied.get("status"):
         ticket = _move(tenant, ticket, target)
     expire = record.get("expire_time")
@@ -138,7 +179,7 @@ def store(tenant: Tenant, shop: PddShop, record: dict[str, Any]) -> tuple[Ticket
     now = clock.now()
     row = {
         "tenant": tenant.id,
-        "shop": shop.id,
+        "shop": ctx.shop.id,
         "after_sales_id": record["after_sales_id"],
         "order_sn": record["order_sn"],
         "status": record["status"],
@@ -155,12 +196,13 @@ def store(tenant: Tenant, shop: PddShop, record: dict[str, Any]) -> tuple[Ticket
             conflict_target=[PddRefund.tenant, PddRefund.after_sales_id],
             update={k: v for k, v in row.items() if k not in ("tenant", "after_sales_id")},
         ).execute()
-        PddQuarantine.update(status="resolved", resolved_at=now, updated_at=now).where(
-            (PddQuarantine.tenant == tenant)
-            & (PddQuarantine.shop == shop)
-            & (PddQuarantine.key == record["after_sales_id"])
-            & (PddQuarantine.status == "open")
-        ).execute()
+        if record["after_sales_id"] in ctx.quarantined:
+            PddQuarantine.update(status="resolved", resolved_at=now, updated_at=now).where(
+                (PddQuarantine.shop == ctx.shop)
+                & (PddQuarantine.key == record["after_sales_id"])
+                & (PddQuarantine.status == "open")
+            ).execute()
+            ctx.quarantined.discard(record["after_sales_id"])
     return ticket, created
 
 
@@ -172,9 +214,11 @@ def quarantine_key(raw: dict[str, Any]) -> str:
     return "sha1:" + hashlib.sha1(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()  # noqa: S324
 
 
-def quarantine(tenant: Tenant, shop: PddShop, raw: dict[str, Any], reason: str) -> PddQuarantine:
+def quarantine(ctx: Context, raw: dict[str, Any], reason: str) -> PddQuarantine:
     """Keep a record the connector could not store, with the reason (again: count the attempt)."""
+    tenant, shop = ctx.tenant, ctx.shop
     key = quarantine_key(raw)
+    ctx.quarantined.add(key)
     source = {**(raw.get("item") or {}), **(raw.get("detail") or {})}
     now = clock.now()
     with write_transaction():

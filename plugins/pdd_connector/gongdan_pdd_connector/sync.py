@@ -107,28 +107,26 @@ def read_window(client: PddClient, window: Window) -> list[dict[str, Any]]:
     raise GatewayError(-1, "the window kept growing while it was read", api=LIST_API, transient=True)
 
 
-def _process(
-    tenant: Tenant, shop: PddShop, client: PddClient, item: dict[str, Any], conf: dict, run: PddSyncRun
-) -> None:
+def _process(ctx: store.Context, client: PddClient, item: dict[str, Any], run: PddSyncRun) -> None:
     run.seen += 1
-    if store.is_current(tenant, item):
+    known = store.mirror(ctx.tenant, str(item.get("id") or "")) if item.get("id") else None
+    if store.is_current(known, item):
         return
     detail: dict[str, Any] | None = None
     try:
         record = mapping.normalize(item)
-        if conf.get("fetch_detail", True):
+        if ctx.conf.get("fetch_detail", True):
             try:
-                detail = client.call(
-                    DETAIL_API, {"order_sn": record["order_sn"], "after_sales_id": record["after_sales_id"]}
-                )
+                params = {"order_sn": record["order_sn"], "after_sales_id": record["after_sales_id"]}
+                detail = client.call(DETAIL_API, params)
             except GatewayError as error:
                 if error.action == "retry":
                     raise
                 raise mapping.Malformed(f"detail unavailable: {error}") from None
             record = mapping.normalize(item, detail)
-        _ticket, created = store.store(tenant, shop, record)
+        _ticket, created = store.store(ctx, record, known)
     except mapping.Malformed as problem:
-        store.quarantine(tenant, shop, {"item": item, "detail": detail}, str(problem))
+        store.quarantine(ctx, {"item": item, "detail": detail}, str(problem))
         run.quarantined += 1
         return
     run.stored += 1
@@ -166,7 +164,8 @@ def _sync_locked(
 ) -> PddSyncRun:
     shop = PddShop.get_by_id(shop.id)
     tenant = shop.tenant
-    conf = store.settings(tenant)
+    ctx = store.Context.of(shop)
+    conf = ctx.conf
     client = client or shops.client_for(shop)
     run = PddSyncRun.create(tenant=tenant, shop=shop, kind=kind, since=since, started_at=clock.now())
     try:
@@ -188,7 +187,7 @@ def _sync_locked(
         run.save()
         for window in windows:
             for item in read_window(client, window):
-                _process(tenant, shop, client, item, conf, run)
+                _process(ctx, client, item, run)
             run.windows_done += 1
             run.calls = client.calls
             run.save()
@@ -267,10 +266,11 @@ def reread(tenant: Tenant, shop: PddShop, order_sn: str, after_sales_id: str, cl
     """
     client = client or shops.client_for(shop)
     detail = client.call(DETAIL_API, {"order_sn": order_sn, "after_sales_id": after_sales_id})
+    ctx = store.Context.of(shop)
     try:
-        ticket, _ = store.store(tenant, shop, mapping.normalize(None, detail))
+        ticket, _ = store.store(ctx, mapping.normalize(None, detail))
     except mapping.Malformed as problem:
-        store.quarantine(tenant, shop, {"item": None, "detail": detail}, str(problem))
+        store.quarantine(ctx, {"item": None, "detail": detail}, str(problem))
         return None
     return ticket
 
@@ -281,7 +281,8 @@ def retry_quarantined(entry: PddQuarantine) -> bool:
     The record is read again through the API when its ids are known, otherwise the stored copy
     is used. Returns True when it is stored now; otherwise the entry keeps the new reason.
     """
-    tenant, shop = entry.tenant, entry.shop
+    ctx = store.Context.of(entry.shop)
+    shop = entry.shop
     raw = entry.record or {}
     detail = raw.get("detail")
     if entry.after_sales_id and entry.order_sn:
@@ -292,12 +293,12 @@ def retry_quarantined(entry: PddQuarantine) -> bool:
         except GatewayError as error:
             if error.action == "retry":
                 raise
-            store.quarantine(tenant, shop, raw, f"detail unavailable: {error}")
+            store.quarantine(ctx, raw, f"detail unavailable: {error}")
             return False
     try:
-        store.store(tenant, shop, mapping.normalize(raw.get("item"), detail))
+        store.store(ctx, mapping.normalize(raw.get("item"), detail))
     except mapping.Malformed as problem:
-        store.quarantine(tenant, shop, {"item": raw.get("item"), "detail": detail}, str(problem))
+        store.quarantine(ctx, {"item": raw.get("item"), "detail": detail}, str(problem))
         return False
     now = clock.now()
     PddQuarantine.update(status="resolved", resolved_at=now, updated_at=now).where(

@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
 from gongdan_pdd_connector.simulator.process import SimulatorProcess
 
 PLUGIN = "pdd_connector"

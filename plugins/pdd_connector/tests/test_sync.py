@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 
-from gongdan import clock
-from gongdan_pdd_connector import sync
+from gongdan_pdd_connector import shops, sync
 from gongdan_pdd_connector.client import parse_time
 from gongdan_pdd_connector.models import PddQuarantine, PddShop
 from gongdan_pdd_connector.testing import connect_all, pdd_tickets, stored, truth
+
+from gongdan import clock
 
 
 def _since(days: float) -> datetime:
@@ -17,8 +20,8 @@ def _since(days: float) -> datetime:
 
 def test_backfill_creates_one_ticket_per_record_and_a_second_run_adds_none(pdd_tenant, start_sim):
     sim = start_sim(shops=2, records=25)
-    shops_ = connect_all(pdd_tenant, sim)
-    runs = sync.sync_many(shops_, since=_since(0.2), kind="backfill")
+    connected = connect_all(pdd_tenant, sim)
+    runs = sync.sync_many(connected, since=_since(0.2), kind="backfill")
     assert [r.status for r in runs] == ["done", "done"], [r.error for r in runs]
     expected = {str(r["id"]): r for r in truth(sim) if not r["malformed"]}
     mirror = stored(pdd_tenant)
@@ -30,10 +33,10 @@ def test_backfill_creates_one_ticket_per_record_and_a_second_run_adds_none(pdd_t
     assert len(tickets) == len(expected)
     assert {t.external_id for t in tickets} == set(expected)
     assert {t.channel for t in tickets} == {"pdd"}
-    cursors = [PddShop.get_by_id(s.id).cursor for s in shops_]
+    cursors = [PddShop.get_by_id(s.id).cursor for s in connected]
     assert all(c is not None for c in cursors)
 
-    again = sync.sync_many(shops_)
+    again = sync.sync_many(connected)
     assert [r.status for r in again] == ["done", "done"]
     assert sum(r.created for r in again) == 0
     assert len(pdd_tickets(pdd_tenant)) == len(expected)
@@ -56,3 +59,127 @@ def test_malformed_records_are_quarantined_and_the_rest_stored(pdd_tenant, start
     assert "not a number" in reasons
     good = [r for r in truth(sim) if not r["malformed"]]
     assert len(pdd_tickets(pdd_tenant)) == len(good)
+
+
+def _records_all_current(tenant, sim) -> list[str]:
+    """Ids whose stored version differs from the simulator's truth (should be none)."""
+    mirror = stored(tenant)
+    wrong = []
+    for record in truth(sim):
+        if record["malformed"]:
+            continue
+        row = mirror.get(str(record["id"]))
+        if row is None or row.updated_time != parse_time(record["updated_time"]) or row.status != record["status"]:
+            wrong.append(str(record["id"]))
+    return wrong
+
+
+def test_records_moving_between_pages_mid_sync_are_neither_missed_nor_doubled(pdd_tenant, start_sim):
+    # ~250 records within one window: three pages, read slowly while records keep changing
+    # (rate limits off on both sides: this test is about paging, and must stay fast)
+    sim = start_sim(shops=1, records=250, spread_days=0.015, no_rate_limit=True)
+    (shop,) = connect_all(pdd_tenant, sim)
+    sim.set_clock(240)
+    sim.control("POST", "faults", {"slow_ms": 150, "apis": ["pdd.refund.list.increment.get"]})
+    stop = threading.Event()
+    moved: list[dict] = []
+
+    def churn():
+        while not stop.is_set():
+            moved.extend(sim.control("POST", "mutate", {"count": 3})["changed"])
+            time.sleep(0.05)
+
+    mover = threading.Thread(target=churn)
+    mover.start()
+    try:
+        run = sync.sync_shop(shop, since=_since(0.05), client=shops.client_for(shop, limiter=None))
+    finally:
+        stop.set()
+        mover.join()
+    assert run.status == "done", run.error
+    assert len(moved) > 10
+    # every record not moved during the read is stored in its current version
+    moved_ids = {str(r["id"]) for r in moved}
+    stale = [i for i in _records_all_current(pdd_tenant, sim) if i not in moved_ids]
+    assert stale == []
+    # the moved ones come with the next windows, once they are 3 minutes old on the gateway clock
+    sim.control("POST", "faults", {})
+    sim.set_clock(480)
+    again = sync.sync_shop(shop, client=shops.client_for(shop, limiter=None))
+    assert again.status == "done", again.error
+    assert _records_all_current(pdd_tenant, sim) == []
+    tickets = pdd_tickets(pdd_tenant)
+    assert len(tickets) == len({t.external_id for t in tickets}) == len([r for r in truth(sim) if not r["malformed"]])
+
+
+def test_injected_faults_are_retried_and_nothing_is_lost(pdd_tenant, start_sim):
+    sim = start_sim(shops=1, records=40)
+    (shop,) = connect_all(pdd_tenant, sim)
+    sim.control("POST", "faults", {"error_code": 52101, "rate": 0.25})
+    run = sync.sync_shop(shop, since=_since(0.2))
+    assert run.status == "done", run.error
+    assert _records_all_current(pdd_tenant, sim) == []
+    stats = sim.control("GET", "stats")
+    assert "52101" in str(stats)
+
+
+def test_dropped_connections_and_system_errors_are_retried(pdd_tenant, start_sim):
+    sim = start_sim(shops=1, records=30)
+    (shop,) = connect_all(pdd_tenant, sim)
+    sim.control("POST", "faults", {"error_code": 50000, "rate": 0.15, "drop_rate": 0.1})
+    run = sync.sync_shop(shop, since=_since(0.2))
+    assert run.status == "done", run.error
+    assert _records_all_current(pdd_tenant, sim) == []
+
+
+def test_permission_error_fails_clearly_and_keeps_the_cursor(pdd_tenant, start_sim):
+    sim = start_sim(shops=1, records=10)
+    (shop,) = connect_all(pdd_tenant, sim)
+    sim.control("POST", "faults", {"error_code": 20031, "rate": 1.0, "apis": ["pdd.refund.list.increment.get"]})
+    run = sync.sync_shop(shop, since=_since(0.2))
+    assert run.status == "failed"
+    assert "20031" in run.error
+    assert "permission" in run.error
+    fresh = PddShop.get_by_id(shop.id)
+    assert fresh.cursor is None
+    assert fresh.auth_status == "error"
+    assert "permission" in fresh.auth_error
+    assert pdd_tickets(pdd_tenant) == []
+
+
+def test_wrong_secret_is_a_signature_error_not_retried(pdd_tenant, start_sim):
+    sim = start_sim(shops=1, records=5)
+    (shop,) = connect_all(pdd_tenant, sim, client_secret="not-the-secret")
+    run = sync.sync_shop(shop, since=_since(0.2))
+    assert run.status == "failed"
+    assert "20004" in run.error
+    assert run.calls <= 2
+
+
+def test_expired_token_is_refreshed_and_the_call_retried(pdd_tenant, start_sim):
+    sim = start_sim(shops=1, records=15, token_ttl=120)
+    (shop,) = connect_all(pdd_tenant, sim)
+    old_token = sim.shops[0]["access_token"]
+    sim.set_clock(300)  # the token expired on the gateway's clock
+    run = sync.sync_shop(shop, since=_since(0.2))
+    assert run.status == "done", run.error
+    fresh = PddShop.get_by_id(shop.id)
+    from gongdan_pdd_connector import crypto
+
+    assert crypto.decrypt(fresh.access_token_enc) != old_token
+    assert fresh.access_expires_at is not None
+    assert fresh.auth_status == "authorized"
+    assert _records_all_current(pdd_tenant, sim) == []
+
+
+def test_windows_follow_the_gateway_clock_not_ours(pdd_tenant, start_sim):
+    sim = start_sim(shops=1, records=10)
+    (shop,) = connect_all(pdd_tenant, sim)
+    sim.set_clock(-420)  # the gateway is 7 minutes behind us: still inside the 10-minute tolerance
+    run = sync.sync_shop(shop, since=_since(0.2))
+    assert run.status == "done", run.error
+    fresh = PddShop.get_by_id(shop.id)
+    assert -440 < fresh.clock_offset < -400
+    gateway_now = clock.now() + timedelta(seconds=fresh.clock_offset)
+    assert fresh.cursor <= gateway_now - timedelta(minutes=3)
+    assert fresh.cursor >= gateway_now - timedelta(minutes=3, seconds=30)
