@@ -7,6 +7,11 @@ from typing import Any
 from gongdan.db import write_transaction
 from gongdan.errors import ValidationError
 from gongdan.models import Category, Tenant
+from gongdan.statements import PreparedStatement
+
+_by_path = PreparedStatement(
+    "SELECT id, parent_id, name, depth FROM {category} WHERE tenant_id = ? AND path = ?", category=Category
+)
 
 MAX_DEPTH = 3
 
@@ -26,10 +31,10 @@ def split_path(path: str, field: str = "path") -> list[str]:
 def find(tenant: Tenant, path: str, field: str = "category") -> Category:
     """The category at `path` in `tenant`; a ValidationError on `field` if it does not exist."""
     normal = "/".join(split_path(path, field))
-    category = Category.get_or_none((Category.tenant == tenant) & (Category.path == normal))
-    if category is None:
+    row = _by_path.execute((tenant.id, normal)).fetchone()
+    if row is None:
         raise ValidationError("unknown category", {field: [f"no category {normal!r}"]})
-    return category
+    return Category(id=row[0], tenant=tenant.id, parent=row[1], name=row[2], path=normal, depth=row[3])
 
 
 def ensure(tenant: Tenant, path: str) -> tuple[Category, bool]:

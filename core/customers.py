@@ -5,6 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from gongdan.models import Customer, CustomerIdentity, Tenant
+from gongdan.statements import PreparedStatement
+
+FIELDS = ("name", "email", "phone", "tier")
+_COLUMNS = "c.id, c.name, c.email, c.phone, c.tier"
+_by_identity = PreparedStatement(
+    f"SELECT {_COLUMNS} FROM {{customer}} c JOIN {{identity}} i ON i.customer_id = c.id"
+    " WHERE i.tenant_id = ? AND i.system = ? AND i.external_id = ?",
+    customer=Customer,
+    identity=CustomerIdentity,
+)
+_by_email = PreparedStatement(
+    f"SELECT {_COLUMNS} FROM {{customer}} c WHERE c.tenant_id = ? AND c.email = ? ORDER BY c.id LIMIT 1",
+    customer=Customer,
+)
+
+
+def _found(tenant: Tenant, row: tuple | None) -> Customer | None:
+    if row is None:
+        return None
+    return Customer(id=row[0], tenant=tenant.id, **dict(zip(FIELDS, row[1:], strict=True)))
 
 
 def upsert(tenant: Tenant, data: dict[str, Any], system: str) -> Customer:
@@ -16,14 +36,9 @@ def upsert(tenant: Tenant, data: dict[str, Any], system: str) -> Customer:
     external_id = data.get("external_id")
     customer = None
     if external_id:
-        identity = CustomerIdentity.get_or_none(
-            (CustomerIdentity.tenant == tenant)
-            & (CustomerIdentity.system == system)
-            & (CustomerIdentity.external_id == external_id)
-        )
-        customer = identity.customer if identity else None
+        customer = _found(tenant, _by_identity.execute((tenant.id, system, external_id)).fetchone())
     if customer is None and data.get("email"):
-        customer = Customer.of(tenant).where(Customer.email == data["email"]).first()
+        customer = _found(tenant, _by_email.execute((tenant.id, data["email"])).fetchone())
     if customer is None:
         customer = Customer.create(
             tenant=tenant,

@@ -11,7 +11,7 @@ from gongdan.plugins import get_host
 
 def channels() -> dict[str, Channel]:
     """Every registered channel by name."""
-    return {item.name: item for _, item in get_host().collect("gongdan_channels")}
+    return _by_name("gongdan_channels")
 
 
 def assign_ticket(tenant: Any, ticket: Any, actor: Any) -> AssignmentDecision | None:
@@ -48,3 +48,27 @@ def deadline_announced(tenant: Any, ticket: Any, kind: str, due_at: datetime, so
 def reconcile(tenant: Any) -> None:
     """Let the tenant's plugins repair their state."""
     get_host().notify(tenant, "gongdan_reconcile", tenant=tenant)
+
+
+def _by_name(hook: str) -> dict[str, Any]:
+    return {item.name: item for _, item in get_host().collect(hook)}
+
+
+def assignment_strategies() -> dict[str, Any]:
+    """Every registered `AssignmentStrategy` by name."""
+    return _by_name("gongdan_assignment_strategies")
+
+
+def notification_transports() -> dict[str, Any]:
+    """Every registered `NotificationTransport` by name."""
+    return _by_name("gongdan_notification_transports")
+
+
+def knowledge_sources() -> dict[str, Any]:
+    """Every registered `KnowledgeSource` by name."""
+    return _by_name("gongdan_knowledge_sources")
+
+
+def connectors() -> dict[str, Any]:
+    """Every registered `Connector` by name."""
+    return _by_name("gongdan_connectors")

@@ -298,6 +298,10 @@ class PluginHost:
                 self._subset_cache[key] = caller
         return caller
 
+    def listens(self, tenant: Tenant, hook: str) -> bool:
+        """Whether any plugin dispatched in `tenant` implements `hook`."""
+        return bool(self._caller(tenant, hook).get_hookimpls())
+
     def _each(self, caller: Any) -> Iterator[Any]:
         # pluggy calls the last registered first; keep that order
         yield from reversed(caller.get_hookimpls())

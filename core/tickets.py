@@ -33,7 +33,15 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 # event kind -> the notification hook it is dispatched to
-DISPATCHED_KINDS = ("created", "updated", "status_changed", "assigned", "commented", "linked")
+HOOK_OF_KIND = {
+    "created": "gongdan_ticket_created",
+    "updated": "gongdan_ticket_updated",
+    "status_changed": "gongdan_ticket_status_changed",
+    "assigned": "gongdan_ticket_assigned",
+    "commented": "gongdan_comment_added",
+    "linked": "gongdan_ticket_linked",
+}
+DISPATCHED_KINDS = tuple(HOOK_OF_KIND)
 
 ASSIGN_ATTEMPTS = 3
 

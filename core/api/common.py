@@ -54,6 +54,7 @@ class RouteSpec:
     status: int
     tags: tuple[str, ...] = field(default_factory=tuple)
     blueprint: Blueprint | None = None
+    errors: tuple[int, ...] = ()
 
 
 ROUTES: list[RouteSpec] = []
@@ -197,6 +198,7 @@ def api_route(
     status: int = 200,
     summary: str = "",
     tags: Iterable[str] = (),
+    errors: Iterable[int] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a REST route.
 
@@ -204,6 +206,8 @@ def api_route(
     and `args` (the loaded query string) when `query` is given. It returns a dict or list
     (sent as JSON with `status`), a `(data, status)` pair, or a Flask response. `role` is the
     lowest role allowed; `plugin` makes the route 404 where that plugin is disabled.
+    `errors` lists further error statuses the view may answer (e.g. 502 from a gateway) for
+    the OpenAPI document; the usual ones (401, 403, 404, 409, 422, 429, ...) are implied.
     """
     body_schema = body() if isinstance(body, type) else body
     query_schema = query() if isinstance(query, type) else query
@@ -249,6 +253,7 @@ def api_route(
                 status=status,
                 tags=tuple(tags) or (plugin or bp.name,),
                 blueprint=bp,
+                errors=tuple(errors),
             )
         )
         return view

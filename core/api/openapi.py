@@ -9,6 +9,7 @@ routing layer (smorest would want its own Blueprint class and decorators on plug
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 from typing import Any
 
 from apispec import APISpec
@@ -74,14 +75,13 @@ def _schema_namer() -> Any:
     return name_for
 
 
-def _error_codes(route: RouteSpec, method: str, has_path_args: bool) -> list[int]:
-    codes = set()
+def _error_codes(route: RouteSpec, method: str) -> list[int]:
+    # 404 is possible everywhere: unknown ids, another tenant's objects, disabled plugins
+    codes = {404, *route.errors}
     if route.auth:
         codes |= {401, 429}
         if route.role:
             codes.add(403)
-    if has_path_args or route.plugin:
-        codes.add(404)
     if route.body is not None and method in WRITE_METHODS:
         codes |= {400, 413, 422}
     if route.query is not None:
@@ -112,7 +112,7 @@ def _operation(route: RouteSpec, method: str, path_params: list[dict[str, Any]])
     responses: dict[str, Any] = {str(route.status): ok}
     if route.status == 201 and route.response is not None:
         responses["200"] = {"description": "It existed already", "content": ok["content"]}
-    for code in _error_codes(route, method, bool(path_params)):
+    for code in _error_codes(route, method):
         responses[str(code)] = {"$ref": f"#/components/responses/Error{code}"}
     operation["responses"] = responses
     if route.plugin:
@@ -133,7 +133,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
     )
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
-    for code, reason in ERROR_REASONS.items():
+    extra = {code for route in ROUTES for code in route.errors} - set(ERROR_REASONS)
+    reasons = ERROR_REASONS | {code: HTTPStatus(code).phrase for code in extra}
+    for code, reason in sorted(reasons.items()):
         response: dict[str, Any] = {"description": reason, "content": {"application/json": {"schema": "Error"}}}
         if code == 429:
             response["headers"] = {

@@ -108,7 +108,8 @@ def test_app_starts_and_saves_tickets_while_a_plugin_is_broken(site, tmp_path):
         from gongdan.models import PluginFailure
         app = create_app()
         assert app.test_client().get("/api/v1/health").status_code == 200
-        ticket, _ = tickets.create(accounts.tenant("shop"), {"subject": "传真来的投诉", "channel": "fax"}, Actor.system())
+        shop = accounts.tenant("shop")
+        ticket, _ = tickets.create(shop, {"subject": "传真来的投诉", "channel": "fax"}, Actor.system())
         failure = PluginFailure.get()
         print(ticket.number, failure.plugin, failure.hook, failure.tenant.slug)
         """

@@ -66,7 +66,8 @@ def test_same_external_ref_updates_instead_of_duplicating(tenant, hook_recorder)
     ref = {"system": "pdd", "id": "7381745730"}
     first, created = tickets.create(tenant, {"subject": "退款申请", "external_ref": ref}, SYSTEM)
     second, created_again = tickets.create(tenant, {"subject": "退款申请（已修改）", "external_ref": ref}, SYSTEM)
-    assert created and not created_again
+    assert created
+    assert not created_again
     assert second.id == first.id
     assert Ticket.select().count() == 1
     assert tickets.get(tenant, first.id).subject == "退款申请（已修改）"

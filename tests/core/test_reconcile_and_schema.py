@@ -1,0 +1,83 @@
+"""Repair after a crash between commit and hooks; plugin-owned schema versions and migrations."""
+
+from datetime import timedelta
+
+import peewee
+import pytest
+from playhouse.migrate import migrate
+
+from gongdan import clock, reconcile, tickets
+from gongdan.actors import Actor
+from gongdan.contributions import Schema
+from gongdan.db import db
+from gongdan.hookspecs import hookimpl
+from gongdan.models import SchemaVersion, TenantModel, TicketEvent
+from gongdan.plugins import get_host
+from gongdan.schema import upgrade
+
+
+def test_reconciliation_dispatches_events_a_crash_left_behind(tenant, hook_recorder, frozen_clock):
+    ticket, _ = tickets.create(tenant, {"subject": "崩溃前提交的工单"}, Actor.system())
+    # as if the process died after the commit, before the hooks ran
+    TicketEvent.update(dispatched_at=None).execute()
+    hook_recorder.records.clear()
+    assert reconcile.reconcile_all() == 0  # too fresh: the request may still be dispatching it
+    frozen_clock.advance(minutes=2)
+    assert reconcile.reconcile_all() == 1
+    assert [c["ticket"].id for c in hook_recorder.calls("gongdan_ticket_created")] == [ticket.id]
+    assert [c["tenant"].id for c in hook_recorder.calls("gongdan_reconcile")] == [tenant.id, tenant.id]
+    assert reconcile.reconcile_all() == 0
+    assert TicketEvent.select().where(TicketEvent.dispatched_at.is_null()).count() == 0
+
+
+class Note(TenantModel):
+    text = peewee.CharField()
+
+
+class NotesV1:
+    @hookimpl
+    def gongdan_schema(self):
+        return Schema(owner="notes", models=[Note], version=1)
+
+
+class NoteV2(TenantModel):
+    text = peewee.CharField()
+    colour = peewee.CharField(default="yellow")
+
+    class Meta:
+        table_name = "note"
+
+
+class NotesV2:
+    @hookimpl
+    def gongdan_schema(self):
+        def add_colour(migrator):
+            migrate(migrator.add_column("note", "colour", peewee.CharField(default="yellow")))
+
+        return Schema(owner="notes", models=[NoteV2], version=2, migrations={2: add_colour})
+
+
+@pytest.fixture
+def cleanup_notes():
+    yield
+    get_host().remove("notes")
+    db.execute_sql('DROP TABLE IF EXISTS "note"')
+    SchemaVersion.delete().where(SchemaVersion.owner == "notes").execute()
+
+
+def test_plugin_tables_are_created_then_migrated(tenant, cleanup_notes):
+    host = get_host()
+    host.add(NotesV1(), "notes")
+    assert {c.owner: (c.before, c.after) for c in upgrade(host)}["notes"] == (None, 1)
+    Note.create(tenant=tenant, text="保留的数据")
+    host.remove("notes")
+    host.add(NotesV2(), "notes")
+    assert {c.owner: (c.before, c.after) for c in upgrade(host)}["notes"] == (1, 2)
+    assert {c.owner: (c.before, c.after) for c in upgrade(host)}["notes"] == (2, 2)
+    kept = NoteV2.get()
+    assert (kept.text, kept.colour) == ("保留的数据", "yellow")
+
+
+def test_clock_can_be_frozen_and_moved(frozen_clock):
+    start = clock.now()
+    assert clock.advance(timedelta(hours=1)) - start == timedelta(hours=1)
