@@ -1,0 +1,37 @@
+"""The example plugin, tested the way a plugin author would, with gongdan.testing's fixtures."""
+
+import gongdan_tagger
+import pytest
+
+from gongdan import tickets
+from gongdan.actors import Actor
+from gongdan.errors import ValidationError
+from gongdan.models import TicketEvent
+from gongdan.plugins import get_host
+
+
+@pytest.fixture
+def tagger(tenant):
+    host = get_host()
+    host.add(gongdan_tagger, "tagger")
+    host.set_enabled(tenant, "tagger", enabled=True)
+    yield
+    host.remove("tagger")
+
+
+def test_new_tickets_get_keyword_tags(tenant, tagger, hook_recorder):
+    ticket, _ = tickets.create(tenant, {"subject": "急！收到的花瓶破损", "tags": ["售后"]}, Actor.system())
+    assert tickets.get(tenant, ticket.id).tags == ["售后", "破损", "加急"]
+    updated = hook_recorder.calls("gongdan_ticket_updated")[0]
+    assert updated["actor"].label == "plugin:tagger"
+    assert TicketEvent.select().where(TicketEvent.kind == "updated").count() == 1
+
+
+def test_rules_are_per_tenant_settings(tenant, other_tenant, tagger):
+    get_host().set_enabled(tenant, "tagger", settings={"rules": {"退款": "退款"}})
+    ticket, _ = tickets.create(tenant, {"subject": "申请退款，商品破损"}, Actor.system())
+    assert tickets.get(tenant, ticket.id).tags == ["退款"]
+    elsewhere, _ = tickets.create(other_tenant, {"subject": "申请退款"}, Actor.system())
+    assert tickets.get(other_tenant, elsewhere.id).tags == []
+    with pytest.raises(ValidationError):
+        get_host().set_enabled(tenant, "tagger", settings={"rules": ["not", "a", "dict"]})
