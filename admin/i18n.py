@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, request, session
+from babel import Locale
 from flask_babel import Babel
 from flask_login import current_user
 
@@ -34,8 +35,19 @@ def plugin_translation_dirs(host: PluginHost) -> list[str]:
     return dirs
 
 
-def select_locale() -> str:
+def _locale(code: str) -> Locale:
+    locale = Locale.parse(code)
+    # Babel says zh_Hans_CN; catalogues (ours, the plugins') live in zh_CN folders
+    locale.script = None
+    return locale
+
+
+def select_locale() -> Locale:
     """The session's choice, else the signed-in user's, else the browser's best match."""
+    return _locale(_chosen_code())
+
+
+def _chosen_code() -> str:
     chosen = session.get(LANG_KEY)
     if chosen in LANGUAGES:
         return chosen
