@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 
 from gongdan import accounts
-from gongdan.testing import ApiClient
-
 from gongdan.models import Team, Ticket, TicketEvent
+from gongdan.testing import ApiClient
 
 
 @pytest.fixture

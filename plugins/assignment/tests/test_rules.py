@@ -1,7 +1,5 @@
 """`GET/PUT /api/v1/assignment/rules`: validation, permissions, and how rules match tickets."""
 
-import pytest
-
 
 def test_default_rules_and_round_trip(sup_api, agent):
     assert sup_api.get("/api/v1/assignment/rules").get_json()["rules"] == []
@@ -19,26 +17,27 @@ def test_default_rules_and_round_trip(sup_api, agent):
     assert stored["default"]["strategy"] == "least_loaded"
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"rules": [{"when": {"channel": "api"}, "strategy": "nope"}]}, "rules.0.strategy"),
-        ({"rules": [{"when": {"channel": "api"}, "strategy": "skills", "team": "无此组"}]}, "rules.0.team"),
-        ({"rules": [{"when": {"priority": "asap"}, "strategy": "skills"}]}, "rules.0.when.priority"),
-        ({"rules": [{"when": {"colour": "red"}, "strategy": "skills"}]}, "rules.0.when.colour"),
-        ({"rules": [{"when": {}, "strategy": "skills"}]}, "rules"),
-        ({"rules": [{"when": {"tags": []}, "strategy": "skills"}]}, "rules.0.when.tags"),
-        ({"rules": [{"when": {"channel": "api"}, "strategy": "skills", "min_level": 6}]}, "rules.0.min_level"),
-        ({"rules": [], "default": {"strategy": "weighted", "team": 3}}, "default.team"),
-        ({"default": {"strategy": "weighted"}}, "rules"),
-    ],
-)
-def test_invalid_rules_are_422_with_fields(sup_api, body, field):
-    answer = sup_api.put("/api/v1/assignment/rules", json=body)
-    assert answer.status_code == 422
-    error = answer.get_json()["error"]
-    assert error["code"] == "validation_error"
-    assert field in error["fields"], error["fields"]
+INVALID = [
+    ({"rules": [{"when": {"channel": "api"}, "strategy": "nope"}]}, "rules.0.strategy"),
+    ({"rules": [{"when": {"channel": "api"}, "strategy": "skills", "team": "无此组"}]}, "rules.0.team"),
+    ({"rules": [{"when": {"priority": "asap"}, "strategy": "skills"}]}, "rules.0.when.priority"),
+    ({"rules": [{"when": {"colour": "red"}, "strategy": "skills"}]}, "rules.0.when.colour"),
+    ({"rules": [{"when": {}, "strategy": "skills"}]}, "rules"),
+    ({"rules": [{"when": {"tags": []}, "strategy": "skills"}]}, "rules.0.when.tags"),
+    ({"rules": [{"when": {"channel": "api"}, "strategy": "skills", "min_level": 6}]}, "rules.0.min_level"),
+    ({"rules": [], "default": {"strategy": "weighted", "team": 3}}, "default.team"),
+    ({"default": {"strategy": "weighted"}}, "rules"),
+]
+
+
+def test_invalid_rules_are_422_with_fields(sup_api):
+    for body, field in INVALID:
+        answer = sup_api.put("/api/v1/assignment/rules", json=body)
+        assert answer.status_code == 422, body
+        error = answer.get_json()["error"]
+        assert error["code"] == "validation_error"
+        assert field in error["fields"], (body, error["fields"])
+    assert sup_api.get("/api/v1/assignment/rules").get_json()["rules"] == []
 
 
 def test_rules_need_a_supervisor_and_the_plugin(sup_api, quick_user, other_tenant):

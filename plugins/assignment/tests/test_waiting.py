@@ -1,9 +1,10 @@
 """Tickets nobody can take wait in their team's queue and are handed out as capacity frees."""
 
+from gongdan_assignment import jobs
+
 from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.reconcile import reconcile_tenant
-from gongdan_assignment import jobs
 
 
 def test_waiting_tickets_go_out_most_urgent_first_then_oldest(agent, new_ticket, look, sup_api):
@@ -23,14 +24,10 @@ def test_waiting_tickets_go_out_most_urgent_first_then_oldest(agent, new_ticket,
     assert [look.holder(t) for t in (urgent, old, young, low)] == [newcomer.id, newcomer.id, None, None]
     assert sup_api.get(f"/api/v1/tickets/{urgent.id}").get_json()["assignment"]["waiting"] is False
     # resolving one frees capacity: the next in line goes out at once
-    tickets.transition(look_tenant(urgent), urgent, "resolved", Actor.of(newcomer))
+    tickets.transition(urgent.tenant, urgent, "resolved", Actor.of(newcomer))
     assert look.holder(young) == newcomer.id
     assert look.holder(low) is None
     assert [i["ticket"]["id"] for i in sup_api.get("/api/v1/assignment/queue").get_json()["items"]] == [low.id]
-
-
-def look_tenant(ticket):
-    return ticket.tenant
 
 
 def test_waiting_is_recorded_once_per_reason(new_ticket, look, assignment):
