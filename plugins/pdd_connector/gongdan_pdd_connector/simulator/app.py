@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import traceback
 from typing import Any
 
 from .. import protocol
@@ -60,7 +61,11 @@ class Simulator:
         delay = self.gateway.delay_seconds(api)
         if delay:
             await asyncio.sleep(delay)
-        body = self.gateway.handle(params)
+        try:
+            body = self.gateway.handle(params)
+        except Exception:  # noqa: BLE001 - a simulator bug answers like the platform's own failures
+            traceback.print_exc()
+            body = protocol.error_body(50000, sub_msg="模拟器内部错误")
         if params.get("data_type") == "XML":
             return HttpResponse(200, to_xml(body), content_type="text/xml; charset=utf-8")
         return HttpResponse(200, body)

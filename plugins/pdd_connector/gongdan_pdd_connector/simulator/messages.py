@@ -18,6 +18,7 @@ from typing import Any
 
 from websockets.frames import Opcode
 from websockets.http11 import Request
+from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from .. import protocol
@@ -72,10 +73,13 @@ class Session:
             elif self.writer.can_write_eof():
                 self.writer.write_eof()
 
-    def send(self, frame: dict[str, Any]) -> None:
-        """Send one JSON text frame."""
+    def send(self, frame: dict[str, Any]) -> bool:
+        """Send one JSON text frame; False when the connection is no longer open."""
+        if self.protocol.state is not State.OPEN or self.writer.is_closing():
+            return False
         self.protocol.send_text(json.dumps(frame, ensure_ascii=False).encode())
         self.flush()
+        return True
 
     def abort(self) -> None:
         """Drop the TCP connection without a closing handshake."""
@@ -116,13 +120,12 @@ class MessageHub:
         return message
 
     def _deliver(self, message: Message) -> None:
+        self.sessions = [s for s in self.sessions if s.protocol.state is State.OPEN]
         if not self.sessions:
             return
         session = self.sessions[next(self._turn) % len(self.sessions)]
         now_ms = self.world.clock.millis()
-        message.state, message.attempts = "sent", message.attempts + 1
-        message.sent_at = asyncio.get_running_loop().time()
-        session.send(
+        sent = session.send(
             {
                 "id": message.id,
                 "commandType": "Common",
@@ -135,6 +138,9 @@ class MessageHub:
                 },
             }
         )
+        if sent:
+            message.state, message.attempts = "sent", message.attempts + 1
+            message.sent_at = asyncio.get_running_loop().time()
 
     def undelivered(self) -> list[Message]:
         """Messages not acknowledged yet."""
@@ -205,7 +211,8 @@ class MessageHub:
         while True:
             await asyncio.sleep(self.world.settings.heartbeat_seconds)
             now_ms = self.world.clock.millis()
-            session.send({"commandType": "HeartBeat", "time": now_ms, "sendTime": now_ms})
+            if not session.send({"commandType": "HeartBeat", "time": now_ms, "sendTime": now_ms}):
+                return
 
     async def _read(self, session: Session, reader: asyncio.StreamReader) -> None:
         ws = session.protocol

@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -38,6 +39,7 @@ class SimulatorProcess:
         self.shops: list[dict[str, Any]] = []
         self.base = ""
         self.clock_offset = 0.0
+        self.stderr_tail: list[str] = []
         self.client_id = options.get("client_id", Settings.client_id)
         self.client_secret = options.get("client_secret", Settings.client_secret)
 
@@ -61,9 +63,16 @@ class SimulatorProcess:
             self.stop()
             raise RuntimeError(f"simulator did not start: {banner}")
         self.base = banner.split("listening on ", 1)[1].strip()
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
         count = int(self.args[self.args.index("--shops") + 1])
         self.shops = [json.loads(self.proc.stdout.readline()) for _ in range(count)] if self.proc.stdout else []
         return self
+
+    def _drain_stderr(self) -> None:
+        """Keep reading stderr (tracebacks) so a chatty simulator never blocks on a full pipe."""
+        assert self.proc is not None
+        for line in self.proc.stderr or ():
+            self.stderr_tail = [*self.stderr_tail[-49:], line]
 
     def control(self, method: str, route: str, body: dict[str, Any] | None = None, **query: Any) -> Any:
         """Call a `/_sim/<route>` endpoint and return its JSON (raises on an HTTP error)."""
