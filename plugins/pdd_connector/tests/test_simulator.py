@@ -6,8 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import pytest
@@ -31,12 +36,12 @@ def reference_sign(params: dict[str, str], secret: str) -> str:
 class Client:
     """A hand-rolled gateway client: form-encoded POSTs signed with `reference_sign`."""
 
-    def __init__(self, sim: SimulatorProcess, secret: str = SECRET) -> None:
-        self.sim, self.secret, self.session = sim, secret, requests.Session()
+    def __init__(self, sim: SimulatorProcess, secret: str = SECRET, client_id: str = CLIENT_ID) -> None:
+        self.sim, self.secret, self.client_id, self.session = sim, secret, client_id, requests.Session()
 
     def params(self, api: str, token: str | None = None, **params: Any) -> dict[str, str]:
         """Every parameter of a call, stringified as sent, signed."""
-        sent = {"type": api, "client_id": CLIENT_ID, "timestamp": str(int(time.time() + self.sim.clock_offset))}
+        sent = {"type": api, "client_id": self.client_id, "timestamp": str(int(time.time() + self.sim.clock_offset))}
         if token:
             sent["access_token"] = token
         sent |= {k: v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for k, v in params.items()}
@@ -520,3 +525,63 @@ def test_the_rate_limiter_slides_its_window():
     assert limiter.allow(("other", "api"), 3, 0.2)
     time.sleep(0.25)
     assert limiter.allow(("shop", "api"), 3, 0.2)
+
+
+def test_the_console_script_starts_with_the_documented_defaults():
+    script = Path(sys.executable).parent / "gongdan-pdd-sim"
+    proc = subprocess.Popen([str(script), "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = proc.stderr.readline()
+        base = banner.split("listening on ", 1)[1].strip()
+        shops = [json.loads(proc.stdout.readline()) for _ in range(2)]
+        listed = requests.get(base + "/_sim/shops", timeout=10).json()["shops"]
+        assert [s["owner_id"] for s in listed] == [s["owner_id"] for s in shops]
+        assert [s["records"] for s in listed] == [200, 200]
+        sent = {"type": "pdd.time.get", "client_id": CLIENT_ID, "timestamp": str(int(time.time()))}
+        sent["sign"] = reference_sign(sent, SECRET)
+        assert "time_get_response" in requests.post(base + "/api/router", data=sent, timeout=10).json()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+
+
+def test_credentials_token_lifetime_and_limits_are_configurable():
+    options = {"client_id": "acme-app", "client_secret": "s3cret", "token_ttl": 60}
+    with SimulatorProcess(1, 5, 3, shop_rate_limit="3/2", app_rate_limit="8/2", **options) as custom:
+        gw, token = Client(custom, "s3cret", "acme-app"), custom.shops[0]["access_token"]
+        assert error_of(Client(custom, SECRET, "acme-app").call("pdd.time.get"))["error_code"] == 20004
+        assert error_of(Client(custom).call("pdd.time.get"))["error_code"] == 10016
+        answers = [gw.call("pdd.refund.address.list.get", token) for _ in range(4)]
+        assert [("error_response" in a) for a in answers] == [False, False, False, True]
+        assert error_of(answers[3])["error_code"] == 52101
+        codes = [
+            error_of(a)["error_code"] for a in (gw.call("pdd.time.get") for _ in range(6)) if "error_response" in a
+        ]
+        assert 70031 in codes
+        time.sleep(2.1)  # both windows slide past
+        assert "refund_address_list_get_response" in gw.call("pdd.refund.address.list.get", token)
+        custom.set_clock(61)
+        assert error_of(gw.call("pdd.refund.address.list.get", token))["error_code"] == 10019
+
+
+def _raw_exchange(sim: SimulatorProcess, payload: bytes) -> bytes:
+    host, port = sim.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(payload)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    return received
+
+
+def test_http_keep_alive_chunked_bodies_and_connection_close(gw, sim):
+    body = urlencode(gw.params("pdd.time.get")).encode()
+    plain = b"POST /api/router HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    keep = plain + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    chunked = plain + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    chunked += b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (10, body[:10], len(body) - 10, body[10:])
+    received = _raw_exchange(sim, keep + chunked)  # two requests on one connection; the second closes it
+    assert received.count(b"HTTP/1.1 200 OK") == 2
+    assert received.count(b"time_get_response") == 2
+    assert b"Connection: close" in received
+    assert _raw_exchange(sim, b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400")

@@ -18,6 +18,18 @@ from .app import Simulator
 from .world import Settings
 
 
+def rate_limit(text: str) -> tuple[int, float]:
+    """`100/10` → (100, 10.0): at most 100 calls in any 10 seconds."""
+    try:
+        calls, seconds = text.split("/")
+        limit = (int(calls), float(seconds))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected CALLS/SECONDS, e.g. 100/10") from None
+    if limit[0] < 1 or limit[1] <= 0:
+        raise argparse.ArgumentTypeError("CALLS must be >= 1 and SECONDS > 0")
+    return limit
+
+
 def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, Settings]:
     """The command line as (network options, simulator settings)."""
     defaults = Settings()
@@ -30,6 +42,13 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, S
     parser.add_argument("--records", type=int, default=defaults.records, help="after-sales records per shop (200)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed for data and faults")
     parser.add_argument("--no-rate-limit", action="store_true", help="do not enforce the published rate limits")
+    parser.add_argument(
+        "--shop-rate-limit",
+        type=rate_limit,
+        metavar="CALLS/SECONDS",
+        help="per shop and API (default: the published limits, 100/10)",
+    )
+    parser.add_argument("--app-rate-limit", type=rate_limit, metavar="CALLS/SECONDS", help="per app (default: 500/1)")
     parser.add_argument("--token-ttl", type=int, default=defaults.token_ttl, help="access token lifetime, seconds")
     parser.add_argument(
         "--refresh-token-ttl", type=int, default=defaults.refresh_token_ttl, help="refresh token lifetime, seconds"
@@ -49,6 +68,8 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[argparse.Namespace, S
         records=args.records,
         seed=args.seed,
         rate_limit=not args.no_rate_limit,
+        shop_rate_limit=args.shop_rate_limit,
+        app_rate_limit=args.app_rate_limit or defaults.app_rate_limit,
         token_ttl=args.token_ttl,
         refresh_token_ttl=args.refresh_token_ttl,
         spread_days=args.spread_days,

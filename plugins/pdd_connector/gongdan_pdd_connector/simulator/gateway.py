@@ -146,7 +146,9 @@ class Gateway:
     def _limit(self, api: str, shop: Shop | None) -> None:
         if not self.world.settings.rate_limit:
             return
-        if not self.limiter.allow(("app",), *protocol.APP_RATE_LIMIT):
+        settings = self.world.settings
+        if not self.limiter.allow(("app",), *settings.app_rate_limit):
             raise GatewayError(70031, "应用调用频率超过限制")
-        if shop is not None and not self.limiter.allow((shop.owner_id, api), *protocol.shop_rate_limit(api)):
+        shop_limit = settings.shop_rate_limit or protocol.shop_rate_limit(api)
+        if shop is not None and not self.limiter.allow((shop.owner_id, api), *shop_limit):
             raise GatewayError(52101, f"店铺调用{api}超过限制")

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from .. import protocol
 from . import data
 from .clock import SimClock
 from .records import MALFORMED_KINDS, Order, RecordFactory, Refund
@@ -97,6 +98,8 @@ class Settings:
     records: int = 200
     seed: int = 7
     rate_limit: bool = True
+    shop_rate_limit: tuple[int, float] | None = None  # None: the published limit of each API
+    app_rate_limit: tuple[int, float] = protocol.APP_RATE_LIMIT
     token_ttl: int = DAY
     refresh_token_ttl: int = 30 * DAY
     spread_days: float = 7.0
