@@ -183,3 +183,43 @@ def test_windows_follow_the_gateway_clock_not_ours(pdd_tenant, start_sim):
     gateway_now = clock.now() + timedelta(seconds=fresh.clock_offset)
     assert fresh.cursor <= gateway_now - timedelta(minutes=3)
     assert fresh.cursor >= gateway_now - timedelta(minutes=3, seconds=30)
+
+
+def test_expire_time_is_announced_as_a_deadline_once(pdd_tenant, start_sim, hook_recorder):
+    sim = start_sim(shops=1, records=20)
+    (shop,) = connect_all(pdd_tenant, sim)
+    assert sync.sync_shop(shop, since=_since(0.2)).status == "done"
+    calls = hook_recorder.calls("gongdan_deadline_announced")
+    waiting = [r for r in truth(sim) if r["status"] in (2, 3, 14, 21, 32, 33)]
+    assert waiting, "the seeded data has records waiting for the merchant"
+    assert {c["ticket"].external_id for c in calls} == {str(r["id"]) for r in waiting}
+    assert {(c["kind"], c["source"]) for c in calls} == {("resolution", "pdd_connector")}
+    assert all(c["due_at"] > clock.now() for c in calls)
+    for after_sales_id, row in stored(pdd_tenant).items():
+        if row.status in (2, 3):
+            assert row.expire_time is not None, after_sales_id
+    sim.set_clock(240)
+    sync.sync_shop(shop)
+    assert len(hook_recorder.calls("gongdan_deadline_announced")) == len(calls)
+
+
+def test_cli_backfill_with_progress(pdd_tenant, start_sim, gongdan_database_url):
+    import os
+    import subprocess
+    import sys
+
+    sim = start_sim(shops=1, records=15)
+    (shop,) = connect_all(pdd_tenant, sim)
+    env = dict(os.environ, GONGDAN_DATABASE_URL=gongdan_database_url)
+    gongdan = os.path.join(os.path.dirname(sys.executable), "gongdan")
+    command = [gongdan, "pdd", "sync", "--shop", shop.owner_id, "--since", "1d"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"shop {shop.owner_id}: done" in done.stdout
+    assert "window" in done.stderr  # the tqdm progress bar
+    assert len(pdd_tickets(pdd_tenant)) == len([r for r in truth(sim) if not r["malformed"]])
+    missing = subprocess.run(
+        [gongdan, "pdd", "sync", "--shop", "nope"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert missing.returncode != 0
+    assert "no shop" in missing.stderr
