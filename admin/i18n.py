@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, request, session
 from babel import Locale
+from flask import Flask, request, session
 from flask_babel import Babel
 from flask_login import current_user
 

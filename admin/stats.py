@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from peewee import fn
 
 from gongdan import clock, hooks
-from gongdan.admin.urgency import sla_breached
+from gongdan.admin.urgency import sla_outcome
 from gongdan.models import OPEN_STATUSES, Team, Tenant, Ticket
 
 
@@ -78,18 +78,16 @@ def response_times(tenant: Tenant, days: int = 30) -> dict[str, Any]:
 
 
 def sla_attainment(tenant: Tenant, days: int = 30) -> dict[str, int] | None:
-    """Met versus breached among tickets of the last `days`, from the SLA plugin's block."""
+    """Met versus breached among finished SLA clocks of tickets of the last `days` (SLA plugin's block)."""
     since = clock.now() - timedelta(days=days)
     tickets = list(Ticket.of(tenant).where(Ticket.created_at >= since))
     blocks = hooks.ticket_blocks(tenant, tickets)
     met = breached = 0
     for ticket in tickets:
-        block = blocks.get(ticket.id, {}).get("sla")
-        if not isinstance(block, dict):
-            continue
-        if sla_breached(block):
+        outcome = sla_outcome(blocks.get(ticket.id, {}).get("sla"))
+        if outcome == "breached":
             breached += 1
-        else:
+        elif outcome == "met":
             met += 1
     if met + breached == 0:
         return None

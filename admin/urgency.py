@@ -1,7 +1,8 @@
 """Reading urgency from a ticket: the SLA plugin's block when it is on, else priority and age.
 
-The SLA block's exact shape belongs to the SLA plugin; the console reads it defensively: a
-`next_due_at` (or the earliest `*due_at` of a clock not yet met) and any truthy `breached`.
+The SLA block belongs to the SLA plugin (docs/sla.md): `state` (ok, warning, breached, paused,
+met) and `targets` `{name: {"due", "met_at", "breached", ...}}` where `due` is set while that
+clock runs. The console reads only those keys.
 """
 
 from __future__ import annotations
@@ -23,32 +24,27 @@ def _parse(value: Any) -> datetime | None:
     return None
 
 
-def _clocks(block: dict[str, Any]) -> list[dict[str, Any]]:
-    return [block, *(v for v in block.values() if isinstance(v, dict))]
+def _targets(block: dict[str, Any]) -> list[dict[str, Any]]:
+    targets = block.get("targets")
+    return [t for t in targets.values() if isinstance(t, dict)] if isinstance(targets, dict) else []
 
 
 def sla_due(block: dict[str, Any] | None) -> datetime | None:
-    """The next SLA due time in an SLA block, or None."""
+    """The earliest due time among the block's running clocks, or None."""
     if not isinstance(block, dict):
         return None
-    nxt = _parse(block.get("next_due_at"))
-    if nxt is not None:
-        return nxt
-    found = []
-    for part in _clocks(block):
-        if part.get("met_at") or part.get("met") is True or part.get("paused") is True:
-            continue
-        for key, value in part.items():
-            if key.endswith("due_at"):
-                moment = _parse(value)
-                if moment is not None:
-                    found.append(moment)
+    found = [_parse(t.get("due")) for t in _targets(block) if not t.get("met_at")]
+    found = [moment for moment in found if moment is not None]
     return min(found) if found else None
 
 
-def sla_breached(block: dict[str, Any]) -> bool:
-    """Whether any clock of an SLA block reports a breach."""
-    return any(bool(part.get(key)) for part in _clocks(block) for key in part if "breach" in key)
+def sla_outcome(block: dict[str, Any] | None) -> str | None:
+    """`breached` if any target was breached, `met` when every clock was met, else None (running)."""
+    if not isinstance(block, dict):
+        return None
+    if block.get("state") == "breached" or any(t.get("breached") for t in _targets(block)):
+        return "breached"
+    return "met" if block.get("state") == "met" else None
 
 
 def urgency_key(ticket: Any, sla_block: dict[str, Any] | None, use_sla: bool) -> tuple:

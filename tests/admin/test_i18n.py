@@ -76,9 +76,8 @@ def plugin_with_catalogue(tmp_path):
     folder.mkdir(parents=True)
     (package / "__init__.py").write_text("")
     po = folder / "messages.po"
-    po.write_text(
-        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\nmsgid "Order actions"\nmsgstr "订单操作"\n'
-    )
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+    po.write_text(header + 'msgid "Order actions"\nmsgstr "订单操作"\n')
     with po.open("rb") as f, (folder / "messages.mo").open("wb") as out:
         write_mo(out, read_po(f))
     host = get_host()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.admin import stats
-from gongdan.admin.urgency import sla_breached, sla_due, urgency_key
+from gongdan.admin.urgency import sla_due, sla_outcome, urgency_key
 from gongdan.models import Team, Ticket
 
 
@@ -42,9 +42,12 @@ def test_sla_due_time_comes_first_when_the_sla_block_has_one():
         def __init__(self, priority, minutes):
             self.priority, self.created_at = priority, now - timedelta(minutes=minutes)
 
-    soon = {"next_due_at": (now + timedelta(minutes=10)).isoformat()}
-    later = {"resolution": {"due_at": (now + timedelta(hours=5)).isoformat(), "met_at": None}}
-    met = {"first_response": {"due_at": (now - timedelta(hours=1)).isoformat(), "met_at": now.isoformat()}}
+    def block(state, **targets):
+        return {"state": state, "targets": targets}
+
+    soon = block("warning", first_response={"due": (now + timedelta(minutes=10)).isoformat(), "met_at": None})
+    later = block("ok", resolution={"due": (now + timedelta(hours=5)).isoformat(), "met_at": None})
+    met = block("met", first_response={"due": None, "met_at": now.isoformat(), "breached": False})
     keys = {
         "low-soon": urgency_key(T("low", 1), soon, True),
         "urgent-later": urgency_key(T("urgent", 1), later, True),
@@ -53,8 +56,9 @@ def test_sla_due_time_comes_first_when_the_sla_block_has_one():
     assert sorted(keys, key=keys.get) == ["low-soon", "urgent-later", "normal-none"]
     assert sla_due(met) is None
     assert urgency_key(T("low", 1), soon, False) > urgency_key(T("urgent", 1), later, False)
-    assert sla_breached({"resolution": {"breached": True}})
-    assert not sla_breached({"resolution": {"breached": False}})
+    assert sla_outcome(met) == "met"
+    assert sla_outcome(block("ok", resolution={"due": None, "met_at": "x", "breached": True})) == "breached"
+    assert sla_outcome(soon) is None
 
 
 def test_take_next_assigns_the_most_urgent_unassigned_ticket(signed_in, make_user, tenant, frozen_clock):
