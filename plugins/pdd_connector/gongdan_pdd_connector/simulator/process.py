@@ -34,7 +34,7 @@ class SimulatorProcess:
         for name, value in options.items():
             flag = "--" + name.replace("_", "-")
             args += [flag] if value is True else [flag, str(value)]
-        self.args = args
+        self.args, self.shop_count = args, shops
         self.proc: subprocess.Popen[str] | None = None
         self.shops: list[dict[str, Any]] = []
         self.base = ""
@@ -64,8 +64,8 @@ class SimulatorProcess:
             raise RuntimeError(f"simulator did not start: {banner}")
         self.base = banner.split("listening on ", 1)[1].strip()
         threading.Thread(target=self._drain_stderr, daemon=True).start()
-        count = int(self.args[self.args.index("--shops") + 1])
-        self.shops = [json.loads(self.proc.stdout.readline()) for _ in range(count)] if self.proc.stdout else []
+        lines = self.proc.stdout or ()
+        self.shops = [json.loads(next(iter(lines))) for _ in range(self.shop_count)]
         return self
 
     def _drain_stderr(self) -> None:

@@ -183,6 +183,7 @@ class RecordFactory:
             buyer_memo=rng.choice(["", "", "请尽快发货", "不要放快递柜", "周末送货"]),
             tracking_number=f"YT{data.digits(rng, 13)}",
             shipping_name=rng.choice(data.SHIPPING_NAMES),
+            order_status=rng.choice([2, 2, 3]),
         )
         return order
 
