@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from gongdan import clock
-from gongdan.db import write_transaction
+from gongdan.db import db, write_transaction
 from gongdan.errors import ValidationError as GongdanValidationError
 from gongdan.models import PRIORITIES, Tenant, Ticket
 from gongdan.validation import load
@@ -101,7 +102,9 @@ class CalendarsSchema(Schema):
 
 # --- calendars ----------------------------------------------------------------------------
 
-_calendars: dict[tuple[int, str], tuple[Any, BusinessCalendar]] = {}
+CALENDAR_RECHECK_SECONDS = 5.0
+_calendars: dict[tuple[int, int, str], tuple[Any, BusinessCalendar]] = {}
+_resolved: dict[tuple[int, int, str | None], tuple[float, BusinessCalendar]] = {}
 
 
 def build_calendar(data: dict[str, Any], *, on_unknown_year: str = "warn") -> BusinessCalendar:
@@ -117,16 +120,30 @@ def build_calendar(data: dict[str, Any], *, on_unknown_year: str = "warn") -> Bu
 
 
 def calendar_for(tenant: Tenant, name: str | None) -> BusinessCalendar:
-    """The tenant's calendar `name` (cached until edited); 24×7 in the tenant's zone if none."""
+    """The tenant's calendar `name`, else its `default`, else 24×7 in the tenant's time zone.
+
+    Built calendars are cached (their per-day tables are what make steps cheap); whether a
+    calendar was edited in another process is checked at most every few seconds.
+    """
+    key = (id(db.obj), tenant.id, name)  # the database too: tests open a fresh one each time
+    resolved = _resolved.get(key)
+    if resolved is not None and time.monotonic() - resolved[0] < CALENDAR_RECHECK_SECONDS:
+        return resolved[1]
+    cal = _load_calendar(tenant, name)
+    _resolved[key] = (time.monotonic(), cal)
+    return cal
+
+
+def _load_calendar(tenant: Tenant, name: str | None) -> BusinessCalendar:
     row = SlaCalendar.of(tenant).where(SlaCalendar.name == (name or DEFAULT_CALENDAR)).first()
     if row is None and name not in (None, DEFAULT_CALENDAR):
         row = SlaCalendar.of(tenant).where(SlaCalendar.name == DEFAULT_CALENDAR).first()
     if row is None:
-        key = (tenant.id, f"*{tenant.timezone}")
+        key = (id(db.obj), tenant.id, f"*{tenant.timezone}")
         if key not in _calendars:
             _calendars[key] = (None, BusinessCalendar.always_open(tenant.timezone))
         return _calendars[key][1]
-    key, stamp = (tenant.id, row.name), (row.updated_at, row.id)
+    key, stamp = (id(db.obj), tenant.id, row.name), (row.updated_at, row.id)
     cached = _calendars.get(key)
     if cached is None or cached[0] != stamp:
         cached = _calendars[key] = (stamp, build_calendar(calendar_dict(row)))
@@ -161,6 +178,8 @@ def save_calendars(tenant: Tenant, data: dict[str, Any]) -> list[SlaCalendar]:
     if problems:
         raise GongdanValidationError("invalid calendars", problems)
     now = clock.now()
+    for key in [key for key in _resolved if key[:2] == (id(db.obj), tenant.id)]:
+        del _resolved[key]
     with write_transaction():
         SlaCalendar.delete().where(SlaCalendar.tenant == tenant).execute()
         for item in payload["items"]:

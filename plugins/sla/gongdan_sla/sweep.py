@@ -64,14 +64,21 @@ def due_rows(tenant: Tenant, at: datetime, after: tuple[datetime, int] | None, l
     return list(query.order_by(SlaTicket.next_check_at, SlaTicket.id).limit(limit))
 
 
-def sweep_tenant(tenant: Tenant, at: datetime | None = None, *, dry_run: bool = False) -> list[Firing]:
-    """Fire (or with `dry_run` only list) every threshold of the tenant reached by `at` (default now)."""
+def sweep_tenant(
+    tenant: Tenant, at: datetime | None = None, *, dry_run: bool = False, max_tickets: int | None = None
+) -> list[Firing]:
+    """Fire (or with `dry_run` only list) every threshold of the tenant reached by `at` (default now).
+
+    `max_tickets` bounds one run (the rest stay due and the next run takes them).
+    """
     now = at or clock.now()
+    budget = max_tickets if max_tickets is not None else float("inf")
     policies = {p.id: p for p in SlaPolicy.of(tenant)}
     found: list[Firing] = []
     directory = notify.Directory(tenant)
     after = None
-    while rows := due_rows(tenant, now, after):
+    while budget > 0 and (rows := due_rows(tenant, now, after, int(min(BATCH, budget)))):
+        budget -= len(rows)
         after = (rows[-1].next_check_at, rows[-1].id)
         ids = [row.ticket_id for row in rows]
         fired = engine.fired_keys(ids)
@@ -126,13 +133,15 @@ def _nothing(*_: object) -> engine.Events:
 
 
 def claim(tenant: Tenant, ticket: Ticket, point: Point) -> bool:
-    """Record that `point` fired, with its audit event, unless it already had; True if this call did."""
-    with write_transaction():
-        query = SlaFired.insert(tenant=tenant, ticket=ticket, key=point.key, at=clock.now()).on_conflict_ignore()
-        if db.execute(query).rowcount != 1:
-            return False
-        data = {"target": point.target, "level": point.level, "at": point.at.isoformat(), "key": point.key}
-        tickets.record_event(tenant, ticket, f"sla.{point.kind}", data, engine.SYSTEM)
+    """Record that `point` fired, with its audit event, unless it already had; True if this call did.
+
+    Call it inside a transaction: the claim, the event and the notifications commit together.
+    """
+    query = SlaFired.insert(tenant=tenant, ticket=ticket, key=point.key, at=clock.now()).on_conflict_ignore()
+    if db.execute(query).rowcount != 1:
+        return False
+    data = {"target": point.target, "level": point.level, "at": point.at.isoformat(), "key": point.key}
+    tickets.record_event(tenant, ticket, f"sla.{point.kind}", data, engine.SYSTEM)
     return True
 
 
