@@ -40,16 +40,13 @@ def test_deactivated_user_token_stops_working(client, make_user, expect_error):
     expect_error(api.get("/api/v1/tickets"), 401, "unauthorized")
 
 
-@pytest.mark.parametrize("payload", [b"{", b'{"subject": }', b"\xff\xfe", b"[" * 100_000])
-def test_malformed_json_is_400(agent_api, expect_error, payload):
-    response = agent_api.post("/api/v1/tickets", data=payload, content_type="application/json")
-    expect_error(response, 400, "bad_request")
-
-
-@pytest.mark.parametrize("payload", ["[]", '"subject"', "42", "null"])
-def test_json_that_is_not_an_object_is_422(agent_api, expect_error, payload):
-    response = agent_api.post("/api/v1/tickets", data=payload, content_type="application/json")
-    expect_error(response, 422, "validation_error")
+def test_malformed_json_is_400_and_other_json_422(agent_api, expect_error):
+    for payload in (b"{", b'{"subject": }', b"\xff\xfe", b"[" * 100_000):
+        response = agent_api.post("/api/v1/tickets", data=payload, content_type="application/json")
+        expect_error(response, 400, "bad_request")
+    for payload in ("[]", '"subject"', "42", "null"):
+        response = agent_api.post("/api/v1/tickets", data=payload, content_type="application/json")
+        expect_error(response, 422, "validation_error")
 
 
 def test_unstorable_text_is_422(agent_api, expect_error):
