@@ -170,3 +170,16 @@ def test_unacknowledged_messages_survive_a_dropped_connection(sim):
         assert json.loads(frame["message"]["content"])["refund_id"] == added["id"]
         answer(again, frame)
         wait_for(lambda: state_of(sim, frame["id"])["state"] == "acked")
+
+
+def test_a_merchants_agreement_is_pushed_as_refund_agree_agreement(sim):
+    drain(sim)
+    owner = sim.shops[0]["owner_id"]
+    record = next(r for r in sim.control("GET", "records", owner_id=owner)["records"] if r["status"] in (2, 3))
+    with open_socket(sim) as ws:
+        request = {"after_sales_id": record["id"], "order_sn": record["order_sn"]}
+        assert sim.call("pdd.refund.agree", shop=0, request=request)["response"]["result"]["succ"] is True
+        frame = next_common(ws)
+        assert frame["message"]["type"] == "pdd_refund_RefundAgreeAgreement"
+        assert json.loads(frame["message"]["content"])["refund_id"] == record["id"]
+        answer(ws, frame)
