@@ -1,31 +1,158 @@
-"""Console pieces: the SLA panel on the ticket page, and the views to edit policies and calendars."""
+"""Console pieces: the SLA panel on the ticket page, and the pages to edit policies and calendars."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from flask import abort, flash, redirect, request
+from flask_admin import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from markupsafe import Markup
+
+from gongdan.contributions import ConsoleView
+from gongdan.errors import ValidationError
+from gongdan.models import Tenant
+
+from . import policies
+from .calendars import CN_YEARS
+from .models import SlaCalendar
 
 
 def ticket_panel(block: dict[str, Any]) -> str:
-    """The ticket page's SLA panel: policy, state, and each target's due time."""
-    rows = [
+    """The ticket page's SLA panel: policy, state, time left, and each target's due time."""
+    rows = Markup("").join(
         Markup("<tr><th>{}</th><td>{}</td><td>{}</td></tr>").format(
             name, state["status"], state["due"] or state["met_at"] or ""
         )
         for name, state in block["targets"].items()
-    ]
+    )
+    left = "" if block["remaining_minutes"] is None else f"{block['remaining_minutes']} min"
     return str(
-        Markup('<div class="sla-panel sla-{}"><p>{} · <strong>{}</strong> · {}</p><table>{}</table></div>').format(
-            block["state"],
-            block["policy"] or "—",
-            block["state"],
-            "" if block["remaining_minutes"] is None else f"{block['remaining_minutes']} min",
-            Markup("").join(rows),
-        )
+        Markup(
+            '<div class="sla-panel sla-{}"><p>{} · <strong>{}</strong> · {}</p>'
+            '<table class="table table-sm">{}</table></div>'
+        ).format(block["state"], block["policy"] or "—", block["state"], left, rows)
     )
 
 
-def console_views() -> list[Any]:
-    """Views for the console (filled in once the console's base view is in place)."""
-    return []
+def _base() -> type:
+    from gongdan.admin.base import ConsoleBaseView
+
+    return ConsoleBaseView
+
+
+def _editor_class() -> type:
+    """`ListEditor`: a page showing a tenant's list and a JSON editor for it (built lazily,
+    because the console package is imported only where the console runs)."""
+    from gongdan.admin.base import has_role
+
+    class ListEditor(_base()):
+        """Shows the tenant's items; admins replace them as JSON, errors shown per field (422)."""
+
+        plugin = "sla"
+        role = "supervisor"
+        heading: Any = ""
+        help_text: Any = ""
+
+        def items(self, tenant: Tenant) -> list[dict[str, Any]]:
+            """The items as the API shows them."""
+            raise NotImplementedError
+
+        def save(self, tenant: Tenant, data: dict[str, Any]) -> None:
+            """Validate and store `{"items": [...]}`; raises ValidationError."""
+            raise NotImplementedError
+
+        def more(self, tenant: Tenant) -> dict[str, Any]:
+            """More values for the template."""
+            return {}
+
+        @expose("/", methods=("GET", "POST"))
+        def index(self) -> Any:
+            """The list and its editor; POST (admins) saves it."""
+            tenant = self.current_tenant()
+            errors: dict[str, list[str]] = {}
+            text = json.dumps(self.items(tenant), ensure_ascii=False, indent=2)
+            if request.method == "POST":
+                if not has_role(current_user, "admin"):
+                    abort(403)
+                text = request.form.get("items", "")
+                errors = self._save_text(tenant, text)
+                if not errors:
+                    flash(gettext("Saved."))
+                    return redirect(self.get_url(".index"))
+            page = self.render(
+                "sla/editor.html",
+                heading=self.heading,
+                help_text=self.help_text,
+                items=self.items(tenant),
+                text=text,
+                errors=errors,
+                can_edit=has_role(current_user, "admin"),
+                **self.more(tenant),
+            )
+            return (page, 422) if errors else page
+
+        def _save_text(self, tenant: Tenant, text: str) -> dict[str, list[str]]:
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                return {"items": [gettext("This is not valid JSON: %(why)s", why=str(exc))]}
+            if not isinstance(data, list):
+                return {"items": [gettext("Give a JSON list.")]}
+            try:
+                self.save(tenant, {"items": data})
+            except ValidationError as exc:
+                return exc.fields or {"items": [exc.message]}
+            return {}
+
+    return ListEditor
+
+
+def console_views() -> list[ConsoleView]:
+    """The policies and calendars pages, under the "SLA" menu."""
+    editor = _editor_class()
+
+    class PoliciesView(editor):
+        """SLA policies, tried in order: the first that matches a ticket applies."""
+
+        heading = _l("SLA policies")
+        help_text = _l(
+            "Tried in order; the first whose conditions all hold applies. Targets are business minutes. "
+            "Escalation actions: notify_assignee, notify_supervisor, notify_admin, raise_priority, reassign."
+        )
+
+        def items(self, tenant: Tenant) -> list[dict[str, Any]]:
+            return [
+                {k: v for k, v in policies.policy_dict(p).items() if k not in ("id", "position")}
+                for p in policies.policies_of(tenant)
+            ]
+
+        def save(self, tenant: Tenant, data: dict[str, Any]) -> None:
+            policies.save_policies(tenant, data)
+
+    class CalendarsView(editor):
+        """Business calendars: opening hours per weekday, China's holidays, extra dates."""
+
+        heading = _l("Business calendars")
+        help_text = _l(
+            "Weekday 0 is Monday. Region CN closes mainland China's public holidays and opens "
+            "make-up working days with Monday's hours; `closed` and `open` are extra dates."
+        )
+
+        def items(self, tenant: Tenant) -> list[dict[str, Any]]:
+            return [policies.calendar_dict(row) for row in SlaCalendar.of(tenant).order_by(SlaCalendar.name)]
+
+        def save(self, tenant: Tenant, data: dict[str, Any]) -> None:
+            policies.save_calendars(tenant, data)
+
+        def more(self, tenant: Tenant) -> dict[str, Any]:
+            return {"holiday_years": CN_YEARS}
+
+    menu = "SLA"
+    return [
+        ConsoleView(view=PoliciesView(name=_l("Policies"), endpoint="sla_policies", url="sla/policies"), menu=menu),
+        ConsoleView(view=CalendarsView(name=_l("Calendars"), endpoint="sla_calendars", url="sla/calendars"), menu=menu),
+    ]
