@@ -1,0 +1,146 @@
+"""Search through the API: Chinese partial words and typos, English, ranking, filters, snippets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gongdan import categories
+
+ARTICLES = [
+    (
+        "七天无理由退货规则",
+        "签收后7天内，商品完好、吊牌齐全可以申请七天无理由退货，寄回运费由买家承担。",
+        "售后/退货退款/七天无理由",
+        ["退货"],
+    ),
+    (
+        "质量问题退款流程",
+        "收到的商品有质量问题，例如开线、破损、掉色，可以申请退货退款，运费由商家承担。",
+        "售后/退货退款/质量问题",
+        ["退款"],
+    ),
+    (
+        "怎么开电子发票",
+        "确认收货后在订单详情申请开票，填写抬头和税号，电子发票三个工作日内开具。",
+        "咨询/发票/开具发票",
+        ["发票"],
+    ),
+    ("羽绒服尺码怎么选", "羽绒服按胸围选码，内搭毛衣建议大一码，详见尺码表。", "咨询/商品/尺码建议", ["尺码"]),
+    (
+        "Return policy for overseas buyers",
+        "Overseas orders can be returned within 14 days; refunds are issued to the original card.",
+        None,
+        ["english"],
+    ),
+]
+
+
+@pytest.fixture
+def corpus(kb: Any, publish: Any, tenant: Any) -> dict[str, int]:
+    """Five published articles; returns their ids by title."""
+    ids = {}
+    for title, body, category, tags in ARTICLES:
+        if category:
+            categories.ensure(tenant, category)
+        ids[title] = publish(title, body, category=category, tags=tags)
+    return ids
+
+
+def _top(api: Any, q: str, **params: str) -> list[str]:
+    response = api.get("/api/v1/kb/search", query_string={"q": q, **params})
+    assert response.status_code == 200, response.get_json()
+    return [item["title"] for item in response.get_json()["items"]]
+
+
+CASES = [
+    ("七天无理由", "七天无理由退货规则"),  # a whole phrase
+    ("无理由", "七天无理由退货规则"),  # a partial word
+    ("七天无里由退货", "七天无理由退货规则"),  # one wrong character (homophone typo)
+    ("推款", "质量问题退款流程"),  # a two-character word mistyped: repaired by pinyin
+    ("发漂怎么开", "怎么开电子发票"),
+    ("衣服开线了", "质量问题退款流程"),
+    ("羽绒", "羽绒服尺码怎么选"),
+    ("ＲＥＴＵＲＮ policy", "Return policy for overseas buyers"),  # full-width and case folded
+    ("refunded", "Return policy for overseas buyers"),  # stemmed
+]
+
+
+def test_finds_the_article(corpus: Any, kb: Any) -> None:
+    found = {query: (_top(kb, query) or [None])[0] for query, _ in CASES}
+    assert found == dict(CASES)
+
+
+def test_answer_shape_scores_and_snippets(corpus: Any, kb: Any) -> None:
+    data = kb.get("/api/v1/kb/search", query_string={"q": "退货运费"}).get_json()
+    assert data["total"] == len(data["items"]) >= 2
+    first = data["items"][0]
+    assert set(first) >= {"id", "title", "snippet", "score"}
+    scores = [item["score"] for item in data["items"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 < s <= 1 for s in scores)
+    assert "<mark>运费</mark>" in first["snippet"]
+
+
+def test_snippet_escapes_html(kb: Any, publish: Any) -> None:
+    publish("脚本", "退货时 <script>alert(1)</script> 请保留包装")
+    snippet = kb.get("/api/v1/kb/search", query_string={"q": "退货"}).get_json()["items"][0]["snippet"]
+    assert "<script>" not in snippet
+    assert "<mark>退货</mark>" in snippet
+
+
+def test_filters(corpus: Any, kb: Any) -> None:
+    assert _top(kb, "退货", category="售后/退货退款/质量问题") == ["质量问题退款流程"]
+    assert set(_top(kb, "退货", category="售后")) == {"七天无理由退货规则", "质量问题退款流程"}
+    assert _top(kb, "退货", tag="退款") == ["质量问题退款流程"]
+    assert _top(kb, "发票", visibility="public") == []
+    kb.patch(f"/api/v1/kb/articles/{corpus['怎么开电子发票']}", json={"visibility": "public"})
+    assert _top(kb, "发票", visibility="public") == ["怎么开电子发票"]
+    kb.patch(f"/api/v1/kb/articles/{corpus['怎么开电子发票']}", json={"status": "archived"})
+    assert _top(kb, "发票") == []
+    assert _top(kb, "发票", status="archived") == ["怎么开电子发票"]
+
+
+def test_index_follows_edits_and_deletes(corpus: Any, kb: Any) -> None:
+    url = f"/api/v1/kb/articles/{corpus['羽绒服尺码怎么选']}"
+    kb.patch(url, json={"title": "雪地靴尺码怎么选", "body": "雪地靴偏大，建议拍小一码。"})
+    assert _top(kb, "羽绒服") == []
+    assert _top(kb, "雪地靴") == ["雪地靴尺码怎么选"]
+    kb.delete(url)
+    assert _top(kb, "雪地靴") == []
+
+
+def test_nothing_found_and_bad_input(corpus: Any, kb: Any) -> None:
+    assert kb.get("/api/v1/kb/search", query_string={"q": "量子计算机"}).get_json() == {
+        "items": [],
+        "total": 0,
+        "page": 1,
+        "per_page": 10,
+    }
+    assert kb.get("/api/v1/kb/search").status_code == 422
+    assert kb.get("/api/v1/kb/search", query_string={"q": "x", "per_page": "500"}).status_code == 422
+
+
+def test_paging(kb: Any, publish: Any) -> None:
+    for n in range(7):
+        publish(f"退货说明{n}", "退货" * (n + 1) + "请联系客服")
+    first = kb.get("/api/v1/kb/search", query_string={"q": "退货", "per_page": 5}).get_json()
+    second = kb.get("/api/v1/kb/search", query_string={"q": "退货", "per_page": 5, "page": 2}).get_json()
+    assert first["total"] == 7
+    assert len(first["items"]) == 5
+    assert len(second["items"]) == 2
+    assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
+
+
+def test_tenants_do_not_see_each_other(corpus: Any, make_user: Any, other_tenant: Any, enable_plugin: Any) -> None:
+    enable_plugin("knowledge", in_tenant=other_tenant)
+    _, outsider = make_user("agent", in_tenant=other_tenant)
+    assert _top(outsider, "退货") == []
+
+
+def test_same_ranking_on_every_database(corpus: Any, kb: Any) -> None:
+    """The expected order is written out: both databases must produce exactly it."""
+    data = kb.get("/api/v1/kb/search", query_string={"q": "退货退款运费"}).get_json()
+    assert [i["title"] for i in data["items"]] == ["质量问题退款流程", "七天无理由退货规则"]
+    assert [i["score"] for i in data["items"]] == pytest.approx([0.8089, 0.7374], abs=1e-4)
