@@ -10,6 +10,7 @@ from gongdan import clock
 from gongdan.models import Tenant, Ticket
 
 from . import clocks as ck
+from .calendars import CN_YEARS, BusinessCalendar
 from .engine import state_of
 from .models import SlaPolicy, SlaTicket
 from .policies import TARGETS, calendar_for
@@ -25,6 +26,14 @@ def _target(state: dict[str, Any]) -> dict[str, Any]:
         "breached": state["breached"],
         "cycle": state["cycle"],
     }
+
+
+def _unknown_years(cal: BusinessCalendar, row: SlaTicket) -> list[int]:
+    """Years of the row's due times that a region-CN calendar has no holiday data for."""
+    if cal.region != "CN":
+        return []
+    dues = (row.first_response_due, row.next_response_due, row.resolution_due)
+    return sorted({d.year for d in dues if d is not None and not CN_YEARS[0] <= d.year <= CN_YEARS[1]})
 
 
 def ticket_blocks(tenant: Tenant, tickets: list[Ticket]) -> dict[int, dict[str, Any]]:
@@ -55,4 +64,9 @@ def ticket_blocks(tenant: Tenant, tickets: list[Ticket]) -> dict[int, dict[str, 
             "paused": row.paused,
             "targets": {name: _target(state) for name, state in row.clocks.items()},
         }
+        unknown = _unknown_years(cal, row)
+        if unknown:
+            blocks[row.ticket_id]["warnings"] = [
+                f"no holiday data for {year} (known {CN_YEARS[0]}–{CN_YEARS[1]}): weekly hours used" for year in unknown
+            ]
     return blocks

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gongdan_sla.calendars import CN_YEARS
 from gongdan_sla.models import SlaTicket
 
 from gongdan import reconcile, tickets
@@ -204,3 +205,13 @@ def test_reconcile_stamps_tickets_that_have_no_row(
 
 
 CUSTOMER_ACTOR = Actor.system("channel:api")
+
+
+def test_a_due_time_past_the_holiday_data_carries_a_warning(
+    configure: Any, admin_api: Any, frozen_clock: Any, look: Any
+) -> None:
+    configure([{"name": "Slow", "resolution": 600}])
+    frozen_clock.set(look.sh(CN_YEARS[1], 12, 31, 17, 0))
+    created = admin_api.post("/api/v1/tickets", json={"subject": "年底的单"}).get_json()
+    assert created["sla"]["resolution_due"].startswith(str(CN_YEARS[1] + 1))
+    assert str(CN_YEARS[1] + 1) in created["sla"]["warnings"][0]
