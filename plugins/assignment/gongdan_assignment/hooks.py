@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from gongdan.actors import Actor
 from gongdan.contributions import AssignmentDecision, AssignmentStrategy, ScheduledJob, Schema
 from gongdan.hookspecs import hookimpl
-from gongdan.models import OPEN_STATUSES, Tenant, Ticket, User
+from gongdan.models import OPEN_STATUSES, Team, Tenant, Ticket, User
 from gongdan.plugins import get_host
-from gongdan_assignment import load
+from gongdan_assignment import availability, load, rules
 from gongdan_assignment.jobs import JOBS, hand_over_leave
 from gongdan_assignment.models import MODELS, AgentState, Routing
-from gongdan_assignment.routing import ACTOR, PLUGIN, decide, drain, mark_waiting, route
+from gongdan_assignment.routing import ACTOR, PLUGIN, decide, drain, mark_waiting, route, strategies
 from gongdan_assignment.schemas import SettingsSchema
 from gongdan_assignment.strategies import BUILTIN
 
@@ -132,11 +133,22 @@ def gongdan_ticket_blocks(tenant: Tenant, tickets: list[Ticket]) -> dict[int, di
     }
 
 
-@hookimpl
-def gongdan_demo_prepared(tenant: Tenant) -> None:
-    """Demo: every agent online with the default capacity, the senior team for VIP buyers."""
-    from gongdan_assignment import availability
+DEMO_RULES = {
+    "rules": [
+        {"when": {"customer_tier": "vip"}, "strategy": "tier", "team": "资深组", "min_level": 3, "options": {}},
+        {"when": {"category": "物流"}, "strategy": "skills", "team": "物流组", "min_level": None, "options": {}},
+    ],
+    "default": {"strategy": "skills", "team": None, "min_level": None, "options": {}},
+}
 
+
+@hookimpl
+def gongdan_demo_prepared(tenant: Tenant, admin: User) -> None:
+    """Demo: every agent online, VIP buyers to the senior team, logistics to 物流组; then route."""
     for user in User.of(tenant).where(User.role == "agent"):
         availability.state_of(tenant, user)
     AgentState.update(status="online").where(AgentState.tenant == tenant.id).execute()
+    teams = {team.name for team in Team.of(tenant)}
+    if {"资深组", "物流组"} <= teams:
+        rules.save(tenant, DEMO_RULES, Actor.of(admin), set(strategies()))
+    drain(tenant)

@@ -21,7 +21,7 @@ from gongdan.errors import Conflict
 from gongdan.models import OPEN_STATUSES, Team, Tenant, Ticket, User
 from gongdan.plugins import get_host
 from gongdan_assignment import load
-from gongdan_assignment.candidates import Candidate, available, with_skills
+from gongdan_assignment.candidates import Candidate, available
 from gongdan_assignment.models import AgentState, Routing
 from gongdan_assignment.rules import Target, target_for
 
@@ -52,11 +52,9 @@ def decide(
     strategy = strategies().get(target.strategy)
     if strategy is None:
         return AssignmentDecision(None, target.strategy, f"strategy {target.strategy!r} is not installed", team_id)
-    pool = available(tenant, team_id, exclude=exclude, only=only)
-    if pool:
-        with_skills(tenant, ticket, pool, need_level=bool(target.min_level) or strategy.name == "tier")
-    if target.min_level:
-        pool = [c for c in pool if c.level >= target.min_level]
+    pool = available(
+        tenant, ticket, strategy.name, team_id=team_id, min_level=target.min_level, exclude=exclude, only=only
+    )
     if not pool:
         return AssignmentDecision(None, strategy.name, _why_nobody(tenant, target, team_id), team_id)
     answer = strategy.choose(ticket, pool, {**target.options, "min_level": target.min_level})

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from peewee import fn
-
 from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.db import write_transaction
@@ -66,12 +64,6 @@ def levels_for(tenant: Tenant, terms: list[str], user_ids: list[int] | None = No
     for user_id, name, level in query.tuples():
         found.setdefault(user_id, {})[name] = level
     return found
-
-
-def top_levels(tenant: Tenant) -> dict[int, int]:
-    """`{user id: highest level in any skill}` for the tenant's agents."""
-    query = AgentSkill.select(AgentSkill.user, fn.MAX(AgentSkill.level)).where(AgentSkill.tenant == tenant.id)
-    return dict(query.group_by(AgentSkill.user).tuples())
 
 
 def skills_dict(user: User) -> dict[str, Any]:
