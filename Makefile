@@ -32,8 +32,10 @@ lint: install
 format: install
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
+# benchmarks run as modules (python -m bench.NAME) so bench/http.py cannot shadow the stdlib
 bench: install
-	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	for b in $(filter-out bench/__init__.py bench/common.py,$(wildcard bench/*.py)); do \
+	  $(BIN)/python -m bench.$$(basename $$b .py) || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo.db*

@@ -1,6 +1,6 @@
 """Tickets per second through the ticket service on SQLite, against a raw sqlite3 insert.
 
-    .venv/bin/python bench/ingest.py [--tickets 5000]
+    .venv/bin/python -m bench.ingest [--tickets 5000]
 
 Three runs on fresh databases in one process: the service with no plugin enabled, the service
 with every installed plugin enabled, and a raw `sqlite3` insert of the same rows (ticket +
