@@ -13,14 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import table, timed
-
+from bench.common import table, timed
 from gongdan import accounts, categories, tickets
 from gongdan.actors import Actor
 from gongdan.db import SQLITE_PRAGMAS, db, open_database
