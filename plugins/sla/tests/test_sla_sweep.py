@@ -181,3 +181,25 @@ def test_two_worker_processes_fire_each_threshold_exactly_once(
     assert TicketEvent.select().where(TicketEvent.kind == "sla.escalation").count() == count
     # unassigned: the supervisor hears of the warning, the breach and level 1, once each
     assert len(inbox(people["supervisor"])) == 3 * count
+
+
+def test_reassign_asks_the_assignment_plugin_when_it_is_enabled(
+    configure: Any, enable_plugin: Any, tenant: Any, make_user: Any, new_ticket: Any, frozen_clock: Any, look: Any
+) -> None:
+    enable_plugin("assignment")
+    configure([{"name": "R", "first_response": 30, "escalations": [{"after": 0, "actions": ["reassign"]}]}])
+    _, supervisor_api = make_user("supervisor")
+    agents = [make_user("agent")[0] for _ in range(2)]
+    for agent in agents:
+        answer = supervisor_api.put(f"/api/v1/agents/{agent.id}/availability", json={"status": "online", "capacity": 8})
+        assert answer.status_code == 200, answer.get_json()
+    ticket = new_ticket()
+    tickets.assign(tenant, ticket, agents[0].id, AGENT)
+    frozen_clock.set(look.sh(2026, 11, 2, 10, 31))
+    assert kinds(sweep_tenant(tenant)) == ["warning", "breach", "escalation:1"]
+    assert look.events(ticket, "sla.action_skipped") == []
+    moved = TicketEvent.select().where(
+        (TicketEvent.ticket == ticket.id) & (TicketEvent.kind == "assigned") & (TicketEvent.actor_label == "plugin:sla")
+    )
+    assert [(e.data["from"], e.data["to"]) for e in moved] == [(agents[0].id, agents[1].id)]
+    assert Ticket.get_by_id(ticket.id).assignee_id == agents[1].id
