@@ -17,8 +17,9 @@ from marshmallow import Schema
 from werkzeug.exceptions import BadRequest
 
 from gongdan import clock
-from gongdan.accounts import user_for_token
+from gongdan.accounts import token_hash
 from gongdan.actors import Actor
+from gongdan.api.queries import Placeholders, ShapedQuery
 from gongdan.errors import Forbidden, GongdanError, NotFound, ValidationError
 from gongdan.models import ApiToken, Tenant, User
 from gongdan.plugins import get_host
@@ -101,10 +102,11 @@ def authenticate() -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    found = user_for_token(token.strip())
-    if found is None:
+    found = TOKEN_QUERY.rows((), {"hash": token_hash(token.strip())})
+    if not found or not found[0].user.is_active:
         raise Unauthorized("invalid or revoked token")
-    user, row = found
+    row = found[0]
+    user = row.user
     g.user, g.tenant, g.token = user, user.tenant, row
     limiter = current_app.extensions.get("gongdan_rate_limiter")
     if limiter is not None:
@@ -113,6 +115,20 @@ def authenticate() -> User:
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
         ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
     return user
+
+
+def _token_row(p: Placeholders) -> Any:
+    """What `gongdan.accounts.user_for_token` reads, as one precompiled query."""
+    return (
+        ApiToken.select(ApiToken, User, Tenant)
+        .join(User)
+        .join(Tenant)
+        .where((ApiToken.token_hash == p("hash", str)) & ApiToken.revoked_at.is_null())
+        .limit(1)
+    )
+
+
+TOKEN_QUERY = ShapedQuery(_token_row)
 
 
 def json_body() -> Any:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from peewee import JOIN, OP, SQL, Expression, NodeList, Value
+from peewee import JOIN, OP, SQL, Expression, NodeList, Value, fn
 
 from gongdan import tickets as ticket_service
 from gongdan.api.blueprint import api
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user, has_role
+from gongdan.api.queries import Placeholders, ShapedQuery
 from gongdan.api.schemas import (
     MAX_ID,
     AssignSchema,
@@ -42,35 +43,70 @@ def _ticket(ticket_id: int) -> Ticket:
     return ticket_service.get(current_tenant(), ticket_id)
 
 
+def _one_ticket(p: Placeholders) -> Any:
+    return with_relations(Ticket.select()).where((Ticket.id == p("id")) & (Ticket.tenant == p("tenant")))
+
+
+def _contains(field: Any, pattern: str) -> Expression:
+    """`field` LIKE `pattern` (see `like_pattern`), case-insensitive where the database can."""
+    return Expression(field, OP.ILIKE, NodeList((Value(pattern), SQL(f"ESCAPE '{LIKE_ESCAPE}'"))))
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` literally anywhere (its % and _ are not wildcards)."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+def _filtered(query: Any, p: Placeholders, equal: tuple[str, ...], assignee: str | None, search: bool) -> Any:
+    query = query.where(Ticket.tenant == p("tenant"))
+    for name in equal:
+        query = query.where(getattr(Ticket, name) == p(name, str))
+    if assignee == "none":
+        query = query.where(Ticket.assignee.is_null())
+    elif assignee == "id":
+        query = query.where(Ticket.assignee == p("assignee"))
+    if search:
+        query = query.where(_contains(Ticket.subject, p("q", str)) | _contains(Ticket.description, p("q", str)))
+    return query
+
+
+def _ticket_page(p: Placeholders, *shape: Any) -> Any:
+    query = _filtered(with_relations(Ticket.select()), p, *shape)
+    return query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(p("limit")).offset(p("offset"))
+
+
+def _ticket_count(p: Placeholders, *shape: Any) -> Any:
+    return _filtered(Ticket.select(fn.COUNT(Ticket.id)), p, *shape)
+
+
+ONE_TICKET = ShapedQuery(_one_ticket)
+TICKET_PAGE = ShapedQuery(_ticket_page)
+TICKET_COUNT = ShapedQuery(_ticket_count)
+
+
 def _represent(ticket_id: int) -> dict[str, Any]:
     """The ticket as stored now (after plugins reacted), with every enabled plugin's block."""
     tenant = current_tenant()
-    ticket = with_relations(Ticket.select()).where((Ticket.id == ticket_id) & (Ticket.tenant == tenant)).get()
-    return tickets_dicts(tenant, [ticket])[0]
+    found = ONE_TICKET.rows((), {"id": ticket_id, "tenant": tenant.id})
+    if not found:
+        raise NotFound("no such ticket")
+    return tickets_dicts(tenant, found)[0]
 
 
-def _contains(field: Any, text: str) -> Expression:
-    """`field` contains `text` literally (case-insensitive where the database can)."""
-    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
-    pattern = NodeList((Value(f"%{escaped}%"), SQL(f"ESCAPE '{LIKE_ESCAPE}'")))
-    return Expression(field, OP.ILIKE, pattern)
-
-
-def _filtered(args: dict[str, Any]) -> Any:
-    query = Ticket.of(current_tenant())
-    for name in ("status", "priority", "channel"):
-        if name in args:
-            query = query.where(getattr(Ticket, name) == args[name])
+def _list_shape(args: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The shape of a list query (which filters) and the values it binds."""
+    values: dict[str, Any] = {"tenant": current_tenant().id}
+    equal = tuple(name for name in ("status", "priority", "channel") if name in args)
+    values.update({name: args[name] for name in equal})
     assignee = args.get("assignee")
     if assignee == "me":
-        query = query.where(Ticket.assignee == current_user().id)
-    elif assignee == "none":
-        query = query.where(Ticket.assignee.is_null())
-    elif assignee is not None:
-        query = query.where(Ticket.assignee == int(assignee))
+        assignee, values["assignee"] = "id", current_user().id
+    elif assignee not in (None, "none"):
+        assignee, values["assignee"] = "id", int(assignee)
     if "q" in args:
-        query = query.where(_contains(Ticket.subject, args["q"]) | _contains(Ticket.description, args["q"]))
-    return query
+        values["q"] = like_pattern(args["q"])
+    return (equal, assignee, "q" in args), values
 
 
 @api_route(api, "/tickets", ["GET"], query=TicketQuerySchema, response=TicketPageSchema, tags=TAGS)
@@ -80,10 +116,10 @@ def list_tickets(args: dict[str, Any]) -> dict[str, Any]:
     Filters combine: `status`, `priority`, `assignee` (`me`, `none` or a user id), `channel`,
     and `q` (words in the subject or description, Chinese included).
     """
-    query = _filtered(args)
+    shape, values = _list_shape(args)
     page, per_page = args["page"], args["per_page"]
-    rows = list(with_relations(query).order_by(Ticket.created_at.desc(), Ticket.id.desc()).paginate(page, per_page))
-    total = query.count() if len(rows) == per_page or page > 1 else len(rows)
+    rows = TICKET_PAGE.rows(shape, values | {"limit": per_page, "offset": (page - 1) * per_page})
+    total = TICKET_COUNT.scalar(shape, values) if len(rows) == per_page or page > 1 else len(rows)
     return {"items": tickets_dicts(current_tenant(), rows), "total": total, "page": page, "per_page": per_page}
 
 
@@ -97,7 +133,9 @@ def create_ticket(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 @api_route(api, "/tickets/<int:ticket_id>", ["GET"], response=TicketSchema, tags=TAGS)
 def get_ticket(ticket_id: int) -> dict[str, Any]:
     """One ticket."""
-    return _represent(_ticket(ticket_id).id)
+    if ticket_id > MAX_ID:
+        raise NotFound("no such ticket")
+    return _represent(ticket_id)
 
 
 @api_route(api, "/tickets/<int:ticket_id>", ["PATCH"], body=TicketPatchSchema, response=TicketSchema, tags=TAGS)

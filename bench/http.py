@@ -1,0 +1,262 @@
+"""HTTP benchmark of the REST API in its production set-up.
+
+Starts `gunicorn "gongdan.web:create_app()"` (2 sync workers by default) on a fresh SQLite
+database in a temporary directory, made with the CLI (`gongdan init`, a tenant, an agent and
+a token), and drives it over loopback from separate client processes:
+
+* full load: `--clients` closed-loop clients, each sending its next request as soon as the
+  previous one is answered; requests/s is the server's maximum for that request.
+* half load: open loop at half the measured maximum, requests sent on a fixed schedule;
+  latency counts from the scheduled send time, so queueing is not hidden.
+
+for `POST /api/v1/tickets` and `GET /api/v1/tickets?assignee=me` (a page of 25 tickets of
+the agent's), with `GET /api/v1/health` (no token, no query) as the baseline measured in the
+same run. The rate limit is raised for the bench. Figures only; nothing passes or fails.
+
+    .venv/bin/python bench/http.py [--duration 5] [--clients 4] [--workers 2] [--assigned 200]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# this file is named http.py: keep its folder off the path so `http` is the standard library's
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse  # noqa: E402
+import http.client  # noqa: E402
+import json  # noqa: E402
+import multiprocessing  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+BIN = Path(sys.executable).parent
+DJANGO_HELPDESK = "21–43 tickets/s at p50 45 ms (django-helpdesk REST API, quoted in the issue)"
+
+
+@dataclass
+class Result:
+    """What one phase measured."""
+
+    name: str
+    load: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rate(self) -> float:
+        """Answered requests per second."""
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        """The `p`-th percentile latency in milliseconds."""
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([str(BIN / "gongdan"), *args], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(workdir: Path, workers: int) -> tuple[subprocess.Popen, int, str, dict[str, str]]:
+    """A fresh database made with the CLI and gunicorn serving it; returns (process, port, token, env)."""
+    env = dict(os.environ)
+    env.update(
+        GONGDAN_DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}",
+        GONGDAN_RATE_LIMIT_PER_MINUTE="100000000",
+        GONGDAN_SECRET_KEY="bench",
+    )
+    _cli(env, "init")
+    _cli(env, "tenant", "create", "bench", "--name", "压测店铺")
+    _cli(env, "user", "create", "agent@bench.example.com", "--tenant", "bench", "--role", "agent", "--name", "压测客服")
+    token = _cli(env, "token", "create", "agent@bench.example.com")
+    port = _free_port()
+    server = subprocess.Popen(
+        [*(str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}"), "gongdan.web:create_app()"],
+        env=env,
+        cwd=workdir,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            status, _ = request(port, "GET", "/api/v1/health")
+            if status == 200:
+                return server, port, token, env
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError("gunicorn did not answer within 30 s")
+
+
+def request(
+    port: int, method: str, path: str, body: Any = None, token: str | None = None, conn: Any = None
+) -> tuple[int, bytes]:
+    """One HTTP request over loopback; returns (status, body)."""
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = None
+    if body is not None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=data, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+# --- the clients --------------------------------------------------------------------------------
+
+
+def _call_for(kind: str, port: int, token: str, client: int) -> Callable[[int], int]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    if kind == "create":
+        return lambda n: request(
+            port,
+            "POST",
+            "/api/v1/tickets",
+            {"subject": f"收到的商品破损 #{client}-{n}", "description": "外包装完好，但杯子碎了", "tags": ["破损"]},
+            token,
+            conn,
+        )[0]
+    if kind == "list":
+        return lambda n: request(port, "GET", "/api/v1/tickets?assignee=me", None, token, conn)[0]
+    return lambda n: request(port, "GET", "/api/v1/health", None, None, conn)[0]
+
+
+def _client(kind: str, port: int, token: str, client: int, seconds: float, rate: float | None, out: Any) -> None:
+    """One client process: closed loop when `rate` is None, else one request every 1/rate s."""
+    call = _call_for(kind, port, token, client)
+    ok = {"create": (200, 201)}.get(kind, (200,))
+    latencies, errors, n = [], 0, 0
+    start = time.perf_counter()
+    end = start + seconds
+    while True:
+        if rate is None:
+            sent = time.perf_counter()
+            if sent >= end:
+                break
+        else:
+            sent = start + n / rate
+            if sent >= end:
+                break
+            pause = sent - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+        status = call(n)
+        n += 1
+        if status in ok:
+            latencies.append((time.perf_counter() - sent) * 1000)
+        else:
+            errors += 1
+    out.put((latencies, errors, time.perf_counter() - start))
+
+
+def drive(kind: str, port: int, token: str, clients: int, seconds: float, rate: float | None) -> Result:
+    """Run `clients` client processes for `seconds`; `rate` (total requests/s) for an open loop."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    per_client = None if rate is None else rate / clients
+    processes = [
+        context.Process(target=_client, args=(kind, port, token, c, seconds, per_client, out)) for c in range(clients)
+    ]
+    for process in processes:
+        process.start()
+    answers = [out.get() for _ in processes]
+    for process in processes:
+        process.join()
+    latencies = [ms for got, _, _ in answers for ms in got]
+    return Result(
+        name=kind,
+        load="full" if rate is None else f"half ({rate:.0f}/s)",
+        requests=len(latencies),
+        errors=sum(e for _, e, _ in answers),
+        seconds=max(s for _, _, s in answers),
+        latencies_ms=latencies,
+    )
+
+
+def assign_some(port: int, token: str, count: int) -> None:
+    """Give the agent `count` tickets through the API, so `assignee=me` lists a full page."""
+    me = json.loads(request(port, "GET", "/api/v1/users/me", None, token)[1])["id"]
+    for n in range(count):
+        _, body = request(port, "POST", "/api/v1/tickets", {"subject": f"我的工单 {n}"}, token)
+        ticket = json.loads(body)["id"]
+        request(port, "POST", f"/api/v1/tickets/{ticket}/assign", {"assignee_id": me}, token)
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def table(results: list[Result], baseline: Result) -> str:
+    """The figures as a text table, with each rate as a share of the baseline's."""
+    lines = [
+        f"{'request':<34} {'load':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs health':>10}",
+        "-" * 97,
+    ]
+    labels = {
+        "health": "GET /api/v1/health (baseline)",
+        "create": "POST /api/v1/tickets",
+        "list": "GET /api/v1/tickets?assignee=me",
+    }
+    for r in results:
+        lines.append(
+            f"{labels[r.name]:<34} {r.load:<16} {r.rate:>8.0f} {r.percentile(50):>8.1f} {r.percentile(99):>8.1f}"
+            f" {r.errors:>7} {r.rate / baseline.rate:>9.2f}x"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per phase")
+    parser.add_argument("--clients", type=int, default=4, help="client processes")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--assigned", type=int, default=200, help="tickets assigned to the agent before listing")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="gongdan-bench-"))
+    server, port, token, _ = start_server(workdir, args.workers)
+    try:
+        print(f"gunicorn -w {args.workers} on 127.0.0.1:{port}, SQLite in {workdir}, {args.clients} client processes")
+        baseline = drive("health", port, token, args.clients, args.duration, None)
+        results = [baseline]
+        full = drive("create", port, token, args.clients, args.duration, None)
+        results += [full, drive("create", port, token, args.clients, args.duration, full.rate / 2)]
+        assign_some(port, token, args.assigned)
+        full = drive("list", port, token, args.clients, args.duration, None)
+        results += [full, drive("list", port, token, args.clients, args.duration, full.rate / 2)]
+        print(table(results, baseline))
+        create_half = results[2]
+        print(
+            f"\ncreates: {results[1].rate:.0f}/s at full load; at half load p99 {create_half.percentile(99):.1f} ms"
+            f" (target: >= 800/s, p99 < 50 ms at half load; {DJANGO_HELPDESK})"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
