@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import peewee
-from peewee import JOIN, fn
+from peewee import fn
 
 from gongdan import clock
 from gongdan.models import AgentSkill, Skill, Tenant, Ticket, User
 from gongdan_assignment.availability import local_now, on_shift
 from gongdan_assignment.models import AgentState
 from gongdan_assignment.skills import levels_for, ticket_terms
+from gongdan_assignment.sql import marks, run
 
 SHORTLIST = 40
 
@@ -56,15 +56,34 @@ class Candidate:
         return f"{self.open_count}/{self.capacity}"
 
 
-LOAD = AgentState.open_count * 1.0 / AgentState.capacity
-ORDERS: dict[str, Any] = {
-    "least_loaded": lambda level: [LOAD, fn.random()],
-    "round_robin": lambda level: [AgentState.last_assigned_at.asc(nulls="FIRST"), AgentState.user],
-    "weighted": lambda level: [(AgentState.assigned_total + 1) * 1.0 / AgentState.weight, LOAD, AgentState.user],
-    "skills": lambda level: [fn.COALESCE(fn.SUM(level), 0).desc(), LOAD, fn.random()],
-    "tier": lambda level: [fn.COALESCE(fn.MAX(level), 0).desc(), LOAD, fn.random()],
+LOAD = "a.open_count * 1.0 / a.capacity"
+ORDERS: dict[str, str] = {
+    "least_loaded": f"{LOAD}, random()",
+    "round_robin": "a.last_assigned_at IS NOT NULL, a.last_assigned_at, a.user_id",
+    "weighted": f"(a.assigned_total + 1) * 1.0 / a.weight, {LOAD}, a.user_id",
+    "skills": f"COALESCE(SUM(s.level), 0) DESC, {LOAD}, random()",
+    "tier": f"COALESCE(MAX(s.level), 0) DESC, {LOAD}, random()",
 }
 NEEDS_LEVELS = {"skills", "tier"}
+SELECT = """SELECT a.user_id, u.name, u.email, u.team_id, a.open_count, a.capacity, a.weight, a.assigned_total,
+ a.last_assigned_at, COALESCE(a.shifts, '[]') FROM {agent} a JOIN {user} u ON u.id = a.user_id"""
+WHERE = """ WHERE a.tenant_id = ? AND a.status = 'online' AND a.open_count < a.capacity AND u.is_active = ?
+ AND (a.leave_start IS NULL OR a.leave_start > ? OR a.leave_end <= ?)"""
+
+
+def _template(order: str | None, team: bool, skills: int, by_level: bool, min_level: bool) -> str:
+    """The candidates' SQL for one shape of question."""
+    sql = SELECT
+    if by_level:
+        sql += " LEFT JOIN {link} s ON s.user_id = a.user_id" + (
+            f" AND s.skill_id IN ({marks(skills)})" if skills else ""
+        )
+    sql += WHERE + (" AND u.team_id = ?" if team else "")
+    if by_level:
+        sql += " GROUP BY a.id, u.id" + (" HAVING COALESCE(MAX(s.level), 0) >= ?" if min_level else "")
+    if order is not None:
+        sql += f" ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?"
+    return sql
 
 
 def available(
@@ -79,89 +98,55 @@ def available(
 ) -> list[Candidate]:
     """Online, on shift, not on leave, active, below capacity, in `team_id`, at `min_level` or above.
 
-    For a built-in `strategy` the best-placed few by its ordering; otherwise all of them.
+    For a built-in `strategy` the best-placed few by its ordering (all of them when `exclude` or
+    `only` narrow the choice); otherwise every one.
     """
     terms = ticket_terms(ticket)
-    matched = [s for (s,) in Skill.select(Skill.id).where((Skill.tenant == tenant.id) & Skill.name.in_(terms)).tuples()]
+    matched = skill_ids(tenant, terms)
+    if strategy == "skills" and not matched:
+        strategy = "least_loaded"  # nobody has a skill it names: the skills strategy falls back to load
     by_level = strategy in NEEDS_LEVELS or bool(min_level)
-    query, level = _query(tenant, team_id, exclude, only, matched if by_level else None, by_level)
-    if min_level:
-        query = query.having(fn.COALESCE(fn.MAX(level), 0) >= min_level)
-    order = ORDERS.get(strategy)
+    order = strategy if strategy in ORDERS and not exclude and only is None else None
+    template = _template(order, team_id is not None, len(matched) if by_level else 0, by_level, bool(min_level))
+    now = AgentState.leave_start.db_value(clock.now())
+    params: list[Any] = (matched if by_level else []) + [tenant.id, True, now, now]
+    params += [team_id] if team_id is not None else []
+    params += [min_level] if min_level else []
     local = local_now(tenant)
+    keep = set(only) if only is not None else None
     found: list[Candidate] = []
-    if order is None:
-        found = [c for c, shifts in _rows(query) if on_shift(shifts, local)]
-    else:
-        query = query.order_by(*order(level))
-        offset = 0
-        while not found:
-            rows = list(_rows(query.limit(SHORTLIST).offset(offset)))
-            found = [c for c, shifts in rows if on_shift(shifts, local)]
-            if len(rows) < SHORTLIST:
-                break
-            offset += SHORTLIST
-    if found:
-        _fill_skills(tenant, terms, matched, found, by_level)
+    offset = 0
+    while True:
+        paging = [SHORTLIST, offset] if order else []
+        rows = run(template, params + paging, agent=AgentState, user=User, link=AgentSkill).fetchall()
+        for row in rows:
+            if on_shift(row[9], local) and row[0] not in exclude and (keep is None or row[0] in keep):
+                found.append(_candidate(row))
+        if found or order is None or len(rows) < SHORTLIST:
+            break
+        offset += SHORTLIST
+    if found and (by_level or order is None):
+        _fill_skills(matched, found, by_level)
     return found
 
 
-def _query(
-    tenant: Tenant,
-    team_id: int | None,
-    exclude: Collection[int],
-    only: Collection[int] | None,
-    skill_ids: list[int] | None,
-    by_level: bool,
-) -> tuple[peewee.ModelSelect, Any]:
-    now = clock.now()
-    link = AgentSkill.alias("link")
-    query = (
-        AgentState.select(
-            AgentState.user,
-            User.name,
-            User.email,
-            User.team,
-            AgentState.open_count,
-            AgentState.capacity,
-            AgentState.weight,
-            AgentState.assigned_total,
-            AgentState.last_assigned_at,
-            fn.COALESCE(AgentState.shifts, "[]").coerce(False),
-        )
-        .join(User, on=(AgentState.user == User.id))
-        .where(
-            (AgentState.tenant == tenant.id)
-            & (AgentState.status == "online")
-            & (AgentState.open_count < AgentState.capacity)
-            & (User.is_active == True)  # noqa: E712
-            & (AgentState.leave_start.is_null() | (AgentState.leave_start > now) | (AgentState.leave_end <= now))
-        )
-    )
-    if team_id is not None:
-        query = query.where(User.team == team_id)
-    if exclude:
-        query = query.where(AgentState.user.not_in(list(exclude)))
-    if only is not None:
-        query = query.where(AgentState.user.in_(list(only)))
-    if not by_level:
-        return query, None
-    # the ticket's skills when any agent has one of them; otherwise any skill (seniority)
-    on = link.user == AgentState.user
-    if skill_ids:
-        on &= link.skill.in_(skill_ids)
-    query = query.join_from(AgentState, link, JOIN.LEFT_OUTER, on=on).group_by(AgentState.id, User.id)
-    return query, link.level
+def _candidate(row: tuple[Any, ...]) -> Candidate:
+    user_id, name, email, team, open_count, capacity, weight, total, last = row[:9]
+    last = AgentState.last_assigned_at.python_value(last)
+    return Candidate(user_id, name or email, team, open_count, capacity, weight, total, last)
 
 
-def _rows(query: peewee.ModelSelect) -> Any:
-    for user_id, name, email, team, open_count, capacity, weight, total, last, shifts in query.tuples():
-        yield Candidate(user_id, name or email, team, open_count, capacity, weight, total, last), shifts
+def skill_ids(tenant: Tenant, terms: list[str]) -> list[int]:
+    """Ids of the tenant's skills named like one of `terms`."""
+    if not terms:
+        return []
+    template = f"SELECT id FROM {{skill}} WHERE tenant_id = ? AND name IN ({marks(len(terms))}) ORDER BY id"
+    return [row[0] for row in run(template, [tenant.id, *terms], skill=Skill).fetchall()]
 
 
-def _fill_skills(tenant: Tenant, terms: list[str], matched: list[int], found: list[Candidate], by_level: bool) -> None:
+def _fill_skills(matched: list[int], found: list[Candidate], by_level: bool) -> None:
     ids = [c.user_id for c in found]
-    levels = levels_for(tenant, terms, ids) if matched else {}
+    levels = levels_for(matched, ids)
     top: dict[int, int] = {}
     if by_level and not matched:
         query = AgentSkill.select(AgentSkill.user, fn.MAX(AgentSkill.level)).where(AgentSkill.user.in_(ids))

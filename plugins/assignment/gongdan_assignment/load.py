@@ -15,6 +15,7 @@ from peewee import fn
 from gongdan.db import is_postgres, write_transaction
 from gongdan.models import OPEN_STATUSES, Tenant, Ticket
 from gongdan_assignment.models import AgentState
+from gongdan_assignment.sql import run
 
 _accounted = threading.local()
 
@@ -25,21 +26,13 @@ def take(user_id: int, seen: int, now: datetime) -> bool:
     One conditional UPDATE: PostgreSQL locks the row, and a concurrent writer re-checks the
     condition after the first commits; SQLite's write transaction serialises writers.
     """
-    changed = (
-        AgentState.update(
-            open_count=AgentState.open_count + 1,
-            assigned_total=AgentState.assigned_total + 1,
-            last_assigned_at=now,
-        )
-        .where(
-            (AgentState.user == user_id)
-            & (AgentState.open_count == seen)
-            & (AgentState.open_count < AgentState.capacity)
-            & (AgentState.status == "online")
-        )
-        .execute()
+    cursor = run(
+        "UPDATE {agent} SET open_count = open_count + 1, assigned_total = assigned_total + 1, last_assigned_at = ?"
+        " WHERE user_id = ? AND open_count = ? AND open_count < capacity AND status = 'online'",
+        [AgentState.last_assigned_at.db_value(now), user_id, seen],
+        agent=AgentState,
     )
-    return changed == 1
+    return cursor.rowcount == 1
 
 
 def remember(ticket_id: int, user_id: int) -> None:

@@ -24,6 +24,7 @@ from gongdan_assignment import load
 from gongdan_assignment.candidates import Candidate, available
 from gongdan_assignment.models import AgentState, Routing
 from gongdan_assignment.rules import Target, target_for
+from gongdan_assignment.sql import run
 
 PLUGIN = "assignment"
 ACTOR = Actor.system("plugin:assignment")
@@ -91,7 +92,7 @@ def _guard(
     tenant_id: int, ticket_id: int, expected: int | None, chosen: Candidate, reason: str, team_id: int | None
 ) -> Callable[[], None]:
     def guard() -> None:
-        current = Ticket.select(Ticket.assignee).where(Ticket.id == ticket_id).scalar()
+        current = run("SELECT assignee_id FROM {ticket} WHERE id = ?", [ticket_id], ticket=Ticket).fetchone()[0]
         if current != expected:
             raise AlreadyHandled("the ticket was assigned meanwhile")
         if current == chosen.user_id:
@@ -108,10 +109,14 @@ def _guard(
 def _set_routing(
     ticket_id: int, tenant_id: int, assignee_id: int | None, reason: str, team_id: int | None, now: Any
 ) -> None:
-    values = {"waiting": assignee_id is None, "assignee": assignee_id, "reason": reason, "team": team_id, "since": now}
-    Routing.insert(tenant=tenant_id, ticket=ticket_id, **values).on_conflict(
-        conflict_target=[Routing.ticket], update=values
-    ).execute()
+    run(
+        "INSERT INTO {routing} (tenant_id, ticket_id, waiting, assignee_id, reason, team_id, since, lapsed)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, '[]') ON CONFLICT (ticket_id) DO UPDATE SET waiting = excluded.waiting,"
+        " assignee_id = excluded.assignee_id, reason = excluded.reason, team_id = excluded.team_id,"
+        " since = excluded.since",
+        [tenant_id, ticket_id, assignee_id is None, assignee_id, reason, team_id, Routing.since.db_value(now)],
+        routing=Routing,
+    )
 
 
 def route(

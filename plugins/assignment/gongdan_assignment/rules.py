@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,8 @@ from gongdan.errors import ValidationError
 from gongdan.models import Team, Tenant, Ticket
 from gongdan.representation import iso
 from gongdan_assignment.models import RuleSet
+from gongdan_assignment.skills import category_path
+from gongdan_assignment.sql import run
 
 DEFAULT_TARGET = {"strategy": "least_loaded", "team": None, "min_level": None, "options": {}}
 
@@ -64,10 +67,6 @@ def save(tenant: Tenant, payload: dict[str, Any], actor: Actor, strategies: set[
     return rules_dict(tenant)
 
 
-def _category_path(ticket: Ticket) -> str | None:
-    return ticket.category.path if ticket.category_id else None
-
-
 def _tier(ticket: Ticket) -> str | None:
     return ticket.customer.tier if ticket.customer_id else None
 
@@ -83,7 +82,7 @@ def matches(when: dict[str, Any], ticket: Ticket) -> bool:
     if "tags" in when and not set(when["tags"]) & set(ticket.tags or []):
         return False
     if "category" in when:
-        path, prefix = _category_path(ticket), when["category"].strip("/")
+        path, prefix = category_path(ticket), when["category"].strip("/")
         if path is None or not (path == prefix or path.startswith(prefix + "/")):
             return False
     return True
@@ -91,8 +90,8 @@ def matches(when: dict[str, Any], ticket: Ticket) -> bool:
 
 def target_for(tenant: Tenant, ticket: Ticket) -> Target:
     """The target of the first rule `ticket` matches, or the tenant's default."""
-    row = RuleSet.get_or_none(RuleSet.tenant == tenant.id)
-    rules, default = (row.rules, row.default) if row else ([], DEFAULT_TARGET)
+    row = run('SELECT rules, "default" FROM {rules} WHERE tenant_id = ?', [tenant.id], rules=RuleSet).fetchone()
+    rules, default = (json.loads(row[0]), json.loads(row[1])) if row else ([], DEFAULT_TARGET)
     chosen, index = default, None
     for i, rule in enumerate(rules):
         if matches(rule["when"], ticket):
@@ -100,8 +99,9 @@ def target_for(tenant: Tenant, ticket: Ticket) -> Target:
             break
     team_id = None
     if chosen.get("team"):
-        team = Team.of(tenant).where(Team.name == chosen["team"]).first()
-        team_id = team.id if team else None
+        team = run("SELECT id FROM {team} WHERE tenant_id = ? AND name = ?", [tenant.id, chosen["team"]], team=Team)
+        found = team.fetchone()
+        team_id = found[0] if found else None
     return Target(
         strategy=chosen["strategy"],
         team_id=team_id,

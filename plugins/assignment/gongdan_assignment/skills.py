@@ -7,8 +7,9 @@ from typing import Any
 from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.db import write_transaction
-from gongdan.models import AgentSkill, Skill, Tenant, Ticket, User
+from gongdan.models import AgentSkill, Category, Skill, Tenant, Ticket, User
 from gongdan.representation import user_brief
+from gongdan_assignment.sql import marks, run
 
 
 def skills_of(user: User) -> dict[str, int]:
@@ -40,8 +41,9 @@ def replace(tenant: Tenant, user: User, skills: dict[str, int], actor: Actor) ->
 def ticket_terms(ticket: Ticket) -> list[str]:
     """What of a ticket a skill name may match: category segments, tags, channel, language."""
     terms: list[str] = []
-    if ticket.category_id:
-        terms.extend(ticket.category.path.split("/"))
+    path = category_path(ticket)
+    if path:
+        terms.extend(path.split("/"))
     terms.extend(ticket.tags or [])
     terms.append(ticket.channel)
     if ticket.language:
@@ -49,21 +51,25 @@ def ticket_terms(ticket: Ticket) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
-def levels_for(tenant: Tenant, terms: list[str], user_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
-    """`{user id: {term: level}}` for agents with a skill named like one of `terms`."""
-    if not terms:
+def levels_for(skill_ids: list[int], user_ids: list[int]) -> dict[int, dict[str, int]]:
+    """`{user id: {skill name: level}}` of these agents in these skills."""
+    if not skill_ids or not user_ids:
         return {}
-    query = (
-        AgentSkill.select(AgentSkill.user, Skill.name, AgentSkill.level)
-        .join(Skill)
-        .where((Skill.tenant == tenant.id) & Skill.name.in_(terms))
+    template = (
+        "SELECT l.user_id, s.name, l.level FROM {link} l JOIN {skill} s ON s.id = l.skill_id"
+        f" WHERE l.skill_id IN ({marks(len(skill_ids))}) AND l.user_id IN ({marks(len(user_ids))})"
     )
-    if user_ids is not None:
-        query = query.where(AgentSkill.user.in_(user_ids))
     found: dict[int, dict[str, int]] = {}
-    for user_id, name, level in query.tuples():
+    for user_id, name, level in run(template, [*skill_ids, *user_ids], link=AgentSkill, skill=Skill).fetchall():
         found.setdefault(user_id, {})[name] = level
     return found
+
+
+def category_path(ticket: Ticket) -> str | None:
+    """The path of the ticket's category, or None."""
+    if not ticket.category_id:
+        return None
+    return run("SELECT path FROM {category} WHERE id = ?", [ticket.category_id], category=Category).fetchone()[0]
 
 
 def skills_dict(user: User) -> dict[str, Any]:
