@@ -9,6 +9,7 @@ and afterwards only binds the real values and hydrates rows through the same que
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -39,6 +40,7 @@ class ShapedQuery:
     def __init__(self, build: Callable[..., peewee.Query]) -> None:
         self.build = build
         self._compiled: dict[Hashable, tuple[peewee.Query, str, list[tuple[bool, Any]]]] = {}
+        self._readers: dict[Hashable, Any] = {}
 
     def _compile(self, shape: tuple[Any, ...]) -> tuple[peewee.Query, str, list[tuple[bool, Any]]]:
         key = (type(db.obj), shape)
@@ -57,9 +59,24 @@ class ShapedQuery:
         return db.execute_sql(sql, [values[item] if named else item for named, item in order])
 
     def rows(self, shape: tuple[Any, ...], values: dict[str, Any]) -> list[Any]:
-        """Run the shape with `values` bound; returns the model instances (joined ones attached)."""
+        """Run the shape with `values` bound; returns the model instances (joined ones attached).
+
+        peewee's row reader works out, per result, which column feeds which model; that is
+        the same for every run of a shape, so the reader of the first run is copied after.
+        """
         query, _, _ = self._compile(shape)
-        return list(query._get_cursor_wrapper(self.cursor(shape, values)))
+        cursor = self.cursor(shape, values)
+        key = (type(db.obj), shape)
+        reader = self._readers.get(key)
+        if reader is None:
+            reader = query._get_cursor_wrapper(cursor)
+            rows = list(reader)
+            if reader.initialized:
+                self._readers[key] = reader
+            return rows
+        reader = copy.copy(reader)
+        reader.cursor, reader.count, reader.index, reader.populated, reader.row_cache = cursor, 0, 0, False, []
+        return list(reader)
 
     def scalar(self, shape: tuple[Any, ...], values: dict[str, Any]) -> Any:
         """Run the shape with `values` bound; returns the first column of the first row."""
