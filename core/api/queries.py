@@ -72,7 +72,8 @@ class ShapedQuery:
             reader = query._get_cursor_wrapper(cursor)
             rows = list(reader)
             if reader.initialized:
-                self._readers[key] = reader
+                self._readers[key] = copy.copy(reader)
+                self._readers[key].cursor, self._readers[key].row_cache = None, []
             return rows
         reader = copy.copy(reader)
         reader.cursor, reader.count, reader.index, reader.populated, reader.row_cache = cursor, 0, 0, False, []
