@@ -76,7 +76,7 @@ QUESTION_WORDS = frozenset(
         "does",
     ]
 )
-TERM_DEPTH = 400
+TERM_DEPTH = 200
 MIN_SHARE = 0.2
 COMMON_SHARE = 0.4
 BATCH = 400
@@ -148,14 +148,16 @@ def index_articles(articles: Sequence[Article]) -> None:
     ids = [a.id for a in articles]
     old: Counter[str] = Counter()
     known: set[int] = set()
+    table, p = Posting._meta.table_name, db.obj.param
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
-        for term, article_id in (
-            Posting.select(Posting.term, Posting.article).where(Posting.article.in_(chunk)).tuples()
-        ):
+        marks = ", ".join([p] * len(chunk))
+        found = db.execute_sql(f'SELECT term, article_id FROM "{table}" WHERE article_id IN ({marks})', chunk)
+        for term, article_id in found.fetchall():
             old[term] += 1
             known.add(article_id)
-        Posting.delete().where(Posting.article.in_(chunk)).execute()
+        if known:
+            db.execute_sql(f'DELETE FROM "{table}" WHERE article_id IN ({marks})', chunk)
     new: Counter[str] = Counter()
     rows: list[tuple] = []
     for article in articles:
@@ -219,12 +221,7 @@ def prepare(tenant: Tenant, text: str) -> Query:
     if not wanted:
         return Query()
     names = sorted(set(wanted) | {DOC_COUNT})
-    stats = {
-        term: df
-        for term, df in TermStat.select(TermStat.term, TermStat.df)
-        .where((TermStat.tenant == tenant.id) & TermStat.term.in_(names))
-        .tuples()
-    }
+    stats = dict(_select(tenant, "term, df", "term", names))
     total = max(stats.get(DOC_COUNT, 0), 1)
     query = Query()
     counts: Counter[str] = Counter()
@@ -254,15 +251,21 @@ def prepare(tenant: Tenant, text: str) -> Query:
 def _by_pinyin(tenant: Tenant, keys: set[str]) -> dict[str, tuple[str, int]]:
     """For each pinyin key, the most frequent known term that sounds like it."""
     best: dict[str, tuple[str, int]] = {}
-    rows = (
-        TermStat.select(TermStat.pinyin, TermStat.term, TermStat.df)
-        .where((TermStat.tenant == tenant.id) & TermStat.pinyin.in_(sorted(keys)) & (TermStat.df > 0))
-        .order_by(TermStat.df.desc(), TermStat.term)
-        .tuples()
-    )
+    rows = sorted(_select(tenant, "pinyin, term, df", "pinyin", sorted(keys)), key=lambda r: (-r[2], r[1]))
     for key, term, df in rows:
-        best.setdefault(key, (term, df))
+        if df > 0:
+            best.setdefault(key, (term, df))
     return best
+
+
+def _select(tenant: Tenant, columns: str, column: str, values: list[str]) -> list[tuple]:
+    """Rows of the tenant's term statistics whose `column` is one of `values` (plain SQL: hot path)."""
+    p = db.obj.param
+    sql = (
+        f'SELECT {columns} FROM "{TermStat._meta.table_name}" WHERE tenant_id = {p}'
+        f" AND {column} IN ({', '.join([p] * len(values))})"
+    )
+    return db.execute_sql(sql, [tenant.id, *values]).fetchall()
 
 
 @dataclass(frozen=True)
@@ -304,7 +307,7 @@ def run(
         parts.append(
             f'SELECT article_id, weight * {p} AS s FROM (SELECT x.article_id, x.weight FROM "{table}" x{join}'
             f" WHERE x.tenant_id = {p} AND x.term = {p} AND x.state IN ({', '.join([p] * len(wanted_states))})"
-            f"{extra} ORDER BY x.weight DESC, x.article_id LIMIT {p}) t{len(parts)}"
+            f"{extra} ORDER BY x.weight DESC, x.article_id DESC LIMIT {p}) t{len(parts)}"
         )
         params.extend([idf, tenant.id, term, *wanted_states, *extra_params, depth])
     threshold = round(MIN_SHARE * query.mass, 4)

@@ -6,7 +6,7 @@ import peewee as pw
 
 from gongdan import clock
 from gongdan.fields import JSONField, UTCDateTimeField
-from gongdan.models import Category, Comment, TenantModel, Ticket, User
+from gongdan.models import Category, Comment, Tenant, TenantModel, Ticket, User
 
 STATUSES = ("draft", "published", "archived")
 VISIBILITIES = ("internal", "public")
@@ -88,6 +88,7 @@ class Posting(TenantModel):
     `state` packs the article's status and visibility so searches filter without a join.
     """
 
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)  # led by the index below
     term = pw.CharField(max_length=64)
     article = pw.ForeignKeyField(Article, on_delete="CASCADE", backref="+")
     weight = pw.DoubleField()
@@ -101,6 +102,7 @@ class Posting(TenantModel):
 class TermStat(TenantModel):
     """How many of the tenant's articles hold `term` (`""` counts the articles); `pinyin` of CJK terms."""
 
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)  # led by the unique index
     term = pw.CharField(max_length=64)
     df = pw.IntegerField(default=0)
     pinyin = pw.CharField(max_length=64, null=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gongdan.contributions import KnowledgeHit, KnowledgeSource
+from gongdan.db import db
 from gongdan.models import Category, Tenant
 from gongdan.plugins import get_host
 from gongdan_knowledge import index
@@ -44,23 +45,33 @@ def local_hits(
     found, total = index.run(tenant, query, filters, limit, offset)
     if not found:
         return [], total
-    by_id = {a.id: a for a in Article.select().where(Article.id.in_([i for i, _ in found]))}
+    by_id = _articles([i for i, _ in found])
     wanted = query.highlight_terms
     items = []
     for article_id, score in found:
-        article = by_id[article_id]
+        title, body, status, visibility = by_id[article_id]
         items.append(
             {
-                "id": article.id,
-                "title": article.title,
-                "snippet": snippet(index_text(article.body), wanted),
+                "id": article_id,
+                "title": title,
+                "snippet": snippet(index_text(body), wanted),
                 "score": score,
                 "source": LOCAL,
-                "status": article.status,
-                "visibility": article.visibility,
+                "status": status,
+                "visibility": visibility,
             }
         )
     return items, total
+
+
+def _articles(ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
+    """`{id: (title, body, status, visibility)}` (plain SQL: this is on every search)."""
+    p = db.obj.param
+    sql = (
+        f'SELECT id, title, body, status, visibility FROM "{Article._meta.table_name}"'
+        f" WHERE id IN ({', '.join([p] * len(ids))})"
+    )
+    return {row[0]: row[1:] for row in db.execute_sql(sql, ids).fetchall()}
 
 
 def _local_source(tenant: Tenant, query: str, limit: int) -> list[KnowledgeHit]:

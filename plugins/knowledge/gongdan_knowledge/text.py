@@ -97,9 +97,7 @@ def pinyin_key(term: str) -> str | None:
 
 def _spans(text: str, wanted: set[str]) -> list[tuple[int, int]]:
     """Character spans of `text` where any of the `wanted` terms occurs, merged."""
-    lowered = normalize(text)
-    if len(lowered) != len(text):
-        lowered = text.lower()
+    lowered = text.lower()
     spans: list[tuple[int, int]] = []
     for term in wanted:
         start = lowered.find(term)
