@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -103,8 +104,18 @@ class CalendarsSchema(Schema):
 # --- calendars ----------------------------------------------------------------------------
 
 CALENDAR_RECHECK_SECONDS = 5.0
+_tokens = itertools.count(1)
 _calendars: dict[tuple[int, int, str], tuple[Any, BusinessCalendar]] = {}
 _resolved: dict[tuple[int, int, str | None], tuple[float, BusinessCalendar]] = {}
+
+
+def _db_token() -> int:
+    """A number for the bound database object, so caches never outlive it (tests open many)."""
+    token = getattr(db.obj, "_sla_cache_token", None)
+    if token is None:
+        token = next(_tokens)
+        db.obj._sla_cache_token = token
+    return token
 
 
 def build_calendar(data: dict[str, Any], *, on_unknown_year: str = "warn") -> BusinessCalendar:
@@ -125,7 +136,7 @@ def calendar_for(tenant: Tenant, name: str | None) -> BusinessCalendar:
     Built calendars are cached (their per-day tables are what make steps cheap); whether a
     calendar was edited in another process is checked at most every few seconds.
     """
-    key = (id(db.obj), tenant.id, name)  # the database too: tests open a fresh one each time
+    key = (_db_token(), tenant.id, name)  # per database: tests open a fresh one each time
     resolved = _resolved.get(key)
     if resolved is not None and time.monotonic() - resolved[0] < CALENDAR_RECHECK_SECONDS:
         return resolved[1]
@@ -139,11 +150,11 @@ def _load_calendar(tenant: Tenant, name: str | None) -> BusinessCalendar:
     if row is None and name not in (None, DEFAULT_CALENDAR):
         row = SlaCalendar.of(tenant).where(SlaCalendar.name == DEFAULT_CALENDAR).first()
     if row is None:
-        key = (id(db.obj), tenant.id, f"*{tenant.timezone}")
+        key = (_db_token(), tenant.id, f"*{tenant.timezone}")
         if key not in _calendars:
             _calendars[key] = (None, BusinessCalendar.always_open(tenant.timezone))
         return _calendars[key][1]
-    key, stamp = (id(db.obj), tenant.id, row.name), (row.updated_at, row.id)
+    key, stamp = (_db_token(), tenant.id, row.name), (row.updated_at, row.id)
     cached = _calendars.get(key)
     if cached is None or cached[0] != stamp:
         cached = _calendars[key] = (stamp, build_calendar(calendar_dict(row)))
@@ -178,7 +189,7 @@ def save_calendars(tenant: Tenant, data: dict[str, Any]) -> list[SlaCalendar]:
     if problems:
         raise GongdanValidationError("invalid calendars", problems)
     now = clock.now()
-    for key in [key for key in _resolved if key[:2] == (id(db.obj), tenant.id)]:
+    for key in [key for key in _resolved if key[:2] == (_db_token(), tenant.id)]:
         del _resolved[key]
     with write_transaction():
         SlaCalendar.delete().where(SlaCalendar.tenant == tenant).execute()
