@@ -15,6 +15,7 @@ PostgreSQL runs when `GONGDAN_BENCH_PG_URL` is set (e.g. postgresql://gongdan:go
 its tables are dropped and recreated. Figures are printed; nothing passes or fails on time.
 """
 
+# ruff: noqa: E402 - the path is set before the imports that need it (see _HERE)
 from __future__ import annotations
 
 import argparse
@@ -26,6 +27,11 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+# the script's folder goes last on the path: a bench module named like a stdlib one (http.py)
+# must not shadow the standard library for the packages imported below
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 
 from common import percentile, table
 from gongdan_sla.calendars import BusinessCalendar
