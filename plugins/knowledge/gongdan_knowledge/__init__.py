@@ -88,6 +88,22 @@ def gongdan_ticket_blocks(tenant: Any, tickets: list) -> Any:
 
 
 @hookimpl
+def gongdan_console_views() -> Any:
+    """The console's Knowledge menu: the article list, editor, versions and review."""
+    from gongdan_knowledge.console import console_views
+
+    return console_views()
+
+
+@hookimpl
+def gongdan_ticket_panels(tenant: Any, ticket: Any) -> Any:
+    """The ticket page's Suggested articles panel."""
+    from gongdan_knowledge.console import ticket_panel
+
+    return ticket_panel(tenant, ticket)
+
+
+@hookimpl
 def gongdan_demo_prepared(tenant: Any, admin: Any) -> None:
     """Load the demo corpus (300+ after-sales articles) into the demo tenant."""
     from gongdan_knowledge.corpus import load_demo

@@ -1,0 +1,181 @@
+"""Console pages: write, review and publish articles; suggested articles on the ticket page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from gongdan import tickets
+from gongdan.actors import Actor
+from gongdan.admin.base import ConsoleBaseView
+from gongdan.admin.errors import flash_error
+from gongdan.contributions import ConsoleView, TicketPanel
+from gongdan.errors import GongdanError
+from gongdan.models import Tenant, Ticket
+from gongdan_knowledge import articles, index, suggestions
+from gongdan_knowledge.models import STATUSES, Article, Usage
+from gongdan_knowledge.search import local_hits
+from gongdan_knowledge.text import plain_text, render_html
+
+PER_PAGE = 30
+
+
+def _form_data() -> dict[str, Any]:
+    form = request.form
+    return {
+        "title": form.get("title", "").strip(),
+        "body": form.get("body", ""),
+        "visibility": form.get("visibility", "internal"),
+        "category": form.get("category", "").strip() or None,
+        "tags": [t.strip() for t in form.get("tags", "").replace("，", ",").split(",") if t.strip()],
+    }
+
+
+class KnowledgeView(ConsoleBaseView):
+    """The article list with search, the editor with versions, and the review actions."""
+
+    role = "agent"
+    plugin = "knowledge"
+
+    @expose("/")
+    def index(self) -> Any:
+        """Articles, newest change first, or search results for `q`; filter by status."""
+        tenant = self.current_tenant()
+        q, status = request.args.get("q", "").strip(), request.args.get("status", "")
+        statuses = (status,) if status in STATUSES else ("draft", "published")
+        if q:
+            found, _ = local_hits(tenant, q, index.Filters(statuses=statuses), PER_PAGE)
+            ids = [item["id"] for item in found]
+            by_id = {a.id: a for a in Article.of(tenant).where(Article.id.in_(ids))}
+            rows = [by_id[i] for i in ids]
+            snippets = {item["id"]: Markup(item["snippet"]) for item in found}  # noqa: S704 - escaped by snippet()
+        else:
+            query = Article.of(tenant).where(Article.status.in_(statuses))
+            rows = list(query.order_by(Article.updated_at.desc()).limit(PER_PAGE))
+            snippets = {}
+        return self.render("knowledge/list.html", rows=rows, snippets=snippets, q=q, status=status, statuses=STATUSES)
+
+    @expose("/new", methods=["GET", "POST"])
+    def new(self) -> Any:
+        """A blank editor; saving creates a draft."""
+        if request.method == "POST":
+            try:
+                article = articles.create(self.current_tenant(), _form_data(), self.current_user)
+            except GongdanError as exc:
+                flash_error(exc)
+                return self.render("knowledge/edit.html", article=None, form=_form_data(), versions=[])
+            flash(gettext("Draft saved."))
+            return redirect(self.get_url(".edit", article_id=article.id))
+        return self.render("knowledge/edit.html", article=None, form={}, versions=[])
+
+    def _article(self, article_id: int) -> Article:
+        try:
+            return articles.get(self.current_tenant(), article_id)
+        except GongdanError:
+            abort(404)
+
+    @expose("/<int:article_id>", methods=["GET", "POST"])
+    def edit(self, article_id: int) -> Any:
+        """The editor with the rendered preview, the version history and the review buttons."""
+        article = self._article(article_id)
+        if request.method == "POST":
+            data = {**_form_data(), "version": request.form.get("version", type=int)}
+            try:
+                articles.update(self.current_tenant(), article, data, self.current_user)
+                flash(gettext("Saved."))
+            except GongdanError as exc:
+                flash_error(exc)
+            return redirect(self.get_url(".edit", article_id=article_id))
+        return self.render(
+            "knowledge/edit.html",
+            article=article,
+            form=articles.article_dict(article, full=True),
+            preview=Markup(render_html(article.body)),  # noqa: S704 - sanitised by bleach
+            versions=articles.version_dicts(article),
+            may_review=articles.may_review(self.current_user),
+        )
+
+    @expose("/<int:article_id>/status", methods=["POST"])
+    def set_status(self, article_id: int) -> Any:
+        """Publish, archive or send back to draft (supervisors and above)."""
+        article = self._article(article_id)
+        try:
+            articles.update(
+                self.current_tenant(), article, {"status": request.form.get("status", "")}, self.current_user
+            )
+            flash(gettext("Status changed."))
+        except GongdanError as exc:
+            flash_error(exc)
+        return redirect(self.get_url(".edit", article_id=article_id))
+
+    @expose("/<int:article_id>/restore/<int:number>", methods=["POST"])
+    def restore(self, article_id: int, number: int) -> Any:
+        """Make an old version current again."""
+        article = self._article(article_id)
+        try:
+            articles.restore(self.current_tenant(), article, number, self.current_user)
+            flash(gettext("Version %(n)s restored.", n=number))
+        except GongdanError as exc:
+            flash_error(exc)
+        return redirect(self.get_url(".edit", article_id=article_id))
+
+    @expose("/send", methods=["POST"])
+    def send(self) -> Any:
+        """Send a suggested article as a reply on a ticket (from the ticket page's panel)."""
+        tenant = self.current_tenant()
+        article = self._article(request.form.get("article_id", type=int) or 0)
+        try:
+            ticket = tickets.get(tenant, request.form.get("ticket_id", ""))
+            comment = tickets.comment(tenant, ticket, plain_text(article.body), Actor.of(self.current_user))
+            Usage.create(tenant=tenant, article=article, ticket=ticket, comment=comment, user=self.current_user)
+            flash(gettext("Article sent as a reply."))
+        except GongdanError as exc:
+            flash_error(exc)
+            return redirect(self.get_url(".index"))
+        return redirect(url_for("tickets.ticket", ticket_id=ticket.id))
+
+
+def console_views() -> list[ConsoleView]:
+    """The console's knowledge pages (built per app)."""
+    view = KnowledgeView(name=_l("Articles"), endpoint="knowledge_console", url="/console/knowledge")
+    return [ConsoleView(view=view, menu=_l("Knowledge"))]
+
+
+def ticket_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
+    """The ticket page's panel: each suggested article with a button that sends it as a reply."""
+    rows = suggestions.stored(ticket.id)
+    if not rows:
+        return None
+    action = url_for("knowledge_console.send")
+    items = Markup("").join(
+        Markup(
+            '<li class="mb-2"><a href="{}">{}</a> <span class="text-muted small">{:.2f}</span>'
+            '<form method="post" action="{}" class="d-inline ml-1">'
+            '<input type="hidden" name="csrf_token" value="{}">'
+            '<input type="hidden" name="ticket_id" value="{}"><input type="hidden" name="article_id" value="{}">'
+            '<button class="btn btn-link btn-sm p-0" type="submit">{}</button></form></li>'
+        ).format(
+            url_for("knowledge_console.edit", article_id=row.article.id),
+            row.article.title,
+            row.score,
+            action,
+            _csrf_token(),
+            ticket.id,
+            row.article.id,
+            gettext("send as reply"),
+        )
+        for row in rows
+    )
+    html = Markup('<ul class="list-unstyled kb-suggestions">{}</ul>').format(items)
+    return TicketPanel(name="knowledge", title=gettext("Suggested articles"), html=str(html), order=30)
+
+
+def _csrf_token() -> str:
+    from flask_wtf.csrf import generate_csrf
+
+    return generate_csrf()

@@ -1,0 +1,80 @@
+"""The console's knowledge pages: write, review, publish, restore; the ticket page's panel."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gongdan_knowledge.models import Article, Usage
+
+from gongdan import tickets
+from gongdan.actors import Actor
+from gongdan.models import Comment
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _signed_in(app: Any, user: Any) -> Any:
+    client = app.test_client()
+    token = CSRF.search(client.get("/console/login").get_data(as_text=True)).group(1)
+    response = client.post("/console/login", data={"email": user.email, "password": "password123", "csrf_token": token})
+    assert response.status_code == 302
+    client.csrf = token
+    return client
+
+
+def _post(client: Any, path: str, **form: Any) -> Any:
+    return client.post(path, data={"csrf_token": client.csrf, **form})
+
+
+def test_write_review_publish_restore(app: Any, kb: Any, make_user: Any, tenant: Any) -> None:
+    supervisor = _signed_in(app, kb.user)
+    created = _post(supervisor, "/console/knowledge/new", title="运费险怎么理赔", body="退货成功后**自动**赔付。")
+    assert created.status_code == 302
+    article = Article.of(tenant).get()
+    assert (article.status, article.author_id) == ("draft", kb.user.id)
+    edit_url = f"/console/knowledge/{article.id}"
+    _post(supervisor, edit_url, title="运费险怎么理赔", body="退货成功后72小时内自动赔付。", version=1)
+    page = supervisor.get(edit_url).get_data(as_text=True)
+    assert "72小时" in page
+    assert "-退货成功后**自动**赔付。" in page  # the diff of version 2
+    _post(supervisor, f"{edit_url}/status", status="published")
+    assert Article.get_by_id(article.id).status == "published"
+    _post(supervisor, f"{edit_url}/restore/1")
+    restored = Article.get_by_id(article.id)
+    assert (restored.version, restored.body) == (4, "退货成功后**自动**赔付。")
+    listing = supervisor.get("/console/knowledge/", query_string={"q": "运费险赔付"}).get_data(as_text=True)
+    assert "<mark>赔付</mark>" in listing
+    assert "运费险怎么理赔" in listing
+
+
+def test_agents_cannot_publish_in_the_console(app: Any, kb: Any, make_user: Any, tenant: Any) -> None:
+    agent_user, _ = make_user("agent")
+    agent = _signed_in(app, agent_user)
+    _post(agent, "/console/knowledge/new", title="草稿", body="内容")
+    article = Article.of(tenant).get()
+    assert "kb-review" not in agent.get(f"/console/knowledge/{article.id}").get_data(as_text=True)
+    _post(agent, f"/console/knowledge/{article.id}/status", status="published")
+    assert Article.get_by_id(article.id).status == "draft"
+
+
+def test_ticket_panel_sends_a_suggestion(app: Any, kb: Any, publish: Any, tenant: Any, make_user: Any) -> None:
+    article_id = publish("衣服开线怎么退", "开线属于质量问题，可以退货退款，运费由商家承担。")
+    ticket, _ = tickets.create(tenant, {"subject": "衣服开线了", "channel": "web"}, Actor.system("test"))
+    agent_user, _ = make_user("agent")
+    agent = _signed_in(app, agent_user)
+    page = agent.get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
+    assert "衣服开线怎么退" in page
+    response = _post(agent, "/console/knowledge/send", ticket_id=ticket.id, article_id=article_id)
+    assert response.status_code == 302
+    reply = Comment.select().where(Comment.ticket == ticket.id).get()
+    assert "运费由商家承担" in reply.body
+    assert Usage.select().where(Usage.ticket == ticket.id).count() == 1
+
+
+def test_console_page_needs_the_plugin(app: Any, make_user: Any, enable_plugin: Any) -> None:
+    admin_user, _ = make_user("admin")
+    client = _signed_in(app, admin_user)
+    assert client.get("/console/knowledge/").status_code == 404
+    enable_plugin("knowledge")
+    assert client.get("/console/knowledge/").status_code == 200
