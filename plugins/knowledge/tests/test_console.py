@@ -78,3 +78,5 @@ def test_console_page_needs_the_plugin(app: Any, make_user: Any, enable_plugin: 
     assert client.get("/console/knowledge/").status_code == 404
     enable_plugin("knowledge")
     assert client.get("/console/knowledge/").status_code == 200
+    chinese = client.get("/console/knowledge/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert "知识库文章" in chinese.get_data(as_text=True)
