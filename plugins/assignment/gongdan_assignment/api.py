@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from peewee import JOIN, fn
+from peewee import JOIN
 
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user, has_role
 from gongdan.errors import Forbidden, ValidationError
-from gongdan.models import OPEN_STATUSES, Team, Ticket, User
+from gongdan.models import Team, Ticket, User
 from gongdan.representation import iso, user_brief
 from gongdan_assignment import availability, rules, skills
 from gongdan_assignment.jobs import availability_changed
+from gongdan_assignment.load import open_counts
 from gongdan_assignment.models import AgentState, Routing
 from gongdan_assignment.routing import PLUGIN, strategies, waiting_tickets
 from gongdan_assignment.schemas import AvailabilitySchema, QueueQuerySchema, RulesSchema, SkillsSchema
@@ -146,10 +147,7 @@ def live_load() -> dict[str, Any]:
     tenant = current_tenant()
     states = {s.user_id: s for s in AgentState.of(tenant)}
     agents = User.of(tenant).where(User.role.in_(("agent", "supervisor")) & (User.is_active == True))  # noqa: E712
-    held = Ticket.select(Ticket.assignee, fn.COUNT(Ticket.id)).where(
-        (Ticket.tenant == tenant.id) & Ticket.assignee.is_null(False) & Ticket.status.in_(OPEN_STATUSES)
-    )
-    counts = dict(held.group_by(Ticket.assignee).tuples())
+    counts = open_counts(tenant)
     items = []
     for user in agents:
         state = states.get(user.id)

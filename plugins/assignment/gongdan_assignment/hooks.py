@@ -56,6 +56,14 @@ def gongdan_api_blueprints() -> list[Any]:
 
 
 @hookimpl
+def gongdan_console_views() -> list[Any]:
+    """Live load, availability and rules pages under the console's "Assignment" menu."""
+    from gongdan_assignment.console import console_views
+
+    return console_views()
+
+
+@hookimpl
 def gongdan_assign_ticket(tenant: Tenant, ticket: Ticket, actor: Any) -> AssignmentDecision | None:
     """The tenant's rules decide; when nobody can take it, the ticket joins its team's queue."""
     if ticket.status not in OPEN_STATUSES:

@@ -67,3 +67,11 @@ def recount(tenant: Tenant, user_ids: Collection[int] | None = None) -> None:
             # lock first, so the count below starts after any assignment in flight has committed
             list(AgentState.select(AgentState.id).where(scope).order_by(AgentState.id).for_update())
         AgentState.update(open_count=real).where(scope).execute()
+
+
+def open_counts(tenant: Tenant) -> dict[int, int]:
+    """`{user id: open tickets}` for everyone holding one in `tenant`, from the tickets themselves."""
+    query = Ticket.select(Ticket.assignee, fn.COUNT(Ticket.id)).where(
+        (Ticket.tenant == tenant.id) & Ticket.assignee.is_null(False) & Ticket.status.in_(OPEN_STATUSES)
+    )
+    return dict(query.group_by(Ticket.assignee).tuples())

@@ -1,0 +1,147 @@
+"""Console views: the tenant's rules, agents' availability, and each agent's live load with the queue."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from marshmallow import ValidationError as MarshmallowValidationError
+
+from gongdan.actors import Actor
+from gongdan.admin.base import ConsoleBaseView, has_role
+from gongdan.contributions import ConsoleView
+from gongdan.errors import GongdanError
+from gongdan.models import User
+from gongdan.validation import flatten_messages
+from gongdan_assignment import availability, rules
+from gongdan_assignment.jobs import availability_changed
+from gongdan_assignment.load import open_counts
+from gongdan_assignment.models import STATUSES, AgentState
+from gongdan_assignment.routing import PLUGIN, strategies, waiting_tickets
+from gongdan_assignment.schemas import AvailabilitySchema, RulesSchema
+
+MENU = _l("Assignment")
+
+
+def _agents(tenant: Any) -> list[User]:
+    query = User.of(tenant).where(User.role.in_(("agent", "supervisor")) & (User.is_active == True))  # noqa: E712
+    return list(query.order_by(User.name, User.id))
+
+
+class RulesView(ConsoleBaseView):
+    """Edit the ordered rules and the default as JSON, validated like the API."""
+
+    role = "supervisor"
+    plugin = PLUGIN
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self) -> Any:
+        """Show the rules; a POST replaces them (errors are shown by field)."""
+        tenant = self.current_tenant()
+        current = rules.rules_dict(tenant)
+        text = json.dumps({"rules": current["rules"], "default": current["default"]}, ensure_ascii=False, indent=2)
+        errors: dict[str, list[str]] = {}
+        if request.method == "POST":
+            text = request.form.get("rules", "")
+            try:
+                payload = RulesSchema().load(json.loads(text))
+                rules.save(tenant, payload, Actor.of(self.current_user), set(strategies()))
+                flash(_l("Rules saved; they apply to the next ticket."), "success")
+                return redirect(url_for(".index"))
+            except json.JSONDecodeError as exc:
+                errors = {"rules": [f"JSON: {exc}"]}
+            except MarshmallowValidationError as exc:
+                errors = flatten_messages(exc.messages)
+            except GongdanError as exc:
+                errors = exc.fields or {"rules": [exc.message]}
+        return self.render(
+            "gongdan_assignment/rules.html",
+            text=text,
+            errors=errors,
+            strategies=sorted(strategies().values(), key=lambda s: s.name),
+            updated_at=current["updated_at"],
+        )
+
+
+class AvailabilityView(ConsoleBaseView):
+    """Agents' status and capacity: agents change their own, supervisors anyone's."""
+
+    role = "agent"
+    plugin = PLUGIN
+
+    @expose("/")
+    def index(self) -> Any:
+        """Every agent's availability."""
+        tenant = self.current_tenant()
+        me = self.current_user
+        rows = [
+            availability.availability_dict(availability.state_of(tenant, user), tenant)
+            for user in _agents(tenant)
+            if user.id == me.id or has_role(current_user, "supervisor")
+        ]
+        return self.render("gongdan_assignment/availability.html", rows=rows, statuses=STATUSES, me=me)
+
+    @expose("/<int:agent_id>", methods=("POST",))
+    def change(self, agent_id: int) -> Any:
+        """Set one agent's status, capacity and weight."""
+        tenant = self.current_tenant()
+        user = availability.agent_of(tenant, agent_id)
+        if user.id != self.current_user.id and not has_role(current_user, "supervisor"):
+            abort(403)
+        form = {key: request.form[key] for key in ("status", "capacity", "weight") if request.form.get(key)}
+        try:
+            payload = AvailabilitySchema().load(form)
+        except MarshmallowValidationError as exc:
+            for field, messages in flatten_messages(exc.messages).items():
+                flash(f"{field}: {'; '.join(messages)}", "error")
+            return redirect(url_for(".index"))
+        state, changes = availability.update(tenant, user, payload, Actor.of(self.current_user))
+        if changes:
+            availability_changed(tenant, state)
+        flash(_l("Availability saved."), "success")
+        return redirect(url_for(".index"))
+
+
+class LoadView(ConsoleBaseView):
+    """Each agent's live load (open tickets / capacity) and the waiting queue."""
+
+    role = "supervisor"
+    plugin = PLUGIN
+
+    @expose("/")
+    def index(self) -> Any:
+        """Load per agent, fullest first, then the queue, most urgent first."""
+        tenant = self.current_tenant()
+        states = {s.user_id: s for s in AgentState.of(tenant)}
+        counts = open_counts(tenant)
+        rows = []
+        for user in _agents(tenant):
+            held = counts.get(user.id, 0)
+            state = states.get(user.id)
+            capacity = state.capacity if state else 0
+            rows.append(
+                {
+                    "user": user,
+                    "status": state.status if state else "offline",
+                    "open": held,
+                    "capacity": capacity,
+                    "percent": min(100, round(100 * held / capacity)) if capacity else 100,
+                    "available": availability.is_available(state, tenant) if state else False,
+                }
+            )
+        rows.sort(key=lambda r: (-r["percent"], r["user"].id))
+        queue = list(waiting_tickets(tenant).limit(50))
+        return self.render("gongdan_assignment/load.html", rows=rows, queue=queue)
+
+
+def console_views() -> list[ConsoleView]:
+    """The plugin's console pages, built fresh for each app."""
+    return [
+        ConsoleView(view=LoadView(name=_l("Live load"), endpoint="assignment_load"), menu=MENU),
+        ConsoleView(view=AvailabilityView(name=_l("Availability"), endpoint="assignment_availability"), menu=MENU),
+        ConsoleView(view=RulesView(name=_l("Assignment rules"), endpoint="assignment_rules"), menu=MENU),
+    ]
