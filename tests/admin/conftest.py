@@ -86,3 +86,24 @@ def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         accounts, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
     )
+
+
+_APPS: dict[frozenset, Any] = {}
+
+
+@pytest.fixture
+def app(gongdan_db: Any) -> Any:
+    """The web app, built once per set of loaded plugins (building it takes ~0.5 s here).
+
+    The app keeps no per-test state: the database is the test's own (`gongdan_db`).
+    """
+    from gongdan.plugins import get_host
+    from gongdan.web import create_app
+
+    host = get_host()
+    key = frozenset((name, id(record.module)) for name, record in host.records.items() if record.status == "loaded")
+    if key not in _APPS:
+        application = create_app()
+        application.testing = True
+        _APPS[key] = application
+    return _APPS[key]

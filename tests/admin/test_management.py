@@ -7,7 +7,7 @@ from gongdan.actors import Actor
 from gongdan.models import AgentSkill, ApiToken, Category, Customer, Skill, Team, Tenant, User
 
 
-def test_admins_create_users_of_their_tenant_with_hashed_passwords(signed_in, console, tenant):
+def test_admins_create_users_of_their_tenant_with_hashed_passwords(signed_in, console, tenant, make_user, frozen_clock):
     _, admin = signed_in("admin")
     team = Team.create(tenant=tenant, name="售后组")
     response = admin.post(
@@ -29,15 +29,9 @@ def test_admins_create_users_of_their_tenant_with_hashed_passwords(signed_in, co
     assert "s3cret-pass" not in user.password_hash
     assert accounts.check_password(user, "s3cret-pass")
     assert console().login(user.email, "s3cret-pass").status_code == 302
-
-
-def test_a_short_password_is_refused(signed_in, tenant):
     _, admin = signed_in("admin")
     admin.post("/console/users/new/", {"email": "x@acme.example.com", "role": "agent", "password": "short"})
     assert User.get_or_none(User.email == "x@acme.example.com") is None
-
-
-def test_unlocking_a_locked_user(signed_in, make_user, tenant, frozen_clock):
     locked, _ = make_user("agent")
     User.update(failed_logins=0, locked_until=frozen_clock.now()).where(User.id == locked.id).execute()
     _, admin = signed_in("admin")

@@ -30,25 +30,16 @@ VIEWS = {
 
 
 @pytest.mark.parametrize("role", ["agent", "supervisor", "admin", "superadmin"])
-def test_each_role_opens_exactly_the_views_it_is_allowed(signed_in, role):
+def test_each_role_opens_and_sees_in_the_menu_exactly_the_views_it_is_allowed(signed_in, role):
     _, browser = signed_in(role)
     for url, least in VIEWS.items():
         expected = 200 if ROLE_RANK[role] >= ROLE_RANK[least] else 403
         response = browser.get(url)
         assert response.status_code == expected, (role, url, response.status_code)
-        if expected == 200:
-            assert 'href="/console/tenants/"' in response.get_data(as_text=True) or role != "superadmin"
-
-
-@pytest.mark.parametrize("role", ["agent", "supervisor", "admin"])
-def test_the_menu_hides_what_the_role_may_not_open(signed_in, role):
-    _, browser = signed_in(role)
-    page = browser.text("/console/")
+    menu = browser.text("/console/")
     for url, least in VIEWS.items():
-        if url.endswith("/new/") or url == "/console/":
-            continue
-        shown = f'href="{url}"' in page
-        assert shown == (ROLE_RANK[role] >= ROLE_RANK[least]), (role, url)
+        if not url.endswith("/new/") and url != "/console/":
+            assert (f'href="{url}"' in menu) == (ROLE_RANK[role] >= ROLE_RANK[least]), (role, url)
 
 
 def test_forms_that_change_things_check_the_role_too(signed_in, tenant):
@@ -74,9 +65,6 @@ def test_another_tenants_ticket_is_not_found_by_url(signed_in, tenant, other_ten
     assert agent.post(f"/console/tickets/{theirs.id}/assign", {"assignee_id": ""}).status_code == 404
     assert "别人的工单" not in agent.text("/console/tickets/")
     assert tickets.get(other_tenant, theirs.id).status == "new"
-
-
-def test_bulk_actions_skip_another_tenants_tickets(signed_in, tenant, other_tenant):
     theirs = _ticket(other_tenant)
     _, agent = signed_in("agent")
     agent.post("/console/tickets/bulk", {"action": "status", "value": "resolved", "ids": [str(theirs.id)]})
@@ -126,8 +114,5 @@ def test_a_superadmin_switches_tenant_and_sees_only_that_tenant(signed_in, tenan
     assert "对方工单" in page
     assert "本店工单" not in page
     assert boss.post("/console/tenant", {"tenant_id": "999999"}).status_code == 404
-
-
-def test_others_have_no_tenant_switcher(signed_in, other_tenant):
     _, admin = signed_in("admin")
     assert 'id="tenant-switcher"' not in admin.text("/console/")

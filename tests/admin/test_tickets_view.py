@@ -90,16 +90,13 @@ def test_the_ticket_page_shows_conversation_and_events_on_one_timeline(signed_in
     assert notes[1].author_id == agent.id
 
 
-def test_an_illegal_transition_is_explained_not_applied(signed_in, tenant):
+def test_illegal_transitions_and_empty_replies_are_explained_not_applied(signed_in, tenant):
     _, browser = signed_in("agent")
     ticket = _create(tenant, "测试")
     response = browser.post(f"/console/tickets/{ticket.id}/transition", {"to": "closed"})
     assert response.status_code == 302
     assert "Not done" in browser.text(f"/console/tickets/{ticket.id}")
     assert tickets.get(tenant, ticket.id).status == "new"
-
-
-def test_an_empty_reply_is_refused(signed_in, tenant):
     _, browser = signed_in("agent")
     ticket = _create(tenant, "测试")
     browser.post(f"/console/tickets/{ticket.id}/comment", {"body": "   "})
