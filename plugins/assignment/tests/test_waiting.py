@@ -1,6 +1,7 @@
 """Tickets nobody can take wait in their team's queue and are handed out as capacity frees."""
 
 from gongdan_assignment import jobs
+from gongdan_assignment.models import AgentState
 
 from gongdan import tickets
 from gongdan.actors import Actor
@@ -110,3 +111,28 @@ def test_no_first_response_in_time_is_reassigned(agent, new_ticket, look, frozen
     # the helper lapses too; the slow agent, who lapsed before, is not chosen again
     assert jobs.reassign_unanswered(tenant) == 0
     assert look.holder(unanswered) == helper.id
+
+
+def test_moving_a_waiting_ticket_to_another_team_routes_it(agent, new_ticket, look, sup_api, tenant):
+    helper = agent(team="物流组")
+    agent(team="售后组", status="offline")
+    ticket = new_ticket(team="售后组")
+    assert look.holder(ticket) is None
+    assert sup_api.patch(f"/api/v1/tickets/{ticket.id}", json={"team": "物流组"}).status_code == 200
+    assert look.holder(ticket) == helper.id
+
+
+def test_live_load_and_recount(agent, new_ticket, sup_api, tenant):
+    full = agent(capacity=1)
+    idle = agent(capacity=4, status="away")
+    new_ticket()
+    items = sup_api.get("/api/v1/assignment/agents").get_json()["items"]
+    by_id = {item["agent"]["id"]: item for item in items}
+    assert by_id[full.id]["open_tickets"] == 1
+    assert by_id[full.id]["available"] is False
+    assert by_id[idle.id]["open_tickets"] == 0
+    assert items[0]["agent"]["id"] == full.id  # fullest first
+    # a counter a crash left wrong is repaired by reconciliation
+    AgentState.update(open_count=0).where(AgentState.user == full.id).execute()
+    reconcile_tenant(tenant)
+    assert AgentState.get(AgentState.user == full.id).open_count == 1
