@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -151,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
         sim.control("POST", "faults", {})
         figures = compare(tenant, sim)
         stats = sim.control("GET", "stats")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    connector_cpu = children.ru_utime + children.ru_stime - float(stats.get("cpu_seconds", 0.0))
 
     limit_calls, limit_seconds = protocol.shop_rate_limit("pdd.refund.information.get")
     max_rate = args.shops * limit_calls / limit_seconds
@@ -173,6 +176,10 @@ def main(argv: list[str] | None = None) -> None:
                 ],
                 ["share of the maximum", f"{rate / max_rate:.1%}"],
                 ["catch-up sync", f"{catch_wall:.1f} s"],
+                [
+                    "connector CPU per stored record",
+                    f"{connector_cpu / max(stored, 1) * 1000:.1f} ms (all processes, {os.cpu_count()} cores here)",
+                ],
                 ["missing records", figures["missing"]],
                 ["stale versions", figures["stale"]],
                 ["duplicate tickets", figures["duplicate tickets"]],

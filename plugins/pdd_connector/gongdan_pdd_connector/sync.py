@@ -31,7 +31,7 @@ from gongdan.locks import try_lock
 from gongdan.models import Tenant
 from gongdan_pdd_connector import mapping, protocol, shops, store
 from gongdan_pdd_connector.client import GatewayError, PddClient
-from gongdan_pdd_connector.models import PddQuarantine, PddShop, PddSyncRun
+from gongdan_pdd_connector.models import PddQuarantine, PddRefund, PddShop, PddSyncRun
 
 log = logging.getLogger("gongdan.pdd.sync")
 
@@ -107,9 +107,10 @@ def read_window(client: PddClient, window: Window) -> list[dict[str, Any]]:
     raise GatewayError(-1, "the window kept growing while it was read", api=LIST_API, transient=True)
 
 
-def _process(ctx: store.Context, client: PddClient, item: dict[str, Any], run: PddSyncRun) -> None:
+def _process(
+    ctx: store.Context, client: PddClient, item: dict[str, Any], known: PddRefund | None, run: PddSyncRun
+) -> None:
     run.seen += 1
-    known = store.mirror(ctx.tenant, str(item.get("id") or "")) if item.get("id") else None
     if store.is_current(known, item):
         return
     detail: dict[str, Any] | None = None
@@ -186,8 +187,11 @@ def _sync_locked(
         run.windows_total = len(windows)
         run.save()
         for window in windows:
-            for item in read_window(client, window):
-                _process(ctx, client, item, run)
+            items = read_window(client, window)
+            ids = [str(item["id"]) for item in items if item.get("id")]
+            known = {row.after_sales_id: row for row in PddRefund.of(tenant).where(PddRefund.after_sales_id.in_(ids))}
+            for item in items:
+                _process(ctx, client, item, known.get(str(item.get("id") or "")), run)
             run.windows_done += 1
             run.calls = client.calls
             run.save()
