@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from .console_fixtures import app, quick_password_hashing  # noqa: F401 - fixtures shared with tests/browser
+
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
@@ -20,8 +22,8 @@ def csrf_of(html: str) -> str:
 class Console:
     """Flask's test client signed in to the console; `post` adds the CSRF token."""
 
-    def __init__(self, app: Any, user: Any = None) -> None:
-        self.client = app.test_client()
+    def __init__(self, flask_app: Any, user: Any = None) -> None:
+        self.client = flask_app.test_client()
         self.user = user
         self.token = ""
 
@@ -50,7 +52,7 @@ class Console:
 
 
 @pytest.fixture
-def console(app: Any) -> Any:
+def console(app: Any) -> Any:  # noqa: F811 - the shared fixture
     """`console(user=None)` → a `Console`, signed in as `user` when given."""
 
     def make(user: Any = None) -> Console:
@@ -72,38 +74,3 @@ def signed_in(console: Any, make_user: Any) -> Any:
         return user, console(user)
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash test passwords with a cheap PBKDF2 (scrypt takes ~0.3 s here); checks stay real."""
-    from functools import partial
-
-    from werkzeug.security import generate_password_hash
-
-    from gongdan import accounts
-
-    monkeypatch.setattr(
-        accounts, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    )
-
-
-_APPS: dict[frozenset, Any] = {}
-
-
-@pytest.fixture
-def app(gongdan_db: Any) -> Any:
-    """The web app, built once per set of loaded plugins (building it takes ~0.5 s here).
-
-    The app keeps no per-test state: the database is the test's own (`gongdan_db`).
-    """
-    from gongdan.plugins import get_host
-    from gongdan.web import create_app
-
-    host = get_host()
-    key = frozenset((name, id(record.module)) for name, record in host.records.items() if record.status == "loaded")
-    if key not in _APPS:
-        application = create_app()
-        application.testing = True
-        _APPS[key] = application
-    return _APPS[key]

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from ..admin.console_fixtures import app, quick_password_hashing  # noqa: F401 - shared fixtures
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -22,7 +24,7 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_server(app: Any) -> Iterator[str]:
+def live_server(app: Any) -> Iterator[str]:  # noqa: F811 - the shared fixture
     """The app served over HTTP on 127.0.0.1 (a free port); yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
