@@ -7,7 +7,7 @@ threshold (`next_check_at`, what the sweep reads), saves, and records its audit 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from gongdan import clock, tickets
 from gongdan.actors import Actor
 from gongdan.db import is_postgres, write_transaction
 from gongdan.models import OPEN_STATUSES, Tenant, Ticket
+from gongdan.statements import PreparedStatement
 
 from . import clocks as ck
 from .calendars import BusinessCalendar
@@ -85,9 +86,43 @@ def state_of(clocks: dict[str, dict[str, Any]], now: datetime) -> str:
     return "ok"
 
 
+SAVED = (
+    "policy",
+    "policy_name",
+    "state",
+    "paused",
+    "first_response_due",
+    "next_response_due",
+    "resolution_due",
+    "next_check_at",
+    "clocks",
+    "updated_at",
+)
+_select_row = PreparedStatement("SELECT * FROM {row} WHERE ticket_id = ?", row=SlaTicket)
+_select_row_locked = PreparedStatement("SELECT * FROM {row} WHERE ticket_id = ? FOR UPDATE", row=SlaTicket)
+_update_row = PreparedStatement(
+    "UPDATE {row} SET " + ", ".join(f"{SlaTicket._meta.fields[n].column_name} = ?" for n in SAVED) + " WHERE id = ?",
+    row=SlaTicket,
+)
+
+
 def _locked(ticket_id: int) -> SlaTicket | None:
-    query = SlaTicket.select().where(SlaTicket.ticket == ticket_id)
-    return (query.for_update() if is_postgres() else query).first()
+    """The ticket's row, row-locked on PostgreSQL (precompiled: the sweep reads many)."""
+    cursor = (_select_row_locked if is_postgres() else _select_row).execute((ticket_id,))
+    found = cursor.fetchone()
+    if found is None:
+        return None
+    names = [column[0] for column in cursor.description]
+    columns = SlaTicket._meta.columns
+    return SlaTicket(**{columns[n].name: columns[n].python_value(v) for n, v in zip(names, found, strict=True)})
+
+
+def _save(row: SlaTicket, created: bool) -> None:
+    if created:
+        row.save(force_insert=True)
+        return
+    fields = SlaTicket._meta.fields
+    _update_row.execute([*(fields[name].db_value(row.__data__.get(name)) for name in SAVED), row.id])
 
 
 def _policy(row: SlaTicket) -> SlaPolicy | None:
@@ -107,21 +142,38 @@ def _start_clocks(policy: SlaPolicy, ticket: Ticket, cal: BusinessCalendar, now:
     return found
 
 
-def change(tenant: Tenant, ticket: Ticket, apply: Change, *, create: bool = True) -> SlaTicket | None:
+def change(
+    tenant: Tenant,
+    ticket: Ticket,
+    apply: Change,
+    *,
+    create: bool = True,
+    policies: Mapping[int, SlaPolicy] | None = None,
+    fired: set[str] | None = None,
+) -> SlaTicket | None:
     """Run `apply(row, policy, calendar, now, created)` on the ticket's row, then save and audit.
 
-    Creates the row (choosing the policy) when the ticket has none and `create` is set.
+    Creates the row (choosing the policy) when the ticket has none and `create` is set. A caller
+    that already holds the tenant's `policies` (by id) or the ticket's `fired` keys passes them
+    to save the queries (the sweep does).
     """
     for attempt in range(2):
         try:
-            return _change(tenant, ticket, apply, create)
+            return _change(tenant, ticket, apply, create, policies or {}, fired)
         except peewee.IntegrityError:
             if attempt:
                 raise  # a concurrent stamp created the row: the second try edits it
     return None
 
 
-def _change(tenant: Tenant, ticket: Ticket, apply: Change, create: bool) -> SlaTicket | None:
+def _change(
+    tenant: Tenant,
+    ticket: Ticket,
+    apply: Change,
+    create: bool,
+    policies: Mapping[int, SlaPolicy],
+    fired: set[str] | None,
+) -> SlaTicket | None:
     now = clock.now()
     with write_transaction():
         row = _locked(ticket.id)
@@ -139,13 +191,13 @@ def _change(tenant: Tenant, ticket: Ticket, apply: Change, create: bool) -> SlaT
                 clocks=_start_clocks(policy, ticket, cal, now) if policy else {},
             )
         else:
-            policy = _policy(row)
+            policy = policies.get(row.policy_id) or _policy(row)
             cal = calendar_for(tenant, policy.calendar if policy else None)
         events = apply(row, policy, cal, now, created)
         policy = _policy(row) if row.policy_id != (policy.id if policy else None) else policy
         cal = calendar_for(tenant, policy.calendar if policy else None)
-        refresh(row, policy, cal, fired_keys([ticket.id])[ticket.id], now)
-        row.save(force_insert=created)
+        refresh(row, policy, cal, fired if fired is not None else fired_keys([ticket.id])[ticket.id], now)
+        _save(row, created)
         for kind, data in events:
             tickets.record_event(tenant, ticket, kind, data, SYSTEM)
     return row

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from gongdan import clock, tickets
 from gongdan.contributions import Notification
-from gongdan.db import db, write_transaction
+from gongdan.db import write_transaction
 from gongdan.errors import GongdanError
 from gongdan.models import PRIORITIES, Tenant, Ticket
 from gongdan.plugins import get_host
+from gongdan.statements import PreparedStatement
 
 from . import engine, notify
 from .clocks import Point
@@ -25,6 +26,10 @@ from .models import SlaFired, SlaPolicy, SlaTicket
 from .policies import calendar_for
 
 BATCH = 500
+_insert_fired = PreparedStatement(
+    'INSERT INTO {fired} (tenant_id, ticket_id, "key", "at") VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    fired=SlaFired,
+)
 LABELS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
 
 
@@ -73,9 +78,8 @@ def sweep_tenant(
     """
     now = at or clock.now()
     budget = max_tickets if max_tickets is not None else float("inf")
-    policies = {p.id: p for p in SlaPolicy.of(tenant)}
+    run = Run(tenant, {p.id: p for p in SlaPolicy.of(tenant)}, notify.Directory(tenant))
     found: list[Firing] = []
-    directory = notify.Directory(tenant)
     after = None
     while budget > 0 and (rows := due_rows(tenant, now, after, int(min(BATCH, budget)))):
         budget -= len(rows)
@@ -85,7 +89,7 @@ def sweep_tenant(
         by_id = {t.id: t for t in Ticket.select().where(Ticket.id.in_(ids))}
         for row in rows:
             ticket = by_id[row.ticket_id]
-            policy = policies.get(row.policy_id)
+            policy = run.policies.get(row.policy_id)
             cal = calendar_for(tenant, policy.calendar if policy else None)
             points = sorted(
                 (p for p in engine.plan(row, policy, cal) if p.at <= now and p.key not in fired[row.ticket_id]),
@@ -97,20 +101,29 @@ def sweep_tenant(
             if dry_run:
                 found.extend(firings)
                 continue
-            fired_now = fire(tenant, ticket, policy, points, directory)
+            fired_now = fire(run, ticket, policy, points, fired[row.ticket_id])
             found.extend(f for f in firings if f.key in fired_now)
     if not dry_run:
         notify.retry_due(tenant)
     return found
 
 
-def fire(
-    tenant: Tenant, ticket: Ticket, policy: SlaPolicy | None, points: list[Point], directory: notify.Directory
-) -> set[str]:
+@dataclass
+class Run:
+    """What one sweep of a tenant loads once: the tenant's policies and who to notify."""
+
+    tenant: Tenant
+    policies: dict[int, SlaPolicy]
+    directory: notify.Directory
+
+
+def fire(run: Run, ticket: Ticket, policy: SlaPolicy | None, points: list[Point], before: set[str]) -> set[str]:
     """Claim, audit and notify the ticket's due thresholds in one transaction, then act on the ticket.
 
-    Returns the keys this call fired (another worker may have fired the rest).
+    `before` are the keys the ticket had fired. Returns the keys this call fired (another
+    worker may have fired the rest).
     """
+    tenant, directory = run.tenant, run.directory
     claimed: list[tuple[Point, list[str]]] = []
     with write_transaction():
         for point in points:
@@ -119,7 +132,8 @@ def fire(
                 note = _notification(tenant, ticket, point, recipients(directory, ticket, actions), actions)
                 notify.send(tenant, note, directory.settings)
                 claimed.append((point, actions))
-        engine.change(tenant, ticket, _nothing, create=False)
+        fired = before | {point.key for point in points}  # ours or another worker's: all fired now
+        engine.change(tenant, ticket, _nothing, create=False, policies=run.policies, fired=fired)
     for _, actions in claimed:
         if "raise_priority" in actions:
             _raise_priority(tenant, ticket)
@@ -137,8 +151,8 @@ def claim(tenant: Tenant, ticket: Ticket, point: Point) -> bool:
 
     Call it inside a transaction: the claim, the event and the notifications commit together.
     """
-    query = SlaFired.insert(tenant=tenant, ticket=ticket, key=point.key, at=clock.now()).on_conflict_ignore()
-    if db.execute(query).rowcount != 1:
+    at = SlaFired.at.db_value(clock.now())
+    if _insert_fired.execute((tenant.id, ticket.id, point.key, at)).rowcount != 1:
         return False
     data = {"target": point.target, "level": point.level, "at": point.at.isoformat(), "key": point.key}
     tickets.record_event(tenant, ticket, f"sla.{point.kind}", data, engine.SYSTEM)
