@@ -16,7 +16,7 @@ from gongdan.models import Tenant, User
 from gongdan.plugins import get_host
 from gongdan.representation import iso, user_brief
 from gongdan_assignment.models import AgentState
-from gongdan_assignment.schemas import DAYS, minutes
+from gongdan_assignment.schemas import DAYS, MAX_ID, minutes
 
 PLUGIN = "assignment"
 
@@ -85,6 +85,8 @@ def agent_of(tenant: Tenant, user_id: int | str) -> User:
         user_id = int(user_id)
     except (TypeError, ValueError):
         raise NotFound("no such agent") from None
+    if not 0 < user_id <= MAX_ID:
+        raise NotFound("no such agent")
     user = User.of(tenant).where((User.id == user_id) & (User.role != "superadmin")).first()
     if user is None:
         raise NotFound("no such agent")

@@ -12,7 +12,7 @@ from gongdan.plugins import get_host
 from gongdan_assignment import availability, load, rules
 from gongdan_assignment.jobs import JOBS, hand_over_leave
 from gongdan_assignment.models import MODELS, AgentState, Routing
-from gongdan_assignment.routing import ACTOR, PLUGIN, decide, drain, mark_waiting, route, strategies
+from gongdan_assignment.routing import ACTOR, PLUGIN, decide, drain, mark_waiting, route, set_routing, strategies
 from gongdan_assignment.schemas import SettingsSchema
 from gongdan_assignment.strategies import BUILTIN
 
@@ -82,13 +82,13 @@ def gongdan_ticket_created(tenant: Tenant, ticket: Ticket) -> None:
 
 
 @hookimpl
-def gongdan_ticket_assigned(tenant: Tenant, ticket: Ticket, previous_id: int | None, assignee: User | None) -> None:
+def gongdan_ticket_assigned(
+    tenant: Tenant, ticket: Ticket, previous_id: int | None, assignee: User | None, reason: str
+) -> None:
     """Keep loads exact, note manual assignments, and refill the capacity a reassignment freed."""
     if assignee is not None and not load.forget(ticket.id, assignee.id):
         load.recount(tenant, [assignee.id])
-        Routing.update(waiting=False, assignee=assignee.id, since=ticket.updated_at, reason="").where(
-            Routing.ticket == ticket.id
-        ).execute()
+        set_routing(ticket.id, tenant.id, assignee.id, reason, ticket.team_id, ticket.updated_at)
     if previous_id is not None:
         load.recount(tenant, [previous_id])
     if assignee is None and _auto(tenant):

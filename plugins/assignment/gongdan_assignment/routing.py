@@ -100,15 +100,16 @@ def _guard(
         now = clock.now()
         if not load.take(chosen.user_id, chosen.open_count, now):
             raise Conflict(f"{chosen.name}'s load changed meanwhile")
-        _set_routing(ticket_id, tenant_id, chosen.user_id, reason, team_id, now)
+        set_routing(ticket_id, tenant_id, chosen.user_id, reason, team_id, now)
         load.remember(ticket_id, chosen.user_id)
 
     return guard
 
 
-def _set_routing(
+def set_routing(
     ticket_id: int, tenant_id: int, assignee_id: int | None, reason: str, team_id: int | None, now: Any
 ) -> None:
+    """Record that the ticket waits (`assignee_id` None) or is assigned, since `now`."""
     run(
         "INSERT INTO {routing} (tenant_id, ticket_id, waiting, assignee_id, reason, team_id, since, lapsed)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, '[]') ON CONFLICT (ticket_id) DO UPDATE SET waiting = excluded.waiting,"
@@ -171,7 +172,7 @@ def mark_waiting(tenant: Tenant, ticket: Ticket, decision: AssignmentDecision) -
         if row is not None and row.waiting and row.reason == decision.reason and row.team_id == decision.team_id:
             return
         since = row.since if row is not None and row.waiting else clock.now()
-        _set_routing(ticket.id, tenant.id, None, decision.reason, decision.team_id, since)
+        set_routing(ticket.id, tenant.id, None, decision.reason, decision.team_id, since)
         tickets.record_event(
             tenant,
             ticket,

@@ -13,6 +13,7 @@ from gongdan_assignment.models import STATUSES
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 MAX_LEVEL = 5
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL
 
 
 def minutes(text: str) -> int:
@@ -46,7 +47,7 @@ class LeaveSchema(StrictSchema):
 
     start = fields.Date(required=True, data_key="from")
     until = fields.Date(required=True)
-    replacement_id = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    replacement_id = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -116,7 +117,7 @@ class QueueQuerySchema(Schema):
     """Query of `GET /api/v1/assignment/queue`: a team's queue only, and paging."""
 
     team = fields.String(validate=validate.Length(min=1, max=100))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 

@@ -47,6 +47,8 @@ def test_availability_validation_and_tenant_isolation(sup_api, quick_user, other
     stranger, _ = quick_user("agent", in_tenant=other_tenant)
     assert sup_api.get(f"/api/v1/agents/{stranger.id}/availability").status_code == 404
     assert sup_api.get("/api/v1/agents/999999/availability").status_code == 404
+    assert sup_api.get("/api/v1/agents/99999999999999999999/availability").status_code == 404
+    assert sup_api.get("/api/v1/assignment/queue?page=99999999999999").status_code == 422
 
 
 def test_only_online_agents_below_capacity_receive_tickets(agent, new_ticket, look, sup_api):

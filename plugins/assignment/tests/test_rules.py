@@ -78,3 +78,11 @@ def test_rule_changes_apply_without_restart(agent, new_ticket, look, set_rules):
     assert look.holder(new_ticket()) == a.id
     set_rules([], {"strategy": "least_loaded", "team": "B组"})
     assert look.holder(new_ticket()) == b.id
+
+
+def test_routes_are_in_the_openapi_document(client, assignment):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in ("/api/v1/assignment/rules", "/api/v1/assignment/queue"):
+        assert path in paths
+    assert any(p.startswith("/api/v1/agents/") and p.endswith("/availability") for p in paths)
+    assert any(p.startswith("/api/v1/agents/") and p.endswith("/skills") for p in paths)
