@@ -7,6 +7,7 @@ threshold (`next_check_at`, what the sweep reads), saves, and records its audit 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from .policies import TARGETS, calendar_for, choose
 SYSTEM = Actor.system("plugin:sla")
 DEFAULT_WARNING_PERCENT = 80
 RECONCILE_BATCH = 500
+RECONCILE_SECONDS = 20.0
 
 Events = list[tuple[str, dict[str, Any]]]
 Change = Callable[[SlaTicket, SlaPolicy | None, BusinessCalendar, datetime, bool], Events]
@@ -320,15 +322,21 @@ def on_deadline(tenant: Tenant, ticket: Ticket, kind: str, due_at: datetime) -> 
     return change(tenant, ticket, apply)
 
 
-def reconcile(tenant: Tenant) -> int:
-    """Stamp the tenant's unresolved tickets that have no SLA row (a crash, or older tickets)."""
-    missing = list(
-        Ticket.of(tenant)
-        .join(SlaTicket, peewee.JOIN.LEFT_OUTER, on=(SlaTicket.ticket == Ticket.id))
-        .where(SlaTicket.id.is_null() & Ticket.status.in_(OPEN_STATUSES))
-        .order_by(Ticket.id)
-        .limit(RECONCILE_BATCH)
-    )
-    for ticket in missing:
-        on_created(tenant, ticket)
-    return len(missing)
+def reconcile(tenant: Tenant, budget_seconds: float = RECONCILE_SECONDS) -> int:
+    """Stamp the tenant's unresolved tickets that have no SLA row (a crash, or tickets from
+    before the plugin was enabled), in batches for up to `budget_seconds`; returns how many."""
+    started, done = time.monotonic(), 0
+    while time.monotonic() - started < budget_seconds:
+        missing = list(
+            Ticket.of(tenant)
+            .join(SlaTicket, peewee.JOIN.LEFT_OUTER, on=(SlaTicket.ticket == Ticket.id))
+            .where(SlaTicket.id.is_null() & Ticket.status.in_(OPEN_STATUSES))
+            .order_by(Ticket.id)
+            .limit(RECONCILE_BATCH)
+        )
+        for ticket in missing:
+            on_created(tenant, ticket)
+        done += len(missing)
+        if len(missing) < RECONCILE_BATCH:
+            break
+    return done
