@@ -3,7 +3,9 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from gongdan import scheduler
 from gongdan.models import Ticket
+from gongdan.plugins import get_host
 
 
 def test_agents_read_and_change_their_own_availability_only(sup_api, quick_user, assignment):
@@ -106,3 +108,21 @@ def test_skills_api(sup_api, quick_user, assignment):
     assert any(key.startswith("skills") for key in bad.get_json()["error"]["fields"])
     sup_api.put(f"/api/v1/agents/{me.id}/skills", json={"skills": {"物流": 2}})
     assert my_api.get(f"/api/v1/agents/{me.id}/skills").get_json()["skills"] == {"物流": 2}
+
+
+def test_leave_starting_later_is_handed_over_by_the_sweep(agent, new_ticket, look, sup_api, frozen_clock):
+    leaving = agent()
+    ticket = new_ticket()
+    other = agent()
+    tomorrow = frozen_clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
+    leave = {"from": tomorrow.isoformat(), "until": tomorrow.isoformat()}
+    answer = sup_api.put(f"/api/v1/agents/{leaving.id}/availability", json={"leave": leave})
+    assert answer.get_json()["on_leave"] is False
+    assert look.holder(ticket) == leaving.id
+    frozen_clock.advance(days=1)
+    job = next(j for j in scheduler.jobs(get_host()) if j.id == "assignment.sweep")
+    assert scheduler.run_job(job)
+    assert look.holder(ticket) == other.id
+    assert look.events(ticket, "assigned")[-1]["reason"].startswith(f"{leaving.name} is on leave until {tomorrow}")
+    frozen_clock.advance(days=1)  # back from leave: receives tickets again
+    assert look.holder(new_ticket()) == leaving.id
