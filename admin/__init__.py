@@ -83,8 +83,11 @@ def init_console(app: Flask) -> Admin:
     for view in core_views():
         admin.add_view(view)
     _plugin_templates(app, host)
-    for _plugin, item in host.collect("gongdan_console_views"):
-        if item.menu and not getattr(item.view, "category", None):
-            item.view.category = item.menu
-        admin.add_view(item.view)
+    for plugin, item in host.collect("gongdan_console_views"):
+        try:
+            if item.menu and not getattr(item.view, "category", None):
+                item.view.category = item.menu
+            admin.add_view(item.view)
+        except Exception as exc:  # noqa: BLE001 - one plugin's broken view must not take the console down
+            host.record_failure(plugin, None, "gongdan_console_views", exc)
     return admin

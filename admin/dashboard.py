@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_admin import AdminIndexView, expose
 
-from gongdan.admin import stats
+from gongdan.admin import stats, urgency
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.labels import channel_label, status_label
 from gongdan.plugins import get_host
@@ -29,6 +29,6 @@ class DashboardView(ConsoleBaseView, AdminIndexView):
             "by_status": {status_label(k): v for k, v in queue["by_status"].items()},
             "by_team": {(k if k is not None else "—"): v for k, v in queue["by_team"].items()},
             "times": stats.response_times(tenant),
-            "sla": stats.sla_attainment(tenant) if get_host().is_enabled(tenant, "sla") else None,
+            "sla": stats.sla_attainment(tenant) if get_host().is_enabled(tenant, urgency.SLA_PLUGIN) else None,
         }
         return self.render("console/dashboard.html", figures=figures, tenant=tenant)

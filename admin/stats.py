@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from peewee import fn
 
 from gongdan import clock, hooks
+from gongdan.admin import urgency
 from gongdan.admin.urgency import sla_outcome
 from gongdan.models import OPEN_STATUSES, Team, Tenant, Ticket
 
@@ -84,7 +85,7 @@ def sla_attainment(tenant: Tenant, days: int = 30) -> dict[str, int] | None:
     blocks = hooks.ticket_blocks(tenant, tickets)
     met = breached = 0
     for ticket in tickets:
-        outcome = sla_outcome(blocks.get(ticket.id, {}).get("sla"))
+        outcome = sla_outcome(blocks.get(ticket.id, {}).get(urgency.SLA_PLUGIN))
         if outcome == "breached":
             breached += 1
         elif outcome == "met":

@@ -10,6 +10,7 @@ from flask_babel import gettext
 
 from gongdan import hooks, tickets
 from gongdan.actors import Actor
+from gongdan.admin import urgency
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
 from gongdan.admin.urgency import sla_due, urgency_key
@@ -23,11 +24,11 @@ CANDIDATES = 200
 
 def by_urgency(tenant: Tenant, rows: list[Ticket]) -> list[tuple[Ticket, Any]]:
     """`(ticket, sla due time or None)` most urgent first (SLA due time when the plugin is on)."""
-    use_sla = get_host().is_enabled(tenant, "sla")
+    use_sla = get_host().is_enabled(tenant, urgency.SLA_PLUGIN)
     blocks = hooks.ticket_blocks(tenant, rows) if use_sla else {}
     keyed = []
     for ticket in rows:
-        block = blocks.get(ticket.id, {}).get("sla")
+        block = blocks.get(ticket.id, {}).get(urgency.SLA_PLUGIN)
         keyed.append((urgency_key(ticket, block, use_sla), ticket, sla_due(block) if use_sla else None))
     keyed.sort(key=lambda item: item[0])
     return [(ticket, due) for _, ticket, due in keyed]
@@ -86,7 +87,7 @@ class WorkspaceView(ConsoleBaseView):
             "console/workspace.html",
             queue=my_queue(tenant, self.current_user),
             waiting=len(next_unassigned(tenant, self.current_user)),
-            sla_on=get_host().is_enabled(tenant, "sla"),
+            sla_on=get_host().is_enabled(tenant, urgency.SLA_PLUGIN),
         )
 
     @expose("/take", methods=["POST"])

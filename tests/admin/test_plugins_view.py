@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from gongdan.contributions import ConsoleView
+from gongdan.hookspecs import hookimpl
 from gongdan.models import TenantPlugin
 from gongdan.plugins import PluginRecord, get_host
 
-from .fake_plugin import NAME, WidgetPlugin
+from .fake_plugin import NAME, WidgetPlugin, WidgetView
 
 
 @pytest.fixture
@@ -123,3 +127,22 @@ def test_plugin_panels_appear_on_the_ticket_page(widget, signed_in, enable_plugi
     assert 'id="panel-widget"' in page
     assert "Widget panel" in page
     assert "<b>&lt;script&gt;x&lt;/script&gt;破损</b>" in page
+
+
+class ClashingPlugin:
+    """A plugin whose console view reuses an endpoint the console already has."""
+
+    @hookimpl
+    def gongdan_console_views(self) -> Any:
+        return ConsoleView(view=WidgetView(name="Clash", endpoint="tickets", url="/console/clash"))
+
+
+def test_a_plugin_view_that_cannot_be_added_is_recorded_and_the_console_still_starts(register_plugin, gongdan_db):
+    from gongdan.models import PluginFailure
+    from gongdan.web import create_app
+
+    register_plugin(ClashingPlugin(), "clashing")
+    app = create_app()
+    assert app.test_client().get("/console/login").status_code == 200
+    failure = PluginFailure.get(PluginFailure.plugin == "clashing")
+    assert failure.hook == "gongdan_console_views"

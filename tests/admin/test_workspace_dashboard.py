@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from gongdan import tickets
+from gongdan import clock, tickets
 from gongdan.actors import Actor
-from gongdan.admin import stats
+from gongdan.admin import stats, urgency
 from gongdan.admin.urgency import sla_due, sla_outcome, urgency_key
+from gongdan.hookspecs import hookimpl
 from gongdan.models import Team, Ticket
+from gongdan.plugins import get_host
 
 
 def _create(tenant, subject, **extra):
@@ -114,3 +117,60 @@ def test_dashboard_page_draws_charts_with_local_assets(signed_in, tenant):
     assert all(s.startswith(("/", "#")) for s in sources), [s for s in sources if not s.startswith("/")]
     assert browser.get("/console/assets/chart.umd.js").status_code == 200
     assert browser.get("/console/assets/dashboard.js").status_code == 200
+
+
+class FakeSla:
+    """Stands in for the SLA plugin: due in `minutes_left` minutes, by subject."""
+
+    minutes_left: ClassVar[dict[str, int]] = {"慢慢来": 600, "快到期": 5}
+
+    @hookimpl
+    def gongdan_ticket_blocks(self, tenant, tickets):
+        now = clock.now()
+        return {
+            t.id: {"state": "ok", "targets": {"resolution": {"due": (now + timedelta(minutes=m)).isoformat()}}}
+            for t in tickets
+            if (m := self.minutes_left.get(t.subject)) is not None
+        }
+
+
+def test_with_the_sla_plugin_on_the_queue_follows_sla_due_times(
+    register_plugin, monkeypatch, enable_plugin, signed_in, tenant
+):
+    register_plugin(FakeSla(), "fake_sla")
+    get_host().always_on.discard("fake_sla")
+    monkeypatch.setattr(urgency, "SLA_PLUGIN", "fake_sla")
+    me, browser = signed_in("agent")
+    for subject, priority in [("慢慢来", "urgent"), ("没有SLA", "urgent"), ("快到期", "low")]:
+        tickets.assign(tenant, _create(tenant, subject, priority=priority), me.id, Actor.system("test"))
+    assert _queue(browser.text("/console/workspace/")) == ["慢慢来", "没有SLA", "快到期"]
+    enable_plugin("fake_sla")
+    page = browser.text("/console/workspace/")
+    assert _queue(page) == ["快到期", "慢慢来", "没有SLA"]
+    assert "Sorted by SLA due time" in page
+
+
+class FakeSlaOutcomes:
+    """Stands in for the SLA plugin: one met, one breached, one running."""
+
+    @hookimpl
+    def gongdan_ticket_blocks(self, tenant, tickets):
+        states = {"达成": "met", "违约": "breached", "进行中": "ok"}
+        return {t.id: {"state": states[t.subject], "targets": {}} for t in tickets if t.subject in states}
+
+
+def test_the_dashboard_shows_sla_attainment_when_the_sla_plugin_is_on(
+    register_plugin, monkeypatch, enable_plugin, signed_in, tenant
+):
+    register_plugin(FakeSlaOutcomes(), "fake_sla")
+    monkeypatch.setattr(urgency, "SLA_PLUGIN", "fake_sla")
+    for subject in ("达成", "违约", "进行中", "达成"):
+        _create(tenant, subject)
+    _, browser = signed_in("supervisor")
+    get_host().always_on.discard("fake_sla")
+    assert 'id="chart-sla"' not in browser.text("/console/")
+    enable_plugin("fake_sla")
+    assert stats.sla_attainment(tenant) == {"met": 2, "breached": 1}
+    page = browser.text("/console/")
+    assert 'id="chart-sla"' in page
+    assert re.search(r'id="kpi-sla">\s*66.7%', page)
