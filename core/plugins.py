@@ -6,6 +6,7 @@ Installed is per process (entry points in group `gongdan.plugins`); enabled is p
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import traceback
@@ -79,6 +80,8 @@ class PluginHost:
         self.always_on: set[str] = {CORE}
         self._enabled_cache: dict[int, tuple[int, frozenset[str]]] = {}
         self._subset_cache: dict[tuple[str, frozenset[str]], Any] = {}
+        self._schemas: dict[str, type[MarshmallowSchema]] | None = None
+        self._settings_cache: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         from gongdan import builtin
 
@@ -133,7 +136,7 @@ class PluginHost:
             self._fail(record, "failed", f"registration failed: {type(exc).__name__}: {exc}")
             return record
         record.status, record.reason = "loaded", ""
-        self._subset_cache.clear()
+        self._forget_plugins()
         return record
 
     def remove(self, name: str) -> None:
@@ -141,7 +144,12 @@ class PluginHost:
         if self.pm.get_plugin(name) is not None:
             self.pm.unregister(name=name)
         self.records.pop(name, None)
+        self._forget_plugins()
+
+    def _forget_plugins(self) -> None:
         self._subset_cache.clear()
+        self._schemas = None
+        self._settings_cache.clear()
 
     def _fail(self, record: PluginRecord, status: str, reason: str) -> None:
         record.status, record.reason = status, reason
@@ -181,8 +189,9 @@ class PluginHost:
         return self.enabled(tenant) | self.always_on
 
     def forget_tenants(self) -> None:
-        """Drop the cached enablement of every tenant (a new database was opened)."""
+        """Drop the cached enablement and settings of every tenant (a new database was opened)."""
         self._enabled_cache.clear()
+        self._settings_cache.clear()
 
     def is_enabled(self, tenant: Tenant, name: str) -> bool:
         """Whether plugin `name` is loaded and enabled for `tenant`."""
@@ -232,6 +241,7 @@ class PluginHost:
             Tenant.update(plugins_rev=Tenant.plugins_rev + 1).where(Tenant.id == tenant.id).execute()
             tenant.plugins_rev = Tenant.get_by_id(tenant.id).plugins_rev
             self._enabled_cache.pop(tenant.id, None)
+            self._settings_cache.pop((tenant.id, name), None)
             TicketEvent.create(
                 tenant=tenant,
                 kind="plugin.changed",
@@ -253,10 +263,9 @@ class PluginHost:
 
     def settings_schema(self, name: str) -> type[MarshmallowSchema] | None:
         """The marshmallow schema class plugin `name` declares for its settings, if any."""
-        for plugin, item in self.collect("gongdan_settings_schema"):
-            if plugin == name:
-                return item
-        return None
+        if self._schemas is None:
+            self._schemas = dict(self.collect("gongdan_settings_schema"))
+        return self._schemas.get(name)
 
     def validate_settings(self, name: str, settings: dict[str, Any]) -> dict[str, Any]:
         """Validate settings through the plugin's schema; ValidationError lists the fields."""
@@ -273,13 +282,20 @@ class PluginHost:
         return schema.dump(loaded)
 
     def settings(self, tenant: Tenant, name: str) -> dict[str, Any]:
-        """Plugin `name`'s settings for `tenant`, with the schema's defaults filled in."""
-        row = TenantPlugin.get_or_none(tenant=tenant, plugin=name)
-        stored = row.settings if row else {}
-        schema_cls = self.settings_schema(name)
-        if schema_cls is None:
-            return dict(stored)
-        return schema_cls().load(stored)
+        """Plugin `name`'s settings for `tenant`, with the schema's defaults filled in.
+
+        Cached until the tenant's `plugins_rev` changes (every settings change bumps it); the
+        caller gets its own copy.
+        """
+        cached = self._settings_cache.get((tenant.id, name))
+        if cached is None or cached[0] != tenant.plugins_rev:
+            row = TenantPlugin.get_or_none(tenant=tenant, plugin=name)
+            stored = row.settings if row else {}
+            schema_cls = self.settings_schema(name)
+            loaded = schema_cls().load(stored) if schema_cls is not None else dict(stored)
+            cached = (tenant.plugins_rev, loaded)
+            self._settings_cache[(tenant.id, name)] = cached
+        return copy.deepcopy(cached[1])
 
     # --- dispatch -------------------------------------------------------------------------
 
