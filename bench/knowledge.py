@@ -200,11 +200,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=20_000, help="articles in the latency tenant (default 20,000)")
     parser.add_argument("--like-sample", type=int, default=60, help="baseline LIKE queries measured (they are slow)")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="run on one database only")
     args = parser.parse_args()
-    targets = [("sqlite", f"sqlite:///{tempfile.mkdtemp(prefix='gongdan-bench-')}/knowledge.db")]
-    if os.environ.get("GONGDAN_BENCH_PG_URL"):
-        targets.append(("postgresql", os.environ["GONGDAN_BENCH_PG_URL"]))
-    else:
+    targets = []
+    if args.only != "postgresql":
+        targets.append(("sqlite", f"sqlite:///{tempfile.mkdtemp(prefix='gongdan-bench-')}/knowledge.db"))
+    pg_url = os.environ.get("GONGDAN_BENCH_PG_URL")
+    if args.only != "sqlite" and pg_url:
+        targets.append(("postgresql", pg_url))
+    elif args.only != "sqlite":
         print("(GONGDAN_BENCH_PG_URL not set: PostgreSQL skipped)")
     for label, url in targets:
         run(label, url, args.articles, args.like_sample)

@@ -9,13 +9,12 @@ from flask import Blueprint, request
 
 from gongdan import tickets
 from gongdan.accounts import tenant as tenant_by_slug
-from gongdan.api.common import api_route, current_actor, current_tenant, current_user
-from gongdan.db import write_transaction
-from gongdan.errors import NotFound, ValidationError
-from gongdan.models import Comment, Tenant, Ticket
+from gongdan.api.common import api_route, current_tenant, current_user
+from gongdan.errors import NotFound
+from gongdan.models import Comment, Tenant
 from gongdan.plugins import get_host
-from gongdan_knowledge import articles, index, suggestions
-from gongdan_knowledge.models import Article, ArticleTag, Usage
+from gongdan_knowledge import articles, index, suggestions, usage
+from gongdan_knowledge.models import Article, ArticleTag
 from gongdan_knowledge.schemas import (
     ArticleInSchema,
     ArticleListQuerySchema,
@@ -269,50 +268,12 @@ def insert_article(ticket_id: str, body: dict) -> dict:
     tenant = current_tenant()
     ticket = tickets.get(tenant, ticket_id)
     article = articles.get(tenant, body["article_id"])
-    if article.status != "published":
-        raise ValidationError("only published articles can be sent", {"article_id": ["is not published"]})
-    text = "\n\n".join(part for part in (body["text"].strip(), plain_text(article.body)) if part)
-    actor = current_actor()
-    comment = tickets.comment(tenant, ticket, text, actor, internal=body["internal"])
-    with write_transaction():
-        usage = Usage.create(tenant=tenant, article=article, ticket=ticket, comment=comment, user=current_user())
-        tickets.record_event(
-            tenant,
-            ticket,
-            "knowledge.article_inserted",
-            {"article_id": article.id, "title": article.title, "comment_id": comment.id},
-            actor,
-        )
-    return {"comment_id": comment.id, "article_id": article.id, "usage_id": usage.id, "body": text}
+    comment, sent = usage.send(tenant, ticket, article, current_user(), body["text"], body["internal"])
+    return {"comment_id": comment.id, "article_id": article.id, "usage_id": sent.id, "body": comment.body}
 
 
 @_route("/kb/reports/usage", role="supervisor")
 def usage_report() -> dict:
     """Which articles were sent on tickets: times sent, tickets, and how many of those are solved."""
-    tenant = current_tenant()
-    rows = (
-        Usage.select(Usage.article, Usage.ticket, Ticket.status)
-        .join(Ticket, on=(Usage.ticket == Ticket.id))
-        .where(Usage.tenant == tenant)
-        .tuples()
-    )
-    stats: dict[int, dict[str, Any]] = {}
-    for article_id, ticket_id, status in rows:
-        entry = stats.setdefault(article_id, {"sent": 0, "tickets": set(), "solved": set()})
-        entry["sent"] += 1
-        entry["tickets"].add(ticket_id)
-        if status in ("resolved", "closed"):
-            entry["solved"].add(ticket_id)
-    titles = dict(Article.select(Article.id, Article.title).where(Article.id.in_(list(stats) or [-1])).tuples())
-    items = [
-        {
-            "id": aid,
-            "title": titles.get(aid, ""),
-            "sent": s["sent"],
-            "tickets": len(s["tickets"]),
-            "solved_tickets": len(s["solved"]),
-        }
-        for aid, s in stats.items()
-    ]
-    items.sort(key=lambda i: (-i["solved_tickets"], -i["sent"], i["id"]))
+    items = usage.report(current_tenant())
     return {"items": items, "total": len(items)}

@@ -11,16 +11,15 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from gongdan import tickets
-from gongdan.actors import Actor
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
 from gongdan.contributions import ConsoleView, TicketPanel
 from gongdan.errors import GongdanError
 from gongdan.models import Tenant, Ticket
-from gongdan_knowledge import articles, index, suggestions
-from gongdan_knowledge.models import STATUSES, Article, Usage
+from gongdan_knowledge import articles, index, suggestions, usage
+from gongdan_knowledge.models import STATUSES, Article
 from gongdan_knowledge.search import local_hits
-from gongdan_knowledge.text import plain_text, render_html
+from gongdan_knowledge.text import render_html
 
 PER_PAGE = 30
 
@@ -131,8 +130,7 @@ class KnowledgeView(ConsoleBaseView):
         article = self._article(request.form.get("article_id", type=int) or 0)
         try:
             ticket = tickets.get(tenant, request.form.get("ticket_id", ""))
-            comment = tickets.comment(tenant, ticket, plain_text(article.body), Actor.of(self.current_user))
-            Usage.create(tenant=tenant, article=article, ticket=ticket, comment=comment, user=self.current_user)
+            usage.send(tenant, ticket, article, self.current_user)
             flash(gettext("Article sent as a reply."))
         except GongdanError as exc:
             flash_error(exc)

@@ -166,6 +166,7 @@ def index_articles(articles: Sequence[Article]) -> None:
         state = state_of(article.status, article.visibility)
         new.update(weights.keys())
         rows.extend((tenant_id, term, article.id, weight, state) for term, weight in weights.items())
+    rows.sort()  # in index order: inserts touch neighbouring pages, not random ones
     _insert_postings(rows)
     changes = {t: new[t] - old[t] for t in set(new) | set(old) if new[t] != old[t]}
     added = len([i for i in ids if i not in known])
