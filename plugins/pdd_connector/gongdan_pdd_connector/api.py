@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from gongdan import clock, tickets
 from gongdan.api.common import api_route, current_actor, current_tenant, page_args, page_of
-from gongdan.db import db
 from gongdan.errors import Conflict, NotFound
 from gongdan.representation import iso
 from gongdan.schemas import LenientSchema
@@ -24,8 +22,6 @@ from gongdan_pdd_connector.store import PLUGIN
 bp = Blueprint("pdd_connector", __name__, url_prefix="/api/v1/pdd")
 RELATIVE = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-_running: set[int] = set()
-_running_guard = threading.Lock()
 
 
 def parse_since(text: str) -> datetime:
@@ -130,28 +126,12 @@ def list_runs(shop_id: str) -> Any:
     return {"items": [shops.run_dict(run) for run in items], "total": total, "page": page, "per_page": per_page}
 
 
-def _background(shop_id: int, since: datetime | None) -> None:
-    def work() -> None:
-        try:
-            sync.sync_many([PddShop.get_by_id(shop_id)], since=since, kind="backfill" if since else "increment")
-        finally:
-            with _running_guard:
-                _running.discard(shop_id)
-            if not db.is_closed():
-                db.close()
-
-    threading.Thread(target=work, name=f"pdd-sync-{shop_id}", daemon=True).start()
-
-
 @api_route(bp, "/shops/<shop_id>/sync", ["POST"], role="admin", plugin=PLUGIN, body=SyncInSchema, status=202)
 def start_sync(shop_id: str, body: dict[str, Any]) -> Any:
     """Start a sync of the shop in the background; with `since`, a backfill from then."""
     shop = shops.get(current_tenant(), shop_id)
-    with _running_guard:
-        if shop.id in _running:
-            raise Conflict("this shop is already syncing")
-        _running.add(shop.id)
-    _background(shop.id, body["since"])
+    if not sync.start_in_background(shop.id, body["since"]):
+        raise Conflict("this shop is already syncing")
     return {"shop": shops.as_dict(shop), "since": body["since"].isoformat() if body["since"] else None}, 202
 
 

@@ -1,15 +1,259 @@
-"""Console pages and the ticket panel (filled in once the API is done)."""
+"""Console pages (shops and their sync state, quarantine) and the ticket panel with actions.
+
+Every action asks for confirmation (a checkbox the server checks, and a browser prompt),
+calls the gateway through `actions`, and records the outcome as a ticket event.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
-def ticket_panel(tenant: Any, ticket: Any, user: Any) -> Any:
-    """The panel on a Pinduoduo ticket's page (None for other tickets)."""
-    return None
+from gongdan import tickets
+from gongdan.actors import Actor
+from gongdan.contributions import ConsoleView, TicketPanel
+from gongdan.errors import GongdanError
+from gongdan.models import Tenant, Ticket
+from gongdan_pdd_connector import actions, mapping, shops, sync
+from gongdan_pdd_connector.client import GatewayError
+from gongdan_pdd_connector.models import PddQuarantine, PddRefund, PddShop
+from gongdan_pdd_connector.store import PLUGIN
+
+MENU = _l("Pinduoduo")
 
 
-def console_views() -> list[Any]:
-    """The connector's console pages."""
-    return []
+def _date(value: datetime | None) -> str:
+    return value.astimezone(mapping.CHINA_TZ).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def ticket_panel(tenant: Tenant, ticket: Ticket, user: Any) -> TicketPanel | None:
+    """The after-sales record, and forms for the actions, on a Pinduoduo ticket's page."""
+    refund = PddRefund.get_or_none((PddRefund.tenant == tenant) & (PddRefund.ticket == ticket))
+    if refund is None:
+        return None
+    record = refund.record
+    base = f"/console/pdd-actions/{ticket.id}"
+    rows = [
+        (gettext("Shop"), refund.shop.owner_name or refund.shop.owner_id),
+        (gettext("After-sales id"), refund.after_sales_id),
+        (gettext("Order"), refund.order_sn),
+        (gettext("Type"), mapping.KIND_LABELS.get(refund.kind, refund.kind)),
+        (gettext("Status"), mapping.STATUS_LABELS.get(refund.status, str(refund.status))),
+        (gettext("Refund"), f"¥{record.get('refund_amount') or '—'}"),
+        (gettext("Reason"), record.get("reason") or "—"),
+        (gettext("Buyer's words"), record.get("remark") or "—"),
+        (gettext("Deadline"), _date(refund.expire_time)),
+    ]
+    table = Markup("").join(Markup("<tr><th>{}</th><td>{}</td></tr>").format(k, v) for k, v in rows)
+    images = Markup(" ").join(
+        Markup('<a href="{}" target="_blank" rel="noopener">{}</a>').format(url, gettext("image %(n)s", n=i + 1))
+        for i, url in enumerate(record.get("images") or [])
+    )
+    confirm = Markup(
+        '<label class="small mr-2"><input type="checkbox" name="confirm" value="yes" required> {}</label>'
+    ).format(gettext("I confirm"))
+
+    def form(action: str, label: str, question: str, extra: Markup | None = None) -> Markup:
+        # the question as a JS string literal; Markup.format escapes it for the attribute
+        return Markup(
+            '<form method="post" action="{}/{}" class="form-inline mb-2 pdd-action" '
+            'onsubmit="return confirm({})">'
+            '<input type="hidden" name="csrf_token" value="{}">{}{}'
+            '<button type="submit" class="btn btn-sm btn-outline-primary">{}</button></form>'
+        ).format(base, action, json.dumps(question, ensure_ascii=False), _csrf(), extra or "", confirm, label)
+
+    waiting = refund.status in mapping.MERCHANT_TO_ACT
+    forms = Markup("")
+    if waiting:
+        forms += form("agree-refund", gettext("Agree to the refund"), gettext("Agree to this refund on Pinduoduo?"))
+        if refund.kind == "return_refund":
+            address = Markup(
+                '<input name="address_id" class="form-control form-control-sm mr-2" required size="14" '
+                'placeholder="{}">'
+            ).format(gettext("address id"))
+            forms += form(
+                "agree-return", gettext("Agree to the return"), gettext("Agree to this return on Pinduoduo?"), address
+            )
+    note = Markup(
+        '<input name="note" class="form-control form-control-sm mr-2" required maxlength="500" placeholder="{}">'
+    ).format(gettext("note on the order"))
+    forms += form("order-note", gettext("Save the order note"), gettext("Write this note on the order?"), note)
+    order_link = Markup('<a href="{}/order" class="small">{}</a>').format(base, gettext("Show the order (masked)"))
+    html = Markup('<table class="table table-sm small mb-2">{}</table><p class="small">{}</p>{}<p>{}</p>').format(
+        table, images, forms, order_link
+    )
+    return TicketPanel(name="pdd_connector", title=gettext("Pinduoduo after-sales"), html=str(html), order=20)
+
+
+def _csrf() -> str:
+    from flask_wtf.csrf import generate_csrf
+
+    return generate_csrf()
+
+
+def _base() -> type:
+    from gongdan.admin.base import ConsoleBaseView
+
+    return ConsoleBaseView
+
+
+def console_views() -> list[ConsoleView]:
+    """Shops (supervisors; admins start syncs), quarantine (supervisors), ticket actions (agents)."""
+    base = _base()
+
+    class ShopsView(base):
+        """Connected shops: authorisation, cursor, last window, lag, errors; sync and backfill."""
+
+        plugin = PLUGIN
+        role = "supervisor"
+
+        @expose("/")
+        def index(self) -> Any:
+            """Every shop of the tenant with its sync state."""
+            tenant = self.current_tenant()
+            rows = [shops.as_dict(shop) for shop in PddShop.of(tenant).order_by(PddShop.id)]
+            return self.render("pdd_connector/shops.html", shops=rows, can_sync=self.current_user.role != "supervisor")
+
+        @expose("/<int:shop_id>/sync", methods=["POST"])
+        def start(self, shop_id: int) -> Any:
+            """Admins: sync now, or backfill from the date given."""
+            if self.current_user.role == "supervisor":
+                abort(403)
+            shop = shops.get(self.current_tenant(), shop_id)
+            since = None
+            if request.form.get("since"):
+                from gongdan_pdd_connector.api import parse_since
+
+                try:
+                    since = parse_since(request.form["since"])
+                except ValueError as exc:
+                    flash(str(exc), "danger")
+                    return redirect(self.get_url(".index"))
+            if sync.start_in_background(shop.id, since):
+                flash(gettext("Sync of %(shop)s started.", shop=shop.owner_name or shop.owner_id))
+            else:
+                flash(gettext("This shop is already syncing."), "warning")
+            return redirect(self.get_url(".index"))
+
+    class QuarantineView(base):
+        """Records that could not be stored, with the reason; retried after a fix."""
+
+        plugin = PLUGIN
+        role = "supervisor"
+
+        @expose("/")
+        def index(self) -> Any:
+            """Open (or, with ?status=resolved, resolved) quarantined records."""
+            status = "resolved" if request.args.get("status") == "resolved" else "open"
+            entries = (
+                PddQuarantine.of(self.current_tenant())
+                .where(PddQuarantine.status == status)
+                .order_by(PddQuarantine.id.desc())
+                .limit(200)
+            )
+            return self.render("pdd_connector/quarantine.html", entries=list(entries), status=status)
+
+        @expose("/<int:entry_id>/retry", methods=["POST"])
+        def retry(self, entry_id: int) -> Any:
+            """Try one record again."""
+            entry = PddQuarantine.of(self.current_tenant()).where(PddQuarantine.id == entry_id).first()
+            if entry is None:
+                abort(404)
+            try:
+                stored = sync.retry_quarantined(entry)
+            except GatewayError as error:
+                flash(gettext("The gateway is unavailable: %(why)s", why=str(error)), "danger")
+                return redirect(self.get_url(".index"))
+            if stored:
+                flash(gettext("Stored."))
+            else:
+                flash(gettext("Still not storable: %(why)s", why=PddQuarantine.get_by_id(entry.id).reason), "warning")
+            return redirect(self.get_url(".index"))
+
+    class ActionsView(base):
+        """The ticket panel's forms post here; the outcome is flashed and recorded on the ticket."""
+
+        plugin = PLUGIN
+        role = "agent"
+
+        def is_visible(self) -> bool:
+            """Not a menu entry: reached from the ticket page."""
+            return False
+
+        @expose("/")
+        def index(self) -> Any:
+            """Nothing to show on its own: the actions live on the ticket pages."""
+            return redirect(url_for("tickets.index"))
+
+        def _back(self, ticket_id: int) -> Any:
+            return redirect(url_for("tickets.ticket", ticket_id=ticket_id))
+
+        def _run(self, ticket_id: int, work: Any, done: str) -> Any:
+            tenant = self.current_tenant()
+            ticket = tickets.get(tenant, ticket_id)
+            if request.form.get("confirm") != "yes":
+                flash(gettext("Please confirm the action."), "warning")
+                return self._back(ticket_id)
+            try:
+                work(tenant, ticket, Actor.of(self.current_user))
+            except (GongdanError, GatewayError) as exc:
+                flash(gettext("Not done: %(why)s", why=getattr(exc, "message", str(exc))), "danger")
+            else:
+                flash(done)
+            return self._back(ticket_id)
+
+        @expose("/<int:ticket_id>/agree-refund", methods=["POST"])
+        def agree_refund(self, ticket_id: int) -> Any:
+            """Agree to the refund."""
+            return self._run(
+                ticket_id, lambda t, k, a: actions.agree_refund(t, k, a), gettext("The refund was agreed on Pinduoduo.")
+            )
+
+        @expose("/<int:ticket_id>/agree-return", methods=["POST"])
+        def agree_return(self, ticket_id: int) -> Any:
+            """Agree to the return to the address given."""
+            address = request.form.get("address_id", "").strip()
+            return self._run(
+                ticket_id,
+                lambda t, k, a: actions.agree_return(t, k, a, address),
+                gettext("The return was agreed on Pinduoduo."),
+            )
+
+        @expose("/<int:ticket_id>/order-note", methods=["POST"])
+        def order_note(self, ticket_id: int) -> Any:
+            """Write the merchant's note on the order."""
+            note = request.form.get("note", "").strip()
+            return self._run(
+                ticket_id, lambda t, k, a: actions.order_note(t, k, a, note), gettext("The order note was saved.")
+            )
+
+        @expose("/<int:ticket_id>/order")
+        def order(self, ticket_id: int) -> Any:
+            """The order behind the ticket, masked; and the shop's return addresses."""
+            tenant = self.current_tenant()
+            ticket = tickets.get(tenant, ticket_id)
+            try:
+                order = actions.order(tenant, ticket)
+                addresses = actions.addresses(tenant, ticket)
+            except (GongdanError, GatewayError) as exc:
+                flash(gettext("Not done: %(why)s", why=getattr(exc, "message", str(exc))), "danger")
+                return self._back(ticket_id)
+            return self.render("pdd_connector/order.html", ticket=ticket, order=order, addresses=addresses)
+
+    return [
+        ConsoleView(view=ShopsView(name=_l("Shops"), endpoint="pdd_shops", url="/console/pdd-shops"), menu=MENU),
+        ConsoleView(
+            view=QuarantineView(name=_l("Quarantine"), endpoint="pdd_quarantine", url="/console/pdd-quarantine"),
+            menu=MENU,
+        ),
+        ConsoleView(
+            view=ActionsView(name=_l("Actions"), endpoint="pdd_actions", url="/console/pdd-actions"), menu=MENU
+        ),
+    ]

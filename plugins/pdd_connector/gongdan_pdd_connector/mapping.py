@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from gongdan_pdd_connector import protocol
 from gongdan_pdd_connector.client import parse_time
@@ -58,6 +59,7 @@ KIND_LABELS = {
 DEFAULT_CATEGORIES = {kind: f"售后/{label}" for kind, label in KIND_LABELS.items()}
 DEFAULT_PRIORITIES = {"refund_only": "normal", "return_refund": "normal", "exchange": "normal", "resend": "high"}
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
 PLATFORM_TAG, SPEED_TAG, DISPUTE_TAG = "拼多多", "极速退款", "平台介入"
 
 
@@ -223,7 +225,8 @@ def description(record: dict[str, Any], shop_name: str) -> str:
     if record["tracking_number"]:
         lines.append(f"退货物流：{record['shipping_name']} {record['tracking_number']}".rstrip())
     if record["expire_time"] and record["status"] in MERCHANT_TO_ACT:
-        lines.append(f"处理截止：{record['expire_time']}")
+        due = datetime.fromisoformat(record["expire_time"]).astimezone(CHINA_TZ)
+        lines.append(f"处理截止：{due:%Y-%m-%d %H:%M}")
     for url in record["images"]:
         lines.append(f"图片：{url}")
     return "\n".join(lines)

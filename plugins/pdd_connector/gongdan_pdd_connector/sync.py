@@ -252,6 +252,29 @@ def sync_many(
     return [run for run in found if run is not None]
 
 
+_background: set[int] = set()
+_background_guard = threading.Lock()
+
+
+def start_in_background(shop_id: int, since: datetime | None = None) -> bool:
+    """Sync (with `since`: backfill) one shop in a daemon thread; False if one is already running here."""
+    with _background_guard:
+        if shop_id in _background:
+            return False
+        _background.add(shop_id)
+
+    def work() -> None:
+        kind = "backfill" if since else "increment"
+        try:
+            _in_thread(lambda: next(iter(sync_many([PddShop.get_by_id(shop_id)], since=since, kind=kind)), None))
+        finally:
+            with _background_guard:
+                _background.discard(shop_id)
+
+    threading.Thread(target=work, name=f"pdd-sync-{shop_id}", daemon=True).start()
+    return True
+
+
 def due_shops(tenant: Tenant) -> list[PddShop]:
     """The tenant's active, authorised shops whose last sync is older than the sync interval."""
     interval = timedelta(seconds=store.settings(tenant)["sync_interval_seconds"])

@@ -1,0 +1,85 @@
+"""Console pages: shops, quarantine, and the ticket panel's confirmed actions."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from gongdan_pdd_connector import shops, sync
+from gongdan_pdd_connector.models import PddRefund
+from gongdan_pdd_connector.testing import connect_all, truth
+
+from gongdan import clock
+from gongdan.models import TicketEvent
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """The Flask test client signed in to the console through its form."""
+
+    def __init__(self, app, user):
+        self.client = app.test_client()
+        page = self.client.get("/console/login").get_data(as_text=True)
+        self.token = CSRF.search(page).group(1)
+        done = self.post("/console/login", {"email": user.email, "password": "password123"})
+        assert done.status_code == 302
+
+    def post(self, path, data):
+        return self.client.post(path, data={"csrf_token": self.token, **data})
+
+    def text(self, path):
+        response = self.client.get(path, follow_redirects=True)
+        assert response.status_code == 200, (path, response.status_code)
+        return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def synced(pdd_tenant, start_sim):
+    sim = start_sim(shops=1, records=30, seed=5, no_rate_limit=True)
+    (shop,) = connect_all(pdd_tenant, sim)
+    run = sync.sync_shop(shop, since=clock.now() - timedelta(days=0.2), client=shops.client_for(shop, limiter=None))
+    assert run.status == "done", run.error
+    return sim, shop
+
+
+def test_shops_and_quarantine_pages(synced, app, make_user):
+    sim, shop = synced
+    supervisor, _ = make_user("supervisor")
+    browser = Browser(app, supervisor)
+    page = browser.text("/console/pdd-shops/")
+    assert shop.owner_id in page
+    assert "authorized" in page
+    assert sim.client_secret not in page
+    assert 'name="since"' not in page  # supervisors see the state; admins start syncs
+    assert "pdd-quarantined" not in browser.text("/console/pdd-quarantine/")
+    admin, _ = make_user("admin")
+    assert 'name="since"' in Browser(app, admin).text("/console/pdd-shops/")
+    agent, _ = make_user("agent")
+    assert Browser(app, agent).client.get("/console/pdd-shops/").status_code == 403
+
+
+def test_ticket_panel_actions_need_confirmation(synced, app, make_user, pdd_tenant):
+    sim, _shop = synced
+    waiting = next(r for r in truth(sim) if r["status"] == 2)
+    ticket = PddRefund.get(PddRefund.after_sales_id == str(waiting["id"])).ticket
+    agent, _ = make_user("agent")
+    browser = Browser(app, agent)
+    page = browser.text(f"/console/tickets/{ticket.id}")
+    assert "panel-pdd_connector" in page
+    assert f"/console/pdd-actions/{ticket.id}/agree-refund" in page
+    assert 'onsubmit="return confirm(' in page
+
+    browser.post(f"/console/pdd-actions/{ticket.id}/agree-refund", {})
+    assert not TicketEvent.select().where(TicketEvent.kind.startswith("pdd_connector.")).exists()
+
+    done = browser.post(f"/console/pdd-actions/{ticket.id}/agree-refund", {"confirm": "yes"})
+    assert done.status_code == 302
+    kinds = [e.kind for e in TicketEvent.select().where(TicketEvent.ticket == ticket)]
+    assert "pdd_connector.refund_agreed" in kinds
+    assert {str(r["id"]): r["status"] for r in truth(sim)}[str(waiting["id"])] == 4
+
+    order = browser.text(f"/console/pdd-actions/{ticket.id}/order")
+    assert "receiver_phone_mask" in order
+    assert 'id="pdd-addresses"' in order
