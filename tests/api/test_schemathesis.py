@@ -27,7 +27,7 @@ from gongdan.plugins import get_host
 from gongdan.web import create_app
 
 MAX_EXAMPLES = 15
-PLUGIN_MAX_EXAMPLES = 5
+PLUGIN_MAX_EXAMPLES = 4
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,

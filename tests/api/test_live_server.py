@@ -1,0 +1,81 @@
+"""The production set-up over real HTTP: gunicorn serving `gongdan.web:create_app()` on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from gongdan import accounts
+
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(gongdan_database_url: str, gongdan_db: Any, tmp_path: Path) -> Any:
+    """gunicorn with 2 workers on a free loopback port; a limit of 8 requests a minute, 4 kB bodies."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "GONGDAN_DATABASE_URL": gongdan_database_url,
+        "GONGDAN_RATE_LIMIT_PER_MINUTE": "8",
+        "GONGDAN_MAX_BODY_BYTES": "4096",
+        "GONGDAN_SECRET_KEY": "test",
+    }
+    server = subprocess.Popen(
+        [str(GUNICORN), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "gongdan.web:create_app()"],
+        env=env,
+        cwd=tmp_path,
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{base}/health", timeout=5).status_code == 200:
+                break
+        except requests.RequestException:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail("gunicorn did not start")
+            time.sleep(0.1)
+    yield base
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def test_gunicorn_serves_the_api(live_server, tenant):
+    user = accounts.create_user(tenant, "live@acme.example.com", "agent")
+    auth = {"Authorization": f"Bearer {accounts.create_token(user)[1]}"}
+    created = requests.post(f"{live_server}/tickets", json={"subject": "收到的商品破损"}, headers=auth, timeout=10)
+    assert created.status_code == 201
+    assert created.json()["subject"] == "收到的商品破损"
+    assert "收到的商品破损".encode() in created.content  # UTF-8, not \u escapes
+    listed = requests.get(f"{live_server}/tickets?assignee=none", headers=auth, timeout=10).json()
+    assert [t["id"] for t in listed["items"]] == [created.json()["id"]]
+    big = {"subject": "大", "description": "x" * 5000}
+    too_big = requests.post(f"{live_server}/tickets", json=big, headers=auth, timeout=10)
+    assert too_big.status_code == 413
+    assert too_big.json()["error"]["code"] == "payload_too_large"
+    unknown = requests.get(f"{live_server}/nowhere", timeout=10)
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "not_found"
+    # each of the 2 workers keeps its own bucket of 8: at most 16 answers before 429s
+    statuses = [requests.get(f"{live_server}/users/me", headers=auth, timeout=10) for _ in range(20)]
+    limited = [r for r in statuses if r.status_code == 429]
+    assert limited
+    assert sum(r.status_code == 200 for r in statuses) <= 16
+    assert int(limited[0].headers["Retry-After"]) >= 1
+    assert limited[0].json()["error"]["code"] == "rate_limited"
