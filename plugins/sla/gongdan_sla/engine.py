@@ -281,9 +281,14 @@ def on_comment(tenant: Tenant, ticket: Ticket, internal: bool, from_customer: bo
 
 
 def on_updated(tenant: Tenant, ticket: Ticket, changes: dict[str, Any]) -> SlaTicket | None:
-    """A new priority, category or tags may pick another policy: switch targets, keep time spent."""
+    """A new priority, category or tags may pick another policy."""
     if not set(changes) & {"priority", "category", "tags", "channel"}:
         return None
+    return rematch(tenant, ticket)
+
+
+def rematch(tenant: Tenant, ticket: Ticket) -> SlaTicket | None:
+    """Choose the ticket's policy again; when it changes, switch targets and keep the time spent."""
 
     def apply(row: SlaTicket, policy: SlaPolicy | None, cal: BusinessCalendar, now: datetime, created: bool) -> Events:
         chosen = choose(tenant, ticket)
@@ -320,6 +325,24 @@ def on_deadline(tenant: Tenant, ticket: Ticket, kind: str, due_at: datetime) -> 
         return [("sla.deadline", {"target": kind, "due_at": ck.iso(due_at), "tightened": tightened})]
 
     return change(tenant, ticket, apply)
+
+
+def rematch_unmatched(tenant: Tenant, budget_seconds: float = RECONCILE_SECONDS) -> int:
+    """Choose a policy for unresolved tickets stamped while none matched (e.g. before the
+    tenant's first policies were saved), for up to `budget_seconds`; returns how many got one."""
+    started, matched = time.monotonic(), 0
+    unmatched = (
+        Ticket.of(tenant)
+        .join(SlaTicket, on=(SlaTicket.ticket == Ticket.id))
+        .where(SlaTicket.policy.is_null() & Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.id)
+    )
+    for ticket in unmatched.iterator():
+        row = rematch(tenant, ticket)
+        matched += bool(row and row.policy_id)
+        if time.monotonic() - started > budget_seconds:
+            break
+    return matched
 
 
 def reconcile(tenant: Tenant, budget_seconds: float = RECONCILE_SECONDS) -> int:

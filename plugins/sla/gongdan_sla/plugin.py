@@ -138,6 +138,41 @@ def gongdan_deadline_announced(tenant: Tenant, ticket: Ticket, kind: str, due_at
     engine.on_deadline(tenant, ticket, kind, due_at)
 
 
+DEMO_WEEK = {str(day): [["09:00", "12:00"], ["13:30", "18:00"]] for day in range(5)}
+DEMO_POLICIES = [
+    {
+        "name": "VIP",
+        "conditions": {"tier": ["vip"]},
+        "first_response": 30,
+        "next_response": 60,
+        "resolution": 480,
+        "escalations": [
+            {"after": 0, "actions": ["notify_supervisor"]},
+            {"after": 60, "actions": ["raise_priority", "notify_admin"]},
+        ],
+    },
+    {
+        "name": "Refunds",
+        "conditions": {"category": "售后"},
+        "first_response": 60,
+        "next_response": 120,
+        "resolution": 960,
+        "escalations": [{"after": 30, "actions": ["notify_supervisor", "reassign"]}],
+    },
+    {"name": "Standard", "first_response": 120, "next_response": 240, "resolution": 1440},
+]
+
+
+@hookimpl
+def gongdan_demo_prepared(tenant: Tenant) -> None:
+    """A lunch-break calendar with China's holidays and three policies; stamp the demo tickets."""
+    from .policies import save_calendars, save_policies
+
+    save_calendars(tenant, {"items": [{"name": "default", "weekly": DEMO_WEEK, "region": "CN"}]})
+    engine.reconcile(tenant)
+    save_policies(tenant, {"items": DEMO_POLICIES})  # also gives the demo's tickets their policy
+
+
 @hookimpl
 def gongdan_reconcile(tenant: Tenant) -> None:
     """Stamp unresolved tickets that have no SLA row."""

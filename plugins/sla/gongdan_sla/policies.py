@@ -257,6 +257,9 @@ def save_policies(tenant: Tenant, data: dict[str, Any]) -> list[SlaPolicy]:
             policy.save()
         for gone in existing.values():
             gone.delete_instance()
+    from .engine import rematch_unmatched  # the engine builds on this module
+
+    rematch_unmatched(tenant)
     return policies_of(tenant)
 
 

@@ -190,6 +190,18 @@ def test_a_deadline_on_a_ticket_without_policy_still_gets_a_clock(
     assert sla_row.next_check_at < deadline
 
 
+def test_saving_the_first_policies_gives_waiting_tickets_one(
+    configure: Any, tenant: Any, new_ticket: Any, frozen_clock: Any, look: Any
+) -> None:
+    configure([])
+    early = new_ticket()
+    assert look.row(early).policy_id is None
+    frozen_clock.advance(minutes=20)
+    configure([STANDARD])
+    assert look.row(early).policy_name == "Standard"
+    assert look.row(early).first_response_due == look.sh(2026, 11, 2, 11, 0)  # counted from creation
+
+
 def test_reconcile_stamps_tickets_that_have_no_row(
     enable_plugin: Any, tenant: Any, new_ticket: Any, configure: Any, look: Any
 ) -> None:
@@ -215,3 +227,14 @@ def test_a_due_time_past_the_holiday_data_carries_a_warning(
     created = admin_api.post("/api/v1/tickets", json={"subject": "年底的单"}).get_json()
     assert created["sla"]["resolution_due"].startswith(str(CN_YEARS[1] + 1))
     assert str(CN_YEARS[1] + 1) in created["sla"]["warnings"][0]
+
+
+def test_the_demo_gets_a_calendar_policies_and_stamped_tickets(
+    sla: Any, tenant: Any, new_ticket: Any, look: Any
+) -> None:
+    from gongdan_sla.plugin import gongdan_demo_prepared
+
+    vip = new_ticket(customer={"name": "王女士", "tier": "vip"})
+    gongdan_demo_prepared(tenant)
+    assert look.row(vip).policy_name == "VIP"
+    assert look.row(vip).first_response_due == look.sh(2026, 11, 2, 10, 30)
