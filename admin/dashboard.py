@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_admin import AdminIndexView, expose
+from flask_babel import gettext
 
 from gongdan.admin import stats, urgency
 from gongdan.admin.base import ConsoleBaseView
@@ -27,7 +28,7 @@ class DashboardView(ConsoleBaseView, AdminIndexView):
         figures = {
             "per_day": per_day,
             "by_status": {status_label(k): v for k, v in queue["by_status"].items()},
-            "by_team": {(k if k is not None else "—"): v for k, v in queue["by_team"].items()},
+            "by_team": {(k if k is not None else gettext("No team")): v for k, v in queue["by_team"].items()},
             "times": stats.response_times(tenant),
             "sla": stats.sla_attainment(tenant) if get_host().is_enabled(tenant, urgency.SLA_PLUGIN) else None,
         }

@@ -67,6 +67,7 @@ def test_console_posts_need_the_csrf_token_and_the_api_does_not(console, make_us
     assert response.status_code == 400
     signed = console(user)
     assert signed.post("/console/logout", csrf=False).status_code == 400
+    assert signed.post("/console/teams/new/", {"name": "无令牌组"}, csrf=False).status_code == 400
     assert signed.post("/console/logout", {"csrf_token": "forged"}, csrf=False).status_code == 400
     assert signed.get("/console/").status_code == 200
     response = admin_api.post("/api/v1/categories", json={"path": "售后/退货退款/质量问题"})
