@@ -82,7 +82,7 @@ def _template(order: str | None, team: bool, skills: int, by_level: bool, min_le
     if by_level:
         sql += " GROUP BY a.id, u.id" + (" HAVING COALESCE(MAX(s.level), 0) >= ?" if min_level else "")
     if order is not None:
-        sql += f" ORDER BY {ORDERS[order]} LIMIT ? OFFSET ?"
+        sql += f" ORDER BY {ORDERS[order]} LIMIT ?"
     return sql
 
 
@@ -99,7 +99,7 @@ def available(
     """Online, on shift, not on leave, active, below capacity, in `team_id`, at `min_level` or above.
 
     For a built-in `strategy` the best-placed few by its ordering (all of them when `exclude` or
-    `only` narrow the choice); otherwise every one.
+    `only` narrow the choice, or when the few are all off shift); otherwise every one.
     """
     terms = ticket_terms(ticket)
     matched = skill_ids(tenant, terms)
@@ -107,24 +107,24 @@ def available(
         strategy = "least_loaded"  # nobody has a skill it names: the skills strategy falls back to load
     by_level = strategy in NEEDS_LEVELS or bool(min_level)
     order = strategy if strategy in ORDERS and not exclude and only is None else None
-    template = _template(order, team_id is not None, len(matched) if by_level else 0, by_level, bool(min_level))
+    shape = (team_id is not None, len(matched) if by_level else 0, by_level, bool(min_level))
     now = AgentState.leave_start.db_value(clock.now())
     params: list[Any] = (matched if by_level else []) + [tenant.id, True, now, now]
     params += [team_id] if team_id is not None else []
     params += [min_level] if min_level else []
     local = local_now(tenant)
     keep = set(only) if only is not None else None
-    found: list[Candidate] = []
-    offset = 0
-    while True:
-        paging = [SHORTLIST, offset] if order else []
-        rows = run(template, params + paging, agent=AgentState, user=User, link=AgentSkill).fetchall()
-        for row in rows:
-            if on_shift(row[9], local) and row[0] not in exclude and (keep is None or row[0] in keep):
-                found.append(_candidate(row))
-        if found or order is None or len(rows) < SHORTLIST:
-            break
-        offset += SHORTLIST
+
+    def fetch(order: str | None) -> tuple[list[Candidate], int]:
+        paging = [SHORTLIST] if order else []
+        rows = run(_template(order, *shape), params + paging, agent=AgentState, user=User, link=AgentSkill).fetchall()
+        ok = [r for r in rows if on_shift(r[9], local) and r[0] not in exclude and (keep is None or r[0] in keep)]
+        return [_candidate(row) for row in ok], len(rows)
+
+    found, seen = fetch(order)
+    if not found and order is not None and seen == SHORTLIST:
+        order = None  # the whole short list is off shift: look at everyone
+        found, _ = fetch(None)
     if found and (by_level or order is None):
         _fill_skills(matched, found, by_level)
     return found

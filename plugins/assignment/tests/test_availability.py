@@ -3,6 +3,8 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from gongdan_assignment import candidates
+
 from gongdan import scheduler
 from gongdan.models import Ticket
 from gongdan.plugins import get_host
@@ -126,3 +128,12 @@ def test_leave_starting_later_is_handed_over_by_the_sweep(agent, new_ticket, loo
     assert look.events(ticket, "assigned")[-1]["reason"].startswith(f"{leaving.name} is on leave until {tomorrow}")
     frozen_clock.advance(days=1)  # back from leave: receives tickets again
     assert look.holder(new_ticket()) == leaving.id
+
+
+def test_short_list_all_off_shift_falls_back_to_everyone(agent, new_ticket, look, frozen_clock, monkeypatch):
+    monkeypatch.setattr(candidates, "SHORTLIST", 1)
+    # Monday 10:00: the idle agent is off shift, the busier one on shift
+    on_duty = agent(capacity=2)
+    assert look.holder(new_ticket()) == on_duty.id
+    agent(capacity=2, shifts=[{"day": "tue", "start": "09:00", "end": "18:00"}])
+    assert look.holder(new_ticket()) == on_duty.id
