@@ -28,6 +28,7 @@ from gongdan.validation import load
 ROLE_RANK = {"agent": 1, "supervisor": 2, "admin": 3, "superadmin": 4}
 TOKEN_TOUCH_SECONDS = 60
 UNSTORABLE = "must not contain NUL characters or unpaired surrogates"
+MAX_JSON_DEPTH = 64
 
 
 class Unauthorized(GongdanError):
@@ -139,22 +140,27 @@ def json_body() -> Any:
         data = request.get_json(force=True)
     except (BadRequest, RecursionError):
         raise GongdanError("malformed JSON body") from None
-    _check_storable(data, "")
+    _check_storable(data)
     return data
 
 
-def _check_storable(value: Any, where: str) -> None:
-    """422 when a string holds what no database stores (NUL, lone surrogates), anywhere in `value`."""
-    if isinstance(value, str):
-        if not storable(value):
-            raise ValidationError("unstorable characters", {where or "_schema": [UNSTORABLE]})
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_storable(key, where)
-            _check_storable(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, list):
-        for item in value:
-            _check_storable(item, where)
+def _check_storable(data: Any) -> None:
+    """400 for JSON nested deeper than MAX_JSON_DEPTH; 422 when a string holds what no database
+    stores (NUL, lone surrogates), anywhere in `data`."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise GongdanError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, str):
+            if not storable(value):
+                raise ValidationError("unstorable characters", {where or "_schema": [UNSTORABLE]})
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((key, where, depth + 1))
+                stack.append((item, f"{where}.{key}" if where else str(key), depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, where, depth + 1) for item in value)
 
 
 def storable(text: str) -> bool:
