@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from gongdan import hooks
+
 ROLE_LABELS = {
     "superadmin": _l("Superadmin"),
     "admin": _l("Admin"),
@@ -54,8 +56,11 @@ def priority_label(code: str | None) -> str:
 
 
 def channel_label(code: str | None) -> str:
-    """A channel's label."""
-    return label(CHANNEL_LABELS, code)
+    """A channel's label: the console's translation, else the label its plugin registered."""
+    if code in CHANNEL_LABELS or code is None:
+        return label(CHANNEL_LABELS, code)
+    registered = hooks.channels().get(code)
+    return registered.label or code if registered else code
 
 
 def event_label(code: str | None) -> str:

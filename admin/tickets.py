@@ -14,10 +14,12 @@ from peewee import Case
 
 from gongdan import hooks, tickets
 from gongdan.actors import Actor
+from gongdan.admin import urgency
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
 from gongdan.errors import GongdanError, NotFound
 from gongdan.models import PRIORITIES, STATUSES, Category, Comment, Team, Ticket, TicketEvent, User
+from gongdan.plugins import get_host
 from gongdan.representation import with_relations
 
 PER_PAGE = 25
@@ -85,10 +87,15 @@ class TicketsView(ConsoleBaseView):
         order = SORTS.get(sort, SORTS["-created_at"])
         page = max(request.args.get("page", 1, type=int), 1)
         rows = list(query.order_by(order, Ticket.id.desc()).paginate(page, PER_PAGE))
+        sla_on = get_host().is_enabled(tenant, urgency.SLA_PLUGIN)
+        blocks = hooks.ticket_blocks(tenant, rows) if sla_on else {}
+        sla_due = {t.id: urgency.sla_due(blocks.get(t.id, {}).get(urgency.SLA_PLUGIN)) for t in rows}
         args = {k: v for k, v in request.args.items() if k != "page"}
         return self.render(
             "console/tickets.html",
             rows=rows,
+            sla_on=sla_on,
+            sla_due=sla_due,
             total=total,
             page=page,
             pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
@@ -141,9 +148,19 @@ class TicketsView(ConsoleBaseView):
             [("comment", c.created_at, c) for c in comments] + [("event", e.at, e) for e in events],
             key=lambda item: (item[1], 0 if item[0] == "event" else 1),
         )
+        customer_tickets = []
+        if ticket.customer_id:
+            customer_tickets = list(
+                Ticket.of(tenant)
+                .where((Ticket.customer == ticket.customer_id) & (Ticket.id != ticket.id))
+                .order_by(Ticket.created_at.desc())
+                .limit(5)
+            )
         return self.render(
             "console/ticket.html",
             ticket=ticket,
+            customer_tickets=customer_tickets,
+            followups=list(Ticket.of(tenant).where(Ticket.parent == ticket.id).order_by(Ticket.id)),
             timeline=timeline,
             panels=hooks.ticket_panels(tenant, ticket, self.current_user),
             transitions=sorted(tickets.TRANSITIONS.get(ticket.status, ())),
@@ -199,6 +216,21 @@ class TicketsView(ConsoleBaseView):
         except GongdanError as exc:
             flash_error(exc)
         return self._back(ticket_id)
+
+    @expose("/<int:ticket_id>/followup", methods=["POST"])
+    def followup(self, ticket_id: int) -> Any:
+        """Open a follow-up ticket linked to this one (a task spun off the conversation)."""
+        try:
+            child = tickets.link(
+                self.current_tenant(),
+                self._ticket(ticket_id),
+                {"subject": request.form.get("subject", "")},
+                self._actor(),
+            )
+        except GongdanError as exc:
+            flash_error(exc)
+            return self._back(ticket_id)
+        return redirect(self.get_url(".ticket", ticket_id=child.id))
 
     @expose("/<int:ticket_id>/update", methods=["POST"])
     def update(self, ticket_id: int) -> Any:

@@ -125,3 +125,35 @@ def test_assignment_and_details_forms(signed_in, make_user, tenant):
     assert fresh.category.path == "售后/退货退款/质量问题"
     assert fresh.team.name == "售后组"
     assert fresh.tags == ["破损", "加急"]
+
+
+def test_the_ticket_page_shows_the_customer_and_opens_follow_ups(signed_in, tenant):
+    _, browser = signed_in("agent")
+    customer = {"name": "赵先生", "email": "zhao@example.com", "tier": "vip"}
+    earlier = _create(tenant, "上次的发票", customer=customer)
+    ticket = _create(tenant, "羽绒服破洞", customer=customer)
+    page = browser.text(f"/console/tickets/{ticket.id}")
+    assert "zhao@example.com" in page
+    assert f"#{earlier.number} 上次的发票" in page
+    response = browser.post(f"/console/tickets/{ticket.id}/followup", {"subject": "联系仓库补发"})
+    child = tickets.get(tenant, int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert child.parent_id == ticket.id
+    assert child.subject == "联系仓库补发"
+    assert "联系仓库补发" in browser.text(f"/console/tickets/{ticket.id}")
+    assert "羽绒服破洞" in browser.text(f"/console/tickets/{child.id}")
+
+
+def test_a_panel_that_raises_is_left_out_and_recorded(register_plugin, signed_in, tenant):
+    from gongdan.hookspecs import hookimpl
+    from gongdan.models import PluginFailure
+
+    class Broken:
+        @hookimpl
+        def gongdan_ticket_panels(self, tenant, ticket, user):
+            raise RuntimeError("panel exploded")
+
+    register_plugin(Broken(), "broken_panel")
+    _, browser = signed_in("agent")
+    ticket = _create(tenant, "测试")
+    assert 'id="timeline"' in browser.text(f"/console/tickets/{ticket.id}")
+    assert PluginFailure.get(PluginFailure.plugin == "broken_panel").hook == "gongdan_ticket_panels"
