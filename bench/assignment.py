@@ -179,6 +179,7 @@ def steady(url: str, label: str, agents: int, open_tickets: int, sample: int) ->
     tenant, ids = make_tenant("steady", agents, capacity, "least_loaded")
     started = time.perf_counter()
     add_tickets(tenant, open_tickets, ids)
+    db.execute_sql("ANALYZE")  # planner statistics, as a live database has them
     print(f"[{label}] {agents} agents, {open_tickets} open tickets loaded in {time.perf_counter() - started:.1f} s")
     new = add_tickets(tenant, sample * 3, None)
     for strategy in ("least_loaded", "skills", "round_robin"):
@@ -248,6 +249,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every size (default 1.0)")
     parser.add_argument("--sample", type=int, default=1000, help="decisions/assignments measured per figure")
+    parser.add_argument("--parts", default="steady,burst", help="which parts to run (default: steady,burst)")
     args = parser.parse_args()
     agents, open_tickets = max(10, int(1000 * args.scale)), max(100, int(100_000 * args.scale))
     burst_total, burst_agents = max(400, int(10_000 * args.scale)), max(10, int(200 * args.scale))
@@ -257,9 +259,12 @@ def main() -> None:
         targets.append(("postgresql", os.environ["GONGDAN_BENCH_PG_URL"]))
     else:
         print("(GONGDAN_BENCH_PG_URL not set: PostgreSQL skipped)")
+    parts = set(args.parts.split(","))
     for label, url in targets:
-        steady(url, label, agents, open_tickets, args.sample)
-        burst(url, label, burst_total, burst_agents)
+        if "steady" in parts:
+            steady(url, label, agents, open_tickets, args.sample)
+        if "burst" in parts:
+            burst(url, label, burst_total, burst_agents)
 
 
 if __name__ == "__main__":

@@ -61,8 +61,8 @@ ORDERS: dict[str, str] = {
     "least_loaded": f"{LOAD}, random()",
     "round_robin": "a.last_assigned_at IS NOT NULL, a.last_assigned_at, a.user_id",
     "weighted": f"(a.assigned_total + 1) * 1.0 / a.weight, {LOAD}, a.user_id",
-    "skills": f"COALESCE(SUM(s.level), 0) DESC, {LOAD}, random()",
-    "tier": f"COALESCE(MAX(s.level), 0) DESC, {LOAD}, random()",
+    "skills": f"COALESCE(s.score, 0) DESC, {LOAD}, random()",
+    "tier": f"COALESCE(s.top, 0) DESC, {LOAD}, random()",
 }
 NEEDS_LEVELS = {"skills", "tier"}
 SELECT = """SELECT a.user_id, u.name, u.email, u.team_id, a.open_count, a.capacity, a.weight, a.assigned_total,
@@ -75,12 +75,13 @@ def _template(order: str | None, team: bool, skills: int, by_level: bool, min_le
     """The candidates' SQL for one shape of question."""
     sql = SELECT
     if by_level:
-        sql += " LEFT JOIN {link} s ON s.user_id = a.user_id" + (
-            f" AND s.skill_id IN ({marks(skills)})" if skills else ""
-        )
+        # levels in the ticket's skills (or, when nobody has one, in any skill), per agent
+        sql += " LEFT JOIN (SELECT user_id, SUM(level) AS score, MAX(level) AS top FROM {link} WHERE tenant_id = ?"
+        sql += f" AND skill_id IN ({marks(skills)})" if skills else ""
+        sql += " GROUP BY user_id) s ON s.user_id = a.user_id"
     sql += WHERE + (" AND u.team_id = ?" if team else "")
-    if by_level:
-        sql += " GROUP BY a.id, u.id" + (" HAVING COALESCE(MAX(s.level), 0) >= ?" if min_level else "")
+    if min_level:
+        sql += " AND COALESCE(s.top, 0) >= ?"
     if order is not None:
         sql += f" ORDER BY {ORDERS[order]} LIMIT ?"
     return sql
@@ -109,7 +110,7 @@ def available(
     order = strategy if strategy in ORDERS and not exclude and only is None else None
     shape = (team_id is not None, len(matched) if by_level else 0, by_level, bool(min_level))
     now = AgentState.leave_start.db_value(clock.now())
-    params: list[Any] = (matched if by_level else []) + [tenant.id, True, now, now]
+    params: list[Any] = ([tenant.id, *matched] if by_level else []) + [tenant.id, True, now, now]
     params += [team_id] if team_id is not None else []
     params += [min_level] if min_level else []
     local = local_now(tenant)
