@@ -156,26 +156,42 @@ def test_dry_run_lists_what_would_fire_by_then_and_changes_nothing(
     assert bad.exit_code == 2
 
 
+WAIT_THEN_RUN = """
+import os, sys, time
+from gongdan.cli import main
+from gongdan.plugins import get_host
+get_host()  # discover and import every plugin before the start signal
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.005)
+main(sys.argv[2:])
+"""
+
+
 @pytest.mark.slow
 def test_two_worker_processes_fire_each_threshold_exactly_once(
-    configure: Any, tenant: Any, people: dict, new_ticket: Any, gongdan_database_url: str
+    configure: Any, tenant: Any, people: dict, new_ticket: Any, gongdan_database_url: str, tmp_path: Any
 ) -> None:
     configure([{**ESCALATING, "escalations": ESCALATING["escalations"][:1]}])
     count = 40
     for n in range(count):
         new_ticket(subject=f"工单 {n}")
     env = {**os.environ, "GONGDAN_DATABASE_URL": gongdan_database_url}
-    command = [sys.executable, "-c", "from gongdan.cli import main; main()", "sla", "sweep", "--at"]
+    go = tmp_path / "go"
     workers = [
         subprocess.Popen(
-            [*command, "2026-11-02T12:00:00+08:00"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-c", WAIT_THEN_RUN, str(go), "sla", "sweep", "--at", "2026-11-02T12:00:00+08:00"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]
+    go.touch()  # both have imported everything by now or soon: they start sweeping together
     outputs = [worker.communicate(timeout=120) for worker in workers]
     assert all(worker.returncode == 0 for worker in workers), outputs
     fired = [int(out.strip().splitlines()[-1].split()[0]) for out, _ in outputs]
-    assert sum(fired) == 3 * count  # warning, breach, level 1 for each ticket
+    assert sum(fired) == 3 * count, fired  # warning, breach, level 1 for each ticket
     assert SlaFired.select().count() == 3 * count
     assert TicketEvent.select().where(TicketEvent.kind.in_(["sla.warning", "sla.breach"])).count() == 2 * count
     assert TicketEvent.select().where(TicketEvent.kind == "sla.escalation").count() == count
