@@ -148,6 +148,7 @@ def test_with_the_sla_plugin_on_the_queue_follows_sla_due_times(
     page = browser.text("/console/workspace/")
     assert _queue(page) == ["快到期", "慢慢来", "没有SLA"]
     assert "Sorted by SLA due time" in page
+    assert browser.text("/console/tickets/").count('class="sla-due"') == 3
 
 
 class FakeSlaOutcomes:
