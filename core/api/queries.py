@@ -9,7 +9,6 @@ and afterwards only binds the real values and hydrates rows through the same que
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -40,7 +39,7 @@ class ShapedQuery:
     def __init__(self, build: Callable[..., peewee.Query]) -> None:
         self.build = build
         self._compiled: dict[Hashable, tuple[peewee.Query, str, list[tuple[bool, Any]]]] = {}
-        self._readers: dict[Hashable, Any] = {}
+        self._plans: dict[Hashable, RowPlan] = {}
 
     def _compile(self, shape: tuple[Any, ...]) -> tuple[peewee.Query, str, list[tuple[bool, Any]]]:
         key = (type(db.obj), shape)
@@ -61,23 +60,21 @@ class ShapedQuery:
     def rows(self, shape: tuple[Any, ...], values: dict[str, Any]) -> list[Any]:
         """Run the shape with `values` bound; returns the model instances (joined ones attached).
 
-        peewee's row reader works out, per result, which column feeds which model; that is
-        the same for every run of a shape, so the reader of the first run is copied after.
+        The first run reads rows with peewee; what it worked out (which column feeds which
+        field of which model, which joins hang where) is then kept as a `RowPlan` that reads
+        the rows of later runs directly into the models' data.
         """
         query, _, _ = self._compile(shape)
         cursor = self.cursor(shape, values)
         key = (type(db.obj), shape)
-        reader = self._readers.get(key)
-        if reader is None:
-            reader = query._get_cursor_wrapper(cursor)
-            rows = list(reader)
-            if reader.initialized:
-                self._readers[key] = copy.copy(reader)
-                self._readers[key].cursor, self._readers[key].row_cache = None, []
-            return rows
-        reader = copy.copy(reader)
-        reader.cursor, reader.count, reader.index, reader.populated, reader.row_cache = cursor, 0, 0, False, []
-        return list(reader)
+        plan = self._plans.get(key)
+        if plan is not None and plan.readable:
+            return [plan.read(row) for row in cursor.fetchall()]
+        reader = query._get_cursor_wrapper(cursor)
+        rows = list(reader)
+        if plan is None and reader.initialized:
+            self._plans[key] = RowPlan.of(reader)
+        return rows
 
     def scalar(self, shape: tuple[Any, ...], values: dict[str, Any]) -> Any:
         """Run the shape with `values` bound; returns the first column of the first row."""
@@ -90,3 +87,59 @@ def _is_mark(param: Any, marks: Placeholders) -> bool:
         return param in marks.names
     except TypeError:  # unhashable parameter (never a placeholder)
         return False
+
+
+class RowPlan:
+    """How to turn one result row of a joined model select into its model instances."""
+
+    def __init__(
+        self,
+        root: type[peewee.Model],
+        columns: list[tuple[type[peewee.Model], list[tuple[int, str, Any]]]],
+        joins: list[tuple[type[peewee.Model], str, type[peewee.Model], bool]],
+    ) -> None:
+        self.root = root
+        self.columns = columns
+        self.joins = joins
+        self.readable = True
+
+    @classmethod
+    def of(cls, reader: Any) -> RowPlan:
+        """The plan of an initialized peewee `ModelCursorWrapper` (or an unreadable one)."""
+        plan = cls(reader.model, [], [])
+        by_model: dict[Any, list[tuple[int, str, Any]]] = {}
+        for idx, field in enumerate(reader.fields):
+            if not isinstance(field, peewee.Field) or isinstance(field, peewee.FieldAlias):
+                plan.readable = False
+                return plan
+            by_model.setdefault(field.model, []).append((idx, field.name, reader.converters[idx]))
+        plan.columns = list(by_model.items())
+        for src, attr, dest, is_dict, is_outer, is_fk in getattr(reader, "src_to_dest", ()):
+            further = getattr(reader, "_dest_reachable", {}).get(dest)
+            if is_dict or not is_fk or (is_outer and further) or dest not in by_model:
+                plan.readable = False
+                return plan
+            plan.joins.append((src, attr, dest, is_outer))
+        return plan
+
+    def read(self, row: tuple[Any, ...]) -> peewee.Model:
+        """The root model instance of `row`, with the joined instances attached."""
+        objects: dict[Any, peewee.Model] = {}
+        present: set[Any] = set()
+        for model, columns in self.columns:
+            data = {}
+            for idx, name, converter in columns:
+                value = row[idx]
+                if value is not None:
+                    present.add(model)
+                data[name] = value if converter is None else converter(value)
+            instance = model(__no_default__=True)
+            instance.__data__ = data
+            objects[model] = instance
+        for src, attr, dest, is_outer in self.joins:
+            joined = objects[dest] if dest in present or not is_outer else None
+            objects[src].__rel__[attr] = joined
+        root = objects[self.root]
+        for instance in objects.values():
+            instance._dirty.clear()
+        return root
