@@ -158,6 +158,8 @@ def route(
             return None
         except Conflict:
             ticket = tickets.get(tenant, ticket.id)
+        finally:
+            load.forget(ticket.id, decision.assignee_id)  # a rolled-back guard's note must not linger
     return None
 
 
