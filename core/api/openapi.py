@@ -124,15 +124,16 @@ def _operation(route: RouteSpec, method: str, path_params: list[dict[str, Any]])
 
 def build_spec(app: Flask) -> dict[str, Any]:
     """The OpenAPI document of every `api_route` registered on `app`."""
+    namer = _schema_namer()
     spec = APISpec(
         title="gongdan REST API",
         version=__version__,
         openapi_version=OPENAPI_VERSION,
-        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_namer())],
+        plugins=[MarshmallowPlugin(schema_name_resolver=namer)],
         info={"description": DESCRIPTION},
     )
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    spec.components.schema("Error", schema=ErrorSchema)
+    spec.components.schema(namer(ErrorSchema), schema=ErrorSchema)  # "Error", claimed first
     extra = {code for route in ROUTES for code in route.errors} - set(ERROR_REASONS)
     reasons = ERROR_REASONS | {code: HTTPStatus(code).phrase for code in extra}
     for code, reason in sorted(reasons.items()):

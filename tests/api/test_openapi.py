@@ -123,3 +123,31 @@ def test_plugin_routes_and_schemas_are_included(gongdan_db, register_plugin):
 def test_document_is_valid_openapi(app):
     """Checked against the OpenAPI 3.0 meta-schema (schemathesis ships it)."""
     schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app).validate()
+
+
+def test_schema_name_clashes_get_distinct_components(gongdan_db, register_plugin):
+    from gongdan.api import schemas
+
+    class ErrorSchema(Schema):  # same class name as the core's error envelope
+        detail = fields.String()
+
+    clash = Blueprint("clash", __name__, url_prefix="/api/v1/clash")
+
+    @api_route(clash, "/thing", ["GET"], plugin="clash", response=ErrorSchema)
+    def get_thing() -> dict:
+        """A route whose answer's schema class shares a name with the core's."""
+        return {}
+
+    class ClashPlugin:
+        @hookimpl
+        def gongdan_api_blueprints(self):
+            return [clash]
+
+    register_plugin(ClashPlugin(), "clash")
+    doc = create_app(replace(Settings.from_env())).test_client().get("/api/v1/openapi.json").get_json()
+    ref = doc["paths"]["/api/v1/clash/thing"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    name = ref["$ref"].rsplit("/", 1)[1]
+    assert name != "Error"
+    assert set(doc["components"]["schemas"][name]["properties"]) == {"detail"}
+    assert "error" in doc["components"]["schemas"]["Error"]["properties"]
+    assert schemas.ErrorSchema is not ErrorSchema
