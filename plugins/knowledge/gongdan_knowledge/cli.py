@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -41,7 +42,7 @@ def import_command(path: Path, tenant_slug: str, email: str | None, publish: boo
     if publish:
         for record in records:
             record.setdefault("status", "published")
-    with tqdm(total=len(records), unit="article", desc="import", file=click.get_text_stream("stderr")) as bar:
+    with tqdm(total=len(records), unit="article", desc="import", file=sys.stderr) as bar:
         created, updated = import_records(tenant, records, author, bar.update)
     click.echo(f"{created} created, {updated} updated")
 
@@ -55,7 +56,7 @@ def export_command(path: Path, tenant_slug: str) -> None:
     tenant = accounts.tenant(tenant_slug)
     path.mkdir(parents=True, exist_ok=True)
     query = Article.of(tenant).order_by(Article.id)
-    with tqdm(total=query.count(), unit="article", desc="export", file=click.get_text_stream("stderr")) as bar:
+    with tqdm(total=query.count(), unit="article", desc="export", file=sys.stderr) as bar:
         for article in query:
             (path / f"{article.slug}.md").write_text(to_markdown(article), encoding="utf-8")
             bar.update(1)

@@ -108,19 +108,17 @@ def article_terms(title: str, body: str, tags: Sequence[str], category_path: str
 
 
 def _bump(tenant_id: int, changes: dict[str, int]) -> None:
-    """Add `changes[term]` to each term's document frequency (creating missing rows)."""
+    """Add `changes[term]` (up or down) to each term's document frequency, creating missing rows.
+
+    One upsert in term order, so concurrent writers lock the rows in the same order.
+    """
     table = TermStat._meta.table_name
-    grow = [(tenant_id, t, d, pinyin_key(t)) for t, d in sorted(changes.items()) if d > 0]
+    rows = [(tenant_id, t, d, pinyin_key(t)) for t, d in sorted(changes.items()) if d]
     _bulk(
         f'INSERT INTO "{table}" (tenant_id, term, df, pinyin) VALUES {{values}}'
         f' ON CONFLICT (tenant_id, term) DO UPDATE SET df = "{table}".df + excluded.df',
-        grow,
+        rows,
     )
-    shrink = [(d, tenant_id, t) for t, d in sorted(changes.items()) if d < 0]
-    if shrink:
-        p = db.obj.param
-        sql = f'UPDATE "{table}" SET df = df + {p} WHERE tenant_id = {p} AND term = {p}'
-        db.cursor().executemany(sql, shrink)
 
 
 def _bulk(sql: str, rows: list[tuple]) -> None:
