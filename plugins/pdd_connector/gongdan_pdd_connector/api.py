@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from gongdan import clock, tickets
 from gongdan.api.common import api_route, current_actor, current_tenant, page_args, page_of
 from gongdan.errors import Conflict, NotFound
+from gongdan.errors import ValidationError as GongdanValidationError
 from gongdan.representation import iso
 from gongdan.schemas import LenientSchema
 from gongdan_pdd_connector import actions, shops, sync
@@ -47,17 +48,32 @@ class SinceField(fields.Field):
 
 
 class ShopInSchema(Schema):
-    """A shop to connect (or re-authorise: the same `owner_id` updates its credentials)."""
+    """A shop to connect (or re-authorise: the same `owner_id` updates its credentials).
 
-    owner_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    Give its tokens (`owner_id`, `access_token`, `refresh_token`), or the authorisation `code`
+    the shop's grant redirected with: it is exchanged for them.
+    """
+
+    owner_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    code = fields.String(load_default=None, validate=validate.Length(min=1, max=500), load_only=True)
     owner_name = fields.String(load_default="", validate=validate.Length(max=200))
     client_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
     client_secret = fields.String(required=True, validate=validate.Length(min=1, max=500), load_only=True)
-    access_token = fields.String(required=True, validate=validate.Length(min=1, max=500), load_only=True)
+    access_token = fields.String(load_default=None, validate=validate.Length(min=1, max=500), load_only=True)
     refresh_token = fields.String(load_default="", validate=validate.Length(max=500), load_only=True)
     access_token_expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
     gateway_url = fields.Url(load_default=None, allow_none=True, require_tld=False, schemes={"http", "https"})
     message_url = fields.Url(load_default=None, allow_none=True, require_tld=False, schemes={"ws", "wss"})
+
+    @validates_schema(skip_on_field_errors=False)
+    def _tokens_or_code(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("code"):
+            return
+        missing = {
+            key: ["required unless a code is given"] for key in ("owner_id", "access_token") if not data.get(key)
+        }
+        if missing:
+            raise ValidationError(missing)
 
 
 class SyncInSchema(Schema):
@@ -99,7 +115,10 @@ class OrderNoteSchema(Schema):
 @api_route(bp, "/shops", ["POST"], role="admin", plugin=PLUGIN, body=ShopInSchema, status=201)
 def connect_shop(body: dict[str, Any]) -> Any:
     """Connect a Pinduoduo shop (secrets are stored encrypted and never returned)."""
-    shop, created = shops.connect(current_tenant(), body)
+    try:
+        shop, created = shops.connect(current_tenant(), body)
+    except GatewayError as error:
+        raise GongdanValidationError(f"the gateway refused: {error}", {"code": [str(error)]}) from None
     return shops.as_dict(shop), 201 if created else 200
 
 

@@ -42,9 +42,15 @@ def by_owner(tenant: Tenant, owner_id: str) -> PddShop:
 def connect(tenant: Tenant, data: dict[str, Any]) -> tuple[PddShop, bool]:
     """Add a shop, or update the credentials of the tenant's shop with the same `owner_id`.
 
-    Returns `(shop, created)`. Secrets and tokens are stored encrypted.
+    `data` carries the tokens, or an authorisation `code` to exchange for them. Returns
+    `(shop, created)`. Secrets and tokens are stored encrypted.
     """
     now = clock.now()
+    if data.get("code"):
+        data = {
+            **data,
+            **exchange_code(data.get("gateway_url"), data["client_id"], data["client_secret"], data["code"]),
+        }
     values = {
         "owner_name": data.get("owner_name") or "",
         "client_id": data["client_id"],
@@ -66,6 +72,22 @@ def connect(tenant: Tenant, data: dict[str, Any]) -> tuple[PddShop, bool]:
         setattr(shop, key, value)
     shop.save()
     return shop, False
+
+
+def exchange_code(gateway_url: str, client_id: str, client_secret: str, code: str) -> dict[str, Any]:
+    """Trade a shop's authorisation code (valid 10 minutes) for its tokens (`pdd.pop.auth.token.create`).
+
+    Returns the fields `connect` takes: owner id and name, tokens and expiry.
+    """
+    app = PddClient(gateway_url or protocol.GATEWAY_URL, client_id, client_secret, owner_id=None)
+    body = app.call("pdd.pop.auth.token.create", {"code": code})
+    return {
+        "owner_id": str(body["owner_id"]),
+        "owner_name": body.get("owner_name") or "",
+        "access_token": str(body["access_token"]),
+        "refresh_token": str(body.get("refresh_token") or ""),
+        "access_token_expires_at": _expiry(body, "expires_at", "expires_in", clock.now()),
+    }
 
 
 def client_for(shop: PddShop, **options: Any) -> PddClient:

@@ -147,3 +147,19 @@ def test_tenant_settings_override_the_mapping(pdd_tenant, start_sim, admin_api):
             assert ticket.category.path.startswith("售后/退款申请")
         if record["status"] == 10:
             assert ticket.status == "pending"
+
+
+def test_connect_with_an_authorisation_code(pdd_tenant, start_sim, admin_api):
+    sim = start_sim(shops=1, records=3)
+    owner_id = str(sim.shops[0]["owner_id"])
+    code = sim.control("POST", "auth_code", {"owner_id": owner_id})["code"]
+    body = {"client_id": sim.client_id, "client_secret": sim.client_secret, "code": code, "gateway_url": sim.base}
+    created = admin_api.post("/api/v1/pdd/shops", json=body)
+    assert created.status_code == 201, created.get_json()
+    shop = created.get_json()
+    assert shop["owner_id"] == owner_id
+    assert shop["owner_name"] == sim.shops[0]["owner_name"]
+    assert shop["authorization"]["access_token_expires_at"] is not None
+    reused = admin_api.post("/api/v1/pdd/shops", json=body)  # a code works once
+    assert reused.status_code == 422
+    assert "code" in reused.get_json()["error"]["fields"]
