@@ -58,12 +58,12 @@ class PluginsView(ConsoleBaseView):
     def toggle(self, plugin_name: str) -> Any:
         """Switch the plugin on or off for the current tenant."""
         name = plugin_name
-        self._record(name)
+        label = plugin_label(self._record(name))
         enabled = request.form.get("enabled") == "1"
         try:
             get_host().set_enabled(self.current_tenant(), name, enabled=enabled, actor=self.current_user)
             flash(
-                gettext("%(name)s enabled.", name=name) if enabled else gettext("%(name)s disabled.", name=name),
+                gettext("%(name)s enabled.", name=label) if enabled else gettext("%(name)s disabled.", name=label),
                 "success",
             )
         except GongdanError as exc:

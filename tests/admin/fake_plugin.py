@@ -47,7 +47,7 @@ class WidgetPlugin:
 
     @hookimpl
     def gongdan_console_views(self) -> Any:
-        return [ConsoleView(view=WidgetView(name="Widget", endpoint="widget", url="/console/widget"), menu="Plugins")]
+        return [ConsoleView(view=WidgetView(name="Widget", endpoint="widget", url="/console/widget"), menu="Extras")]
 
     @hookimpl
     def gongdan_ticket_panels(self, tenant: Any, ticket: Any, user: Any) -> Any:
