@@ -40,21 +40,21 @@ def test_calendars_round_trip_and_state_the_holiday_years(sla_admin: Any) -> Non
     assert first <= 2026 <= last
 
 
-@pytest.mark.parametrize(
-    ("item", "field"),
-    [
-        ({"weekly": {"0": [["09:00", "12:00"], ["11:30", "13:00"]]}}, "items.0.weekly.0"),
-        ({"weekly": {"0": [["18:00", "09:00"]]}}, "items.0.weekly.0"),
-        ({"weekly": WEEK, "tz": "Mars/Base"}, "items.0.tz"),
-        ({"weekly": WEEK, "region": "XX"}, "items.0.region"),
-        ({"weekly": WEEK, "closed": ["not a date"]}, "items.0.closed.0"),
-        ({"weekly": WEEK, "colour": "red"}, "items.0.colour"),
-    ],
+BAD_CALENDARS = (
+    ({"weekly": {"0": [["09:00", "12:00"], ["11:30", "13:00"]]}}, "items.0.weekly.0"),
+    ({"weekly": {"0": [["18:00", "09:00"]]}}, "items.0.weekly.0"),
+    ({"weekly": WEEK, "tz": "Mars/Base"}, "items.0.tz"),
+    ({"weekly": WEEK, "region": "XX"}, "items.0.region"),
+    ({"weekly": WEEK, "closed": ["not a date"]}, "items.0.closed.0"),
+    ({"weekly": WEEK, "colour": "red"}, "items.0.colour"),
 )
-def test_bad_calendars_are_422_with_the_field(sla_admin: Any, item: dict, field: str) -> None:
-    answer = sla_admin.put("/api/v1/sla/calendars", json={"items": [{"name": "default", **item}]})
-    assert answer.status_code == 422, answer.get_json()
-    assert field in answer.get_json()["error"]["fields"]
+
+
+def test_bad_calendars_are_422_with_the_field(sla_admin: Any) -> None:
+    for item, field in BAD_CALENDARS:
+        answer = sla_admin.put("/api/v1/sla/calendars", json={"items": [{"name": "default", **item}]})
+        assert answer.status_code == 422, (item, answer.get_json())
+        assert field in answer.get_json()["error"]["fields"], (item, answer.get_json())
 
 
 def test_policies_round_trip_in_order(sla_admin: Any) -> None:
@@ -86,27 +86,27 @@ def test_policies_round_trip_in_order(sla_admin: Any) -> None:
     assert reordered[1]["id"] == items[0]["id"]  # edited in place, not recreated
 
 
-@pytest.mark.parametrize(
-    ("policy", "field"),
-    [
-        ({"name": "x", "first_response": 0}, "items.0.first_response"),
-        ({"name": "x", "resolution": -5}, "items.0.resolution"),
-        ({"name": "x"}, "items.0.first_response"),
-        ({"name": "x", "first_response": 60, "speed": "fast"}, "items.0.speed"),
-        ({"name": "x", "first_response": 60, "conditions": {"weather": "sunny"}}, "items.0.conditions.weather"),
-        ({"name": "x", "first_response": 60, "conditions": {"priority": ["asap"]}}, "items.0.conditions.priority.0"),
-        ({"name": "x", "first_response": 60, "warning_percent": 100}, "items.0.warning_percent"),
-        (
-            {"name": "x", "first_response": 60, "escalations": [{"after": 5, "actions": ["pray"]}]},
-            "items.0.escalations.0.actions.0",
-        ),
-        ({"name": "x", "first_response": 60, "calendar": "night shift"}, "items.0.calendar"),
-    ],
+BAD_POLICIES = (
+    ({"name": "x", "first_response": 0}, "items.0.first_response"),
+    ({"name": "x", "resolution": -5}, "items.0.resolution"),
+    ({"name": "x"}, "items.0.first_response"),
+    ({"name": "x", "first_response": 60, "speed": "fast"}, "items.0.speed"),
+    ({"name": "x", "first_response": 60, "conditions": {"weather": "sunny"}}, "items.0.conditions.weather"),
+    ({"name": "x", "first_response": 60, "conditions": {"priority": ["asap"]}}, "items.0.conditions.priority.0"),
+    ({"name": "x", "first_response": 60, "warning_percent": 100}, "items.0.warning_percent"),
+    (
+        {"name": "x", "first_response": 60, "escalations": [{"after": 5, "actions": ["pray"]}]},
+        "items.0.escalations.0.actions.0",
+    ),
+    ({"name": "x", "first_response": 60, "calendar": "night shift"}, "items.0.calendar"),
 )
-def test_bad_policies_are_422_with_the_field(sla_admin: Any, policy: dict, field: str) -> None:
-    answer = sla_admin.put("/api/v1/sla/policies", json={"items": [policy]})
-    assert answer.status_code == 422, answer.get_json()
-    assert field in answer.get_json()["error"]["fields"], answer.get_json()
+
+
+def test_bad_policies_are_422_with_the_field(sla_admin: Any) -> None:
+    for policy, field in BAD_POLICIES:
+        answer = sla_admin.put("/api/v1/sla/policies", json={"items": [policy]})
+        assert answer.status_code == 422, (policy, answer.get_json())
+        assert field in answer.get_json()["error"]["fields"], (policy, answer.get_json())
 
 
 def test_duplicate_policy_names_are_422(sla_admin: Any) -> None:
