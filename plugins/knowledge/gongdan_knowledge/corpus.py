@@ -13,9 +13,9 @@ import yaml
 from gongdan import categories
 from gongdan.db import write_transaction
 from gongdan.errors import ValidationError
-from gongdan.models import Tenant, User
+from gongdan.models import OPEN_STATUSES, Tenant, Ticket, User
 from gongdan.validation import load
-from gongdan_knowledge import articles, index
+from gongdan_knowledge import articles, index, suggestions
 from gongdan_knowledge.models import Article
 from gongdan_knowledge.schemas import ArticleInSchema
 
@@ -117,7 +117,13 @@ def bundled(name: str) -> list[dict[str, Any]]:
 
 
 def load_demo(tenant: Tenant, admin: User | None) -> int:
-    """Import the bundled corpus of after-sales articles (published) into `tenant`."""
+    """Import the bundled corpus of after-sales articles (published) into `tenant`.
+
+    The demo's tickets were created before the articles existed: their suggestions are
+    computed again.
+    """
     records = [{**r, "status": "published"} for r in bundled("corpus.jsonl")]
     created, _ = import_records(tenant, records, admin)
+    for ticket in Ticket.of(tenant).where(Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id.desc()).limit(1000):
+        suggestions.refresh(tenant, ticket)
     return created

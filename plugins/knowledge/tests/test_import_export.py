@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from gongdan_knowledge import suggestions
 from gongdan_knowledge.cli import kb as kb_group
 from gongdan_knowledge.corpus import bundled, parse_markdown
 from gongdan_knowledge.evaluation import evaluate
 from gongdan_knowledge.models import Article
 
+from gongdan import tickets
+from gongdan.actors import Actor
 from gongdan.plugins import get_host
 
 GONGDAN = [sys.executable, "-c", "from gongdan.cli import main; main()"]
@@ -83,7 +86,10 @@ def test_import_reports_bad_files(
 
 def test_demo_corpus_answers_buyer_questions(kb: Any, tenant: Any) -> None:
     """The demo hook loads 300+ articles; search finds the labelled answer in the top 3 for ≥ 90%."""
+    waiting, _ = tickets.create(tenant, {"subject": "羽绒服跑绒了怎么办", "channel": "web"}, Actor.system("test"))
+    assert suggestions.stored(waiting.id) == []  # no articles yet
     get_host().notify(tenant, "gongdan_demo_prepared", tenant=tenant, admin=None)
+    assert suggestions.stored(waiting.id)[0].article.slug == "down-quality"
     corpus = bundled("corpus.jsonl")
     assert len(corpus) >= 300
     assert Article.of(tenant).count() == len(corpus)
