@@ -16,21 +16,24 @@ from gongdan_pdd_connector.models import PddRefund, PddShop
 from gongdan_pdd_connector.simulator.process import SimulatorProcess
 
 
+def shop_fields(sim: SimulatorProcess, index: int = 0, **overrides: Any) -> dict[str, Any]:
+    """The body of `POST /api/v1/pdd/shops` for the simulator's shop number `index`."""
+    line = sim.shops[index]
+    return {
+        "owner_id": str(line["owner_id"]),
+        "owner_name": line["owner_name"],
+        "client_id": sim.client_id,
+        "client_secret": sim.client_secret,
+        "access_token": line["access_token"],
+        "refresh_token": line["refresh_token"],
+        "gateway_url": sim.base,
+        **overrides,
+    }
+
+
 def connect_all(tenant: Any, sim: SimulatorProcess, **overrides: Any) -> list[PddShop]:
     """Connect every shop the simulator printed to `tenant`."""
-    out = []
-    for line in sim.shops:
-        data = {
-            "owner_id": str(line["owner_id"]),
-            "owner_name": line["owner_name"],
-            "client_id": sim.client_id,
-            "client_secret": sim.client_secret,
-            "access_token": line["access_token"],
-            "refresh_token": line["refresh_token"],
-            "gateway_url": sim.base,
-        }
-        out.append(shops.connect(tenant, {**data, **overrides})[0])
-    return out
+    return [shops.connect(tenant, shop_fields(sim, i, **overrides))[0] for i in range(len(sim.shops))]
 
 
 def truth(sim: SimulatorProcess, owner_id: str | None = None) -> list[dict[str, Any]]:

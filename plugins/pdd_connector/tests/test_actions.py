@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from gongdan_pdd_connector import shops, sync
 from gongdan_pdd_connector.models import PddRefund
-from gongdan_pdd_connector.testing import connect_all, truth
+from gongdan_pdd_connector.testing import truth
 
-from gongdan import clock
 from gongdan.models import TicketEvent
-
-
-@pytest.fixture
-def synced(pdd_tenant, start_sim):
-    """A simulator with one shop, fully synced into `pdd_tenant`."""
-    sim = start_sim(shops=1, records=40, seed=5, no_rate_limit=True)
-    (shop,) = connect_all(pdd_tenant, sim)
-    run = sync.sync_shop(shop, since=clock.now() - timedelta(days=0.2), client=shops.client_for(shop, limiter=None))
-    assert run.status == "done", run.error
-    return sim, shop
 
 
 def _ticket_with_status(tenant, sim, status):

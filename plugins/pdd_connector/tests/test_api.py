@@ -5,23 +5,9 @@ from __future__ import annotations
 import json
 
 from gongdan_pdd_connector.models import PddShop
-from gongdan_pdd_connector.testing import pdd_tickets, truth, wait_for
+from gongdan_pdd_connector.testing import pdd_tickets, shop_fields, truth, wait_for
 
 from gongdan.models import Ticket
-
-
-def _shop_body(sim, index=0, **extra):
-    line = sim.shops[index]
-    return {
-        "owner_id": str(line["owner_id"]),
-        "owner_name": line["owner_name"],
-        "client_id": sim.client_id,
-        "client_secret": sim.client_secret,
-        "access_token": line["access_token"],
-        "refresh_token": line["refresh_token"],
-        "gateway_url": sim.base,
-        **extra,
-    }
 
 
 def _wait_run(api, shop_id):
@@ -34,7 +20,7 @@ def _wait_run(api, shop_id):
 
 def test_connect_list_and_backfill_a_shop(pdd_tenant, start_sim, admin_api, agent_api):
     sim = start_sim(shops=1, records=20)
-    created = admin_api.post("/api/v1/pdd/shops", json=_shop_body(sim))
+    created = admin_api.post("/api/v1/pdd/shops", json=shop_fields(sim))
     assert created.status_code == 201, created.get_json()
     shop = created.get_json()
     text = json.dumps(shop)
@@ -45,7 +31,7 @@ def test_connect_list_and_backfill_a_shop(pdd_tenant, start_sim, admin_api, agen
     assert sim.client_secret not in stored.client_secret_enc  # encrypted at rest
     assert sim.shops[0]["access_token"] not in stored.access_token_enc
 
-    again = admin_api.post("/api/v1/pdd/shops", json=_shop_body(sim, owner_name="改名"))
+    again = admin_api.post("/api/v1/pdd/shops", json=shop_fields(sim, owner_name="改名"))
     assert again.status_code == 200
     assert again.get_json()["id"] == shop["id"]
 
@@ -80,7 +66,7 @@ def test_bad_input_is_422_and_other_tenants_see_nothing(pdd_tenant, start_sim, a
     assert bad.status_code == 422
     assert {"client_id", "client_secret", "access_token", "gateway_url"} <= set(bad.get_json()["error"]["fields"])
     sim = start_sim(shops=1, records=3)
-    shop = admin_api.post("/api/v1/pdd/shops", json=_shop_body(sim)).get_json()
+    shop = admin_api.post("/api/v1/pdd/shops", json=shop_fields(sim)).get_json()
     bad_since = admin_api.post(f"/api/v1/pdd/shops/{shop['id']}/sync", json={"since": "last tuesday"})
     assert bad_since.status_code == 422
     assert "since" in bad_since.get_json()["error"]["fields"]
@@ -95,7 +81,7 @@ def test_bad_input_is_422_and_other_tenants_see_nothing(pdd_tenant, start_sim, a
 
 def test_quarantine_is_listed_and_retried_after_a_fix(pdd_tenant, start_sim, admin_api):
     sim = start_sim(shops=1, records=5)
-    shop = admin_api.post("/api/v1/pdd/shops", json=_shop_body(sim)).get_json()
+    shop = admin_api.post("/api/v1/pdd/shops", json=shop_fields(sim)).get_json()
     (bad,) = sim.control("POST", "records", {"owner_id": shop["owner_id"], "count": 1, "malformed": "unknown_status"})[
         "records"
     ]
@@ -134,7 +120,7 @@ def test_tenant_settings_override_the_mapping(pdd_tenant, start_sim, admin_api):
     bad = admin_api.put("/api/v1/plugins/pdd_connector", json={"settings": {"status_map": {"10": "closed"}}})
     assert bad.status_code == 422
     sim = start_sim(shops=1, records=25)
-    shop = admin_api.post("/api/v1/pdd/shops", json=_shop_body(sim)).get_json()
+    shop = admin_api.post("/api/v1/pdd/shops", json=shop_fields(sim)).get_json()
     admin_api.post(f"/api/v1/pdd/shops/{shop['id']}/sync", json={"since": "1d"})
     assert _wait_run(admin_api, shop["id"])["status"] == "done"
     by_id = {str(r["id"]): r for r in truth(sim)}

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
-import pytest
-from gongdan_pdd_connector import shops, sync
 from gongdan_pdd_connector.models import PddRefund
-from gongdan_pdd_connector.testing import connect_all, truth
+from gongdan_pdd_connector.testing import truth
 
-from gongdan import clock
 from gongdan.models import TicketEvent
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -33,15 +29,6 @@ class Browser:
         response = self.client.get(path, follow_redirects=True)
         assert response.status_code == 200, (path, response.status_code)
         return response.get_data(as_text=True)
-
-
-@pytest.fixture
-def synced(pdd_tenant, start_sim):
-    sim = start_sim(shops=1, records=30, seed=5, no_rate_limit=True)
-    (shop,) = connect_all(pdd_tenant, sim)
-    run = sync.sync_shop(shop, since=clock.now() - timedelta(days=0.2), client=shops.client_for(shop, limiter=None))
-    assert run.status == "done", run.error
-    return sim, shop
 
 
 def test_shops_and_quarantine_pages(synced, app, make_user):

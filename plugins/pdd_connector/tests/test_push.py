@@ -2,83 +2,49 @@
 
 from __future__ import annotations
 
-from gongdan_pdd_connector import push, shops
+from gongdan_pdd_connector import push
 from gongdan_pdd_connector.models import PddRefund
 from gongdan_pdd_connector.testing import connect_all, truth, wait_for
-
-
-def _listener(shop, sim):
-    listener = push.Listener(
-        shops.message_url(shop),
-        sim.client_id,
-        sim.client_secret,
-        lambda message: push.handle_message(sim.client_id, message),
-        heartbeat_seconds=1.0,
-        silence_seconds=5.0,
-    )
-    return listener.start()
 
 
 def _stored(tenant, refund_id):
     return PddRefund.get_or_none(PddRefund.tenant == tenant, PddRefund.after_sales_id == str(refund_id))
 
 
-def test_a_new_refund_arrives_by_push_is_reread_and_acked(pdd_tenant, start_sim):
-    sim = start_sim(shops=1, records=5, heartbeat_seconds=1, redeliver_seconds=1)
-    (shop,) = connect_all(pdd_tenant, sim)
-    push.permit(shop)
-    listener = _listener(shop, sim)
-    try:
-        assert listener.connected.wait(10)
-        (added,) = sim.control("POST", "records", {"owner_id": shop.owner_id, "count": 1})["records"]
-        row = wait_for(lambda: _stored(pdd_tenant, added["id"]))
-        assert row.status == added["status"]
-        assert row.ticket.channel == "pdd"
-        assert row.record["has_detail"] is True
-        wait_for(lambda: all(m["state"] == "acked" for m in sim.control("GET", "messages")["messages"]))
+def test_a_new_refund_arrives_by_push_is_reread_and_acked(pdd_tenant, listening):
+    sim, shop, listener = listening()
+    (added,) = sim.control("POST", "records", {"owner_id": shop.owner_id, "count": 1})["records"]
+    row = wait_for(lambda: _stored(pdd_tenant, added["id"]))
+    assert row.status == added["status"]
+    assert row.ticket.channel == "pdd"
+    assert row.record["has_detail"] is True
+    wait_for(lambda: all(m["state"] == "acked" for m in sim.control("GET", "messages")["messages"]))
 
-        # a status change pushed later moves the same ticket on
-        (changed,) = sim.control("POST", "mutate", {"count": 1, "owner_id": shop.owner_id})["changed"]
-        wait_for(lambda: (_stored(pdd_tenant, changed["id"]) or row).status == changed["status"])
-        assert listener.handled >= 2
-    finally:
-        listener.stop()
+    # a status change pushed later moves the same ticket on
+    (changed,) = sim.control("POST", "mutate", {"count": 1, "owner_id": shop.owner_id})["changed"]
+    wait_for(lambda: (_stored(pdd_tenant, changed["id"]) or row).status == changed["status"])
+    assert listener.handled >= 2
 
 
-def test_the_listener_reconnects_after_a_dropped_connection(pdd_tenant, start_sim):
-    sim = start_sim(shops=1, records=5, heartbeat_seconds=1, redeliver_seconds=1)
-    (shop,) = connect_all(pdd_tenant, sim)
-    push.permit(shop)
-    listener = _listener(shop, sim)
-    try:
-        assert listener.connected.wait(10)
-        sim.control("POST", "disconnect")
-        wait_for(lambda: listener.connections >= 2)
-        (added,) = sim.control("POST", "records", {"owner_id": shop.owner_id, "count": 1})["records"]
-        wait_for(lambda: _stored(pdd_tenant, added["id"]))
-    finally:
-        listener.stop()
+def test_the_listener_reconnects_after_a_dropped_connection(pdd_tenant, listening):
+    sim, shop, listener = listening()
+    sim.control("POST", "disconnect")
+    wait_for(lambda: listener.connections >= 2)
+    (added,) = sim.control("POST", "records", {"owner_id": shop.owner_id, "count": 1})["records"]
+    wait_for(lambda: _stored(pdd_tenant, added["id"]))
 
 
-def test_a_failed_handler_answers_fail_and_the_message_comes_again(pdd_tenant, start_sim):
-    sim = start_sim(shops=1, records=5, heartbeat_seconds=1, redeliver_seconds=1)
-    (shop,) = connect_all(pdd_tenant, sim)
-    push.permit(shop)
-    sim.control("POST", "faults", {"error_code": 20005, "rate": 1.0, "apis": ["pdd.refund.information.get"]})
-    listener = _listener(shop, sim)
-    try:
-        assert listener.connected.wait(10)
-        (added,) = sim.control("POST", "records", {"owner_id": shop.owner_id, "count": 1})["records"]
-        failed = wait_for(
-            lambda: [m for m in sim.control("GET", "messages")["messages"] if m["state"] == "failed"], timeout=10
-        )
-        assert "20005" in failed[0]["fail_reason"]
-        assert _stored(pdd_tenant, added["id"]) is None  # a message alone is never trusted
-        sim.control("POST", "faults", {})
-        wait_for(lambda: _stored(pdd_tenant, added["id"]))
-        wait_for(lambda: all(m["state"] == "acked" for m in sim.control("GET", "messages")["messages"]))
-    finally:
-        listener.stop()
+def test_a_failed_handler_answers_fail_and_the_message_comes_again(pdd_tenant, listening):
+    sim, shop, _listener = listening(error_code=20005, rate=1.0, apis=["pdd.refund.information.get"])
+    (added,) = sim.control("POST", "records", {"owner_id": shop.owner_id, "count": 1})["records"]
+    failed = wait_for(
+        lambda: [m for m in sim.control("GET", "messages")["messages"] if m["state"] == "failed"], timeout=10
+    )
+    assert "20005" in failed[0]["fail_reason"]
+    assert _stored(pdd_tenant, added["id"]) is None  # a message alone is never trusted
+    sim.control("POST", "faults", {})
+    wait_for(lambda: _stored(pdd_tenant, added["id"]))
+    wait_for(lambda: all(m["state"] == "acked" for m in sim.control("GET", "messages")["messages"]))
 
 
 def test_ensure_listeners_permits_shops_and_starts_one_listener_per_app(pdd_tenant, start_sim):
