@@ -102,8 +102,9 @@ def available(
     For a built-in `strategy` the best-placed few by its ordering (all of them when `exclude` or
     `only` narrow the choice, or when the few are all off shift); otherwise every one.
     """
-    terms = ticket_terms(ticket)
-    matched = skill_ids(tenant, terms)
+    # the skills a ticket names matter to skills, tier, min_level and third parties' strategies only
+    wants_skills = strategy in NEEDS_LEVELS or bool(min_level) or strategy not in ORDERS
+    matched = skill_ids(tenant, ticket_terms(ticket)) if wants_skills else []
     if strategy == "skills" and not matched:
         strategy = "least_loaded"  # nobody has a skill it names: the skills strategy falls back to load
     by_level = strategy in NEEDS_LEVELS or bool(min_level)
