@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from gongdan import clock, tickets
 from gongdan.api.common import api_route, current_actor, current_tenant, page_args, page_of
@@ -74,6 +76,26 @@ class ShopInSchema(Schema):
         }
         if missing:
             raise ValidationError(missing)
+
+    @validates("gateway_url", "message_url")
+    def _safe_gateway(self, value: str | None, **_: Any) -> None:
+        if value and not gateway_allowed(value):
+            raise ValidationError("use https/wss, or http/ws only to a loopback or private address (a simulator)")
+
+
+def gateway_allowed(url: str) -> bool:
+    """Secrets go over https/wss; plain http/ws only to this machine or a private network (a simulator)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("https", "wss"):
+        return True
+    host = (parts.hostname or "").strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
 
 
 class SyncInSchema(Schema):

@@ -83,6 +83,7 @@ class GatewayError(Exception):
 
 
 NETWORK_ERROR = -1  # our code for "no answer" (timeout, refused connection, not JSON)
+NETWORK_RETRIES = 2  # an unreachable gateway rarely comes back within seconds: the next run retries
 
 
 def router_url(gateway_url: str) -> str:
@@ -214,8 +215,11 @@ class PddClient:
                     clock_fixed = True
                     self.sync_clock()
                     continue
-                retryable = error.action == "retry" and not (error.code == NETWORK_ERROR and api in WRITE_APIS)
-                if not retryable or attempt >= self.max_retries:
+                network = error.code == NETWORK_ERROR
+                retryable = error.action == "retry" and not (network and api in WRITE_APIS)
+                if not retryable or attempt >= (
+                    min(self.max_retries, NETWORK_RETRIES) if network else self.max_retries
+                ):
                     raise
                 attempt += 1
                 with self._lock:

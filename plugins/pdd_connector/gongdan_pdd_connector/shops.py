@@ -79,7 +79,7 @@ def exchange_code(gateway_url: str, client_id: str, client_secret: str, code: st
 
     Returns the fields `connect` takes: owner id and name, tokens and expiry.
     """
-    app = PddClient(gateway_url or protocol.GATEWAY_URL, client_id, client_secret, owner_id=None)
+    app = PddClient(gateway_url or protocol.GATEWAY_URL, client_id, client_secret, owner_id=None, max_retries=1)
     body = app.call("pdd.pop.auth.token.create", {"code": code})
     return {
         "owner_id": str(body["owner_id"]),

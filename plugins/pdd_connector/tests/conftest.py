@@ -42,7 +42,7 @@ def pdd_tenant(tenant: Any, enable_plugin: Callable[..., Any]) -> Any:
 @pytest.fixture
 def synced(pdd_tenant: Any, start_sim: Callable[..., SimulatorProcess]) -> tuple[SimulatorProcess, Any]:
     """A simulator (rate limits off) with one shop, fully synced into `pdd_tenant`: `(sim, shop)`."""
-    sim = start_sim(shops=1, records=40, seed=5, no_rate_limit=True)
+    sim = start_sim(shops=1, records=20, seed=5, no_rate_limit=True)
     (shop,) = connect_all(pdd_tenant, sim)
     run = sync.sync_shop(shop, since=clock.now() - timedelta(days=0.2), client=shops.client_for(shop, limiter=None))
     assert run.status == "done", run.error

@@ -19,7 +19,7 @@ def _since(days: float) -> datetime:
 
 
 def test_backfill_creates_one_ticket_per_record_and_a_second_run_adds_none(pdd_tenant, start_sim):
-    sim = start_sim(shops=2, records=25)
+    sim = start_sim(shops=2, records=15)
     connected = connect_all(pdd_tenant, sim)
     runs = sync.sync_many(connected, since=_since(0.2), kind="backfill")
     assert [r.status for r in runs] == ["done", "done"], [r.error for r in runs]
@@ -77,7 +77,7 @@ def _records_all_current(tenant, sim) -> list[str]:
 def test_records_moving_between_pages_mid_sync_are_neither_missed_nor_doubled(pdd_tenant, start_sim):
     # ~250 records within one window: three pages, read slowly while records keep changing
     # (rate limits off on both sides: this test is about paging, and must stay fast)
-    sim = start_sim(shops=1, records=250, spread_days=0.015, no_rate_limit=True)
+    sim = start_sim(shops=1, records=210, spread_days=0.012, no_rate_limit=True)
     (shop,) = connect_all(pdd_tenant, sim)
     sim.set_clock(240)
     sim.control("POST", "faults", {"slow_ms": 150, "apis": ["pdd.refund.list.increment.get"]})
@@ -113,7 +113,7 @@ def test_records_moving_between_pages_mid_sync_are_neither_missed_nor_doubled(pd
 
 
 def test_injected_faults_are_retried_and_nothing_is_lost(pdd_tenant, start_sim):
-    sim = start_sim(shops=1, records=40)
+    sim = start_sim(shops=1, records=20)
     (shop,) = connect_all(pdd_tenant, sim)
     sim.control("POST", "faults", {"error_code": 52101, "rate": 0.25})
     run = sync.sync_shop(shop, since=_since(0.2))
@@ -124,7 +124,7 @@ def test_injected_faults_are_retried_and_nothing_is_lost(pdd_tenant, start_sim):
 
 
 def test_dropped_connections_and_system_errors_are_retried(pdd_tenant, start_sim):
-    sim = start_sim(shops=1, records=30)
+    sim = start_sim(shops=1, records=20)
     (shop,) = connect_all(pdd_tenant, sim)
     sim.control("POST", "faults", {"error_code": 50000, "rate": 0.15, "drop_rate": 0.1})
     run = sync.sync_shop(shop, since=_since(0.2))
