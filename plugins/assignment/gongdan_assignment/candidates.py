@@ -56,11 +56,11 @@ class Candidate:
         return f"{self.open_count}/{self.capacity}"
 
 
-LOAD = "a.open_count * 1.0 / a.capacity"
+LOAD = "CAST(a.open_count AS REAL) / a.capacity"  # REAL: floating point on both databases
 ORDERS: dict[str, str] = {
     "least_loaded": f"{LOAD}, random()",
     "round_robin": "a.last_assigned_at IS NOT NULL, a.last_assigned_at, a.user_id",
-    "weighted": f"(a.assigned_total + 1) * 1.0 / a.weight, {LOAD}, a.user_id",
+    "weighted": f"CAST(a.assigned_total + 1 AS REAL) / a.weight, {LOAD}, a.user_id",
     "skills": f"COALESCE(s.score, 0) DESC, {LOAD}, random()",
     "tier": f"COALESCE(s.top, 0) DESC, {LOAD}, random()",
 }
