@@ -19,6 +19,7 @@ import argparse
 import importlib.util
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -201,10 +202,20 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=20_000, help="articles in the latency tenant (default 20,000)")
     parser.add_argument("--like-sample", type=int, default=60, help="baseline LIKE queries measured (they are slow)")
     parser.add_argument("--only", choices=("sqlite", "postgresql"), help="run on one database only")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite file (its path is printed)")
+    parser.add_argument(
+        "--latency-on", metavar="URL", help="only measure latency again, on a database a --keep run left"
+    )
     args = parser.parse_args()
+    if args.latency_on:
+        open_database(args.latency_on)
+        big = Tenant.select().where(Tenant.slug.startswith("kb-latency-")).order_by(Tenant.id.desc()).get()
+        latency(big, Article.of(big).count(), args.like_sample)
+        return
     targets = []
+    folder = tempfile.mkdtemp(prefix="gongdan-bench-")
     if args.only != "postgresql":
-        targets.append(("sqlite", f"sqlite:///{tempfile.mkdtemp(prefix='gongdan-bench-')}/knowledge.db"))
+        targets.append(("sqlite", f"sqlite:///{folder}/knowledge.db"))
     pg_url = os.environ.get("GONGDAN_BENCH_PG_URL")
     if args.only != "sqlite" and pg_url:
         targets.append(("postgresql", pg_url))
@@ -212,6 +223,11 @@ def main() -> None:
         print("(GONGDAN_BENCH_PG_URL not set: PostgreSQL skipped)")
     for label, url in targets:
         run(label, url, args.articles, args.like_sample)
+    db.close()
+    if args.keep:
+        print(f"kept {folder}/knowledge.db")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
