@@ -239,6 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     server, port, token, _ = start_server(workdir, args.workers)
     try:
         print(f"gunicorn -w {args.workers} on 127.0.0.1:{port}, SQLite in {workdir}, {args.clients} client processes")
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the run")
         baseline = drive("health", port, token, args.clients, args.duration, None)
         results = [baseline]
         full = drive("create", port, token, args.clients, args.duration, None)
@@ -250,7 +251,8 @@ def main(argv: list[str] | None = None) -> None:
         create_half = results[2]
         print(
             f"\ncreates: {results[1].rate:.0f}/s at full load; at half load p99 {create_half.percentile(99):.1f} ms"
-            f" (target: >= 800/s, p99 < 50 ms at half load; {DJANGO_HELPDESK})"
+            f" (target: >= 800/s, p99 < 50 ms at half load; {DJANGO_HELPDESK});"
+            f" load average {os.getloadavg()[0]:.1f} after the run"
         )
     finally:
         server.terminate()
