@@ -5,12 +5,13 @@ Every change goes through `gongdan.tickets`; the console only reads models.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext
-from peewee import Case
+from peewee import Case, fn
 
 from gongdan import hooks, tickets
 from gongdan.actors import Actor
@@ -46,6 +47,10 @@ def _ticket_filters(query: Any, args: Any, user: User) -> Any:
         query = query.where(Ticket.assignee.is_null())
     elif assignee and assignee.isdigit():
         query = query.where(Ticket.assignee == int(assignee))
+    tag = (args.get("tag") or "").strip()
+    if tag:
+        # tags are stored as JSON text; COALESCE keeps the field's JSON converter off the pattern
+        query = query.where(fn.COALESCE(Ticket.tags, "").contains(json.dumps(tag, ensure_ascii=False)))
     team = args.get("team")
     if team and team.isdigit():
         query = query.where(Ticket.team == int(team))

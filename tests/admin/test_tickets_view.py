@@ -43,6 +43,8 @@ def test_the_list_filters_searches_and_sorts(signed_in, three, tenant):
     assert _subjects(browser.text("/console/tickets/?assignee=me")) == ["收到破损商品"]
     assert _subjects(browser.text("/console/tickets/?assignee=none")) == ["想开发票", "物流停滞"]
     assert _subjects(browser.text("/console/tickets/?status=resolved")) == []
+    assert _subjects(browser.text("/console/tickets/?tag=破损")) == ["收到破损商品"]
+    assert _subjects(browser.text("/console/tickets/?tag=破")) == []
 
 
 def test_bulk_actions_go_through_the_ticket_service(signed_in, make_user, three, tenant):
