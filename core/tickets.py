@@ -202,7 +202,9 @@ def _team(tenant: Tenant, name: str | None, field: str = "team") -> Team | None:
     if name is None:
         return None
     query = Team.of(tenant)
-    team = query.where(Team.id == int(name)).first() if str(name).isdigit() else None
+    text = str(name)
+    is_id = text.isascii() and text.isdigit() and len(text) <= 9
+    team = query.where(Team.id == int(text)).first() if is_id else None
     team = team or query.where(Team.name == name).first()
     if team is None:
         raise ValidationError("unknown team", {field: [f"no team {name!r}"]})

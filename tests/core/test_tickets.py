@@ -226,3 +226,18 @@ def test_announce_deadline_reaches_plugins_and_the_trail(tenant, hook_recorder, 
 def test_record_event_refuses_service_kinds(tenant):
     with pytest.raises(ValueError, match="reserved"):
         tickets.record_event(tenant, make(tenant), "created", {}, SYSTEM)
+
+
+@pytest.mark.parametrize("team", ["²", "9" * 20, "售后组X"])
+def test_unknown_team_names_are_a_validation_error(tenant, team):
+    with pytest.raises(ValidationError) as caught:
+        tickets.create(tenant, {"subject": "x", "team": team}, SYSTEM)
+    assert "team" in caught.value.fields
+
+
+def test_team_by_name_or_id(tenant):
+    from gongdan.models import Team
+
+    team = Team.create(tenant=tenant, name="售后组")
+    assert make(tenant, team="售后组").team_id == team.id
+    assert make(tenant, team=str(team.id)).team_id == team.id
