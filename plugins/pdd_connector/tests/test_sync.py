@@ -223,3 +223,23 @@ def test_cli_backfill_with_progress(pdd_tenant, start_sim, gongdan_database_url)
     )
     assert missing.returncode != 0
     assert "no shop" in missing.stderr
+
+
+def test_scheduled_jobs_refresh_tokens_before_expiry_and_sync_due_shops(pdd_tenant, start_sim):
+    from gongdan_pdd_connector import crypto, jobs
+
+    sim = start_sim(shops=2, records=5)
+    connected = connect_all(pdd_tenant, sim)
+    soon, later = clock.now() + timedelta(minutes=10), clock.now() + timedelta(days=1)
+    PddShop.update(access_expires_at=soon).where(PddShop.id == connected[0].id).execute()
+    PddShop.update(access_expires_at=later).where(PddShop.id == connected[1].id).execute()
+    assert jobs.refresh_tokens() == 1
+    refreshed, untouched = (PddShop.get_by_id(s.id) for s in connected)
+    assert crypto.decrypt(refreshed.access_token_enc) != sim.shops[0]["access_token"]
+    assert refreshed.access_expires_at > soon
+    assert crypto.decrypt(untouched.access_token_enc) == sim.shops[1]["access_token"]
+
+    assert jobs.sync_due() == 2  # never synced: both due
+    assert jobs.sync_due() == 0  # synced a moment ago
+    assert all(PddShop.get_by_id(s.id).cursor is not None for s in connected)
+    assert len(pdd_tickets(pdd_tenant)) == len([r for r in truth(sim) if not r["malformed"]])
