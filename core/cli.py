@@ -181,7 +181,7 @@ def demo(bind: str, port: int) -> None:
 
     _open()
     login = prepare()
-    click.echo(f"console: http://{bind}:{port}/admin/  login: {login[0]} / {login[1]}")
+    click.echo(f"console: http://{bind}:{port}/console/  login: {login[0]} / {login[1]}")
     run(bind, port, scheduler=True)
 
 
