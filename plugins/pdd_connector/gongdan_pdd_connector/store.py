@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,6 +45,7 @@ class Context:
     conf: dict[str, Any]
     categories: dict[tuple[str, str], str] = field(default_factory=dict)
     quarantined: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def of(cls, shop: PddShop) -> Context:
@@ -73,6 +75,11 @@ def is_current(known: PddRefund | None, item: dict[str, Any]) -> bool:
 
 def _category(ctx: Context, record: dict[str, Any]) -> str:
     key = (record["kind"], record["reason"])
+    with ctx.lock:  # records of a window are stored by several threads; create a category once
+        return ctx.categories.get(key) or _resolve_category(ctx, record, key)
+
+
+def _resolve_category(ctx: Context, record: dict[str, Any], key: tuple[str, str]) -> str:
     if key not in ctx.categories:
         path = mapping.category_path(record, ctx.conf)
         chosen = path
