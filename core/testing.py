@@ -137,9 +137,16 @@ class HookRecorder:
         self._add("gongdan_demo_prepared", tenant=tenant, admin=admin)
 
 
-def _truncate(models: list[type[peewee.Model]]) -> None:
-    tables = ", ".join(f'"{m._meta.table_name}"' for m in models)
-    db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+def _empty(models: list[type[peewee.Model]]) -> None:
+    """Delete every row and restart the id sequences (far faster than TRUNCATE on small tables)."""
+    ordered = list(reversed(peewee.sort_models(models)))
+    statements = [f'DELETE FROM "{m._meta.table_name}"' for m in ordered]
+    statements += [
+        f"SELECT setval(pg_get_serial_sequence('\"{m._meta.table_name}\"', '{m._meta.primary_key.column_name}'), 1, false)"
+        for m in ordered
+        if isinstance(m._meta.primary_key, peewee.AutoField)
+    ]
+    db.execute_sql("; ".join(statements))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -170,7 +177,7 @@ def gongdan_db(gongdan_backend: str, gongdan_database_url: str) -> Iterator[Any]
         if not _pg_ready.get(gongdan_database_url):
             upgrade(host)
             _pg_ready[gongdan_database_url] = True
-        _truncate(all_models(host))
+        _empty(all_models(host))
     else:
         upgrade(host)
     yield database
