@@ -141,11 +141,12 @@ def _empty(models: list[type[peewee.Model]]) -> None:
     """Delete every row and restart the id sequences (far faster than TRUNCATE on small tables)."""
     ordered = list(reversed(peewee.sort_models(models)))
     statements = [f'DELETE FROM "{m._meta.table_name}"' for m in ordered]
-    statements += [
-        f"SELECT setval(pg_get_serial_sequence('\"{m._meta.table_name}\"', '{m._meta.primary_key.column_name}'), 1, false)"
+    sequences = [
+        f"pg_get_serial_sequence('\"{m._meta.table_name}\"', '{m._meta.primary_key.column_name}')"
         for m in ordered
         if isinstance(m._meta.primary_key, peewee.AutoField)
     ]
+    statements += [f"SELECT setval({sequence}, 1, false)" for sequence in sequences]
     db.execute_sql("; ".join(statements))
 
 
