@@ -76,7 +76,7 @@ QUESTION_WORDS = frozenset(
         "does",
     ]
 )
-TERM_DEPTH = 200
+TERM_DEPTH = 100
 MIN_SHARE = 0.2
 COMMON_SHARE = 0.4
 BATCH = 400
