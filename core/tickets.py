@@ -20,6 +20,7 @@ from gongdan.db import is_postgres, write_transaction
 from gongdan.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from gongdan.models import OPEN_STATUSES, Comment, Team, Tenant, Ticket, TicketEvent, User
 from gongdan.plugins import get_host
+from gongdan.queries import ShapedQuery
 from gongdan.schemas import TicketCreateSchema, TicketUpdateSchema
 from gongdan.statements import PreparedInsert, PreparedStatement
 from gongdan.validation import load
@@ -333,10 +334,26 @@ def _apply_update(tenant: Tenant, ticket: Ticket, fields: dict[str, Any], actor:
     return ticket
 
 
+def _ticket_by_id(p: Any, lock: bool) -> Any:
+    query = Ticket.select().where(Ticket.id == p("id"))
+    return query.for_update() if lock else query
+
+
+_TICKET_BY_ID = ShapedQuery(_ticket_by_id)
+_ASSIGNABLE = ShapedQuery(
+    lambda p: User.select().where((User.id == p("id")) & (User.tenant == p("tenant")) & (User.is_active == True))  # noqa: E712
+)
+_set_assignee = PreparedStatement(
+    "UPDATE {ticket} SET assignee_id = ?, team_id = ?, updated_at = ? WHERE id = ?", ticket=Ticket
+)
+
+
 def _locked(ticket_id: int) -> Ticket:
     """The ticket, row-locked on PostgreSQL (SQLite's write transaction locks the database)."""
-    query = Ticket.select().where(Ticket.id == ticket_id)
-    return (query.for_update() if is_postgres() else query).get()
+    found = _TICKET_BY_ID.rows((is_postgres(),), {"id": ticket_id})
+    if not found:
+        raise NotFound("no such ticket")
+    return found[0]
 
 
 def _set_status(tenant: Tenant, ticket: Ticket, to: str, actor: Actor) -> TicketEvent:
@@ -437,10 +454,10 @@ def comment(
 
 
 def _assignable(tenant: Tenant, assignee_id: int) -> User:
-    user = User.of(tenant).where((User.id == assignee_id) & (User.is_active == True)).first()  # noqa: E712
-    if user is None:
+    found = _ASSIGNABLE.rows((), {"id": assignee_id, "tenant": tenant.id})
+    if not found:
         raise ValidationError("unknown assignee", {"assignee_id": [f"no active user {assignee_id} in this tenant"]})
-    return user
+    return found[0]
 
 
 def assign(
@@ -475,7 +492,7 @@ def assign(
         elif assignee is not None and assignee.team_id and ticket.team_id is None:
             ticket.team = assignee.team_id
         ticket.updated_at = clock.now()
-        ticket.save()
+        _set_assignee.execute((assignee_id, ticket.team_id, Ticket.updated_at.db_value(ticket.updated_at), ticket.id))
         events.append(
             _event(
                 tenant,

@@ -19,10 +19,10 @@ from werkzeug.exceptions import BadRequest
 from gongdan import clock
 from gongdan.accounts import token_hash
 from gongdan.actors import Actor
-from gongdan.api.queries import Placeholders, ShapedQuery
 from gongdan.errors import Forbidden, GongdanError, NotFound, ValidationError
 from gongdan.models import ApiToken, Tenant, User
 from gongdan.plugins import get_host
+from gongdan.queries import Placeholders, ShapedQuery
 from gongdan.validation import load
 
 ROLE_RANK = {"agent": 1, "supervisor": 2, "admin": 3, "superadmin": 4}

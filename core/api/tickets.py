@@ -12,7 +12,6 @@ from peewee import JOIN, OP, SQL, Expression, NodeList, Value, fn
 from gongdan import tickets as ticket_service
 from gongdan.api.blueprint import api
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user, has_role
-from gongdan.api.queries import Placeholders, ShapedQuery
 from gongdan.api.schemas import (
     MAX_ID,
     AssignSchema,
@@ -29,6 +28,7 @@ from gongdan.api.schemas import (
 )
 from gongdan.errors import Forbidden, NotFound
 from gongdan.models import Comment, Ticket, TicketEvent, User
+from gongdan.queries import Placeholders, ShapedQuery
 from gongdan.representation import iso, tickets_dicts, user_brief, with_relations
 from gongdan.schemas import TransitionSchema
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from gongdan import accounts, categories, tickets
 from gongdan.actors import Actor
-from gongdan.api.queries import ShapedQuery
 from gongdan.models import Team, Ticket
+from gongdan.queries import ShapedQuery
 from gongdan.representation import with_relations
 
 

@@ -1,4 +1,4 @@
-"""Hot-path reads of the API with their SQL compiled once per query shape.
+"""Hot-path reads (API and ticket service) with their SQL compiled once per query shape.
 
 peewee rebuilds the SQL text of every query, and for the wide joined selects the API runs on
 every request (token → user → tenant, ticket → category, team, customer, assignee) that costs
