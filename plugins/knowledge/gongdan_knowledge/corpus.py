@@ -86,6 +86,8 @@ def import_records(
             batch = []
     c, u = _import_batch(tenant, batch, author, ensured)
     progress(len(batch))
+    if created + c >= BATCH:
+        index.refresh_statistics()
     return created + c, updated + u
 
 

@@ -173,6 +173,18 @@ def index_articles(articles: Sequence[Article]) -> None:
     _bump(tenant_id, changes)
 
 
+def refresh_statistics(vacuum: bool = False) -> None:
+    """After a bulk load on PostgreSQL: ANALYZE the index tables so the planner sees their size.
+
+    `vacuum=True` also sets the visibility map, which index-only scans need (autovacuum would,
+    later); it must run outside a transaction. Nothing to do on SQLite.
+    """
+    if not is_postgres():
+        return
+    tables = ", ".join(f'"{m._meta.table_name}"' for m in (Posting, TermStat, Article))
+    db.execute_sql(f"{'VACUUM ANALYZE' if vacuum else 'ANALYZE'} {tables}")
+
+
 def _insert_postings(rows: list[tuple]) -> None:
     table = Posting._meta.table_name
     _bulk(f'INSERT INTO "{table}" (tenant_id, term, article_id, weight, state) VALUES {{values}}', rows)
