@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     connector_cpu = children.ru_utime + children.ru_stime - float(stats.get("cpu_seconds", 0.0))
 
+    errors = [f"{key.split(':', 1)[1]} x{count}" for key, count in sorted(stats.items()) if key.startswith("error:")]
     limit_calls, limit_seconds = protocol.shop_rate_limit("pdd.refund.information.get")
     max_rate = args.shops * limit_calls / limit_seconds
     rate = stored / busy
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
                 ["duplicate tickets", figures["duplicate tickets"]],
                 ["tickets without a record", figures["tickets without a record"]],
                 ["failed sync processes", len(failures) + len(catch_failures)],
-                ["simulator errors by code", stats.get("errors", stats.get("errors_by_code", ""))],
+                ["gateway answers", f"{stats.get('calls', 0)} calls: " + ", ".join(errors) if errors else "no errors"],
             ],
         )
     )
