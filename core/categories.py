@@ -38,18 +38,24 @@ def find(tenant: Tenant, path: str, field: str = "category") -> Category:
 
 
 def ensure(tenant: Tenant, path: str) -> tuple[Category, bool]:
-    """Create the missing levels of `path`; returns the leaf and whether anything was created."""
+    """Create the missing levels of `path`; returns the leaf and whether anything was created.
+
+    Safe when several processes create the same path at once (the insert yields to the winner).
+    """
     parts = split_path(path)
     parent = None
     created = False
     with write_transaction():
         for depth in range(1, len(parts) + 1):
             prefix = "/".join(parts[:depth])
-            node = Category.get_or_none((Category.tenant == tenant) & (Category.path == prefix))
-            if node is None:
-                node = Category.create(tenant=tenant, parent=parent, name=parts[depth - 1], path=prefix, depth=depth)
-                created = True
-            parent = node
+            inserted = (
+                Category.insert(tenant=tenant, parent=parent, name=parts[depth - 1], path=prefix, depth=depth)
+                .on_conflict_ignore()
+                .as_rowcount()
+                .execute()
+            )
+            created = created or bool(inserted)
+            parent = Category.get((Category.tenant == tenant) & (Category.path == prefix))
     return parent, created
 
 

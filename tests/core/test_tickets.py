@@ -241,3 +241,13 @@ def test_team_by_name_or_id(tenant):
     team = Team.create(tenant=tenant, name="售后组")
     assert make(tenant, team="售后组").team_id == team.id
     assert make(tenant, team=str(team.id)).team_id == team.id
+
+
+def test_ensuring_a_category_path_twice_creates_it_once(tenant):
+    leaf, created = categories.ensure(tenant, "售后/换货/尺码不合适")
+    again, created_again = categories.ensure(tenant, "售后 / 换货 / 尺码不合适")
+    assert created
+    assert not created_again
+    assert again.id == leaf.id
+    assert [c["path"] for c in categories.tree(tenant)] == ["售后"]
+    assert categories.tree(tenant)[0]["children"][0]["children"][0]["name"] == "尺码不合适"
