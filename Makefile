@@ -19,8 +19,10 @@ $(STAMP): $(BIN)/python setup.cfg $(PLUGINS)
 
 install: $(STAMP)
 
+# the demo is rebuilt on every start (its gateway simulator and shops are started with it)
 demo: install
-	GONGDAN_DATABASE_URL=$${GONGDAN_DATABASE_URL:-sqlite:///demo.db} $(BIN)/gongdan demo --port $(PORT)
+	rm -f demo.db demo.db-wal demo.db-shm
+	GONGDAN_DATABASE_URL=sqlite:///demo.db $(BIN)/gongdan demo --port $(PORT)
 
 test: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -15,36 +15,8 @@ from zoneinfo import ZoneInfo
 from gongdan_pdd_connector import protocol
 from gongdan_pdd_connector.client import parse_time
 
-STATUS_LABELS: dict[int, str] = {
-    0: "无售后",
-    2: "买家申请退款，待商家处理",
-    3: "退货退款，待商家处理",
-    4: "商家同意退款，退款中",
-    5: "平台同意退款，退款中",
-    6: "驳回退款，待买家处理",
-    7: "已同意退货退款，待买家发货",
-    8: "平台处理中",
-    9: "平台拒绝退款，退款关闭",
-    10: "退款成功",
-    11: "买家撤销",
-    12: "买家逾期未处理，退款失败",
-    13: "买家逾期，超过有效期",
-    14: "换货补寄待商家处理",
-    15: "换货补寄待用户处理",
-    16: "换货补寄成功",
-    17: "换货补寄失败",
-    18: "换货补寄待用户确认完成",
-    21: "待商家同意维修",
-    22: "待用户确认发货",
-    23: "维修处理中",
-    24: "维修关闭",
-    25: "维修成功",
-    27: "待用户确认收货",
-    31: "已同意拒收退款，待用户拒收",
-    32: "补寄待商家发货",
-    33: "同意召回后退款，待商家召回",
-}
-MERCHANT_TO_ACT = frozenset({2, 3, 14, 21, 32, 33})
+STATUS_LABELS = protocol.AFTER_SALES_STATUS
+MERCHANT_TO_ACT = protocol.MERCHANT_TO_ACT
 DONE = frozenset({0, 9, 10, 11, 12, 13, 16, 17, 24, 25})
 DEFAULT_STATUS_MAP: dict[int, str] = {
     code: "open" if code in MERCHANT_TO_ACT else "resolved" if code in DONE else "pending" for code in STATUS_LABELS

@@ -168,3 +168,37 @@ def error_body(code: int, message: str | None = None, sub_msg: str = "", request
 def shop_rate_limit(api: str) -> tuple[int, float]:
     """The published per-shop limit of `api`: `(calls, seconds)`."""
     return SHOP_RATE_LIMITS.get(api, DEFAULT_SHOP_RATE_LIMIT)
+
+
+# `after_sales_status`, shared by orders and after-sales (the reference's list)
+AFTER_SALES_STATUS: dict[int, str] = {
+    0: "无售后",
+    2: "买家申请退款，待商家处理",
+    3: "退货退款，待商家处理",
+    4: "商家同意退款，退款中",
+    5: "平台同意退款，退款中",
+    6: "驳回退款，待买家处理",
+    7: "已同意退货退款，待买家发货",
+    8: "平台处理中",
+    9: "平台拒绝退款，退款关闭",
+    10: "退款成功",
+    11: "买家撤销",
+    12: "买家逾期未处理，退款失败",
+    13: "买家逾期，超过有效期",
+    14: "换货补寄待商家处理",
+    15: "换货补寄待用户处理",
+    16: "换货补寄成功",
+    17: "换货补寄失败",
+    18: "换货补寄待用户确认完成",
+    21: "待商家同意维修",
+    22: "待用户确认发货",
+    23: "维修处理中",
+    24: "维修关闭",
+    25: "维修成功",
+    27: "待用户确认收货",
+    31: "已同意拒收退款，待用户拒收",
+    32: "补寄待商家发货",
+    33: "同意召回后退款，待商家召回",
+}
+# statuses in which the merchant must act before `expire_time`
+MERCHANT_TO_ACT = frozenset({2, 3, 14, 21, 32, 33})

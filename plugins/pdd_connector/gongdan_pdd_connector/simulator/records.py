@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..protocol import AFTER_SALES_STATUS, MERCHANT_TO_ACT
 from . import data
 from .clock import CHINA
 
@@ -44,36 +45,6 @@ NEXT_STATUS: dict[int, list[int]] = {
     24: [25],
     32: [33],
 }
-STATUS_NAMES = {
-    0: "无售后",
-    2: "买家申请退款，待商家处理",
-    3: "退货退款，待商家处理",
-    4: "商家同意退款，退款中",
-    5: "平台同意退款，退款中",
-    6: "驳回退款，待买家处理",
-    7: "已同意退货退款，待用户发货",
-    8: "平台处理中",
-    9: "平台拒绝退款，退款关闭",
-    10: "退款成功",
-    11: "买家撤销",
-    12: "买家逾期未处理，退款失败",
-    13: "买家逾期，超过有效期",
-    14: "换货补寄待商家处理",
-    15: "换货补寄待用户处理",
-    16: "换货补寄成功",
-    17: "换货补寄失败",
-    18: "换货补寄待用户确认完成",
-    21: "待商家同意维修",
-    22: "待用户确认发货",
-    23: "维修中",
-    24: "维修完成",
-    25: "维修关闭",
-    27: "待商家确认收货",
-    31: "驳回退款待买家处理",
-    32: "补寄待商家发货",
-    33: "同意召回后待商家召回",
-}
-MERCHANT_TO_ACT = frozenset({2, 3, 14, 21, 32})
 ACT_HOURS = 48  # a request the merchant ignores this long is decided for them
 MALFORMED_KINDS = ("non_numeric_status", "missing_order_sn", "unknown_status")
 
@@ -227,7 +198,7 @@ class RecordFactory:
 
     def repair(self, refund: Refund, order: Order, now: int) -> None:
         """Undo `spoil`: a valid status and every field present again, updated now."""
-        if not isinstance(refund.status, int) or refund.status not in STATUS_NAMES:
+        if not isinstance(refund.status, int) or refund.status not in AFTER_SALES_STATUS:
             refund.status = STATUSES_BY_KIND[refund.kind][0]
         refund.malformed, refund.updated = "", now
         self.follow(order, refund)
