@@ -1,8 +1,8 @@
 # ruff: noqa: E402 - the imports below come after the sys.path repair
 """Assignment plugin benchmark: decision latency, assignments per second, and a 4-process burst.
 
-    .venv/bin/python bench/assignment.py                # 1,000 agents, 100,000 open tickets, burst 10,000
-    .venv/bin/python bench/assignment.py --scale 0.1    # a quick run (a tenth of everything)
+    .venv/bin/python -m bench.assignment                # 1,000 agents, 100,000 open tickets, burst 10,000
+    .venv/bin/python -m bench.assignment --scale 0.1    # a quick run (a tenth of everything)
 
 PostgreSQL runs too when GONGDAN_BENCH_PG_URL is set (e.g.
 postgresql://gongdan:gongdan@127.0.0.1:5432/gongdan_bench_assignment); its tables are emptied.

@@ -13,7 +13,7 @@ for `POST /api/v1/tickets` and `GET /api/v1/tickets?assignee=me` (a page of 25 t
 the agent's), with `GET /api/v1/health` (no token, no query) as the baseline measured in the
 same run. The rate limit is raised for the bench. Figures only; nothing passes or fails.
 
-    .venv/bin/python bench/http.py [--duration 5] [--clients 4] [--workers 2] [--assigned 200]
+    .venv/bin/python -m bench.http [--duration 5] [--clients 4] [--workers 2] [--assigned 200]
 """
 
 from __future__ import annotations

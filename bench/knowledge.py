@@ -1,7 +1,7 @@
 """Knowledge plugin benchmark: search quality, suggestion quality, indexing rate, search latency.
 
-    .venv/bin/python bench/knowledge.py                     # 20,000 articles
-    .venv/bin/python bench/knowledge.py --articles 100000   # the figure the issue asks for
+    .venv/bin/python -m bench.knowledge                     # 20,000 articles
+    .venv/bin/python -m bench.knowledge --articles 100000   # the figure the issue asks for
 
 Quality (recall@1, recall@3, MRR) is measured on the bundled corpus (301 articles) with its
 525 labelled buyer questions: for search, and for ticket suggestions (one ticket per question,

@@ -1,6 +1,6 @@
 """How much the local Pinduoduo gateway simulator can serve, against what its rate limits allow.
 
-    .venv/bin/python bench/pdd_sim.py [--shops 10] [--records 5000] [--calls 300] [--threads 4]
+    .venv/bin/python -m bench.pdd_sim [--shops 10] [--records 5000] [--calls 300] [--threads 4]
 
 Starts `gongdan-pdd-sim` (rate limits off) with `shops × records` after-sales records and
 measures, over real HTTP with keep-alive sessions: start-up time; calls per second of the

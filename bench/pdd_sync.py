@@ -1,6 +1,6 @@
 """End-to-end Pinduoduo sync through the simulator, against what the published rate limits allow.
 
-    .venv/bin/python bench/pdd_sync.py [--records 50000] [--shops 10] [--fault-rate 0.05]
+    .venv/bin/python -m bench.pdd_sync [--records 50000] [--shops 10] [--fault-rate 0.05]
                                        [--database-url URL] [--mutate-per-second 10]
 
 Starts `gongdan-pdd-sim` with its rate limits ON (100 calls / 10 s per shop and API), 5 % of

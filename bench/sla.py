@@ -1,6 +1,6 @@
 """SLA figures: business-calendar steps, and a sweep over many open tickets on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/sla.py [--tickets 1000000] [--due-percent 1] [--process 2000]
+    .venv/bin/python -m bench.sla [--tickets 1000000] [--due-percent 1] [--process 2000]
                                   [--steps 20000] [--skip-pg]
 
 1. `add_business_minutes` / `business_minutes_between` latency (p50/p99) over a lunch-break
