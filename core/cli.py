@@ -164,8 +164,10 @@ def serve(bind: str, port: int, no_scheduler: bool) -> None:
 def worker() -> None:
     """Run the scheduled jobs alone (for deployments with several processes or machines)."""
     from gongdan import scheduler
+    from gongdan.serving import exit_on_sigterm
 
     _open()
+    exit_on_sigterm()
     click.echo("gongdan worker: running scheduled jobs (Ctrl+C stops)", err=True)
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.build(get_host(), blocking=True).start()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
+import sys
+from typing import Any
 
 from werkzeug.serving import run_simple
 
@@ -13,8 +16,21 @@ from gongdan.web import create_app
 log = logging.getLogger("gongdan.serving")
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit, so `finally` blocks and atexit handlers run.
+
+    Plugins clean up that way (the demo's gateway simulator is stopped by an atexit handler).
+    """
+
+    def _exit(*_: Any) -> None:
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, _exit)
+
+
 def serve(bind: str, port: int, *, scheduler: bool = True) -> None:
     """Serve until interrupted; threaded, so slow clients do not block others."""
+    exit_on_sigterm()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
     background = scheduling.build(get_host(), blocking=False) if scheduler else None

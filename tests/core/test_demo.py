@@ -66,3 +66,4 @@ def test_demo_serves_health_and_a_working_login(tmp_path):
             server.kill()
             output, _ = server.communicate()
     assert "login: admin@demo.gongdan.cn / gongdan-demo" in output
+    assert server.returncode == 0, "SIGTERM should end the demo cleanly (its atexit handlers run)"
