@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from typing import Any
 
 import peewee
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -13,6 +14,7 @@ from gongdan import clock
 from gongdan.db import write_transaction
 from gongdan.errors import Conflict, NotFound, ValidationError
 from gongdan.models import ROLES, ApiToken, Tenant, User
+from gongdan.queries import Placeholders, ShapedQuery
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -100,15 +102,23 @@ def revoke_token(row: ApiToken) -> None:
     ApiToken.update(revoked_at=clock.now()).where(ApiToken.id == row.id).execute()
 
 
-def user_for_token(token: str) -> tuple[User, ApiToken] | None:
-    """The active user behind a valid, unrevoked token, with the token row; else None."""
-    row = (
+def _token_row(p: Placeholders) -> Any:
+    return (
         ApiToken.select(ApiToken, User, Tenant)
         .join(User)
         .join(Tenant)
-        .where((ApiToken.token_hash == token_hash(token)) & ApiToken.revoked_at.is_null())
-        .first()
+        .where((ApiToken.token_hash == p("hash", str)) & ApiToken.revoked_at.is_null())
+        .limit(1)
     )
-    if row is None or not row.user.is_active:
+
+
+# asked on every API request: compiled once per database
+_TOKEN_QUERY = ShapedQuery(_token_row)
+
+
+def user_for_token(token: str) -> tuple[User, ApiToken] | None:
+    """The active user behind a valid, unrevoked token, with the token row; else None."""
+    found = _TOKEN_QUERY.rows((), {"hash": token_hash(token)})
+    if not found or not found[0].user.is_active:
         return None
-    return row.user, row
+    return found[0].user, found[0]

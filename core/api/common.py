@@ -17,12 +17,11 @@ from marshmallow import Schema
 from werkzeug.exceptions import BadRequest
 
 from gongdan import clock
-from gongdan.accounts import token_hash
+from gongdan.accounts import user_for_token
 from gongdan.actors import Actor
 from gongdan.errors import Forbidden, GongdanError, NotFound, ValidationError
 from gongdan.models import ApiToken, Tenant, User
 from gongdan.plugins import get_host
-from gongdan.queries import Placeholders, ShapedQuery
 from gongdan.validation import load
 
 ROLE_RANK = {"agent": 1, "supervisor": 2, "admin": 3, "superadmin": 4}
@@ -103,11 +102,10 @@ def authenticate() -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    found = TOKEN_QUERY.rows((), {"hash": token_hash(token.strip())})
-    if not found or not found[0].user.is_active:
+    found = user_for_token(token.strip())
+    if found is None:
         raise Unauthorized("invalid or revoked token")
-    row = found[0]
-    user = row.user
+    user, row = found
     g.user, g.tenant, g.token = user, user.tenant, row
     limiter = current_app.extensions.get("gongdan_rate_limiter")
     if limiter is not None:
@@ -116,20 +114,6 @@ def authenticate() -> User:
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
         ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
     return user
-
-
-def _token_row(p: Placeholders) -> Any:
-    """What `gongdan.accounts.user_for_token` reads, as one precompiled query."""
-    return (
-        ApiToken.select(ApiToken, User, Tenant)
-        .join(User)
-        .join(Tenant)
-        .where((ApiToken.token_hash == p("hash", str)) & ApiToken.revoked_at.is_null())
-        .limit(1)
-    )
-
-
-TOKEN_QUERY = ShapedQuery(_token_row)
 
 
 def json_body() -> Any:
