@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request
 from flask_admin import expose
@@ -21,11 +23,18 @@ from .calendars import CN_YEARS
 from .models import SlaCalendar
 
 
-def ticket_panel(block: dict[str, Any]) -> str:
-    """The ticket page's SLA panel: policy, state, time left, and each target's due time."""
+def local_time(value: str | None, tz: str) -> str:
+    """An ISO 8601 time from the block as `YYYY-MM-DD HH:MM` in the tenant's time zone."""
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def ticket_panel(block: dict[str, Any], tz: str = "Asia/Shanghai") -> str:
+    """The ticket page's SLA panel: policy, state, time left, and each target's due time (local)."""
     rows = Markup("").join(
         Markup("<tr><th>{}</th><td>{}</td><td>{}</td></tr>").format(
-            name, state["status"], state["due"] or state["met_at"] or ""
+            name, state["status"], local_time(state["due"] or state["met_at"], tz)
         )
         for name, state in block["targets"].items()
     )

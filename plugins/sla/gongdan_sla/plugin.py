@@ -99,7 +99,7 @@ def gongdan_ticket_panels(tenant: Tenant, ticket: Ticket, user: Any) -> Any:
     from .console import ticket_panel
 
     block = ticket_blocks(tenant, [ticket]).get(ticket.id)
-    return TicketPanel(name="sla", title="SLA", html=ticket_panel(block), order=10) if block else None
+    return TicketPanel(name="sla", title="SLA", html=ticket_panel(block, tenant.timezone), order=10) if block else None
 
 
 @hookimpl

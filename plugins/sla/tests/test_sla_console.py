@@ -96,3 +96,4 @@ def test_the_ticket_page_shows_the_sla_panel(browser: Any, tenant: Any, frozen_c
     html = admin.get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
     assert "sla-panel" in html
     assert "Std" in html
+    assert "2026-11-02 11:00" in html  # due in an hour, shown in the tenant's time (Asia/Shanghai)
