@@ -173,7 +173,8 @@ class TicketsView(ConsoleBaseView):
             users={u.id: u for u in User.of(tenant)},
             priorities=PRIORITIES,
             teams=list(Team.of(tenant).order_by(Team.name)),
-            categories=list(Category.of(tenant).where(Category.depth == 3).order_by(Category.path)),
+            # every level: a ticket may sit on a two-level category (e.g. 售后/补寄 from Pinduoduo)
+            categories=list(Category.of(tenant).order_by(Category.path)),
         )
 
     def _back(self, ticket_id: int) -> Any:

@@ -159,3 +159,11 @@ def test_a_panel_that_raises_is_left_out_and_recorded(register_plugin, signed_in
     ticket = _create(tenant, "测试")
     assert 'id="timeline"' in browser.text(f"/console/tickets/{ticket.id}")
     assert PluginFailure.get(PluginFailure.plugin == "broken_panel").hook == "gongdan_ticket_panels"
+
+
+def test_a_two_level_category_is_offered_and_kept(signed_in, tenant):
+    _, browser = signed_in("agent")
+    categories.ensure(tenant, "售后/补寄")
+    ticket = tickets.create(tenant, {"subject": "少件", "category": "售后/补寄"}, Actor.system("test"))[0]
+    page = browser.get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
+    assert '<option value="售后/补寄" selected>' in page
