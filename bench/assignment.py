@@ -1,4 +1,3 @@
-# ruff: noqa: E402 - the imports below come after the sys.path repair
 """Assignment plugin benchmark: decision latency, assignments per second, and a 4-process burst.
 
     .venv/bin/python -m bench.assignment                # 1,000 agents, 100,000 open tickets, burst 10,000
@@ -24,8 +23,6 @@ from collections import Counter
 from typing import Any
 
 # bench/ holds scripts, not packages: keep them (e.g. bench/http.py) from shadowing the stdlib
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
-
 from gongdan_assignment import rules
 from gongdan_assignment.models import AgentState
 from gongdan_assignment.routing import decide, route, strategies

@@ -18,25 +18,21 @@ same run. The rate limit is raised for the bench. Figures only; nothing passes o
 
 from __future__ import annotations
 
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-
-# this file is named http.py: keep its folder off the path so `http` is the standard library's
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import http.client  # noqa: E402
-import json  # noqa: E402
-import multiprocessing  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any
 
 BIN = Path(sys.executable).parent
 DJANGO_HELPDESK = "21–43 tickets/s at p50 45 ms (django-helpdesk REST API, quoted in the issue)"

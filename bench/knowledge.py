@@ -16,33 +16,25 @@ knowledge tables are emptied). Prints figures; never passes or fails on time.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import random
 import shutil
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # bench/http.py shadows http
-_spec = importlib.util.spec_from_file_location("bench_common", HERE / "common.py")
-common = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(common)
+from gongdan_knowledge import index, suggestions
+from gongdan_knowledge.corpus import bundled, load_demo
+from gongdan_knowledge.evaluation import evaluate
+from gongdan_knowledge.models import MODELS, Article, Posting
+from gongdan_knowledge.search import local_hits
 
-from gongdan_knowledge import index, suggestions  # noqa: E402
-from gongdan_knowledge.corpus import bundled, load_demo  # noqa: E402
-from gongdan_knowledge.evaluation import evaluate  # noqa: E402
-from gongdan_knowledge.models import MODELS, Article, Posting  # noqa: E402
-from gongdan_knowledge.search import local_hits  # noqa: E402
-
-from gongdan import accounts, clock, tickets  # noqa: E402
-from gongdan.actors import Actor  # noqa: E402
-from gongdan.db import db, is_postgres, open_database  # noqa: E402
-from gongdan.models import Tenant  # noqa: E402
-from gongdan.plugins import get_host  # noqa: E402
-from gongdan.schema import upgrade  # noqa: E402
+from bench import common
+from gongdan import accounts, clock, tickets
+from gongdan.actors import Actor
+from gongdan.db import db, is_postgres, open_database
+from gongdan.models import Tenant
+from gongdan.plugins import get_host
+from gongdan.schema import upgrade
 
 BRANDS = [
     "云朵",

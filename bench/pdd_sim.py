@@ -16,19 +16,15 @@ Prints figures; passes or fails on nothing.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import summary_ms, table
 from gongdan_pdd_connector import protocol
 from gongdan_pdd_connector.simulator.process import SimulatorProcess
+
+from bench.common import summary_ms, table
 
 
 class Caller:

@@ -30,23 +30,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-# python puts this folder first on sys.path; bench/http.py would then shadow the standard library
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.append(str(HERE))
+from gongdan_pdd_connector import protocol
+from gongdan_pdd_connector.client import parse_time
+from gongdan_pdd_connector.models import PddRefund, PddShop, PddSyncRun
+from gongdan_pdd_connector.simulator.process import SimulatorProcess
+from gongdan_pdd_connector.testing import connect_all, truth
 
-from common import table  # noqa: E402
-from gongdan_pdd_connector import protocol  # noqa: E402
-from gongdan_pdd_connector.client import parse_time  # noqa: E402
-from gongdan_pdd_connector.models import PddRefund, PddShop, PddSyncRun  # noqa: E402
-from gongdan_pdd_connector.simulator.process import SimulatorProcess  # noqa: E402
-from gongdan_pdd_connector.testing import connect_all, truth  # noqa: E402
-
-from gongdan import accounts, clock  # noqa: E402
-from gongdan.db import db, open_database  # noqa: E402
-from gongdan.models import Ticket  # noqa: E402
-from gongdan.plugins import get_host  # noqa: E402
-from gongdan.schema import upgrade  # noqa: E402
+from bench.common import table
+from gongdan import accounts, clock
+from gongdan.db import db, open_database
+from gongdan.models import Ticket
+from gongdan.plugins import get_host
+from gongdan.schema import upgrade
 
 GONGDAN = str(Path(sys.executable).with_name("gongdan"))
 

@@ -15,7 +15,6 @@ PostgreSQL runs when `GONGDAN_BENCH_PG_URL` is set (e.g. postgresql://gongdan:go
 its tables are dropped and recreated. Figures are printed; nothing passes or fails on time.
 """
 
-# ruff: noqa: E402 - the path is set before the imports that need it (see _HERE)
 from __future__ import annotations
 
 import argparse
@@ -28,18 +27,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-# the script's folder goes last on the path: a bench module named like a stdlib one (http.py)
-# must not shadow the standard library for the packages imported below
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
-
-from common import percentile, table
 from gongdan_sla.calendars import BusinessCalendar
 from gongdan_sla.clocks import iso, new_clock
 from gongdan_sla.models import SlaTicket
 from gongdan_sla.policies import save_policies
 from gongdan_sla.sweep import due_rows, sweep_tenant
 
+# the script's folder goes last on the path: a bench module named like a stdlib one (http.py)
+# must not shadow the standard library for the packages imported below
+from bench.common import percentile, table
 from gongdan import accounts, clock
 from gongdan.db import db, is_postgres, open_database
 from gongdan.models import Ticket
