@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gongdan.contributions import Channel, ScheduledJob, Schema
 from gongdan.hookspecs import hookimpl
 from gongdan.models import CORE_MODELS
+
+# version 2 keeps only the indexes a query needs (each costs every insert a page write)
+_INDEXES_BEFORE_V2 = (
+    "ticket_tenant_id",
+    "ticket_assignee_id",
+    "ticket_team_id",
+    "ticket_parent_id",
+    "ticket_tenant_id_external_system_external_id",
+    "ticket_tenant_id_assignee_id_status",
+    "ticket_event_tenant_id",
+    "ticket_event_actor_id",
+    "ticket_event_at",
+    "ticket_event_dispatched_at",
+    "customer_tenant_id",
+    "customer_email",
+)
 
 CORE_CHANNELS = ("api", "web", "email", "phone")
 
@@ -12,7 +30,13 @@ CORE_CHANNELS = ("api", "web", "email", "phone")
 @hookimpl
 def gongdan_schema() -> Schema:
     """The core's tables."""
-    return Schema(owner="core", models=CORE_MODELS, version=1)
+    return Schema(owner="core", models=CORE_MODELS, version=2, migrations={2: _drop_v1_indexes})
+
+
+def _drop_v1_indexes(migrator: Any) -> None:
+    """Drop version 1's redundant and full indexes; `upgrade` then creates version 2's."""
+    for name in _INDEXES_BEFORE_V2:
+        migrator.database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
 
 
 @hookimpl

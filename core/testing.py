@@ -28,6 +28,7 @@ import pytest
 
 from gongdan import accounts, clock, hookspecs
 from gongdan.db import db, open_database
+from gongdan.models import SchemaVersion
 from gongdan.plugins import get_host
 from gongdan.schema import all_models, upgrade
 
@@ -138,8 +139,8 @@ class HookRecorder:
 
 
 def _empty(models: list[type[peewee.Model]]) -> None:
-    """Delete every row and restart the id sequences (far faster than TRUNCATE on small tables)."""
-    ordered = list(reversed(peewee.sort_models(models)))
+    """Delete every row but the schema versions; restart the id sequences (faster than TRUNCATE)."""
+    ordered = [m for m in reversed(peewee.sort_models(models)) if m is not SchemaVersion]
     statements = [f'DELETE FROM "{m._meta.table_name}"' for m in ordered]
     sequences = [
         f"pg_get_serial_sequence('\"{m._meta.table_name}\"', '{m._meta.primary_key.column_name}')"

@@ -112,13 +112,22 @@ def _event(tenant: Tenant, ticket: Ticket | None, kind: str, actor: Actor, data:
         "actor_label": actor.label,
         "data": data,
         "at": now,
-        "dispatched_at": None if kind in DISPATCHED_KINDS else now,
+        "dispatched_at": None if _dispatched_to(tenant, kind) else now,
     }
     event = TicketEvent(**values)
     event.id = _insert_event.execute(values)
     if actor.user is not None:
         event.actor = actor.user
     return event
+
+
+def _dispatched_to(tenant: Tenant, kind: str) -> bool:
+    """Whether an event of `kind` awaits delivery: its hook has a listener in the tenant.
+
+    An event nobody listens to is written delivered, which spares the stamp afterwards.
+    """
+    hook = HOOK_OF_KIND.get(kind)
+    return hook is not None and get_host().listens(tenant, hook)
 
 
 def record_event(tenant: Tenant, ticket: Ticket | None, kind: str, data: dict[str, Any], actor: Actor) -> TicketEvent:

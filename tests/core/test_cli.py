@@ -29,9 +29,9 @@ def cli(tmp_path):
 def test_set_up_a_tenant_from_scratch(cli):
     first = cli("init")
     assert first.returncode == 0
-    assert "core: created at version 1" in first.stdout
+    assert "core: created at version 2" in first.stdout
     again = cli("init")
-    assert "core: up to date (version 1)" in again.stdout
+    assert "core: up to date (version 2)" in again.stdout
     tenant = cli("tenant", "create", "acme", "--name", "Acme 旗舰店")
     assert tenant.returncode == 0
     assert tenant.stdout.strip().splitlines()[-1] == "1"

@@ -30,6 +30,32 @@ def test_reconciliation_dispatches_events_a_crash_left_behind(tenant, hook_recor
     assert TicketEvent.select().where(TicketEvent.dispatched_at.is_null()).count() == 0
 
 
+def test_an_event_nobody_listens_to_is_written_delivered(tenant, frozen_clock):
+    tickets.create(tenant, {"subject": "没有插件监听"}, Actor.system())
+    assert TicketEvent.select().where(TicketEvent.dispatched_at.is_null()).count() == 0
+    frozen_clock.advance(minutes=2)
+    assert reconcile.reconcile_all() == 0
+
+
+def _index_sql(*tables: str) -> dict[str, str]:
+    return {index.name: index.sql.upper() for table in tables for index in db.get_indexes(table)}
+
+
+def test_core_upgrade_to_v2_replaces_the_v1_indexes(tenant):
+    # version 1's full index on team and its plain index on event time
+    db.execute_sql('DROP INDEX "ticket_team_id"')
+    db.execute_sql('CREATE INDEX "ticket_team_id" ON "ticket" ("team_id")')
+    db.execute_sql('CREATE INDEX "ticket_event_at" ON "ticket_event" ("at")')
+    SchemaVersion.update(version=1).where(SchemaVersion.owner == "core").execute()
+    assert {c.owner: (c.before, c.after) for c in upgrade(get_host())}["core"] == (1, 2)
+    indexes = _index_sql("ticket", "ticket_event")
+    assert "ticket_event_at" not in indexes
+    assert "WHERE" in indexes["ticket_team_id"]
+    assert "WHERE" in indexes["ticket_event_undelivered"]
+    ticket, _ = tickets.create(tenant, {"subject": "升级之后"}, Actor.system())
+    assert ticket.number == 1
+
+
 class Note(TenantModel):
     text = peewee.CharField()
 
