@@ -51,7 +51,7 @@ def reconcile(tenant: Any) -> None:
 
 
 def _by_name(hook: str) -> dict[str, Any]:
-    return {item.name: item for _, item in get_host().collect(hook)}
+    return {item.name: item for _, item in get_host().registered(hook)}
 
 
 def assignment_strategies() -> dict[str, Any]:

@@ -80,7 +80,7 @@ class PluginHost:
         self.always_on: set[str] = {CORE}
         self._enabled_cache: dict[int, tuple[int, frozenset[str]]] = {}
         self._subset_cache: dict[tuple[str, frozenset[str]], Any] = {}
-        self._schemas: dict[str, type[MarshmallowSchema]] | None = None
+        self._registered: dict[str, list[tuple[str, Any]]] = {}
         self._settings_cache: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         from gongdan import builtin
@@ -148,7 +148,7 @@ class PluginHost:
 
     def _forget_plugins(self) -> None:
         self._subset_cache.clear()
-        self._schemas = None
+        self._registered.clear()
         self._settings_cache.clear()
 
     def _fail(self, record: PluginRecord, status: str, reason: str) -> None:
@@ -263,9 +263,7 @@ class PluginHost:
 
     def settings_schema(self, name: str) -> type[MarshmallowSchema] | None:
         """The marshmallow schema class plugin `name` declares for its settings, if any."""
-        if self._schemas is None:
-            self._schemas = dict(self.collect("gongdan_settings_schema"))
-        return self._schemas.get(name)
+        return dict(self.registered("gongdan_settings_schema")).get(name)
 
     def validate_settings(self, name: str, settings: dict[str, Any]) -> dict[str, Any]:
         """Validate settings through the plugin's schema; ValidationError lists the fields."""
@@ -363,6 +361,17 @@ class PluginHost:
             answer = self._call_one(impl, None, hook, kwargs)
             for item in _as_list(answer):
                 items.append((impl.plugin_name, item))
+        return items
+
+    def registered(self, hook: str) -> list[tuple[str, Any]]:
+        """`collect(hook)` of an argument-less registration hook, kept until plugins change.
+
+        What plugins register (channels, strategies, schemas, ...) is fixed while the set of
+        loaded plugins is, so hot paths such as validating a ticket's channel read it here.
+        """
+        items = self._registered.get(hook)
+        if items is None:
+            items = self._registered[hook] = self.collect(hook)
         return items
 
     def record_failure(self, plugin: str, tenant: Tenant | None, hook: str, exc: BaseException) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import peewee
 
 from gongdan.db import db
+from gongdan.statements import hydrate
 
 PLACEHOLDER_BASE = 1_900_000_000
 
@@ -133,13 +134,8 @@ class RowPlan:
                 if value is not None:
                     present.add(model)
                 data[name] = value if converter is None else converter(value)
-            instance = model(__no_default__=True)
-            instance.__data__ = data
-            objects[model] = instance
+            objects[model] = hydrate(model, data)
         for src, attr, dest, is_outer in self.joins:
             joined = objects[dest] if dest in present or not is_outer else None
             objects[src].__rel__[attr] = joined
-        root = objects[self.root]
-        for instance in objects.values():
-            instance._dirty.clear()
-        return root
+        return objects[self.root]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from gongdan.models import PRIORITIES, STATUSES
 
 TAG = fields.String(validate=validate.Length(min=1, max=50))
+
+
+def not_blank(value: str) -> None:
+    """A field validator: a non-empty text must not be only blanks (empty is Length's to report)."""
+    if value and not value.strip():
+        raise ValidationError("must not be blank")
 
 
 class CustomerInSchema(Schema):
@@ -40,7 +44,7 @@ class TicketCreateSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    subject = fields.String(required=True, validate=[validate.Length(min=1, max=200), not_blank])
     description = fields.String(load_default="", validate=validate.Length(max=100_000))
     channel = fields.String(load_default="api", validate=validate.Length(min=1, max=32))
     priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
@@ -51,11 +55,6 @@ class TicketCreateSchema(Schema):
     customer = fields.Nested(CustomerInSchema, allow_none=True, load_default=None)
     external_ref = fields.Nested(ExternalRefSchema, allow_none=True, load_default=None)
 
-    @validates_schema
-    def _subject_not_blank(self, data: dict[str, Any], **_: Any) -> None:
-        if "subject" in data and not data["subject"].strip():
-            raise ValidationError("must not be blank", "subject")
-
 
 class TicketUpdateSchema(Schema):
     """The body of `PATCH /api/v1/tickets/ID`: any subset of these fields."""
@@ -63,7 +62,7 @@ class TicketUpdateSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    subject = fields.String(validate=validate.Length(min=1, max=200))
+    subject = fields.String(validate=[validate.Length(min=1, max=200), not_blank])
     description = fields.String(validate=validate.Length(max=100_000))
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     category = fields.String(allow_none=True, validate=validate.Length(max=320))

@@ -15,11 +15,13 @@ from gongdan.db import db, is_postgres
 
 
 class PreparedInsert:
-    """`INSERT INTO model (fields...) VALUES (...)` returning the new id."""
+    """`INSERT INTO model (fields...) VALUES (...)`, giving back the stored instance."""
 
     def __init__(self, model: type[peewee.Model], fields: Sequence[str]) -> None:
         self.model = model
         self.fields = [model._meta.fields[name] for name in fields]
+        # values of these Python types go to the driver as they are; others through db_value
+        self._plan = [(f.name, f, _PLAIN.get(type(_stored(f)))) for f in self.fields]
         self._sql: dict[type, str] = {}
 
     def _text(self) -> str:
@@ -35,11 +37,20 @@ class PreparedInsert:
             self._sql[kind] = sql
         return sql
 
-    def execute(self, values: dict[str, Any]) -> int:
-        """Insert one row (fields missing from `values` get their defaults); returns its id."""
-        params = [f.db_value(values[f.name] if f.name in values else _default(f)) for f in self.fields]
+    def insert(self, values: dict[str, Any]) -> peewee.Model:
+        """Insert one row from `values` (references as ids; missing fields get their defaults).
+
+        Returns the row as a model instance with its new id, as a read would give it.
+        """
+        data: dict[str, Any] = {}
+        params = []
+        for name, field, plain in self._plan:
+            value = values[name] if name in values else _default(field)
+            data[name] = value
+            params.append(value if value is None or type(value) is plain else field.db_value(value))
         cursor = db.execute_sql(self._text(), params)
-        return cursor.fetchone()[0] if is_postgres() else cursor.lastrowid
+        data[self.model._meta.primary_key.name] = cursor.fetchone()[0] if is_postgres() else cursor.lastrowid
+        return hydrate(self.model, data)
 
 
 class PreparedStatement:
@@ -59,6 +70,28 @@ class PreparedStatement:
             sql = self.template.format(**names).replace("?", db.param)
             self._sql[kind] = sql
         return db.execute_sql(sql, list(params))
+
+
+def hydrate(model: type[peewee.Model], data: dict[str, Any]) -> peewee.Model:
+    """An instance of `model` holding `data` (field name → Python value) as stored: nothing dirty."""
+    instance = model(__no_default__=True)
+    instance.__data__ = data
+    return instance
+
+
+_PLAIN = {
+    peewee.CharField: str,
+    peewee.TextField: str,
+    peewee.IntegerField: int,
+    peewee.SmallIntegerField: int,
+    peewee.BigIntegerField: int,
+    peewee.AutoField: int,
+}
+
+
+def _stored(field: peewee.Field) -> peewee.Field:
+    """The field whose column type holds `field`'s values (a reference stores the key)."""
+    return field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
 
 
 def _quote(name: str) -> str:

@@ -114,8 +114,7 @@ def _event(tenant: Tenant, ticket: Ticket | None, kind: str, actor: Actor, data:
         "at": now,
         "dispatched_at": None if _dispatched_to(tenant, kind) else now,
     }
-    event = TicketEvent(**values)
-    event.id = _insert_event.execute(values)
+    event = _insert_event.insert(values)
     if actor.user is not None:
         event.actor = actor.user
     return event
@@ -286,8 +285,7 @@ def _create_or_update(
             "created_at": now,
             "updated_at": now,
         }
-        ticket = Ticket(**values)
-        ticket.id = _insert_ticket.execute(values)
+        ticket = _insert_ticket.insert(values)
         ticket.tenant, ticket.category, ticket.team, ticket.customer = tenant, category, team, customer
         events.append(_event(tenant, ticket, "created", actor, {"number": ticket.number, "channel": ticket.channel}))
     dispatch(events, tenant, {ticket.id: ticket})

@@ -9,13 +9,14 @@ from peewee import JOIN
 
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user, has_role
 from gongdan.errors import Forbidden, ValidationError
+from gongdan.hooks import assignment_strategies
 from gongdan.models import Team, Ticket, User
 from gongdan.representation import iso, user_brief
 from gongdan_assignment import availability, rules, skills
 from gongdan_assignment.jobs import availability_changed
 from gongdan_assignment.load import open_counts
 from gongdan_assignment.models import AgentState, Routing
-from gongdan_assignment.routing import PLUGIN, strategies, waiting_tickets
+from gongdan_assignment.routing import PLUGIN, waiting_tickets
 from gongdan_assignment.schemas import AvailabilitySchema, QueueQuerySchema, RulesSchema, SkillsSchema
 
 agents_bp = Blueprint("assignment_agents", __name__, url_prefix="/api/v1/agents")
@@ -87,13 +88,16 @@ def get_rules() -> dict[str, Any]:
 @api_route(assignment_bp, "/rules", ("PUT",), plugin=PLUGIN, role="supervisor", body=RulesSchema, tags=TAGS)
 def put_rules(body: dict[str, Any]) -> dict[str, Any]:
     """Replace the tenant's rules; they apply to the next decision."""
-    return rules.save(current_tenant(), body, current_actor(), set(strategies()))
+    return rules.save(current_tenant(), body, current_actor(), set(assignment_strategies()))
 
 
 @api_route(assignment_bp, "/strategies", plugin=PLUGIN, role="agent", tags=TAGS)
 def list_strategies() -> dict[str, Any]:
     """Every installed strategy a rule may name."""
-    items = [{"name": s.name, "label": s.label or s.name, "description": s.description} for s in strategies().values()]
+    items = [
+        {"name": s.name, "label": s.label or s.name, "description": s.description}
+        for s in assignment_strategies().values()
+    ]
     return {"items": sorted(items, key=lambda item: item["name"])}
 
 

@@ -15,13 +15,14 @@ from gongdan.actors import Actor
 from gongdan.admin.base import ConsoleBaseView, has_role
 from gongdan.contributions import ConsoleView
 from gongdan.errors import GongdanError
+from gongdan.hooks import assignment_strategies
 from gongdan.models import User
 from gongdan.validation import flatten_messages
 from gongdan_assignment import availability, rules
 from gongdan_assignment.jobs import availability_changed
 from gongdan_assignment.load import open_counts
 from gongdan_assignment.models import STATUSES, AgentState
-from gongdan_assignment.routing import PLUGIN, strategies, waiting_tickets
+from gongdan_assignment.routing import PLUGIN, waiting_tickets
 from gongdan_assignment.schemas import AvailabilitySchema, RulesSchema
 
 MENU = _l("Assignment")
@@ -49,7 +50,7 @@ class RulesView(ConsoleBaseView):
             text = request.form.get("rules", "")
             try:
                 payload = RulesSchema().load(json.loads(text))
-                rules.save(tenant, payload, Actor.of(self.current_user), set(strategies()))
+                rules.save(tenant, payload, Actor.of(self.current_user), set(assignment_strategies()))
                 flash(_l("Rules saved; they apply to the next ticket."), "success")
                 return redirect(url_for(".index"))
             except json.JSONDecodeError as exc:
@@ -62,7 +63,7 @@ class RulesView(ConsoleBaseView):
             "gongdan_assignment/rules.html",
             text=text,
             errors=errors,
-            strategies=sorted(strategies().values(), key=lambda s: s.name),
+            strategies=sorted(assignment_strategies().values(), key=lambda s: s.name),
             updated_at=current["updated_at"],
         )
 

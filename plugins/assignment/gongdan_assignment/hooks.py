@@ -6,13 +6,14 @@ from typing import Any
 
 from gongdan.actors import Actor
 from gongdan.contributions import AssignmentDecision, AssignmentStrategy, ScheduledJob, Schema
+from gongdan.hooks import assignment_strategies
 from gongdan.hookspecs import hookimpl
 from gongdan.models import OPEN_STATUSES, Team, Tenant, Ticket, User
 from gongdan.plugins import get_host
 from gongdan_assignment import availability, load, rules
 from gongdan_assignment.jobs import JOBS, hand_over_leave
 from gongdan_assignment.models import MODELS, AgentState, Routing
-from gongdan_assignment.routing import ACTOR, PLUGIN, decide, drain, mark_waiting, route, set_routing, strategies
+from gongdan_assignment.routing import ACTOR, PLUGIN, decide, drain, mark_waiting, route, set_routing
 from gongdan_assignment.schemas import SettingsSchema
 from gongdan_assignment.strategies import BUILTIN
 
@@ -158,5 +159,5 @@ def gongdan_demo_prepared(tenant: Tenant, admin: User) -> None:
     AgentState.update(status="online").where(AgentState.tenant == tenant.id).execute()
     teams = {team.name for team in Team.of(tenant)}
     if {"资深组", "物流组"} <= teams:
-        rules.save(tenant, DEMO_RULES, Actor.of(admin), set(strategies()))
+        rules.save(tenant, DEMO_RULES, Actor.of(admin), set(assignment_strategies()))
     drain(tenant)

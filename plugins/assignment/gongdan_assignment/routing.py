@@ -15,9 +15,10 @@ from peewee import Case
 
 from gongdan import clock, tickets
 from gongdan.actors import Actor
-from gongdan.contributions import AssignmentDecision, AssignmentStrategy
+from gongdan.contributions import AssignmentDecision
 from gongdan.db import write_transaction
 from gongdan.errors import Conflict
+from gongdan.hooks import assignment_strategies
 from gongdan.models import OPEN_STATUSES, Team, Tenant, Ticket, User
 from gongdan.plugins import get_host
 from gongdan_assignment import load
@@ -36,11 +37,6 @@ class AlreadyHandled(Conflict):
     """The ticket changed hands since the decision: someone else assigned it."""
 
 
-def strategies() -> dict[str, AssignmentStrategy]:
-    """Every registered strategy by name (this plugin's and third parties')."""
-    return {item.name: item for _, item in get_host().collect("gongdan_assignment_strategies")}
-
-
 def decide(
     tenant: Tenant,
     ticket: Ticket,
@@ -50,7 +46,7 @@ def decide(
     """Who should take `ticket` now by the tenant's rules; `assignee_id` None: it waits (reason says why)."""
     target = target_for(tenant, ticket)
     team_id = target.team_id or ticket.team_id
-    strategy = strategies().get(target.strategy)
+    strategy = assignment_strategies().get(target.strategy)
     if strategy is None:
         return AssignmentDecision(None, target.strategy, f"strategy {target.strategy!r} is not installed", team_id)
     pool = available(

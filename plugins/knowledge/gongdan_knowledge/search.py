@@ -86,7 +86,7 @@ def sources(tenant: Tenant) -> list[tuple[str, KnowledgeSource]]:
     """Outside sources registered by plugins enabled in `tenant` (the local one excluded)."""
     host = get_host()
     found = []
-    for plugin, source in host.collect("gongdan_knowledge_sources"):
+    for plugin, source in host.registered("gongdan_knowledge_sources"):
         if source.name == LOCAL:
             continue
         if plugin == PLUGIN or host.is_enabled(tenant, plugin) or plugin in host.always_on:

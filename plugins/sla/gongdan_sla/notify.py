@@ -92,7 +92,7 @@ def send(tenant: Tenant, notification: Notification, settings: dict[str, Any] | 
     settings = settings if settings is not None else host.settings(tenant, PLUGIN)
     token = _current.set((tenant, settings))
     try:
-        for plugin, transport in host.collect("gongdan_notification_transports"):
+        for plugin, transport in host.registered("gongdan_notification_transports"):
             if transport.name not in settings["transports"]:
                 continue
             try:
