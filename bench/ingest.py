@@ -1,11 +1,19 @@
-"""Tickets per second through the ticket service on SQLite, against a raw sqlite3 insert.
+"""Tickets per second through the ticket service on SQLite, against raw sqlite3 inserts.
 
-    .venv/bin/python -m bench.ingest [--tickets 5000]
+    .venv/bin/python -m bench.ingest [--tickets 5000] [--rounds 5]
 
-Three runs on fresh databases in one process: the service with no plugin enabled, the service
-with every installed plugin enabled, and a raw `sqlite3` insert of the same rows (ticket +
-audit event, one transaction per ticket, the same pragmas) — the physical limit here.
-Prints figures; passes or fails on nothing.
+Four paths, each on its own fresh database, measured in interleaved rounds so that a noisy
+neighbour slows them all alike (each figure is the median round):
+
+- a raw `sqlite3` insert of the same rows (ticket + audit event, one transaction per ticket,
+  the same pragmas) into two bare tables with no secondary index;
+- the same raw insert into gongdan's own tables, created by `gongdan init` with their indexes
+  and foreign keys, numbering each ticket as the service does — the physical limit of storing
+  these rows in this schema;
+- the ticket service (validation, customer and category resolution, numbering, insert, audit
+  event, hooks) with no plugin enabled, and with every installed plugin enabled.
+
+Prints figures and ratios; passes or fails on nothing.
 """
 
 from __future__ import annotations
@@ -13,14 +21,16 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import statistics
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from bench.common import table, timed
 from gongdan import accounts, categories, tickets
 from gongdan.actors import Actor
 from gongdan.db import SQLITE_PRAGMAS, db, open_database
-from gongdan.models import Tenant, Ticket
+from gongdan.models import Customer, Tenant, Ticket, TicketEvent
 from gongdan.plugins import get_host
 from gongdan.schema import upgrade
 
@@ -40,56 +50,89 @@ def payload(i: int) -> dict:
     }
 
 
-def fresh(folder: Path, name: str) -> Tenant:
-    """A new database with the schema and a tenant."""
+def use(path: Path) -> None:
+    """Point gongdan at the SQLite database `path`."""
     if db.obj is not None:
         db.close()
-    open_database(f"sqlite:///{folder / name}.db")
+    open_database(f"sqlite:///{path}")
     get_host().forget_tenants()
+
+
+def fresh(folder: Path, name: str) -> Tenant:
+    """A new database with gongdan's schema and a tenant."""
+    use(folder / f"{name}.db")
     upgrade(get_host())
     tenant = accounts.create_tenant("bench", "Bench 店")
     categories.ensure(tenant, CATEGORY)
     return tenant
 
 
-def service_rate(folder: Path, name: str, count: int, plugins: bool) -> tuple[float, list[str]]:
-    """Tickets per second through `tickets.create`."""
-    tenant = fresh(folder, name)
-    enabled = []
-    if plugins:
-        for plugin in get_host().loaded:
+class ServicePath:
+    """`tickets.create` on its own database, with or without every installed plugin."""
+
+    def __init__(self, folder: Path, name: str, plugins: bool) -> None:
+        self.path = folder / f"{name}.db"
+        tenant = fresh(folder, name)
+        self.enabled = list(get_host().loaded) if plugins else []
+        for plugin in self.enabled:
             get_host().set_enabled(tenant, plugin, enabled=True)
-            enabled.append(plugin)
-    actor = Actor.system("bench")
-    for i in range(50):  # warm caches (schemas, channels, compiled statements)
-        tickets.create(tenant, payload(i), actor)
-    seconds = timed(lambda: [tickets.create(tenant, payload(i), actor) for i in range(count)])
-    assert Ticket.select().count() == count + 50
-    return count / seconds, enabled
+        self.actor = Actor.system("bench")
+        self.done = 0
+        self.run(50)  # warm caches (schemas, channels, compiled statements)
+
+    def run(self, count: int) -> None:
+        """Create the next `count` tickets."""
+        use(self.path)
+        tenant = Tenant.get(Tenant.slug == "bench")
+        for i in range(self.done, self.done + count):
+            tickets.create(tenant, payload(i), self.actor)
+        self.done += count
 
 
-def raw_rate(folder: Path, count: int) -> float:
-    """Rows per second of a plain sqlite3 insert of ticket + event, one transaction each."""
-    path = folder / "raw.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for key, value in SQLITE_PRAGMAS.items():
-        conn.execute(f"PRAGMA {key} = {value}")
-    conn.execute(
+class RawPath:
+    """Plain `sqlite3` inserts of ticket + event rows, one transaction per ticket."""
+
+    BARE_TABLES = (
         "CREATE TABLE ticket (id INTEGER PRIMARY KEY, tenant_id INT, number INT, subject TEXT, description TEXT,"
         " channel TEXT, priority TEXT, status TEXT, category_id INT, customer_id INT, tags TEXT,"
-        " created_at TEXT, updated_at TEXT, UNIQUE (tenant_id, number))"
+        " created_at TEXT, updated_at TEXT, UNIQUE (tenant_id, number))",
+        "CREATE TABLE ticket_event (id INTEGER PRIMARY KEY, tenant_id INT, ticket_id INT, kind TEXT,"
+        " actor_label TEXT, data TEXT, at TEXT, dispatched_at TEXT)",
     )
-    conn.execute(
-        "CREATE TABLE event (id INTEGER PRIMARY KEY, tenant_id INT, ticket_id INT, kind TEXT, data TEXT, at TEXT)"
-    )
-    rows = [payload(i) for i in range(count)]
 
-    def insert() -> None:
-        for number, row in enumerate(rows, 1):
+    def __init__(self, folder: Path, gongdan_schema: bool) -> None:
+        name = "raw-gongdan" if gongdan_schema else "raw-bare"
+        if gongdan_schema:
+            tenant = fresh(folder, name)
+            self.category = categories.find(tenant, CATEGORY).id
+            self.customer = Customer.create(tenant=tenant, name="买家", email="buyer@example.com").id
+            db.close()
+        else:
+            self.category = self.customer = 1
+        self.gongdan_schema = gongdan_schema
+        self.conn = sqlite3.connect(folder / f"{name}.db", isolation_level=None)
+        for key, value in SQLITE_PRAGMAS.items():
+            self.conn.execute(f"PRAGMA {key} = {value}")
+        if not gongdan_schema:
+            for statement in self.BARE_TABLES:
+                self.conn.execute(statement)
+        self.done = 0
+
+    def run(self, count: int) -> None:
+        """Insert the next `count` tickets with their events."""
+        conn = self.conn
+        for i in range(self.done, self.done + count):
+            row = payload(i)
             conn.execute("BEGIN IMMEDIATE")
+            if self.gongdan_schema:
+                number = conn.execute(
+                    "UPDATE tenant SET ticket_seq = ticket_seq + 1 WHERE id = 1 RETURNING ticket_seq"
+                ).fetchone()[0]
+            else:
+                number = i + 1
             cur = conn.execute(
                 "INSERT INTO ticket (tenant_id, number, subject, description, channel, priority, status, category_id,"
-                " customer_id, tags, created_at, updated_at) VALUES (1, ?, ?, ?, ?, ?, 'new', 1, 1, ?,"
+                " customer_id, tags, created_at, updated_at) VALUES (1, ?, ?, ?, ?, ?, 'new', ?, ?, ?,"
                 " datetime('now'), datetime('now'))",
                 (
                     number,
@@ -97,43 +140,70 @@ def raw_rate(folder: Path, count: int) -> float:
                     row["description"],
                     row["channel"],
                     row["priority"],
+                    self.category,
+                    self.customer,
                     json.dumps(row["tags"], ensure_ascii=False),
                 ),
             )
             conn.execute(
-                "INSERT INTO event (tenant_id, ticket_id, kind, data, at)"
-                " VALUES (1, ?, 'created', '{}', datetime('now'))",
+                "INSERT INTO ticket_event (tenant_id, ticket_id, kind, actor_label, data, at, dispatched_at)"
+                " VALUES (1, ?, 'created', 'bench', '{}', datetime('now'), datetime('now'))",
                 (cur.lastrowid,),
             )
             conn.execute("COMMIT")
+        self.done += count
 
-    seconds = timed(insert)
-    conn.close()
-    return count / seconds
+
+def rounds(paths: dict[str, RawPath | ServicePath], per_round: int, count: int) -> dict[str, list[float]]:
+    """Tickets per second of each path in each of `count` interleaved rounds."""
+    rates: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(count):
+        for name, path in paths.items():
+            rates[name].append(per_round / timed(partial(path.run, per_round)))
+    return rates
 
 
 def main() -> None:
-    """Run the three measurements and print them with their ratios."""
+    """Run the four paths in interleaved rounds and print their median rates with ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=5000)
+    parser.add_argument("--tickets", type=int, default=5000, help="tickets per path, over all rounds")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    per_round = max(1, args.tickets // args.rounds)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        raw = raw_rate(folder, args.tickets)
-        bare, _ = service_rate(folder, "bare", args.tickets, plugins=False)
-        full, enabled = service_rate(folder, "full", args.tickets, plugins=True)
-    print(f"ingest: {args.tickets} tickets each, SQLite (WAL, synchronous=NORMAL), one process")
+        service_full = ServicePath(folder, "full", plugins=True)
+        paths = {
+            "raw sqlite3 insert, bare tables (ticket + event, no secondary index)": RawPath(folder, False),
+            "raw sqlite3 insert, gongdan's tables (numbering, ticket + event, their indexes)": RawPath(folder, True),
+            "ticket service, no plugin enabled": ServicePath(folder, "bare", plugins=False),
+            f"ticket service, plugins enabled: {', '.join(service_full.enabled) or 'none installed'}": service_full,
+        }
+        rates = rounds(paths, per_round, args.rounds)
+        stored = {name: path.done for name, path in paths.items() if isinstance(path, ServicePath)}
+        for name, path in paths.items():
+            if isinstance(path, ServicePath):
+                use(path.path)
+                assert Ticket.select().count() == TicketEvent.select().where(TicketEvent.kind == "created").count()
+                assert Ticket.select().count() == stored[name]
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    bare, schema = list(medians.values())[:2]
+    print(
+        f"ingest: {per_round * args.rounds} tickets per path in {args.rounds} interleaved rounds,"
+        " SQLite (WAL, synchronous=NORMAL), one process; median round (min-max)"
+    )
     print(
         table(
-            ["path", "tickets/s", "share of raw insert"],
+            ["path", "tickets/s", "(min-max)", "vs bare insert", "vs insert into gongdan's tables"],
             [
-                ["raw sqlite3 insert (ticket + event, 1 txn each)", f"{raw:,.0f}", "1.00"],
-                ["ticket service, no plugin enabled", f"{bare:,.0f}", f"{bare / raw:.2f}"],
                 [
-                    f"ticket service, plugins enabled: {', '.join(enabled) or 'none installed'}",
-                    f"{full:,.0f}",
-                    f"{full / raw:.2f}",
-                ],
+                    name,
+                    f"{rate:,.0f}",
+                    f"({min(rates[name]):,.0f}-{max(rates[name]):,.0f})",
+                    f"{rate / bare:.2f}",
+                    f"{rate / schema:.2f}",
+                ]
+                for name, rate in medians.items()
             ],
         )
     )

@@ -7,7 +7,7 @@ from typing import Any
 from gongdan.db import write_transaction
 from gongdan.errors import ValidationError
 from gongdan.models import Category, Tenant
-from gongdan.statements import PreparedStatement
+from gongdan.statements import PreparedStatement, hydrate
 
 _by_path = PreparedStatement(
     "SELECT id, parent_id, name, depth FROM {category} WHERE tenant_id = ? AND path = ?", category=Category
@@ -34,7 +34,8 @@ def find(tenant: Tenant, path: str, field: str = "category") -> Category:
     row = _by_path.execute((tenant.id, normal)).fetchone()
     if row is None:
         raise ValidationError("unknown category", {field: [f"no category {normal!r}"]})
-    return Category(id=row[0], tenant=tenant.id, parent=row[1], name=row[2], path=normal, depth=row[3])
+    data = {"id": row[0], "tenant": tenant.id, "parent": row[1], "name": row[2], "path": normal, "depth": row[3]}
+    return hydrate(Category, data)
 
 
 def ensure(tenant: Tenant, path: str) -> tuple[Category, bool]:

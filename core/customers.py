@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gongdan.models import Customer, CustomerIdentity, Tenant
-from gongdan.statements import PreparedStatement
+from gongdan.statements import PreparedStatement, hydrate
 
 FIELDS = ("name", "email", "phone", "tier")
 _COLUMNS = "c.id, c.name, c.email, c.phone, c.tier"
@@ -24,7 +24,7 @@ _by_email = PreparedStatement(
 def _found(tenant: Tenant, row: tuple | None) -> Customer | None:
     if row is None:
         return None
-    return Customer(id=row[0], tenant=tenant.id, **dict(zip(FIELDS, row[1:], strict=True)))
+    return hydrate(Customer, {"id": row[0], "tenant": tenant.id, **dict(zip(FIELDS, row[1:], strict=True))})
 
 
 def upsert(tenant: Tenant, data: dict[str, Any], system: str) -> Customer:
