@@ -25,12 +25,13 @@ from typing import Any
 # bench/ holds scripts, not packages: keep them (e.g. bench/http.py) from shadowing the stdlib
 from gongdan_assignment import rules
 from gongdan_assignment.models import AgentState
-from gongdan_assignment.routing import decide, route, strategies
+from gongdan_assignment.routing import decide, route
 from peewee import fn
 
 from gongdan import accounts, categories, clock, tickets
 from gongdan.actors import Actor
 from gongdan.db import db, is_postgres, open_database
+from gongdan.hooks import assignment_strategies
 from gongdan.models import OPEN_STATUSES, AgentSkill, Category, Skill, Tenant, Ticket, TicketEvent, User
 from gongdan.plugins import get_host
 from gongdan.schema import all_models, upgrade
@@ -99,8 +100,15 @@ def make_tenant(slug: str, agents: int, capacity: int, strategy: str) -> tuple[T
             AgentState.insert_many(rows[start : start + CHUNK]).execute()
         for start in range(0, len(links), CHUNK):
             AgentSkill.insert_many(links[start : start + CHUNK]).execute()
-    rules.save(tenant, {"rules": [], "default": {"strategy": strategy}}, Actor.system("bench"), set(strategies()))
+    use_strategy(tenant, strategy)
     return tenant, ids
+
+
+def use_strategy(tenant: Tenant, strategy: str) -> None:
+    """Make `strategy` the tenant's default, with no rules."""
+    rules.save(
+        tenant, {"rules": [], "default": {"strategy": strategy}}, Actor.system("bench"), set(assignment_strategies())
+    )
 
 
 def add_tickets(tenant: Tenant, count: int, assignees: list[int] | None) -> list[int]:
@@ -150,7 +158,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def decisions(tenant: Tenant, ids: list[int], strategy: str) -> list[float]:
     """Milliseconds per `decide` under `strategy`, one per ticket."""
-    rules.save(tenant, {"rules": [], "default": {"strategy": strategy}}, Actor.system("bench"), set(strategies()))
+    use_strategy(tenant, strategy)
     times = []
     for ticket_id in ids:
         ticket = Ticket.get_by_id(ticket_id)
@@ -185,7 +193,7 @@ def steady(url: str, label: str, agents: int, open_tickets: int, sample: int) ->
             f"[{label}] decide ({strategy:12}): p50 {percentile(times, 0.5):.2f} ms, "
             f"p99 {percentile(times, 0.99):.2f} ms, mean {statistics.mean(times):.2f} ms  (target p99 <= 5 ms)"
         )
-    rules.save(tenant, {"rules": [], "default": {"strategy": "least_loaded"}}, Actor.system("bench"), set(strategies()))
+    use_strategy(tenant, "least_loaded")
     manual_actor = Actor.system("bench")
     host = get_host()
     host.set_enabled(tenant, "assignment", enabled=False)  # the baseline: the ticket service alone

@@ -167,7 +167,7 @@ def _fire(tenant: Tenant, ticket: Ticket, event: TicketEvent) -> None:
     elif event.kind == "status_changed":
         host.notify(tenant, "gongdan_ticket_status_changed", old=data["from"], new=data["to"], **common)
     elif event.kind == "assigned":
-        assignee = User.get_or_none(User.id == data["to"]) if data.get("to") else None
+        assignee = _assignee_of(ticket, data["to"]) if data.get("to") else None
         host.notify(
             tenant,
             "gongdan_ticket_assigned",
@@ -184,6 +184,15 @@ def _fire(tenant: Tenant, ticket: Ticket, event: TicketEvent) -> None:
         child = Ticket.get_or_none(Ticket.id == data["child_id"])
         if child is not None:
             host.notify(tenant, "gongdan_ticket_linked", tenant=tenant, parent=ticket, child=child, actor=actor)
+
+
+def _assignee_of(ticket: Ticket, user_id: int) -> User | None:
+    """User `user_id`: the one `assign` attached to the ticket, else read."""
+    attached = ticket.__rel__.get("assignee")
+    if attached is not None and attached.id == user_id:
+        return attached
+    found = _USER_BY_ID.rows((), {"id": user_id})
+    return found[0] if found else None
 
 
 def dispatch_pending(tenant: Tenant, older_than: datetime) -> int:
@@ -347,6 +356,7 @@ def _ticket_by_id(p: Any, lock: bool) -> Any:
 
 
 _TICKET_BY_ID = ShapedQuery(_ticket_by_id)
+_USER_BY_ID = ShapedQuery(lambda p: User.select().where(User.id == p("id")))
 _ASSIGNABLE = ShapedQuery(
     lambda p: User.select().where((User.id == p("id")) & (User.tenant == p("tenant")) & (User.is_active == True))  # noqa: E712
 )

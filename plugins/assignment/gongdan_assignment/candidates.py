@@ -8,14 +8,14 @@ all. A strategy without an ordering (a third party's) receives every eligible ag
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from peewee import fn
-
 from gongdan import clock
+from gongdan.db import is_postgres
 from gongdan.models import AgentSkill, Skill, Tenant, Ticket, User
 from gongdan_assignment.availability import local_now, on_shift
 from gongdan_assignment.models import AgentState
@@ -58,7 +58,8 @@ class Candidate:
 
 LOAD = "CAST(a.open_count AS REAL) / a.capacity"  # REAL: floating point on both databases
 ORDERS: dict[str, str] = {
-    "least_loaded": f"{LOAD}, random()",
+    # the index assignment_agent_load gives this order; the strategy draws among equal loads
+    "least_loaded": f"{LOAD}, a.user_id",
     "round_robin": "a.last_assigned_at IS NOT NULL, a.last_assigned_at, a.user_id",
     "weighted": f"CAST(a.assigned_total + 1 AS REAL) / a.weight, {LOAD}, a.user_id",
     "skills": f"COALESCE(s.score, 0) DESC, {LOAD}, random()",
@@ -66,9 +67,13 @@ ORDERS: dict[str, str] = {
 }
 NEEDS_LEVELS = {"skills", "tier"}
 SELECT = """SELECT a.user_id, u.name, u.email, u.team_id, a.open_count, a.capacity, a.weight, a.assigned_total,
- a.last_assigned_at, COALESCE(a.shifts, '[]') FROM {agent} a JOIN {user} u ON u.id = a.user_id"""
+ a.last_assigned_at, COALESCE(a.shifts, '[]')"""
 WHERE = """ WHERE a.tenant_id = ? AND a.status = 'online' AND a.open_count < a.capacity AND u.is_active = ?
  AND (a.leave_start IS NULL OR a.leave_start > ? OR a.leave_end <= ?)"""
+
+
+# each agent's levels in the ticket's skills, as JSON {skill id: level}, in one round trip
+LEVELS_JSON = {False: "json_group_object(skill_id, level)", True: "json_object_agg(skill_id, level)"}
 
 
 def _template(order: str | None, team: bool, skills: int, by_level: bool, min_level: bool) -> str:
@@ -76,9 +81,13 @@ def _template(order: str | None, team: bool, skills: int, by_level: bool, min_le
     sql = SELECT
     if by_level:
         # levels in the ticket's skills (or, when nobody has one, in any skill), per agent
-        sql += " LEFT JOIN (SELECT user_id, SUM(level) AS score, MAX(level) AS top FROM {link} WHERE tenant_id = ?"
+        sql += ", COALESCE(s.top, 0), s.levels FROM {agent} a JOIN {user} u ON u.id = a.user_id"
+        sql += " LEFT JOIN (SELECT user_id, SUM(level) AS score, MAX(level) AS top,"
+        sql += f" {LEVELS_JSON[is_postgres()]} AS levels FROM {{link}} WHERE tenant_id = ?"
         sql += f" AND skill_id IN ({marks(skills)})" if skills else ""
         sql += " GROUP BY user_id) s ON s.user_id = a.user_id"
+    else:
+        sql += " FROM {agent} a JOIN {user} u ON u.id = a.user_id"
     sql += WHERE + (" AND u.team_id = ?" if team else "")
     if min_level:
         sql += " AND COALESCE(s.top, 0) >= ?"
@@ -104,7 +113,8 @@ def available(
     """
     # the skills a ticket names matter to skills, tier, min_level and third parties' strategies only
     wants_skills = strategy in NEEDS_LEVELS or bool(min_level) or strategy not in ORDERS
-    matched = skill_ids(tenant, ticket_terms(ticket)) if wants_skills else []
+    names = skill_names(tenant, ticket_terms(ticket)) if wants_skills else {}
+    matched = list(names)
     if strategy == "skills" and not matched:
         strategy = "least_loaded"  # nobody has a skill it names: the skills strategy falls back to load
     by_level = strategy in NEEDS_LEVELS or bool(min_level)
@@ -121,38 +131,39 @@ def available(
         paging = [SHORTLIST] if order else []
         rows = run(_template(order, *shape), params + paging, agent=AgentState, user=User, link=AgentSkill).fetchall()
         ok = [r for r in rows if on_shift(r[9], local) and r[0] not in exclude and (keep is None or r[0] in keep)]
-        return [_candidate(row) for row in ok], len(rows)
+        return [_candidate(row, names) for row in ok], len(rows)
 
     found, seen = fetch(order)
     if not found and order is not None and seen == SHORTLIST:
         order = None  # the whole short list is off shift: look at everyone
         found, _ = fetch(None)
-    if found and (by_level or order is None):
-        _fill_skills(matched, found, by_level)
+    if found and not by_level and order is None:
+        _fill_skills(matched, found)
     return found
 
 
-def _candidate(row: tuple[Any, ...]) -> Candidate:
+def _candidate(row: tuple[Any, ...], names: dict[int, str]) -> Candidate:
+    """A candidate from a row of the candidates' SQL (with levels when the shape asks for them)."""
     user_id, name, email, team, open_count, capacity, weight, total, last = row[:9]
     last = AgentState.last_assigned_at.python_value(last)
-    return Candidate(user_id, name or email, team, open_count, capacity, weight, total, last)
+    candidate = Candidate(user_id, name or email, team, open_count, capacity, weight, total, last)
+    if len(row) > 10:
+        levels = row[11] if isinstance(row[11], dict) else json.loads(row[11] or "{}")
+        candidate.skills = {names[int(k)]: v for k, v in levels.items()} if names else {}
+        candidate.level = row[10]
+    return candidate
 
 
-def skill_ids(tenant: Tenant, terms: list[str]) -> list[int]:
-    """Ids of the tenant's skills named like one of `terms`."""
+def skill_names(tenant: Tenant, terms: list[str]) -> dict[int, str]:
+    """`{id: name}` of the tenant's skills named like one of `terms`, by id."""
     if not terms:
-        return []
-    template = f"SELECT id FROM {{skill}} WHERE tenant_id = ? AND name IN ({marks(len(terms))}) ORDER BY id"
-    return [row[0] for row in run(template, [tenant.id, *terms], skill=Skill).fetchall()]
+        return {}
+    template = f"SELECT id, name FROM {{skill}} WHERE tenant_id = ? AND name IN ({marks(len(terms))}) ORDER BY id"
+    return dict(run(template, [tenant.id, *terms], skill=Skill).fetchall())
 
 
-def _fill_skills(matched: list[int], found: list[Candidate], by_level: bool) -> None:
-    ids = [c.user_id for c in found]
-    levels = levels_for(matched, ids)
-    top: dict[int, int] = {}
-    if by_level and not matched:
-        query = AgentSkill.select(AgentSkill.user, fn.MAX(AgentSkill.level)).where(AgentSkill.user.in_(ids))
-        top = dict(query.group_by(AgentSkill.user).tuples())
+def _fill_skills(matched: list[int], found: list[Candidate]) -> None:
+    levels = levels_for(matched, [c.user_id for c in found])
     for candidate in found:
         candidate.skills = levels.get(candidate.user_id, {})
-        candidate.level = max(candidate.skills.values(), default=0) if matched else top.get(candidate.user_id, 0)
+        candidate.level = max(candidate.skills.values(), default=0)

@@ -27,7 +27,12 @@ def _auto(tenant: Tenant) -> bool:
 @hookimpl
 def gongdan_schema() -> Schema:
     """The plugin's tables."""
-    return Schema(owner=PLUGIN, models=MODELS, version=1)
+    return Schema(owner=PLUGIN, models=MODELS, version=2, migrations={2: _drop_status_index})
+
+
+def _drop_status_index(migrator: Any) -> None:
+    """Version 2 reads the least loaded agents off an index by load; the old one goes."""
+    migrator.database.execute_sql('DROP INDEX IF EXISTS "assignment_agent_tenant_id_status_open_count"')
 
 
 @hookimpl
