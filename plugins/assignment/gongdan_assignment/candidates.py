@@ -66,34 +66,44 @@ ORDERS: dict[str, str] = {
     "tier": f"COALESCE(s.top, 0) DESC, {LOAD}, random()",
 }
 NEEDS_LEVELS = {"skills", "tier"}
-SELECT = """SELECT a.user_id, u.name, u.email, u.team_id, a.open_count, a.capacity, a.weight, a.assigned_total,
- a.last_assigned_at, COALESCE(a.shifts, '[]')"""
-WHERE = """ WHERE a.tenant_id = ? AND a.status = 'online' AND a.open_count < a.capacity AND u.is_active = ?
+# the agents, best placed first: sorting needs the agent rows (and levels) only
+INNER = """SELECT a.user_id, a.open_count, a.capacity, a.weight, a.assigned_total, a.last_assigned_at,
+ COALESCE(a.shifts, '[]') AS shifts, {top} AS top FROM {{agent}} a{levels}
+ WHERE a.tenant_id = ? AND a.status = 'online' AND a.open_count < a.capacity
  AND (a.leave_start IS NULL OR a.leave_start > ? OR a.leave_end <= ?)"""
-
-
-# each agent's levels in the ticket's skills, as JSON {skill id: level}, in one round trip
-LEVELS_JSON = {False: "json_group_object(skill_id, level)", True: "json_object_agg(skill_id, level)"}
+# each agent's sum and best of levels in the ticket's skills (or, when none matched, in any skill)
+LEVELS = """ LEFT JOIN (SELECT user_id, SUM(level) AS score, MAX(level) AS top FROM {{link}}
+ WHERE tenant_id = ?{matched} GROUP BY user_id) s ON s.user_id = a.user_id"""
+# then the names (and the skill levels) of the few kept; an inactive user drops out here
+OUTER = """SELECT x.user_id, u.name, u.email, u.team_id, x.open_count, x.capacity, x.weight, x.assigned_total,
+ x.last_assigned_at, x.shifts, x.top, {levels} FROM ({inner}) x JOIN {{user}} u ON u.id = x.user_id
+ WHERE u.is_active = ?"""
+# `{skill id: level}` of one agent in the matched skills, as JSON
+LEVELS_JSON = {False: "json_group_object", True: "json_object_agg"}
+AGENT_LEVELS = (
+    "(SELECT {agg}(l.skill_id, l.level) FROM {{link}} l WHERE l.user_id = x.user_id AND l.skill_id IN ({ids}))"
+)
 
 
 def _template(order: str | None, team: bool, skills: int, by_level: bool, min_level: bool) -> str:
-    """The candidates' SQL for one shape of question."""
-    sql = SELECT
-    if by_level:
-        # levels in the ticket's skills (or, when nobody has one, in any skill), per agent
-        sql += ", COALESCE(s.top, 0), s.levels FROM {agent} a JOIN {user} u ON u.id = a.user_id"
-        sql += " LEFT JOIN (SELECT user_id, SUM(level) AS score, MAX(level) AS top,"
-        sql += f" {LEVELS_JSON[is_postgres()]} AS levels FROM {{link}} WHERE tenant_id = ?"
-        sql += f" AND skill_id IN ({marks(skills)})" if skills else ""
-        sql += " GROUP BY user_id) s ON s.user_id = a.user_id"
-    else:
-        sql += " FROM {agent} a JOIN {user} u ON u.id = a.user_id"
-    sql += WHERE + (" AND u.team_id = ?" if team else "")
+    """The candidates' SQL for one shape of question.
+
+    Parameters in order: matched skill ids (when levels are shown), then, when `by_level`, the
+    tenant and matched ids again; the tenant, now, now; the team, the minimum level and the
+    short list's length when the shape has them; and true (active users).
+    """
+    matched = f" AND skill_id IN ({marks(skills)})" if skills else ""
+    inner = INNER.format(
+        top="COALESCE(s.top, 0)" if by_level else "0", levels=LEVELS.format(matched=matched) if by_level else ""
+    )
+    if team:
+        inner += " AND a.user_id IN (SELECT id FROM {user} WHERE team_id = ?)"
     if min_level:
-        sql += " AND COALESCE(s.top, 0) >= ?"
+        inner += " AND COALESCE(s.top, 0) >= ?"
     if order is not None:
-        sql += f" ORDER BY {ORDERS[order]} LIMIT ?"
-    return sql
+        inner += f" ORDER BY {ORDERS[order]} LIMIT ?"
+    levels = AGENT_LEVELS.format(agg=LEVELS_JSON[is_postgres()], ids=marks(skills)) if by_level and skills else "NULL"
+    return OUTER.format(levels=levels, inner=inner)
 
 
 def available(
@@ -119,37 +129,41 @@ def available(
         strategy = "least_loaded"  # nobody has a skill it names: the skills strategy falls back to load
     by_level = strategy in NEEDS_LEVELS or bool(min_level)
     order = strategy if strategy in ORDERS and not exclude and only is None else None
-    shape = (team_id is not None, len(matched) if by_level else 0, by_level, bool(min_level))
+    skills = len(matched) if by_level else 0
+    shape = (team_id is not None, skills, by_level, bool(min_level))
     now = AgentState.leave_start.db_value(clock.now())
-    params: list[Any] = ([tenant.id, *matched] if by_level else []) + [tenant.id, True, now, now]
+    params: list[Any] = [*matched] if skills else []
+    params += [tenant.id, *matched] if by_level else []
+    params += [tenant.id, now, now]
     params += [team_id] if team_id is not None else []
     params += [min_level] if min_level else []
     local = local_now(tenant)
     keep = set(only) if only is not None else None
 
-    def fetch(order: str | None) -> tuple[list[Candidate], int]:
+    def fetch(order: str | None) -> list[Candidate]:
         paging = [SHORTLIST] if order else []
-        rows = run(_template(order, *shape), params + paging, agent=AgentState, user=User, link=AgentSkill).fetchall()
+        sql = _template(order, *shape)
+        rows = run(sql, [*params, *paging, True], agent=AgentState, user=User, link=AgentSkill).fetchall()
         ok = [r for r in rows if on_shift(r[9], local) and r[0] not in exclude and (keep is None or r[0] in keep)]
-        return [_candidate(row, names) for row in ok], len(rows)
+        return [_candidate(row, names, by_level) for row in ok]
 
-    found, seen = fetch(order)
-    if not found and order is not None and seen == SHORTLIST:
-        order = None  # the whole short list is off shift: look at everyone
-        found, _ = fetch(None)
+    found = fetch(order)
+    if not found and order is not None:
+        order = None  # nobody of the short list can take it (off shift, inactive): look at everyone
+        found = fetch(None)
     if found and not by_level and order is None:
         _fill_skills(matched, found)
     return found
 
 
-def _candidate(row: tuple[Any, ...], names: dict[int, str]) -> Candidate:
+def _candidate(row: tuple[Any, ...], names: dict[int, str], levelled: bool) -> Candidate:
     """A candidate from a row of the candidates' SQL (with levels when the shape asks for them)."""
     user_id, name, email, team, open_count, capacity, weight, total, last = row[:9]
     last = AgentState.last_assigned_at.python_value(last)
     candidate = Candidate(user_id, name or email, team, open_count, capacity, weight, total, last)
-    if len(row) > 10:
+    if levelled:
         levels = row[11] if isinstance(row[11], dict) else json.loads(row[11] or "{}")
-        candidate.skills = {names[int(k)]: v for k, v in levels.items()} if names else {}
+        candidate.skills = {names[int(k)]: v for k, v in levels.items()}
         candidate.level = row[10]
     return candidate
 

@@ -66,9 +66,12 @@ def levels_for(skill_ids: list[int], user_ids: list[int]) -> dict[int, dict[str,
 
 
 def category_path(ticket: Ticket) -> str | None:
-    """The path of the ticket's category, or None."""
+    """The path of the ticket's category, or None (read only when the ticket does not carry it)."""
     if not ticket.category_id:
         return None
+    attached = ticket.__rel__.get("category")
+    if attached is not None and attached.id == ticket.category_id:
+        return attached.path
     return run("SELECT path FROM {category} WHERE id = ?", [ticket.category_id], category=Category).fetchone()[0]
 
 
