@@ -79,6 +79,15 @@ def hydrate(model: type[peewee.Model], data: dict[str, Any]) -> peewee.Model:
     return instance
 
 
+def attached(instance: peewee.Model, name: str) -> peewee.Model | None:
+    """The instance `instance` already holds for its reference `name`, if it is the stored one.
+
+    None when the relation was never set or loaded (reading it would cost a query).
+    """
+    held = instance.__rel__.get(name)
+    return held if held is not None and held.id == getattr(instance, f"{name}_id") else None
+
+
 _PLAIN = {
     peewee.CharField: str,
     peewee.TextField: str,

@@ -22,7 +22,7 @@ from gongdan.models import OPEN_STATUSES, Comment, Team, Tenant, Ticket, TicketE
 from gongdan.plugins import get_host
 from gongdan.queries import ShapedQuery
 from gongdan.schemas import TicketCreateSchema, TicketUpdateSchema
-from gongdan.statements import PreparedInsert, PreparedStatement
+from gongdan.statements import PreparedInsert, PreparedStatement, attached
 from gongdan.validation import load
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -141,7 +141,7 @@ def record_event(tenant: Tenant, ticket: Ticket | None, kind: str, data: dict[st
 
 def dispatch(events: Sequence[TicketEvent], tenant: Tenant, tickets: dict[int, Ticket] | None = None) -> None:
     """Fire the notification hook of each event, then stamp them dispatched."""
-    pending = [e for e in events if e.kind in DISPATCHED_KINDS and e.dispatched_at is None]
+    pending = [e for e in events if e.dispatched_at is None]  # `_event` writes the rest delivered
     if not pending:
         return
     known = dict(tickets or {})
@@ -188,9 +188,9 @@ def _fire(tenant: Tenant, ticket: Ticket, event: TicketEvent) -> None:
 
 def _assignee_of(ticket: Ticket, user_id: int) -> User | None:
     """User `user_id`: the one `assign` attached to the ticket, else read."""
-    attached = ticket.__rel__.get("assignee")
-    if attached is not None and attached.id == user_id:
-        return attached
+    held = attached(ticket, "assignee")
+    if held is not None and held.id == user_id:
+        return held
     found = _USER_BY_ID.rows((), {"id": user_id})
     return found[0] if found else None
 

@@ -9,6 +9,7 @@ from gongdan.actors import Actor
 from gongdan.db import write_transaction
 from gongdan.models import AgentSkill, Category, Skill, Tenant, Ticket, User
 from gongdan.representation import user_brief
+from gongdan.statements import attached
 from gongdan_assignment.sql import marks, run
 
 
@@ -69,9 +70,9 @@ def category_path(ticket: Ticket) -> str | None:
     """The path of the ticket's category, or None (read only when the ticket does not carry it)."""
     if not ticket.category_id:
         return None
-    attached = ticket.__rel__.get("category")
-    if attached is not None and attached.id == ticket.category_id:
-        return attached.path
+    category = attached(ticket, "category")
+    if category is not None:
+        return category.path
     return run("SELECT path FROM {category} WHERE id = ?", [ticket.category_id], category=Category).fetchone()[0]
 
 
