@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import peewee
-from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
+from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator, migrate
 
 from gongdan import clock
 from gongdan.contributions import Schema
@@ -48,12 +49,30 @@ def upgrade(host: PluginHost) -> list[SchemaChange]:
                     if step is None:
                         raise RuntimeError(f"{schema.owner}: no migration to version {version}")
                     step(migrator)
+                _add_new_columns(migrator, schema.models)
                 db.create_tables(schema.models, safe=True)
                 if schema.version != row.version:
                     row.version, row.applied_at = schema.version, clock.now()
                     row.save()
         changes.append(SchemaChange(schema.owner, before, schema.version))
     return changes
+
+
+def _add_new_columns(migrator: SchemaMigrator, models: Sequence[type]) -> None:
+    """Add each model field that an existing table lacks (additive changes need no migration).
+
+    A new column on an existing table must be nullable or have a default; renames, drops and
+    type changes still go through a numbered migration.
+    """
+    tables = set(db.get_tables())
+    for model in models:
+        table = model._meta.table_name
+        if table not in tables:
+            continue
+        present = {column.name for column in db.get_columns(table)}
+        missing = [f for f in model._meta.sorted_fields if f.column_name not in present]
+        if missing:
+            migrate(*(migrator.add_column(table, f.column_name, f) for f in missing))
 
 
 def all_models(host: PluginHost) -> list[type[peewee.Model]]:
