@@ -104,6 +104,35 @@ def test_plugin_tables_are_created_then_migrated(tenant, cleanup_notes):
     assert (kept.text, kept.colour) == ("保留的数据", "yellow")
 
 
+class NoteV1Plus(TenantModel):
+    text = peewee.CharField()
+    pinned_at = peewee.DateTimeField(null=True, index=True)
+    priority = peewee.IntegerField(default=3)
+
+    class Meta:
+        table_name = "note"
+
+
+class NotesV1Plus:
+    @hookimpl
+    def gongdan_schema(self):
+        return Schema(owner="notes", models=[NoteV1Plus], version=1)
+
+
+def test_new_columns_reach_existing_tables_without_a_migration(tenant, cleanup_notes):
+    host = get_host()
+    host.add(NotesV1(), "notes")
+    upgrade(host)
+    Note.create(tenant=tenant, text="旧行")
+    host.remove("notes")
+    host.add(NotesV1Plus(), "notes")
+    assert {c.owner: (c.before, c.after) for c in upgrade(host)}["notes"] == (1, 1)
+    assert {"pinned_at", "priority"} <= {c.name for c in db.get_columns("note")}
+    assert any(i.columns == ["pinned_at"] for i in db.get_indexes("note"))
+    old = NoteV1Plus.get()
+    assert (old.text, old.pinned_at, old.priority) == ("旧行", None, 3)
+
+
 def test_clock_can_be_frozen_and_moved(frozen_clock):
     start = clock.now()
     assert clock.advance(timedelta(hours=1)) - start == timedelta(hours=1)
