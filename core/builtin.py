@@ -49,9 +49,16 @@ def gongdan_channels() -> list[Channel]:
 @hookimpl
 def gongdan_scheduled_jobs() -> list[ScheduledJob]:
     """Reconciliation: re-dispatch undelivered events, then let plugins repair their part."""
+    from gongdan import delivery
     from gongdan.reconcile import reconcile_all
 
     return [
+        ScheduledJob(
+            id="core.delivery",
+            func=delivery.flush,
+            seconds=5,
+            description="send queued replies and notifications through each ticket's channel",
+        ),
         ScheduledJob(
             id="core.reconcile",
             func=reconcile_all,

@@ -41,11 +41,48 @@ class Schema:
 
 
 @dataclass(frozen=True)
+class OutboundMessage:
+    """One message to a ticket's customer, handed to its channel's `deliver` (see `gongdan.delivery`).
+
+    `kind` is `reply` (an agent's public reply: `comment` is set and `text` is its body),
+    `acknowledgement` (the ticket was received) or `resolved`. `language` is `zh` or `en`;
+    `text` and `html` are ready to send in it (`html` is escaped). `attachments` are
+    `Attachment` rows; read their bytes with `gongdan.attachments.read`. `delivery_id`
+    identifies the outbox row, so a channel can make a retry idempotent.
+    """
+
+    delivery_id: int
+    tenant: Any
+    ticket: Any
+    kind: str
+    comment: Any
+    subject: str
+    text: str
+    html: str
+    language: str
+    attachments: Sequence[Any] = ()
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """What a channel answers when it accepted a message: its id there (e.g. a Message-ID)."""
+
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Channel:
-    """A way tickets arrive (api, web, email, phone, pdd, ...)."""
+    """A way tickets arrive (api, web, email, phone, pdd, ...).
+
+    `deliver(OutboundMessage) -> DeliveryReceipt` sends a message back to the ticket's customer
+    through this channel; it raises `gongdan.delivery.DeliveryError(reason, permanent)` when it
+    cannot. None (the default) means the channel cannot reach the customer. The outbox calls it
+    from the worker, only in tenants where the plugin that registered the channel is enabled.
+    """
 
     name: str
     label: str = ""
+    deliver: Callable[[OutboundMessage], DeliveryReceipt] | None = None
 
 
 @dataclass(frozen=True)

@@ -47,3 +47,15 @@ class InvalidTransition(Conflict):
     """A status change the ticket state machine does not allow."""
 
     code = "invalid_transition"
+
+
+class DeliveryError(Exception):
+    """A channel could not send a message: `reason` for people; `permanent` stops the retries.
+
+    Raised by a `Channel.deliver` (see `gongdan.delivery`); not an HTTP error.
+    """
+
+    def __init__(self, reason: str, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent

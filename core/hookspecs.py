@@ -146,6 +146,17 @@ def gongdan_ticket_panels(tenant: Any, ticket: Any, user: Any) -> Any:
     """
 
 
+@hookspec
+def gongdan_notification_links(tenant: Any, ticket: Any, kind: str) -> Any:
+    """Return `(label_zh, label_en, url)` tuples to add to a customer notification (or None).
+
+    Called in `tenant`'s scope by the outbox (`gongdan.delivery`) when it builds the message
+    of `kind` (`reply`, `acknowledgement`, `resolved`) for `ticket`'s customer, just before the
+    channel sends it; e.g. the portal adds a rating link to `resolved`. Each link is appended
+    to the text and HTML bodies with the label in the customer's language.
+    """
+
+
 # --- notification hooks -------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ import peewee as pw
 
 from gongdan import clock
 from gongdan.db import db
-from gongdan.fields import JSONField, UTCDateTimeField
+from gongdan.fields import EncryptedTextField, JSONField, UTCDateTimeField
 
 ROLES = ("superadmin", "admin", "supervisor", "agent")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -35,7 +35,15 @@ class Tenant(BaseModel):
     language = pw.CharField(max_length=16, default="zh_CN")
     ticket_seq = pw.IntegerField(default=0)
     plugins_rev = pw.IntegerField(default=0)
+    # admins (and superadmins working here) must sign in with a second factor (TOTP)
+    require_admin_2fa = pw.BooleanField(default=False)
+    # agents see only their team's tickets and their own (gongdan.permissions.visible_tickets)
+    team_visibility = pw.BooleanField(default=False)
     created_at = UTCDateTimeField(default=clock.now)
+    # customer notifications sent through the ticket's channel (see gongdan.delivery)
+    notify_acknowledgement = pw.BooleanField(default=True)
+    notify_reply = pw.BooleanField(default=True)
+    notify_resolved = pw.BooleanField(default=True)
 
 
 class TenantModel(BaseModel):
@@ -73,6 +81,11 @@ class User(TenantModel):
     locked_until = UTCDateTimeField(null=True)
     last_login_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=clock.now)
+    # bumped on sign-out and password change: every console session of the user ends
+    session_generation = pw.IntegerField(default=0)
+    # TOTP two-factor: the shared secret (encrypted) and the unused recovery codes' hashes
+    totp_secret = EncryptedTextField(null=True)
+    recovery_codes = JSONField(null=True)
 
     @property
     def display_name(self) -> str:
@@ -108,6 +121,7 @@ class Customer(TenantModel):
     email = pw.CharField(max_length=254, null=True)
     phone = pw.CharField(max_length=32, null=True)
     tier = pw.CharField(max_length=32, default="normal")
+    language = pw.CharField(max_length=16, null=True)
     created_at = UTCDateTimeField(default=clock.now)
 
     class Meta:
@@ -185,17 +199,93 @@ _index_where_set(Ticket, Ticket.team)
 _index_where_set(Ticket, Ticket.parent)
 
 
+AUTHOR_KINDS = ("agent", "customer", "system")
+
+
 class Comment(TenantModel):
-    """A public reply (the customer sees it) or an internal note on a ticket."""
+    """A public reply (the customer sees it) or an internal note on a ticket.
+
+    `author_kind` is `agent`, `customer` or `system`; rows written before it existed have
+    none, and `kind_of_author` derives it from `from_customer`.
+    """
 
     ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE", backref="comments")
     author = pw.ForeignKeyField(User, null=True, on_delete="SET NULL")
     author_label = pw.CharField(max_length=200, default="")
+    author_kind = pw.CharField(max_length=16, null=True)
     from_customer = pw.BooleanField(default=False)
     body = pw.TextField()
     internal = pw.BooleanField(default=False)
     mentions = JSONField(default=list)
     created_at = UTCDateTimeField(default=clock.now)
+
+    @property
+    def kind_of_author(self) -> str:
+        """`agent`, `customer` or `system`."""
+        return self.author_kind or ("customer" if self.from_customer else "agent")
+
+
+class Attachment(TenantModel):
+    """A file on a ticket or one of its comments; the bytes live in `gongdan.attachments` storage.
+
+    `content_type` is sniffed from the bytes, never taken from the sender.
+    """
+
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE", backref="attachments", index=False)
+    comment = pw.ForeignKeyField(Comment, null=True, on_delete="SET NULL", backref="attachments", index=False)
+    filename = pw.CharField(max_length=255)
+    content_type = pw.CharField(max_length=127)
+    size = pw.BigIntegerField()
+    sha256 = pw.CharField(max_length=64)
+    storage_key = pw.CharField(max_length=255)
+    inline = pw.BooleanField(default=False)
+    content_id = pw.CharField(max_length=255, null=True)
+    uploaded_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", index=False)
+    created_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("tenant", "ticket"), False),)
+
+
+_index_where_set(Attachment, Attachment.comment)
+
+DELIVERY_STATES = ("queued", "sent", "failed", "retrying")
+DELIVERY_KINDS = ("reply", "acknowledgement", "resolved")
+
+
+class Delivery(TenantModel):
+    """The outbox: one message to the customer through the ticket's channel (see `gongdan.delivery`).
+
+    `claimed_until` is the lease of the flusher sending it now; `claim` names that flusher.
+    """
+
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE", backref="deliveries", index=False)
+    comment = pw.ForeignKeyField(Comment, null=True, on_delete="CASCADE", backref="deliveries", index=False)
+    channel = pw.CharField(max_length=32)
+    kind = pw.CharField(max_length=32, default="reply")
+    state = pw.CharField(max_length=16, default="queued")
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(default=clock.now)
+    last_error = pw.TextField(null=True)
+    external_id = pw.CharField(max_length=255, null=True)
+    claimed_until = UTCDateTimeField(null=True)
+    claim = pw.CharField(max_length=64, null=True)
+    created_at = UTCDateTimeField(default=clock.now)
+    sent_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("tenant", "ticket"), False),)
+
+
+_index_where_set(Delivery, Delivery.comment)
+_index_where_set(Delivery, Delivery.external_id, Delivery.tenant)
+Delivery.add_index(
+    Delivery.index(
+        Delivery.next_attempt_at, where=Delivery.state.in_(("queued", "retrying")), name="delivery_due"
+    )
+)
 
 
 class TicketEvent(TenantModel):
@@ -250,6 +340,7 @@ class ApiToken(TenantModel):
     created_at = UTCDateTimeField(default=clock.now)
     last_used_at = UTCDateTimeField(null=True)
     revoked_at = UTCDateTimeField(null=True)
+    expires_at = UTCDateTimeField(null=True)
 
 
 class PluginFailure(BaseModel):
@@ -272,10 +363,27 @@ class SchemaVersion(BaseModel):
 
 
 class SystemSetting(BaseModel):
-    """Installation-wide values kept in the database (e.g. the generated secret key)."""
+    """Installation-wide values kept in the database (e.g. data-encryption keys, wrapped by the key file's key)."""
 
     key = pw.CharField(max_length=100, unique=True)
     value = pw.TextField()
+
+
+class RateCounter(BaseModel):
+    """Hits of one limiter key in one time slot, shared by every web process (`gongdan.limits`).
+
+    Installation-wide: keys are hashed IP addresses, e-mail addresses and token ids, which
+    belong to no tenant. `expires` (epoch seconds) is when the row stops mattering.
+    """
+
+    bucket = pw.CharField(max_length=32)
+    key = pw.CharField(max_length=32)
+    slot = pw.BigIntegerField()
+    hits = pw.IntegerField(default=0)
+    expires = pw.BigIntegerField()
+
+    class Meta:
+        primary_key = pw.CompositeKey("bucket", "key", "slot")
 
 
 class JobRun(BaseModel):
@@ -300,6 +408,8 @@ CORE_MODELS: list[type[BaseModel]] = [
     Category,
     Ticket,
     Comment,
+    Attachment,
+    Delivery,
     TicketEvent,
     TenantPlugin,
     ApiToken,
@@ -307,4 +417,5 @@ CORE_MODELS: list[type[BaseModel]] = [
     SchemaVersion,
     SystemSetting,
     JobRun,
+    RateCounter,
 ]

@@ -13,12 +13,13 @@ from typing import Any
 
 import peewee
 
-from gongdan import categories, clock, customers, hooks
+from gongdan import attachments, categories, clock, customers, delivery, hooks, permissions
 from gongdan.actors import Actor
 from gongdan.contributions import AssignmentDecision
 from gongdan.db import is_postgres, write_transaction
 from gongdan.errors import Conflict, InvalidTransition, NotFound, ValidationError
-from gongdan.models import OPEN_STATUSES, Comment, Team, Tenant, Ticket, TicketEvent, User
+from gongdan.ids import parse_id
+from gongdan.models import AUTHOR_KINDS, OPEN_STATUSES, Attachment, Comment, Team, Tenant, Ticket, TicketEvent, User
 from gongdan.plugins import get_host
 from gongdan.queries import ShapedQuery
 from gongdan.schemas import TicketCreateSchema, TicketUpdateSchema
@@ -80,14 +81,17 @@ _update_schema = TicketUpdateSchema()
 # --- reading ------------------------------------------------------------------------------
 
 
-def get(tenant: Tenant, ticket_id: int | str) -> Ticket:
-    """The tenant's ticket `ticket_id`; NotFound also for another tenant's ticket."""
-    try:
-        ticket_id = int(ticket_id)
-    except (TypeError, ValueError):
-        raise NotFound("no such ticket") from None
+def get(tenant: Tenant, ticket_id: int | str, actor: Actor | None = None) -> Ticket:
+    """The tenant's ticket `ticket_id`; NotFound also for another tenant's ticket.
+
+    Given the `actor` who reads it, a ticket out of their sight (team visibility, see
+    `gongdan.permissions`) is not found either.
+    """
+    ticket_id = parse_id(ticket_id)
+    if ticket_id is None:
+        raise NotFound("no such ticket")
     ticket = Ticket.get_or_none((Ticket.id == ticket_id) & (Ticket.tenant == tenant))
-    if ticket is None:
+    if ticket is None or (actor is not None and not permissions.can_see(actor, ticket, tenant)):
         raise NotFound("no such ticket")
     return ticket
 
@@ -297,6 +301,7 @@ def _create_or_update(
         ticket = _insert_ticket.insert(values)
         ticket.tenant, ticket.category, ticket.team, ticket.customer = tenant, category, team, customer
         events.append(_event(tenant, ticket, "created", actor, {"number": ticket.number, "channel": ticket.channel}))
+        delivery.enqueue(tenant, ticket, "acknowledgement")
     dispatch(events, tenant, {ticket.id: ticket})
     return ticket, True
 
@@ -401,6 +406,8 @@ def transition(tenant: Tenant, ticket: Ticket, to: str, actor: Actor) -> Ticket:
             allowed = ", ".join(sorted(TRANSITIONS[ticket.status])) or "none (closed is final)"
             raise InvalidTransition(f"cannot move a {ticket.status} ticket to {to}; allowed: {allowed}")
         events.append(_set_status(tenant, ticket, to, actor))
+        if to == "resolved":
+            delivery.enqueue(tenant, ticket, "resolved")
     dispatch(events, tenant, {ticket.id: ticket})
     return ticket
 
@@ -415,15 +422,29 @@ def comment(
     mentions: Sequence[int] = (),
     from_customer: bool = False,
     author_label: str | None = None,
+    author_kind: str | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> Comment:
     """Add a reply or internal note.
 
-    An agent's first public reply stamps `first_response_at` and opens a `new` ticket; a
-    customer's reply reopens a `pending` or `resolved` ticket. Mentions must be users of the
-    tenant. Closed tickets take no comments.
+    `author_kind` is `agent`, `customer` or `system`; by default `customer` when
+    `from_customer`, else `agent` for a signed-in user and `system` otherwise
+    (`author_kind="customer"` implies `from_customer`). An agent's first public reply stamps
+    `first_response_at` and opens a `new` ticket; a customer's reply reopens a `pending` or
+    `resolved` ticket. A public reply not from the customer is queued for delivery through the
+    ticket's channel in the same transaction (see `gongdan.delivery`). `attachment_ids` are
+    files already stored on the ticket (`gongdan.attachments.store`) that this comment carries.
+    Mentions must be users of the tenant. Closed tickets take no comments.
     """
     if not body or not body.strip():
         raise ValidationError("empty comment", {"body": ["must not be blank"]})
+    if author_kind is not None and author_kind not in AUTHOR_KINDS:
+        raise ValidationError("unknown author kind", {"author_kind": [f"must be one of: {', '.join(AUTHOR_KINDS)}"]})
+    from_customer = from_customer or author_kind == "customer"
+    if author_kind is None:
+        author_kind = "customer" if from_customer else ("agent" if actor.user is not None else "system")
+    elif from_customer and author_kind != "customer":
+        raise ValidationError("a customer's message has author kind customer", {"author_kind": ["must be customer"]})
     if internal and from_customer:
         raise ValidationError("customers cannot write internal notes", {"internal": ["not for customers"]})
     mention_ids = sorted(set(mentions))
@@ -443,22 +464,31 @@ def comment(
             ticket=ticket,
             author=actor.user,
             author_label=author_label or actor.label,
+            author_kind=author_kind,
             from_customer=from_customer,
             body=body,
             internal=internal,
             mentions=mention_ids,
             created_at=now,
         )
+        _attach(tenant, ticket, note, attachment_ids)
         events.append(
             _event(
                 tenant,
                 ticket,
                 "commented",
                 actor,
-                {"comment_id": note.id, "internal": internal, "from_customer": from_customer},
+                {
+                    "comment_id": note.id,
+                    "internal": internal,
+                    "from_customer": from_customer,
+                    "author_kind": author_kind,
+                },
             )
         )
         public_agent_reply = not internal and not from_customer
+        if public_agent_reply:
+            delivery.enqueue(tenant, ticket, "reply", note)
         if public_agent_reply and ticket.first_response_at is None:
             ticket.first_response_at = now
         reopens = from_customer and ticket.status in ("pending", "resolved")
@@ -470,8 +500,29 @@ def comment(
     return note
 
 
+def _attach(tenant: Tenant, ticket: Ticket, note: Comment, attachment_ids: Sequence[int]) -> None:
+    """Give `note` the ticket's loose attachments `attachment_ids` (ValidationError otherwise)."""
+    ids = sorted(set(attachment_ids))
+    if not ids:
+        return
+    found = list(
+        Attachment.select(Attachment.id, Attachment.size).where(
+            (Attachment.tenant == tenant)
+            & (Attachment.ticket == ticket)
+            & Attachment.comment.is_null()
+            & Attachment.id.in_(ids)
+        )
+    )
+    unknown = sorted(set(ids) - {a.id for a in found})
+    if unknown:
+        reason = f"no loose attachment {', '.join(map(str, unknown))} on this ticket"
+        raise ValidationError("unknown attachments", {"attachment_ids": [reason]})
+    attachments.check_message_size((a.size for a in found), "attachment_ids")
+    Attachment.update(comment=note).where(Attachment.id.in_(ids)).execute()
+
+
 def _assignable(tenant: Tenant, assignee_id: int) -> User:
-    found = _ASSIGNABLE.rows((), {"id": assignee_id, "tenant": tenant.id})
+    found = _ASSIGNABLE.rows((), {"id": assignee_id, "tenant": tenant.id}) if parse_id(assignee_id) else []
     if not found:
         raise ValidationError("unknown assignee", {"assignee_id": [f"no active user {assignee_id} in this tenant"]})
     return found[0]
@@ -490,12 +541,15 @@ def assign(
 ) -> Ticket:
     """Assign `ticket` to user `assignee_id` (None: unassign); the event carries strategy and reason.
 
-    `guard` runs inside the transaction before the write and may raise Conflict to abort.
+    An agent may assign only a ticket that is unassigned or their own (`ticket.assign` in
+    `gongdan.permissions`; Forbidden otherwise). `guard` runs inside the transaction before
+    the write and may raise Conflict to abort.
     """
     assignee = _assignable(tenant, assignee_id) if assignee_id is not None else None
     events: list[TicketEvent] = []
     with write_transaction():
         ticket = _locked(ticket.id)
+        permissions.require(actor, "ticket.assign", ticket)
         if ticket.status == "closed":
             raise Conflict("a closed ticket cannot be reassigned")
         if guard is not None:
@@ -533,8 +587,9 @@ def auto_assign(tenant: Tenant, ticket: Ticket, actor: Actor) -> tuple[Ticket, A
     """Ask the tenant's assignment plugin and apply its decision.
 
     Conflict when no enabled plugin decides. When the decision's guard aborts (capacity
-    filled meanwhile) the plugin is asked again, a few times.
+    filled meanwhile) the plugin is asked again, a few times. The actor needs `ticket.assign`.
     """
+    permissions.require(actor, "ticket.assign", ticket)
     for _ in range(ASSIGN_ATTEMPTS):
         decision = hooks.assign_ticket(tenant, ticket, actor)
         if decision is None:
