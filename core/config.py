@@ -22,22 +22,22 @@ class Settings:
     """A snapshot of gongdan's environment settings."""
 
     database_url: str = DEFAULT_DATABASE_URL
-    secret_key: str | None = None
     disable_plugin_autoload: bool = False
     blocked_plugins: frozenset[str] = field(default_factory=frozenset)
     strict_plugins: bool = False
     rate_limit_per_minute: int = 600
     max_body_bytes: int = 1_048_576
+    outbound_allow: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def from_env(cls) -> Settings:
         """Read every `GONGDAN_*` variable, falling back to the documented defaults."""
         return cls(
             database_url=os.environ.get("GONGDAN_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            secret_key=os.environ.get("GONGDAN_SECRET_KEY") or None,
             disable_plugin_autoload=_flag("GONGDAN_DISABLE_PLUGIN_AUTOLOAD"),
             blocked_plugins=_names("GONGDAN_BLOCKED_PLUGINS"),
             strict_plugins=_flag("GONGDAN_STRICT_PLUGINS"),
             rate_limit_per_minute=int(os.environ.get("GONGDAN_RATE_LIMIT_PER_MINUTE", "600")),
             max_body_bytes=int(os.environ.get("GONGDAN_MAX_BODY_BYTES", "1048576")),
+            outbound_allow=_names("GONGDAN_OUTBOUND_ALLOW"),
         )

@@ -4,7 +4,8 @@ Installed with the core (entry point `pytest11`), so a plugin's own tests get th
 without importing anything:
 
 * `gongdan_db` — a throw-away database with every loaded plugin's schema. Parametrised over
-  SQLite and, when `GONGDAN_TEST_DATABASE_URL` is a PostgreSQL URL, PostgreSQL.
+  SQLite and, when `GONGDAN_TEST_DATABASE_URL` is a PostgreSQL URL, PostgreSQL. It comes with
+  its own throw-away key file (`gongdan_key_file`, exported as `GONGDAN_KEY_FILE`).
 * `app`, `client` — the web app on that database and Flask's test client.
 * `tenant`, `other_tenant` — two tenants (`acme`, `globex`), for isolation tests.
 * `make_user(role, tenant=None, **kw)` → `(user, api)` where `api` is an `ApiClient` with the
@@ -13,6 +14,8 @@ without importing anything:
 * `register_plugin(obj, name)` — register a plugin object for one test (enabled in every tenant).
 * `hook_recorder` — records every notification hook call: `hook_recorder.calls("gongdan_ticket_created")`.
 * `frozen_clock` — `gongdan.clock` frozen at 2026-11-02 10:00 Asia/Shanghai; move it with `.advance()`.
+* `outbound_loopback` — `GONGDAN_OUTBOUND_ALLOW=127.0.0.0/8,::1`, so `gongdan.outbound` lets the
+  test reach its own servers on loopback.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from zoneinfo import ZoneInfo
 import peewee
 import pytest
 
-from gongdan import accounts, clock, hookspecs
+from gongdan import accounts, audit, clock, crypto, hookspecs
 from gongdan.db import db, open_database
 from gongdan.models import SchemaVersion
 from gongdan.plugins import get_host
@@ -139,9 +142,13 @@ class HookRecorder:
 
 
 def _empty(models: list[type[peewee.Model]]) -> None:
-    """Delete every row but the schema versions; restart the id sequences (faster than TRUNCATE)."""
+    """Delete every row but the schema versions; restart the id sequences (faster than TRUNCATE).
+
+    The append-only audit trail refuses DELETE (see `gongdan.audit.protect`), so it is truncated.
+    """
     ordered = [m for m in reversed(peewee.sort_models(models)) if m is not SchemaVersion]
-    statements = [f'DELETE FROM "{m._meta.table_name}"' for m in ordered]
+    statements = [f'TRUNCATE "{m._meta.table_name}"' for m in audit.APPEND_ONLY]
+    statements += [f'DELETE FROM "{m._meta.table_name}"' for m in ordered if m not in audit.APPEND_ONLY]
     sequences = [
         f"pg_get_serial_sequence('\"{m._meta.table_name}\"', '{m._meta.primary_key.column_name}')"
         for m in ordered
@@ -168,8 +175,19 @@ def gongdan_database_url(gongdan_backend: str, tmp_path: Any) -> str:
 
 
 @pytest.fixture
-def gongdan_db(gongdan_backend: str, gongdan_database_url: str) -> Iterator[Any]:
-    """An empty database with the schema of the core and every loaded plugin."""
+def gongdan_key_file(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A throw-away key file (`GONGDAN_KEY_FILE`, inherited by subprocesses), created on first use."""
+    path = tmp_path / "gongdan.key"
+    monkeypatch.setenv(crypto.KEY_FILE_ENV, str(path))
+    monkeypatch.delenv(crypto.SECRET_ENV, raising=False)
+    crypto.forget()
+    yield path
+    crypto.forget()
+
+
+@pytest.fixture
+def gongdan_db(gongdan_backend: str, gongdan_database_url: str, gongdan_key_file: Any) -> Iterator[Any]:
+    """An empty database with the schema of the core and every loaded plugin, and its own key file."""
     host = get_host()
     if db.obj is not None:
         db.close()
@@ -307,3 +325,14 @@ def frozen_clock() -> Iterator[FrozenClock]:
     clock.freeze(frozen.start)
     yield frozen
     clock.unfreeze()
+
+
+LOOPBACK = "127.0.0.0/8,::1"
+
+
+@pytest.fixture
+def outbound_loopback(monkeypatch: pytest.MonkeyPatch) -> str:
+    """`GONGDAN_OUTBOUND_ALLOW=127.0.0.0/8,::1` for this test: outbound requests may reach
+    servers on loopback (simulators, receivers), plain http and SMTP to them included."""
+    monkeypatch.setenv("GONGDAN_OUTBOUND_ALLOW", LOOPBACK)
+    return LOOPBACK
