@@ -9,6 +9,7 @@ from peewee import JOIN
 from gongdan import clock
 from gongdan.models import Tenant, Ticket
 
+from . import china_days
 from . import clocks as ck
 from .calendars import CN_YEARS, BusinessCalendar
 from .engine import state_of
@@ -28,12 +29,12 @@ def _target(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _unknown_years(cal: BusinessCalendar, row: SlaTicket) -> list[int]:
-    """Years of the row's due times that a region-CN calendar has no holiday data for."""
+def _provisional_years(cal: BusinessCalendar, row: SlaTicket) -> list[int]:
+    """Years of the row's due times whose holiday schedule a region-CN calendar only estimates."""
     if cal.region != "CN":
         return []
     dues = (row.first_response_due, row.next_response_due, row.resolution_due)
-    return sorted({d.year for d in dues if d is not None and not CN_YEARS[0] <= d.year <= CN_YEARS[1]})
+    return sorted({d.year for d in dues if d is not None and not china_days.is_official(d.year)})
 
 
 def ticket_blocks(tenant: Tenant, tickets: list[Ticket]) -> dict[int, dict[str, Any]]:
@@ -64,9 +65,11 @@ def ticket_blocks(tenant: Tenant, tickets: list[Ticket]) -> dict[int, dict[str, 
             "paused": row.paused,
             "targets": {name: _target(state) for name, state in row.clocks.items()},
         }
-        unknown = _unknown_years(cal, row)
-        if unknown:
+        provisional = _provisional_years(cal, row)
+        if provisional:
             blocks[row.ticket_id]["warnings"] = [
-                f"no holiday data for {year} (known {CN_YEARS[0]}–{CN_YEARS[1]}): weekly hours used" for year in unknown
+                f"{year}: China's holiday schedule not yet announced (known to {CN_YEARS[1]}); "
+                "statutory holidays used, without make-up working days"
+                for year in provisional
             ]
     return blocks

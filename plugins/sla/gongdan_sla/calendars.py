@@ -5,9 +5,11 @@ minutes?" and "how many business minutes lie between two instants?". Each local 
 turned once into its opening intervals as UTC timestamps (cached), so a step is a few dict
 look-ups and additions whatever the time zone (DST-aware through `zoneinfo`).
 
-Holidays come from the `chinesecalendar` package (import name `chinese_calendar`), which
-knows the years in `CN_YEARS`. A date in another year is an explicit `UnknownHolidayYear`
-error, or a logged warning when the calendar was built with `on_unknown_year="warn"`.
+Holidays and make-up days come from `china_days` (the `chinesecalendar` and `holidays`
+packages), whose announced schedules cover the years in `CN_YEARS`. A later year is
+provisional (statutory holidays by rule, no make-up days): an explicit `UnknownHolidayYear`
+error, or that provisional schedule and a logged warning when the calendar was built with
+`on_unknown_year="warn"`. Per-date overrides (`closed`, `open`, `special` hours) come first.
 """
 
 from __future__ import annotations
@@ -19,14 +21,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chinese_calendar import constants as _cn
+from . import china_days
 
 log = logging.getLogger("gongdan_sla.calendars")
 
-CN_HOLIDAYS: frozenset[date] = frozenset(_cn.holidays)
-CN_WORKDAYS: frozenset[date] = frozenset(_cn.workdays)
-CN_YEARS: tuple[int, int] = (min(d.year for d in CN_HOLIDAYS), max(d.year for d in CN_HOLIDAYS))
-"""First and last year (inclusive) the installed `chinesecalendar` has holiday data for."""
+CN_YEARS: tuple[int, int] = china_days.OFFICIAL_YEARS
+"""First and last year (inclusive) whose announced holiday schedule is known."""
 
 REGIONS = ("CN",)
 WEEKDAYS = 7
@@ -49,7 +49,7 @@ class CalendarError(ValueError):
 
 
 class UnknownHolidayYear(LookupError):
-    """The holiday data does not cover this year: deadlines there would be a guess."""
+    """The year's announced schedule is not known: deadlines there rest on a provisional one."""
 
 
 def _minutes(text: str) -> int:
@@ -115,15 +115,32 @@ def _dates(values: Iterable[date | str], field: str) -> frozenset[date]:
     return frozenset(found)
 
 
+def _special_hours(special: Mapping[date | str, Sequence[Sequence[str]]]) -> dict[date, tuple[tuple[int, int], ...]]:
+    """Validate `{date: [("10:00", "16:00"), ...]}`; each date's intervals as `parse_weekly` checks them."""
+    found: dict[date, tuple[tuple[int, int], ...]] = {}
+    problems: dict[str, list[str]] = {}
+    for key, intervals in special.items():
+        (day,) = _dates([key], "special")
+        try:
+            found[day] = parse_weekly({0: intervals})[0]
+        except CalendarError as exc:
+            problems[f"special.{day.isoformat()}"] = exc.fields["weekly.0"]
+    if problems:
+        raise CalendarError("invalid special hours", problems)
+    return found
+
+
 class BusinessCalendar:
     """Opening hours in a time zone, with holidays; arithmetic in business minutes.
 
     `weekly` maps weekday (0 Monday … 6 Sunday) to `[("09:00", "12:00"), ("13:30", "18:00")]`;
     a missing weekday is closed. `region="CN"` closes mainland China's public holidays and
     opens its make-up working days (调休) with Monday's intervals; `closed` and `open` are extra
-    dates (`open` dates also use Monday's intervals); `region=None` for no public holidays.
-    A date outside `CN_YEARS` raises `UnknownHolidayYear`, or logs a warning once per year
-    and uses the weekly hours when `on_unknown_year="warn"`.
+    dates (`open` dates also use Monday's intervals); `special` maps a date to its own
+    intervals (e.g. shorter hours on 除夕); `region=None` for no public holidays. A date
+    after `CN_YEARS` raises `UnknownHolidayYear`, or logs a warning once per year and uses
+    that year's provisional schedule (statutory holidays, no make-up days) when
+    `on_unknown_year="warn"`.
     """
 
     def __init__(
@@ -133,6 +150,7 @@ class BusinessCalendar:
         region: str | None = "CN",
         closed: Iterable[date | str] = (),
         open: Iterable[date | str] = (),
+        special: Mapping[date | str, Sequence[Sequence[str]]] | None = None,
         *,
         on_unknown_year: str = "error",
     ) -> None:
@@ -149,6 +167,7 @@ class BusinessCalendar:
         self.weekly = parse_weekly(DEFAULT_WEEKLY if weekly is None else weekly)
         self.closed = _dates(closed, "closed")
         self.open = _dates(open, "open")
+        self.special = _special_hours(special or {})
         self.on_unknown_year = on_unknown_year
         if not any(self.weekly.get(d) for d in range(WEEKDAYS)) and not (self.open and self.weekly.get(0)):
             raise CalendarError("the calendar is never open", {"weekly": ["give at least one opening interval"]})
@@ -162,30 +181,36 @@ class BusinessCalendar:
 
     # --- which hours a date has ----------------------------------------------------------
 
-    def _check_year(self, day: date) -> bool:
-        """Whether the holiday data covers `day`'s year (raises or warns when it does not)."""
-        if CN_YEARS[0] <= day.year <= CN_YEARS[1]:
-            return True
+    def _check_year(self, day: date) -> None:
+        """Raise or warn (once a year) when `day`'s year has only a provisional schedule."""
+        if china_days.is_official(day.year):
+            return
         if self.on_unknown_year == "error":
             raise UnknownHolidayYear(
-                f"chinesecalendar knows China's holidays for {CN_YEARS[0]}–{CN_YEARS[1]} only, not {day.year}; "
-                "upgrade the package or build the calendar with on_unknown_year='warn'"
+                f"China's announced holiday schedule is known for {CN_YEARS[0]}–{CN_YEARS[1]} only, not "
+                f"{day.year}; upgrade holidays/chinesecalendar, enter the dates as overrides, or build the "
+                "calendar with on_unknown_year='warn'"
             )
         if day.year not in self._warned:
             self._warned.add(day.year)
-            log.warning("no holiday data for %s: using the weekly hours only (upgrade chinesecalendar)", day.year)
-        return False
+            log.warning(
+                "%s: China's holiday schedule not yet announced; statutory holidays used, no make-up days", day.year
+            )
 
     def hours(self, day: date) -> tuple[tuple[int, int], ...]:
         """The opening intervals of local date `day`, in minutes after its midnight."""
         if day in self.closed:
             return ()
+        if day in self.special:
+            return self.special[day]
         if day in self.open:
             return self.weekly.get(0, ())
-        if self.region == "CN" and self._check_year(day):
-            if day in CN_WORKDAYS:
+        if self.region == "CN":
+            self._check_year(day)
+            holidays, workdays = china_days.year_days(day.year)
+            if day in workdays:
                 return self.weekly.get(0, ())
-            if day in CN_HOLIDAYS:
+            if day in holidays:
                 return ()
         return self.weekly.get(day.weekday(), ())
 
@@ -262,6 +287,9 @@ class BusinessCalendar:
             "region": self.region,
             "closed": sorted(d.isoformat() for d in self.closed),
             "open": sorted(d.isoformat() for d in self.open),
+            "special": {
+                d.isoformat(): [[_hhmm(s), _hhmm(e)] for s, e in spans] for d, spans in sorted(self.special.items())
+            },
         }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,11 +14,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
+from gongdan import clock
 from gongdan.contributions import ConsoleView
 from gongdan.errors import ValidationError
 from gongdan.models import Tenant
 
-from . import policies
+from . import china_days, month, policies
 from .calendars import CN_YEARS
 from .models import SlaCalendar
 
@@ -120,6 +121,87 @@ def _editor_class() -> type:
     return ListEditor
 
 
+def horizon_notice() -> str | None:
+    """The console's warning when China's announced holiday schedule ends within 60 days."""
+    if china_days.horizon_warning(clock.now().date()) is None:
+        return None
+    return gettext(
+        "China's announced holiday schedule is known up to %(last)s. From %(next)s, deadlines use the "
+        "statutory holidays without make-up working days (调休) until the schedule is announced: "
+        "enter it below as closed and open dates, or upgrade the holiday packages.",
+        last=CN_YEARS[1],
+        next=CN_YEARS[1] + 1,
+    )
+
+
+def _day_form(form: Any) -> tuple[str, date, str, list[list[str]]]:
+    """`(calendar, date, kind, hours)` from the month page's form; ValidationError names the field."""
+    try:
+        day = date.fromisoformat(form.get("day", ""))
+    except ValueError:
+        raise ValidationError("bad date", {"day": [gettext("Give a date.")]}) from None
+    pairs = [(form.get(f"start{n}", ""), form.get(f"end{n}", "")) for n in (1, 2)]
+    hours = [[start, end] for start, end in pairs if start and end]
+    return form.get("calendar", ""), day, form.get("kind", ""), hours
+
+
+def _month_view_class() -> type:
+    """`CalendarMonthView`: one calendar's month, each date's hours and why; admins override a date."""
+    from gongdan.admin.base import has_role
+
+    class CalendarMonthView(_base()):
+        """A month grid per calendar; a form sets a date closed, open or to its own hours."""
+
+        plugin = "sla"
+        role = "supervisor"
+
+        @expose("/", methods=("GET", "POST"))
+        def index(self) -> Any:
+            """The month of `?calendar=&month=YYYY-MM` (today's by default); POST (admins) saves a date."""
+            tenant = self.current_tenant()
+            names = [row.name for row in SlaCalendar.of(tenant).order_by(SlaCalendar.name)]
+            name = request.values.get("calendar") or (names[0] if names else "")
+            errors: dict[str, list[str]] = {}
+            if request.method == "POST":
+                if not has_role(current_user, "admin"):
+                    abort(403)
+                try:
+                    name, day, kind, hours = _day_form(request.form)
+                    policies.set_day(tenant, name, day, kind, hours)
+                except ValidationError as exc:
+                    errors = exc.fields or {"day": [exc.message]}
+                else:
+                    flash(gettext("Saved."))
+                    return redirect(self.get_url(".index", calendar=name, month=day.strftime("%Y-%m")))
+            shown = _month_of(request.values.get("month") or request.values.get("day", "")[:7])
+            cal = policies.calendar_for(tenant, name) if name else None
+            page = self.render(
+                "sla/month.html",
+                names=names,
+                name=name,
+                shown=shown,
+                weeks=month.month(cal, shown.year, shown.month) if cal else [],
+                previous=(shown - timedelta(days=1)).strftime("%Y-%m"),
+                following=(shown + timedelta(days=31)).strftime("%Y-%m"),
+                selected=request.values.get("day", ""),
+                errors=errors,
+                notice=horizon_notice(),
+                can_edit=has_role(current_user, "admin"),
+                kinds=month.KINDS,
+            )
+            return (page, 422) if errors else page
+
+    return CalendarMonthView
+
+
+def _month_of(text: str) -> date:
+    """The first day of month `YYYY-MM`, or of this month in the tenant's time zone."""
+    try:
+        return datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        return clock.now().date().replace(day=1)
+
+
 def console_views() -> list[ConsoleView]:
     """The policies and calendars pages, under the "SLA" menu."""
     editor = _editor_class()
@@ -158,10 +240,12 @@ def console_views() -> list[ConsoleView]:
             policies.save_calendars(tenant, data)
 
         def more(self, tenant: Tenant) -> dict[str, Any]:
-            return {"holiday_years": CN_YEARS}
+            return {"holiday_years": CN_YEARS, "notice": horizon_notice()}
 
     menu = "SLA"
+    month_view = _month_view_class()(name=_l("Calendar by month"), endpoint="sla_calendar_month", url="sla/month")
     return [
+        ConsoleView(view=month_view, menu=menu),
         ConsoleView(view=PoliciesView(name=_l("Policies"), endpoint="sla_policies", url="sla/policies"), menu=menu),
         ConsoleView(view=CalendarsView(name=_l("Calendars"), endpoint="sla_calendars", url="sla/calendars"), menu=menu),
     ]

@@ -18,6 +18,7 @@ class SlaCalendar(TenantModel):
     region = pw.CharField(max_length=8, null=True, default="CN")
     closed = JSONField(default=list)
     opened = JSONField(default=list)
+    special = JSONField(default=dict)
     updated_at = UTCDateTimeField(default=clock.now)
 
     class Meta:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
+from gongdan import clock
 from gongdan.contributions import ScheduledJob, Schema, TicketPanel
 from gongdan.hookspecs import hookimpl
 from gongdan.models import Tenant, Ticket
 from gongdan.plugins import get_host
 
-from . import engine, notify
+from . import china_days, engine, notify
 from .blocks import ticket_blocks
 from .models import MODELS
 
 SWEEP_SECONDS = 30
+log = logging.getLogger("gongdan_sla")
 
 
 @hookimpl
@@ -66,10 +69,23 @@ def deliveries_job() -> None:
         notify.retry_due(tenant)
 
 
+def holiday_horizon_job() -> None:
+    """Log a warning while China's announced holiday schedule ends within 60 days."""
+    warning = china_days.horizon_warning(clock.now().date())
+    if warning:
+        log.warning(warning)
+
+
 @hookimpl
 def gongdan_scheduled_jobs() -> list[ScheduledJob]:
-    """The sweep (every 30 s) and the delivery retries."""
+    """The sweep (every 30 s), the delivery retries and the daily holiday-horizon check."""
     return [
+        ScheduledJob(
+            id="sla.holiday_horizon",
+            func=holiday_horizon_job,
+            cron={"hour": "9", "minute": "0"},
+            description="warn 60 days before China's announced holiday schedule runs out",
+        ),
         ScheduledJob(
             id="sla.sweep",
             func=sweep_job,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import time
+from datetime import date
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from gongdan import clock
+from gongdan import audit, clock
+from gongdan.actors import Actor
 from gongdan.db import db, write_transaction
 from gongdan.errors import ValidationError as GongdanValidationError
 from gongdan.models import PRIORITIES, Tenant, Ticket
@@ -16,6 +18,7 @@ from gongdan.validation import load
 
 from .calendars import BusinessCalendar, CalendarError
 from .models import SlaCalendar, SlaPolicy
+from .month import KINDS
 
 TARGETS = ("first_response", "next_response", "resolution")
 ACTIONS = ("notify_assignee", "notify_supervisor", "notify_admin", "raise_priority", "reassign")
@@ -90,6 +93,7 @@ class CalendarSchema(Schema):
     region = fields.String(allow_none=True, load_default="CN")
     closed = fields.List(fields.Date(), load_default=list)
     open = fields.List(fields.Date(), load_default=list)
+    special = fields.Dict(keys=fields.Date(), values=fields.List(fields.List(fields.String())), load_default=dict)
 
 
 class CalendarsSchema(Schema):
@@ -126,6 +130,7 @@ def build_calendar(data: dict[str, Any], *, on_unknown_year: str = "warn") -> Bu
         region=data.get("region"),
         closed=data.get("closed", ()),
         open=data.get("open", data.get("opened", ())),
+        special=data.get("special"),
         on_unknown_year=on_unknown_year,
     )
 
@@ -170,11 +175,15 @@ def calendar_dict(row: SlaCalendar) -> dict[str, Any]:
         "region": row.region,
         "closed": row.closed,
         "open": row.opened,
+        "special": row.special,
     }
 
 
-def save_calendars(tenant: Tenant, data: dict[str, Any]) -> list[SlaCalendar]:
-    """Replace the tenant's calendars (validated: time zone, overlapping intervals, dates)."""
+def save_calendars(tenant: Tenant, data: dict[str, Any], actor: Actor | None = None) -> list[SlaCalendar]:
+    """Replace the tenant's calendars (validated: time zone, overlapping intervals, dates).
+
+    Audited as `sla.calendars_changed` with the diff, credited to `actor` (the plugin when None).
+    """
     payload = load(CalendarsSchema, data)
     problems: dict[str, list[str]] = {}
     names = [item["name"] for item in payload["items"]]
@@ -192,6 +201,7 @@ def save_calendars(tenant: Tenant, data: dict[str, Any]) -> list[SlaCalendar]:
     for key in [key for key in _resolved if key[:2] == (_db_token(), tenant.id)]:
         del _resolved[key]
     with write_transaction():
+        before = {row.name: calendar_dict(row) for row in SlaCalendar.of(tenant)}
         SlaCalendar.delete().where(SlaCalendar.tenant == tenant).execute()
         for item in payload["items"]:
             described = build_calendar(item).describe()
@@ -203,9 +213,43 @@ def save_calendars(tenant: Tenant, data: dict[str, Any]) -> list[SlaCalendar]:
                 region=described["region"],
                 closed=described["closed"],
                 opened=described["open"],
+                special=described["special"],
                 updated_at=now,
             )
-    return list(SlaCalendar.of(tenant).order_by(SlaCalendar.name))
+        saved = list(SlaCalendar.of(tenant).order_by(SlaCalendar.name))
+        _audit(tenant, "sla.calendars_changed", actor, before, {row.name: calendar_dict(row) for row in saved})
+    return saved
+
+
+def _audit(
+    tenant: Tenant, kind: str, actor: Actor | None, before: dict[str, dict], after: dict[str, dict]
+) -> None:
+    """Record what an edit of named items changed, field by field."""
+    changes = audit.diff(audit.flat(before), audit.flat(after))
+    if changes:
+        audit.record(tenant, kind, actor or Actor.system("plugin:sla"), data={"changes": changes})
+
+
+def set_day(tenant: Tenant, name: str, day: date, kind: str, hours: list[list[str]] | None = None) -> SlaCalendar:
+    """Override one date of calendar `name`: `closed`, `open`, `special` (with `hours`) or
+    `default` (back to the weekly hours and holidays). Saved through `save_calendars`.
+    """
+    if kind not in KINDS:
+        raise GongdanValidationError("unknown kind", {"kind": ["one of default, closed, open, special"]})
+    items = [calendar_dict(row) for row in SlaCalendar.of(tenant).order_by(SlaCalendar.name)]
+    found = next((item for item in items if item["name"] == name), None)
+    if found is None:
+        raise GongdanValidationError("no such calendar", {"calendar": [f"no calendar named {name!r}"]})
+    text = day.isoformat()
+    found["closed"] = [d for d in found["closed"] if d != text] + ([text] if kind == "closed" else [])
+    found["open"] = [d for d in found["open"] if d != text] + ([text] if kind == "open" else [])
+    found["special"] = {d: v for d, v in (found.get("special") or {}).items() if d != text}
+    if kind == "special":
+        if not hours:
+            raise GongdanValidationError("special hours missing", {"hours": ["give at least one interval"]})
+        found["special"][text] = hours
+    saved = save_calendars(tenant, {"items": items})
+    return next(row for row in saved if row.name == name)
 
 
 # --- policies -----------------------------------------------------------------------------
@@ -232,8 +276,12 @@ def policies_of(tenant: Tenant) -> list[SlaPolicy]:
     return list(SlaPolicy.of(tenant).order_by(SlaPolicy.position))
 
 
-def save_policies(tenant: Tenant, data: dict[str, Any]) -> list[SlaPolicy]:
-    """Replace the tenant's ordered policies; existing ones keep their id when the name stays."""
+def save_policies(tenant: Tenant, data: dict[str, Any], actor: Actor | None = None) -> list[SlaPolicy]:
+    """Replace the tenant's ordered policies; existing ones keep their id when the name stays.
+
+    Audited as `sla.policies_changed` with the diff, credited to `actor` (the plugin when None),
+    as are the policy switches of tickets it causes.
+    """
     payload = load(PoliciesSchema, data)
     names = [item["name"] for item in payload["items"]]
     if len(set(names)) != len(names):
@@ -249,6 +297,7 @@ def save_policies(tenant: Tenant, data: dict[str, Any]) -> list[SlaPolicy]:
     now = clock.now()
     with write_transaction():
         existing = {p.name: p for p in SlaPolicy.of(tenant)}
+        before = {name: _policy_fields(p) for name, p in existing.items()}
         for position, item in enumerate(payload["items"], start=1):
             policy = existing.pop(item["name"], None) or SlaPolicy(tenant=tenant)
             for key, value in item.items():
@@ -257,10 +306,16 @@ def save_policies(tenant: Tenant, data: dict[str, Any]) -> list[SlaPolicy]:
             policy.save()
         for gone in existing.values():
             gone.delete_instance()
+        saved = policies_of(tenant)
+        _audit(tenant, "sla.policies_changed", actor, before, {p.name: _policy_fields(p) for p in saved})
     from .engine import rematch_unmatched  # the engine builds on this module
 
-    rematch_unmatched(tenant)
-    return policies_of(tenant)
+    rematch_unmatched(tenant, actor=actor)
+    return saved
+
+
+def _policy_fields(policy: SlaPolicy) -> dict[str, Any]:
+    return {k: v for k, v in policy_dict(policy).items() if k != "id"}
 
 
 def matches(policy: SlaPolicy, ticket: Ticket) -> bool:

@@ -22,7 +22,12 @@ def sla_admin(enable_plugin: Any, admin_api: Any, frozen_clock: Any) -> Any:
 
 
 def test_calendars_round_trip_and_state_the_holiday_years(sla_admin: Any) -> None:
-    body = {"items": [{"name": "default", "weekly": WEEK, "closed": ["2026-11-11"], "open": ["2026-11-14"]}]}
+    special = {"2026-11-13": [["10:00", "16:00"]]}
+    body = {
+        "items": [
+            {"name": "default", "weekly": WEEK, "closed": ["2026-11-11"], "open": ["2026-11-14"], "special": special}
+        ]
+    }
     saved = sla_admin.put("/api/v1/sla/calendars", json=body)
     assert saved.status_code == 200, saved.get_json()
     answer = sla_admin.get("/api/v1/sla/calendars").get_json()
@@ -34,10 +39,12 @@ def test_calendars_round_trip_and_state_the_holiday_years(sla_admin: Any) -> Non
             "region": "CN",
             "closed": ["2026-11-11"],
             "open": ["2026-11-14"],
+            "special": special,
         }
     ]
     first, last = answer["holiday_data"]["years"]
     assert first <= 2026 <= last
+    assert answer["holiday_data"]["sources"] == ["holidays", "chinesecalendar"]
 
 
 BAD_CALENDARS = (

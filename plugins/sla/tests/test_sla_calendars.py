@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
+import holidays
 import pytest
+from gongdan_sla import china_days
 from gongdan_sla.calendars import CN_YEARS, BusinessCalendar, CalendarError, UnknownHolidayYear
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -70,6 +73,51 @@ def test_a_year_without_holiday_data_can_be_a_logged_warning(caplog: pytest.LogC
         due = lenient.add_business_minutes(start, 240)
     assert any(str(last + 1) in message for message in caplog.messages)
     assert due.date() > start.date()
+
+
+def test_the_two_holiday_sources_agree_on_every_day_both_know() -> None:
+    both = sorted({d.year for d in chinese_calendar.constants.holidays})
+    china = holidays.China(years=both)
+    day, last = date(both[0], 1, 1), date(both[-1], 12, 31)
+    disagree = []
+    while day <= last:
+        if china.is_working_day(day) != chinese_calendar.is_workday(day):
+            disagree.append(day)
+        day += timedelta(days=1)
+    # 国办发明电〔2005〕33号: Saturday 31 Dec 2005 was a working day; chinesecalendar has it closed
+    assert len(both) >= 20
+    assert disagree == [date(2005, 12, 31)]
+    assert china_days.year_days(2005)[1] >= {date(2005, 12, 31)}
+
+
+def test_a_provisional_year_closes_its_statutory_holidays(caplog: pytest.LogCaptureFixture) -> None:
+    lenient = BusinessCalendar(weekly=LUNCH, on_unknown_year="warn")
+    year = CN_YEARS[1] + 1
+    assert not china_days.is_official(year)
+    spring = min(d for d, name in holidays.China(years=year).items() if "Spring Festival" in name)
+    weekday = next(spring + timedelta(days=n) for n in range(7) if (spring + timedelta(days=n)).weekday() < 5)
+    with caplog.at_level(logging.WARNING, logger="gongdan_sla.calendars"):
+        assert not lenient.is_open(datetime.combine(weekday, datetime.min.time(), SH) + timedelta(hours=10))
+        assert not lenient.is_open(datetime(year, 1, 1, 10, 0, tzinfo=SH))  # New Year's Day
+    assert any(str(year) in message and "announced" in message for message in caplog.messages)
+
+
+def test_special_hours_override_a_date() -> None:
+    eve = BusinessCalendar(weekly=LUNCH, special={"2026-02-13": [["10:00", "15:00"]]}, closed=["2026-02-12"])
+    assert eve.hours(date(2026, 2, 13)) == ((600, 900),)
+    assert eve.add_business_minutes(sh(2026, 2, 11, 17, 30), 60) == sh(2026, 2, 13, 10, 30)
+    assert eve.describe()["special"] == {"2026-02-13": [["10:00", "15:00"]]}
+    with pytest.raises(CalendarError) as bad:
+        BusinessCalendar(weekly=LUNCH, special={"2026-02-13": [["15:00", "10:00"]]})
+    assert list(bad.value.fields) == ["special.2026-02-13"]
+
+
+def test_the_horizon_warning_starts_sixty_days_before_the_known_schedule_ends() -> None:
+    end = date(CN_YEARS[1], 12, 31)
+    assert china_days.horizon_warning(end - timedelta(days=china_days.WARN_DAYS + 1)) is None
+    warning = china_days.horizon_warning(end - timedelta(days=china_days.WARN_DAYS - 1))
+    assert warning is not None
+    assert str(end.year + 1) in warning
 
 
 def test_region_none_knows_no_holidays() -> None:

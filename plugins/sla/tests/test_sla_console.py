@@ -22,7 +22,7 @@ class Browser:
         self.client = app.test_client()
         self.token = self._token("/console/login")
         answer = self.client.post(
-            "/console/login", data={"email": email, "password": "pw-123456", "csrf_token": self.token}
+            "/console/login", data={"email": email, "password": "sla-console-pass-2026", "csrf_token": self.token}
         )
         assert answer.status_code == 302, answer.get_data(as_text=True)
 
@@ -44,7 +44,7 @@ def browser(app: Any, tenant: Any, enable_plugin: Any) -> Any:
     enable_plugin("sla")
 
     def make(role: str, language: str | None = None) -> Browser:
-        user = accounts.create_user(tenant, f"{role}@acme.example.com", role, role, "pw-123456")
+        user = accounts.create_user(tenant, f"{role}@acme.example.com", role, role, "sla-console-pass-2026")
         user.language = language
         user.save()
         return Browser(app, user.email)
@@ -97,3 +97,59 @@ def test_the_ticket_page_shows_the_sla_panel(browser: Any, tenant: Any, frozen_c
     assert "sla-panel" in html
     assert "Std" in html
     assert "2026-11-02 11:00" in html  # due in an hour, shown in the tenant's time (Asia/Shanghai)
+
+
+def test_the_month_page_shows_holidays_and_admins_set_a_date(browser: Any, frozen_clock: Any) -> None:
+    admin = browser("admin", language="zh_CN")
+    assert admin.post("/console/sla/calendars/", {"items": json.dumps([{"name": "default", "weekly": WEEK}])})
+    html = admin.get("/console/sla/month/?calendar=default&month=2026-10").get_data(as_text=True)
+    assert re.search(r'day-holiday[^"]*" data-date="2026-10-01"', html)  # 国庆节
+    assert re.search(r'day-makeup[^"]*" data-date="2026-10-10"', html)  # a Saturday worked (调休)
+    assert "调休上班" in html
+    saved = admin.post(
+        "/console/sla/month/",
+        {"calendar": "default", "day": "2026-10-12", "kind": "special", "start1": "10:00", "end1": "15:00"},
+    )
+    assert saved.status_code == 302
+    assert "month=2026-10" in saved.headers["Location"]
+    html = admin.get("/console/sla/month/?calendar=default&month=2026-10").get_data(as_text=True)
+    assert re.search(r'day-special[^"]*" data-date="2026-10-12"', html)
+    assert "10:00–15:00" in html
+    closed = admin.post("/console/sla/month/", {"calendar": "default", "day": "2026-10-13", "kind": "closed"})
+    assert closed.status_code == 302
+    calendars = admin.get("/console/sla/calendars/").get_data(as_text=True)
+    assert "2026-10-13" in calendars
+    refused = admin.post("/console/sla/month/", {"calendar": "default", "day": "2026-10-14", "kind": "special"})
+    assert refused.status_code == 422
+    assert "month-errors" in refused.get_data(as_text=True)
+    assert admin.post("/console/sla/month/", {"calendar": "default", "day": "not a date"}).status_code == 422
+
+
+def test_the_month_page_is_read_only_for_supervisors(browser: Any) -> None:
+    admin = browser("admin")
+    admin.post("/console/sla/calendars/", {"items": json.dumps([{"name": "default", "weekly": WEEK}])})
+    supervisor = browser("supervisor")
+    page = supervisor.get("/console/sla/month/?calendar=default&month=2026-05").get_data(as_text=True)
+    assert "month-grid" in page
+    assert 'id="day-form"' not in page
+    refused = supervisor.post("/console/sla/month/", {"calendar": "default", "day": "2026-05-06", "kind": "closed"})
+    assert refused.status_code == 403
+
+
+def test_the_console_warns_sixty_days_before_the_holiday_schedule_runs_out(
+    browser: Any, frozen_clock: Any, look: Any
+) -> None:
+    from gongdan_sla.calendars import CN_YEARS
+
+    admin = browser("admin")
+    admin.post("/console/sla/calendars/", {"items": json.dumps([{"name": "default", "weekly": WEEK}])})
+    frozen_clock.set(look.sh(CN_YEARS[1], 9, 1, 10, 0))
+    assert 'id="holiday-horizon"' not in admin.get("/console/sla/calendars/").get_data(as_text=True)
+    frozen_clock.set(look.sh(CN_YEARS[1], 11, 30, 10, 0))
+    for page in ("/console/sla/calendars/", "/console/sla/month/"):
+        html = admin.get(page).get_data(as_text=True)
+        assert 'id="holiday-horizon"' in html
+        assert str(CN_YEARS[1] + 1) in html
+    nxt = admin.get(f"/console/sla/month/?calendar=default&month={CN_YEARS[1] + 1}-01").get_data(as_text=True)
+    assert 'id="provisional"' in nxt
+    assert re.search(rf'day-holiday[^"]*" data-date="{CN_YEARS[1] + 1}-01-01"', nxt)
