@@ -32,11 +32,15 @@ import re
 import smtplib
 import socket
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
+import marshmallow
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -283,6 +287,43 @@ def vet_url(url: str, *, allow_http: bool = False, schemes: tuple[str, ...] = SC
     scheme, host, port = _split(url, allow_http=allow_http, schemes=schemes)
     _vetted(host, port, plaintext=scheme == schemes[0])
     return url.strip()
+
+
+# --- settings: checked when saved -----------------------------------------------------------
+
+_saving: ContextVar[bool] = ContextVar("gongdan_outbound_saving", default=False)
+
+
+@contextmanager
+def saving() -> Iterator[None]:
+    """While settings are saved (the plugin host wraps its validation in this), the
+    `check_url`/`check_host` validators resolve and check addresses; reading stored settings
+    does not resolve anything (sending checks again anyway)."""
+    token = _saving.set(True)
+    try:
+        yield
+    finally:
+        _saving.reset(token)
+
+
+def check_url(value: str | None, *, allow_http: bool = False, schemes: tuple[str, ...] = SCHEMES) -> None:
+    """For a marshmallow validator: `vet_url(value)` while saving, as a marshmallow ValidationError
+    in the request's language. Empty values pass."""
+    if value and _saving.get():
+        try:
+            vet_url(value, allow_http=allow_http, schemes=schemes)
+        except OutboundBlocked as exc:
+            raise marshmallow.ValidationError(exc.localized()) from None
+
+
+def check_host(host: str | None, port: int, *, plaintext: bool = False, field: str = "_schema") -> None:
+    """For a marshmallow (schema) validator: `vet_host(host, port)` while saving (see
+    `check_url`); the error names `field`."""
+    if host and _saving.get():
+        try:
+            vet_host(host, port, plaintext=plaintext)
+        except OutboundBlocked as exc:
+            raise marshmallow.ValidationError(exc.localized(), field) from None
 
 
 class _Guarded:

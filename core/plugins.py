@@ -23,17 +23,20 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 import gongdan
-from gongdan import clock, hookspecs
+from gongdan import audit, clock, crypto, hookspecs, outbound, permissions
+from gongdan.actors import Actor
 from gongdan.config import Settings
 from gongdan.contributions import PluginSpec
 from gongdan.db import write_transaction
 from gongdan.errors import NotFound, ValidationError
-from gongdan.models import PluginFailure, Tenant, TenantPlugin, TicketEvent, User
+from gongdan.models import PluginFailure, Tenant, TenantPlugin, User
+from gongdan.schemas import secret_names
 from gongdan.validation import flatten_messages
 
 log = logging.getLogger("gongdan.plugins")
 
 ENTRY_POINT_GROUP = "gongdan.plugins"
+REDACTED, REDACTED_NEW = "[secret]", "[secret, changed]"
 CORE = "core"
 
 
@@ -219,22 +222,23 @@ class PluginHost:
         """Enable/disable `name` for `tenant` and/or replace its settings (validated).
 
         Raises NotFound for an unknown plugin, ValidationError (with fields) for bad settings or
-        for enabling a plugin that is not loaded. Records an audit event and notifies plugins.
+        for enabling a plugin that is not loaded. Secrets `settings` omits keep their stored
+        value. Records an audit event (with the settings' diff, secrets redacted) and notifies plugins.
         """
+        permissions.require(Actor.of(actor) if actor else Actor.system("cli"), "plugin.manage")
         record = self.record(name)
         if enabled and record.status != "loaded":
             raise ValidationError(
                 f"plugin {name} cannot be enabled: {record.status}",
                 {"enabled": [f"plugin is {record.status}: {record.reason}"]},
             )
-        clean = self.validate_settings(name, settings) if settings is not None else None
         with write_transaction():
             row, _ = TenantPlugin.get_or_create(tenant=tenant, plugin=name)
-            before = (row.enabled, row.settings)
+            before = (row.enabled, self._plain(name, row.settings))
             if enabled is not None:
                 row.enabled = enabled
-            if clean is not None:
-                row.settings = clean
+            if settings is not None:
+                row.settings = self.validate_settings(name, settings, stored=row.settings)
             row.updated_by = actor
             row.updated_at = clock.now()
             row.save()
@@ -242,18 +246,18 @@ class PluginHost:
             tenant.plugins_rev = Tenant.get_by_id(tenant.id).plugins_rev
             self._enabled_cache.pop(tenant.id, None)
             self._settings_cache.pop((tenant.id, name), None)
-            TicketEvent.create(
-                tenant=tenant,
-                kind="plugin.changed",
-                actor=actor,
-                actor_label=actor.email if actor else "cli",
+            changes = self._settings_diff(name, before[1], self._plain(name, row.settings))
+            audit.record(
+                tenant,
+                "plugin.changed",
+                Actor.of(actor) if actor else Actor.system("cli"),
                 data={
                     "plugin": name,
                     "enabled": row.enabled,
                     "was_enabled": before[0],
-                    "settings_changed": clean is not None and clean != before[1],
+                    "settings_changed": bool(changes),
+                    "changes": changes,
                 },
-                dispatched_at=clock.now(),
             )
         if enabled is not None and enabled != before[0]:
             self.notify_all(tenant, "gongdan_plugin_toggled", tenant=tenant, plugin=name, enabled=enabled, actor=actor)
@@ -265,19 +269,55 @@ class PluginHost:
         """The marshmallow schema class plugin `name` declares for its settings, if any."""
         return dict(self.registered("gongdan_settings_schema")).get(name)
 
-    def validate_settings(self, name: str, settings: dict[str, Any]) -> dict[str, Any]:
-        """Validate settings through the plugin's schema; ValidationError lists the fields."""
+    def validate_settings(
+        self, name: str, settings: dict[str, Any], stored: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Validate settings through the plugin's schema; ValidationError lists the fields.
+
+        Returns the settings as they are stored: `gongdan.schemas.Secret` values encrypted, and
+        a secret that `settings` omits taken from `stored` (the settings stored so far).
+        """
         schema_cls = self.settings_schema(name)
         if schema_cls is None:
             if settings:
                 raise ValidationError("this plugin has no settings", {"settings": ["takes no settings"]})
             return {}
         schema = schema_cls()
+        secrets = secret_names(schema)
+        given = dict(settings)
+        for key in secrets:
+            if key not in given and (stored or {}).get(key):
+                given[key] = crypto.plain(stored[key])
         try:
-            loaded = schema.load(settings)
+            with outbound.saving():  # addresses in the settings are resolved and checked now
+                loaded = schema.load(given)
         except MarshmallowValidationError as exc:
             raise ValidationError("invalid settings", flatten_messages(exc.messages, "settings")) from None
-        return schema.dump(loaded)
+        clean = schema.dump(loaded)
+        for key in secrets:
+            clean[key] = crypto.encrypt(clean.get(key) or "")
+        return clean
+
+    def secret_settings(self, name: str) -> list[str]:
+        """The keys of plugin `name`'s `Secret` settings."""
+        schema_cls = self.settings_schema(name)
+        return secret_names(schema_cls()) if schema_cls is not None else []
+
+    def _plain(self, name: str, stored: dict[str, Any]) -> dict[str, Any]:
+        """Stored settings with their secrets decrypted."""
+        return {**stored, **{key: crypto.plain(stored[key]) for key in self.secret_settings(name) if key in stored}}
+
+    def _settings_diff(self, name: str, before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+        """`audit.diff` of two plain settings, each secret shown only as set or changed."""
+        secrets = self.secret_settings(name)
+        changes = audit.diff(
+            {k: v for k, v in before.items() if k not in secrets}, {k: v for k, v in after.items() if k not in secrets}
+        )
+        for key in secrets:
+            old, new = before.get(key) or "", after.get(key) or ""
+            if old != new:
+                changes[key] = [REDACTED if old else None, (REDACTED_NEW if old else REDACTED) if new else None]
+        return dict(sorted(changes.items()))
 
     def settings(self, tenant: Tenant, name: str) -> dict[str, Any]:
         """Plugin `name`'s settings for `tenant`, with the schema's defaults filled in.
@@ -288,12 +328,18 @@ class PluginHost:
         cached = self._settings_cache.get((tenant.id, name))
         if cached is None or cached[0] != tenant.plugins_rev:
             row = TenantPlugin.get_or_none(tenant=tenant, plugin=name)
-            stored = row.settings if row else {}
+            stored = self._plain(name, row.settings) if row else {}
             schema_cls = self.settings_schema(name)
             loaded = schema_cls().load(stored) if schema_cls is not None else dict(stored)
             cached = (tenant.plugins_rev, loaded)
             self._settings_cache[(tenant.id, name)] = cached
         return copy.deepcopy(cached[1])
+
+    def shown_settings(self, tenant: Tenant, name: str) -> tuple[dict[str, Any], dict[str, bool]]:
+        """What the API and the console may show: the settings without secrets, and per secret whether it is set."""
+        current = self.settings(tenant, name)
+        secrets = self.secret_settings(name)
+        return {k: v for k, v in current.items() if k not in secrets}, {k: bool(current.get(k)) for k in secrets}
 
     # --- dispatch -------------------------------------------------------------------------
 

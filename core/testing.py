@@ -9,20 +9,23 @@ without importing anything:
 * `app`, `client` — the web app on that database and Flask's test client.
 * `tenant`, `other_tenant` — two tenants (`acme`, `globex`), for isolation tests.
 * `make_user(role, tenant=None, **kw)` → `(user, api)` where `api` is an `ApiClient` with the
-  user's token; `admin_api`, `agent_api` — ready ones in `tenant`.
+  user's token (the user's password is `TEST_PASSWORD`); `admin_api`, `agent_api` — ready ones in `tenant`.
 * `enable_plugin(name, tenant=None, settings=None)` — switch a plugin on for a tenant.
 * `register_plugin(obj, name)` — register a plugin object for one test (enabled in every tenant).
 * `hook_recorder` — records every notification hook call: `hook_recorder.calls("gongdan_ticket_created")`.
 * `frozen_clock` — `gongdan.clock` frozen at 2026-11-02 10:00 Asia/Shanghai; move it with `.advance()`.
 * `outbound_loopback` — `GONGDAN_OUTBOUND_ALLOW=127.0.0.0/8,::1`, so `gongdan.outbound` lets the
   test reach its own servers on loopback.
+* `http_server(host="127.0.0.1", respond=answer(...))` — a real HTTP server recording requests.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +39,7 @@ from gongdan.plugins import get_host
 from gongdan.schema import all_models, upgrade
 
 PG_ENV = "GONGDAN_TEST_DATABASE_URL"
+TEST_PASSWORD = "tea-kettle-2718"  # noqa: S105 - every test user's password (passes the policy)
 _pg_ready: dict[str, bool] = {}
 
 
@@ -186,8 +190,19 @@ def gongdan_key_file(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 @pytest.fixture
-def gongdan_db(gongdan_backend: str, gongdan_database_url: str, gongdan_key_file: Any) -> Iterator[Any]:
-    """An empty database with the schema of the core and every loaded plugin, and its own key file."""
+def gongdan_attachments_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A throw-away attachment directory (`GONGDAN_ATTACHMENTS_DIR`, inherited by subprocesses)."""
+    path = tmp_path / "attachments"
+    monkeypatch.setenv("GONGDAN_ATTACHMENTS_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def gongdan_db(
+    gongdan_backend: str, gongdan_database_url: str, gongdan_key_file: Any, gongdan_attachments_dir: Any
+) -> Iterator[Any]:
+    """An empty database with the schema of the core and every loaded plugin, its own key file
+    and its own attachment directory."""
     host = get_host()
     if db.obj is not None:
         db.close()
@@ -243,7 +258,7 @@ def make_user(client: Any, tenant: Any) -> Any:
         counter["n"] += 1
         owner = in_tenant or tenant
         address = email or f"{role}{counter['n']}@{owner.slug}.example.com"
-        user = accounts.create_user(owner, address, role, name or f"{role} {counter['n']}", "password123")
+        user = accounts.create_user(owner, address, role, name or f"{role} {counter['n']}", TEST_PASSWORD)
         _, token = accounts.create_token(user)
         return user, ApiClient(client, token, user)
 
@@ -336,3 +351,70 @@ def outbound_loopback(monkeypatch: pytest.MonkeyPatch) -> str:
     servers on loopback (simulators, receivers), plain http and SMTP to them included."""
     monkeypatch.setenv("GONGDAN_OUTBOUND_ALLOW", LOOPBACK)
     return LOOPBACK
+
+
+Responder = Callable[[BaseHTTPRequestHandler], None]
+
+
+def answer(status: int = 200, body: bytes = b'{"ok": true}', **headers: str) -> Responder:
+    """A `RecordingServer` responder sending `status`, `headers` (`Location=...`) and `body`."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(status)
+        for key, value in headers.items():
+            handler.send_header(key.replace("_", "-"), value)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return respond
+
+
+class RecordingServer:
+    """A threaded HTTP server on `host` (any loopback address) that records every request as
+    `(method, path, headers, body)` in `seen` and answers through `respond(handler)`."""
+
+    def __init__(self, host: str = "127.0.0.1", respond: Responder | None = None) -> None:
+        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
+        recorder, respond = self, respond or answer()
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                recorder.seen.append((self.command, self.path, dict(self.headers), body))
+                respond(self)
+
+            def do_GET(self) -> None:
+                self._any()
+
+            def do_POST(self) -> None:
+                self._any()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.base = f"http://{host}:{self.port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Shut the server down."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def http_server() -> Iterator[Callable[..., RecordingServer]]:
+    """`http_server(host="127.0.0.1", respond=answer())` → a running `RecordingServer`, stopped
+    after the test (webhook receivers, gateways, internal services an SSRF test protects)."""
+    started: list[RecordingServer] = []
+
+    def start(host: str = "127.0.0.1", respond: Responder | None = None) -> RecordingServer:
+        started.append(RecordingServer(host, respond))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-import threading
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +16,7 @@ import trustme
 from aiosmtpd.controller import Controller
 
 from gongdan import outbound
+from gongdan.testing import RecordingServer, answer
 
 ALLOW = "GONGDAN_OUTBOUND_ALLOW"
 REFUSED = [
@@ -50,68 +49,6 @@ REFUSED = [
 ]
 
 
-class Server:
-    """A threaded HTTP server on `host` that records requests and answers with `respond(handler)`."""
-
-    def __init__(self, host: str, respond: Callable[[Any], None]) -> None:
-        self.seen: list[tuple[str, str, dict[str, str], bytes]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                server.seen.append((self.command, self.path, dict(self.headers), body))
-                respond(self)
-
-            def do_GET(self) -> None:
-                self._any()
-
-            def do_POST(self) -> None:
-                self._any()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer((host, 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.base = f"http://{host}:{self.port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        """Shut the server down."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def answer(status: int = 200, body: bytes = b'{"ok": true}', **headers: str) -> Callable[[Any], None]:
-    """A responder sending `status`, `headers` and `body`."""
-
-    def respond(handler: Any) -> None:
-        handler.send_response(status)
-        for key, value in headers.items():
-            handler.send_header(key.replace("_", "-"), value)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-
-    return respond
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., Server]]:
-    """`serve(host, respond)` → a running `Server`, stopped after the test."""
-    started: list[Server] = []
-
-    def start(host: str = "127.0.0.1", respond: Callable[[Any], None] | None = None) -> Server:
-        started.append(Server(host, respond or answer()))
-        return started[-1]
-
-    yield start
-    for server in started:
-        server.stop()
-
-
 @pytest.fixture
 def public(monkeypatch: pytest.MonkeyPatch) -> str:
     """127.0.0.2 plays a public address: only it is allow-listed."""
@@ -134,10 +71,10 @@ def test_internal_addresses_odd_spellings_and_other_schemes_are_refused(
 
 
 def test_nothing_reaches_an_internal_server_and_a_closed_port_reads_the_same(
-    serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
+    http_server: Callable[..., RecordingServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(ALLOW, raising=False)
-    internal = serve("127.0.0.1", answer(200, b"<html>not json</html>"))
+    internal = http_server("127.0.0.1", answer(200, b"<html>not json</html>"))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
@@ -150,9 +87,9 @@ def test_nothing_reaches_an_internal_server_and_a_closed_port_reads_the_same(
     assert internal.seen == []
 
 
-def test_plain_http_only_to_allow_listed_addresses(serve: Callable[..., Server], public: str) -> None:
-    allowed = serve(public)
-    internal = serve("127.0.0.1")
+def test_plain_http_only_to_allow_listed_addresses(http_server: Callable[..., RecordingServer], public: str) -> None:
+    allowed = http_server(public)
+    internal = http_server("127.0.0.1")
     response = outbound.request("POST", allowed.base + "/hook", allow_http=True, json={"a": 1})
     assert response.status_code == 200
     assert allowed.seen[0][:2] == ("POST", "/hook")
@@ -164,14 +101,14 @@ def test_plain_http_only_to_allow_listed_addresses(serve: Callable[..., Server],
     assert internal.seen == []
 
 
-def test_cross_host_redirects_are_not_followed(serve: Callable[..., Server], public: str) -> None:
-    internal = serve("127.0.0.1")
-    to_internal = serve(public, answer(307, b"", Location=f"http://127.0.0.1:{internal.port}/admin"))
+def test_cross_host_redirects_are_not_followed(http_server: Callable[..., RecordingServer], public: str) -> None:
+    internal = http_server("127.0.0.1")
+    to_internal = http_server(public, answer(307, b"", Location=f"http://127.0.0.1:{internal.port}/admin"))
     with pytest.raises(outbound.OutboundBlocked) as error:
         outbound.request("POST", to_internal.base + "/hook", allow_http=True, data=b"secret body")
     assert error.value.code == "redirect"
-    other_port = serve(public)
-    hop = serve(public, answer(302, b"", Location=f"{other_port.base}/"))
+    other_port = http_server(public)
+    hop = http_server(public, answer(302, b"", Location=f"{other_port.base}/"))
     with pytest.raises(outbound.OutboundBlocked):
         outbound.request("GET", hop.base, allow_http=True)
     assert internal.seen == []
@@ -179,7 +116,7 @@ def test_cross_host_redirects_are_not_followed(serve: Callable[..., Server], pub
 
 
 def test_same_host_redirects_are_followed_a_few_times_and_checked_again(
-    serve: Callable[..., Server], public: str
+    http_server: Callable[..., RecordingServer], public: str
 ) -> None:
     def respond(handler: Any) -> None:
         if handler.path == "/old":
@@ -189,7 +126,7 @@ def test_same_host_redirects_are_followed_a_few_times_and_checked_again(
         else:
             answer(200, b"moved")(handler)
 
-    server = serve(public, respond)
+    server = http_server(public, respond)
     response = outbound.request("POST", server.base + "/old", allow_http=True, data=b"body")
     assert response.content == b"moved"
     assert [(m, p, b) for m, p, _, b in server.seen] == [("POST", "/old", b"body"), ("POST", "/new", b"body")]
@@ -200,12 +137,12 @@ def test_same_host_redirects_are_followed_a_few_times_and_checked_again(
 
 
 def test_every_connection_checks_the_address_it_connects_to(
-    serve: Callable[..., Server], public: str, monkeypatch: pytest.MonkeyPatch
+    http_server: Callable[..., RecordingServer], public: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """DNS rebinding: a name that was public when saved and points inside when sent is refused,
     and a connection goes to the address that was checked, with the name in `Host`."""
-    internal = serve("127.0.0.1")
-    allowed = serve(public)
+    internal = http_server("127.0.0.1")
+    allowed = http_server(public)
     answers = iter(["127.0.0.2", "127.0.0.1", "127.0.0.1"])
     real = socket.getaddrinfo
 
@@ -239,10 +176,10 @@ def tls() -> Any:
 
 
 def test_https_verifies_the_certificate_for_the_host_name_while_connecting_to_the_checked_address(
-    serve: Callable[..., Server], outbound_loopback: str, tls: Any, tmp_path: Any
+    http_server: Callable[..., RecordingServer], outbound_loopback: str, tls: Any, tmp_path: Any
 ) -> None:
     ca, server_context, _ = tls
-    server = serve("127.0.0.1")
+    server = http_server("127.0.0.1")
     server.httpd.socket = server_context.wrap_socket(server.httpd.socket, server_side=True)
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     verify = str(tmp_path / "ca.pem")
@@ -263,8 +200,8 @@ def test_no_answer_in_time_is_a_plain_error(outbound_loopback: str) -> None:
     assert error.value.code == "unreachable"
 
 
-def test_error_statuses_keep_only_the_number(serve: Callable[..., Server], public: str) -> None:
-    server = serve(public, answer(500, b"database password is hunter2"))
+def test_error_statuses_keep_only_the_number(http_server: Callable[..., RecordingServer], public: str) -> None:
+    server = http_server(public, answer(500, b"database password is hunter2"))
     with pytest.raises(outbound.StatusError) as error:
         outbound.check_status(outbound.request("GET", server.base, allow_http=True))
     assert "hunter2" not in str(error.value)

@@ -12,15 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import smtplib
 from contextvars import ContextVar
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
-import requests
-
-from gongdan import clock
+from gongdan import clock, outbound
 from gongdan.contributions import Notification, NotificationTransport
 from gongdan.models import Tenant, Ticket, User
 from gongdan.plugins import get_host
@@ -208,7 +205,7 @@ def attempt(tenant: Tenant, delivery: Delivery) -> bool:
         delay = timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (attempts - 1))
         Delivery.update(
             attempts=attempts,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            last_error=outbound.describe(exc)[:2000],  # our words, never the remote side's
             status="failed" if failed else "pending",
             next_attempt_at=None if failed else clock.now() + delay,
         ).where(Delivery.id == delivery.id).execute()
@@ -243,8 +240,10 @@ def signature(secret: str, body: bytes) -> str:
 def _post(settings: dict[str, Any], payload: dict[str, Any]) -> None:
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(settings["webhook_secret"], body)}
-    response = requests.post(settings["webhook_url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS)
-    response.raise_for_status()
+    response = outbound.request(
+        "POST", settings["webhook_url"], allow_http=True, data=body, headers=headers, timeout=TIMEOUT_SECONDS
+    )
+    outbound.check_status(response)
 
 
 def _smtp(settings: dict[str, Any], payload: dict[str, Any]) -> None:
@@ -253,9 +252,9 @@ def _smtp(settings: dict[str, Any], payload: dict[str, Any]) -> None:
     message["To"] = ", ".join(payload["to"])
     message["Subject"] = payload["subject"]
     message.set_content(payload["body"])
-    with smtplib.SMTP(settings["smtp_host"], settings["smtp_port"], timeout=TIMEOUT_SECONDS) as smtp:
-        if settings.get("smtp_starttls"):
-            smtp.starttls()
+    security = "starttls" if settings.get("smtp_starttls") else "none"
+    host, port = settings["smtp_host"], settings["smtp_port"]
+    with outbound.smtp(host, port, security=security, timeout=TIMEOUT_SECONDS) as smtp:
         if settings.get("smtp_username"):
             smtp.login(settings["smtp_username"], settings.get("smtp_password") or "")
         smtp.send_message(message)

@@ -44,8 +44,8 @@ class Mailbox:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    """A real SMTP server on 127.0.0.1."""
+def smtp_server(outbound_loopback: str) -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1 (allow-listed for this test)."""
     mailbox = Mailbox()
     controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
     controller.start()
@@ -79,8 +79,8 @@ class Hooks:
 
 
 @pytest.fixture
-def webhook_receiver() -> Iterator[Any]:
-    """`webhook_receiver(fail=0)` → a running `Hooks` receiver, stopped after the test."""
+def webhook_receiver(outbound_loopback: str) -> Iterator[Any]:
+    """`webhook_receiver(fail=0)` → a running `Hooks` receiver on allow-listed loopback, stopped after the test."""
     started: list[Hooks] = []
 
     def start(fail: int = 0) -> Hooks:
@@ -129,7 +129,8 @@ def test_breaches_are_emailed_through_a_real_smtp_server(
 ) -> None:
     mailbox, port = smtp_server
     configure([BREACHING])
-    enable_plugin("sla", settings={"transports": ["email"], "smtp_host": "127.0.0.1", "smtp_port": port})
+    settings = {"transports": ["email"], "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False}
+    enable_plugin("sla", settings=settings)
     agent, _ = make_user("agent", email="xiaoli@acme.example.com")
     ticket = new_ticket(subject="没有收到货")
     tickets.assign(tenant, ticket, agent.id, Actor.system("test"))
