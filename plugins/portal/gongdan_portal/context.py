@@ -1,0 +1,70 @@
+"""The request's portal context: tenant, its settings, the visitor, the language, branding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, g, url_for
+
+from gongdan.accounts import tenant as tenant_by_slug
+from gongdan.errors import NotFound
+from gongdan.models import Tenant
+from gongdan.plugins import get_host
+from gongdan_portal import i18n, identity
+from gongdan_portal.models import Logo
+
+PLUGIN = "portal"
+
+
+@dataclass
+class Portal:
+    """Everything a portal page needs to know about where it is and who is looking."""
+
+    tenant: Tenant
+    settings: dict[str, Any]
+    visitor: identity.Visitor
+    lang: str
+    has_logo: bool
+
+    @property
+    def path(self) -> str:
+        """The cookie path of this tenant's portal."""
+        return f"/portal/{self.tenant.slug}/"
+
+    @property
+    def name(self) -> str:
+        """The name shown in the header."""
+        return self.settings["display_name"] or self.tenant.name
+
+    def t(self, message: str, **values: Any) -> str:
+        """`message` in the visitor's language, with `%(name)s` values filled in."""
+        text = i18n.catalogue(self.lang).gettext(message)
+        return text % values if values else text
+
+
+def load(slug: str) -> Portal:
+    """The portal of tenant `slug`; 404 when there is none, the plugin is off or the portal closed."""
+    try:
+        tenant = tenant_by_slug(slug)
+    except NotFound:
+        abort(404)
+    host = get_host()
+    if not host.is_enabled(tenant, PLUGIN):
+        abort(404)
+    settings = host.settings(tenant, PLUGIN)
+    if not settings["open"]:
+        abort(404)
+    has_logo = Logo.select(Logo.id).where(Logo.tenant == tenant).exists()
+    lang = i18n.choose("en" if tenant.language == "en" else "zh_CN")
+    return Portal(tenant, settings, identity.read_session(tenant), lang, has_logo)
+
+
+def current() -> Portal:
+    """The portal of this request."""
+    return g.portal
+
+
+def url(endpoint: str, **values: Any) -> str:
+    """A URL of this tenant's portal."""
+    return url_for(f"portal.{endpoint}", slug=current().tenant.slug, **values)
