@@ -17,6 +17,14 @@ def _names(name: str) -> frozenset[str]:
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _secure_cookies() -> str:
+    """`on`, `off` or `auto` (Secure when the request came over HTTPS) from GONGDAN_SECURE_COOKIES."""
+    raw = os.environ.get("GONGDAN_SECURE_COOKIES", "auto").strip().lower()
+    if raw in {"1", "true", "yes", "on"}:
+        return "on"
+    return "off" if raw in {"0", "false", "no", "off"} else "auto"
+
+
 @dataclass(frozen=True)
 class Settings:
     """A snapshot of gongdan's environment settings."""
@@ -27,6 +35,11 @@ class Settings:
     strict_plugins: bool = False
     rate_limit_per_minute: int = 600
     max_body_bytes: int = 1_048_576
+    secure_cookies: str = "auto"
+    proxy_hops: int = 0
+    session_idle_minutes: int = 480
+    login_limit_per_account: int = 20
+    login_limit_per_ip: int = 100
     outbound_allow: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
@@ -39,5 +52,10 @@ class Settings:
             strict_plugins=_flag("GONGDAN_STRICT_PLUGINS"),
             rate_limit_per_minute=int(os.environ.get("GONGDAN_RATE_LIMIT_PER_MINUTE", "600")),
             max_body_bytes=int(os.environ.get("GONGDAN_MAX_BODY_BYTES", "1048576")),
+            secure_cookies=_secure_cookies(),
+            proxy_hops=int(os.environ.get("GONGDAN_PROXY_HOPS", "0")),
+            session_idle_minutes=int(os.environ.get("GONGDAN_SESSION_IDLE_MINUTES", "480")),
+            login_limit_per_account=int(os.environ.get("GONGDAN_LOGIN_LIMIT_PER_ACCOUNT", "20")),
+            login_limit_per_ip=int(os.environ.get("GONGDAN_LOGIN_LIMIT_PER_IP", "100")),
             outbound_allow=_names("GONGDAN_OUTBOUND_ALLOW"),
         )

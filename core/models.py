@@ -114,18 +114,33 @@ class AgentSkill(TenantModel):
 
 
 class Customer(TenantModel):
-    """Someone who raises tickets; `tier` (normal, vip, ...) steers routing and SLAs."""
+    """Someone who raises tickets; `tier` (normal, vip, ...) steers routing and SLAs.
+
+    E-mail, phone and address are personal data: encrypted at rest, found by exact value
+    through keyed blind indexes (`email_index`, `phone_index`) that `save` keeps current.
+    Find and create customers through `gongdan.customers`; show them through `gongdan.masking`.
+    """
 
     tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)
     name = pw.CharField(max_length=200, default="")
-    email = pw.CharField(max_length=254, null=True)
-    phone = pw.CharField(max_length=32, null=True)
+    email = EncryptedTextField(null=True)
+    phone = EncryptedTextField(null=True)
+    address = EncryptedTextField(null=True)
+    email_index = pw.CharField(max_length=64, null=True)
+    phone_index = pw.CharField(max_length=64, null=True)
     tier = pw.CharField(max_length=32, default="normal")
     language = pw.CharField(max_length=16, null=True)
     created_at = UTCDateTimeField(default=clock.now)
 
     class Meta:
-        indexes = ((("tenant", "email"), False),)
+        indexes = ((("tenant", "email_index"), False), (("tenant", "phone_index"), False))
+
+    def save(self, *args: object, **kwargs: object) -> int | bool:
+        """Write the row with its blind indexes computed from the current e-mail and phone."""
+        from gongdan.customers import stamp_indexes
+
+        stamp_indexes(self)
+        return super().save(*args, **kwargs)
 
 
 class CustomerIdentity(TenantModel):
@@ -282,9 +297,7 @@ class Delivery(TenantModel):
 _index_where_set(Delivery, Delivery.comment)
 _index_where_set(Delivery, Delivery.external_id, Delivery.tenant)
 Delivery.add_index(
-    Delivery.index(
-        Delivery.next_attempt_at, where=Delivery.state.in_(("queued", "retrying")), name="delivery_due"
-    )
+    Delivery.index(Delivery.next_attempt_at, where=Delivery.state.in_(("queued", "retrying")), name="delivery_due")
 )
 
 

@@ -19,6 +19,7 @@ from werkzeug.exceptions import BadRequest
 from gongdan import clock
 from gongdan.accounts import user_for_token
 from gongdan.actors import Actor
+from gongdan.api import ratelimit
 from gongdan.errors import Forbidden, GongdanError, NotFound, ValidationError
 from gongdan.models import ApiToken, Tenant, User
 from gongdan.plugins import get_host
@@ -56,6 +57,8 @@ class RouteSpec:
     tags: tuple[str, ...] = field(default_factory=tuple)
     blueprint: Blueprint | None = None
     errors: tuple[int, ...] = ()
+    upload: Schema | None = None
+    produces: str | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -107,9 +110,9 @@ def authenticate() -> User:
         raise Unauthorized("invalid or revoked token")
     user, row = found
     g.user, g.tenant, g.token = user, user.tenant, row
-    limiter = current_app.extensions.get("gongdan_rate_limiter")
-    if limiter is not None:
-        g.rate_limit_remaining = int(limiter.take(row.id))
+    per_minute = current_app.config["GONGDAN_SETTINGS"].rate_limit_per_minute
+    if per_minute > 0:
+        g.rate_limit_remaining = ratelimit.take(row.id, per_minute)
     now = clock.now()
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
         ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
@@ -205,6 +208,8 @@ def api_route(
     summary: str = "",
     tags: Iterable[str] = (),
     errors: Iterable[int] = (),
+    upload: Schema | type[Schema] | None = None,
+    produces: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a REST route.
 
@@ -214,6 +219,9 @@ def api_route(
     lowest role allowed; `plugin` makes the route 404 where that plugin is disabled.
     `errors` lists further error statuses the view may answer (e.g. 502 from a gateway) for
     the OpenAPI document; the usual ones (401, 403, 404, 409, 422, 429, ...) are implied.
+    `upload` documents a `multipart/form-data` body (the view reads `request.files` itself;
+    mark it with `gongdan.api.attachments.accepts_uploads`); `produces` the media type of a
+    view that answers with a file instead of JSON.
     """
     body_schema = body() if isinstance(body, type) else body
     query_schema = query() if isinstance(query, type) else query
@@ -260,6 +268,8 @@ def api_route(
                 tags=tuple(tags) or (plugin or bp.name,),
                 blueprint=bp,
                 errors=tuple(errors),
+                upload=upload() if isinstance(upload, type) else upload,
+                produces=produces,
             )
         )
         return view

@@ -1,22 +1,19 @@
-"""Per-token rate limiting for the REST API: a token bucket per API token, per process.
+"""Per-token rate limiting for the REST API, on the shared limiter (`gongdan.limits`).
 
-Each token may make `per_minute` requests a minute, in bursts of up to that many. The
-buckets live in the web process's memory, so with N gunicorn workers a token can make up
-to N × `per_minute` requests a minute in the worst case (requests are spread over workers).
+Each token may make `per_minute` requests in any sliding minute, counted in the database, so
+the limit holds however many web processes and machines serve the API.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-import time
-from collections.abc import Callable
-
+from gongdan import limits
 from gongdan.errors import GongdanError
+
+BUCKET = "api"
 
 
 class RateLimited(GongdanError):
-    """Too many requests with one token; `retry_after` seconds until the next is allowed."""
+    """Too many requests; `retry_after` seconds until the next is allowed."""
 
     code = "rate_limited"
     status = 429
@@ -26,26 +23,12 @@ class RateLimited(GongdanError):
         self.retry_after = retry_after
 
 
-class TokenBucketLimiter:
-    """`per_minute` requests a minute per key, refilled continuously; thread-safe."""
+def take(token_id: int, per_minute: int) -> int:
+    """Count one request of token `token_id` and return how many are left this minute.
 
-    def __init__(self, per_minute: int, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self.rate = per_minute / 60.0
-        self.monotonic = monotonic
-        self._buckets: dict[int, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: int) -> float:
-        """Spend one request of `key`'s bucket and return what is left; RateLimited when empty."""
-        now = self.monotonic()
-        with self._lock:
-            tokens, since = self._buckets.get(key, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - since) * self.rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                wait = max(1, math.ceil((1.0 - tokens) / self.rate))
-                raise RateLimited(f"rate limit of {self.per_minute} requests a minute exceeded", wait)
-            tokens -= 1.0
-            self._buckets[key] = (tokens, now)
-        return tokens
+    Raises RateLimited when the token has used its `per_minute` requests.
+    """
+    verdict = limits.hit(BUCKET, str(token_id), per_minute, 60)
+    if not verdict.allowed:
+        raise RateLimited(f"rate limit of {per_minute} requests a minute exceeded", verdict.retry_after)
+    return verdict.remaining

@@ -6,17 +6,20 @@ import logging
 from typing import Any
 
 from flask import Flask, g, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
+from gongdan import crypto
 from gongdan.api import api
-from gongdan.api.common import error_response
-from gongdan.api.ratelimit import RateLimited, TokenBucketLimiter
+from gongdan.api.attachments import raise_upload_limit
+from gongdan.api.common import UNSTORABLE, error_response, storable
+from gongdan.api.ratelimit import RateLimited
 from gongdan.config import Settings
 from gongdan.db import db, open_database
 from gongdan.errors import GongdanError
+from gongdan.ids import BoundedIntConverter
 from gongdan.models import SchemaVersion
 from gongdan.plugins import PluginHost, get_host
-from gongdan.schema import secret_key
+from gongdan.web.security import init_security
 
 log = logging.getLogger("gongdan.web")
 
@@ -43,27 +46,30 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None)
         raise RuntimeError("the database has no gongdan schema: run `gongdan init` first")
     host = host or get_host()
     app = Flask("gongdan")
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route: ids past MAX_ID are 404s
     app.config.update(
-        SECRET_KEY=settings.secret_key or secret_key(),
+        SECRET_KEY=crypto.session_key(),  # from GONGDAN_SECRET_KEY or the key file, never the database
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_AS_ASCII=False,
         GONGDAN_SETTINGS=settings,
     )
+    init_security(app, settings)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.extensions["gongdan_host"] = host
-    if settings.rate_limit_per_minute > 0:
-        app.extensions["gongdan_rate_limiter"] = TokenBucketLimiter(settings.rate_limit_per_minute)
     app.register_blueprint(api)
     for plugin, blueprint in host.collect("gongdan_api_blueprints"):
         app.register_blueprint(blueprint)
         log.debug("plugin %s adds blueprint %s", plugin, blueprint.name)
     _register_errors(app)
     _init_console(app)
+    app.before_request_funcs.setdefault(None, []).insert(0, raise_upload_limit)  # before anything reads a form
 
     @app.before_request
     def _connect() -> None:
         db.connect(reuse_if_open=True)
+
+    app.before_request(_refuse_unstorable_text)
 
     @app.after_request
     def _rate_headers(response: Any) -> Any:
@@ -82,6 +88,18 @@ def _init_console(app: Flask) -> None:
     except ImportError:
         return
     init_console(app)
+
+
+def _refuse_unstorable_text() -> None:
+    """400 for a console, portal or plugin page whose form, query or path holds what no database
+    stores (NUL, lone surrogates); the API refuses the same per field (`gongdan.api.common`)."""
+    if _wants_json():
+        return
+    values = [("path", v) for v in (request.view_args or {}).values() if isinstance(v, str)]
+    values += [(name, v) for source in (request.args, request.form) for name, v in source.items(multi=True)]
+    for name, value in values:
+        if not (storable(name) and storable(value)):
+            raise BadRequest(f"“{name if storable(name) else '?'}”: 不能含有 NUL 等无法保存的字符 / {UNSTORABLE}")
 
 
 def _wants_json() -> bool:

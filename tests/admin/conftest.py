@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from gongdan.testing import TEST_PASSWORD
+
 from .console_fixtures import app, quick_password_hashing  # noqa: F401 - fixtures shared with tests/browser
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -46,7 +48,7 @@ class Console:
             form.setdefault("csrf_token", self.token)
         return self.client.post(path, data=form, **kwargs)
 
-    def login(self, email: str, password: str = "password123") -> Any:
+    def login(self, email: str, password: str = TEST_PASSWORD) -> Any:
         """Sign in through the form."""
         return self.post("/console/login", {"email": email, "password": password})
 

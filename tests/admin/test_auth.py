@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gongdan.models import User
+from gongdan.testing import TEST_PASSWORD
 
 CONSOLE_PAGES = [
     "/console/",
@@ -63,7 +64,7 @@ def test_five_failures_lock_the_account_until_the_lock_expires(console, make_use
 def test_console_posts_need_the_csrf_token_and_the_api_does_not(console, make_user, admin_api):
     user, _ = make_user("agent")
     browser = console()
-    response = browser.post("/console/login", {"email": user.email, "password": "password123"}, csrf=False)
+    response = browser.post("/console/login", {"email": user.email, "password": TEST_PASSWORD}, csrf=False)
     assert response.status_code == 400
     signed = console(user)
     assert signed.post("/console/logout", csrf=False).status_code == 400
@@ -85,8 +86,8 @@ def test_deactivated_users_cannot_sign_in_and_lose_their_session(console, make_u
 def test_next_only_redirects_inside_the_site(console, make_user):
     user, _ = make_user("agent")
     browser = console()
-    inside = browser.post("/console/login?next=/console/tickets/", {"email": user.email, "password": "password123"})
+    inside = browser.post("/console/login?next=/console/tickets/", {"email": user.email, "password": TEST_PASSWORD})
     assert inside.headers["Location"].endswith("/console/tickets/")
     browser.post("/console/logout")
-    outside = browser.post("/console/login?next=//evil.example.com/x", {"email": user.email, "password": "password123"})
+    outside = browser.post("/console/login?next=//evil.example.com/x", {"email": user.email, "password": TEST_PASSWORD})
     assert "evil" not in outside.headers["Location"]

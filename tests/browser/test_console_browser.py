@@ -9,6 +9,7 @@ from gongdan import accounts, tickets
 from gongdan.actors import Actor
 from gongdan.models import Comment
 from gongdan.plugins import get_host
+from gongdan.testing import TEST_PASSWORD
 
 from ..admin.fake_plugin import NAME as WIDGET
 from ..admin.fake_plugin import WidgetPlugin
@@ -25,7 +26,7 @@ def widget(register_plugin):
     return WIDGET
 
 
-def sign_in(page, base: str, email: str, password: str = "password123") -> None:
+def sign_in(page, base: str, email: str, password: str = TEST_PASSWORD) -> None:
     page.goto(f"{base}/console/login")
     page.fill("#email", email)
     page.fill("#password", password)

@@ -4,6 +4,8 @@ import re
 
 from gongdan_assignment.models import AgentState
 
+from gongdan.testing import TEST_PASSWORD
+
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -13,7 +15,7 @@ class Console:
     def __init__(self, app, user):
         self.client = app.test_client()
         self.token = CSRF.search(self.client.get("/console/login").get_data(as_text=True)).group(1)
-        answer = self.post("/console/login", {"email": user.email, "password": "password123"})
+        answer = self.post("/console/login", {"email": user.email, "password": TEST_PASSWORD})
         assert answer.status_code == 302
 
     def post(self, path, data):

@@ -10,6 +10,7 @@ from gongdan_knowledge.models import Article, Usage
 from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.models import Comment
+from gongdan.testing import TEST_PASSWORD
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -17,7 +18,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def _signed_in(app: Any, user: Any) -> Any:
     client = app.test_client()
     token = CSRF.search(client.get("/console/login").get_data(as_text=True)).group(1)
-    response = client.post("/console/login", data={"email": user.email, "password": "password123", "csrf_token": token})
+    response = client.post("/console/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
     assert response.status_code == 302
     client.csrf = token
     return client

@@ -8,6 +8,7 @@ from gongdan_pdd_connector.models import PddRefund
 from gongdan_pdd_connector.testing import truth
 
 from gongdan.models import TicketEvent
+from gongdan.testing import TEST_PASSWORD
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -19,7 +20,7 @@ class Browser:
         self.client = app.test_client()
         page = self.client.get("/console/login").get_data(as_text=True)
         self.token = CSRF.search(page).group(1)
-        done = self.post("/console/login", {"email": user.email, "password": "password123"})
+        done = self.post("/console/login", {"email": user.email, "password": TEST_PASSWORD})
         assert done.status_code == 302
 
     def post(self, path, data):
