@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from flask import flash
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from gongdan.errors import GongdanError
+from gongdan.permissions import Denied
+
+# why `gongdan.permissions` refused, in the console's language
+DENIED_TEXT = {
+    "role": _l("your role does not allow this"),
+    "colleague_ticket": _l("reassigning a colleague's ticket needs the supervisor role"),
+    "above_you": _l("this is out of reach of your role"),
+}
 
 
 def error_text(exc: GongdanError) -> str:
-    """The message of a domain error, with its field messages."""
+    """The message of a domain error, with its field messages (a refusal in the console's language)."""
+    if isinstance(exc, Denied) and exc.reason in DENIED_TEXT:
+        return str(DENIED_TEXT[exc.reason])
     text = exc.message
     fields = getattr(exc, "fields", None) or {}
     if fields:

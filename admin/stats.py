@@ -1,4 +1,8 @@
-"""Figures the dashboard draws: tickets per day by channel, backlog, response and resolution times."""
+"""Figures the dashboard draws: tickets per day by channel, backlog, response and resolution times.
+
+Each figure counts the tickets the viewer (`actor`) may see: with team visibility on, an
+agent's dashboard covers their team's and their own tickets only.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
-from gongdan import clock, hooks
+from gongdan import clock, hooks, permissions
+from gongdan.actors import Actor
 from gongdan.admin import urgency
 from gongdan.admin.urgency import sla_outcome
 from gongdan.models import OPEN_STATUSES, Team, Tenant, Ticket
@@ -23,14 +28,20 @@ def _zone(tenant: Tenant) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def tickets_per_day(tenant: Tenant, days: int = 14) -> dict[str, Any]:
+def _tickets(tenant: Tenant, actor: Actor | None) -> Any:
+    """The tenant's tickets `actor` may see (all of them for no actor)."""
+    query = Ticket.of(tenant)
+    return query if actor is None else permissions.visible_tickets(actor, query, tenant)
+
+
+def tickets_per_day(tenant: Tenant, days: int = 14, actor: Actor | None = None) -> dict[str, Any]:
     """`{"labels": [dates], "series": {channel: [counts]}}` for the last `days` local days."""
     zone = _zone(tenant)
     today = clock.now().astimezone(zone).date()
     first = today - timedelta(days=days - 1)
     since = datetime.combine(first, datetime.min.time(), zone)
     counts: dict[str, Counter] = defaultdict(Counter)
-    rows = Ticket.of(tenant).select(Ticket.created_at, Ticket.channel).where(Ticket.created_at >= since)
+    rows = _tickets(tenant, actor).select(Ticket.created_at, Ticket.channel).where(Ticket.created_at >= since)
     for row in rows:
         counts[row.channel][row.created_at.astimezone(zone).date()] += 1
     dates = [first + timedelta(days=n) for n in range(days)]
@@ -40,10 +51,10 @@ def tickets_per_day(tenant: Tenant, days: int = 14) -> dict[str, Any]:
     }
 
 
-def backlog(tenant: Tenant) -> dict[str, Any]:
+def backlog(tenant: Tenant, actor: Actor | None = None) -> dict[str, Any]:
     """Open tickets by status and by team (`None` team: unrouted)."""
     by_status = dict.fromkeys(OPEN_STATUSES, 0)
-    open_tickets = Ticket.of(tenant).where(Ticket.status.in_(OPEN_STATUSES))
+    open_tickets = _tickets(tenant, actor).where(Ticket.status.in_(OPEN_STATUSES))
     for row in open_tickets.select(Ticket.status, fn.COUNT(Ticket.id).alias("n")).group_by(Ticket.status):
         by_status[row.status] = row.n
     names = {team.id: team.name for team in Team.of(tenant)}
@@ -65,11 +76,11 @@ def _hours(deltas: list[timedelta]) -> dict[str, float | int | None]:
     }
 
 
-def response_times(tenant: Tenant, days: int = 30) -> dict[str, Any]:
+def response_times(tenant: Tenant, days: int = 30, actor: Actor | None = None) -> dict[str, Any]:
     """First-response and resolution times (hours) of tickets created in the last `days`."""
     since = clock.now() - timedelta(days=days)
     rows = list(
-        Ticket.of(tenant)
+        _tickets(tenant, actor)
         .select(Ticket.created_at, Ticket.first_response_at, Ticket.resolved_at)
         .where(Ticket.created_at >= since)
     )
@@ -78,10 +89,10 @@ def response_times(tenant: Tenant, days: int = 30) -> dict[str, Any]:
     return {"first_response": _hours(first), "resolution": _hours(resolved)}
 
 
-def sla_attainment(tenant: Tenant, days: int = 30) -> dict[str, int] | None:
+def sla_attainment(tenant: Tenant, days: int = 30, actor: Actor | None = None) -> dict[str, int] | None:
     """Met versus breached among finished SLA clocks of tickets of the last `days` (SLA plugin's block)."""
     since = clock.now() - timedelta(days=days)
-    tickets = list(Ticket.of(tenant).where(Ticket.created_at >= since))
+    tickets = list(_tickets(tenant, actor).where(Ticket.created_at >= since))
     blocks = hooks.ticket_blocks(tenant, tickets)
     met = breached = 0
     for ticket in tickets:

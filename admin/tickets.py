@@ -13,12 +13,13 @@ from flask_admin import expose
 from flask_babel import gettext
 from peewee import Case, fn
 
-from gongdan import hooks, tickets
+from gongdan import hooks, permissions, tickets
 from gongdan.actors import Actor
 from gongdan.admin import urgency
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
 from gongdan.errors import GongdanError, NotFound
+from gongdan.ids import parse_id
 from gongdan.models import PRIORITIES, STATUSES, Category, Comment, Team, Ticket, TicketEvent, User
 from gongdan.plugins import get_host
 from gongdan.representation import with_relations
@@ -45,15 +46,15 @@ def _ticket_filters(query: Any, args: Any, user: User) -> Any:
         query = query.where(Ticket.assignee == user.id)
     elif assignee == "none":
         query = query.where(Ticket.assignee.is_null())
-    elif assignee and assignee.isdigit():
-        query = query.where(Ticket.assignee == int(assignee))
+    elif assignee and parse_id(assignee):
+        query = query.where(Ticket.assignee == parse_id(assignee))
     tag = (args.get("tag") or "").strip()
     if tag:
         # tags are stored as JSON text; COALESCE keeps the field's JSON converter off the pattern
         query = query.where(fn.COALESCE(Ticket.tags, "").contains(json.dumps(tag, ensure_ascii=False)))
     team = args.get("team")
-    if team and team.isdigit():
-        query = query.where(Ticket.team == int(team))
+    if team and parse_id(team):
+        query = query.where(Ticket.team == parse_id(team))
     text = (args.get("q") or "").strip()
     if text:
         condition = Ticket.subject.contains(text) | Ticket.description.contains(text)
@@ -76,9 +77,13 @@ class TicketsView(ConsoleBaseView):
     def _actor(self) -> Actor:
         return Actor.of(self.current_user)
 
+    def _visible(self, query: Any) -> Any:
+        """`query` narrowed to the tickets the signed-in user may see (team visibility)."""
+        return permissions.visible_tickets(self._actor(), query, self.current_tenant())
+
     def _ticket(self, ticket_id: int) -> Ticket:
         try:
-            return tickets.get(self.current_tenant(), ticket_id)
+            return tickets.get(self.current_tenant(), ticket_id, self._actor())
         except NotFound:
             abort(404)
 
@@ -86,7 +91,7 @@ class TicketsView(ConsoleBaseView):
     def index_view(self) -> Any:
         """The list: filters, search, sorting and paging."""
         tenant = self.current_tenant()
-        query = _ticket_filters(with_relations(Ticket.of(tenant)), request.args, self.current_user)
+        query = _ticket_filters(self._visible(with_relations(Ticket.of(tenant))), request.args, self.current_user)
         total = query.count()
         sort = request.args.get("sort", "-created_at")
         order = SORTS.get(sort, SORTS["-created_at"])
@@ -125,7 +130,7 @@ class TicketsView(ConsoleBaseView):
         done = 0
         for ticket_id in ids:
             try:
-                ticket = tickets.get(tenant, ticket_id)
+                ticket = tickets.get(tenant, ticket_id, actor)
                 if action == "assign":
                     tickets.assign(tenant, ticket, int(value) if value.isdigit() else None, actor)
                 elif action == "status":
@@ -156,7 +161,7 @@ class TicketsView(ConsoleBaseView):
         customer_tickets = []
         if ticket.customer_id:
             customer_tickets = list(
-                Ticket.of(tenant)
+                self._visible(Ticket.of(tenant))
                 .where((Ticket.customer == ticket.customer_id) & (Ticket.id != ticket.id))
                 .order_by(Ticket.created_at.desc())
                 .limit(5)
@@ -165,7 +170,7 @@ class TicketsView(ConsoleBaseView):
             "console/ticket.html",
             ticket=ticket,
             customer_tickets=customer_tickets,
-            followups=list(Ticket.of(tenant).where(Ticket.parent == ticket.id).order_by(Ticket.id)),
+            followups=list(self._visible(Ticket.of(tenant)).where(Ticket.parent == ticket.id).order_by(Ticket.id)),
             timeline=timeline,
             panels=hooks.ticket_panels(tenant, ticket, self.current_user),
             transitions=sorted(tickets.TRANSITIONS.get(ticket.status, ())),

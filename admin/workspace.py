@@ -8,7 +8,7 @@ from flask import flash, redirect
 from flask_admin import expose
 from flask_babel import gettext
 
-from gongdan import hooks, tickets
+from gongdan import hooks, permissions, tickets
 from gongdan.actors import Actor
 from gongdan.admin import urgency
 from gongdan.admin.base import ConsoleBaseView
@@ -43,8 +43,13 @@ def my_queue(tenant: Tenant, user: User) -> list[tuple[Ticket, Any]]:
 
 
 def next_unassigned(tenant: Tenant, user: User) -> list[Ticket]:
-    """Unassigned unresolved tickets the user may take (their team's or unrouted), most urgent first."""
-    query = Ticket.of(tenant).where(Ticket.assignee.is_null() & Ticket.status.in_(OPEN_STATUSES))
+    """Unassigned unresolved tickets the user may take (their team's or unrouted), most urgent first.
+
+    With team visibility on, an agent takes only their team's tickets.
+    """
+    query = permissions.visible_tickets(Actor.of(user), Ticket.of(tenant), tenant).where(
+        Ticket.assignee.is_null() & Ticket.status.in_(OPEN_STATUSES)
+    )
     if user.team_id:
         query = query.where(Ticket.team.is_null() | (Ticket.team == user.team_id))
     rows = list(query.order_by(Ticket.created_at).limit(CANDIDATES))

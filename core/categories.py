@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from gongdan import audit, permissions
+from gongdan.actors import Actor
 from gongdan.db import write_transaction
-from gongdan.errors import ValidationError
-from gongdan.models import Category, Tenant
+from gongdan.errors import Conflict, ValidationError
+from gongdan.models import Category, Tenant, Ticket
 from gongdan.statements import PreparedStatement, hydrate
 
 _by_path = PreparedStatement(
@@ -38,11 +40,15 @@ def find(tenant: Tenant, path: str, field: str = "category") -> Category:
     return hydrate(Category, data)
 
 
-def ensure(tenant: Tenant, path: str) -> tuple[Category, bool]:
+def ensure(tenant: Tenant, path: str, actor: Actor | None = None) -> tuple[Category, bool]:
     """Create the missing levels of `path`; returns the leaf and whether anything was created.
 
     Safe when several processes create the same path at once (the insert yields to the winner).
+    A person (`actor`) needs `category.manage`; what a person creates is audited as
+    `category.created`. Without an actor it is the system (a connector's sync, the demo).
     """
+    if actor is not None:
+        permissions.require(actor, "category.manage")
     parts = split_path(path)
     parent = None
     created = False
@@ -57,7 +63,26 @@ def ensure(tenant: Tenant, path: str) -> tuple[Category, bool]:
             )
             created = created or bool(inserted)
             parent = Category.get((Category.tenant == tenant) & (Category.path == prefix))
+        if created and actor is not None:
+            audit.record(tenant, "category.created", actor, data={"path": parent.path})
     return parent, created
+
+
+def remove(tenant: Tenant, category: Category, actor: Actor) -> list[str]:
+    """Delete `category` and the levels under it; returns the deleted paths.
+
+    Needs `category.manage`; Conflict while a ticket uses one of them. Audited as
+    `category.deleted`.
+    """
+    permissions.require(actor, "category.manage")
+    doomed = Category.of(tenant).where((Category.id == category.id) | Category.path.startswith(category.path + "/"))
+    rows = {c.id: c.path for c in doomed}
+    if Ticket.of(tenant).where(Ticket.category.in_(list(rows))).exists():
+        raise Conflict(f"{category.path} is used by tickets and stays")
+    with write_transaction():
+        Category.delete().where(Category.id.in_(list(rows))).execute()
+        audit.record(tenant, "category.deleted", actor, data={"path": category.path, "paths": sorted(rows.values())})
+    return sorted(rows.values())
 
 
 def tree(tenant: Tenant) -> list[dict[str, Any]]:

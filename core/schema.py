@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator, migrate
 
-from gongdan import clock
+from gongdan import audit, clock
 from gongdan.contributions import Schema
 from gongdan.db import db, is_postgres
-from gongdan.models import SchemaVersion, SystemSetting
+from gongdan.models import SchemaVersion
 from gongdan.plugins import PluginHost
 
 
@@ -55,6 +54,7 @@ def upgrade(host: PluginHost) -> list[SchemaChange]:
                     row.version, row.applied_at = schema.version, clock.now()
                     row.save()
         changes.append(SchemaChange(schema.owner, before, schema.version))
+    audit.protect()
     return changes
 
 
@@ -78,12 +78,3 @@ def _add_new_columns(migrator: SchemaMigrator, models: Sequence[type]) -> None:
 def all_models(host: PluginHost) -> list[type[peewee.Model]]:
     """Every model of every schema (the test harness truncates them between tests)."""
     return [model for schema in schemas(host) for model in schema.models]
-
-
-def secret_key() -> str:
-    """The installation's secret key, generated and stored in the database on first use."""
-    row = SystemSetting.get_or_none(SystemSetting.key == "secret_key")
-    if row is None:
-        SystemSetting.insert(key="secret_key", value=secrets.token_urlsafe(48)).on_conflict_ignore().execute()
-        row = SystemSetting.get(SystemSetting.key == "secret_key")
-    return row.value

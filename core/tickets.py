@@ -462,8 +462,8 @@ def comment(
         note = Comment.create(
             tenant=tenant,
             ticket=ticket,
-            author=actor.user,
-            author_label=author_label or actor.label,
+            author=None if from_customer else actor.user,
+            author_label=author_label or ("customer" if from_customer else actor.label),
             author_kind=author_kind,
             from_customer=from_customer,
             body=body,

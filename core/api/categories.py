@@ -6,7 +6,7 @@ from typing import Any
 
 from gongdan import categories
 from gongdan.api.blueprint import api
-from gongdan.api.common import api_route, current_tenant
+from gongdan.api.common import api_route, current_actor, current_tenant
 from gongdan.api.schemas import CategoryCreateSchema, CategorySchema, CategoryTreeSchema
 
 TAGS = ("categories",)
@@ -30,6 +30,6 @@ def list_categories() -> dict[str, Any]:
 )
 def create_category(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Create the missing levels of `path` (admins); 201 with the leaf, 200 if it existed."""
-    leaf, created = categories.ensure(current_tenant(), body["path"])
+    leaf, created = categories.ensure(current_tenant(), body["path"], current_actor())
     data = {"id": leaf.id, "name": leaf.name, "path": leaf.path, "depth": leaf.depth, "parent_id": leaf.parent_id}
     return data, 201 if created else 200

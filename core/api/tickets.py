@@ -9,9 +9,10 @@ from typing import Any
 
 from peewee import JOIN, OP, SQL, Expression, NodeList, Value, fn
 
+from gongdan import permissions
 from gongdan import tickets as ticket_service
 from gongdan.api.blueprint import api
-from gongdan.api.common import api_route, current_actor, current_tenant, current_user, has_role
+from gongdan.api.common import api_route, current_actor, current_tenant, current_user
 from gongdan.api.schemas import (
     MAX_ID,
     AssignSchema,
@@ -26,10 +27,10 @@ from gongdan.api.schemas import (
     TicketQuerySchema,
     TicketSchema,
 )
-from gongdan.errors import Forbidden, NotFound
+from gongdan.errors import NotFound
 from gongdan.models import Comment, Ticket, TicketEvent, User
 from gongdan.queries import Placeholders, ShapedQuery
-from gongdan.representation import iso, tickets_dicts, user_brief, with_relations
+from gongdan.representation import comments_dicts, iso, tickets_dicts, with_relations
 from gongdan.schemas import TransitionSchema
 
 TAGS = ("tickets",)
@@ -37,10 +38,10 @@ LIKE_ESCAPE = "!"
 
 
 def _ticket(ticket_id: int) -> Ticket:
-    """The caller's tenant's ticket; 404 for another tenant's or an impossible id."""
+    """The caller's tenant's ticket; 404 for another tenant's, one out of sight or an impossible id."""
     if ticket_id > MAX_ID:
         raise NotFound("no such ticket")
-    return ticket_service.get(current_tenant(), ticket_id)
+    return ticket_service.get(current_tenant(), ticket_id, current_actor())
 
 
 def _one_ticket(p: Placeholders) -> Any:
@@ -58,8 +59,12 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _filtered(query: Any, p: Placeholders, equal: tuple[str, ...], assignee: str | None, search: bool) -> Any:
+def _filtered(
+    query: Any, p: Placeholders, equal: tuple[str, ...], assignee: str | None, search: bool, scope: str | None
+) -> Any:
     query = query.where(Ticket.tenant == p("tenant"))
+    if scope is not None:  # team visibility: see gongdan.permissions.visible_tickets
+        query = query.where(permissions.scope_condition(p("viewer"), p("viewer_team") if scope == "team" else None))
     for name in equal:
         query = query.where(getattr(Ticket, name) == p(name, str))
     if assignee == "none":
@@ -85,18 +90,25 @@ TICKET_PAGE = ShapedQuery(_ticket_page)
 TICKET_COUNT = ShapedQuery(_ticket_count)
 
 
-def _represent(ticket_id: int) -> dict[str, Any]:
-    """The ticket as stored now (after plugins reacted), with every enabled plugin's block."""
+def _represent(ticket_id: int, *, check_sight: bool = False) -> dict[str, Any]:
+    """The ticket as stored now (after plugins reacted), with every enabled plugin's block.
+
+    `check_sight`: 404 when the caller may not see it (team visibility).
+    """
     tenant = current_tenant()
     found = ONE_TICKET.rows((), {"id": ticket_id, "tenant": tenant.id})
-    if not found:
+    if not found or (check_sight and not permissions.can_see(current_actor(), found[0], tenant)):
         raise NotFound("no such ticket")
     return tickets_dicts(tenant, found)[0]
 
 
 def _list_shape(args: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The shape of a list query (which filters) and the values it binds."""
-    values: dict[str, Any] = {"tenant": current_tenant().id}
+    tenant = current_tenant()
+    values: dict[str, Any] = {"tenant": tenant.id}
+    scope = permissions.ticket_scope(current_actor(), tenant)
+    if scope is not None:
+        values["viewer"], values["viewer_team"] = scope
     equal = tuple(name for name in ("status", "priority", "channel") if name in args)
     values.update({name: args[name] for name in equal})
     assignee = args.get("assignee")
@@ -106,7 +118,8 @@ def _list_shape(args: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         assignee, values["assignee"] = "id", int(assignee)
     if "q" in args:
         values["q"] = like_pattern(args["q"])
-    return (equal, assignee, "q" in args), values
+    sight = None if scope is None else ("own" if scope[1] is None else "team")
+    return (equal, assignee, "q" in args, sight), values
 
 
 @api_route(api, "/tickets", ["GET"], query=TicketQuerySchema, response=TicketPageSchema, tags=TAGS)
@@ -135,7 +148,7 @@ def get_ticket(ticket_id: int) -> dict[str, Any]:
     """One ticket."""
     if ticket_id > MAX_ID:
         raise NotFound("no such ticket")
-    return _represent(ticket_id)
+    return _represent(ticket_id, check_sight=True)
 
 
 @api_route(api, "/tickets/<int:ticket_id>", ["PATCH"], body=TicketPatchSchema, response=TicketSchema, tags=TAGS)
@@ -143,20 +156,6 @@ def patch_ticket(ticket_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Change any of `subject description priority category tags team`."""
     ticket = ticket_service.update(current_tenant(), _ticket(ticket_id), body, current_actor())
     return _represent(ticket.id)
-
-
-def _comment_dict(comment: Comment) -> dict[str, Any]:
-    return {
-        "id": comment.id,
-        "ticket_id": comment.ticket_id,
-        "body": comment.body,
-        "internal": comment.internal,
-        "from_customer": comment.from_customer,
-        "author": user_brief(comment.author) if comment.author_id else None,
-        "author_label": comment.author_label,
-        "mentions": comment.mentions or [],
-        "created_at": iso(comment.created_at),
-    }
 
 
 @api_route(
@@ -177,7 +176,8 @@ def list_comments(ticket_id: int, args: dict[str, Any]) -> dict[str, Any]:
     )
     page, per_page = args["page"], args["per_page"]
     rows = list(query.order_by(Comment.created_at, Comment.id).paginate(page, per_page))
-    return {"items": [_comment_dict(c) for c in rows], "total": query.count(), "page": page, "per_page": per_page}
+    items = comments_dicts(current_tenant(), rows)
+    return {"items": items, "total": query.count(), "page": page, "per_page": per_page}
 
 
 @api_route(
@@ -190,16 +190,29 @@ def list_comments(ticket_id: int, args: dict[str, Any]) -> dict[str, Any]:
     tags=TAGS,
 )
 def add_comment(ticket_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    """Add a public reply (the first one sets `first_response_at`) or an internal note."""
+    """Add a public reply (the first one sets `first_response_at`), an internal note, or a customer's message.
+
+    A public reply is queued for delivery through the ticket's channel when that channel can
+    reach the customer (`delivery` in the answer; null when it cannot). `from_customer: true`
+    relays the customer's own words (author kind `customer`, named by `author_name` or the
+    ticket's customer): it reopens a pending or resolved ticket and runs the SLA clocks.
+    """
+    ticket = _ticket(ticket_id)
+    author_name = body["author_name"]
+    if body["from_customer"] and author_name is None:
+        author_name = ticket.customer.name if ticket.customer_id and ticket.customer.name else None
     note = ticket_service.comment(
         current_tenant(),
-        _ticket(ticket_id),
+        ticket,
         body["body"],
         current_actor(),
         internal=body["internal"],
         mentions=body["mentions"],
+        from_customer=body["from_customer"],
+        author_label=author_name,
+        attachment_ids=body["attachment_ids"],
     )
-    return _comment_dict(note)
+    return comments_dicts(current_tenant(), [note])[0]
 
 
 @api_route(
@@ -216,12 +229,10 @@ def assign_ticket(ticket_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Assign to `assignee_id` (`null` unassigns), or with `{}` ask the tenant's assignment strategy.
 
     Agents may assign tickets that are unassigned or their own; reassigning a colleague's
-    ticket needs the supervisor role. `{}` is 409 when no assignment plugin is enabled.
+    ticket needs the supervisor role (403). `{}` is 409 when no assignment plugin is enabled.
     """
-    tenant, user, actor = current_tenant(), current_user(), current_actor()
+    tenant, actor = current_tenant(), current_actor()
     ticket = _ticket(ticket_id)
-    if ticket.assignee_id not in (None, user.id) and not has_role(user, "supervisor"):
-        raise Forbidden("reassigning a colleague's ticket needs the supervisor role")
     if "assignee_id" in body:
         ticket = ticket_service.assign(tenant, ticket, body["assignee_id"], actor, reason="assigned through the API")
     else:

@@ -7,9 +7,10 @@ from typing import Any
 from peewee import JOIN
 
 from gongdan.api.blueprint import api
-from gongdan.api.common import api_route, current_tenant, current_user
+from gongdan.api.common import api_route, current_actor, current_tenant, current_user
 from gongdan.api.schemas import MeSchema, UserPageSchema, UserQuerySchema
 from gongdan.models import Team, User
+from gongdan.users import visible_users
 
 TAGS = ("users",)
 
@@ -29,11 +30,15 @@ def user_dict(user: User) -> dict[str, Any]:
 
 @api_route(api, "/users", ["GET"], role="supervisor", query=UserQuerySchema, response=UserPageSchema, tags=TAGS)
 def list_users(args: dict[str, Any]) -> dict[str, Any]:
-    """The users of the caller's tenant (supervisors and admins), optionally of one `role`."""
-    query = (
+    """The users of the caller's tenant (supervisors and admins), optionally of one `role`.
+
+    Nobody sees users ranked above them: an admin's list holds no superadmin.
+    """
+    query = visible_users(
+        current_actor(),
         User.select(User, Team)
         .join(Team, JOIN.LEFT_OUTER, on=(User.team == Team.id))
-        .where(User.tenant == current_tenant())
+        .where(User.tenant == current_tenant()),
     )
     if "role" in args:
         query = query.where(User.role == args["role"])
