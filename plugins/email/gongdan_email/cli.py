@@ -1,0 +1,58 @@
+"""`gongdan email fetch [--tenant SLUG] [--mailbox ID]`: fetch now, with a progress bar."""
+
+from __future__ import annotations
+
+import threading
+
+import click
+from tqdm import tqdm
+
+from gongdan.config import Settings
+from gongdan.db import db, open_database
+from gongdan.models import Tenant
+from gongdan.plugins import get_host
+
+from .fetch import fetch_all
+from .settings import PLUGIN
+
+
+@click.group("email")
+def email() -> None:
+    """The e-mail channel: mailboxes fetched over IMAP, replies sent over SMTP."""
+
+
+@email.command("fetch")
+@click.option("--tenant", "slug", metavar="SLUG", help="Only this tenant's mailboxes.")
+@click.option("--mailbox", "mailbox_id", type=int, metavar="ID", help="Only this mailbox (even if inactive).")
+@click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Mailboxes fetched at once.")
+def fetch(slug: str | None, mailbox_id: int | None, workers: int) -> None:
+    """Fetch new mail now; prints what became of it, mailbox by mailbox."""
+    if db.obj is None:
+        open_database(Settings.from_env().database_url)
+    tenant = None
+    if slug:
+        tenant = Tenant.get_or_none(Tenant.slug == slug)
+        if tenant is None:
+            raise click.BadParameter(f"no tenant {slug!r}", param_hint="--tenant")
+        if not get_host().is_enabled(tenant, PLUGIN):
+            raise click.UsageError(f"the email plugin is not enabled for tenant {slug}")
+    lock = threading.Lock()
+    with tqdm(total=0, unit="msg", desc="fetching", leave=False) as bar:
+
+        def progress(found: int, done: int) -> None:
+            with lock:
+                if found:
+                    bar.total += found
+                    bar.refresh()
+                if done:
+                    bar.update(done)
+
+        runs = fetch_all(tenant, mailbox_id, workers=workers, progress=progress)
+    if not runs:
+        click.echo("no mailbox to fetch")
+        return
+    for run in runs:
+        click.echo(run.summary())
+    failed = sum(1 for run in runs if run.error)
+    total = sum(sum(run.counts.values()) for run in runs)
+    click.echo(f"{len(runs)} mailboxes, {total} messages, {failed} with errors")

@@ -1,0 +1,69 @@
+"""Which ticket a message belongs to.
+
+1. `In-Reply-To`, then `References` (newest first), against the Message-IDs gongdan sent or
+   received for the tenant's tickets;
+2. else the ticket token `[#1234]` in the subject, but only when the sender is that ticket's
+   customer or an address copied on its mail (a stranger quoting a number opens a new ticket);
+3. else none: a new ticket.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gongdan.models import Tenant, Ticket
+
+from .models import EmailMessage
+from .parse import ParsedMail
+
+TOKEN = re.compile(r"\[#(\d{1,9})\]")
+
+
+def token(number: int) -> str:
+    """The ticket token that goes in a subject."""
+    return f"[#{number}]"
+
+
+def by_message_ids(tenant: Tenant, ids: list[str]) -> Ticket | None:
+    """The ticket of the first of `ids` gongdan knows (sent or received), if any."""
+    if not ids:
+        return None
+    rows = (
+        EmailMessage.select(EmailMessage.message_id, EmailMessage.ticket)
+        .where((EmailMessage.tenant == tenant) & EmailMessage.message_id.in_(ids) & EmailMessage.ticket.is_null(False))
+        .tuples()
+    )
+    ticket_of = dict(rows)
+    for message_id in ids:
+        if message_id in ticket_of:
+            return Ticket.get_or_none((Ticket.id == ticket_of[message_id]) & (Ticket.tenant == tenant))
+    return None
+
+
+def participants(tenant: Tenant, ticket: Ticket) -> set[str]:
+    """The ticket's customer and every address on its mail, lower case."""
+    found: set[str] = set()
+    if ticket.customer_id and ticket.customer.email:
+        found.add(ticket.customer.email.strip().lower())
+    rows = EmailMessage.select(EmailMessage.participants, EmailMessage.sender).where(
+        (EmailMessage.tenant == tenant) & (EmailMessage.ticket == ticket)
+    )
+    for row in rows:
+        found.update(a.lower() for a in row.participants or [])
+        if row.sender:
+            found.add(row.sender.lower())
+    return found
+
+
+def by_token(tenant: Tenant, mail: ParsedMail, own: set[str]) -> Ticket | None:
+    """The ticket named by a subject token, if the sender is its customer or a participant."""
+    for match in TOKEN.finditer(mail.subject):
+        ticket = Ticket.get_or_none((Ticket.tenant == tenant) & (Ticket.number == int(match.group(1))))
+        if ticket is not None and mail.sender in participants(tenant, ticket) - own:
+            return ticket
+    return None
+
+
+def find_ticket(tenant: Tenant, mail: ParsedMail, own: set[str]) -> Ticket | None:
+    """The ticket `mail` continues, or None for a new one. `own`: the tenant's mailbox addresses."""
+    return by_message_ids(tenant, mail.thread_ids) or by_token(tenant, mail, own)
