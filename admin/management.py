@@ -9,11 +9,13 @@ from flask_admin import expose
 from flask_babel import gettext
 
 from gongdan import accounts, categories
+from gongdan.actors import Actor
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
-from gongdan.db import write_transaction
-from gongdan.errors import GongdanError
-from gongdan.models import ApiToken, Category, Ticket, User
+from gongdan.errors import Conflict, GongdanError
+from gongdan.ids import parse_id
+from gongdan.models import ApiToken, Category, User
+from gongdan.users import visible_users
 
 
 class CategoriesView(ConsoleBaseView):
@@ -31,7 +33,7 @@ class CategoriesView(ConsoleBaseView):
         """Create the missing levels of a path like `售后/退货退款/质量问题`."""
         path = request.form.get("path", "")
         try:
-            leaf, created = categories.ensure(self.current_tenant(), path)
+            leaf, created = categories.ensure(self.current_tenant(), path, Actor.of(self.current_user))
             flash(
                 gettext("Added %(path)s.", path=leaf.path) if created else gettext("%(path)s exists.", path=leaf.path)
             )
@@ -46,15 +48,13 @@ class CategoriesView(ConsoleBaseView):
         node = Category.of(tenant).where(Category.id == category_id).first()
         if node is None:
             abort(404)
-        prefix = node.path + "/"
-        doomed = Category.of(tenant).where((Category.id == node.id) | Category.path.startswith(prefix))
-        ids = [c.id for c in doomed]
-        if Ticket.of(tenant).where(Ticket.category.in_(ids)).exists():
+        try:
+            categories.remove(tenant, node, Actor.of(self.current_user))
+            flash(gettext("Deleted %(path)s.", path=node.path))
+        except Conflict:
             flash(gettext("%(path)s is used by tickets and stays.", path=node.path), "warning")
-            return redirect(self.get_url(".index"))
-        with write_transaction():
-            Category.delete().where(Category.id.in_(ids)).execute()
-        flash(gettext("Deleted %(path)s.", path=node.path))
+        except GongdanError as exc:
+            flash_error(exc)
         return redirect(self.get_url(".index"))
 
 
@@ -63,31 +63,39 @@ class TokensView(ConsoleBaseView):
 
     role = "admin"
 
-    @expose("/")
-    def index(self) -> Any:
-        """The tenant's tokens and the create form."""
-        tenant = self.current_tenant()
-        rows = (
+    def _page(self, **extra: Any) -> Any:
+        """The token page: tokens and users the signed-in admin may manage (no superadmin's)."""
+        tenant, actor = self.current_tenant(), Actor.of(self.current_user)
+        rows = visible_users(
+            actor,
             ApiToken.of(tenant)
             .select(ApiToken, User)
             .join(User)
-            .order_by(ApiToken.revoked_at.is_null(False), ApiToken.created_at.desc())
+            .order_by(ApiToken.revoked_at.is_null(False), ApiToken.created_at.desc()),
         )
-        users = User.of(tenant).where(User.is_active == True).order_by(User.email)  # noqa: E712
-        return self.render("console/tokens.html", rows=list(rows), users=list(users), new_token=None)
+        users = visible_users(actor, User.of(tenant).where(User.is_active == True).order_by(User.email))  # noqa: E712
+        return self.render("console/tokens.html", rows=list(rows), users=list(users), **extra)
+
+    @expose("/")
+    def index(self) -> Any:
+        """The tenant's tokens and the create form."""
+        return self._page(new_token=None)
 
     @expose("/create", methods=["POST"])
     def create(self) -> Any:
         """Create a token and show it this once."""
         tenant = self.current_tenant()
-        user = User.of(tenant).where(User.id == request.form.get("user_id", type=int)).first()
+        user = User.of(tenant).where(User.id == parse_id(request.form.get("user_id"))).first()
         if user is None:
             abort(404)
-        row, token = accounts.create_token(user, request.form.get("name", "").strip()[:100])
-        rows = ApiToken.of(tenant).select(ApiToken, User).join(User).order_by(ApiToken.created_at.desc())
-        users = User.of(tenant).where(User.is_active == True).order_by(User.email)  # noqa: E712
-        response = self.render("console/tokens.html", rows=list(rows), users=list(users), new_token=token, new_row=row)
-        return response, 201, {"Cache-Control": "no-store"}
+        try:
+            row, token = accounts.create_token(
+                user, request.form.get("name", "").strip()[:100], actor=Actor.of(self.current_user)
+            )
+        except GongdanError as exc:
+            flash_error(exc)
+            return redirect(self.get_url(".index"))
+        return self._page(new_token=token, new_row=row), 201, {"Cache-Control": "no-store"}
 
     @expose("/<int:token_id>/revoke", methods=["POST"])
     def revoke(self, token_id: int) -> Any:
@@ -95,6 +103,9 @@ class TokensView(ConsoleBaseView):
         row = ApiToken.of(self.current_tenant()).where(ApiToken.id == token_id).first()
         if row is None:
             abort(404)
-        accounts.revoke_token(row)
-        flash(gettext("Token %(prefix)s… revoked.", prefix=row.prefix))
+        try:
+            accounts.revoke_token(row, Actor.of(self.current_user))
+            flash(gettext("Token %(prefix)s… revoked.", prefix=row.prefix))
+        except GongdanError as exc:
+            flash_error(exc)
         return redirect(self.get_url(".index"))

@@ -5,19 +5,51 @@ from __future__ import annotations
 
 from typing import Any
 
+import peewee
 from flask import abort, redirect, request, url_for
 from flask_admin.contrib.peewee import ModelView, filters
+from flask_admin.contrib.peewee.form import CustomModelConverter
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
+from wtfpeewee.fields import ModelSelectField
 
-from gongdan.accounts import hash_password
+from gongdan import accounts, audit, permissions, users
+from gongdan.actors import Actor
 from gongdan.admin.base import ROLE_RANK, current_tenant, has_role
+from gongdan.admin.errors import flash_error
 from gongdan.admin.labels import ROLE_LABELS
+from gongdan.errors import GongdanError
+from gongdan.ids import parse_id
 from gongdan.models import AgentSkill, Customer, Skill, Team, Tenant, Ticket, TicketEvent, User
+
+
+class IdSelectField(ModelSelectField):
+    """A foreign key's select: a value that cannot be an id is not a choice, and never reaches a query."""
+
+    def get_model(self, pk: Any) -> Any:
+        """The row `pk` names, or None."""
+        return super().get_model(pk) if parse_id(pk) is not None else None
+
+    def pre_validate(self, form: Any) -> None:
+        """'Not a valid choice' for what cannot be an id; otherwise wtfpeewee's check."""
+        data = self.data
+        if data is not None and not isinstance(data, self.model) and parse_id(data) is None:
+            raise ValidationError(self.gettext("Not a valid choice."))
+        super().pre_validate(form)
+
+
+class IdModelConverter(CustomModelConverter):
+    """Flask-Admin's peewee form converter with `IdSelectField` for foreign keys."""
+
+    def handle_foreign_key(self, model: Any, field: Any, **kwargs: Any) -> Any:
+        """A select of the related rows (blank allowed when the key is nullable)."""
+        if field.null:
+            kwargs["allow_blank"] = True
+        return field.name, IdSelectField(model=field.rel_model, **kwargs)
 
 
 class ConsoleModelView(ModelView):
@@ -25,6 +57,7 @@ class ConsoleModelView(ModelView):
 
     role = "admin"
     form_base_class = FlaskForm
+    model_form_converter = IdModelConverter
     action_disallowed_list = ["delete"]
     page_size = 25
 
@@ -42,6 +75,10 @@ class ConsoleModelView(ModelView):
             return redirect(url_for("console_auth.login", next=request.full_path))
         abort(403)
 
+    def get_one(self, id: Any) -> Any:
+        """The row `id`, or None (also for what cannot be an id)."""
+        return super().get_one(id) if parse_id(id) is not None else None
+
 
 class TenantModelView(ConsoleModelView):
     """Rows of the console's tenant only; new rows belong to it; foreign keys list its rows."""
@@ -56,6 +93,8 @@ class TenantModelView(ConsoleModelView):
 
     def get_one(self, id: Any) -> Any:
         """The tenant's row `id`, or None (another tenant's row is 'not found')."""
+        if parse_id(id) is None:
+            return None
         return self.model.of(current_tenant()).where(self.model._meta.primary_key == id).first()
 
     def _scope(self, form: Any) -> Any:
@@ -79,8 +118,80 @@ class TenantModelView(ConsoleModelView):
             model.tenant = current_tenant()
 
 
-class TeamView(TenantModelView):
+def _plain(value: Any) -> Any:
+    """A field's value as the audit trail keeps it (a related row by its name)."""
+    if isinstance(value, peewee.Model):
+        return getattr(value, "name", None) or getattr(value, "email", None) or value.get_id()
+    return value
+
+
+class AuditedModelView(TenantModelView):
+    """Rows whose changes need `action` (see `gongdan.permissions`) and are audited with a diff
+    as `<audit_kind>.created`, `.changed` and `.deleted`; `audit_hidden` fields (personal data)
+    are recorded as changed, never by value."""
+
+    action = ""
+    audit_kind = ""
+    audit_fields: tuple[str, ...] = ()
+    audit_hidden: tuple[str, ...] = ()
+
+    def _actor(self) -> Actor:
+        return Actor.of(current_user.user)
+
+    def _allowed(self) -> bool:
+        try:
+            permissions.require(self._actor(), self.action)
+        except GongdanError as exc:
+            flash_error(exc)
+            return False
+        return True
+
+    def _snapshot(self, model: Any) -> dict[str, Any]:
+        return {name: _plain(getattr(model, name)) for name in self.audit_fields}
+
+    def _audit(self, what: str, model: Any, before: dict[str, Any], after: dict[str, Any]) -> None:
+        changes = audit.diff(before, after, hidden=self.audit_hidden)
+        if changes:
+            label = f"#{model.get_id()}" if self.audit_hidden else _plain(model)
+            data = {"id": model.get_id(), "name": label, "changes": changes}
+            audit.record(current_tenant(), f"{self.audit_kind}.{what}", self._actor(), data=data)
+
+    def create_model(self, form: Any) -> Any:
+        """Create through Flask-Admin when allowed, then audit."""
+        if not self._allowed():
+            return False
+        model = super().create_model(form)
+        if model:
+            self._audit("created", model, {}, self._snapshot(model))
+        return model
+
+    def update_model(self, form: Any, model: Any) -> Any:
+        """Update when allowed, then audit the diff."""
+        if not self._allowed():
+            return False
+        before = self._snapshot(model)
+        done = super().update_model(form, model)
+        if done:
+            self._audit("changed", model, before, self._snapshot(model))
+        return done
+
+    def delete_model(self, model: Any) -> Any:
+        """Delete when allowed, then audit what was deleted."""
+        if not self._allowed():
+            return False
+        before = self._snapshot(model)
+        done = super().delete_model(model)
+        if done:
+            self._audit("deleted", model, before, {})
+        return done
+
+
+class TeamView(AuditedModelView):
     """Teams (departments)."""
+
+    action = "team.manage"
+    audit_kind = "team"
+    audit_fields = ("name", "description")
 
     column_list = ["name", "description"]
     column_labels = {"name": _l("Name"), "description": _l("Description")}
@@ -105,10 +216,14 @@ class AgentSkillView(TenantModelView):
     scoped_fields = {"user": User, "skill": Skill}
 
 
-class CustomerView(TenantModelView):
+class CustomerView(AuditedModelView):
     """Customers; `tier` (normal, vip) steers routing and SLAs."""
 
     role = "supervisor"
+    action = "customer.manage"
+    audit_kind = "customer"
+    audit_fields = ("name", "email", "phone", "tier")
+    audit_hidden = ("name", "email", "phone")
     column_list = ["name", "email", "phone", "tier", "created_at"]
     column_labels = {
         "name": _l("Name"),
@@ -128,8 +243,14 @@ def _role_choices() -> list[tuple[str, str]]:
 
 
 class UserView(TenantModelView):
-    """People who sign in; passwords are stored hashed, never shown."""
+    """People who sign in; passwords are stored hashed, never shown.
 
+    Creating and changing go through `gongdan.accounts.create_user` and
+    `gongdan.users.change_user`, which check the permissions and audit; users are deactivated,
+    never deleted (the audit trail keeps what they did).
+    """
+
+    can_delete = False
     column_list = ["email", "name", "role", "team", "is_active", "failed_logins", "locked_until", "last_login_at"]
     column_labels = {
         "email": _l("E-mail"),
@@ -159,26 +280,42 @@ class UserView(TenantModelView):
         form.role.choices = _role_choices()
         return form
 
-    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
-        """Hash a new password; nobody grants a role above their own; unlock on request."""
-        super().on_model_change(form, model, is_created)
-        if ROLE_RANK.get(model.role, 99) > ROLE_RANK[current_user.role]:
-            raise ValueError("a role above your own")
-        model.email = model.email.strip().lower()
-        if form.password.data:
-            if len(form.password.data) < 8:
-                raise ValueError("the password needs at least 8 characters")
-            model.password_hash = hash_password(form.password.data)
-        if form.unlock.data:
-            model.locked_until = None
-            model.failed_logins = 0
+    def _changes(self, form: Any) -> dict[str, Any]:
+        changes = {name: getattr(form, name).data for name in users.FIELDS if hasattr(form, name)}
+        changes["language"] = changes.get("language") or None
+        return changes | {"password": form.password.data or None, "unlock": bool(form.unlock.data)}
+
+    def create_model(self, form: Any) -> Any:
+        """Create through the account service (permission checked, audited)."""
+        actor, changes = Actor.of(current_user.user), self._changes(form)
+        try:
+            user = accounts.create_user(
+                current_tenant(),
+                changes.pop("email") or "",
+                changes.pop("role") or "agent",
+                changes.pop("name") or "",
+                changes.pop("password"),
+                actor=actor,
+                team=changes.pop("team"),
+            )
+            users.change_user(user, changes, actor)
+        except GongdanError as exc:
+            flash_error(exc)
+            return False
+        return user
+
+    def update_model(self, form: Any, model: Any) -> bool:
+        """Change through the user service (permission checked, audited with a diff)."""
+        try:
+            users.change_user(model, self._changes(form), Actor.of(current_user.user))
+        except GongdanError as exc:
+            flash_error(exc)
+            return False
+        return True
 
     def get_query(self) -> Any:
-        """An admin does not see superadmins; a superadmin sees everyone of the tenant."""
-        query = super().get_query()
-        if current_user.role != "superadmin":
-            query = query.where(User.role != "superadmin")
-        return query
+        """Nobody sees users above their role: an admin does not see superadmins."""
+        return users.visible_users(Actor.of(current_user.user), super().get_query())
 
     def get_one(self, id: Any) -> Any:
         """As `get_query`: superadmins are out of an admin's reach."""

@@ -9,7 +9,7 @@ from flask import Blueprint, request
 
 from gongdan import tickets
 from gongdan.accounts import tenant as tenant_by_slug
-from gongdan.api.common import api_route, current_tenant, current_user
+from gongdan.api.common import api_route, current_actor, current_tenant, current_user
 from gongdan.errors import NotFound
 from gongdan.models import Comment, Tenant
 from gongdan.plugins import get_host
@@ -88,7 +88,7 @@ def patch_article(article_id: str, body: dict) -> dict:
 @_route("/kb/articles/<article_id>", ("DELETE",), role="supervisor", status=204)
 def delete_article(article_id: str) -> Any:
     """Delete an article with its versions and votes (archive it to keep it)."""
-    articles.delete(articles.get(current_tenant(), article_id))
+    articles.delete(articles.get(current_tenant(), article_id), current_actor())
     return "", 204
 
 

@@ -12,9 +12,11 @@ from typing import Any
 
 from peewee import JOIN, fn
 
-from gongdan import categories, clock
+from gongdan import audit, categories, clock, permissions
+from gongdan.actors import Actor
 from gongdan.db import is_postgres, write_transaction
 from gongdan.errors import Conflict, Forbidden, NotFound
+from gongdan.ids import parse_id
 from gongdan.models import Category, Tenant, User
 from gongdan.representation import iso, user_brief
 from gongdan_knowledge import index
@@ -27,10 +29,9 @@ CONTENT_FIELDS = ("title", "body", "category", "tags", "visibility", "status")
 
 def get(tenant: Tenant, article_id: int | str) -> Article:
     """The tenant's article `article_id`; NotFound also for another tenant's article."""
-    try:
-        article_id = int(article_id)
-    except (TypeError, ValueError):
-        raise NotFound("no such article") from None
+    article_id = parse_id(article_id)
+    if article_id is None:
+        raise NotFound("no such article")
     article = Article.get_or_none((Article.id == article_id) & (Article.tenant == tenant))
     if article is None:
         raise NotFound("no such article")
@@ -201,11 +202,19 @@ def _path_exists(tenant: Tenant, path: str | None) -> bool:
     return bool(path) and Category.of(tenant).where(Category.path == path).exists()
 
 
-def delete(article: Article) -> None:
-    """Delete an article with its versions, votes and index entries."""
+def delete(article: Article, actor: Actor | None = None) -> None:
+    """Delete an article with its versions, votes and index entries.
+
+    `actor` (the system when None) needs `knowledge.delete`; audited as
+    `knowledge.article_deleted` with the article's title.
+    """
+    actor = actor or Actor.system("plugin:knowledge")
+    permissions.require(actor, "knowledge.delete")
     with write_transaction():
         index.unindex(article)
+        data = {"article": article.id, "title": article.title, "visibility": article.visibility}
         article.delete_instance(recursive=True)
+        audit.record(article.tenant, "knowledge.article_deleted", actor, data=data)
 
 
 def version(article: Article, number: int) -> ArticleVersion:

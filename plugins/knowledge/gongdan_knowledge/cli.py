@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from gongdan import accounts
+from gongdan import accounts, audit
+from gongdan.actors import Actor
 from gongdan.config import Settings
 from gongdan.db import db, open_database
 from gongdan_knowledge.corpus import import_records, read_folder, to_markdown
@@ -51,7 +52,7 @@ def import_command(path: Path, tenant_slug: str, email: str | None, publish: boo
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--tenant", "tenant_slug", required=True, help="The tenant's slug.")
 def export_command(path: Path, tenant_slug: str) -> None:
-    """Write every article of the tenant to PATH/<slug>.md (created if missing)."""
+    """Write every article of the tenant to PATH/<slug>.md (created if missing); audited."""
     _open()
     tenant = accounts.tenant(tenant_slug)
     path.mkdir(parents=True, exist_ok=True)
@@ -60,4 +61,5 @@ def export_command(path: Path, tenant_slug: str) -> None:
         for article in query:
             (path / f"{article.slug}.md").write_text(to_markdown(article), encoding="utf-8")
             bar.update(1)
+    audit.record(tenant, "knowledge.exported", Actor.system("cli"), data={"articles": bar.n, "path": str(path)})
     click.echo(f"{bar.n} exported to {path}")

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from gongdan import clock, tickets
 from gongdan.api.common import api_route, current_actor, current_tenant, page_args, page_of
 from gongdan.errors import Conflict, NotFound
 from gongdan.errors import ValidationError as GongdanValidationError
+from gongdan.ids import parse_id
 from gongdan.representation import iso
 from gongdan.schemas import LenientSchema
 from gongdan_pdd_connector import actions, shops, sync
@@ -77,26 +76,6 @@ class ShopInSchema(Schema):
         if missing:
             raise ValidationError(missing)
 
-    @validates("gateway_url", "message_url")
-    def _safe_gateway(self, value: str | None, **_: Any) -> None:
-        if value and not gateway_allowed(value):
-            raise ValidationError("use https/wss, or http/ws only to a loopback or private address (a simulator)")
-
-
-def gateway_allowed(url: str) -> bool:
-    """Secrets go over https/wss; plain http/ws only to this machine or a private network (a simulator)."""
-    parts = urlsplit(url)
-    if parts.scheme in ("https", "wss"):
-        return True
-    host = (parts.hostname or "").strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private
-
 
 class SyncInSchema(Schema):
     """Start a sync now; with `since`, a backfill from then (at most 90 days back)."""
@@ -138,7 +117,7 @@ class OrderNoteSchema(Schema):
 def connect_shop(body: dict[str, Any]) -> Any:
     """Connect a Pinduoduo shop (secrets are stored encrypted and never returned)."""
     try:
-        shop, created = shops.connect(current_tenant(), body)
+        shop, created = shops.connect(current_tenant(), body, current_actor())
     except GatewayError as error:
         raise GongdanValidationError(f"the gateway refused: {error}", {"code": [str(error)]}) from None
     return shops.as_dict(shop), 201 if created else 200
@@ -211,8 +190,8 @@ def list_quarantine(args: dict[str, Any]) -> Any:
 
 def _entry(entry_id: str) -> PddQuarantine:
     entry = None
-    if entry_id.isdigit():
-        entry = PddQuarantine.of(current_tenant()).where(PddQuarantine.id == int(entry_id)).first()
+    if (number := parse_id(entry_id)) is not None:
+        entry = PddQuarantine.of(current_tenant()).where(PddQuarantine.id == number).first()
     if entry is None:
         raise NotFound("no such quarantined record")
     return entry

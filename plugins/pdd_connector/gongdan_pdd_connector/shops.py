@@ -6,11 +6,14 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from gongdan import clock
-from gongdan.errors import NotFound
+from gongdan import audit, clock, outbound
+from gongdan.actors import Actor
+from gongdan.db import write_transaction
+from gongdan.errors import NotFound, ValidationError
+from gongdan.ids import parse_id
 from gongdan.models import Tenant
 from gongdan.representation import iso
-from gongdan_pdd_connector import crypto, protocol
+from gongdan_pdd_connector import claims, protocol
 from gongdan_pdd_connector.client import GatewayError, PddClient, message_base_url, parse_time
 from gongdan_pdd_connector.models import PddQuarantine, PddRefund, PddShop, PddSyncRun
 
@@ -21,10 +24,9 @@ _locks_guard = threading.Lock()
 
 def get(tenant: Tenant, shop_id: int | str) -> PddShop:
     """The tenant's shop `shop_id` (database id); NotFound for another tenant's or none."""
-    try:
-        shop_id = int(shop_id)
-    except (TypeError, ValueError):
-        raise NotFound("no such shop") from None
+    shop_id = parse_id(shop_id)
+    if shop_id is None:
+        raise NotFound("no such shop")
     shop = PddShop.get_or_none((PddShop.id == shop_id) & (PddShop.tenant == tenant))
     if shop is None:
         raise NotFound("no such shop")
@@ -39,12 +41,19 @@ def by_owner(tenant: Tenant, owner_id: str) -> PddShop:
     return shop
 
 
-def connect(tenant: Tenant, data: dict[str, Any]) -> tuple[PddShop, bool]:
+AUDITED = ("owner_name", "client_id", "gateway_url", "message_url", "active")
+SECRETS = ("client_secret", "access_token", "refresh_token")
+
+
+def connect(tenant: Tenant, data: dict[str, Any], actor: Actor | None = None) -> tuple[PddShop, bool]:
     """Add a shop, or update the credentials of the tenant's shop with the same `owner_id`.
 
     `data` carries the tokens, or an authorisation `code` to exchange for them. Returns
-    `(shop, created)`. Secrets and tokens are stored encrypted.
+    `(shop, created)`. Secrets and tokens are stored encrypted. Audited as
+    `pdd_connector.shop_connected` / `.shop_changed` by `actor` (the CLI when None) with the
+    diff: gateway and message URLs by value, secrets only as changed.
     """
+    check_urls(data)
     now = clock.now()
     if data.get("code"):
         data = {
@@ -54,9 +63,9 @@ def connect(tenant: Tenant, data: dict[str, Any]) -> tuple[PddShop, bool]:
     values = {
         "owner_name": data.get("owner_name") or "",
         "client_id": data["client_id"],
-        "client_secret_enc": crypto.encrypt(data["client_secret"]),
-        "access_token_enc": crypto.encrypt(data["access_token"]),
-        "refresh_token_enc": crypto.encrypt(data.get("refresh_token") or ""),
+        "client_secret": data["client_secret"],
+        "access_token": data["access_token"],
+        "refresh_token": data.get("refresh_token") or "",
         "gateway_url": data.get("gateway_url") or protocol.GATEWAY_URL,
         "message_url": data.get("message_url") or "",
         "access_expires_at": data.get("access_token_expires_at"),
@@ -65,13 +74,39 @@ def connect(tenant: Tenant, data: dict[str, Any]) -> tuple[PddShop, bool]:
         "active": True,
     }
     shop = PddShop.get_or_none((PddShop.tenant == tenant) & (PddShop.owner_id == str(data["owner_id"])))
-    if shop is None:
-        shop = PddShop.create(tenant=tenant, owner_id=str(data["owner_id"]), created_at=now, **values)
-        return shop, True
-    for key, value in values.items():
-        setattr(shop, key, value)
-    shop.save()
-    return shop, False
+    before = {} if shop is None else {key: getattr(shop, key) for key in AUDITED + SECRETS}
+    with write_transaction():
+        claims.claim(tenant, values["client_id"], str(data["owner_id"]))
+        if before and before["client_id"] != values["client_id"]:
+            claims.release(tenant, before["client_id"], shop.owner_id)
+        if shop is None:
+            shop = PddShop.create(tenant=tenant, owner_id=str(data["owner_id"]), created_at=now, **values)
+        else:
+            for key, value in values.items():
+                setattr(shop, key, value)
+            shop.save()
+        changes = audit.diff(before, {key: values[key] for key in AUDITED + SECRETS}, hidden=SECRETS)
+        kind = "pdd_connector.shop_connected" if not before else "pdd_connector.shop_changed"
+        if changes:
+            audit.record(tenant, kind, actor or Actor.system("cli"), data={"shop": shop.owner_id, "changes": changes})
+    return shop, not before
+
+
+URL_SCHEMES = {"gateway_url": ("http", "https"), "message_url": ("ws", "wss")}
+
+
+def check_urls(data: dict[str, Any]) -> None:
+    """The gateway and message URLs an admin typed, checked by `gongdan.outbound` (plain http/ws
+    only to allow-listed addresses, such as a local simulator); ValidationError names the field."""
+    problems: dict[str, list[str]] = {}
+    for key, schemes in URL_SCHEMES.items():
+        if data.get(key):
+            try:
+                outbound.vet_url(data[key], allow_http=True, schemes=schemes)
+            except outbound.OutboundBlocked as exc:
+                problems[key] = [exc.localized()]
+    if problems:
+        raise ValidationError("; ".join(f"{key}: {why[0]}" for key, why in problems.items()), problems)
 
 
 def exchange_code(gateway_url: str, client_id: str, client_secret: str, code: str) -> dict[str, Any]:
@@ -95,8 +130,8 @@ def client_for(shop: PddShop, **options: Any) -> PddClient:
     return PddClient(
         shop.gateway_url,
         shop.client_id,
-        crypto.decrypt(shop.client_secret_enc),
-        crypto.decrypt(shop.access_token_enc),
+        shop.client_secret,
+        shop.access_token,
         owner_id=shop.owner_id,
         refresh_token=lambda: refresh(shop),
         clock_offset=shop.clock_offset,
@@ -122,35 +157,35 @@ def refresh(shop: PddShop) -> str:
     """
     with _lock(shop):
         fresh = PddShop.get_by_id(shop.id)
-        if fresh.access_token_enc != shop.access_token_enc:  # another thread refreshed meanwhile
+        if fresh.access_token != shop.access_token:  # another thread refreshed meanwhile
             _copy_tokens(fresh, shop)
-            return crypto.decrypt(shop.access_token_enc)
-        app = PddClient(shop.gateway_url, shop.client_id, crypto.decrypt(shop.client_secret_enc), owner_id=None)
+            return shop.access_token
+        app = PddClient(shop.gateway_url, shop.client_id, shop.client_secret, owner_id=None)
         try:
-            body = app.call("pdd.pop.auth.token.refresh", {"refresh_token": crypto.decrypt(shop.refresh_token_enc)})
+            body = app.call("pdd.pop.auth.token.refresh", {"refresh_token": shop.refresh_token})
         except GatewayError as error:
             mark_auth_problem(shop, error, default="reauthorize")
             raise
         now = clock.now()
-        shop.access_token_enc = crypto.encrypt(str(body["access_token"]))
+        shop.access_token = str(body["access_token"])
         if body.get("refresh_token"):
-            shop.refresh_token_enc = crypto.encrypt(str(body["refresh_token"]))
+            shop.refresh_token = str(body["refresh_token"])
         shop.access_expires_at = _expiry(body, "expires_at", "expires_in", now)
         shop.refresh_expires_at = _expiry(body, "refresh_token_expires_at", "refresh_token_expires_in", now)
         shop.auth_status, shop.auth_error = "authorized", ""
         PddShop.update(
-            access_token_enc=shop.access_token_enc,
-            refresh_token_enc=shop.refresh_token_enc,
+            access_token=shop.access_token,
+            refresh_token=shop.refresh_token,
             access_expires_at=shop.access_expires_at,
             refresh_expires_at=shop.refresh_expires_at,
             auth_status=shop.auth_status,
             auth_error="",
         ).where(PddShop.id == shop.id).execute()
-        return crypto.decrypt(shop.access_token_enc)
+        return shop.access_token
 
 
 def _copy_tokens(source: PddShop, target: PddShop) -> None:
-    for name in ("access_token_enc", "refresh_token_enc", "access_expires_at", "refresh_expires_at", "auth_status"):
+    for name in ("access_token", "refresh_token", "access_expires_at", "refresh_expires_at", "auth_status"):
         setattr(target, name, getattr(source, name))
 
 
@@ -177,7 +212,7 @@ def refresh_due(now: datetime | None = None) -> list[PddShop]:
             (PddShop.active == True)  # noqa: E712
             & PddShop.access_expires_at.is_null(False)
             & (PddShop.access_expires_at < limit)
-            & (PddShop.refresh_token_enc != "")
+            & (PddShop.refresh_token != "")
             & (PddShop.auth_status != "reauthorize")
         )
     )

@@ -9,11 +9,11 @@ from flask import Blueprint
 from marshmallow import Schema, fields, validate
 
 from gongdan import clock
-from gongdan.api.common import api_route, current_tenant, current_user, page_args, page_of
+from gongdan.api.common import api_route, current_actor, current_tenant, current_user, page_args, page_of
 from gongdan.errors import NotFound, ValidationError
 from gongdan.representation import iso
 
-from . import policies, report
+from . import china_days, policies, report
 from .calendars import CN_YEARS
 from .models import Delivery, Notification, SlaCalendar
 
@@ -56,7 +56,12 @@ def _calendars_answer() -> dict[str, Any]:
     rows = SlaCalendar.of(current_tenant()).order_by(SlaCalendar.name)
     return {
         "items": [policies.calendar_dict(row) for row in rows],
-        "holiday_data": {"region": "CN", "package": "chinesecalendar", "years": list(CN_YEARS)},
+        "holiday_data": {
+            "region": "CN",
+            "sources": ["holidays", "chinesecalendar"],
+            "years": list(CN_YEARS),
+            "warning": china_days.horizon_warning(clock.now().date()),
+        },
     }
 
 
@@ -69,7 +74,7 @@ def get_policies() -> dict[str, Any]:
 @api_route(sla_bp, "/policies", ("PUT",), role="admin", plugin=PLUGIN, body=policies.PoliciesSchema)
 def put_policies(body: dict[str, Any]) -> dict[str, Any]:
     """Replace the ordered policies (422 for unknown fields, non-positive targets, unknown calendars)."""
-    saved = policies.save_policies(current_tenant(), body)
+    saved = policies.save_policies(current_tenant(), body, current_actor())
     return {"items": [policies.policy_dict(p) for p in saved]}
 
 
@@ -82,7 +87,7 @@ def get_calendars() -> dict[str, Any]:
 @api_route(sla_bp, "/calendars", ("PUT",), role="admin", plugin=PLUGIN, body=policies.CalendarsSchema)
 def put_calendars(body: dict[str, Any]) -> dict[str, Any]:
     """Replace the calendars (422 for overlapping intervals, bad times, unknown time zones)."""
-    policies.save_calendars(current_tenant(), _dates_as_text(body))
+    policies.save_calendars(current_tenant(), _dates_as_text(body), current_actor())
     return _calendars_answer()
 
 

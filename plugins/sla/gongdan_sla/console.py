@@ -15,6 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from gongdan import clock
+from gongdan.actors import Actor
 from gongdan.contributions import ConsoleView
 from gongdan.errors import ValidationError
 from gongdan.models import Tenant
@@ -167,7 +168,7 @@ def _month_view_class() -> type:
                     abort(403)
                 try:
                     name, day, kind, hours = _day_form(request.form)
-                    policies.set_day(tenant, name, day, kind, hours)
+                    policies.set_day(tenant, name, day, kind, hours, actor=Actor.of(self.current_user))
                 except ValidationError as exc:
                     errors = exc.fields or {"day": [exc.message]}
                 else:
@@ -222,7 +223,7 @@ def console_views() -> list[ConsoleView]:
             ]
 
         def save(self, tenant: Tenant, data: dict[str, Any]) -> None:
-            policies.save_policies(tenant, data)
+            policies.save_policies(tenant, data, Actor.of(self.current_user))
 
     class CalendarsView(editor):
         """Business calendars: opening hours per weekday, China's holidays, extra dates."""
@@ -237,7 +238,7 @@ def console_views() -> list[ConsoleView]:
             return [policies.calendar_dict(row) for row in SlaCalendar.of(tenant).order_by(SlaCalendar.name)]
 
         def save(self, tenant: Tenant, data: dict[str, Any]) -> None:
-            policies.save_calendars(tenant, data)
+            policies.save_calendars(tenant, data, Actor.of(self.current_user))
 
         def more(self, tenant: Tenant) -> dict[str, Any]:
             return {"holiday_years": CN_YEARS, "notice": horizon_notice()}

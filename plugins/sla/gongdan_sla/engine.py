@@ -152,8 +152,10 @@ def change(
     create: bool = True,
     policies: Mapping[int, SlaPolicy] | None = None,
     fired: set[str] | None = None,
+    actor: Actor = SYSTEM,
 ) -> SlaTicket | None:
-    """Run `apply(row, policy, calendar, now, created)` on the ticket's row, then save and audit.
+    """Run `apply(row, policy, calendar, now, created)` on the ticket's row, then save and audit
+    (the events credited to `actor`).
 
     Creates the row (choosing the policy) when the ticket has none and `create` is set. A caller
     that already holds the tenant's `policies` (by id) or the ticket's `fired` keys passes them
@@ -161,7 +163,7 @@ def change(
     """
     for attempt in range(2):
         try:
-            return _change(tenant, ticket, apply, create, policies or {}, fired)
+            return _change(tenant, ticket, apply, create, policies or {}, fired, actor)
         except peewee.IntegrityError:
             if attempt:
                 raise  # a concurrent stamp created the row: the second try edits it
@@ -175,6 +177,7 @@ def _change(
     create: bool,
     policies: Mapping[int, SlaPolicy],
     fired: set[str] | None,
+    actor: Actor = SYSTEM,
 ) -> SlaTicket | None:
     now = clock.now()
     with write_transaction():
@@ -201,7 +204,7 @@ def _change(
         refresh(row, policy, cal, fired if fired is not None else fired_keys([ticket.id])[ticket.id], now)
         _save(row, created)
         for kind, data in events:
-            tickets.record_event(tenant, ticket, kind, data, SYSTEM)
+            tickets.record_event(tenant, ticket, kind, data, actor)
     return row
 
 
@@ -287,8 +290,11 @@ def on_updated(tenant: Tenant, ticket: Ticket, changes: dict[str, Any]) -> SlaTi
     return rematch(tenant, ticket)
 
 
-def rematch(tenant: Tenant, ticket: Ticket) -> SlaTicket | None:
-    """Choose the ticket's policy again; when it changes, switch targets and keep the time spent."""
+def rematch(tenant: Tenant, ticket: Ticket, actor: Actor = SYSTEM) -> SlaTicket | None:
+    """Choose the ticket's policy again; when it changes, switch targets and keep the time spent.
+
+    The switch is credited to `actor` (the admin whose policy edit caused it, else the plugin).
+    """
 
     def apply(row: SlaTicket, policy: SlaPolicy | None, cal: BusinessCalendar, now: datetime, created: bool) -> Events:
         chosen = choose(tenant, ticket)
@@ -307,7 +313,7 @@ def rematch(tenant: Tenant, ticket: Ticket) -> SlaTicket | None:
         row.policy, row.policy_name = chosen, chosen.name if chosen else None
         return [("sla.policy_changed", {"from": policy.name if policy else None, "to": row.policy_name})]
 
-    return change(tenant, ticket, apply)
+    return change(tenant, ticket, apply, actor=actor)
 
 
 def on_deadline(tenant: Tenant, ticket: Ticket, kind: str, due_at: datetime) -> SlaTicket | None:
@@ -327,9 +333,10 @@ def on_deadline(tenant: Tenant, ticket: Ticket, kind: str, due_at: datetime) -> 
     return change(tenant, ticket, apply)
 
 
-def rematch_unmatched(tenant: Tenant, budget_seconds: float = RECONCILE_SECONDS) -> int:
+def rematch_unmatched(tenant: Tenant, budget_seconds: float = RECONCILE_SECONDS, *, actor: Actor | None = None) -> int:
     """Choose a policy for unresolved tickets stamped while none matched (e.g. before the
-    tenant's first policies were saved), for up to `budget_seconds`; returns how many got one."""
+    tenant's first policies were saved), for up to `budget_seconds`; returns how many got one.
+    The switches are credited to `actor` (the plugin when None)."""
     started, matched = time.monotonic(), 0
     unmatched = (
         Ticket.of(tenant)
@@ -338,7 +345,7 @@ def rematch_unmatched(tenant: Tenant, budget_seconds: float = RECONCILE_SECONDS)
         .order_by(Ticket.id)
     )
     for ticket in unmatched.iterator():
-        row = rematch(tenant, ticket)
+        row = rematch(tenant, ticket, actor or SYSTEM)
         matched += bool(row and row.policy_id)
         if time.monotonic() - started > budget_seconds:
             break

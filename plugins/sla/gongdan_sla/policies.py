@@ -221,16 +221,22 @@ def save_calendars(tenant: Tenant, data: dict[str, Any], actor: Actor | None = N
     return saved
 
 
-def _audit(
-    tenant: Tenant, kind: str, actor: Actor | None, before: dict[str, dict], after: dict[str, dict]
-) -> None:
+def _audit(tenant: Tenant, kind: str, actor: Actor | None, before: dict[str, dict], after: dict[str, dict]) -> None:
     """Record what an edit of named items changed, field by field."""
     changes = audit.diff(audit.flat(before), audit.flat(after))
     if changes:
         audit.record(tenant, kind, actor or Actor.system("plugin:sla"), data={"changes": changes})
 
 
-def set_day(tenant: Tenant, name: str, day: date, kind: str, hours: list[list[str]] | None = None) -> SlaCalendar:
+def set_day(
+    tenant: Tenant,
+    name: str,
+    day: date,
+    kind: str,
+    hours: list[list[str]] | None = None,
+    *,
+    actor: Actor | None = None,
+) -> SlaCalendar:
     """Override one date of calendar `name`: `closed`, `open`, `special` (with `hours`) or
     `default` (back to the weekly hours and holidays). Saved through `save_calendars`.
     """
@@ -248,7 +254,7 @@ def set_day(tenant: Tenant, name: str, day: date, kind: str, hours: list[list[st
         if not hours:
             raise GongdanValidationError("special hours missing", {"hours": ["give at least one interval"]})
         found["special"][text] = hours
-    saved = save_calendars(tenant, {"items": items})
+    saved = save_calendars(tenant, {"items": items}, actor)
     return next(row for row in saved if row.name == name)
 
 
