@@ -7,8 +7,8 @@ from typing import Any
 
 from peewee import JOIN
 
-from gongdan import hooks
-from gongdan.models import Category, Customer, Team, Tenant, Ticket, User
+from gongdan import attachments, delivery, hooks, masking
+from gongdan.models import Attachment, Category, Comment, Customer, Team, Tenant, Ticket, User
 
 
 def iso(value: datetime | None) -> str | None:
@@ -22,15 +22,7 @@ def user_brief(user: User | None) -> dict[str, Any] | None:
 
 
 def _customer(customer: Customer | None) -> dict[str, Any] | None:
-    if customer is None:
-        return None
-    return {
-        "id": customer.id,
-        "name": customer.name,
-        "email": customer.email,
-        "phone": customer.phone,
-        "tier": customer.tier,
-    }
+    return None if customer is None else masking.customer_dict(customer)
 
 
 def ticket_dict(ticket: Ticket, blocks: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -80,3 +72,44 @@ def tickets_dicts(tenant: Tenant, tickets: list[Ticket]) -> list[dict[str, Any]]
     """A page of tickets with every enabled plugin's block, asked once for the whole page."""
     blocks = hooks.ticket_blocks(tenant, tickets)
     return [ticket_dict(ticket, blocks.get(ticket.id)) for ticket in tickets]
+
+
+def attachment_dict(attachment: Attachment) -> dict[str, Any]:
+    """A file as the API shows it, with its download URL."""
+    return {
+        "id": attachment.id,
+        "ticket_id": attachment.ticket_id,
+        "comment_id": attachment.comment_id,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "inline": attachment.inline,
+        "content_id": attachment.content_id,
+        "url": f"/api/v1/attachments/{attachment.id}",
+        "created_at": iso(attachment.created_at),
+    }
+
+
+def comments_dicts(tenant: Tenant, comments: list[Comment]) -> list[dict[str, Any]]:
+    """Comments with their author kind, files and delivery, each read once for the whole list."""
+    ids = [c.id for c in comments]
+    files = attachments.of_comments(tenant, ids)
+    sent = delivery.for_comments(tenant, ids)
+    return [
+        {
+            "id": comment.id,
+            "ticket_id": comment.ticket_id,
+            "body": comment.body,
+            "internal": comment.internal,
+            "from_customer": comment.from_customer,
+            "author_kind": comment.kind_of_author,
+            "author": user_brief(comment.author) if comment.author_id else None,
+            "author_label": comment.author_label,
+            "mentions": comment.mentions or [],
+            "attachments": [attachment_dict(a) for a in files.get(comment.id, [])],
+            "delivery": delivery.as_dict(sent.get(comment.id)),
+            "created_at": iso(comment.created_at),
+        }
+        for comment in comments
+    ]

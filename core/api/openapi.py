@@ -82,7 +82,7 @@ def _error_codes(route: RouteSpec, method: str) -> list[int]:
         codes |= {401, 429}
         if route.role:
             codes.add(403)
-    if route.body is not None and method in WRITE_METHODS:
+    if (route.body is not None or route.upload is not None) and method in WRITE_METHODS:
         codes |= {400, 413, 422}
     if route.query is not None:
         codes.add(422)
@@ -104,8 +104,12 @@ def _operation(route: RouteSpec, method: str, path_params: list[dict[str, Any]])
         operation["parameters"].append({"in": "query", "schema": route.query})
     if route.body is not None and method in WRITE_METHODS:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.body}}}
+    if route.upload is not None and method in WRITE_METHODS:
+        operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": route.upload}}}
     ok: dict[str, Any] = {"description": "Success"}
-    if route.response is not None:
+    if route.produces is not None:
+        ok["content"] = {route.produces: {"schema": {"type": "string", "format": "binary"}}}
+    elif route.response is not None:
         ok["content"] = {"application/json": {"schema": route.response}}
     else:
         ok["content"] = {"application/json": {"schema": {"type": "object"}}}

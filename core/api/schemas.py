@@ -56,9 +56,54 @@ class TicketPatchSchema(TicketUpdateSchema):
 
 
 class CommentBodySchema(CommentSchema):
-    """The body of `POST /api/v1/tickets/ID/comments`: a public reply or an internal note."""
+    """The body of `POST /api/v1/tickets/ID/comments`: a public reply, an internal note, or a
+    customer's message relayed by an integration (`from_customer`)."""
 
     mentions = fields.List(fields.Integer(validate=ID), load_default=list, validate=validate.Length(max=50))
+    from_customer = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "the customer's own words, relayed by an integration: reopens a pending/resolved "
+            "ticket and runs the SLA next-response clock"
+        },
+    )
+    author_name = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "who wrote it, as shown on the timeline (default: the customer's name)"},
+    )
+    attachment_ids = fields.List(
+        fields.Integer(validate=ID),
+        load_default=list,
+        validate=validate.Length(max=50),
+        metadata={
+            "description": "files uploaded to the ticket before (`POST .../attachments`) that this reply carries"
+        },
+    )
+
+    @validates_schema
+    def _customers_write_no_notes(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("from_customer") and data.get("internal"):
+            raise ValidationError("a customer's message cannot be an internal note", "internal")
+
+
+class AttachmentUploadSchema(Schema):
+    """The multipart form of `POST /api/v1/tickets/ID/attachments`."""
+
+    class Meta:
+        unknown = RAISE
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary", "description": "the file"})
+    comment_id = fields.Integer(
+        allow_none=True, validate=ID, metadata={"description": "a comment of this ticket the file belongs to"}
+    )
+
+
+class DownloadQuerySchema(LenientSchema):
+    """`thumbnail=1`: a small preview of an image instead of the file."""
+
+    thumbnail = fields.Boolean(load_default=False)
 
 
 class AssignSchema(Schema):
@@ -151,13 +196,15 @@ class TeamBriefSchema(OutSchema):
 
 
 class CustomerSchema(OutSchema):
-    """A ticket's customer."""
+    """A ticket's customer; contact details masked (`138****5678`) unless revealed."""
 
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     email = fields.String(required=True, allow_none=True)
     phone = fields.String(required=True, allow_none=True)
+    address = fields.String(required=True, allow_none=True)
     tier = fields.String(required=True)
+    masked = fields.Boolean(required=True, metadata={"description": "false only in the answer of a reveal"})
 
 
 class ExternalRefOutSchema(OutSchema):
@@ -206,14 +253,61 @@ class TicketPageSchema(PageSchema):
     items = fields.List(fields.Nested(TicketSchema), required=True)
 
 
+class AttachmentSchema(OutSchema):
+    """A file on a ticket or a comment; `content_type` was sniffed from its bytes."""
+
+    id = fields.Integer(required=True)
+    ticket_id = fields.Integer(required=True)
+    comment_id = fields.Integer(required=True, allow_none=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    inline = fields.Boolean(required=True)
+    content_id = fields.String(required=True, allow_none=True)
+    url = fields.String(required=True, metadata={"description": "where to download it"})
+    created_at = fields.DateTime(required=True)
+
+
+class AttachmentListSchema(OutSchema):
+    """A ticket's files, oldest first."""
+
+    items = fields.List(fields.Nested(AttachmentSchema), required=True)
+
+
+class DeliverySchema(OutSchema):
+    """A message to the customer through the ticket's channel (the outbox)."""
+
+    id = fields.Integer(required=True)
+    channel = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("reply", "acknowledgement", "resolved")))
+    state = fields.String(required=True, validate=validate.OneOf(("queued", "sent", "failed", "retrying")))
+    attempts = fields.Integer(required=True)
+    last_error = fields.String(required=True, allow_none=True)
+    external_id = fields.String(required=True, allow_none=True)
+    next_attempt_at = fields.DateTime(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    sent_at = fields.DateTime(required=True, allow_none=True)
+
+
 class CommentOutSchema(OutSchema):
-    """A public reply or an internal note."""
+    """A public reply or an internal note, with who wrote it, its files and its delivery."""
 
     id = fields.Integer(required=True)
     ticket_id = fields.Integer(required=True)
     body = fields.String(required=True)
     internal = fields.Boolean(required=True)
     from_customer = fields.Boolean(required=True)
+    author_kind = fields.String(required=True, validate=validate.OneOf(("agent", "customer", "system")))
+    attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
+    delivery = fields.Nested(
+        DeliverySchema,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "null: not sent to the customer (internal, the customer's own, or no channel reaches them)"
+        },
+    )
     author = fields.Nested(UserBriefSchema, required=True, allow_none=True)
     author_label = fields.String(required=True)
     mentions = fields.List(fields.Integer(), required=True)
@@ -316,6 +410,11 @@ class PluginSchema(OutSchema):
     enabled = fields.Boolean(required=True)
     has_settings = fields.Boolean(required=True)
     settings = fields.Dict(metadata={"description": "admins only: the tenant's settings, defaults filled in"})
+    secrets = fields.Dict(
+        keys=fields.String(),
+        values=fields.Boolean(),
+        metadata={"description": "admins only: whether each secret setting is set (secrets are never returned)"},
+    )
 
 
 class HealthSchema(OutSchema):

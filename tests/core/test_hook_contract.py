@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from gongdan import accounts, demo, hooks, hookspecs, representation, scheduler, tickets
+from gongdan import accounts, delivery, demo, hooks, hookspecs, representation, scheduler, tickets
 from gongdan.actors import Actor
 from gongdan.cli import _add_plugin_commands
 from gongdan.contributions import AssignmentDecision
 from gongdan.errors import Conflict
 from gongdan.hookspecs import hookimpl
+from gongdan.models import Delivery
 from gongdan.plugins import get_host
 from gongdan.schema import upgrade
 from gongdan.web import create_app
@@ -60,6 +61,9 @@ def triggers(tenant):
         "gongdan_assign_ticket": lambda: no_decision(tenant, ticket),
         "gongdan_ticket_blocks": lambda: representation.tickets_dicts(tenant, [ticket]),
         "gongdan_ticket_panels": lambda: hooks.ticket_panels(tenant, ticket, None),
+        "gongdan_notification_links": lambda: delivery.build_message(
+            Delivery.create(tenant=tenant, ticket=ticket, channel="api", kind="resolved")
+        ),
         "gongdan_ticket_created": lambda: None,
         "gongdan_ticket_updated": lambda: tickets.update(tenant, ticket, {"priority": "high"}, Actor.system()),
         "gongdan_ticket_status_changed": lambda: tickets.transition(tenant, ticket, "open", Actor.system()),
