@@ -81,11 +81,11 @@ class PluginsView(ConsoleBaseView):
         if schema_cls is None:
             abort(404)
         stored = TenantPlugin.get_or_none(tenant=tenant, plugin=name)
-        inputs = build_inputs(schema_cls, host.settings(tenant, name))
+        inputs = build_inputs(schema_cls, *host.shown_settings(tenant, name))
         other_errors: list[str] = []
         status = 200
         if request.method == "POST":
-            data, parse_errors = read_form(inputs, request.form, stored.settings if stored else {})
+            data, parse_errors = read_form(inputs, request.form)
             try:
                 if parse_errors:
                     raise ValidationError("invalid settings", parse_errors)

@@ -14,7 +14,10 @@ from typing import Any
 from flask_babel import gettext
 from marshmallow import Schema, fields, validate
 
+from gongdan.schemas import Secret
+
 SETTINGS_PREFIX = "settings."
+CLEAR_SUFFIX = "__clear"
 
 
 @dataclass
@@ -29,6 +32,7 @@ class SettingInput:
     help: str = ""
     choices: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    is_set: bool = False  # a secret: whether a value is stored (it is never shown)
 
 
 def _kind(item: fields.Field) -> tuple[str, list[str]]:
@@ -43,7 +47,7 @@ def _kind(item: fields.Field) -> tuple[str, list[str]]:
         return "list", []
     if isinstance(item, (fields.Dict, fields.Nested, fields.Mapping)):
         return "json", []
-    if item.metadata.get("secret") or "password" in (item.name or "") or "secret" in (item.name or ""):
+    if isinstance(item, Secret):
         return "password", []
     return "text", []
 
@@ -58,8 +62,13 @@ def _shown(kind: str, value: Any) -> Any:
     return value
 
 
-def build_inputs(schema_cls: type[Schema], current: dict[str, Any]) -> list[SettingInput]:
-    """The inputs for `schema_cls`, filled with `current` (the loaded settings)."""
+def build_inputs(
+    schema_cls: type[Schema], current: dict[str, Any], secrets: dict[str, bool] | None = None
+) -> list[SettingInput]:
+    """The inputs for `schema_cls`, filled with `current` (the settings without secrets).
+
+    `secrets` tells for each secret whether it is set; its value is never put in the form.
+    """
     schema = schema_cls()
     dumped = schema.dump(current)
     inputs = []
@@ -77,17 +86,16 @@ def build_inputs(schema_cls: type[Schema], current: dict[str, Any]) -> list[Sett
                 required=item.required,
                 help=str(item.metadata.get("description") or ""),
                 choices=choices,
+                is_set=bool((secrets or {}).get(key)),
             )
         )
     return inputs
 
 
-def read_form(
-    inputs: list[SettingInput], form: Any, stored: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def read_form(inputs: list[SettingInput], form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The submitted settings (raw, for the schema to load) and the errors found parsing them.
 
-    A secret left blank keeps its `stored` value.
+    A secret left blank is omitted, so the stored value stays; its "clear" box empties it.
     """
     data: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -103,8 +111,8 @@ def read_form(
             except ValueError:
                 errors[item.name] = [gettext("Not valid JSON.")]
         elif item.kind == "password" and raw == "":
-            if stored.get(item.name) is not None:
-                data[item.name] = stored[item.name]
+            if item.name + CLEAR_SUFFIX in form:
+                data[item.name] = ""
             continue
         elif raw == "" and not item.required:
             continue

@@ -9,12 +9,15 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
 
 from gongdan import accounts
 from gongdan.config import Settings
+from gongdan.crypto import CryptoError
 from gongdan.db import db, open_database
 from gongdan.errors import GongdanError
 from gongdan.plugins import PluginLoadError, get_host
@@ -44,6 +47,36 @@ def init() -> None:
             click.echo(f"{change.owner}: upgraded {change.before} -> {change.after}")
         else:
             click.echo(f"{change.owner}: up to date (version {change.after})")
+    from gongdan.keys import encrypt_plain_values
+
+    done = encrypt_plain_values(get_host())
+    if any(done.values()):
+        click.echo(
+            f"encrypted {done['encrypted']} values stored in clear, indexed {done['indexed']} customers"
+            + (", removed the secret key from the database" if done["legacy_key_removed"] else "")
+        )
+
+
+@cli.group()
+def keys() -> None:
+    """Encryption keys (the root secret stays in the key file or GONGDAN_SECRET_KEY)."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Create a new data key, re-encrypt every encrypted value under it and drop the old key."""
+    from gongdan.keys import count_values, rotate
+
+    _open()
+    host = get_host()
+    with click.progressbar(length=count_values(host), label="re-encrypting", file=sys.stderr) as bar:
+        result = rotate(host, progress=bar.update)
+    click.echo(f"re-encrypted {result.rewritten} values under key {result.new_key}", err=True)
+    if result.dropped:
+        click.echo(f"dropped old keys: {', '.join(result.dropped)}", err=True)
+    if result.kept:
+        click.echo(f"kept keys still in use (run again): {', '.join(result.kept)}", err=True)
+    click.echo(result.new_key)
 
 
 @cli.group()
@@ -91,11 +124,29 @@ def token() -> None:
 @token.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
-def token_create(email: str, name: str) -> None:
+@click.option("--expires-in-days", type=click.IntRange(1, accounts.MAX_TOKEN_DAYS), help="Stop working after N days.")
+def token_create(email: str, name: str, expires_in_days: int | None) -> None:
     """Create an API token for EMAIL and print it, once (only its hash is kept)."""
     _open()
-    _, secret = accounts.create_token(accounts.user_by_email(email), name)
+    row, secret = accounts.create_token(accounts.user_by_email(email), name, expires_in_days=expires_in_days)
+    if row.expires_at is not None:
+        click.echo(f"expires at {row.expires_at.isoformat(timespec='seconds')}", err=True)
     click.echo(secret)
+
+
+@token.command("revoke")
+@click.argument("prefix")
+def token_revoke(prefix: str) -> None:
+    """Revoke the token that starts with PREFIX (as shown, e.g. gd_AbC1234, or the whole token)."""
+    _open()
+    found = accounts.active_tokens_by_prefix(prefix)
+    if not found:
+        raise GongdanError(f"no active token starts with {prefix!r}")
+    if len(found) > 1:
+        raise GongdanError(f"{len(found)} active tokens start with {prefix!r}: give more of it")
+    row = found[0]
+    accounts.revoke_token(row)
+    click.echo(f"revoked {row.prefix}… ({row.name or 'no name'}) of {row.user.email}")
 
 
 @cli.group()
@@ -187,6 +238,58 @@ def demo(bind: str, port: int) -> None:
     run(bind, port, scheduler=True)
 
 
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Back up the whole installation into PATH (a consistent snapshot; the app may keep running).
+
+    SQLite: the online backup API; PostgreSQL: pg_dump's custom format. Row counts go to
+    PATH.manifest.json. The key file is not included: back it up separately.
+    """
+    from gongdan import backup
+
+    with _progress("backing up") as step:
+        manifest = backup.backup(Settings.from_env().database_url, path, step)
+    for table, count in sorted(manifest.tables.items()):
+        click.echo(f"{table:<32} {count:>10}", err=True)
+    click.echo(f"{sum(manifest.tables.values())} rows in {len(manifest.tables)} tables; {manifest.keys}", err=True)
+    click.echo(path)
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Restore although other processes use the database.")
+def restore_command(path: Path, force: bool) -> None:
+    """Restore the backup PATH into the configured database (stop serve and worker first).
+
+    Prints every table's row count against the backup's manifest; exits 1 if one differs.
+    """
+    from gongdan import backup
+
+    with _progress("restoring") as step:
+        checks = backup.restore(Settings.from_env().database_url, path, force=force, progress=step)
+    for check in checks:
+        state = "ok" if check.expected == check.restored else ("not in the backup" if check.ok else "MISMATCH")
+        click.echo(f"{check.table:<32} {check.expected!s:>10} {check.restored!s:>10}  {state}", err=True)
+    bad = [check.table for check in checks if not check.ok]
+    if bad:
+        click.echo(f"error: row counts differ from the backup in {', '.join(bad)}", err=True)
+        sys.exit(1)
+    click.echo(f"restored {len(checks)} tables from {path}; row counts match the backup")
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on standard error, driven by `(done, total)` calls."""
+    with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
+
+        def step(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        yield step
+
+
 def _add_plugin_commands() -> None:
     for plugin, command in get_host().collect("gongdan_cli_commands"):
         if command.name in cli.commands:
@@ -211,6 +314,6 @@ def main(argv: list[str] | None = None) -> Any:
         details = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.fields.items())
         click.echo(f"error: {exc.message}" + (f" ({details})" if details else ""), err=True)
         sys.exit(1)
-    except PluginLoadError as exc:
+    except (PluginLoadError, CryptoError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -38,3 +38,22 @@ class JSONField(peewee.TextField):
 
     def python_value(self, value: str | None) -> Any:
         return None if value is None else json.loads(value)
+
+
+class EncryptedTextField(peewee.TextField):
+    """Text encrypted at rest with the installation's data key (`gongdan.crypto`), transparently.
+
+    Reads give the plain text; a value not yet encrypted (a row from before the column was
+    encrypted, which `gongdan init` converts) is given back as stored. `gongdan keys rotate`
+    finds these fields on every model and re-encrypts them.
+    """
+
+    def db_value(self, value: str | None) -> str | None:
+        from gongdan import crypto
+
+        return None if value is None else crypto.encrypt(str(value))
+
+    def python_value(self, value: str | None) -> str | None:
+        from gongdan import crypto
+
+        return crypto.plain(value)

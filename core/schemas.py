@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from gongdan.models import PRIORITIES, STATUSES
@@ -24,6 +26,7 @@ class CustomerInSchema(Schema):
     name = fields.String(validate=validate.Length(max=200), load_default="")
     email = fields.Email(allow_none=True, load_default=None)
     phone = fields.String(validate=validate.Length(max=32), allow_none=True, load_default=None)
+    address = fields.String(validate=validate.Length(max=500), allow_none=True, load_default=None)
     tier = fields.String(validate=validate.Length(min=1, max=32), load_default=None)
     external_id = fields.String(validate=validate.Length(min=1, max=128), allow_none=True, load_default=None)
 
@@ -95,3 +98,23 @@ class LenientSchema(Schema):
 
     class Meta:
         unknown = EXCLUDE
+
+
+class Secret(fields.String):
+    """A secret setting (password, signing key, API secret) of a plugin or form.
+
+    The core stores it encrypted (`gongdan.crypto`), never returns it through the API or the
+    console (they show whether it is set), and keeps the stored value when a `PUT` or a form
+    omits it; an explicit empty string or null clears it. Plugins read the plain text from
+    `PluginHost.settings`. Defaults to the empty string (not set).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("load_default", "")
+        kwargs.setdefault("allow_none", True)
+        super().__init__(**kwargs)
+
+
+def secret_names(schema: Schema) -> list[str]:
+    """The keys (data keys) of `schema`'s `Secret` fields."""
+    return [item.data_key or name for name, item in schema.fields.items() if isinstance(item, Secret)]

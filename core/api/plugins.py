@@ -18,7 +18,7 @@ def _plugin_dict(record: PluginRecord, with_settings: bool) -> dict[str, Any]:
     data["enabled"] = record.name in host.enabled(tenant)
     data["has_settings"] = host.settings_schema(record.name) is not None
     if with_settings and record.status == "loaded":
-        data["settings"] = host.settings(tenant, record.name)
+        data["settings"], data["secrets"] = host.shown_settings(tenant, record.name)
     return data
 
 
@@ -26,7 +26,8 @@ def _plugin_dict(record: PluginRecord, with_settings: bool) -> dict[str, Any]:
 def list_plugins() -> list[dict[str, Any]]:
     """Every discovered plugin (like `gongdan plugins list --json`) and whether it is enabled here.
 
-    Admins also see each loaded plugin's settings for the tenant.
+    Admins also see each loaded plugin's settings for the tenant; secrets are never shown,
+    `secrets` tells which are set.
     """
     admin = has_role(current_user(), "admin")
     return [_plugin_dict(record, admin) for _, record in sorted(get_host().records.items())]
@@ -36,7 +37,8 @@ def list_plugins() -> list[dict[str, Any]]:
 def put_plugin(name: str, body: dict[str, Any]) -> dict[str, Any]:
     """Enable or disable a plugin for the tenant and/or replace its settings (admins).
 
-    Settings are validated by the plugin's own schema: 422 with the bad fields.
+    Settings are validated by the plugin's own schema: 422 with the bad fields. A secret the
+    body omits keeps its stored value; an empty string or null clears it.
     """
     host = get_host()
     host.set_enabled(

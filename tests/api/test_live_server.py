@@ -33,7 +33,6 @@ def live_server(gongdan_database_url: str, gongdan_db: Any, tmp_path: Path) -> A
         "GONGDAN_DATABASE_URL": gongdan_database_url,
         "GONGDAN_RATE_LIMIT_PER_MINUTE": "8",
         "GONGDAN_MAX_BODY_BYTES": "4096",
-        "GONGDAN_SECRET_KEY": "test",
     }
     server = subprocess.Popen(
         [str(GUNICORN), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "gongdan.web:create_app()"],

@@ -33,7 +33,7 @@ def test_create_returns_the_full_representation(tenant, agent_api):
     assert ticket["category"] == "售后/退货退款/质量问题"
     assert ticket["tags"] == ["破损", "玻璃"]
     assert ticket["customer"]["tier"] == "vip"
-    assert ticket["customer"]["email"] == "wang@example.com"
+    assert (ticket["customer"]["email"], ticket["customer"]["phone"]) == ("w***@example.com", "138****0000")  # masked
     assert ticket["external_ref"] == {"system": "pdd", "id": "7381745730"}
     assert ticket["assignee"] is None
     assert ticket["team"] is None

@@ -25,9 +25,10 @@ PLUGIN = PluginSpec(
 @hookimpl
 def gongdan_schema() -> Schema:
     """The connector's tables."""
+    from gongdan_pdd_connector.migrations import MIGRATIONS
     from gongdan_pdd_connector.models import MODELS
 
-    return Schema(owner="pdd_connector", models=MODELS, version=1)
+    return Schema(owner="pdd_connector", models=MODELS, version=3, migrations=MIGRATIONS)
 
 
 @hookimpl
@@ -111,6 +112,14 @@ def gongdan_console_views() -> list[Any]:
     from gongdan_pdd_connector.console import console_views
 
     return console_views()
+
+
+@hookimpl
+def gongdan_reconcile(tenant: Any) -> None:
+    """Sync runs left `running` by a crashed process are marked failed (`interrupted`)."""
+    from gongdan_pdd_connector.sync import reconcile
+
+    reconcile(tenant)
 
 
 @hookimpl

@@ -5,8 +5,8 @@ from __future__ import annotations
 import peewee as pw
 
 from gongdan import clock
-from gongdan.fields import JSONField, UTCDateTimeField
-from gongdan.models import TenantModel, Ticket
+from gongdan.fields import EncryptedTextField, JSONField, UTCDateTimeField
+from gongdan.models import BaseModel, Tenant, TenantModel, Ticket
 
 AUTH_STATUSES = ("authorized", "expired", "reauthorize", "error")
 
@@ -14,16 +14,17 @@ AUTH_STATUSES = ("authorized", "expired", "reauthorize", "error")
 class PddShop(TenantModel):
     """A Pinduoduo shop a tenant connected: its app credentials, its grant and its sync state.
 
-    The client secret and both tokens are stored encrypted (see `gongdan_pdd_connector.crypto`).
+    The client secret and both tokens are stored encrypted (`gongdan.fields.EncryptedTextField`,
+    in the columns `*_enc`) and read as plain text.
     `cursor` is the end of the last update-time window that was stored completely.
     """
 
     owner_id = pw.CharField(max_length=64)
     owner_name = pw.CharField(max_length=200, default="")
     client_id = pw.CharField(max_length=128)
-    client_secret_enc = pw.TextField()
-    access_token_enc = pw.TextField()
-    refresh_token_enc = pw.TextField(default="")
+    client_secret = EncryptedTextField(column_name="client_secret_enc")
+    access_token = EncryptedTextField(column_name="access_token_enc")
+    refresh_token = EncryptedTextField(column_name="refresh_token_enc", default="")
     gateway_url = pw.CharField(max_length=500)
     message_url = pw.CharField(max_length=500, default="")
     access_expires_at = UTCDateTimeField(null=True)
@@ -102,4 +103,22 @@ class PddQuarantine(TenantModel):
         indexes = ((("tenant", "shop", "key"), True),)
 
 
-MODELS = [PddShop, PddRefund, PddSyncRun, PddQuarantine]
+class PddShopClaim(BaseModel):
+    """Which tenant a Pinduoduo shop identity (app `client_id`, `owner_id`) belongs to.
+
+    Installation-wide on purpose (a reference table when sharded): a shop's push messages and
+    detail calls must reach one tenant only, so a second tenant cannot connect the same app and
+    owner. The unique index makes the database decide between concurrent connects.
+    """
+
+    client_id = pw.CharField(max_length=128)
+    owner_id = pw.CharField(max_length=64)
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=True)
+    claimed_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "pdd_shop_claim"
+        indexes = ((("client_id", "owner_id"), True),)
+
+
+MODELS = [PddShop, PddRefund, PddSyncRun, PddQuarantine, PddShopClaim]

@@ -20,13 +20,15 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
+from gongdan import outbound
 from gongdan.db import db
 from gongdan.plugins import get_host
-from gongdan_pdd_connector import crypto, protocol, shops, store, sync
+from gongdan_pdd_connector import claims, protocol, shops, store, sync
 from gongdan_pdd_connector.models import PddShop
 
 log = logging.getLogger("gongdan.pdd.push")
@@ -119,6 +121,8 @@ class Listener:
             try:
                 await self._session()
                 backoff = 0.5
+            except outbound.OutboundBlocked as exc:
+                log.warning("message service %s refused: %s; retrying in %.1fs", self.base_url, exc, backoff)
             except (OSError, WebSocketException, TimeoutError) as exc:
                 log.info("message service %s: %s; reconnecting in %.1fs", self.base_url, exc, backoff)
             self.connected.clear()
@@ -129,7 +133,14 @@ class Listener:
 
     async def _session(self) -> None:
         url = socket_url(self.base_url, self.client_id, self.client_secret)
-        async with connect(url, open_timeout=10, ping_interval=None, max_size=2**22) as socket:
+        parts = urlsplit(url)
+        port = parts.port or outbound.DEFAULT_PORTS[parts.scheme]
+        # checked on every connection; the socket goes to the checked address (TLS still for the name)
+        address = await asyncio.to_thread(
+            outbound.vet_host, parts.hostname or "", port, plaintext=parts.scheme != "wss"
+        )
+        options = {"host": address, "port": port, "proxy": None, "open_timeout": 10, "ping_interval": None}
+        async with connect(url, max_size=2**22, **options) as socket:
             self.connections += 1
             self.connected.set()
             beat = asyncio.create_task(self._heartbeat(socket))
@@ -173,10 +184,12 @@ class Listener:
         await socket.send(json.dumps(reply(frame), ensure_ascii=False))
 
 
-def handle_message(client_id: str, message: dict[str, Any]) -> int:
+def handle_message(client_id: str, message: dict[str, Any], base_url: str | None = None) -> int:
     """Turn one refund message of app `client_id` into ticket updates; returns how many shops it touched.
 
-    The record is read again through the API before it is trusted. Other topics are ignored.
+    The message goes only to the shop whose tenant holds the identity `(client_id, mall)` (see
+    `claims`) and, with `base_url` (the listener's message service), only when that shop listens
+    there. The record is read again through the API before it is trusted. Other topics are ignored.
     """
     if message.get("type") not in protocol.REFUND_TOPICS:
         return 0
@@ -194,6 +207,8 @@ def handle_message(client_id: str, message: dict[str, Any]) -> int:
             (PddShop.owner_id == owner_id) & (PddShop.client_id == client_id) & (PddShop.active == True)  # noqa: E712
         )
         for shop in targets:
+            if not claims.owns(shop) or (base_url is not None and shops.message_url(shop) != base_url):
+                continue
             if host.is_enabled(shop.tenant, store.PLUGIN):
                 sync.reread(shop.tenant, shop, str(order_sn), str(refund_id))
                 touched += 1
@@ -233,7 +248,7 @@ def ensure_listeners() -> list[Listener]:
                     permit(same_app)
             client_id = shop.client_id
             listener = Listener(
-                key[0], client_id, crypto.decrypt(shop.client_secret_enc), lambda m, c=client_id: handle_message(c, m)
+                key[0], client_id, shop.client_secret, lambda m, c=client_id, u=key[0]: handle_message(c, m, u)
             )
             _listeners[key] = listener.start()
             started.append(listener)

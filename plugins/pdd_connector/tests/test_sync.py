@@ -164,9 +164,7 @@ def test_expired_token_is_refreshed_and_the_call_retried(pdd_tenant, start_sim):
     run = sync.sync_shop(shop, since=_since(0.2))
     assert run.status == "done", run.error
     fresh = PddShop.get_by_id(shop.id)
-    from gongdan_pdd_connector import crypto
-
-    assert crypto.decrypt(fresh.access_token_enc) != old_token
+    assert fresh.access_token != old_token
     assert fresh.access_expires_at is not None
     assert fresh.auth_status == "authorized"
     assert _records_all_current(pdd_tenant, sim) == []
@@ -226,7 +224,7 @@ def test_cli_backfill_with_progress(pdd_tenant, start_sim, gongdan_database_url)
 
 
 def test_scheduled_jobs_refresh_tokens_before_expiry_and_sync_due_shops(pdd_tenant, start_sim):
-    from gongdan_pdd_connector import crypto, jobs
+    from gongdan_pdd_connector import jobs
 
     sim = start_sim(shops=2, records=5)
     connected = connect_all(pdd_tenant, sim)
@@ -235,9 +233,9 @@ def test_scheduled_jobs_refresh_tokens_before_expiry_and_sync_due_shops(pdd_tena
     PddShop.update(access_expires_at=later).where(PddShop.id == connected[1].id).execute()
     assert jobs.refresh_tokens() == 1
     refreshed, untouched = (PddShop.get_by_id(s.id) for s in connected)
-    assert crypto.decrypt(refreshed.access_token_enc) != sim.shops[0]["access_token"]
+    assert refreshed.access_token != sim.shops[0]["access_token"]
     assert refreshed.access_expires_at > soon
-    assert crypto.decrypt(untouched.access_token_enc) == sim.shops[1]["access_token"]
+    assert untouched.access_token == sim.shops[1]["access_token"]
 
     assert jobs.sync_due() == 2  # never synced: both due
     assert jobs.sync_due() == 0  # synced a moment ago
