@@ -39,6 +39,7 @@ from gongdan_pdd_connector.testing import connect_all, truth
 from bench.common import table
 from gongdan import accounts, clock
 from gongdan.db import db, open_database
+from gongdan.demo import allow_local_simulators
 from gongdan.models import Ticket
 from gongdan.plugins import get_host
 from gongdan.schema import upgrade
@@ -48,6 +49,7 @@ GONGDAN = str(Path(sys.executable).with_name("gongdan"))
 
 def prepare_database(url: str, sim: SimulatorProcess) -> tuple[Any, list[PddShop]]:
     """A fresh tenant with the connector on and the simulator's shops connected."""
+    allow_local_simulators()  # the simulator listens on loopback (GONGDAN_OUTBOUND_ALLOW, inherited by the syncs)
     open_database(url)
     host = get_host()
     upgrade(host)

@@ -229,10 +229,11 @@ def worker() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(bind: str, port: int) -> None:
     """Create the demo database (tenant, agents, customers, categories, plugin data) and serve it."""
-    from gongdan.demo import prepare
+    from gongdan.demo import allow_local_simulators, prepare
     from gongdan.serving import serve as run
 
     _open()
+    allow_local_simulators()
     login = prepare()
     click.echo(f"console: http://{bind}:{port}/console/  login: {login[0]} / {login[1]}")
     run(bind, port, scheduler=True)

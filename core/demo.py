@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from gongdan import accounts, categories, tickets
 from gongdan.actors import Actor
 from gongdan.db import write_transaction
@@ -10,6 +12,7 @@ from gongdan.plugins import get_host
 from gongdan.schema import upgrade
 
 DEMO_SLUG = "demo"
+OUTBOUND_ALLOW, LOOPBACK = "GONGDAN_OUTBOUND_ALLOW", "127.0.0.0/8,::1"
 ADMIN = ("admin@demo.gongdan.cn", "gongdan-demo")
 
 CATEGORIES = (
@@ -40,6 +43,13 @@ CUSTOMERS = (
     ("吴女士", "wu@example.com", "vip", "少发了一件赠品", "售后/补寄/少件漏发", "normal"),
     ("郑先生", "zheng@example.com", "normal", "需要开具增值税发票", "咨询/发票/开具发票", "low"),
 )
+
+
+def allow_local_simulators() -> None:
+    """The demo's simulators listen on loopback: add `127.0.0.0/8,::1` to `GONGDAN_OUTBOUND_ALLOW`
+    for this process, so `gongdan.outbound` lets the demo reach them (and nothing else private)."""
+    current = os.environ.get(OUTBOUND_ALLOW, "")
+    os.environ[OUTBOUND_ALLOW] = ",".join(part for part in (current, LOOPBACK) if part)
 
 
 def prepare() -> tuple[str, str]:

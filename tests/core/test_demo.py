@@ -58,6 +58,9 @@ def test_demo_serves_health_and_a_working_login(tmp_path):
         mine = requests.get(f"{base}/api/v1/tickets", headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert mine.status_code == 200
         assert mine.json()["total"] >= 5
+        # the simulator's shops are connected: the demo allow-lists loopback for gongdan.outbound
+        demo_shops = requests.get(f"{base}/api/v1/pdd/shops", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert len(demo_shops.json()["items"]) == 2
     finally:
         server.terminate()
         try:

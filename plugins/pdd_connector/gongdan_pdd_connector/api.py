@@ -52,7 +52,8 @@ class ShopInSchema(Schema):
     """A shop to connect (or re-authorise: the same `owner_id` updates its credentials).
 
     Give its tokens (`owner_id`, `access_token`, `refresh_token`), or the authorisation `code`
-    the shop's grant redirected with: it is exchanged for them.
+    the shop's grant redirected with: it is exchanged for them. The gateway and message URLs
+    are checked by `gongdan.outbound` (422); a shop another tenant connected is refused (409).
     """
 
     owner_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from gongdan import outbound
 from gongdan_pdd_connector import protocol
 from gongdan_pdd_connector.ratelimit import LIMITER, Limiter
 
@@ -82,7 +83,9 @@ class GatewayError(Exception):
         }
 
 
-NETWORK_ERROR = -1  # our code for "no answer" (timeout, refused connection, not JSON)
+NETWORK_ERROR = -1  # our code for "no usable answer" (timeout, refused connection, not JSON, blocked)
+# one text for every way a gateway fails to answer, so the error tells nothing about what listens there
+NO_ANSWER = "no usable answer from the gateway (unreachable, timed out, or not a Pinduoduo API answer)"
 NETWORK_RETRIES = 2  # an unreachable gateway rarely comes back within seconds: the next run retries
 
 
@@ -157,7 +160,7 @@ class PddClient:
         self.backoff = backoff
         self.backoff_max = backoff_max
         self.clock_offset = clock_offset
-        self.session = session or requests.Session()
+        self.session = session or outbound.Session(allow_http=True)  # http only to allow-listed addresses
         self.calls = 0
         self.retries = 0
         self.waited = 0.0
@@ -240,16 +243,16 @@ class PddClient:
             self.waited += waited
         try:
             response = self.session.post(self.url, data=form, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise GatewayError(NETWORK_ERROR, f"no answer: {type(exc).__name__}", api=api, transient=True) from None
+        except outbound.OutboundBlocked as exc:
+            raise GatewayError(NETWORK_ERROR, exc.message, api=api) from None
+        except (outbound.OutboundError, requests.RequestException):
+            raise GatewayError(NETWORK_ERROR, NO_ANSWER, api=api, transient=True) from None
         try:
             body = response.json()
         except ValueError:
-            raise GatewayError(
-                NETWORK_ERROR, f"HTTP {response.status_code}, not JSON", api=api, transient=response.status_code >= 500
-            ) from None
+            raise GatewayError(NETWORK_ERROR, NO_ANSWER, api=api, transient=response.status_code >= 500) from None
         if not isinstance(body, dict):
-            raise GatewayError(NETWORK_ERROR, "the answer is not a JSON object", api=api)
+            raise GatewayError(NETWORK_ERROR, NO_ANSWER, api=api)
         error = body.get(protocol.ERROR_KEY)
         if error is not None:
             raise GatewayError(

@@ -17,8 +17,9 @@ PLUGIN = "pdd_connector"
 
 
 @pytest.fixture
-def start_sim() -> Iterator[Callable[..., SimulatorProcess]]:
-    """`start_sim(shops=1, records=30, **options)`: a simulator process, stopped after the test."""
+def start_sim(outbound_loopback: str) -> Iterator[Callable[..., SimulatorProcess]]:
+    """`start_sim(shops=1, records=30, **options)`: a simulator process on loopback (allow-listed
+    for the test), stopped after the test."""
     started: list[SimulatorProcess] = []
 
     def start(shops: int = 1, records: int = 30, seed: int = 11, **options: Any) -> SimulatorProcess:
@@ -64,7 +65,7 @@ def listening(pdd_tenant: Any, start_sim: Callable[..., SimulatorProcess]) -> It
             shops.message_url(shop),
             sim.client_id,
             sim.client_secret,
-            lambda message: push.handle_message(sim.client_id, message),
+            lambda message: push.handle_message(sim.client_id, message, shops.message_url(shop)),
             heartbeat_seconds=1.0,
             silence_seconds=5.0,
         ).start()
