@@ -7,7 +7,7 @@ from typing import Any
 
 import peewee
 from flask import abort, redirect, request, url_for
-from flask_admin.contrib.peewee import ModelView, filters
+from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.form import CustomModelConverter
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,11 +20,12 @@ from wtfpeewee.fields import ModelSelectField
 from gongdan import accounts, audit, permissions, users
 from gongdan.actors import Actor
 from gongdan.admin.base import ROLE_RANK, current_tenant, has_role
+from gongdan.admin.customers import CustomerPII
 from gongdan.admin.errors import flash_error
 from gongdan.admin.labels import ROLE_LABELS
 from gongdan.errors import GongdanError
 from gongdan.ids import parse_id
-from gongdan.models import AgentSkill, Customer, Skill, Team, Tenant, Ticket, TicketEvent, User
+from gongdan.models import AgentSkill, Customer, Skill, Team, Tenant, User
 
 
 class IdSelectField(ModelSelectField):
@@ -216,24 +217,24 @@ class AgentSkillView(TenantModelView):
     scoped_fields = {"user": User, "skill": Skill}
 
 
-class CustomerView(AuditedModelView):
-    """Customers; `tier` (normal, vip) steers routing and SLAs."""
+class CustomerView(CustomerPII, AuditedModelView):
+    """Customers; `tier` (normal, vip) steers routing and SLAs. Contact details masked (`CustomerPII`)."""
 
     role = "supervisor"
     action = "customer.manage"
     audit_kind = "customer"
-    audit_fields = ("name", "email", "phone", "tier")
-    audit_hidden = ("name", "email", "phone")
-    column_list = ["name", "email", "phone", "tier", "created_at"]
+    audit_fields = ("name", "email", "phone", "address", "tier")
+    audit_hidden = ("name", "email", "phone", "address")
+    column_list = ["name", "email", "phone", "address", "tier", "created_at"]
     column_labels = {
         "name": _l("Name"),
         "email": _l("E-mail"),
         "phone": _l("Phone"),
+        "address": _l("Address"),
         "tier": _l("Tier"),
         "created_at": _l("Created"),
     }
-    form_columns = ["name", "email", "phone", "tier"]
-    column_searchable_list = ["name", "email", "phone"]
+    form_columns = ["name", "email", "phone", "address", "tier"]
     column_filters = ["tier"]
 
 
@@ -342,37 +343,11 @@ class TenantView(ConsoleModelView):
     column_searchable_list = ["slug", "name"]
 
 
-class AuditLogView(TenantModelView):
-    """The read-only audit trail of the tenant: every ticket event and plugin change."""
-
-    role = "supervisor"
-    can_create = can_edit = can_delete = False
-    can_view_details = True
-    column_list = ["at", "kind", "actor_label", "ticket", "data"]
-    column_labels = {
-        "at": _l("When"),
-        "kind": _l("What"),
-        "actor_label": _l("Who"),
-        "ticket": _l("Ticket"),
-        "data": _l("Details"),
-    }
-    column_default_sort = ("at", True)
-    column_filters = [
-        "kind",
-        "actor_label",
-        filters.DateTimeBetweenFilter(TicketEvent.at, _l("When (UTC)")),
-        filters.IntEqualFilter(Ticket.number, _l("Ticket number")),
-    ]
-    column_searchable_list = ["kind", "actor_label"]
-    column_formatters = {"ticket": lambda v, c, m, n: f"#{m.ticket.number}" if m.ticket_id else ""}
-
-
 MODEL_VIEWS = (
     (UserView, User, _l("Users"), "users"),
     (TeamView, Team, _l("Teams"), "teams"),
     (SkillView, Skill, _l("Skills"), "skills"),
     (AgentSkillView, AgentSkill, _l("Agent skills"), "agent_skills"),
     (CustomerView, Customer, _l("Customers"), "customers"),
-    (AuditLogView, TicketEvent, _l("Audit log"), "audit"),
     (TenantView, Tenant, _l("Tenants"), "tenants"),
 )

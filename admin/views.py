@@ -6,9 +6,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from gongdan.admin.account import AccountView
+from gongdan.admin.audit_view import AuditView
 from gongdan.admin.management import CategoriesView, TokensView
 from gongdan.admin.model_views import MODEL_VIEWS
+from gongdan.admin.notifications import NotificationsView
 from gongdan.admin.plugins_view import PluginsView
+from gongdan.admin.tenant_settings_view import TenantSettingsView
 from gongdan.admin.tickets import TicketsView
 from gongdan.admin.workspace import WorkspaceView
 
@@ -28,4 +32,14 @@ def core_views() -> list[Any]:
         CategoriesView(name=_l("Categories"), endpoint="categories", url="/console/categories", category=MANAGE)
     )
     views.append(TokensView(name=_l("API tokens"), endpoint="tokens", url="/console/tokens", category=MANAGE))
+    views.append(
+        NotificationsView(
+            name=_l("Customer notifications"), endpoint="notifications", url="/console/notifications", category=MANAGE
+        )
+    )
+    views.append(AuditView(name=_l("Audit log"), endpoint="audit", url="/console/audit", category=MANAGE))
+    views.append(
+        TenantSettingsView(name=_l("Workspace settings"), endpoint="settings", url="/console/settings", category=MANAGE)
+    )
+    views.append(AccountView(name=_l("My account"), endpoint="account", url="/console/account"))
     return views

@@ -86,6 +86,12 @@ def kinds(tenant: Tenant) -> list[str]:
     return [row.kind for row in rows]
 
 
+def actors(tenant: Tenant) -> list[str]:
+    """Everyone (labels: e-mail addresses, `plugin:sla`, ...) the tenant's trail names, sorted."""
+    rows = TicketEvent.of(tenant).select(TicketEvent.actor_label).distinct().order_by(TicketEvent.actor_label)
+    return [row.actor_label for row in rows if row.actor_label]
+
+
 # --- append-only --------------------------------------------------------------------------
 
 _PG_FUNCTION = f"""
@@ -133,4 +139,4 @@ def protect() -> None:
                     db.execute_sql(statement)
 
 
-__all__ = ["HIDDEN", "diff", "events", "flat", "kinds", "protect", "record"]
+__all__ = ["HIDDEN", "actors", "diff", "events", "flat", "kinds", "protect", "record"]
