@@ -13,11 +13,12 @@ from flask_admin import expose
 from flask_babel import gettext
 from peewee import Case, fn
 
-from gongdan import hooks, permissions, tickets
+from gongdan import attachments, delivery, hooks, masking, permissions, tickets
 from gongdan.actors import Actor
-from gongdan.admin import urgency
+from gongdan.admin import conversation, urgency
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
+from gongdan.api.attachments import accepts_uploads, download_response
 from gongdan.errors import GongdanError, NotFound
 from gongdan.ids import parse_id
 from gongdan.models import PRIORITIES, STATUSES, Category, Comment, Team, Ticket, TicketEvent, User
@@ -154,8 +155,11 @@ class TicketsView(ConsoleBaseView):
             .where((TicketEvent.ticket == ticket) & (TicketEvent.kind != "commented"))
             .order_by(TicketEvent.at, TicketEvent.id)
         )
+        talk = conversation.conversation(tenant, ticket, comments)
         timeline = sorted(
-            [("comment", c.created_at, c) for c in comments] + [("event", e.at, e) for e in events],
+            [("comment", c.created_at, c) for c in comments]
+            + [("event", e.at, e) for e in events]
+            + [("delivery", d.created_at, d) for d in talk.notices],
             key=lambda item: (item[1], 0 if item[0] == "event" else 1),
         )
         customer_tickets = []
@@ -169,9 +173,13 @@ class TicketsView(ConsoleBaseView):
         return self.render(
             "console/ticket.html",
             ticket=ticket,
+            customer=masking.customer_dict(ticket.customer) if ticket.customer_id else None,
+            can_reveal=permissions.can(self._actor(), "customer.reveal"),
             customer_tickets=customer_tickets,
             followups=list(self._visible(Ticket.of(tenant)).where(Ticket.parent == ticket.id).order_by(Ticket.id)),
             timeline=timeline,
+            talk=talk,
+            **conversation.template_helpers(),
             panels=hooks.ticket_panels(tenant, ticket, self.current_user),
             transitions=sorted(tickets.TRANSITIONS.get(ticket.status, ())),
             agents=agents_of(tenant),
@@ -186,18 +194,44 @@ class TicketsView(ConsoleBaseView):
         return redirect(self.get_url(".ticket", ticket_id=ticket_id))
 
     @expose("/<int:ticket_id>/comment", methods=["POST"])
+    @accepts_uploads
     def comment(self, ticket_id: int) -> Any:
-        """A public reply or an internal note."""
-        internal = request.form.get("internal") == "1"
+        """A public reply or an internal note, with files; says whether the reply is on its way."""
+        tenant, ticket = self.current_tenant(), self._ticket(ticket_id)
+        uploads = [f for f in request.files.getlist("files") if f and f.filename]
         try:
-            tickets.comment(
-                self.current_tenant(),
-                self._ticket(ticket_id),
+            note = conversation.reply(
+                tenant,
+                ticket,
                 request.form.get("body", ""),
                 self._actor(),
-                internal=internal,
+                internal=request.form.get("internal") == "1",
+                uploads=uploads,
             )
-            flash(gettext("Note added.") if internal else gettext("Reply sent."), "success")
+            conversation.flash_reply(tenant, ticket, note)
+        except GongdanError as exc:
+            flash_error(exc)
+        return self._back(ticket_id)
+
+    @expose("/<int:ticket_id>/attachments/<int:attachment_id>")
+    def attachment(self, ticket_id: int, attachment_id: int) -> Any:
+        """Download one of the ticket's files (`?thumbnail=1`: an image's preview)."""
+        ticket = self._ticket(ticket_id)
+        try:
+            found = attachments.get(self.current_tenant(), attachment_id)
+        except NotFound:
+            abort(404)
+        if found.ticket_id != ticket.id:
+            abort(404)
+        return download_response(found, thumbnail=request.args.get("thumbnail") == "1")
+
+    @expose("/<int:ticket_id>/deliveries/<int:delivery_id>/retry", methods=["POST"])
+    def retry_delivery(self, ticket_id: int, delivery_id: int) -> Any:
+        """Queue a failed reply or notification again."""
+        self._ticket(ticket_id)
+        try:
+            delivery.retry(self.current_tenant(), delivery_id)
+            flash(gettext("Queued again for delivery."), "success")
         except GongdanError as exc:
             flash_error(exc)
         return self._back(ticket_id)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import peewee
+
 from gongdan import audit, crypto, masking, permissions
 from gongdan.actors import Actor
 from gongdan.db import db
@@ -33,6 +35,7 @@ _by_email = PreparedStatement(
 )
 _CONVERTERS = [Customer._meta.fields[name].python_value for name in FIELDS]
 EMAIL_PURPOSE, PHONE_PURPOSE = "customer.email", "customer.phone"
+_PHONE_TERM = re.compile(r"\+?[\d\s()-]+")
 _LEGACY_INDEX = "customer_tenant_id_email"  # (tenant, email) on the plain column, before encryption
 
 
@@ -92,6 +95,16 @@ def by_phone(tenant: Tenant, phone: str) -> list[Customer]:
         return []
     query = Customer.of(tenant).where(Customer.phone_index == phone_index(phone)).order_by(Customer.id)
     return list(query)
+
+
+def exact_condition(term: str) -> peewee.Expression | None:
+    """A condition on `Customer` for a search term that is an e-mail address or a phone number, else None."""
+    term = (term or "").strip()
+    if "@" in term:
+        return Customer.email_index == email_index(term)
+    if _PHONE_TERM.fullmatch(term) and len(normal_phone(term)) >= 7:
+        return Customer.phone_index == phone_index(term)
+    return None
 
 
 def upsert(tenant: Tenant, data: dict[str, Any], system: str) -> Customer:
