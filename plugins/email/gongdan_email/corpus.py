@@ -89,3 +89,48 @@ def _field_problems(mail: ParsedMail, expect: dict[str, Any]) -> list[str]:
         if mail.bounce is None or text not in mail.bounce.reason:
             problems.append(f"bounce reason lacks {text!r}: {mail.bounce.reason if mail.bounce else None!r}")
     return problems
+
+
+def prepare(tenant: Any, mailbox: Any) -> dict[str, Any]:
+    """Create the context's tickets (numbers in order) with the mail gongdan 'sent' on them."""
+    from gongdan import tickets
+
+    from .ingest import ACTOR
+    from .models import EmailMessage
+
+    made = {}
+    for label, spec in context()["tickets"].items():
+        ticket, _ = tickets.create(
+            tenant,
+            {"subject": spec["subject"], "channel": "email", "customer": {"email": spec["customer"]}},
+            ACTOR,
+        )
+        assert ticket.number == spec["number"], "the corpus expects a fresh tenant"
+        for message_id in spec["sent"]:
+            EmailMessage.create(
+                tenant=tenant,
+                mailbox=mailbox,
+                direction="out",
+                key=message_id,
+                message_id=message_id,
+                ticket=ticket,
+                outcome="reply",
+                sender=mailbox.address,
+                participants=[spec["customer"], *spec.get("copied", [])],
+            )
+        made[label] = ticket
+    return made
+
+
+def threading_problems(case: Case, result: Any, made: dict[str, Any]) -> list[str]:
+    """Whether ingesting `case` did what the manifest says (outcome and ticket)."""
+    expect = case.expect
+    outcome = result.outcome
+    want = expect["outcome"]
+    if want == "comment":
+        ok = outcome in ("comment", "reopened") and result.ticket_id == made[expect["ticket"]].id
+    elif want == "ticket":
+        ok = outcome == "ticket" and result.ticket_id not in {t.id for t in made.values()}
+    else:
+        ok = outcome == want
+    return [] if ok else [f"{case.file}: {outcome} (ticket {result.ticket_id}), expected {want} {expect.get('ticket')}"]

@@ -66,7 +66,18 @@ class MailboxRun:
         return f"{head} {done}; backlog {self.backlog}{tail}"
 
 
-def _describe(exc: BaseException) -> str:
+def open_imap(mailbox: Mailbox, timeout: float = TIMEOUT) -> imaplib.IMAP4:
+    """A client signed in to the mailbox's IMAP server (through the outbound guard)."""
+    client = outbound.imap(mailbox.imap_host, mailbox.imap_port, security=mailbox.imap_security, timeout=timeout)
+    try:
+        client.login(mailbox.username, mailbox.password or "")
+    except BaseException:
+        client.shutdown()
+        raise
+    return client
+
+
+def describe(exc: BaseException) -> str:
     """A mailbox failure in words an admin can act on (never the remote side's long text)."""
     if isinstance(exc, FetchError):
         return str(exc)
@@ -147,16 +158,6 @@ class _Fetcher:
         self.reopen_days = settings["reopen_days"]
         self.deadline = time.monotonic() + DEADLINE
 
-    def connect(self) -> imaplib.IMAP4:
-        box = self.mailbox
-        client = outbound.imap(box.imap_host, box.imap_port, security=box.imap_security, timeout=self.timeout)
-        try:
-            client.login(box.username, box.password or "")
-        except BaseException:
-            client.shutdown()
-            raise
-        return client
-
     def open_folder(self, client: imaplib.IMAP4) -> None:
         box = self.mailbox
         _check(client.select(_quote(box.imap_folder), readonly=True), f"opening folder {box.imap_folder!r}")
@@ -228,14 +229,14 @@ def fetch_mailbox(mailbox_id: int, *, timeout: float = TIMEOUT, progress: Progre
         fetcher = _Fetcher(mailbox, run, timeout, progress)
         started = clock.now()
         try:
-            client = fetcher.connect()
+            client = open_imap(mailbox, timeout)
             try:
                 fetcher.open_folder(client)
                 fetcher.fetch(client)
             finally:
                 _close(client)
         except Exception as exc:  # noqa: BLE001 - any failure belongs to this mailbox alone
-            run.error = _describe(exc)
+            run.error = describe(exc)
         values: dict[str, object] = {"last_fetch_at": started, "backlog": max(run.backlog, 0)}
         values["last_error"] = run.error or ""
         if run.error:
@@ -244,6 +245,20 @@ def fetch_mailbox(mailbox_id: int, *, timeout: float = TIMEOUT, progress: Progre
             values["last_success_at"] = clock.now()
         fetcher._record(**values)
     return run
+
+
+def check(mailbox: Mailbox, timeout: float = 10.0) -> tuple[bool, str]:
+    """Sign in and open the folder: `(ok, what happened)` for "test connection"."""
+    try:
+        client = open_imap(mailbox, timeout)
+        try:
+            _check(client.select(_quote(mailbox.imap_folder), readonly=True), f"opening folder {mailbox.imap_folder!r}")
+            count = int(client.response("EXISTS")[1][0] or 0) if client.response("EXISTS")[1] else 0
+        finally:
+            _close(client)
+    except Exception as exc:  # noqa: BLE001 - reported to the admin
+        return False, describe(exc)
+    return True, f"{mailbox.imap_folder}: {count} messages"
 
 
 def _close(client: imaplib.IMAP4) -> None:

@@ -111,17 +111,42 @@ def build(message: OutboundMessage, mailbox: Mailbox, recipient: str) -> MimeMes
     return mime
 
 
-def _send(mailbox: Mailbox, mime: MimeMessage, recipient: str) -> None:
-    client = outbound.smtp(mailbox.smtp_host, mailbox.smtp_port, security=mailbox.smtp_security, timeout=TIMEOUT)
+def open_smtp(mailbox: Mailbox, timeout: float = TIMEOUT) -> smtplib.SMTP:
+    """A client connected (and signed in, when a password is set) to the mailbox's SMTP server."""
+    client = outbound.smtp(mailbox.smtp_host, mailbox.smtp_port, security=mailbox.smtp_security, timeout=timeout)
     try:
         if mailbox.smtp_password:
             client.login(mailbox.smtp_username or mailbox.username, mailbox.smtp_password)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+def _send(mailbox: Mailbox, mime: MimeMessage, recipient: str) -> None:
+    client = open_smtp(mailbox)
+    try:
         client.send_message(mime, from_addr=mailbox.address, to_addrs=[recipient])
     finally:
-        try:
-            client.quit()
-        except (smtplib.SMTPException, OSError):
-            client.close()
+        _quit(client)
+
+
+def check(mailbox: Mailbox, timeout: float = 10.0) -> tuple[bool, str]:
+    """Connect and sign in without sending: `(ok, what happened)` for "test connection"."""
+    if not mailbox.smtp_host:
+        return False, "no SMTP server set: replies cannot be sent"
+    try:
+        _quit(open_smtp(mailbox, timeout))
+    except (smtplib.SMTPException, OSError, outbound.OutboundError) as exc:
+        return False, _error(exc).reason
+    return True, f"{mailbox.smtp_host}:{mailbox.smtp_port} accepted the sign-in"
 
 
 def _error(exc: BaseException) -> DeliveryError:
