@@ -26,6 +26,7 @@ from gongdan.admin.labels import channel_label, event_label, priority_label, rol
 from gongdan.admin.views import core_views
 from gongdan.models import Tenant
 from gongdan.plugins import PluginHost, get_host
+from gongdan.web.security import csp_nonce
 
 
 def _tenants_for_switcher() -> list[Tenant]:
@@ -79,6 +80,7 @@ def init_console(app: Flask) -> Admin:
         index_view=DashboardView(name=_l("Dashboard"), endpoint="admin", url=CONSOLE_URL),
         theme=Bootstrap4Theme(base_template="console/master.html", fluid=True),
         translations_path=str(TRANSLATIONS),
+        csp_nonce_generator=csp_nonce,
     )
     for view in core_views():
         admin.add_view(view)

@@ -19,7 +19,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
-from gongdan import clock, signin
+from gongdan import clock, signin, twofactor
 from gongdan.admin.base import TENANT_KEY
 from gongdan.admin.i18n import LANG_KEY, LANGUAGES
 from gongdan.db import write_transaction
@@ -32,6 +32,8 @@ SEEN_EVERY_SECONDS = 60
 PENDING_KEY = "console_second_factor"
 PENDING_SECONDS = 300
 KEPT_KEYS = (LANG_KEY, "csrf_token")
+# what an admin who must set up two-factor sign-in may still open
+SETUP_PATHS = tuple(CONSOLE_URL + p for p in ("/account", "/logout", "/language", "/assets", "/static", "/login"))
 REFUSALS = {
     "wrong": lazy_gettext("Wrong e-mail or password."),
     "locked": lazy_gettext("Too many failed attempts: this account is locked for a while. Try again later."),
@@ -243,6 +245,16 @@ def _expire_idle() -> None:
         session[SEEN_KEY] = now
 
 
+def _require_second_factor() -> Any:
+    """An admin whose tenant requires two-factor sign-in must set it up before anything else."""
+    if not request.path.startswith(CONSOLE_URL + "/") or request.path.startswith(SETUP_PATHS):
+        return None
+    if not current_user.is_authenticated or current_user.totp_secret or not twofactor.required(current_user.user):
+        return None
+    flash(gettext("Your tenant requires two-factor sign-in for admins: set it up to go on."), "warning")
+    return redirect(url_for("account.index"))
+
+
 def init_auth(app: Flask) -> None:
     """Sessions (Flask-Login), the CSRF check on every console form, the sign-in pages."""
     manager = LoginManager()
@@ -251,6 +263,7 @@ def init_auth(app: Flask) -> None:
     manager.user_loader(_load_user)
     manager.init_app(app)
     app.before_request(_expire_idle)
+    app.before_request(_require_second_factor)
     app.before_request(_check_csrf)
     app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
     app.register_blueprint(bp)

@@ -6,6 +6,7 @@ from flask import flash
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from gongdan.accounts import MIN_PASSWORD_LENGTH, EmailTaken, PasswordRejected
 from gongdan.errors import GongdanError
 from gongdan.permissions import Denied
 
@@ -17,8 +18,20 @@ DENIED_TEXT = {
 }
 
 
+# why the password policy refused a password (`gongdan.accounts.PasswordRejected.reason`)
+PASSWORD_TEXT = {
+    "too_short": _l("the password needs at least %(n)s characters", n=MIN_PASSWORD_LENGTH),
+    "common": _l("this password is too common or too easy to guess: choose another"),
+}
+EMAIL_TAKEN_TEXT = _l("this e-mail address cannot be used: choose another")
+
+
 def error_text(exc: GongdanError) -> str:
     """The message of a domain error, with its field messages (a refusal in the console's language)."""
+    if isinstance(exc, PasswordRejected):
+        return str(PASSWORD_TEXT[exc.reason])
+    if isinstance(exc, EmailTaken):
+        return str(EMAIL_TAKEN_TEXT)
     if isinstance(exc, Denied) and exc.reason in DENIED_TEXT:
         return str(DENIED_TEXT[exc.reason])
     text = exc.message

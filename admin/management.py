@@ -90,7 +90,10 @@ class TokensView(ConsoleBaseView):
             abort(404)
         try:
             row, token = accounts.create_token(
-                user, request.form.get("name", "").strip()[:100], actor=Actor.of(self.current_user)
+                user,
+                request.form.get("name", "").strip()[:100],
+                expires_in_days=request.form.get("expires_in_days", type=int),
+                actor=Actor.of(self.current_user),
             )
         except GongdanError as exc:
             flash_error(exc)
