@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -58,9 +59,44 @@ def to_markdown(article: Article) -> str:
 
 
 def read_folder(path: Path) -> Iterator[dict[str, Any]]:
-    """The articles of every `*.md` file under `path`, in name order."""
-    for file in sorted(path.rglob("*.md")):
-        yield parse_markdown(file.read_text(encoding="utf-8"), file.name)
+    """The articles of every `*.md` file under `path`, in name order (see `markdown_files`)."""
+    for file in markdown_files(path):
+        yield parse_markdown(_read_no_follow(file), file.name)
+
+
+def markdown_files(path: Path) -> list[Path]:
+    """Every `*.md` file under `path`, in name order; refuses a folder holding symbolic links.
+
+    An import reads the folder it was given and nothing else: a link (to a file or a folder,
+    inside or out) or a file that resolves outside `path` is a ValidationError naming it,
+    raised before any file is read.
+    """
+    root = path.resolve()
+    found: list[Path] = []
+    refused: list[str] = []
+    for folder, dirs, names in os.walk(root):  # does not descend into linked folders
+        for name in [*dirs, *names]:
+            entry = Path(folder) / name
+            if entry.is_symlink() or not entry.resolve().is_relative_to(root):
+                refused.append(str(entry.relative_to(root)))
+            elif name in names and name.endswith(".md"):
+                found.append(entry)
+    if refused:
+        raise ValidationError(
+            "the folder holds symbolic links or paths outside it; replace them with the files themselves",
+            {"path": sorted(refused)},
+        )
+    return sorted(found)
+
+
+def _read_no_follow(file: Path) -> str:
+    """The file's text, refusing a link swapped in since the folder was listed."""
+    try:
+        handle = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise ValidationError("cannot read a file of the folder", {"path": [f"{file}: {exc.strerror}"]}) from None
+    with open(handle, encoding="utf-8") as stream:
+        return stream.read()
 
 
 def import_records(

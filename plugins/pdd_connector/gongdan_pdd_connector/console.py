@@ -6,7 +6,6 @@ calls the gateway through `actions`, and records the outcome as a ticket event.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -61,13 +60,12 @@ def ticket_panel(tenant: Tenant, ticket: Ticket, user: Any) -> TicketPanel | Non
     ).format(gettext("I confirm"))
 
     def form(action: str, label: str, question: str, extra: Markup | None = None) -> Markup:
-        # the question as a JS string literal; Markup.format escapes it for the attribute
+        # the console's script asks the question (data-confirm); no text goes into JavaScript
         return Markup(
-            '<form method="post" action="{}/{}" class="form-inline mb-2 pdd-action" '
-            'onsubmit="return confirm({})">'
+            '<form method="post" action="{}/{}" class="form-inline mb-2 pdd-action" data-confirm="{}">'
             '<input type="hidden" name="csrf_token" value="{}">{}{}'
             '<button type="submit" class="btn btn-sm btn-outline-primary">{}</button></form>'
-        ).format(base, action, json.dumps(question, ensure_ascii=False), _csrf(), extra or "", confirm, label)
+        ).format(base, action, question, _csrf(), extra or "", confirm, label)
 
     waiting = refund.status in mapping.MERCHANT_TO_ACT
     forms = Markup("")
@@ -190,7 +188,7 @@ def console_views() -> list[ConsoleView]:
         @expose("/")
         def index(self) -> Any:
             """Nothing to show on its own: the actions live on the ticket pages."""
-            return redirect(url_for("tickets.index"))
+            return redirect(url_for("tickets.index_view"))
 
         def _back(self, ticket_id: int) -> Any:
             return redirect(url_for("tickets.ticket", ticket_id=ticket_id))

@@ -41,6 +41,7 @@ MAX_REREADS = 3
 # records of a window stored at once: a detail call's round trip must not leave the shop's rate unused
 RECORD_WORKERS = 4
 Progress = Callable[[PddSyncRun], None]
+INTERRUPTED = "interrupted"  # the error of a run its process did not live to finish
 
 
 class ShopBusy(RuntimeError):
@@ -189,10 +190,39 @@ def sync_shop(
     `failed` (recorded on the run and the shop) without moving the cursor past the last
     complete window.
     """
-    with try_lock(f"pdd_connector:shop:{shop.id}") as got:
+    with try_lock(_lock_name(shop)) as got:
         if not got:
             raise ShopBusy(f"shop {shop.owner_id} is already syncing")
+        close_interrupted(shop)
         return _sync_locked(shop, since=since, kind=kind, progress=progress, client=client)
+
+
+def _lock_name(shop: PddShop) -> str:
+    return f"pdd_connector:shop:{shop.id}"
+
+
+def close_interrupted(shop: PddShop) -> int:
+    """Mark the shop's runs still `running` as failed with reason `interrupted`; how many.
+
+    Call it holding the shop's lock: a process that dies (even `kill -9`) loses the lock with
+    it, so a run still `running` while the lock is free was left by a crash.
+    """
+    return (
+        PddSyncRun.update(status="failed", error=INTERRUPTED, finished_at=clock.now())
+        .where((PddSyncRun.shop == shop.id) & (PddSyncRun.status == "running"))
+        .execute()
+    )
+
+
+def reconcile(tenant: Tenant) -> int:
+    """Close the runs of `tenant`'s shops left `running` by a crash (shops syncing now are skipped)."""
+    closed = 0
+    stale = PddSyncRun.select(PddSyncRun.shop).where((PddSyncRun.tenant == tenant) & (PddSyncRun.status == "running"))
+    for shop in PddShop.of(tenant).where(PddShop.id.in_(stale)):
+        with try_lock(_lock_name(shop)) as got:
+            if got:
+                closed += close_interrupted(shop)
+    return closed
 
 
 def _sync_locked(
