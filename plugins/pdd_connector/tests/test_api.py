@@ -31,8 +31,10 @@ def test_connect_list_and_backfill_a_shop(pdd_tenant, start_sim, admin_api, agen
     stored = PddShop.get_by_id(shop["id"])
     assert (stored.client_secret, stored.access_token) == (sim.client_secret, sim.shops[0]["access_token"])
     raw = db.execute_sql("SELECT client_secret_enc, access_token_enc FROM pdd_shop").fetchone()
-    assert raw[0].startswith("gd1:") and raw[1].startswith("gd1:")  # encrypted at rest
-    assert sim.client_secret not in raw[0] and sim.shops[0]["access_token"] not in raw[1]
+    assert raw[0].startswith("gd1:")
+    assert raw[1].startswith("gd1:")
+    assert sim.client_secret not in raw[0]
+    assert sim.shops[0]["access_token"] not in raw[1]
 
     again = admin_api.post("/api/v1/pdd/shops", json=shop_fields(sim, owner_name="改名"))
     assert again.status_code == 200
