@@ -12,8 +12,11 @@ import hmac
 import secrets
 from typing import Any
 
-from flask import current_app, g, request
+from flask import g, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from gongdan import crypto
+from gongdan_portal.identity import ClockedSerializer
 
 COOKIE = "gongdan_portal_csrf"
 FIELD = "csrf_token"
@@ -21,7 +24,7 @@ MAX_AGE = 8 * 3600
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="gongdan-portal-csrf")
+    return ClockedSerializer(crypto.derive("portal.csrf").hex(), salt="gongdan-portal-csrf")
 
 
 def _browser_id() -> str:

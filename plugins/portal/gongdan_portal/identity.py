@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import peewee
-from flask import current_app, has_app_context, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from flask import request
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
-from gongdan import clock
+from gongdan import clock, crypto
 from gongdan.customers import normal_email
 from gongdan.db import write_transaction
 from gongdan.models import Tenant
@@ -36,15 +36,26 @@ MAX_ACCESS_TICKETS = 50
 
 
 def _secret() -> str:
-    if has_app_context():
-        return current_app.config["SECRET_KEY"]
-    from gongdan.schema import secret_key
+    """The portal's signing key, derived from the installation's root key (never in the database)."""
+    return crypto.derive("portal.tokens").hex()
 
-    return secret_key()
+
+class ClockedSigner(TimestampSigner):
+    """itsdangerous' timestamp signer on gongdan's clock (so expiry follows `gongdan.clock`)."""
+
+    def get_timestamp(self) -> int:
+        """Now, in whole seconds."""
+        return int(clock.now().timestamp())
+
+
+class ClockedSerializer(URLSafeTimedSerializer):
+    """A URL-safe timed serializer whose timestamps come from `gongdan.clock`."""
+
+    default_signer = ClockedSigner
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_secret(), salt=f"gongdan-portal-{purpose}")
+    return ClockedSerializer(_secret(), salt=f"gongdan-portal-{purpose}")
 
 
 # --- sign-in ------------------------------------------------------------------------------

@@ -305,7 +305,7 @@ def _mail_sign_in(portal: context.Portal, address: str, issued: identity.SignIn)
         link=link,
     )
     try:
-        mail.send(portal.tenant, address, portal.t("Sign in to %(name)s", name=portal.name), text)
+        mail.send(portal.tenant, address, portal.t("Sign in to %(name)s", name=portal.name), text, portal.name)
     except Exception:  # the visitor sees the same page either way; the failure is logged
         log.exception("portal: sending the sign-in mail of tenant %s failed", portal.tenant.slug)
 

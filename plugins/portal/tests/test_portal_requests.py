@@ -1,0 +1,224 @@
+"""Identity, my requests, the public timeline, replies, close/reopen and isolation (both databases)."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from gongdan_portal import identity
+from gongdan_portal.channel import ticket_url
+
+from gongdan import tickets
+from gongdan.actors import Actor
+from gongdan.models import Attachment, Comment, Ticket
+
+
+def signed_in(browser: Any, tenant: Any, email: str) -> Any:
+    """Sign `browser` in with a fresh link for `email`."""
+    issued = identity.issue_sign_in(tenant, email)
+    response = browser.get(f"/signin/{issued.link_token}")
+    assert response.status_code == 302
+    return browser
+
+
+def test_sign_in_link_works_once(browser: Any, tenant: Any, customer_ticket: Any) -> None:
+    mine = customer_ticket("buyer@example.com", "我的订单没收到")
+    issued = identity.issue_sign_in(tenant, "buyer@example.com")
+    assert browser.get(f"/signin/{issued.link_token}").status_code == 302
+    assert "我的订单没收到" in browser.text("/requests")
+    assert f"/requests/{mine.id}" in browser.text("/requests")
+    again = browser.get(f"/signin/{issued.link_token}")
+    assert again.status_code == 400
+    assert "expired or was used already" in again.get_data(as_text=True)
+
+
+def test_sign_in_link_expires_after_15_minutes(browser: Any, tenant: Any, frozen_clock: Any) -> None:
+    issued = identity.issue_sign_in(tenant, "buyer@example.com")
+    frozen_clock.advance(minutes=16)
+    assert browser.get(f"/signin/{issued.link_token}").status_code == 400
+
+
+def test_six_digit_code_signs_in_once_and_tries_are_limited(
+    browser: Any, make_browser: Any, tenant: Any, customer_ticket: Any
+) -> None:
+    customer_ticket("buyer@example.com", "包裹破损")
+    issued = identity.issue_sign_in(tenant, "buyer@example.com")
+    assert len(issued.code) == 6
+    assert issued.code.isdigit()
+    browser.get("/")
+    wrong = str((int(issued.code) + 1) % 1_000_000).zfill(6)
+    bad = browser.post("/signin/code", {"challenge": issued.challenge, "email": "buyer@example.com", "code": wrong})
+    assert bad.status_code == 422
+    good = browser.post("/signin/code", {"challenge": issued.challenge, "email": "x", "code": issued.code})
+    assert good.status_code == 302
+    assert "包裹破损" in browser.text("/requests")
+    other = make_browser()
+    other.get("/")
+    reused = other.post("/signin/code", {"challenge": issued.challenge, "code": issued.code})
+    assert reused.status_code == 422, "a code works once"
+    fresh = identity.issue_sign_in(tenant, "buyer@example.com")
+    codes = [
+        other.post("/signin/code", {"challenge": fresh.challenge, "code": wrong if wrong != fresh.code else "000000"})
+        for _ in range(6)
+    ]
+    assert [c.status_code for c in codes] == [422] * 5 + [429]
+
+
+def test_the_link_of_another_tenant_does_not_sign_in(
+    browser: Any, other_tenant: Any, portal: Any, customer_ticket: Any
+) -> None:
+    portal(in_tenant=other_tenant)
+    issued = identity.issue_sign_in(other_tenant, "buyer@example.com")
+    assert browser.get(f"/signin/{issued.link_token}").status_code == 400
+
+
+def test_sign_in_page_says_when_no_mail_can_be_sent(browser: Any) -> None:
+    html = browser.text("/signin")
+    assert "Signing in by e-mail is not available" in html
+
+
+def test_a_customer_sees_only_their_own_tickets(
+    browser: Any, tenant: Any, other_tenant: Any, portal: Any, customer_ticket: Any
+) -> None:
+    mine = customer_ticket("buyer@example.com", "我的")
+    theirs = customer_ticket("other@example.com", "别人的")
+    foreign = customer_ticket("buyer@example.com", "另一家店的", in_tenant=other_tenant)
+    signed_in(browser, tenant, "BUYER@example.com")
+    listing = browser.text("/requests")
+    assert "我的" in listing
+    assert "别人的" not in listing
+    assert "另一家店的" not in listing
+    assert browser.get(f"/requests/{mine.id}").status_code == 200
+    for ticket_id in (theirs.id, foreign.id, 999_999, "abc"):
+        for path in ("", "/reply", "/close", "/reopen", "/rate"):
+            method = browser.get if path == "" else browser.post
+            assert method(f"/requests/{ticket_id}{path}").status_code == 404, (ticket_id, path)
+
+
+def test_another_tenants_file_is_404(browser: Any, tenant: Any, customer_ticket: Any) -> None:
+    from gongdan import attachments
+
+    theirs = customer_ticket("other@example.com", "别人的")
+    row = attachments.store(tenant, b"secret", "a.txt", ticket=theirs)
+    signed_in(browser, tenant, "buyer@example.com")
+    assert browser.get(f"/files/{row.id}").status_code == 404
+
+
+def test_access_link_opens_that_one_ticket_without_sign_in(
+    browser: Any, tenant: Any, other_tenant: Any, customer_ticket: Any
+) -> None:
+    one = customer_ticket("buyer@example.com", "第一单")
+    two = customer_ticket("buyer@example.com", "第二单")
+    link = ticket_url(tenant, one)
+    response = browser.get(link[link.index("/portal/") :])
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/requests/{one.id}")
+    assert "第一单" in browser.text(f"/requests/{one.id}")
+    assert browser.get(f"/requests/{two.id}").status_code == 404
+    forged = browser.get(f"/t/{identity.access_token(other_tenant.id, one.id)}")
+    assert forged.status_code == 404
+
+
+def test_timeline_shows_public_replies_and_plain_statuses_only(
+    browser: Any, tenant: Any, customer_ticket: Any, make_user: Any
+) -> None:
+    agent, _ = make_user("agent", name="小王")
+    ticket = customer_ticket("buyer@example.com", "杯子碎了")
+    tickets.comment(tenant, ticket, "内部：这个客户常退货", Actor.of(agent), internal=True)
+    tickets.comment(tenant, ticket, "非常抱歉，我们马上补发。", Actor.of(agent))
+    tickets.transition(tenant, ticket, "pending", Actor.of(agent))
+    tickets.record_event(tenant, ticket, "sla.warning", {"target": "resolution"}, Actor.system("plugin:sla"))
+    signed_in(browser, tenant, "buyer@example.com")
+    html = browser.text(f"/requests/{ticket.id}")
+    assert "非常抱歉，我们马上补发。" in html
+    assert "小王" in html
+    assert "内部" not in html
+    assert "sla" not in html.lower()
+    assert agent.email not in html
+    assert "Awaiting your reply" in html
+    assert "Status: In progress" in html
+    assert "pending" not in re.sub(r'class="[^"]*"', "", html), "no raw status codes in what the customer reads"
+    browser.lang = "zh-CN"
+    zh = browser.text(f"/requests/{ticket.id}")
+    assert "等待您回复" in zh
+    assert "状态：处理中" in zh
+
+
+def test_customer_reply_with_a_file_reopens_a_pending_ticket(
+    browser: Any, tenant: Any, customer_ticket: Any, make_user: Any
+) -> None:
+    agent, _ = make_user("agent")
+    ticket = customer_ticket("buyer@example.com")
+    tickets.comment(tenant, ticket, "请提供照片", Actor.of(agent))
+    tickets.transition(tenant, ticket, "pending", Actor.of(agent))
+    signed_in(browser, tenant, "buyer@example.com")
+    browser.get(f"/requests/{ticket.id}")
+    response = browser.post(
+        f"/requests/{ticket.id}/reply",
+        {"body": "照片在附件里", "files": (io.BytesIO(b"hello photo"), "note.txt")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    comment = Comment.get(Comment.body == "照片在附件里")
+    assert comment.from_customer
+    assert not comment.internal
+    assert Ticket.get_by_id(ticket.id).status == "open"
+    assert [a.filename for a in Attachment.select().where(Attachment.comment == comment.id)] == ["note.txt"]
+    assert "note.txt" in browser.text(f"/requests/{ticket.id}")
+
+
+def test_close_and_reopen_within_the_window_only(
+    browser: Any, tenant: Any, portal: Any, customer_ticket: Any, frozen_clock: Any
+) -> None:
+    portal({"reopen_days": 3})
+    ticket = customer_ticket("buyer@example.com")
+    signed_in(browser, tenant, "buyer@example.com")
+    browser.get(f"/requests/{ticket.id}")
+    assert browser.post(f"/requests/{ticket.id}/close").status_code == 302
+    assert Ticket.get_by_id(ticket.id).status == "resolved"
+    assert browser.post(f"/requests/{ticket.id}/reopen").status_code == 302
+    assert Ticket.get_by_id(ticket.id).status == "open"
+    browser.post(f"/requests/{ticket.id}/close")
+    frozen_clock.advance(days=4)
+    browser.get(f"/requests/{ticket.id}")  # a fresh form (its CSRF token lasts hours, not days)
+    late = browser.post(f"/requests/{ticket.id}/reopen")
+    assert late.status_code == 409
+    assert "can no longer be reopened" in late.get_data(as_text=True)
+    assert browser.post(f"/requests/{ticket.id}/reply", {"body": "还在吗"}).status_code == 409
+    assert browser.post(f"/requests/{ticket.id}/close").status_code == 302
+    assert Ticket.get_by_id(ticket.id).status == "closed"
+
+
+def test_sign_out_forgets_the_visitor(browser: Any, tenant: Any, customer_ticket: Any) -> None:
+    ticket = customer_ticket("buyer@example.com")
+    signed_in(browser, tenant, "buyer@example.com")
+    browser.get("/requests")
+    assert browser.post("/signout").status_code == 302
+    assert browser.get(f"/requests/{ticket.id}").status_code == 404
+
+
+def test_portal_cookie_is_not_the_console_session(browser: Any, tenant: Any) -> None:
+    issued = identity.issue_sign_in(tenant, "buyer@example.com")
+    response = browser.get(f"/signin/{issued.link_token}")
+    cookies = response.headers.getlist("Set-Cookie")
+    portal_cookie = [c for c in cookies if c.startswith(identity.SESSION_COOKIE + "=")]
+    assert portal_cookie
+    assert "Path=/portal/acme/" in portal_cookie[0]
+    assert "HttpOnly" in portal_cookie[0]
+    assert not any(c.startswith("session=") for c in cookies)
+
+
+def test_expected_reply_time_from_the_sla_plugin(
+    browser: Any, tenant: Any, enable_plugin: Any, customer_ticket: Any, frozen_clock: Any
+) -> None:
+    from gongdan_sla.policies import save_calendars, save_policies
+
+    enable_plugin("sla")
+    week = {str(d): [["09:00", "18:00"]] for d in range(7)}
+    save_calendars(tenant, {"items": [{"name": "default", "weekly": week}]})
+    save_policies(tenant, {"items": [{"name": "all", "first_response": 60, "resolution": 480}]})
+    ticket = customer_ticket("buyer@example.com")
+    signed_in(browser, tenant, "buyer@example.com")
+    html = browser.text(f"/requests/{ticket.id}")
+    assert "You can expect our reply by 2026-11-02 11:00." in html
