@@ -28,10 +28,11 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from gongdan import attachments, clock
+from gongdan import attachments, audit, clock, permissions
+from gongdan.actors import Actor
 from gongdan.contributions import Channel, DeliveryReceipt, OutboundMessage
 from gongdan.db import is_postgres, write_transaction
-from gongdan.errors import DeliveryError, NotFound
+from gongdan.errors import DeliveryError, NotFound, ValidationError
 from gongdan.models import DELIVERY_KINDS, Comment, Customer, Delivery, Tenant, Ticket
 from gongdan.plugins import get_host
 
@@ -58,6 +59,7 @@ __all__ = [
     "as_dict",
     "build_message",
     "can_reach",
+    "configure",
     "enqueue",
     "fail",
     "flush",
@@ -67,6 +69,7 @@ __all__ = [
     "of_ticket",
     "reaching_channel",
     "retry",
+    "switches",
 ]
 
 
@@ -91,6 +94,31 @@ def can_reach(tenant: Tenant, ticket: Ticket) -> bool:
 def notifies(tenant: Tenant, kind: str) -> bool:
     """Whether the tenant sends messages of `kind` to customers (its notification switches)."""
     return bool(getattr(tenant, SWITCH_OF_KIND[kind]))
+
+
+def switches(tenant: Tenant) -> dict[str, bool]:
+    """`{kind: on}` for every kind of customer message."""
+    return {kind: notifies(tenant, kind) for kind in DELIVERY_KINDS}
+
+
+def configure(tenant: Tenant, wanted: dict[str, bool], actor: Actor) -> Tenant:
+    """Switch kinds of customer messages on or off for the tenant (admins); audited with a diff."""
+    permissions.require(actor, "tenant.settings")
+    before = switches(tenant)
+    unknown = sorted(set(wanted) - set(DELIVERY_KINDS))
+    if unknown:
+        raise ValidationError(
+            "unknown notification", {k: [f"must be one of: {', '.join(DELIVERY_KINDS)}"] for k in unknown}
+        )
+    after = before | {kind: bool(on) for kind, on in wanted.items()}
+    with write_transaction():
+        Tenant.update(**{SWITCH_OF_KIND[k]: v for k, v in after.items()}).where(Tenant.id == tenant.id).execute()
+        changes = audit.diff(before, after)
+        if changes:
+            audit.record(tenant, "tenant.notifications_changed", actor, data={"changes": changes})
+    for kind, on in after.items():
+        setattr(tenant, SWITCH_OF_KIND[kind], on)
+    return tenant
 
 
 # --- writing --------------------------------------------------------------------------------
