@@ -463,7 +463,7 @@ def comment(
             tenant=tenant,
             ticket=ticket,
             author=None if from_customer else actor.user,
-            author_label=author_label or ("customer" if from_customer else actor.label),
+            author_label=author_label or (_customer_label(ticket) if from_customer else actor.label),
             author_kind=author_kind,
             from_customer=from_customer,
             body=body,
@@ -498,6 +498,12 @@ def comment(
         ticket.save()
     dispatch(events, tenant, {ticket.id: ticket})
     return note
+
+
+def _customer_label(ticket: Ticket) -> str:
+    """How a customer's message is signed when the channel gave no name: the ticket's customer."""
+    customer = ticket.customer if ticket.customer_id else None
+    return (customer.name if customer else "") or "customer"
 
 
 def _attach(tenant: Tenant, ticket: Ticket, note: Comment, attachment_ids: Sequence[int]) -> None:
