@@ -207,8 +207,9 @@ class SmtpSink:
         return self
 
     def stop(self) -> None:
-        """Stop listening."""
-        self.controller.stop()
+        """Stop listening (once)."""
+        if self.controller.loop.is_running():
+            self.controller.stop()
 
     def wait_for(self, count: int, seconds: float = 10.0) -> list[Any]:
         """The messages once at least `count` arrived."""

@@ -26,14 +26,17 @@ def message(n: int, *, size: int = 0, sender: str = "buyer@example.com") -> byte
     ).encode()
 
 
-def test_fetch_turns_new_mail_into_tickets_and_moves_the_watermark(make_mailbox: Any, dovecot: Any, tenant: Any) -> None:
+def test_fetch_turns_new_mail_into_tickets_and_moves_the_watermark(
+    make_mailbox: Any, dovecot: Any, tenant: Any
+) -> None:
     box = make_mailbox()
     dovecot.deliver_many([message(1), message(2)])
     [run] = fetch.fetch_all(tenant)
     assert (run.error, dict(run.counts), run.backlog) == (None, {"ticket": 2}, 0)
     row = Mailbox.get_by_id(box.id)
     assert (row.last_uid, row.backlog, row.last_error) == (2, 0, "")
-    assert row.uidvalidity and row.last_success_at is not None
+    assert row.uidvalidity
+    assert row.last_success_at is not None
     dovecot.deliver(message(3))
     [run] = fetch.fetch_all(tenant)
     assert dict(run.counts) == {"ticket": 1}
@@ -74,9 +77,7 @@ def test_a_new_uidvalidity_starts_over_without_duplicates(make_mailbox: Any, dov
     assert Ticket.of(tenant).count() == 3
 
 
-def test_a_broken_mailbox_shows_its_reason_while_the_others_flow(
-    make_mailbox: Any, dovecot: Any, tenant: Any
-) -> None:
+def test_a_broken_mailbox_shows_its_reason_while_the_others_flow(make_mailbox: Any, dovecot: Any, tenant: Any) -> None:
     good = make_mailbox()
     wrong = make_mailbox("sales@acme.example", password="wrong")
     hanging_server = HangingServer()
@@ -90,7 +91,10 @@ def test_a_broken_mailbox_shows_its_reason_while_the_others_flow(
         hanging_server.stop()
     assert dict(runs[good.id].counts) == {"ticket": 1}
     assert "login refused" in Mailbox.get_by_id(wrong.id).last_error
-    assert "did not answer" in Mailbox.get_by_id(hang.id).last_error or "unreachable" in Mailbox.get_by_id(hang.id).last_error
+    assert (
+        "did not answer" in Mailbox.get_by_id(hang.id).last_error
+        or "unreachable" in Mailbox.get_by_id(hang.id).last_error
+    )
     assert Mailbox.get_by_id(good.id).last_error == ""
     assert elapsed < 15
 
