@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, request, session
 from flask_admin import expose
 from flask_babel import gettext
-from flask_login import login_user
+from flask_login import current_user, login_user
 
 from gongdan import accounts, audit, twofactor
 from gongdan.actors import Actor
@@ -45,7 +45,7 @@ class AccountView(ConsoleBaseView):
             qr=qr,
             secret=session.get(ENROL_KEY),
             required=twofactor.required(user),
-            can_set_rule=has_role(user, "admin"),
+            can_set_rule=has_role(current_user, "admin"),
             tenant=self.current_tenant(),
             recovery_codes=None,
         )
@@ -88,7 +88,7 @@ class AccountView(ConsoleBaseView):
             qr=None,
             secret=None,
             required=twofactor.required(user),
-            can_set_rule=has_role(user, "admin"),
+            can_set_rule=has_role(current_user, "admin"),
             tenant=self.current_tenant(),
             recovery_codes=codes,
         )
@@ -111,7 +111,7 @@ class AccountView(ConsoleBaseView):
     def tenant_rule(self) -> Any:
         """An admin requires (or stops requiring) two-factor sign-in of the tenant's admins."""
         user = self.current_user
-        if not has_role(user, "admin"):
+        if not has_role(current_user, "admin"):
             abort(403)
         tenant = self.current_tenant()
         wanted = request.form.get("require_admin_2fa") == "y"

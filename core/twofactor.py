@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+import peewee
 import pyotp
 import segno
 
@@ -77,10 +78,15 @@ def verify(user: User, code: str) -> bool:
     with write_transaction():
         spent = (
             User.update(recovery_codes=remaining)
-            .where((User.id == user.id) & (User.recovery_codes == stored))
+            .where((User.id == user.id) & (User.recovery_codes == _stored_as(stored)))
             .execute()
         )
     return spent == 1
+
+
+def _stored_as(codes: list[str]) -> peewee.Value:
+    """The column's stored text for `codes` (compared as it is, not converted again)."""
+    return peewee.Value(User.recovery_codes.db_value(codes), converter=False)
 
 
 def _totp_ok(secret: str, code: str) -> bool:
