@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -261,3 +262,52 @@ def test_smtp_starttls_verifies_the_host_name(outbound_loopback: str, tls: Any) 
             outbound.smtp("127.0.0.1", controller.port, security="starttls", context=client_context)
     finally:
         controller.stop()
+
+
+class TinyImap:
+    """An IMAP server on 127.0.0.1 that greets, answers CAPABILITY and LOGOUT, and counts connections."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn, conn.makefile("rwb") as stream:
+                stream.write(b"* OK tiny IMAP ready\r\n")
+                stream.flush()
+                for line in stream:
+                    tag, command = line.split()[:2]
+                    if command.upper() == b"CAPABILITY":
+                        stream.write(b"* CAPABILITY IMAP4rev1\r\n" + tag + b" OK done\r\n")
+                    else:
+                        stream.write(b"* BYE\r\n" + tag + b" OK bye\r\n")
+                    stream.flush()
+                    if command.upper() == b"LOGOUT":
+                        break
+
+
+def test_imap_hosts_are_checked_and_plain_imap_only_to_allow_listed_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = TinyImap()
+    try:
+        monkeypatch.delenv(ALLOW, raising=False)
+        for security in ("none", "starttls", "ssl"):
+            with pytest.raises(outbound.OutboundBlocked):
+                outbound.imap("127.0.0.1", server.port, security=security)
+        assert server.connections == 0
+        monkeypatch.setenv(ALLOW, "127.0.0.1/32")
+        client = outbound.imap("127.0.0.1", server.port, security="none", timeout=5)
+        assert "IMAP4REV1" in client.capabilities
+        client.logout()
+        assert server.connections == 1
+    finally:
+        server.sock.close()
