@@ -64,12 +64,12 @@ def gongdan_notification_links(tenant: Any, ticket: Any, kind: str) -> Any:
 
 
 @hookimpl
-def gongdan_ticket_status_changed(tenant: Any, ticket: Any, new: str) -> None:
+def gongdan_ticket_status_changed(tenant: Any, ticket: Any, new: str, actor: Any) -> None:
     """A resolution asks the customer for a rating (one survey row per resolution)."""
     if new == "resolved":
         from gongdan_portal import csat
 
-        csat.ask(tenant, ticket)
+        csat.ask(tenant, ticket, actor.user)
 
 
 @hookimpl

@@ -31,15 +31,18 @@ GROUPS = ("agent", "team", "category", "channel")
 MAX_COMMENT = 2000
 
 
-def ask(tenant: Tenant, ticket: Ticket) -> Survey | None:
-    """The question for the ticket's current resolution (written once; None if not resolved)."""
+def ask(tenant: Tenant, ticket: Ticket, resolver: User | None = None) -> Survey | None:
+    """The question for the ticket's current resolution (written once; None if not resolved).
+
+    Its agent is the assignee, else the agent who resolved the ticket (`resolver`).
+    """
     if ticket.resolved_at is None or ticket.status not in ("resolved", "closed"):
         return None
     Survey.insert(
         tenant=tenant.id,
         ticket=ticket.id,
         resolved_at=ticket.resolved_at,
-        agent=ticket.assignee_id,
+        agent=ticket.assignee_id or (resolver.id if resolver is not None else None),
         team=ticket.team_id,
         category=ticket.category_id,
         channel=ticket.channel,
