@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import request
 
+from gongdan import limits
+
 # bucket -> (hits, seconds)
 LIMITS = {
     "portal.submit.ip": (20, 3600),
@@ -16,12 +18,10 @@ LIMITS = {
 }
 
 
-def allow(bucket: str, key: str) -> bool:
-    """Record a hit in `bucket` for `key` and answer whether it is within the limit."""
-    from gongdan.limits import allow as shared_allow
-
-    hits, seconds = LIMITS[bucket]
-    return shared_allow(bucket, key, hits, seconds)
+def allow(bucket: str, key: str, hits: int | None = None) -> bool:
+    """Record a hit in `bucket` for `key` and answer whether it is within the limit (`hits` overrides it)."""
+    default, seconds = LIMITS[bucket]
+    return limits.allow(bucket, key, hits or default, seconds)
 
 
 def client_ip() -> str:

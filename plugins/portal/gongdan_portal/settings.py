@@ -26,6 +26,11 @@ class PortalSettings(Schema):
         metadata={"description": "category paths customers may pick (and their sub-categories); empty: all"},
     )
     who_may_submit = fields.String(load_default="anyone", validate=validate.OneOf(WHO_MAY_SUBMIT))
+    submits_per_ip_hour = fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, max=100_000),
+        metadata={"description": "requests one IP address may submit an hour (raise it for a shared office NAT)"},
+    )
     reopen_days = fields.Integer(
         load_default=7,
         validate=validate.Range(min=0, max=365),

@@ -227,7 +227,7 @@ def submit() -> Any:
         return _submit_form(422, checked)
     address = checked.values["email"] or checked.values["phone"]
     if not (
-        limiter.allow("portal.submit.ip", limiter.client_ip())
+        limiter.allow("portal.submit.ip", limiter.client_ip(), portal.settings["submits_per_ip_hour"])
         and limiter.allow("portal.submit.address", address.lower())
     ):
         return _limited()
