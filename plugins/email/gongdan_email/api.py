@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 
-from gongdan.api.common import api_route, current_tenant
+from gongdan.api.common import api_route, current_tenant, json_body
 
 from . import mailboxes
 from .mailboxes import MailboxSchema
@@ -35,12 +35,12 @@ def get_mailbox(mailbox_id: str) -> Any:
     return mailboxes.as_dict(mailboxes.get(current_tenant(), mailbox_id))
 
 
-@api_route(bp, "/mailboxes/<mailbox_id>", ["PATCH"], role="admin", plugin=PLUGIN, body=MailboxSchema(partial=True))
-def update_mailbox(mailbox_id: str, body: dict[str, Any]) -> Any:
-    """Change a mailbox; passwords left out (or empty) are kept."""
+@api_route(bp, "/mailboxes/<mailbox_id>", ["PATCH"], role="admin", plugin=PLUGIN)
+def update_mailbox(mailbox_id: str) -> Any:
+    """Change any of the fields of `POST`; passwords left out (or empty) are kept."""
     tenant = current_tenant()
     mailbox = mailboxes.get(tenant, mailbox_id)
-    return mailboxes.as_dict(mailboxes.update(tenant, mailbox, body))
+    return mailboxes.as_dict(mailboxes.update(tenant, mailbox, json_body()))
 
 
 @api_route(bp, "/mailboxes/<mailbox_id>", ["DELETE"], role="admin", plugin=PLUGIN, status=204)

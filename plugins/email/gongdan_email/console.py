@@ -234,7 +234,7 @@ def console_views() -> list[ConsoleView]:
         @expose("/")
         def index(self) -> Any:
             """Nothing on its own."""
-            return redirect(url_for("tickets.index"))
+            return redirect(url_for("tickets.index_view"))
 
         @expose("/<int:message_id>/raw")
         def raw(self, message_id: int) -> Any:

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from gongdan import outbound
 from gongdan.errors import NotFound
 from gongdan.errors import ValidationError as GongdanValidationError
+from gongdan.ids import parse_id
 from gongdan.models import Team, Tenant
 from gongdan.representation import iso
 from gongdan.validation import load
@@ -124,6 +125,8 @@ def _unique(tenant: Tenant, address: str, but: int | None = None) -> None:
 
 def update(tenant: Tenant, mailbox: Mailbox, data: dict[str, Any]) -> Mailbox:
     """Change the fields given; omitted (or empty) passwords are kept."""
+    if not isinstance(data, dict):
+        raise GongdanValidationError("a JSON object is expected", {"_schema": ["must be an object"]})
     current = {name: getattr(mailbox, name) for name in _schema.fields if name not in PASSWORDS and name != "team"}
     body = load(_schema, {**current, **data})
     changed = {k: v for k, v in body.items() if k in data and k != "team"}
@@ -151,10 +154,9 @@ def update(tenant: Tenant, mailbox: Mailbox, data: dict[str, Any]) -> Mailbox:
 
 def get(tenant: Tenant, mailbox_id: int | str) -> Mailbox:
     """The tenant's mailbox; NotFound also for another tenant's."""
-    try:
-        number = int(mailbox_id)
-    except (TypeError, ValueError):
-        raise NotFound("no such mailbox") from None
+    number = parse_id(mailbox_id)
+    if number is None:
+        raise NotFound("no such mailbox")
     found = Mailbox.get_or_none((Mailbox.id == number) & (Mailbox.tenant == tenant))
     if found is None:
         raise NotFound("no such mailbox")
