@@ -18,6 +18,8 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, fields, missing
 from marshmallow import ValidationError as MarshmallowValidationError
 
+from gongdan.ids import Id
+
 # a converter returns the loaded value, or _OFF when the value is not plainly valid
 _OFF = object()
 Converter = Callable[[Any], Any]
@@ -103,7 +105,7 @@ def _base_converter(field: fields.Field, partial: bool) -> Converter | None:
     kind = type(field)
     if kind in (fields.String, fields.Email):
         return _exactly(str)
-    if kind is fields.Integer:
+    if kind in (fields.Integer, Id):
         return _exactly(int)
     if kind is fields.Boolean:
         return _exactly(bool)

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from gongdan.ids import Id
 from gongdan.models import PRIORITIES, STATUSES
 
 TAG = fields.String(validate=validate.Length(min=1, max=50))
@@ -90,7 +91,7 @@ class CommentSchema(Schema):
 
     body = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
     internal = fields.Boolean(load_default=False)
-    mentions = fields.List(fields.Integer(), load_default=list)
+    mentions = fields.List(Id(), load_default=list)
 
 
 class LenientSchema(Schema):

@@ -12,11 +12,9 @@ from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from gongdan.ids import MAX_ID, Id
 from gongdan.models import PRIORITIES, ROLES, STATUSES
 from gongdan.schemas import CommentSchema, CustomerInSchema, LenientSchema, TicketCreateSchema, TicketUpdateSchema
-
-MAX_ID = 2**31 - 1
-ID = validate.Range(min=1, max=MAX_ID)
 
 
 def _team_reference(value: str | None) -> None:
@@ -59,7 +57,7 @@ class CommentBodySchema(CommentSchema):
     """The body of `POST /api/v1/tickets/ID/comments`: a public reply, an internal note, or a
     customer's message relayed by an integration (`from_customer`)."""
 
-    mentions = fields.List(fields.Integer(validate=ID), load_default=list, validate=validate.Length(max=50))
+    mentions = fields.List(Id(), load_default=list, validate=validate.Length(max=50))
     from_customer = fields.Boolean(
         load_default=False,
         metadata={
@@ -74,7 +72,7 @@ class CommentBodySchema(CommentSchema):
         metadata={"description": "who wrote it, as shown on the timeline (default: the customer's name)"},
     )
     attachment_ids = fields.List(
-        fields.Integer(validate=ID),
+        Id(),
         load_default=list,
         validate=validate.Length(max=50),
         metadata={
@@ -95,9 +93,7 @@ class AttachmentUploadSchema(Schema):
         unknown = RAISE
 
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary", "description": "the file"})
-    comment_id = fields.Integer(
-        allow_none=True, validate=ID, metadata={"description": "a comment of this ticket the file belongs to"}
-    )
+    comment_id = Id(allow_none=True, metadata={"description": "a comment of this ticket the file belongs to"})
 
 
 class DownloadQuerySchema(LenientSchema):
@@ -112,7 +108,7 @@ class AssignSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    assignee_id = fields.Integer(allow_none=True, validate=ID)
+    assignee_id = Id(allow_none=True)
 
 
 class CategoryCreateSchema(Schema):

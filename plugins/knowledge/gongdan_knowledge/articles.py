@@ -19,8 +19,10 @@ from gongdan.errors import Conflict, Forbidden, NotFound
 from gongdan.ids import parse_id
 from gongdan.models import Category, Tenant, User
 from gongdan.representation import iso, user_brief
+from gongdan.validation import load
 from gongdan_knowledge import index
 from gongdan_knowledge.models import Article, ArticleTag, ArticleVersion, Vote
+from gongdan_knowledge.schemas import ArticleInSchema, ArticlePatchSchema
 from gongdan_knowledge.text import render_html
 
 REVIEW_ROLES = ("supervisor", "admin", "superadmin")
@@ -96,6 +98,7 @@ def create(
     Publishing needs a reviewer's role (supervisor or above; None means the system).
     `reindex=False` leaves indexing to the caller (bulk imports index in batches).
     """
+    data = load(ArticleInSchema, data)  # the console hands in form fields: one check for every caller
     if data.get("status", "draft") != "draft" and not may_review(author):
         raise Forbidden("publishing or archiving needs the supervisor role or above")
     now = clock.now()
@@ -135,6 +138,7 @@ def update(tenant: Tenant, article: Article, data: dict[str, Any], editor: User 
     Conflict when `data["version"]` is given and is not the current version (someone else
     saved meanwhile). Agents may only edit drafts and may not publish or archive.
     """
+    data = load(ArticlePatchSchema, {k: v for k, v in data.items() if v is not None or k == "category"})
     with write_transaction():
         article = _locked(article)
         expected = data.get("version")

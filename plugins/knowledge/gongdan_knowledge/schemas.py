@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from gongdan.ids import Id
 from gongdan_knowledge.models import STATUSES, VISIBILITIES
 
 TAG = fields.String(validate=validate.Length(min=1, max=50))
@@ -96,7 +97,7 @@ class InsertSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    article_id = fields.Integer(required=True)
+    article_id = Id(required=True)
     text = fields.String(load_default="", validate=validate.Length(max=10_000))
     internal = fields.Boolean(load_default=False)
 
@@ -107,7 +108,7 @@ class FromCommentSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    comment_id = fields.Integer(required=True)
+    comment_id = Id(required=True)
     title = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     category = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=320))
     tags = fields.List(TAG, load_default=list)

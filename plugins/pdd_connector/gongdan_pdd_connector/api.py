@@ -13,7 +13,7 @@ from gongdan import clock, tickets
 from gongdan.api.common import api_route, current_actor, current_tenant, page_args, page_of
 from gongdan.errors import Conflict, NotFound
 from gongdan.errors import ValidationError as GongdanValidationError
-from gongdan.ids import parse_id
+from gongdan.ids import Id, parse_id
 from gongdan.representation import iso
 from gongdan.schemas import LenientSchema
 from gongdan_pdd_connector import actions, shops, sync
@@ -88,7 +88,7 @@ class QuarantineQuerySchema(LenientSchema):
     """Filters of the quarantine list."""
 
     status = fields.String(load_default="open", validate=validate.OneOf(["open", "resolved", "all"]))
-    shop = fields.Integer(load_default=None)
+    shop = Id(load_default=None)
 
 
 class NoteSchema(Schema):

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 from gongdan import clock
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user, page_args, page_of
 from gongdan.errors import NotFound, ValidationError
+from gongdan.ids import Id
 from gongdan.representation import iso
 
 from . import china_days, policies, report
@@ -48,7 +49,7 @@ class DeliveriesQuery(Schema):
 class MarkReadBody(Schema):
     """`{"ids": [...]}` or `{"all": true}`."""
 
-    ids = fields.List(fields.Integer(), load_default=list)
+    ids = fields.List(Id(), load_default=list, validate=validate.Length(max=1000))
     all = fields.Boolean(load_default=False)
 
 
