@@ -78,6 +78,7 @@ FIELD_LABELS = {
     "reason": _l("Reason"),
     "strategy": _l("How"),
     "prefix": _l("Token"),
+    "token": _l("Token"),
     "expires_at": _l("Expires"),
 }
 # said by other keys, or internal references
@@ -90,6 +91,20 @@ def kind_label(kind: str) -> str:
     if known is not None:
         return str(known)
     return kind.replace("_", " ").replace(".", ": ", 1)
+
+
+SYSTEM_ACTORS = {"cli": _l("command line"), "system": _l("the system")}
+ACTOR_KINDS = {"plugin": _l("plugin %(name)s"), "channel": _l("channel %(name)s")}
+
+
+def actor_text(label: str) -> str:
+    """Who acted when no user did: `cli`, `plugin:sla`, `channel:email` in words."""
+    if label in SYSTEM_ACTORS:
+        return str(SYSTEM_ACTORS[label])
+    kind, colon, name = label.partition(":")
+    if colon and kind in ACTOR_KINDS:
+        return ACTOR_KINDS[kind] % {"name": name}
+    return label
 
 
 def field_label(field: str) -> str:
@@ -156,4 +171,4 @@ def lines(kind: str, data: dict[str, Any], users: dict[int, str] | None = None) 
     return out
 
 
-__all__ = ["field_label", "kind_label", "lines", "value_text"]
+__all__ = ["actor_text", "field_label", "kind_label", "lines", "value_text"]

@@ -11,7 +11,7 @@ from flask_admin import expose
 from flask_babel import gettext
 
 from gongdan import audit
-from gongdan.admin.audit_text import kind_label, lines
+from gongdan.admin.audit_text import actor_text, kind_label, lines
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.models import Tenant, Ticket, User
 
@@ -69,7 +69,7 @@ class AuditView(ConsoleBaseView):
         events = [
             {
                 "at": event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-                "actor": users.get(event.actor_id) or event.actor_label,
+                "actor": users.get(event.actor_id) or actor_text(event.actor_label),
                 "actor_label": event.actor_label,
                 "what": kind_label(event.kind),
                 "ticket": (event.ticket_id, numbers.get(event.ticket_id)) if event.ticket_id else None,

@@ -17,7 +17,7 @@ import peewee
 
 from gongdan.actors import Actor
 from gongdan.db import db, is_postgres
-from gongdan.models import Tenant, TicketEvent
+from gongdan.models import Tenant, TicketEvent, User
 
 HIDDEN = "(hidden)"  # stands for a secret or personal value in a diff: that it changed, never what
 APPEND_ONLY = (TicketEvent,)
@@ -66,11 +66,13 @@ def events(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> peewee.ModelSelect:
-    """The tenant's trail, newest first, filtered by actor (label or e-mail contains), kind
-    (exact, or a prefix ending in `.` such as `user.`) and time (`since` ≤ at < `until`)."""
+    """The tenant's trail, newest first, filtered by actor (label — e-mail, `plugin:sla` — or
+    user name contains), kind (exact, or a prefix ending in `.` such as `user.`) and time
+    (`since` ≤ at < `until`)."""
     query = TicketEvent.of(tenant)
     if actor:
-        query = query.where(TicketEvent.actor_label.contains(actor))
+        named = User.select(User.id).where((User.tenant == tenant) & User.name.contains(actor))
+        query = query.where(TicketEvent.actor_label.contains(actor) | TicketEvent.actor.in_(named))
     if kind:
         query = query.where(TicketEvent.kind.startswith(kind) if kind.endswith(".") else TicketEvent.kind == kind)
     if since is not None:
