@@ -255,7 +255,7 @@ def thumbnail(attachment: Attachment) -> bytes | None:
         return backend.get(key)
     except FileNotFoundError:
         pass
-    made = _make_thumbnail(read(attachment))
+    made = make_thumbnail(read(attachment))
     if made is not None:
         backend.put(key, made)
     return made
@@ -266,7 +266,8 @@ def thumbnail_type(data: bytes) -> str:
     return "image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png"
 
 
-def _make_thumbnail(data: bytes) -> bytes | None:
+def make_thumbnail(data: bytes) -> bytes | None:
+    """A JPEG (PNG when transparent) of at most 320×320 from image bytes; None when they do not decode."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -300,9 +301,7 @@ def of_comments(tenant: Tenant, comment_ids: Iterable[int]) -> dict[int, list[At
     if not ids:
         return found
     rows = (
-        Attachment.select()
-        .where((Attachment.tenant == tenant) & Attachment.comment.in_(ids))
-        .order_by(Attachment.id)
+        Attachment.select().where((Attachment.tenant == tenant) & Attachment.comment.in_(ids)).order_by(Attachment.id)
     )
     for row in rows:
         found.setdefault(row.comment_id, []).append(row)
@@ -312,9 +311,7 @@ def of_comments(tenant: Tenant, comment_ids: Iterable[int]) -> dict[int, list[At
 def of_ticket(tenant: Tenant, ticket: Ticket) -> list[Attachment]:
     """Every attachment of the ticket (its own and its comments'), oldest first."""
     return list(
-        Attachment.select()
-        .where((Attachment.tenant == tenant) & (Attachment.ticket == ticket))
-        .order_by(Attachment.id)
+        Attachment.select().where((Attachment.tenant == tenant) & (Attachment.ticket == ticket)).order_by(Attachment.id)
     )
 
 
@@ -327,6 +324,7 @@ __all__ = [
     "delete",
     "get",
     "is_inline_image",
+    "make_thumbnail",
     "max_bytes",
     "message_max_bytes",
     "of_comments",

@@ -51,13 +51,14 @@ def download_response(attachment: Attachment, *, thumbnail: bool = False) -> Any
         data = attachments.thumbnail(attachment)
         if data is not None:
             etag = f"{attachment.sha256}-thumbnail"
-            return _send(data, attachments.thumbnail_type(data), attachment.filename, inline=True, etag=etag)
+            return send_bytes(data, attachments.thumbnail_type(data), attachment.filename, inline=True, etag=etag)
     data = attachments.read(attachment)
     inline = attachments.is_inline_image(attachment.content_type)
-    return _send(data, attachment.content_type, attachment.filename, inline=inline, etag=attachment.sha256)
+    return send_bytes(data, attachment.content_type, attachment.filename, inline=inline, etag=attachment.sha256)
 
 
-def _send(data: bytes, content_type: str, filename: str, *, inline: bool, etag: str) -> Any:
+def send_bytes(data: bytes, content_type: str, filename: str, *, inline: bool, etag: str) -> Any:
+    """A file response with the safe download headers; `inline` only for a safe image type."""
     response = send_file(
         io.BytesIO(data),
         mimetype=content_type,

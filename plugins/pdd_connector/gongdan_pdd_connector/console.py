@@ -6,6 +6,7 @@ calls the gateway through `actions`, and records the outcome as a ticket event.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +16,13 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from gongdan import tickets
+from gongdan import attachments, tickets
 from gongdan.actors import Actor
+from gongdan.api.attachments import send_bytes
 from gongdan.contributions import ConsoleView, TicketPanel
 from gongdan.errors import GongdanError
 from gongdan.models import Tenant, Ticket
-from gongdan_pdd_connector import actions, mapping, shops, sync
+from gongdan_pdd_connector import actions, evidence, mapping, shops, sync
 from gongdan_pdd_connector.client import GatewayError
 from gongdan_pdd_connector.models import PddQuarantine, PddRefund, PddShop
 from gongdan_pdd_connector.store import PLUGIN
@@ -51,9 +53,14 @@ def ticket_panel(tenant: Tenant, ticket: Ticket, user: Any) -> TicketPanel | Non
         (gettext("Deadline"), _date(refund.expire_time)),
     ]
     table = Markup("").join(Markup("<tr><th>{}</th><td>{}</td></tr>").format(k, v) for k, v in rows)
-    images = Markup(" ").join(
-        Markup('<a href="{}" target="_blank" rel="noopener">{}</a>').format(url, gettext("image %(n)s", n=i + 1))
-        for i, url in enumerate(record.get("images") or [])
+    images = Markup('<span class="attachments">{}</span>').format(
+        Markup(" ").join(
+            Markup(
+                '<a href="{0}/evidence/{1}" target="_blank" rel="noopener" class="attachment-thumb">'
+                '<img src="{0}/evidence/{1}?thumbnail=1" alt="{2}" loading="lazy"></a>'
+            ).format(base, i, gettext("image %(n)s", n=i + 1))
+            for i in range(len(record.get("images") or []))
+        )
     )
     confirm = Markup(
         '<label class="small mr-2"><input type="checkbox" name="confirm" value="yes" required> {}</label>'
@@ -231,6 +238,22 @@ def console_views() -> list[ConsoleView]:
             return self._run(
                 ticket_id, lambda t, k, a: actions.order_note(t, k, a, note), gettext("The order note was saved.")
             )
+
+        @expose("/<int:ticket_id>/evidence/<int:index>")
+        def evidence_image(self, ticket_id: int, index: int) -> Any:
+            """The buyer's image `index` of the ticket's after-sales record (`?thumbnail=1`: a preview)."""
+            tenant = self.current_tenant()
+            ticket = tickets.get(tenant, ticket_id, Actor.of(self.current_user))
+            refund = PddRefund.get_or_none((PddRefund.tenant == tenant) & (PddRefund.ticket == ticket))
+            urls = (refund.record.get("images") or []) if refund is not None else []
+            if index >= len(urls):
+                abort(404)
+            wanted = request.args.get("thumbnail") == "1"
+            data = (evidence.thumbnail if wanted else evidence.image)(tenant, urls[index])
+            if data is None:
+                abort(404)
+            kind = attachments.thumbnail_type(data) if wanted else attachments.sniff(data)
+            return send_bytes(data, kind, f"evidence-{index + 1}", inline=True, etag=hashlib.sha256(data).hexdigest())
 
         @expose("/<int:ticket_id>/order")
         def order(self, ticket_id: int) -> Any:
