@@ -180,12 +180,18 @@ class KnowledgeSource:
 
 @dataclass(frozen=True)
 class Connector:
-    """A marketplace or outside system that feeds tickets (e.g. Pinduoduo)."""
+    """A marketplace or outside system that feeds tickets (e.g. Pinduoduo).
+
+    `problem_text(ticket)`, when given, returns the words of one of its tickets that say what
+    the customer wants (the request's type and reason, the buyer's own words) without product
+    names or order facts; knowledge suggestions search with it.
+    """
 
     name: str
     system: str
     label: str = ""
     description: str = ""
+    problem_text: Callable[[Any], str] | None = None
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 
 from gongdan.db import db, is_postgres
 from gongdan.models import Tenant
+from gongdan_knowledge import thesaurus
 from gongdan_knowledge.models import STATUSES, VISIBILITIES, Article, ArticleTag, Posting, TermStat
-from gongdan_knowledge.text import index_text, pinyin_key, terms
+from gongdan_knowledge.text import STOP_CHARS, index_text, is_han, normalize, pinyin_key, terms
 
 K1, B, AVG_LEN = 1.2, 0.75, 300.0
 TITLE_BOOST, TAG_BOOST = 3, 2
 DOC_COUNT = ""  # the TermStat row counting the tenant's indexed articles
 MAX_QUERY_TERMS = 12
+MAX_REPAIRED_QUERY = 16  # typo repair for queries of at most this many terms (what people type in a box)
 # question words buyers wrap around what they ask; dropped from queries that have other terms
 QUESTION_WORDS = frozenset(
     [
@@ -76,6 +78,9 @@ QUESTION_WORDS = frozenset(
         "does",
     ]
 )
+MAX_ALTERNATIVES = 8
+PARTIAL_PER_CHAR = 4
+PARTIAL_WEIGHT = 0.5
 TERM_DEPTH = 100
 MIN_SHARE = 0.2
 COMMON_SHARE = 0.4
@@ -209,34 +214,76 @@ def unindex(article: Article) -> None:
 
 
 @dataclass
-class Query:
-    """A query cut into weighted terms, ready to run."""
+class TermGroup:
+    """Terms that stand for one thing the query asks: an article scores the best of the
+    `alternatives` (each a phrase `{term: coefficient}` whose matches add up).
 
-    idf: dict[str, float] = field(default_factory=dict)
-    repaired: dict[str, str] = field(default_factory=dict)
+    A word of the query is a group of one phrase; a thesaurus trigger is a group whose phrases
+    are its synonyms (so an article holding several synonyms counts once); in a partial query a
+    character is a group whose phrases are the known terms holding it.
+    """
 
-    @property
-    def highlight_terms(self) -> set[str]:
-        """The terms to mark in snippets (after typo repair)."""
-        return set(self.idf)
+    alternatives: list[dict[str, float]]
+    own: bool = True
 
     @property
     def mass(self) -> float:
-        """The sum of the idf of the query's terms: the scale scores are measured against."""
-        return sum(self.idf.values())
+        """The most one alternative can contribute per unit of term weight."""
+        return max((sum(a.values()) for a in self.alternatives), default=0.0)
 
 
-def prepare(tenant: Tenant, text: str) -> Query:
-    """Cut `text` into terms, repair unknown Han bigrams by pinyin, keep the telling terms."""
+@dataclass
+class Query:
+    """A query cut into groups of weighted terms, ready to run.
+
+    `repaired` maps mistyped terms to the known terms that replaced them; `synonyms` the
+    thesaurus words that joined the query (word → group weight); `partial` marks the loose
+    query of single characters. Scores are measured against the query's own terms (`mass`).
+    """
+
+    groups: list[TermGroup] = field(default_factory=list)
+    repaired: dict[str, str] = field(default_factory=dict)
+    synonyms: dict[str, float] = field(default_factory=dict)
+    partial: bool = False
+
+    @property
+    def terms(self) -> set[str]:
+        """Every term the query looks up."""
+        return {t for g in self.groups for a in g.alternatives for t in a}
+
+    @property
+    def highlight_terms(self) -> set[str]:
+        """The terms to mark in snippets (after typo repair, with synonyms)."""
+        return self.terms
+
+    @property
+    def mass(self) -> float:
+        """The scale scores are measured against: the query's own terms, or, when only synonyms
+        or single characters matched, their groups."""
+        own = sum(g.mass for g in self.groups if g.own)
+        return own or sum(g.mass for g in self.groups)
+
+
+def _idf(total: int, df: int) -> float:
+    return math.log(1 + (total - df + 0.5) / (df + 0.5))
+
+
+def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
+    """Cut `text` into terms, repair unknown Han bigrams by pinyin, keep the telling terms,
+    and add the thesaurus' synonyms (unless `synonyms=False`) as groups scored at most as much
+    as the word that brought them, times the group's weight."""
     wanted = terms(text)
-    if not wanted:
+    by_trigger = thesaurus.expansions_by_trigger(tenant, text) if synonyms else {}
+    synonym_terms = {word: terms(word) for mates in by_trigger.values() for word in mates}
+    if not wanted and not synonym_terms:
         return Query()
-    names = sorted(set(wanted) | {DOC_COUNT})
+    names = sorted(set(wanted).union(*synonym_terms.values(), {DOC_COUNT}))
     stats = dict(_select(tenant, "term, df", "term", names))
     total = max(stats.get(DOC_COUNT, 0), 1)
     query = Query()
     counts: Counter[str] = Counter()
-    missing = {t: pinyin_key(t) for t in wanted if stats.get(t, 0) <= 0 and pinyin_key(t)}
+    repairable = len(wanted) <= MAX_REPAIRED_QUERY  # in long texts, unknown bigrams are mostly word seams
+    missing = {t: pinyin_key(t) for t in wanted if repairable and stats.get(t, 0) <= 0 and pinyin_key(t)}
     if missing:
         replacements = _by_pinyin(tenant, set(missing.values()))
         for term, key in missing.items():
@@ -250,12 +297,54 @@ def prepare(tenant: Tenant, text: str) -> Query:
             counts[term] += n
     if set(counts) - QUESTION_WORDS:
         counts = Counter({t: n for t, n in counts.items() if t not in QUESTION_WORDS})
-    scored = {t: math.log(1 + (total - stats[t] + 0.5) / (stats[t] + 0.5)) for t in counts}
+    scored = {t: _idf(total, stats[t]) for t in counts}
     ranked = sorted(scored, key=lambda t: (-counts[t] * scored[t], t))[:MAX_QUERY_TERMS]
     rare = [t for t in ranked if stats[t] <= COMMON_SHARE * total]
     if len(rare) >= 2:
         ranked = rare
-    query.idf = {t: round(scored[t], 4) for t in ranked}
+    query.groups = [TermGroup([{t: round(scored[t], 4)}]) for t in ranked]
+    for trigger, mates in by_trigger.items():
+        # the trigger counts as much as its own words would if every article lacked them
+        trigger_mass = sum(_idf(total, stats.get(t, 0)) for t in terms(trigger) if t not in QUESTION_WORDS)
+        alternatives = []
+        for word, weight in mates.items():
+            cut = [t for t in synonym_terms.get(word, ()) if t not in QUESTION_WORDS]
+            if not cut or any(stats.get(t, 0) <= 0 for t in cut):
+                continue  # a synonym counts only when every term of it is known
+            known = {t: _idf(total, stats[t]) for t in cut if stats[t] <= COMMON_SHARE * total}
+            if known:
+                scale = weight * trigger_mass / sum(known.values())
+                alternatives.append({t: round(v * scale, 4) for t, v in known.items()})
+                query.synonyms[word] = weight
+        if alternatives:
+            query.groups.append(TermGroup(alternatives[:MAX_ALTERNATIVES], own=False))
+    return query
+
+
+def partial(tenant: Tenant, text: str) -> Query:
+    """A looser query for when the strict one finds nothing: each content character of `text`
+    is a group of the known terms that hold it (at most `PARTIAL_PER_CHAR`, the most common
+    below the share of articles that makes a term uninformative), scored at `PARTIAL_WEIGHT`.
+    Question words and stop characters are left out.
+    """
+    question = "".join(t for t in terms(text) if t in QUESTION_WORDS)
+    chars = [c for c in dict.fromkeys(normalize(text)) if is_han(c) and c not in STOP_CHARS and c not in question]
+    if not chars:
+        return Query()
+    total = max(dict(_select(tenant, "term, df", "term", [DOC_COUNT])).get(DOC_COUNT, 0), 1)
+    query = Query(partial=True)
+    p = db.obj.param
+    table = TermStat._meta.table_name
+    for char in chars[:MAX_QUERY_TERMS]:
+        rows = db.execute_sql(
+            f'SELECT term, df FROM "{table}" WHERE tenant_id = {p} AND term LIKE {p} AND df > 0 AND df <= {p}',
+            [tenant.id, f"%{char}%", max(1, int(COMMON_SHARE * total))],
+        ).fetchall()
+        # sorted here, not in SQL: the two databases order text differently
+        best = [r for r in sorted(rows, key=lambda r: (-r[1], r[0])) if r[0] not in QUESTION_WORDS]
+        alternatives = [{term: round(_idf(total, df) * PARTIAL_WEIGHT, 4)} for term, df in best[:PARTIAL_PER_CHAR]]
+        if alternatives:
+            query.groups.append(TermGroup(alternatives, own=False))
     return query
 
 
@@ -292,8 +381,12 @@ class Filters:
 def run(
     tenant: Tenant, query: Query, filters: Filters, limit: int, offset: int = 0
 ) -> tuple[list[tuple[int, float]], int]:
-    """`([(article_id, score)], total)` best first; scores in 0–1 (1: every term at full weight)."""
-    if not query.idf:
+    """`([(article_id, score)], total)` best first; scores in 0–1 (1: every term at full weight).
+
+    One SQL statement: each term reads its best postings; an article's score sums, over the
+    query's groups, the best of each group's phrases (a phrase sums its terms).
+    """
+    if not query.groups:
         return [], 0
     p = db.obj.param
     table = Posting._meta.table_name
@@ -301,30 +394,38 @@ def run(
     wanted_states = states(filters.statuses, filters.visibilities)
     narrowed = bool(filters.category_ids or filters.tag)
     depth = 10_000_000 if narrowed else TERM_DEPTH
+    join, extra, extra_params = "", "", []
+    if narrowed:
+        join = f' JOIN "{article_table}" a ON a.id = x.article_id'
+        if filters.category_ids:
+            extra += f" AND a.category_id IN ({', '.join([p] * len(filters.category_ids))})"
+            extra_params.extend(filters.category_ids)
+        if filters.tag:
+            extra += (
+                f' AND x.article_id IN (SELECT article_id FROM "{ArticleTag._meta.table_name}"'
+                f" WHERE tenant_id = {p} AND tag = {p})"
+            )
+            extra_params.extend([tenant.id, filters.tag])
     parts, params = [], []
-    for term, idf in query.idf.items():
-        join, extra, extra_params = "", "", []
-        if narrowed:
-            join = f' JOIN "{article_table}" a ON a.id = x.article_id'
-            if filters.category_ids:
-                extra += f" AND a.category_id IN ({', '.join([p] * len(filters.category_ids))})"
-                extra_params.extend(filters.category_ids)
-            if filters.tag:
-                extra += (
-                    f' AND x.article_id IN (SELECT article_id FROM "{ArticleTag._meta.table_name}"'
-                    f" WHERE tenant_id = {p} AND tag = {p})"
+    phrase = 0
+    for number, group in enumerate(query.groups):
+        for alternative in group.alternatives:
+            phrase += 1
+            for term, coefficient in alternative.items():
+                parts.append(
+                    f"SELECT article_id, weight * {p} AS s, {number} AS g, {phrase} AS ph FROM"
+                    f' (SELECT x.article_id, x.weight FROM "{table}" x{join} WHERE x.tenant_id = {p} AND x.term = {p}'
+                    f" AND x.state IN ({', '.join([p] * len(wanted_states))}){extra}"
+                    f" ORDER BY x.weight DESC, x.article_id DESC LIMIT {p}) t{len(parts)}"
                 )
-                extra_params.extend([tenant.id, filters.tag])
-        parts.append(
-            f'SELECT article_id, weight * {p} AS s FROM (SELECT x.article_id, x.weight FROM "{table}" x{join}'
-            f" WHERE x.tenant_id = {p} AND x.term = {p} AND x.state IN ({', '.join([p] * len(wanted_states))})"
-            f"{extra} ORDER BY x.weight DESC, x.article_id DESC LIMIT {p}) t{len(parts)}"
-        )
-        params.extend([idf, tenant.id, term, *wanted_states, *extra_params, depth])
+                params.extend([coefficient, tenant.id, term, *wanted_states, *extra_params, depth])
     threshold = round(MIN_SHARE * query.mass, 4)
     sql = (
-        f"SELECT c.article_id, SUM(c.s) AS score, COUNT(*) OVER () AS total FROM ({' UNION ALL '.join(parts)}) c"
-        f" GROUP BY c.article_id HAVING SUM(c.s) >= {p} ORDER BY score DESC, c.article_id LIMIT {p} OFFSET {p}"
+        "SELECT article_id, SUM(best) AS score, COUNT(*) OVER () AS total FROM"
+        " (SELECT article_id, g, MAX(ps) AS best FROM"
+        f" (SELECT article_id, g, ph, SUM(s) AS ps FROM ({' UNION ALL '.join(parts)}) c GROUP BY article_id, g, ph) b"
+        " GROUP BY article_id, g) a"
+        f" GROUP BY article_id HAVING SUM(best) >= {p} ORDER BY score DESC, article_id LIMIT {p} OFFSET {p}"
     )
     params.extend([threshold, limit, offset])
     rows = db.execute_sql(sql, params).fetchall()

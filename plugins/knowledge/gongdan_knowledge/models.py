@@ -140,4 +140,61 @@ class Usage(TenantModel):
         indexes = ((("tenant", "article"), False),)
 
 
-MODELS = [Article, ArticleTag, ArticleVersion, Vote, Posting, TermStat, Suggestion, Usage]
+class SynonymGroup(TenantModel):
+    """One group of the tenant's own thesaurus: words (space-separated) meaning the same thing."""
+
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)  # led by the unique index
+    position = pw.IntegerField()
+    words = pw.TextField()
+    weight = pw.FloatField(default=0.8)
+    updated_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "kb_synonym_group"
+        indexes = ((("tenant", "position"), True),)
+
+
+class ZeroQuery(TenantModel):
+    """A search that found nothing, counted per normalised text, for the admin to act on."""
+
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)  # led by the unique index
+    query = pw.CharField(max_length=200)
+    count = pw.IntegerField(default=1)
+    last_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "kb_zero_query"
+        indexes = ((("tenant", "query"), True), (("tenant", "count"), False))
+
+
+class Learned(TenantModel):
+    """A term of tickets answered with an article: raises the article for similar questions.
+
+    `weight` adds up each time an agent sends the article (or a customer finds it helpful) on a
+    ticket with that term, and decays with the time since `updated_at` when read.
+    """
+
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)  # led by the unique index
+    term = pw.CharField(max_length=64)
+    article = pw.ForeignKeyField(Article, on_delete="CASCADE", backref="+")
+    weight = pw.FloatField(default=0.0)
+    updated_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "kb_learned"
+        indexes = ((("tenant", "term", "article"), True),)
+
+
+MODELS = [
+    Article,
+    ArticleTag,
+    ArticleVersion,
+    Vote,
+    Posting,
+    TermStat,
+    Suggestion,
+    Usage,
+    SynonymGroup,
+    ZeroQuery,
+    Learned,
+]

@@ -14,7 +14,7 @@ from gongdan.contributions import KnowledgeHit, KnowledgeSource
 from gongdan.db import db
 from gongdan.models import Category, Tenant
 from gongdan.plugins import get_host
-from gongdan_knowledge import index
+from gongdan_knowledge import gaps, index, learning
 from gongdan_knowledge.models import Article
 from gongdan_knowledge.text import index_text, snippet
 
@@ -38,11 +38,33 @@ def category_ids(tenant: Tenant, path: str) -> tuple[int, ...]:
 
 
 def local_hits(
-    tenant: Tenant, text: str, filters: index.Filters, limit: int, offset: int = 0
+    tenant: Tenant,
+    text: str,
+    filters: index.Filters,
+    limit: int,
+    offset: int = 0,
+    *,
+    synonyms: bool = True,
+    fallback: bool = True,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Local articles matching `text`: `[{"id", "title", "snippet", "score", ...}]`, total."""
-    query = index.prepare(tenant, text)
+    """Local articles matching `text`: `[{"id", "title", "snippet", "score", "match", ...}]`, total.
+
+    The strict query (the text's own terms, typo repair, the thesaurus' synonyms) runs first;
+    when it finds nothing, a partial query (single characters of the content words) runs and
+    its hits say `"match": "partial"` (部分匹配). Articles agents sent on tickets with the same
+    words get a bonus (`learning`). Each hit's `why` says what found it. `synonyms=False,
+    fallback=False` is the strict search alone, as before synonyms and learning (what the
+    benchmark compares against).
+    """
+    query = index.prepare(tenant, text, synonyms=synonyms)
     found, total = index.run(tenant, query, filters, limit, offset)
+    if not found and fallback and not offset:
+        query = index.partial(tenant, text)
+        found, total = index.run(tenant, query, filters, limit, offset)
+    narrowed = bool(filters.category_ids or filters.tag)
+    learned = learning.boosts(tenant, query) if synonyms and not offset and not narrowed else {}
+    if learned:
+        found, total = _with_learned(found, learned, limit), max(total, len(learned))
     if not found:
         return [], total
     by_id = _articles([i for i, _ in found])
@@ -50,18 +72,40 @@ def local_hits(
     items = []
     for article_id, score in found:
         title, body, status, visibility = by_id[article_id]
+        if not _allowed(filters, status, visibility):
+            continue
         items.append(
             {
                 "id": article_id,
                 "title": title,
                 "snippet": snippet(index_text(body), wanted),
                 "score": score,
+                "match": "partial" if query.partial else "full",
+                "why": _why(query, article_id in learned),
                 "source": LOCAL,
                 "status": status,
                 "visibility": visibility,
             }
         )
     return items, total
+
+
+def _with_learned(found: list[tuple[int, float]], learned: dict[int, float], limit: int) -> list[tuple[int, float]]:
+    """The hits with each learned article's bonus added (articles only learning found join)."""
+    scores = dict(found)
+    for article_id, bonus in learned.items():
+        scores[article_id] = round(min(1.0, scores.get(article_id, 0.0) + bonus), 4)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
+
+
+def _allowed(filters: index.Filters, status: str, visibility: str) -> bool:
+    """Whether an article's status and visibility pass the filters (learned hits skip the index's check)."""
+    return status in filters.statuses and visibility in filters.visibilities
+
+
+def _why(query: index.Query, learned: bool) -> dict[str, Any]:
+    """Why an article was found: synonyms used, a partial match, tickets that used it."""
+    return {"synonyms": sorted(query.synonyms), "partial": query.partial, "learned": learned}
 
 
 def _articles(ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
@@ -119,6 +163,8 @@ def search(
                 continue
             outside.extend(_hit_dict(hit) for hit in hits[:wanted])
     merged = sorted(local_items + outside, key=lambda i: -i["score"])
+    if not merged and page == 1:
+        gaps.record(tenant, text)
     start = (page - 1) * per_page
     return Page(items=merged[start : start + per_page], total=total + len(outside))
 

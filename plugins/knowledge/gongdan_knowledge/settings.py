@@ -11,3 +11,7 @@ class KnowledgeSettings(Schema):
     suggest_on_tickets = fields.Boolean(
         load_default=True, metadata={"description": "Suggest articles on new and changed tickets"}
     )
+    builtin_synonyms = fields.Boolean(
+        load_default=True,
+        metadata={"description": "Use the built-in e-commerce synonyms (优惠券/满减券/红包, 烂/坏, 压扁/破损 …)"},
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongdan import clock
+from gongdan import clock, hooks
 from gongdan.db import write_transaction
 from gongdan.models import Category, Tenant, Ticket
 from gongdan_knowledge import index
@@ -19,9 +19,23 @@ WATCHED_FIELDS = {"subject", "description", "category", "tags"}
 
 
 def ticket_text(ticket: Ticket) -> str:
-    """What a ticket's suggestions are searched with: subject (twice: it says most), description, tags."""
-    description = (ticket.description or "")[:DESCRIPTION_CHARS]
-    return " ".join([ticket.subject, ticket.subject, description, " ".join(ticket.tags or [])])
+    """What a ticket's suggestions are searched with: the kind of problem (category, twice, and
+    tags) ahead of the words of the subject and description.
+
+    The category and tags say what the customer wants (仅退款, 少件); a marketplace ticket's
+    subject and description also name the product, whose words must not outweigh the problem's
+    (a missing-item ticket for 新疆阿克苏苹果 is not about shipping to 新疆): for tickets of a
+    connector that offers `problem_text`, its words replace the subject and description.
+    """
+    path = ticket.category.path.replace("/", " ") if ticket.category_id else ""
+    connector = _problem_texts().get(ticket.external_system or "")
+    words = connector(ticket) if connector else f"{ticket.subject} {(ticket.description or '')[:DESCRIPTION_CHARS]}"
+    return " ".join([path, path, " ".join(ticket.tags or []), words])
+
+
+def _problem_texts() -> dict[str, Any]:
+    """`{system: problem_text}` of the connectors that say what their tickets ask."""
+    return {c.system: c.problem_text for c in hooks.connectors().values() if c.problem_text}
 
 
 def _bonus(ticket_category: Category | None, article: Article) -> float:

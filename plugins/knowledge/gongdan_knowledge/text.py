@@ -29,6 +29,11 @@ ALLOWED_PROTOCOLS = ["http", "https", "mailto"]
 _TOKEN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 MAX_TERM = 64
+STOP_CHARS = frozenset(
+    "的了是我你他她它们在有和与或也都就还又吗呢吧啊呀哦么个这那"  # particles, pronouns
+    "要会能可把被给让到从对为怎啥什样请问一下"  # verbs of asking, prepositions
+)
+"""Characters too common to stand for a word when partial matching falls back to single characters."""
 
 
 def render_html(body: str) -> str:
@@ -60,7 +65,8 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower()
 
 
-def _is_han(token: str) -> bool:
+def is_han(token: str) -> bool:
+    """Whether `token` starts with a Han character."""
     return bool(_HAN.match(token))
 
 
@@ -69,7 +75,7 @@ def terms(text: str) -> Counter[str]:
     found: Counter[str] = Counter()
     for match in _TOKEN.finditer(normalize(text)):
         token = match.group()
-        if _is_han(token):
+        if is_han(token):
             if len(token) == 1:
                 found[token] += 1
             else:
@@ -90,7 +96,7 @@ def stem(word: str) -> str:
 @lru_cache(maxsize=65536)
 def pinyin_key(term: str) -> str | None:
     """The toneless pinyin of a Han term (`退款` → `tui kuan`), the key typo repair looks up."""
-    if not _is_han(term):
+    if not is_han(term):
         return None
     return " ".join(lazy_pinyin(term))[:MAX_TERM]
 

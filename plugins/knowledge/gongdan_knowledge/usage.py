@@ -9,6 +9,7 @@ from gongdan.actors import Actor
 from gongdan.db import write_transaction
 from gongdan.errors import ValidationError
 from gongdan.models import Comment, Tenant, Ticket, User
+from gongdan_knowledge import learning
 from gongdan_knowledge.models import Article, Usage
 from gongdan_knowledge.text import plain_text
 
@@ -24,6 +25,7 @@ def send(
     comment = tickets.comment(tenant, ticket, body, actor, internal=internal)
     with write_transaction():
         usage = Usage.create(tenant=tenant, article=article, ticket=ticket, comment=comment, user=user)
+        learning.learn(tenant, ticket, article.id)
         tickets.record_event(
             tenant,
             ticket,

@@ -40,12 +40,15 @@ def gongdan_channels() -> list[Channel]:
 @hookimpl
 def gongdan_connectors() -> list[Connector]:
     """The outside system this plugin feeds tickets from."""
+    from gongdan_pdd_connector import mapping
+
     return [
         Connector(
             name="pdd_connector",
             system="pdd",
             label="拼多多",
             description="after-sales requests (售后) of Pinduoduo shops, by incremental sync and push messages",
+            problem_text=mapping.problem_text,
         )
     ]
 

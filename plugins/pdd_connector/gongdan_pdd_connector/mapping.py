@@ -155,6 +155,9 @@ def priority(record: dict[str, Any], settings: dict[str, Any], now: datetime) ->
     return next(name for name, value in PRIORITY_RANK.items() if value == rank)
 
 
+REMARK_PREFIX = "买家说明："
+
+
 def category_path(record: dict[str, Any], settings: dict[str, Any]) -> str:
     """The category path of the record's type (e.g. 售后/仅退款), per the tenant's overrides."""
     return {**DEFAULT_CATEGORIES, **settings.get("categories", {})}[record["kind"]]
@@ -179,11 +182,20 @@ def subject(record: dict[str, Any]) -> str:
     return "｜".join(parts)[:200]
 
 
+def problem_text(ticket: Any) -> str:
+    """What a Pinduoduo ticket asks, for knowledge suggestions: the request's type and reason
+    (the subject without the goods name) and the buyer's words, never the product's name."""
+    parts = ticket.subject.split("｜")
+    lines = (ticket.description or "").splitlines()
+    said = [line.removeprefix(REMARK_PREFIX) for line in lines if line.startswith(REMARK_PREFIX)]
+    return " ".join([parts[0], *parts[2:], *said])
+
+
 def description(record: dict[str, Any], shop_name: str) -> str:
     """What an agent reads first: the buyer's words, then the facts of the request."""
     lines = []
     if record["remark"]:
-        lines += [f"买家说明：{record['remark']}", ""]
+        lines += [f"{REMARK_PREFIX}{record['remark']}", ""]
     lines.append(f"售后类型：{KIND_LABELS[record['kind']]}　状态：{STATUS_LABELS[record['status']]}")
     if record["reason"]:
         lines.append(f"售后原因：{record['reason']}")

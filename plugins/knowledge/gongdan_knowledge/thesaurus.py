@@ -1,0 +1,175 @@
+"""Synonyms: the words buyers use for what the merchant's articles say in other words.
+
+A tenant's thesaurus is the built-in e-commerce after-sales vocabulary (`data/synonyms.txt`,
+switchable in the plugin's settings) plus the tenant's own groups. A group is a set of words
+meaning the same thing and a weight (0–1): when a query contains one word of a group, the
+others join the query with that weight. Matching is plain substring search on the normalised
+text, so the answer is the same on every database.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from gongdan import clock
+from gongdan.db import db, write_transaction
+from gongdan.errors import ValidationError
+from gongdan.models import Tenant
+from gongdan.plugins import get_host
+from gongdan_knowledge.models import SynonymGroup
+from gongdan_knowledge.text import normalize
+
+DEFAULT_WEIGHT = 0.8
+MAX_GROUPS = 2000
+MAX_WORDS = 40
+MAX_WORD = 32
+CACHE_SECONDS = 5.0
+_WEIGHT = re.compile(r"^\s*(0(?:\.\d+)?|1(?:\.0+)?)\s*:\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class Group:
+    """Words that mean the same thing, and how much a match through them counts."""
+
+    words: tuple[str, ...]
+    weight: float = DEFAULT_WEIGHT
+
+    def line(self) -> str:
+        """The group as one line of the thesaurus file format."""
+        words = " ".join(self.words)
+        return words if self.weight == DEFAULT_WEIGHT else f"{self.weight:g}: {words}"
+
+
+def parse(text: str) -> list[Group]:
+    """Groups from the file format (one group a line, `#` comments, optional `0.6:` weight).
+
+    Raises ValidationError naming each bad line (`lines.N`).
+    """
+    groups, problems = [], {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        weight = DEFAULT_WEIGHT
+        found = _WEIGHT.match(line)
+        if found:
+            weight, line = float(found.group(1)), found.group(2)
+        elif ":" in line:
+            problems[f"lines.{number}"] = ["the weight before ':' must be a number from 0 to 1"]
+            continue
+        try:
+            groups.append(group(line.split(), weight))
+        except ValidationError as exc:
+            problems[f"lines.{number}"] = exc.fields["words"]
+    if len(groups) > MAX_GROUPS:
+        problems["lines"] = [f"at most {MAX_GROUPS} groups"]
+    if problems:
+        raise ValidationError("invalid thesaurus", problems)
+    return groups
+
+
+def group(words: list[str], weight: float = DEFAULT_WEIGHT) -> Group:
+    """A validated group: 2–40 distinct words of at most 32 characters, weight in (0, 1]."""
+    cleaned = list(dict.fromkeys(normalize(w).strip() for w in words if w.strip()))
+    reasons = []
+    if len(cleaned) < 2:
+        reasons.append("give at least two words")
+    if len(cleaned) > MAX_WORDS:
+        reasons.append(f"at most {MAX_WORDS} words")
+    if any(len(w) > MAX_WORD for w in cleaned):
+        reasons.append(f"a word has at most {MAX_WORD} characters")
+    if not 0 < weight <= 1:
+        reasons.append("the weight must be more than 0 and at most 1")
+    if reasons:
+        raise ValidationError("invalid synonym group", {"words": reasons})
+    return Group(tuple(cleaned), round(weight, 3))
+
+
+def dump(groups: list[Group]) -> str:
+    """The file format of `groups` (what export writes and import reads)."""
+    return "".join(g.line() + "\n" for g in groups)
+
+
+@lru_cache(maxsize=1)
+def builtin() -> tuple[Group, ...]:
+    """The shipped e-commerce after-sales vocabulary."""
+    text = resources.files("gongdan_knowledge").joinpath("data", "synonyms.txt").read_text(encoding="utf-8")
+    return tuple(parse(text))
+
+
+def own(tenant: Tenant) -> list[Group]:
+    """The tenant's own groups, in the order they were saved."""
+    rows = SynonymGroup.of(tenant).order_by(SynonymGroup.position)
+    return [Group(tuple(r.words.split()), r.weight) for r in rows]
+
+
+def uses_builtin(tenant: Tenant) -> bool:
+    """Whether the tenant's settings keep the built-in vocabulary on (the default)."""
+    return bool(get_host().settings(tenant, "knowledge").get("builtin_synonyms", True))
+
+
+def replace(tenant: Tenant, groups: list[Group]) -> None:
+    """Store `groups` as the tenant's own thesaurus (replacing the previous one)."""
+    if len(groups) > MAX_GROUPS:
+        raise ValidationError("too many groups", {"groups": [f"at most {MAX_GROUPS}"]})
+    now = clock.now()
+    with write_transaction():
+        SynonymGroup.delete().where(SynonymGroup.tenant == tenant).execute()
+        SynonymGroup.insert_many(
+            [
+                {"tenant": tenant.id, "position": n, "words": " ".join(g.words), "weight": g.weight, "updated_at": now}
+                for n, g in enumerate(groups)
+            ]
+        ).execute()
+    for key in [k for k in _cache if k[1] == tenant.id]:
+        del _cache[key]
+
+
+Table = tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
+_cache: dict[tuple[int, int, bool], tuple[float, Table]] = {}
+
+
+def _table(tenant: Tenant) -> Table:
+    """`((word, ((synonym, weight), ...)), ...)`, the tenant's effective thesaurus, longest words
+    first. Cached per database, tenant and built-in switch; another process's edit shows within
+    `CACHE_SECONDS`."""
+    with_builtin = uses_builtin(tenant)
+    key = (id(db.obj), tenant.id, with_builtin)
+    cached = _cache.get(key)
+    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    groups = [*(builtin() if with_builtin else ()), *own(tenant)]
+    links: dict[str, dict[str, float]] = {}
+    for g in groups:
+        for word in g.words:
+            mates = links.setdefault(word, {})
+            for other in g.words:
+                if other != word and mates.get(other, 0) < g.weight:
+                    mates[other] = g.weight
+    table = tuple((w, tuple(sorted(m.items()))) for w, m in sorted(links.items(), key=lambda i: (-len(i[0]), i[0])))
+    _cache[key] = (time.monotonic(), table)
+    return table
+
+
+def expansions_by_trigger(tenant: Tenant, text: str) -> dict[str, dict[str, float]]:
+    """`{word found in text: {synonym: weight}}` for every group word in `text`.
+
+    Longest words first, so a word inside a longer one already found (券 in 满减券) adds nothing
+    of its own; synonyms already in the text are left out.
+    """
+    normal = normalize(text)
+    found: dict[str, dict[str, float]] = {}
+    covered: list[tuple[int, int]] = []
+    for word, mates in _table(tenant):
+        start = normal.find(word)
+        if start < 0 or any(a <= start and start + len(word) <= b for a, b in covered):
+            continue
+        covered.append((start, start + len(word)))
+        wanted = {other: weight for other, weight in mates if other not in normal}
+        if wanted:
+            found[word] = wanted
+    return found
