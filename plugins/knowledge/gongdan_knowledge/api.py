@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from gongdan import tickets
+from gongdan import limits, tickets
 from gongdan.accounts import tenant as tenant_by_slug
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user
+from gongdan.api.ratelimit import RateLimited
 from gongdan.errors import NotFound
 from gongdan.models import Comment, Tenant
 from gongdan.plugins import get_host
@@ -181,6 +182,22 @@ def list_sources() -> dict:
 # --- self-service (no login) --------------------------------------------------------------
 
 
+PUBLIC_READS = (300, 60)  # searches and article reads per visitor address per minute
+PUBLIC_VOTES = (30, 3600)  # votes per visitor address per hour (one counts per article)
+
+
+def _visitor() -> str:
+    """The visitor's address as the web server saw it (behind a proxy: see GONGDAN_PROXY_HOPS)."""
+    return request.remote_addr or "unknown"
+
+
+def _throttle(bucket: str, rule: tuple[int, int]) -> None:
+    """429 with Retry-After when the visitor's address went past `rule` (hits, seconds) in `bucket`."""
+    verdict = limits.hit(bucket, _visitor(), *rule)
+    if not verdict.allowed:
+        raise RateLimited("too many requests from your address; try again later", verdict.retry_after)
+
+
 def _public_tenant(slug: str) -> Tenant:
     try:
         tenant = tenant_by_slug(slug)
@@ -201,6 +218,7 @@ def _public_article(tenant: Tenant, article_id: str) -> Article:
 @api_route(bp, "/kb/public/search", auth=False, query=PublicSearchQuerySchema, tags=("knowledge",))
 def public_search(args: dict) -> dict:
     """Search a tenant's published public articles without login (`tenant` is its slug)."""
+    _throttle("kb.public.read", PUBLIC_READS)
     tenant = _public_tenant(args["tenant"])
     filters = index.Filters(
         statuses=("published",),
@@ -215,6 +233,7 @@ def public_search(args: dict) -> dict:
 @api_route(bp, "/kb/public/articles/<article_id>", auth=False, query=PublicArticleQuerySchema, tags=("knowledge",))
 def public_article(article_id: str, args: dict) -> dict:
     """One published public article for the customer portal; counts a view."""
+    _throttle("kb.public.read", PUBLIC_READS)
     article = _public_article(_public_tenant(args["tenant"]), article_id)
     articles.viewed(article)
     return articles.public_dict(article)
@@ -230,10 +249,10 @@ def public_article(article_id: str, args: dict) -> dict:
     tags=("knowledge",),
 )
 def public_vote(article_id: str, args: dict, body: dict) -> dict:
-    """A visitor's helpful / not-helpful vote (one per visitor, told apart by address and browser)."""
+    """A visitor's helpful / not-helpful vote: one per address and article (voting again changes it)."""
+    _throttle("kb.public.vote", PUBLIC_VOTES)
     article = _public_article(_public_tenant(args["tenant"]), article_id)
-    seen = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
-    articles.vote(article, "anon:" + hashlib.sha256(seen.encode()).hexdigest()[:32], body["helpful"])
+    articles.vote(article, "anon:" + hashlib.sha256(_visitor().encode()).hexdigest()[:32], body["helpful"])
     return {"id": article.id, "helpful": article.helpful, "not_helpful": article.not_helpful}
 
 

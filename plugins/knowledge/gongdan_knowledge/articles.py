@@ -20,7 +20,7 @@ from gongdan.ids import parse_id
 from gongdan.models import Category, Tenant, User
 from gongdan.representation import iso, user_brief
 from gongdan.validation import load
-from gongdan_knowledge import index
+from gongdan_knowledge import index, views
 from gongdan_knowledge.models import Article, ArticleTag, ArticleVersion, Vote
 from gongdan_knowledge.schemas import ArticleInSchema, ArticlePatchSchema
 from gongdan_knowledge.text import render_html
@@ -299,9 +299,8 @@ def vote(article: Article, voter: str, helpful: bool) -> Article:
 
 
 def viewed(article: Article) -> None:
-    """Count one view of the article."""
-    Article.update(views=Article.views + 1).where(Article.id == article.id).execute()
-    article.views += 1
+    """Count one view of the article (batched: `gongdan_knowledge.views`)."""
+    views.count(article.id)
 
 
 def article_dict(article: Article, *, full: bool = True) -> dict[str, Any]:
@@ -318,7 +317,7 @@ def article_dict(article: Article, *, full: bool = True) -> dict[str, Any]:
         "author": user_brief(article.author) if article.author_id else None,
         "reviewer": user_brief(article.reviewer) if article.reviewer_id else None,
         "source_ticket_id": article.source_ticket_id,
-        "views": article.views,
+        "views": article.views + views.pending(article.id),
         "helpful": article.helpful,
         "not_helpful": article.not_helpful,
         "created_at": iso(article.created_at),
