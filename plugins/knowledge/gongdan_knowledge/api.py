@@ -5,16 +5,17 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 
 from gongdan import limits, tickets
 from gongdan.accounts import tenant as tenant_by_slug
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user
 from gongdan.api.ratelimit import RateLimited
-from gongdan.errors import NotFound
+from gongdan.errors import NotFound, ValidationError
 from gongdan.models import Comment, Tenant
 from gongdan.plugins import get_host
-from gongdan_knowledge import articles, index, suggestions, usage
+from gongdan.representation import iso
+from gongdan_knowledge import articles, gaps, index, suggestions, thesaurus, usage
 from gongdan_knowledge.models import Article, ArticleTag
 from gongdan_knowledge.schemas import (
     ArticleInSchema,
@@ -25,12 +26,14 @@ from gongdan_knowledge.schemas import (
     PublicArticleQuerySchema,
     PublicSearchQuerySchema,
     SearchQuerySchema,
+    SynonymsSchema,
     VoteSchema,
 )
 from gongdan_knowledge.search import LOCAL, category_ids, search, sources
 from gongdan_knowledge.text import plain_text
 
 PLUGIN = "knowledge"
+MAX_SYNONYM_FILE = 512 * 1024
 bp = Blueprint("knowledge", __name__, url_prefix="/api/v1")
 
 
@@ -263,7 +266,7 @@ def public_vote(article_id: str, args: dict, body: dict) -> dict:
 def ticket_suggestions(ticket_id: str) -> dict:
     """Articles suggested for a ticket, best first (`?refresh=1` recomputes them now)."""
     tenant = current_tenant()
-    ticket = tickets.get(tenant, ticket_id)
+    ticket = tickets.get(tenant, ticket_id, current_actor())
     rows = suggestions.stored(ticket.id)
     if not rows or request.args.get("refresh") in ("1", "true"):
         rows = suggestions.refresh(tenant, ticket)
@@ -285,7 +288,7 @@ def ticket_suggestions(ticket_id: str) -> dict:
 def insert_article(ticket_id: str, body: dict) -> dict:
     """Reply on a ticket with an article (plus optional text before it); the use is recorded."""
     tenant = current_tenant()
-    ticket = tickets.get(tenant, ticket_id)
+    ticket = tickets.get(tenant, ticket_id, current_actor())
     article = articles.get(tenant, body["article_id"])
     comment, sent = usage.send(tenant, ticket, article, current_user(), body["text"], body["internal"])
     return {"comment_id": comment.id, "article_id": article.id, "usage_id": sent.id, "body": comment.body}
@@ -296,3 +299,71 @@ def usage_report() -> dict:
     """Which articles were sent on tickets: times sent, tickets, and how many of those are solved."""
     items = usage.report(current_tenant())
     return {"items": items, "total": len(items)}
+
+
+# --- synonyms and gaps --------------------------------------------------------------------
+
+
+def _synonyms_answer(tenant: Tenant) -> dict:
+    groups = [{"words": list(g.words), "weight": g.weight} for g in thesaurus.own(tenant)]
+    builtin = [{"words": list(g.words), "weight": g.weight} for g in thesaurus.builtin()]
+    return {"builtin": thesaurus.uses_builtin(tenant), "builtin_groups": builtin, "items": groups}
+
+
+@_route("/kb/synonyms")
+def get_synonyms() -> dict:
+    """The tenant's thesaurus: its own groups (`items`), and the built-in groups and whether they apply."""
+    return _synonyms_answer(current_tenant())
+
+
+def _replace_synonyms(groups: list[thesaurus.Group]) -> dict:
+    tenant = current_tenant()
+    thesaurus.replace(tenant, groups, current_actor(), _visitor())
+    return _synonyms_answer(tenant)
+
+
+@_route("/kb/synonyms", ("PUT",), role="admin", body=SynonymsSchema)
+def put_synonyms(body: dict) -> dict:
+    """Replace the tenant's own groups: `{"items": [{"words": ["满减券", "优惠券"], "weight": 0.8}]}`."""
+    groups, problems = [], {}
+    for n, item in enumerate(body["items"]):
+        try:
+            groups.append(thesaurus.group(item["words"], item["weight"]))
+        except ValidationError as exc:
+            problems[f"items.{n}.words"] = exc.fields["words"]
+    if problems:
+        raise ValidationError("invalid synonym groups", problems)
+    return _replace_synonyms(groups)
+
+
+@_route("/kb/synonyms/export", produces="text/plain")
+def export_synonyms() -> Response:
+    """The tenant's own groups as a text file (one group a line; `?builtin=1` adds the built-in ones)."""
+    tenant = current_tenant()
+    groups = [*(thesaurus.builtin() if request.args.get("builtin") == "1" else ()), *thesaurus.own(tenant)]
+    return Response(
+        thesaurus.dump(list(groups)),
+        mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="synonyms-{tenant.slug}.txt"'},
+    )
+
+
+@_route("/kb/synonyms/import", ("POST",), role="admin")
+def import_synonyms() -> dict:
+    """Replace the tenant's own groups with a file (multipart `file`, or the text as the body)."""
+    upload = request.files.get("file")
+    raw = upload.read(MAX_SYNONYM_FILE + 1) if upload else request.get_data(cache=False)[: MAX_SYNONYM_FILE + 1]
+    if len(raw) > MAX_SYNONYM_FILE:
+        raise ValidationError("file too large", {"file": [f"at most {MAX_SYNONYM_FILE // 1024} KB"]})
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError("not UTF-8 text", {"file": ["save the file as UTF-8 text"]}) from None
+    return _replace_synonyms(thesaurus.parse(text))
+
+
+@_route("/kb/gaps", role="supervisor")
+def search_gaps() -> dict:
+    """Searches that found nothing, most frequent first: `{"items": [{"query", "count", "last_at"}]}`."""
+    items = gaps.top(current_tenant())
+    return {"items": [{**i, "last_at": iso(i["last_at"])} for i in items], "total": len(items)}

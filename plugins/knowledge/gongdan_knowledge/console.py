@@ -11,12 +11,13 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from gongdan import tickets
-from gongdan.admin.base import ConsoleBaseView
+from gongdan.actors import Actor
+from gongdan.admin.base import ConsoleBaseView, has_role
 from gongdan.admin.errors import flash_error
 from gongdan.contributions import ConsoleView, TicketPanel
 from gongdan.errors import GongdanError
 from gongdan.models import Tenant, Ticket
-from gongdan_knowledge import articles, index, suggestions, usage
+from gongdan_knowledge import articles, gaps, index, suggestions, thesaurus, usage
 from gongdan_knowledge.models import STATUSES, Article
 from gongdan_knowledge.search import local_hits
 from gongdan_knowledge.text import render_html
@@ -129,7 +130,7 @@ class KnowledgeView(ConsoleBaseView):
         tenant = self.current_tenant()
         article = self._article(request.form.get("article_id", type=int) or 0)
         try:
-            ticket = tickets.get(tenant, request.form.get("ticket_id", ""))
+            ticket = tickets.get(tenant, request.form.get("ticket_id", ""), Actor.of(self.current_user))
             usage.send(tenant, ticket, article, self.current_user)
             flash(gettext("Article sent as a reply."))
         except GongdanError as exc:
@@ -138,10 +139,68 @@ class KnowledgeView(ConsoleBaseView):
         return redirect(url_for("tickets.ticket", ticket_id=ticket.id))
 
 
+class SynonymsView(ConsoleBaseView):
+    """The tenant's synonym groups (admins edit, import and export them) and the searches that found nothing."""
+
+    role = "supervisor"
+    plugin = "knowledge"
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self) -> Any:
+        """The groups as lines of text; POST (admins) saves them."""
+        tenant = self.current_tenant()
+        text, errors = thesaurus.dump(thesaurus.own(tenant)), {}
+        if request.method == "POST":
+            self._require_admin()
+            text = request.form.get("groups", "")
+            errors = self._save(tenant, text)
+            if not errors:
+                return redirect(self.get_url(".index"))
+        page = self.render(
+            "knowledge/synonyms.html",
+            text=text,
+            errors=errors,
+            gaps=gaps.top(tenant, 30),
+            builtin=thesaurus.builtin(),
+            builtin_on=thesaurus.uses_builtin(tenant),
+            can_edit=has_role(self.current_user, "admin"),
+        )
+        return (page, 422) if errors else page
+
+    @expose("/upload", methods=("POST",))
+    def upload(self) -> Any:
+        """Replace the groups with an uploaded UTF-8 text file."""
+        self._require_admin()
+        raw = request.files["file"].read() if request.files.get("file") else b""
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            flash(gettext("Save the file as UTF-8 text."), "error")
+            return redirect(self.get_url(".index"))
+        errors = self._save(self.current_tenant(), text)
+        for field, reasons in errors.items():
+            flash(f"{field}: {'; '.join(reasons)}", "error")
+        return redirect(self.get_url(".index"))
+
+    def _require_admin(self) -> None:
+        if not has_role(self.current_user, "admin"):
+            abort(403)
+
+    def _save(self, tenant: Tenant, text: str) -> dict[str, list[str]]:
+        try:
+            groups = thesaurus.parse(text)
+        except GongdanError as exc:
+            return exc.fields or {"groups": [exc.message]}
+        thesaurus.replace(tenant, groups, Actor.of(self.current_user), request.remote_addr)
+        flash(gettext("Saved."))
+        return {}
+
+
 def console_views() -> list[ConsoleView]:
     """The console's knowledge pages (built per app)."""
     view = KnowledgeView(name=_l("Articles"), endpoint="knowledge_console", url="/console/knowledge")
-    return [ConsoleView(view=view, menu=_l("Knowledge"))]
+    synonyms = SynonymsView(name=_l("Synonyms"), endpoint="knowledge_synonyms", url="/console/knowledge-synonyms")
+    return [ConsoleView(view=view, menu=_l("Knowledge")), ConsoleView(view=synonyms, menu=_l("Knowledge"))]
 
 
 def ticket_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
@@ -156,7 +215,8 @@ def ticket_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
             '<form method="post" action="{}" class="d-inline ml-1">'
             '<input type="hidden" name="csrf_token" value="{}">'
             '<input type="hidden" name="ticket_id" value="{}"><input type="hidden" name="article_id" value="{}">'
-            '<button class="btn btn-link btn-sm p-0" type="submit">{}</button></form></li>'
+            '<button class="btn btn-link btn-sm p-0" type="submit">{}</button></form>'
+            '<div class="small text-muted kb-why">{}</div></li>'
         ).format(
             url_for("knowledge_console.edit", article_id=row.article.id),
             row.article.title,
@@ -166,11 +226,26 @@ def ticket_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
             ticket.id,
             row.article.id,
             gettext("send as reply"),
+            why_text(row.why or {}),
         )
         for row in rows
     )
     html = Markup('<ul class="list-unstyled kb-suggestions">{}</ul>').format(items)
     return TicketPanel(name="knowledge", title=gettext("Suggested articles"), html=str(html), order=30)
+
+
+def why_text(why: dict[str, Any]) -> str:
+    """Why an article was found, in the reader's language (matched words are the default)."""
+    reasons = []
+    if why.get("learned"):
+        reasons.append(gettext("similar tickets were answered with this article"))
+    if why.get("synonyms"):
+        reasons.append(gettext("synonyms: %(words)s", words="、".join(why["synonyms"][:5])))
+    if why.get("partial"):
+        reasons.append(gettext("partial match"))
+    if why.get("category"):
+        reasons.append(gettext("same category as the ticket"))
+    return " · ".join(reasons) or gettext("matching words")
 
 
 def _csrf_token() -> str:

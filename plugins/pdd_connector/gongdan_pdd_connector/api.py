@@ -230,7 +230,7 @@ def refund_dict(tenant: Any, ticket: Any) -> dict[str, Any]:
 
 
 def _ticket(ticket_id: str) -> Any:
-    return tickets.get(current_tenant(), ticket_id)
+    return tickets.get(current_tenant(), ticket_id, current_actor())
 
 
 @api_route(bp, "/tickets/<ticket_id>", role="agent", plugin=PLUGIN)

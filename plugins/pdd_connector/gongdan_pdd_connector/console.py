@@ -202,7 +202,7 @@ def console_views() -> list[ConsoleView]:
 
         def _run(self, ticket_id: int, work: Any, done: str) -> Any:
             tenant = self.current_tenant()
-            ticket = tickets.get(tenant, ticket_id)
+            ticket = tickets.get(tenant, ticket_id, Actor.of(self.current_user))
             if request.form.get("confirm") != "yes":
                 flash(gettext("Please confirm the action."), "warning")
                 return self._back(ticket_id)
@@ -259,7 +259,7 @@ def console_views() -> list[ConsoleView]:
         def order(self, ticket_id: int) -> Any:
             """The order behind the ticket, masked; and the shop's return addresses."""
             tenant = self.current_tenant()
-            ticket = tickets.get(tenant, ticket_id)
+            ticket = tickets.get(tenant, ticket_id, Actor.of(self.current_user))
             try:
                 order = actions.order(tenant, ticket)
                 addresses = actions.addresses(tenant, ticket)
