@@ -49,7 +49,6 @@ class Id(fields.Integer):
     """A marshmallow field for an id a client sends: an integer in `1..MAX_ID`."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("strict", False)
         extra = kwargs.pop("validate", None)
         checks = [validate.Range(min=1, max=MAX_ID, error="not a valid id")]
         if extra is not None:
