@@ -14,14 +14,16 @@
     }
   }, true);
   // Flask-Admin's row delete buttons carry their question in an inline onclick, which the
-  // console's Content-Security-Policy blocks: ask it here instead.
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest ? event.target.closest("button[onclick*='safeConfirm']") : null;
-    var found = button && /safeConfirm\('((?:[^'\\]|\\.)*)'\)/.exec(button.getAttribute("onclick"));
-    if (found && !window.confirm(found[1].replace(/\\(.)/g, "$1"))) {
-      event.preventDefault();
-    }
-  }, true);
+  // console's Content-Security-Policy blocks: move it to the form's data-confirm instead.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form button[onclick*='safeConfirm']").forEach(function (button) {
+      var found = /safeConfirm\('((?:[^'\\]|\\.)*)'\)/.exec(button.getAttribute("onclick"));
+      button.removeAttribute("onclick");
+      if (found) {
+        button.form.setAttribute("data-confirm", found[1].replace(/\\(.)/g, "$1"));
+      }
+    });
+  });
   document.addEventListener("change", function (event) {
     var box = event.target;
     var selector = box.getAttribute("data-check-all");
