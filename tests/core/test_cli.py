@@ -104,3 +104,25 @@ def test_every_command_has_help():
         assert shown.exit_code == 0, path
         assert "Usage: gongdan" in shown.output
         assert shown.output.count("\n") > 2, f"{path} has no help text"
+
+
+def test_tokens_expire_and_are_revoked_by_prefix(cli):
+    cli("init")
+    cli("tenant", "create", "acme", "--name", "Acme")
+    cli("user", "create", "bot@acme.cn", "--tenant", "acme", "--role", "agent")
+    weak = cli(
+        "user", "create", "w@acme.cn", "--tenant", "acme", "--role", "agent", "--password-stdin", stdin="qq123456789\n"
+    )
+    assert weak.returncode == 1
+    assert "too common" in weak.stderr
+    created = cli("token", "create", "bot@acme.cn", "--name", "nightly", "--expires-in-days", "30")
+    assert created.returncode == 0, created.stderr
+    assert "expires at" in created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    assert cli("token", "create", "bot@acme.cn", "--expires-in-days", "0").returncode == 2
+    assert cli("token", "revoke", "gd_").returncode == 1  # too short to name one token
+    revoked = cli("token", "revoke", token[:10])
+    assert revoked.returncode == 0, revoked.stderr
+    assert revoked.stdout.strip() == f"revoked {token[:10]}… (nightly) of bot@acme.cn"
+    again = cli("token", "revoke", token)
+    assert (again.returncode, again.stderr.strip()) == (1, f"error: no active token starts with {token!r}")
