@@ -83,6 +83,14 @@ def _filename_options(filename: str) -> dict[str, str]:
         return {"filename*": "UTF-8''" + quote(filename, safe="!#$&+^`|~")}
 
 
+# GET before POST: werkzeug then answers 404, not 405, for an id past MAX_ID
+@api_route(api, "/tickets/<int:ticket_id>/attachments", ["GET"], response=AttachmentListSchema, tags=TAGS)
+def list_attachments(ticket_id: int) -> dict[str, Any]:
+    """The ticket's files (its own and its comments'), oldest first."""
+    tenant = current_tenant()
+    return {"items": [attachment_dict(a) for a in attachments.of_ticket(tenant, _ticket(ticket_id))]}
+
+
 @accepts_uploads
 @api_route(
     api,
@@ -124,13 +132,6 @@ def upload_attachment(ticket_id: int) -> tuple[dict[str, Any], int]:
         uploaded_by=current_user(),
     )
     return attachment_dict(stored), 201
-
-
-@api_route(api, "/tickets/<int:ticket_id>/attachments", ["GET"], response=AttachmentListSchema, tags=TAGS)
-def list_attachments(ticket_id: int) -> dict[str, Any]:
-    """The ticket's files (its own and its comments'), oldest first."""
-    tenant = current_tenant()
-    return {"items": [attachment_dict(a) for a in attachments.of_ticket(tenant, _ticket(ticket_id))]}
 
 
 @api_route(

@@ -76,7 +76,7 @@ def _operations(core: bool | None) -> list[Any]:
 
 def test_core_api_conforms_to_its_openapi_document(gongdan_db: Any, api_token: str) -> None:
     operations = _operations(core=True)
-    assert len(operations) == 16
+    assert len(operations) == 20
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _exercise(operation, mode, api_token, MAX_EXAMPLES)
