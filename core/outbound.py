@@ -105,7 +105,7 @@ class OutboundError(Exception):
     def localized(self, language: str | None = None) -> str:
         """The message in `language` (`zh…` or `en`), or in the current request's language."""
         if language is None:
-            language = _request_language()
+            language = request_language()
         return self.message_zh if language.lower().startswith("zh") else self.message
 
 
@@ -113,7 +113,7 @@ class OutboundBlocked(OutboundError, ValueError):
     """The URL or host is not allowed (scheme, spelling, address, redirect); nothing was sent."""
 
 
-def _request_language() -> str:
+def request_language() -> str:
     try:
         from flask_babel import get_locale
 
