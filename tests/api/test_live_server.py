@@ -71,10 +71,10 @@ def test_gunicorn_serves_the_api(live_server, tenant):
     unknown = requests.get(f"{live_server}/nowhere", timeout=10)
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "not_found"
-    # each of the 2 workers keeps its own bucket of 8: at most 16 answers before 429s
+    # the 2 workers share one limit of 8 a minute (counted in the database), 3 of them spent above
     statuses = [requests.get(f"{live_server}/users/me", headers=auth, timeout=10) for _ in range(20)]
     limited = [r for r in statuses if r.status_code == 429]
     assert limited
-    assert sum(r.status_code == 200 for r in statuses) <= 16
+    assert sum(r.status_code == 200 for r in statuses) <= 8 - 2
     assert int(limited[0].headers["Retry-After"]) >= 1
     assert limited[0].json()["error"]["code"] == "rate_limited"
