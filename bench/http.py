@@ -11,7 +11,8 @@ a token), and drives it over loopback from separate client processes:
 
 for `POST /api/v1/tickets` and `GET /api/v1/tickets?assignee=me` (a page of 25 tickets of
 the agent's), with `GET /api/v1/health` (no token, no query) as the baseline measured in the
-same run. The rate limit is raised for the bench. Figures only; nothing passes or fails.
+same run. The rate limit is raised for the bench (`GONGDAN_RATE_LIMIT_PER_MINUTE=0` switches the
+shared limiter off, to measure what its statement costs). Figures only; nothing passes or fails.
 
     .venv/bin/python -m bench.http [--duration 5] [--clients 4] [--workers 2] [--assigned 200]
 """
@@ -79,11 +80,8 @@ def _free_port() -> int:
 def start_server(workdir: Path, workers: int) -> tuple[subprocess.Popen, int, str, dict[str, str]]:
     """A fresh database made with the CLI and gunicorn serving it; returns (process, port, token, env)."""
     env = dict(os.environ)
-    env.update(
-        GONGDAN_DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}",
-        GONGDAN_RATE_LIMIT_PER_MINUTE="100000000",
-        GONGDAN_SECRET_KEY="bench",
-    )
+    env.setdefault("GONGDAN_RATE_LIMIT_PER_MINUTE", "100000000")  # 0: no limiter (to measure its cost)
+    env.update(GONGDAN_DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}", GONGDAN_SECRET_KEY="bench")
     _cli(env, "init")
     _cli(env, "tenant", "create", "bench", "--name", "压测店铺")
     _cli(env, "user", "create", "agent@bench.example.com", "--tenant", "bench", "--role", "agent", "--name", "压测客服")
