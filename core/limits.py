@@ -21,6 +21,7 @@ import random
 from dataclasses import dataclass
 
 from gongdan import clock
+from gongdan.db import db, is_postgres
 from gongdan.models import RateCounter
 from gongdan.statements import PreparedStatement
 
@@ -33,6 +34,18 @@ _HIT = PreparedStatement(
     t=RateCounter,
 )
 _PRUNE = PreparedStatement('DELETE FROM {t} WHERE "expires" < ?', t=RateCounter)
+
+
+def prepare() -> None:
+    """Make the counters' table UNLOGGED on PostgreSQL (`gongdan init` calls it; idempotent).
+
+    Counters need no crash safety and no replica, and a transaction that writes only unlogged
+    tables does not wait for the WAL to reach the disk: the hit on every API request
+    commits asynchronously: a hit measured 2.7 ms with the table logged, 0.7–1.3 ms unlogged, on
+    a loaded 2-core machine where `SELECT 1` took 0.4 ms.
+    """
+    if is_postgres():
+        db.execute_sql(f'ALTER TABLE "{RateCounter._meta.table_name}" SET UNLOGGED')
 
 
 @dataclass(frozen=True)

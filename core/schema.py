@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator, migrate
 
-from gongdan import audit, clock
+from gongdan import audit, clock, limits
 from gongdan.contributions import Schema
 from gongdan.db import db, is_postgres
 from gongdan.models import SchemaVersion
@@ -55,6 +55,7 @@ def upgrade(host: PluginHost) -> list[SchemaChange]:
                     row.save()
         changes.append(SchemaChange(schema.owner, before, schema.version))
     audit.protect()
+    limits.prepare()
     return changes
 
 

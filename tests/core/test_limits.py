@@ -5,6 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+import pytest
+
 from gongdan import clock, limits
 from gongdan.db import db
 from gongdan.models import RateCounter
@@ -53,3 +55,10 @@ def test_old_rows_are_pruned(gongdan_db, frozen_clock, monkeypatch):
 def test_keys_are_stored_hashed(gongdan_db):
     limits.allow("login.account", "boss@acme.cn", 5, 60)
     assert "boss" not in RateCounter.get().key
+
+
+def test_the_counters_need_no_wal_flush_on_postgresql(gongdan_db, gongdan_backend):
+    if gongdan_backend != "postgresql":
+        pytest.skip("SQLite has no unlogged tables")
+    persistence = db.execute_sql("SELECT relpersistence FROM pg_class WHERE relname = 'rate_counter'").fetchone()
+    assert persistence == ("u",)
