@@ -117,7 +117,7 @@ class Dovecot:
         for name in self.users:
             for sub in ("cur", "new", "tmp"):
                 self._own((self.root / "mail" / name / sub), directory=True)
-        self._own(self.root / "mail" / next(iter(self.users)), directory=True)
+            self._own(self.root / "mail" / name, directory=True)
         self._own(self.root / "mail", directory=True)
         self._own(self.root / "home", directory=True)
         self.process = subprocess.Popen(
