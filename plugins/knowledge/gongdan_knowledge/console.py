@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import flask_login
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
@@ -163,7 +164,7 @@ class SynonymsView(ConsoleBaseView):
             gaps=gaps.top(tenant, 30),
             builtin=thesaurus.builtin(),
             builtin_on=thesaurus.uses_builtin(tenant),
-            can_edit=has_role(self.current_user, "admin"),
+            can_edit=has_role(flask_login.current_user, "admin"),
         )
         return (page, 422) if errors else page
 
@@ -183,7 +184,7 @@ class SynonymsView(ConsoleBaseView):
         return redirect(self.get_url(".index"))
 
     def _require_admin(self) -> None:
-        if not has_role(self.current_user, "admin"):
+        if not has_role(flask_login.current_user, "admin"):
             abort(403)
 
     def _save(self, tenant: Tenant, text: str) -> dict[str, list[str]]:

@@ -311,7 +311,7 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             cut = [t for t in synonym_terms.get(word, ()) if t not in QUESTION_WORDS]
             if not cut or any(stats.get(t, 0) <= 0 for t in cut):
                 continue  # a synonym counts only when every term of it is known
-            known = {t: _idf(total, stats[t]) for t in cut if stats[t] <= COMMON_SHARE * total}
+            known = {t: _idf(total, stats[t]) for t in cut if stats[t] <= max(COMMON_SHARE * total, 1)}
             if known:
                 scale = weight * trigger_mass / sum(known.values())
                 alternatives.append({t: round(v * scale, 4) for t, v in known.items()})

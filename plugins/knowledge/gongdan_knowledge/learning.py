@@ -1,9 +1,9 @@
 """Learning from agents: the words of tickets answered with an article raise that article.
 
 When an agent sends an article on a ticket (or a customer says an article answered them), each
-telling term of the ticket's subject is tied to the article (`Learned`, per tenant). A later
-search holding those terms gives the article a bonus, at most `MAX_SHARE` of a full score,
-that halves every `HALF_LIFE_DAYS` since the tie was last reinforced; the hit says why
+telling term of the ticket's subject is tied to the article (`Learned`, per tenant). A later search holding
+those terms scores the article by the share of its terms so tied (at most `MAX_SCORE`), each
+tie halving every `HALF_LIFE_DAYS` since it was last reinforced; the hit says why
 ("因为类似工单曾使用此文").
 """
 
@@ -15,14 +15,15 @@ from datetime import datetime
 from gongdan import clock
 from gongdan.db import db, write_transaction
 from gongdan.models import Tenant, Ticket
-from gongdan_knowledge.index import QUESTION_WORDS, Query
+from gongdan_knowledge.index import QUESTION_WORDS
 from gongdan_knowledge.models import Learned
 from gongdan_knowledge.text import terms
 
 HALF_LIFE_DAYS = 90.0
-MAX_SHARE = 0.3
+MAX_SCORE = 0.9
 SATURATION = 3.0  # uses after which a tie counts fully
 MAX_TERMS = 12
+MAX_QUERY_TERMS = 24
 
 
 def _decayed(weight: float, since: datetime, now: datetime) -> float:
@@ -52,20 +53,24 @@ def learn(tenant: Tenant, ticket: Ticket, article_id: int, amount: float = 1.0) 
     return len(wanted)
 
 
-def boosts(tenant: Tenant, query: Query) -> dict[int, float]:
-    """`{article_id: bonus}` (0 to `MAX_SHARE`) for articles tied to the query's own terms."""
-    own = {t: g.mass for g in query.groups if g.own for t in g.alternatives[0]}
-    if not own or query.mass <= 0:
+def boosts(tenant: Tenant, text: str) -> dict[int, float]:
+    """`{article_id: score}` (0 to `MAX_SCORE`) for articles tied to the words of `text`.
+
+    The score is the share of the text's telling terms tied to the article, each tie counting
+    fully after `SATURATION` uses and fading with time; search keeps the better of it and the
+    article's own score.
+    """
+    wanted = [t for t in terms(text) if t not in QUESTION_WORDS][:MAX_QUERY_TERMS]
+    if not wanted:
         return {}
     p = db.obj.param
     sql = (
         f'SELECT term, article_id, weight, updated_at FROM "{Learned._meta.table_name}"'
-        f" WHERE tenant_id = {p} AND term IN ({', '.join([p] * len(own))})"
+        f" WHERE tenant_id = {p} AND term IN ({', '.join([p] * len(wanted))})"
     )
     now = clock.now()
     found: dict[int, float] = {}
-    for term, article_id, weight, updated_at in db.execute_sql(sql, [tenant.id, *own]).fetchall():
+    for _term, article_id, weight, updated_at in db.execute_sql(sql, [tenant.id, *wanted]).fetchall():
         since = Learned.updated_at.python_value(updated_at)
-        strength = min(_decayed(weight, since, now) / SATURATION, 1.0)
-        found[article_id] = found.get(article_id, 0.0) + own[term] * strength
-    return {a: round(MAX_SHARE * min(v / query.mass, 1.0), 4) for a, v in found.items() if v > 0}
+        found[article_id] = found.get(article_id, 0.0) + min(_decayed(weight, since, now) / SATURATION, 1.0)
+    return {a: round(MAX_SCORE * v / len(wanted), 4) for a, v in found.items() if v > 0}

@@ -119,6 +119,7 @@ class Suggestion(TenantModel):
     article = pw.ForeignKeyField(Article, on_delete="CASCADE", backref="+")
     rank = pw.SmallIntegerField()
     score = pw.DoubleField()
+    why = JSONField(default=dict)  # what found it: synonyms, partial, learned, category
     computed_at = UTCDateTimeField(default=clock.now)
 
     class Meta:

@@ -112,3 +112,24 @@ class FromCommentSchema(Schema):
     title = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     category = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=320))
     tags = fields.List(TAG, load_default=list)
+
+
+class SynonymGroupSchema(Schema):
+    """One synonym group: words meaning the same thing and how much a match through them counts."""
+
+    class Meta:
+        unknown = RAISE
+
+    words = fields.List(
+        fields.String(validate=validate.Length(min=1, max=32)), required=True, validate=validate.Length(min=2, max=40)
+    )
+    weight = fields.Float(load_default=0.8, validate=validate.Range(min=0, max=1, min_inclusive=False))
+
+
+class SynonymsSchema(Schema):
+    """`PUT /api/v1/kb/synonyms`: the tenant's own groups."""
+
+    class Meta:
+        unknown = RAISE
+
+    items = fields.List(fields.Nested(SynonymGroupSchema), required=True)

@@ -16,7 +16,7 @@ from gongdan.models import Category, Tenant
 from gongdan.plugins import get_host
 from gongdan_knowledge import gaps, index, learning
 from gongdan_knowledge.models import Article
-from gongdan_knowledge.text import index_text, snippet
+from gongdan_knowledge.text import index_text, snippet, terms
 
 LOCAL = "local"
 PLUGIN = "knowledge"
@@ -62,9 +62,9 @@ def local_hits(
         query = index.partial(tenant, text)
         found, total = index.run(tenant, query, filters, limit, offset)
     narrowed = bool(filters.category_ids or filters.tag)
-    learned = learning.boosts(tenant, query) if synonyms and not offset and not narrowed else {}
+    learned = learning.boosts(tenant, text) if synonyms and not offset and not narrowed else {}
     if learned:
-        found, total = _with_learned(found, learned, limit), max(total, len(learned))
+        found, total = _with_learned(found, learned, _coverage(query, text), limit), max(total, len(learned))
     if not found:
         return [], total
     by_id = _articles([i for i, _ in found])
@@ -90,11 +90,21 @@ def local_hits(
     return items, total
 
 
-def _with_learned(found: list[tuple[int, float]], learned: dict[int, float], limit: int) -> list[tuple[int, float]]:
-    """The hits with each learned article's bonus added (articles only learning found join)."""
-    scores = dict(found)
-    for article_id, bonus in learned.items():
-        scores[article_id] = round(min(1.0, scores.get(article_id, 0.0) + bonus), 4)
+def _coverage(query: index.Query, text: str) -> float:
+    """The share of the text's telling terms that the articles know (search scores ignore the rest)."""
+    telling = [t for t in terms(text) if t not in index.QUESTION_WORDS][: index.MAX_QUERY_TERMS]
+    own = sum(1 for g in query.groups if g.own)
+    return min(1.0, own / len(telling)) if telling else 1.0
+
+
+def _with_learned(
+    found: list[tuple[int, float]], learned: dict[int, float], coverage: float, limit: int
+) -> list[tuple[int, float]]:
+    """The hits and the learned articles, each at the better of its learned score and its search
+    score weighed by how much of the question the articles' words cover."""
+    scores = {article_id: round(score * coverage, 4) for article_id, score in found}
+    for article_id, score in learned.items():
+        scores[article_id] = max(scores.get(article_id, 0.0), score)
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
 
 

@@ -48,19 +48,22 @@ def _bonus(ticket_category: Category | None, article: Article) -> float:
     return 0.0
 
 
-def compute(tenant: Tenant, ticket: Ticket) -> list[tuple[int, float]]:
-    """The best published articles for `ticket`, `[(article_id, score)]`, best first.
+def compute(tenant: Tenant, ticket: Ticket) -> list[tuple[int, float, dict[str, Any]]]:
+    """The best published articles for `ticket`, `[(article_id, score, why)]`, best first.
 
     Scores come from search over the ticket's text, raised a little for articles in the
-    ticket's category (or its parent scene).
+    ticket's category (or its parent scene); `why` is the search hit's, plus `category`.
     """
     items, _ = local_hits(tenant, ticket_text(ticket), index.Filters(statuses=("published",)), KEEP * 3)
     if not items:
         return []
     category = Category.get_or_none(Category.id == ticket.category_id) if ticket.category_id else None
     articles = {a.id: a for a in Article.select().where(Article.id.in_([i["id"] for i in items]))}
-    scored = [(i["id"], round(i["score"] + _bonus(category, articles[i["id"]]), 4)) for i in items]
-    scored.sort(key=lambda pair: (-pair[1], pair[0]))
+    scored = []
+    for item in items:
+        bonus = _bonus(category, articles[item["id"]])
+        scored.append((item["id"], round(item["score"] + bonus, 4), {**item["why"], "category": bonus > 0}))
+    scored.sort(key=lambda row: (-row[1], row[0]))
     return scored[:KEEP]
 
 
@@ -71,8 +74,16 @@ def refresh(tenant: Tenant, ticket: Ticket) -> list[Suggestion]:
     with write_transaction():
         Suggestion.delete().where(Suggestion.ticket == ticket.id).execute()
         rows = [
-            {"tenant": tenant.id, "ticket": ticket.id, "article": aid, "rank": n, "score": s, "computed_at": now}
-            for n, (aid, s) in enumerate(best, start=1)
+            {
+                "tenant": tenant.id,
+                "ticket": ticket.id,
+                "article": aid,
+                "rank": n,
+                "score": s,
+                "why": why,
+                "computed_at": now,
+            }
+            for n, (aid, s, why) in enumerate(best, start=1)
         ]
         if rows:
             Suggestion.insert_many(rows).execute()

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from gongdan import clock
+from gongdan import audit, clock
+from gongdan.actors import Actor
 from gongdan.db import db, write_transaction
 from gongdan.errors import ValidationError
 from gongdan.models import Tenant
@@ -112,12 +113,14 @@ def uses_builtin(tenant: Tenant) -> bool:
     return bool(get_host().settings(tenant, "knowledge").get("builtin_synonyms", True))
 
 
-def replace(tenant: Tenant, groups: list[Group]) -> None:
-    """Store `groups` as the tenant's own thesaurus (replacing the previous one)."""
+def replace(tenant: Tenant, groups: list[Group], actor: Actor, ip: str | None = None) -> None:
+    """Store `groups` as the tenant's own thesaurus (replacing the previous one), audited."""
     if len(groups) > MAX_GROUPS:
         raise ValidationError("too many groups", {"groups": [f"at most {MAX_GROUPS}"]})
     now = clock.now()
+    before = SynonymGroup.of(tenant).count()
     with write_transaction():
+        audit.record(tenant, "knowledge.synonyms_changed", actor, data={"groups": [before, len(groups)]}, ip=ip)
         SynonymGroup.delete().where(SynonymGroup.tenant == tenant).execute()
         SynonymGroup.insert_many(
             [

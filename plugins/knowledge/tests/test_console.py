@@ -81,3 +81,53 @@ def test_console_page_needs_the_plugin(app: Any, make_user: Any, enable_plugin: 
     assert client.get("/console/knowledge/").status_code == 200
     chinese = client.get("/console/knowledge/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert "知识库文章" in chinese.get_data(as_text=True)
+
+
+def test_admins_edit_import_and_export_synonyms_in_the_console(
+    app: Any, kb: Any, publish: Any, make_user: Any, tenant: Any
+) -> None:
+    admin = _signed_in(app, make_user("admin")[0])
+    page = admin.get("/console/knowledge-synonyms/").get_data(as_text=True)
+    assert 'id="builtin-groups"' in page
+    assert "满减券" in page  # the built-in vocabulary is listed
+    refused = _post(admin, "/console/knowledge-synonyms/", groups="大促 双十一\n孤词\n2: 甲 乙")
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "give at least two words" in html
+    assert "the weight before" in html
+    saved = _post(admin, "/console/knowledge-synonyms/", groups="大促 双十一 双11\n0.6: 爆款 热销")
+    assert saved.status_code == 302
+    assert "0.6: 爆款 热销" in admin.get("/console/knowledge-synonyms/").get_data(as_text=True)
+    publish("双十一活动说明", "双十一期间全场满300减50。")
+    found = kb.get("/api/v1/kb/search", query_string={"q": "大促有什么活动"}).get_json()["items"]
+    assert found[0]["title"] == "双十一活动说明"
+    exported = kb.get("/api/v1/kb/synonyms/export")
+    assert exported.headers["Content-Disposition"].startswith("attachment")
+    assert exported.get_data(as_text=True) == "大促 双十一 双11\n0.6: 爆款 热销\n"
+    from io import BytesIO
+
+    uploaded = admin.post(
+        "/console/knowledge-synonyms/upload",
+        data={"csrf_token": admin.csrf, "file": (BytesIO("退款 退钱\n".encode()), "synonyms.txt")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 302
+    assert kb.get("/api/v1/kb/synonyms").get_json()["items"] == [{"words": ["退款", "退钱"], "weight": 0.8}]
+
+
+def test_supervisors_read_synonyms_and_agents_cannot(app: Any, kb: Any, make_user: Any) -> None:
+    supervisor = _signed_in(app, kb.user)
+    assert 'id="synonyms-form"' not in supervisor.get("/console/knowledge-synonyms/").get_data(as_text=True)
+    assert _post(supervisor, "/console/knowledge-synonyms/", groups="a b").status_code == 403
+    agent = _signed_in(app, make_user("agent")[0])
+    assert agent.get("/console/knowledge-synonyms/").status_code == 403
+
+
+def test_the_ticket_panel_says_why_an_article_is_suggested(
+    app: Any, kb: Any, publish: Any, tenant: Any, make_user: Any
+) -> None:
+    publish("优惠券怎么使用", "在结算页选择可用的优惠券即可抵扣。")
+    ticket, _ = tickets.create(tenant, {"subject": "满减券用不了"}, Actor.system("channel:api"))
+    html = _signed_in(app, kb.user).get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
+    assert "kb-why" in html
+    assert "优惠券" in html.split("kb-why", 1)[1][:300]

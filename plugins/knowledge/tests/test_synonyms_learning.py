@@ -1,0 +1,80 @@
+"""Synonyms through the API, learning from articles agents send, suggestions for marketplace tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gongdan import audit, tickets
+from gongdan.actors import Actor
+
+
+def test_synonyms_api_replaces_validates_and_is_admin_only(kb: Any, admin_api: Any, tenant: Any) -> None:
+    assert kb.put("/api/v1/kb/synonyms", json={"items": []}).status_code == 403
+    groups = [{"words": ["孤词"]}, {"words": ["a", "b"], "weight": 2}]
+    bad = admin_api.put("/api/v1/kb/synonyms", json={"items": groups})
+    assert bad.status_code == 422
+    assert set(bad.get_json()["error"]["fields"]) == {"items.0.words", "items.1.weight"}
+    saved = admin_api.put("/api/v1/kb/synonyms", json={"items": [{"words": ["大促", "双十一"], "weight": 0.7}]})
+    assert saved.status_code == 200
+    answer = saved.get_json()
+    assert answer["items"] == [{"words": ["大促", "双十一"], "weight": 0.7}]
+    assert answer["builtin"] is True
+    assert any("满减券" in g["words"] for g in answer["builtin_groups"])
+    imported = admin_api.post(
+        "/api/v1/kb/synonyms/import", data="退款 退钱\n0.5: 烂 坏\n".encode(), content_type="text/plain"
+    )
+    assert imported.status_code == 200
+    assert [g["weight"] for g in imported.get_json()["items"]] == [0.8, 0.5]
+    broken = admin_api.post("/api/v1/kb/synonyms/import", data=b"x: a b\n", content_type="text/plain")
+    assert broken.status_code == 422
+    assert "lines.1" in broken.get_json()["error"]["fields"]
+    trail = audit.events(tenant, kind="knowledge.synonyms_changed")
+    assert [e.data["groups"] for e in trail] == [[1, 2], [0, 1]]
+    assert {e.actor_label for e in trail} == {admin_api.user.email}
+
+
+def test_articles_agents_send_rise_for_similar_questions(kb: Any, publish: Any, tenant: Any) -> None:
+    publish("会员积分规则", "每消费一元得一积分。")
+    target = publish("店铺活动说明", "活动期间满减以页面为准。")
+    question = "积分兑换的奖品什么时候寄出"
+    before = kb.get("/api/v1/kb/search", query_string={"q": question}).get_json()["items"]
+    assert [i["id"] for i in before][:1] != [target]
+    for n in range(3):
+        ticket, _ = tickets.create(tenant, {"subject": f"积分兑换的奖品还没寄出 {n}"}, Actor.system("channel:api"))
+        sent = kb.post(f"/api/v1/tickets/{ticket.id}/kb-replies", json={"article_id": target})
+        assert sent.status_code == 201
+    after = kb.get("/api/v1/kb/search", query_string={"q": question}).get_json()["items"]
+    assert after[0]["id"] == target
+    assert after[0]["why"]["learned"] is True
+
+
+def test_learned_ties_fade(kb: Any, publish: Any, tenant: Any, frozen_clock: Any) -> None:
+    from gongdan_knowledge import learning
+
+    target = publish("店铺活动说明", "活动期间满减以页面为准。")
+    ticket, _ = tickets.create(tenant, {"subject": "积分兑换奖品"}, Actor.system("channel:api"))
+    learning.learn(tenant, ticket, target, amount=3.0)
+    fresh = learning.boosts(tenant, "积分兑换奖品")[target]
+    frozen_clock.advance(days=learning.HALF_LIFE_DAYS)
+    assert learning.boosts(tenant, "积分兑换奖品")[target] == pytest.approx(fresh / 2, abs=1e-3)
+
+
+def test_marketplace_suggestions_follow_the_problem_not_the_product(kb: Any, publish: Any, tenant: Any) -> None:
+    remote = publish("新疆西藏等偏远地区发货和运费", "新疆、西藏等偏远地区需补运费，发货时间顺延。")
+    missing = publish("发错货或少发漏发", "收到的商品少件、漏发或发错，请拍照联系客服补发。")
+    description = "买家说明：订单是两件只收到一件。\n\n售后类型：仅退款\n商品：新疆阿克苏冰糖心苹果 5斤装"
+    ticket, _ = tickets.create(
+        tenant,
+        {
+            "subject": "仅退款｜新疆阿克苏冰糖心苹果 5斤装｜空包裹/少货",
+            "description": description,
+            "tags": ["拼多多", "仅退款"],
+            "external_ref": {"system": "pdd", "id": "7381745730"},
+        },
+        Actor.system("channel:pdd"),
+    )
+    found = kb.get(f"/api/v1/tickets/{ticket.id}/suggestions").get_json()["items"]
+    assert found[0]["id"] == missing
+    assert remote not in [i["id"] for i in found[:1]]
