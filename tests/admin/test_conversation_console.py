@@ -205,3 +205,13 @@ def test_admins_switch_notifications_audited_agents_cannot(signed_in, tenant):
     assert event.data["changes"] == {"reply": [True, False]}
     _, agent = signed_in("agent")
     assert agent.get("/console/notifications/").status_code == 403
+
+
+def test_the_reply_form_takes_files_past_the_general_body_limit(signed_in, tenant):
+    _, browser = signed_in("agent")
+    ticket = make_ticket(tenant, channel="web")
+    big = b"\x00" * (3 * 1024 * 1024)  # GONGDAN_MAX_BODY_BYTES is 1 MB
+    assert reply(browser, ticket, files=[("dump.bin", big)]).status_code == 200
+    assert Attachment.get().size == len(big)
+    too_big = browser.post(f"/console/tickets/{ticket.id}/update", {"tags": "x" * len(big)})
+    assert too_big.status_code == 413  # other console forms keep the limit
