@@ -117,7 +117,7 @@ def raw_fetch(dovecot: Dovecot, user: str) -> float:
 def ingest_rate(url: str, dovecot: Dovecot, user: str, plugins: tuple[str, ...], count: int) -> tuple[float, int]:
     """(messages per second, tickets made) for one fetch of `user`'s mailbox."""
     fresh(url)
-    tenant, box = tenant_with("bench", plugins, dovecot, user)
+    tenant, _ = tenant_with("bench", plugins, dovecot, user)
     start = time.perf_counter()
     [run] = fetch.fetch_all(tenant)
     elapsed = time.perf_counter() - start
