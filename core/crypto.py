@@ -15,6 +15,7 @@ re-encrypt every value and drop the old key while both stay readable.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import logging
@@ -46,7 +47,7 @@ ACTIVE_SETTING = "crypto.dek.active"
 ACTIVE_TTL = 10.0
 
 _lock = threading.Lock()
-_roots: dict[str, bytes] = {}
+_roots: dict[tuple[str, object, str], bytes] = {}  # by what decides the key file's path
 _deks: dict[str, AESGCM] = {}
 _active: tuple[float, str] | None = None
 
@@ -96,20 +97,24 @@ def root_secret() -> bytes:
     configured = os.environ.get(SECRET_ENV, "")
     if configured:
         return configured.encode("utf-8")
-    path = str(key_file_path())
-    found = _roots.get(path)
+    database = db.obj
+    where = (os.environ.get(KEY_FILE_ENV, ""), getattr(database, "database", None), os.getcwd())
+    found = _roots.get(where)
     if found is None:
         with _lock:
-            found = _roots.get(path) or _read_or_create(Path(path))
-            _roots[path] = found
+            found = _roots.get(where) or _read_or_create(key_file_path())
+            _roots[where] = found
     return found
 
 
 def derive(purpose: str) -> bytes:
     """A 32-byte key for `purpose` (e.g. `session`, `kek`, `blind-index`) derived from the root."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"gongdan:{purpose}".encode()).derive(
-        root_secret()
-    )
+    return _derived(root_secret(), purpose)
+
+
+@functools.lru_cache(maxsize=32)
+def _derived(root: bytes, purpose: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"gongdan:{purpose}".encode()).derive(root)
 
 
 def session_key() -> str:
@@ -220,6 +225,7 @@ def forget() -> None:
     """Drop every cached key (another database or key file is in use)."""
     global _active
     with _lock:
+        _derived.cache_clear()
         _roots.clear()
         _deks.clear()
         _active = None
