@@ -154,3 +154,17 @@ def test_kill_9_in_the_middle_loses_nothing_and_duplicates_nothing(
     assert len(subjects) == count
     assert len(set(subjects)) == count
     assert Mailbox.get_by_id(box.id).last_uid == count
+
+
+def test_the_command_line_fetches_and_says_what_it_did(make_mailbox: Any, dovecot: Any, tenant: Any) -> None:
+    from click.testing import CliRunner
+    from gongdan_email.cli import email
+
+    box = make_mailbox()
+    dovecot.deliver_many([message(1), message(2)])
+    result = CliRunner().invoke(email, ["fetch", "--tenant", "acme", "--mailbox", str(box.id)])
+    assert result.exit_code == 0, result.output
+    assert f"acme #{box.id} support@acme.example: 2 ticket; backlog 0" in result.output
+    assert "1 mailboxes, 2 messages, 0 with errors" in result.output
+    unknown = CliRunner().invoke(email, ["fetch", "--tenant", "nope"])
+    assert unknown.exit_code == 2
