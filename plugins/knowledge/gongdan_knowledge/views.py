@@ -73,6 +73,8 @@ def flush() -> int:
 
 
 def _flush_in_thread() -> None:
+    if db.obj is None:  # a process that never opened the database (a CLI usage error) has nothing
+        return
     try:
         flush()
     except Exception:
