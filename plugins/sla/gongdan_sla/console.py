@@ -160,7 +160,8 @@ def _month_view_class() -> type:
         def index(self) -> Any:
             """The month of `?calendar=&month=YYYY-MM` (today's by default); POST (admins) saves a date."""
             tenant = self.current_tenant()
-            names = [row.name for row in SlaCalendar.of(tenant).order_by(SlaCalendar.name)]
+            rows = {row.name: row for row in SlaCalendar.of(tenant).order_by(SlaCalendar.name)}
+            names = list(rows)
             name = request.values.get("calendar") or (names[0] if names else "")
             errors: dict[str, list[str]] = {}
             if request.method == "POST":
@@ -175,7 +176,7 @@ def _month_view_class() -> type:
                     flash(gettext("Saved."))
                     return redirect(self.get_url(".index", calendar=name, month=day.strftime("%Y-%m")))
             shown = _month_of(request.values.get("month") or request.values.get("day", "")[:7])
-            cal = policies.calendar_for(tenant, name) if name else None
+            cal = policies.build_calendar(policies.calendar_dict(rows[name])) if name in rows else None
             page = self.render(
                 "sla/month.html",
                 names=names,

@@ -10,32 +10,9 @@ import pytest
 
 from gongdan import accounts, tickets
 from gongdan.actors import Actor
+from gongdan.testing import TEST_PASSWORD, ConsoleClient
 
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 WEEK = {str(d): [["09:00", "12:00"], ["13:30", "18:00"]] for d in range(5)}
-
-
-class Browser:
-    """A signed-in console session (Flask's test client) that posts forms with the CSRF token."""
-
-    def __init__(self, app: Any, email: str) -> None:
-        self.client = app.test_client()
-        self.token = self._token("/console/login")
-        answer = self.client.post(
-            "/console/login", data={"email": email, "password": "sla-console-pass-2026", "csrf_token": self.token}
-        )
-        assert answer.status_code == 302, answer.get_data(as_text=True)
-
-    def _token(self, path: str) -> str:
-        found = CSRF.search(self.client.get(path).get_data(as_text=True))
-        assert found
-        return found.group(1) or found.group(2)
-
-    def get(self, path: str) -> Any:
-        return self.client.get(path)
-
-    def post(self, path: str, data: dict) -> Any:
-        return self.client.post(path, data={**data, "csrf_token": self.token})
 
 
 @pytest.fixture
@@ -43,11 +20,11 @@ def browser(app: Any, tenant: Any, enable_plugin: Any) -> Any:
     """`browser(role)` → a console session of a new user with that role, the plugin on."""
     enable_plugin("sla")
 
-    def make(role: str, language: str | None = None) -> Browser:
-        user = accounts.create_user(tenant, f"{role}@acme.example.com", role, role, "sla-console-pass-2026")
+    def make(role: str, language: str | None = None) -> ConsoleClient:
+        user = accounts.create_user(tenant, f"{role}@acme.example.com", role, role, TEST_PASSWORD)
         user.language = language
         user.save()
-        return Browser(app, user.email)
+        return ConsoleClient(app, user)
 
     return make
 
@@ -146,10 +123,11 @@ def test_the_console_warns_sixty_days_before_the_holiday_schedule_runs_out(
     frozen_clock.set(look.sh(CN_YEARS[1], 9, 1, 10, 0))
     assert 'id="holiday-horizon"' not in admin.get("/console/sla/calendars/").get_data(as_text=True)
     frozen_clock.set(look.sh(CN_YEARS[1], 11, 30, 10, 0))
+    supervisor = browser("supervisor")  # a new session: the admin's went idle meanwhile
     for page in ("/console/sla/calendars/", "/console/sla/month/"):
-        html = admin.get(page).get_data(as_text=True)
+        html = supervisor.get(page).get_data(as_text=True)
         assert 'id="holiday-horizon"' in html
         assert str(CN_YEARS[1] + 1) in html
-    nxt = admin.get(f"/console/sla/month/?calendar=default&month={CN_YEARS[1] + 1}-01").get_data(as_text=True)
+    nxt = supervisor.get(f"/console/sla/month/?calendar=default&month={CN_YEARS[1] + 1}-01").get_data(as_text=True)
     assert 'id="provisional"' in nxt
     assert re.search(rf'day-holiday[^"]*" data-date="{CN_YEARS[1] + 1}-01-01"', nxt)
