@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from peewee import Database
 
 from gongdan import accounts
 from gongdan.config import Settings
@@ -23,9 +24,12 @@ from gongdan.errors import GongdanError
 from gongdan.plugins import PluginLoadError, get_host
 
 
-def _open() -> None:
+def open_db() -> Database:
+    """Open the configured database (`GONGDAN_DATABASE_URL`) unless it is open; plugin commands
+    call this first. Run `gongdan init` before: it creates the tables."""
     if db.obj is None:
         open_database(Settings.from_env().database_url)
+    return db.obj
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,7 +43,7 @@ def init() -> None:
     """Create or upgrade the schema of the core and of every loaded plugin (safe to repeat)."""
     from gongdan.schema import upgrade
 
-    _open()
+    open_db()
     for change in upgrade(get_host()):
         if change.before is None:
             click.echo(f"{change.owner}: created at version {change.after}")
@@ -67,7 +71,7 @@ def keys_rotate() -> None:
     """Create a new data key, re-encrypt every encrypted value under it and drop the old key."""
     from gongdan.keys import count_values, rotate
 
-    _open()
+    open_db()
     host = get_host()
     with click.progressbar(length=count_values(host), label="re-encrypting", file=sys.stderr) as bar:
         result = rotate(host, progress=bar.update)
@@ -90,7 +94,7 @@ def tenant() -> None:
 @click.option("--timezone", default="Asia/Shanghai", show_default=True, help="IANA time zone.")
 def tenant_create(slug: str, name: str, timezone: str) -> None:
     """Create tenant SLUG; prints its id."""
-    _open()
+    open_db()
     created = accounts.create_tenant(slug, name, timezone)
     click.echo(f"created tenant {created.slug} ({created.name})", err=True)
     click.echo(created.id)
@@ -109,7 +113,7 @@ def user() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_create(email: str, tenant_slug: str, role: str, name: str, password_stdin: bool) -> None:
     """Create user EMAIL in a tenant; prints the new id."""
-    _open()
+    open_db()
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     created = accounts.create_user(accounts.tenant(tenant_slug), email, role, name, password)
     click.echo(f"created {created.role} {created.email}", err=True)
@@ -127,7 +131,7 @@ def token() -> None:
 @click.option("--expires-in-days", type=click.IntRange(1, accounts.MAX_TOKEN_DAYS), help="Stop working after N days.")
 def token_create(email: str, name: str, expires_in_days: int | None) -> None:
     """Create an API token for EMAIL and print it, once (only its hash is kept)."""
-    _open()
+    open_db()
     row, secret = accounts.create_token(accounts.user_by_email(email), name, expires_in_days=expires_in_days)
     if row.expires_at is not None:
         click.echo(f"expires at {row.expires_at.isoformat(timespec='seconds')}", err=True)
@@ -138,7 +142,7 @@ def token_create(email: str, name: str, expires_in_days: int | None) -> None:
 @click.argument("prefix")
 def token_revoke(prefix: str) -> None:
     """Revoke the token that starts with PREFIX (as shown, e.g. gd_AbC1234, or the whole token)."""
-    _open()
+    open_db()
     found = accounts.active_tokens_by_prefix(prefix)
     if not found:
         raise GongdanError(f"no active token starts with {prefix!r}")
@@ -158,27 +162,34 @@ def plugins() -> None:
 @click.option("--tenant", "tenant_slug", help="Also show whether each is enabled in this tenant.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins_list(tenant_slug: str | None, as_json: bool) -> None:
-    """Every discovered plugin: name, version, distribution, status and why it is not loaded."""
+    """Every discovered plugin: name, version, distribution, status and why it is not loaded.
+
+    With --tenant, whether its toggle is on there; a plugin switched on that did not load is
+    shown as "enabled, not running (failed)" (JSON: `enabled` true, `running` false).
+    """
     host = get_host()
     rows = [record.as_dict() for _, record in sorted(host.records.items())]
     if tenant_slug:
-        _open()
-        enabled = host.enabled(accounts.tenant(tenant_slug))
+        open_db()
+        switched_on = host.switched_on(accounts.tenant(tenant_slug))
         for row in rows:
-            row["enabled"] = row["name"] in enabled
+            row["enabled"] = row["name"] in switched_on
+            row["running"] = row["enabled"] and row["status"] == "loaded"
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
         click.echo("no plugins discovered")
     for row in rows:
-        state = "" if "enabled" not in row else ("  enabled" if row["enabled"] else "  disabled")
+        state = "" if "enabled" not in row else "  disabled"
+        if row.get("enabled"):
+            state = "  enabled" if row["running"] else f"  enabled, not running ({row['status']})"
         reason = f"  ({row['reason']})" if row["reason"] else ""
         click.echo(f"{row['name']:<16} {row['version']:<10} {row['distribution']:<28} {row['status']}{state}{reason}")
 
 
 def _toggle(name: str, tenant_slug: str, enabled: bool) -> None:
-    _open()
+    open_db()
     get_host().set_enabled(accounts.tenant(tenant_slug), name, enabled=enabled)
     click.echo(f"{name} {'enabled' if enabled else 'disabled'} for {tenant_slug}")
 
@@ -207,7 +218,7 @@ def serve(bind: str, port: int, no_scheduler: bool) -> None:
     """Serve the API, console and portal, with the scheduler embedded unless told not to."""
     from gongdan.serving import serve as run
 
-    _open()
+    open_db()
     run(bind, port, scheduler=not no_scheduler)
 
 
@@ -217,7 +228,7 @@ def worker() -> None:
     from gongdan import scheduler
     from gongdan.serving import exit_on_sigterm
 
-    _open()
+    open_db()
     exit_on_sigterm()
     click.echo("gongdan worker: running scheduled jobs (Ctrl+C stops)", err=True)
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
@@ -232,7 +243,7 @@ def demo(bind: str, port: int) -> None:
     from gongdan.demo import allow_local_simulators, prepare
     from gongdan.serving import serve as run
 
-    _open()
+    open_db()
     allow_local_simulators()
     login = prepare()
     click.echo(f"console: http://{bind}:{port}/console/  login: {login[0]} / {login[1]}")
@@ -293,6 +304,8 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
 
 def _add_plugin_commands() -> None:
     for plugin, command in get_host().collect("gongdan_cli_commands"):
+        if cli.commands.get(command.name) is command:
+            continue  # added by an earlier call of main() in this process
         if command.name in cli.commands:
             click.echo(f"plugin {plugin}: command {command.name!r} clashes, skipped", err=True)
             continue
@@ -311,6 +324,9 @@ def main(argv: list[str] | None = None) -> Any:
     except click.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
+    except click.ClickException as exc:  # a plugin command's own error: its message, no traceback
+        exc.show()
+        sys.exit(exc.exit_code)
     except GongdanError as exc:
         details = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.fields.items())
         click.echo(f"error: {exc.message}" + (f" ({details})" if details else ""), err=True)

@@ -97,6 +97,7 @@ class ScheduledJob:
     seconds: float | None = None
     cron: Mapping[str, str] | None = None
     description: str = ""
+    plugin: str = ""  # filled in by `gongdan.scheduler.jobs`: who registered it (its failures are that plugin's)
 
     @property
     def period_seconds(self) -> float:

@@ -179,14 +179,17 @@ class PluginHost:
         cached = self._enabled_cache.get(tenant.id)
         if cached is not None and cached[0] == tenant.plugins_rev:
             return cached[1]
-        names = frozenset(
-            row.plugin
-            for row in TenantPlugin.select(TenantPlugin.plugin).where(
-                (TenantPlugin.tenant == tenant) & (TenantPlugin.enabled == True)  # noqa: E712
-            )
-        ) & frozenset(self.loaded)
+        names = self.switched_on(tenant) & frozenset(self.loaded)
         self._enabled_cache[tenant.id] = (tenant.plugins_rev, names)
         return names
+
+    def switched_on(self, tenant: Tenant) -> frozenset[str]:
+        """Every plugin whose toggle is on for `tenant`, loaded or not (a plugin that failed to
+        load keeps its toggle, and runs again once it loads)."""
+        rows = TenantPlugin.select(TenantPlugin.plugin).where(
+            (TenantPlugin.tenant == tenant) & (TenantPlugin.enabled == True)  # noqa: E712
+        )
+        return frozenset(row.plugin for row in rows)
 
     def _dispatched(self, tenant: Tenant) -> frozenset[str]:
         return self.enabled(tenant) | self.always_on

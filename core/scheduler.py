@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import traceback
+from dataclasses import replace
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -21,7 +22,7 @@ from gongdan import clock
 from gongdan.contributions import ScheduledJob
 from gongdan.locks import try_lock
 from gongdan.models import JobRun
-from gongdan.plugins import PluginHost
+from gongdan.plugins import CORE, PluginHost, get_host
 
 log = logging.getLogger("gongdan.scheduler")
 
@@ -48,16 +49,17 @@ def run_job(job: ScheduledJob) -> bool:
         error = None
         try:
             job.func()
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - recorded like a hook's failure, the next slot runs
             error = traceback.format_exc()
-            log.exception("job %s failed", job.id)
+            get_host().record_failure(job.plugin or CORE, None, f"job {job.id}", exc)
         JobRun.update(last_finished_at=clock.now(), last_error=error).where(JobRun.id == row.id).execute()
         return True
 
 
 def jobs(host: PluginHost) -> list[ScheduledJob]:
-    """Every job the core and the loaded plugins register, by id."""
-    return sorted((item for _, item in host.collect("gongdan_scheduled_jobs")), key=lambda j: j.id)
+    """Every job the core and the loaded plugins register, by id, each knowing its plugin."""
+    found = (replace(job, plugin=job.plugin or plugin) for plugin, job in host.collect("gongdan_scheduled_jobs"))
+    return sorted(found, key=lambda j: j.id)
 
 
 def _trigger(job: ScheduledJob) -> Any:

@@ -8,12 +8,16 @@ without importing anything:
   its own throw-away key file (`gongdan_key_file`, exported as `GONGDAN_KEY_FILE`).
 * `app`, `client` — the web app on that database and Flask's test client.
 * `tenant`, `other_tenant` — two tenants (`acme`, `globex`), for isolation tests.
-* `make_user(role, tenant=None, **kw)` → `(user, api)` where `api` is an `ApiClient` with the
-  user's token (the user's password is `TEST_PASSWORD`); `admin_api`, `agent_api` — ready ones in `tenant`.
-* `enable_plugin(name, tenant=None, settings=None)` — switch a plugin on for a tenant.
+* `make_user(role="agent", in_tenant=None, email=None, name="")` → `(user, api)` where `api` is an
+  `ApiClient` with the user's token (the user's password is `TEST_PASSWORD`); `admin_api`,
+  `agent_api` — ready ones in `tenant`.
+* `console_client(role="admin", in_tenant=None, language=None)` → a `ConsoleClient`: a new user
+  of that role signed in to the console, whose `post` adds the CSRF token.
+* `enable_plugin(name, in_tenant=None, settings=None)` — switch a plugin on for a tenant.
 * `register_plugin(obj, name)` — register a plugin object for one test (enabled in every tenant).
 * `hook_recorder` — records every notification hook call: `hook_recorder.calls("gongdan_ticket_created")`.
-* `frozen_clock` — `gongdan.clock` frozen at 2026-11-02 10:00 Asia/Shanghai; move it with `.advance()`.
+* `frozen_clock` — `gongdan.clock` frozen at 2026-11-02 10:00 Asia/Shanghai; `.now()`,
+  `.set(at)` (freeze at an aware datetime), `.advance(minutes=5)`.
 * `outbound_loopback` — `GONGDAN_OUTBOUND_ALLOW=127.0.0.0/8,::1`, so `gongdan.outbound` lets the
   test reach its own servers on loopback.
 * `http_server(host="127.0.0.1", respond=answer(...))` — a real HTTP server recording requests.
@@ -22,6 +26,7 @@ without importing anything:
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -251,7 +256,10 @@ def other_tenant(gongdan_db: Any) -> Any:
 
 @pytest.fixture
 def make_user(client: Any, tenant: Any) -> Any:
-    """`make_user(role, tenant=None, email=None, name="")` → `(user, ApiClient)`."""
+    """`make_user(role="agent", in_tenant=None, email=None, name="")` → `(user, ApiClient)`.
+
+    The user belongs to `in_tenant` (default: the `tenant` fixture); their password is `TEST_PASSWORD`.
+    """
     counter = {"n": 0}
 
     def make(role: str = "agent", in_tenant: Any = None, email: str | None = None, name: str = "") -> Any:
@@ -261,6 +269,53 @@ def make_user(client: Any, tenant: Any) -> Any:
         user = accounts.create_user(owner, address, role, name or f"{role} {counter['n']}", TEST_PASSWORD)
         _, token = accounts.create_token(user)
         return user, ApiClient(client, token, user)
+
+    return make
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+class ConsoleClient:
+    """Flask's test client signed in to the console through its form, as `user`.
+
+    `post(path, data)` adds the session's CSRF token; `text(path)` is the HTML of a page that
+    must answer 200; `language` (`"en"`, `"zh_CN"`) is sent as `Accept-Language`.
+    """
+
+    def __init__(self, app: Any, user: Any, password: str = TEST_PASSWORD, language: str | None = None) -> None:
+        self.client, self.user = app.test_client(), user
+        self.headers = {"Accept-Language": language} if language else {}
+        found = CSRF_FIELD.search(self.get("/console/login").get_data(as_text=True))
+        assert found, "the sign-in page has no CSRF field"
+        self.token = found.group(1) or found.group(2)
+        answer = self.post("/console/login", {"email": user.email, "password": password})
+        assert answer.status_code == 302, answer.get_data(as_text=True)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        """GET a page (`follow_redirects=True` and the like pass through)."""
+        return self.client.get(path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """POST a form with the CSRF token (a `csrf_token` in `data` wins, to test forgeries)."""
+        form = {"csrf_token": self.token, **(data or {})}
+        return self.client.post(path, data=form, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    def text(self, path: str) -> str:
+        """The HTML of `path`, which must answer 200 itself (not redirect)."""
+        response = self.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def console_client(app: Any, make_user: Any) -> Callable[..., ConsoleClient]:
+    """`console_client(role="admin", in_tenant=None, language=None)` → a `ConsoleClient` of a new
+    user with that role (in `tenant` unless `in_tenant` is given), signed in to the console."""
+
+    def make(role: str = "admin", in_tenant: Any = None, language: str | None = None) -> ConsoleClient:
+        user, _ = make_user(role, in_tenant=in_tenant)
+        return ConsoleClient(app, user, language=language)
 
     return make
 

@@ -58,9 +58,7 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None)
     app.json.sort_keys = False
     app.extensions["gongdan_host"] = host
     app.register_blueprint(api)
-    for plugin, blueprint in host.collect("gongdan_api_blueprints"):
-        app.register_blueprint(blueprint)
-        log.debug("plugin %s adds blueprint %s", plugin, blueprint.name)
+    _register_plugin_blueprints(app, host)
     _register_errors(app)
     _init_console(app)
     app.before_request_funcs.setdefault(None, []).insert(0, raise_upload_limit)  # before anything reads a form
@@ -80,6 +78,18 @@ def create_app(settings: Settings | None = None, host: PluginHost | None = None)
         return response
 
     return app
+
+
+def _register_plugin_blueprints(app: Flask, host: PluginHost) -> None:
+    """Register every plugin's blueprints, each on its own: one that cannot be registered (a name
+    that clashes, say) is recorded as that plugin's failure and left out; the app still starts."""
+    for plugin, blueprint in host.collect("gongdan_api_blueprints"):
+        try:
+            app.register_blueprint(blueprint)
+        except Exception as exc:  # noqa: BLE001 - isolation is the point
+            host.record_failure(plugin, None, "gongdan_api_blueprints", exc)
+            continue
+        log.debug("plugin %s adds blueprint %s", plugin, blueprint.name)
 
 
 def _init_console(app: Flask) -> None:

@@ -1,30 +1,8 @@
 """The console pages: live load, availability (agents their own, supervisors anyone's), rules."""
 
-import re
-
 from gongdan_assignment.models import AgentState
 
-from gongdan.testing import TEST_PASSWORD
-
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-class Console:
-    """A test client signed in to the console through its form."""
-
-    def __init__(self, app, user):
-        self.client = app.test_client()
-        self.token = CSRF.search(self.client.get("/console/login").get_data(as_text=True)).group(1)
-        answer = self.post("/console/login", {"email": user.email, "password": TEST_PASSWORD})
-        assert answer.status_code == 302
-
-    def post(self, path, data):
-        return self.client.post(path, data={"csrf_token": self.token, **data})
-
-    def text(self, path):
-        answer = self.client.get(path)
-        assert answer.status_code == 200, (path, answer.status_code)
-        return answer.get_data(as_text=True)
+from gongdan.testing import ConsoleClient
 
 
 def test_console_pages(app, make_user, assignment, agent, new_ticket):
@@ -33,7 +11,7 @@ def test_console_pages(app, make_user, assignment, agent, new_ticket):
     busy = agent(capacity=1)
     new_ticket("第一张")
     new_ticket("排队的")
-    boss = Console(app, supervisor)
+    boss = ConsoleClient(app, supervisor)
     load = boss.text("/console/assignment_load/")
     assert "1/1" in load
     assert "排队的" in load
@@ -47,7 +25,7 @@ def test_console_pages(app, make_user, assignment, agent, new_ticket):
     good = boss.post("/console/assignment_rules/", {"rules": '{"rules": [], "default": {"strategy": "round_robin"}}'})
     assert good.status_code == 302
     assert "round_robin" in boss.text("/console/assignment_rules/")
-    me = Console(app, worker)
+    me = ConsoleClient(app, worker)
     assert me.client.get("/console/assignment_rules/").status_code == 403
     assert me.client.get("/console/assignment_load/").status_code == 403
     page = me.text("/console/assignment_availability/")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from gongdan_knowledge.models import Article, Usage
@@ -10,38 +9,23 @@ from gongdan_knowledge.models import Article, Usage
 from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.models import Comment
-from gongdan.testing import TEST_PASSWORD
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _signed_in(app: Any, user: Any) -> Any:
-    client = app.test_client()
-    token = CSRF.search(client.get("/console/login").get_data(as_text=True)).group(1)
-    response = client.post("/console/login", data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
-    assert response.status_code == 302
-    client.csrf = token
-    return client
-
-
-def _post(client: Any, path: str, **form: Any) -> Any:
-    return client.post(path, data={"csrf_token": client.csrf, **form})
+from gongdan.testing import ConsoleClient
 
 
 def test_write_review_publish_restore(app: Any, kb: Any, make_user: Any, tenant: Any) -> None:
-    supervisor = _signed_in(app, kb.user)
-    created = _post(supervisor, "/console/knowledge/new", title="运费险怎么理赔", body="退货成功后**自动**赔付。")
+    supervisor = ConsoleClient(app, kb.user)
+    created = supervisor.post("/console/knowledge/new", {"title": "运费险怎么理赔", "body": "退货成功后**自动**赔付。"})
     assert created.status_code == 302
     article = Article.of(tenant).get()
     assert (article.status, article.author_id) == ("draft", kb.user.id)
     edit_url = f"/console/knowledge/{article.id}"
-    _post(supervisor, edit_url, title="运费险怎么理赔", body="退货成功后72小时内自动赔付。", version=1)
+    supervisor.post(edit_url, {"title": "运费险怎么理赔", "body": "退货成功后72小时内自动赔付。", "version": 1})
     page = supervisor.get(edit_url).get_data(as_text=True)
     assert "72小时" in page
     assert "-退货成功后**自动**赔付。" in page  # the diff of version 2
-    _post(supervisor, f"{edit_url}/status", status="published")
+    supervisor.post(f"{edit_url}/status", {"status": "published"})
     assert Article.get_by_id(article.id).status == "published"
-    _post(supervisor, f"{edit_url}/restore/1")
+    supervisor.post(f"{edit_url}/restore/1")
     restored = Article.get_by_id(article.id)
     assert (restored.version, restored.body) == (4, "退货成功后**自动**赔付。")
     listing = supervisor.get("/console/knowledge/", query_string={"q": "运费险赔付"}).get_data(as_text=True)
@@ -51,11 +35,11 @@ def test_write_review_publish_restore(app: Any, kb: Any, make_user: Any, tenant:
 
 def test_agents_cannot_publish_in_the_console(app: Any, kb: Any, make_user: Any, tenant: Any) -> None:
     agent_user, _ = make_user("agent")
-    agent = _signed_in(app, agent_user)
-    _post(agent, "/console/knowledge/new", title="草稿", body="内容")
+    agent = ConsoleClient(app, agent_user)
+    agent.post("/console/knowledge/new", {"title": "草稿", "body": "内容"})
     article = Article.of(tenant).get()
     assert "kb-review" not in agent.get(f"/console/knowledge/{article.id}").get_data(as_text=True)
-    _post(agent, f"/console/knowledge/{article.id}/status", status="published")
+    agent.post(f"/console/knowledge/{article.id}/status", {"status": "published"})
     assert Article.get_by_id(article.id).status == "draft"
 
 
@@ -63,10 +47,10 @@ def test_ticket_panel_sends_a_suggestion(app: Any, kb: Any, publish: Any, tenant
     article_id = publish("衣服开线怎么退", "开线属于质量问题，可以退货退款，运费由商家承担。")
     ticket, _ = tickets.create(tenant, {"subject": "衣服开线了", "channel": "web"}, Actor.system("test"))
     agent_user, _ = make_user("agent")
-    agent = _signed_in(app, agent_user)
+    agent = ConsoleClient(app, agent_user)
     page = agent.get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
     assert "衣服开线怎么退" in page
-    response = _post(agent, "/console/knowledge/send", ticket_id=ticket.id, article_id=article_id)
+    response = agent.post("/console/knowledge/send", {"ticket_id": ticket.id, "article_id": article_id})
     assert response.status_code == 302
     reply = Comment.select().where(Comment.ticket == ticket.id).get()
     assert "运费由商家承担" in reply.body
@@ -75,7 +59,7 @@ def test_ticket_panel_sends_a_suggestion(app: Any, kb: Any, publish: Any, tenant
 
 def test_console_page_needs_the_plugin(app: Any, make_user: Any, enable_plugin: Any) -> None:
     admin_user, _ = make_user("admin")
-    client = _signed_in(app, admin_user)
+    client = ConsoleClient(app, admin_user)
     assert client.get("/console/knowledge/").status_code == 404
     enable_plugin("knowledge")
     assert client.get("/console/knowledge/").status_code == 200
@@ -86,16 +70,16 @@ def test_console_page_needs_the_plugin(app: Any, make_user: Any, enable_plugin: 
 def test_admins_edit_import_and_export_synonyms_in_the_console(
     app: Any, kb: Any, publish: Any, make_user: Any, tenant: Any
 ) -> None:
-    admin = _signed_in(app, make_user("admin")[0])
+    admin = ConsoleClient(app, make_user("admin")[0])
     page = admin.get("/console/knowledge-synonyms/").get_data(as_text=True)
     assert 'id="builtin-groups"' in page
     assert "满减券" in page  # the built-in vocabulary is listed
-    refused = _post(admin, "/console/knowledge-synonyms/", groups="大促 双十一\n孤词\n2: 甲 乙")
+    refused = admin.post("/console/knowledge-synonyms/", {"groups": "大促 双十一\n孤词\n2: 甲 乙"})
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     assert "give at least two words" in html
     assert "the weight before" in html
-    saved = _post(admin, "/console/knowledge-synonyms/", groups="大促 双十一 双11\n0.6: 爆款 热销")
+    saved = admin.post("/console/knowledge-synonyms/", {"groups": "大促 双十一 双11\n0.6: 爆款 热销"})
     assert saved.status_code == 302
     assert "0.6: 爆款 热销" in admin.get("/console/knowledge-synonyms/").get_data(as_text=True)
     publish("双十一活动说明", "双十一期间全场满300减50。")
@@ -108,7 +92,7 @@ def test_admins_edit_import_and_export_synonyms_in_the_console(
 
     uploaded = admin.post(
         "/console/knowledge-synonyms/upload",
-        data={"csrf_token": admin.csrf, "file": (BytesIO("退款 退钱\n".encode()), "synonyms.txt")},
+        data={"file": (BytesIO("退款 退钱\n".encode()), "synonyms.txt")},
         content_type="multipart/form-data",
     )
     assert uploaded.status_code == 302
@@ -116,10 +100,10 @@ def test_admins_edit_import_and_export_synonyms_in_the_console(
 
 
 def test_supervisors_read_synonyms_and_agents_cannot(app: Any, kb: Any, make_user: Any) -> None:
-    supervisor = _signed_in(app, kb.user)
+    supervisor = ConsoleClient(app, kb.user)
     assert 'id="synonyms-form"' not in supervisor.get("/console/knowledge-synonyms/").get_data(as_text=True)
-    assert _post(supervisor, "/console/knowledge-synonyms/", groups="a b").status_code == 403
-    agent = _signed_in(app, make_user("agent")[0])
+    assert supervisor.post("/console/knowledge-synonyms/", {"groups": "a b"}).status_code == 403
+    agent = ConsoleClient(app, make_user("agent")[0])
     assert agent.get("/console/knowledge-synonyms/").status_code == 403
 
 
@@ -128,6 +112,6 @@ def test_the_ticket_panel_says_why_an_article_is_suggested(
 ) -> None:
     publish("优惠券怎么使用", "在结算页选择可用的优惠券即可抵扣。")
     ticket, _ = tickets.create(tenant, {"subject": "满减券用不了"}, Actor.system("channel:api"))
-    html = _signed_in(app, kb.user).get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
+    html = ConsoleClient(app, kb.user).get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
     assert "kb-why" in html
     assert "优惠券" in html.split("kb-why", 1)[1][:300]
