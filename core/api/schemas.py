@@ -385,6 +385,19 @@ class TenantBriefSchema(OutSchema):
     name = fields.String(required=True)
 
 
+class PasswordChangeSchema(Schema):
+    """A new password for the caller, with the current one."""
+
+    current_password = fields.String(required=True, load_only=True)
+    new_password = fields.String(required=True, load_only=True, metadata={"description": "≥ 10 characters, not common"})
+
+
+class PasswordChangedSchema(OutSchema):
+    """The password was changed; every console session of the caller has ended."""
+
+    changed = fields.Boolean(required=True)
+
+
 class MeSchema(UserSchema):
     """The caller, with their tenant."""
 

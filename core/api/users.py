@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from peewee import JOIN
 
+from gongdan import accounts, signin
 from gongdan.api.blueprint import api
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user
-from gongdan.api.schemas import MeSchema, UserPageSchema, UserQuerySchema
+from gongdan.api.schemas import (
+    MeSchema,
+    PasswordChangedSchema,
+    PasswordChangeSchema,
+    UserPageSchema,
+    UserQuerySchema,
+)
+from gongdan.errors import ValidationError
 from gongdan.models import Team, User
 from gongdan.users import visible_users
 
@@ -52,3 +61,16 @@ def me() -> dict[str, Any]:
     """The caller, with their tenant."""
     user, tenant = current_user(), current_tenant()
     return user_dict(user) | {"tenant": {"id": tenant.id, "slug": tenant.slug, "name": tenant.name}}
+
+
+@api_route(api, "/users/me/password", ["POST"], body=PasswordChangeSchema, response=PasswordChangedSchema, tags=TAGS)
+def change_password(body: dict[str, Any]) -> dict[str, Any]:
+    """Change the caller's password (policy: ≥ 10 characters, not common); ends their console
+    sessions. A wrong current password counts as a failed sign-in (and can lock the account)."""
+    user = current_user()
+    ip = request.remote_addr or ""
+    if not accounts.check_password(user, body["current_password"]):
+        signin.fail(user, ip, reason="password_change")
+        raise ValidationError("wrong password", {"current_password": ["not your current password"]})
+    accounts.set_password(user, body["new_password"], current_actor(), ip=ip)
+    return {"changed": True}

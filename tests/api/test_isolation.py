@@ -25,6 +25,7 @@ TENANT_ROUTES = {
     ("POST", "/categories"),
     ("GET", "/users"),
     ("GET", "/users/me"),
+    ("POST", "/users/me/password"),
     ("GET", "/plugins"),
     ("PUT", "/plugins/<name>"),
     ("GET", "/health"),
