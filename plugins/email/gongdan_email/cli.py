@@ -7,8 +7,7 @@ import threading
 import click
 from tqdm import tqdm
 
-from gongdan.config import Settings
-from gongdan.db import db, open_database
+from gongdan.cli import open_db
 from gongdan.models import Tenant
 from gongdan.plugins import get_host
 
@@ -27,8 +26,7 @@ def email() -> None:
 @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Mailboxes fetched at once.")
 def fetch(slug: str | None, mailbox_id: int | None, workers: int) -> None:
     """Fetch new mail now; prints what became of it, mailbox by mailbox."""
-    if db.obj is None:
-        open_database(Settings.from_env().database_url)
+    open_db()
     tenant = None
     if slug:
         tenant = Tenant.get_or_none(Tenant.slug == slug)

@@ -10,15 +10,9 @@ from tqdm import tqdm
 
 from gongdan import accounts, audit
 from gongdan.actors import Actor
-from gongdan.config import Settings
-from gongdan.db import db, open_database
+from gongdan.cli import open_db
 from gongdan_knowledge.corpus import import_records, read_folder, to_markdown
 from gongdan_knowledge.models import Article
-
-
-def _open() -> None:
-    if db.obj is None:
-        open_database(Settings.from_env().database_url)
 
 
 @click.group()
@@ -36,7 +30,7 @@ def import_command(path: Path, tenant_slug: str, email: str | None, publish: boo
 
     An article whose slug exists is updated (a new version); others are created.
     """
-    _open()
+    open_db()
     tenant = accounts.tenant(tenant_slug)
     author = accounts.user_by_email(email) if email else None
     records = list(read_folder(path))
@@ -53,7 +47,7 @@ def import_command(path: Path, tenant_slug: str, email: str | None, publish: boo
 @click.option("--tenant", "tenant_slug", required=True, help="The tenant's slug.")
 def export_command(path: Path, tenant_slug: str) -> None:
     """Write every article of the tenant to PATH/<slug>.md (created if missing); audited."""
-    _open()
+    open_db()
     tenant = accounts.tenant(tenant_slug)
     path.mkdir(parents=True, exist_ok=True)
     query = Article.of(tenant).order_by(Article.id)

@@ -10,17 +10,11 @@ import click
 from tqdm import tqdm
 
 from gongdan import accounts
-from gongdan.config import Settings
-from gongdan.db import db, open_database
+from gongdan.cli import open_db
 from gongdan.errors import NotFound
 from gongdan_pdd_connector import push, shops, sync
 from gongdan_pdd_connector.api import parse_since
 from gongdan_pdd_connector.models import PddShop, PddSyncRun
-
-
-def _open() -> None:
-    if db.obj is None:
-        open_database(Settings.from_env().database_url)
 
 
 def _shop(owner_id: str, tenant_slug: str | None) -> PddShop:
@@ -45,7 +39,7 @@ def pdd() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_shops(tenant_slug: str | None, as_json: bool) -> None:
     """Every connected shop with its authorisation and sync state."""
-    _open()
+    open_db()
     query = PddShop.select().order_by(PddShop.id)
     if tenant_slug:
         query = query.where(PddShop.tenant == accounts.tenant(tenant_slug))
@@ -82,7 +76,7 @@ def connect(
     gateway_url: str | None,
 ) -> None:
     """Connect a shop to a tenant (or update its credentials); prints the shop's id."""
-    _open()
+    open_db()
     secret = sys.stdin.readline().strip() if client_secret_stdin else click.prompt("client secret", hide_input=True)
     data = {
         "owner_id": owner_id,
@@ -105,7 +99,7 @@ def connect(
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def sync_command(owner_id: str | None, tenant_slug: str | None, since: str | None, no_progress: bool) -> None:
     """Sync after-sales records now; with --since, a backfill of that period with a progress bar."""
-    _open()
+    open_db()
     if owner_id:
         targets = [_shop(owner_id, tenant_slug)]
     else:
@@ -151,7 +145,7 @@ def sync_command(owner_id: str | None, tenant_slug: str | None, since: str | Non
 @pdd.command("listen")
 def listen() -> None:
     """Receive push messages for every connected app until interrupted (Ctrl+C)."""
-    _open()
+    open_db()
     started = push.ensure_listeners()
     if not started:
         click.echo("no active shop in a tenant with the connector enabled", err=True)

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from gongdan.config import Settings
-from gongdan.db import db, open_database
+from gongdan.cli import open_db
 
 from .sweep import sweep_all
 
@@ -34,8 +33,7 @@ def sla() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def sweep(dry_run: bool, at: str | None, as_json: bool) -> None:
     """Fire every warning, breach and escalation due by now (or by --at); prints each."""
-    if db.obj is None:
-        open_database(Settings.from_env().database_url)
+    open_db()
     firings = sweep_all(_when(at), dry_run=dry_run)
     if as_json:
         click.echo(json.dumps([f.as_dict() for f in firings], ensure_ascii=False, indent=2))
