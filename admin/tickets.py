@@ -6,7 +6,9 @@ Every change goes through `gongdan.tickets`; the console only reads models.
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request
 from flask_admin import expose
@@ -21,7 +23,7 @@ from gongdan.admin.errors import flash_error
 from gongdan.api.attachments import accepts_uploads, download_response
 from gongdan.errors import GongdanError, NotFound
 from gongdan.ids import parse_id
-from gongdan.models import PRIORITIES, STATUSES, Category, Comment, Team, Ticket, TicketEvent, User
+from gongdan.models import PRIORITIES, STATUSES, Category, Comment, Customer, Team, Ticket, TicketEvent, User
 from gongdan.plugins import get_host
 from gongdan.representation import with_relations
 
@@ -56,12 +58,41 @@ def _ticket_filters(query: Any, args: Any, user: User) -> Any:
     team = args.get("team")
     if team and parse_id(team):
         query = query.where(Ticket.team == parse_id(team))
+    query = _drill_down_filters(query, args, user)
     text = (args.get("q") or "").strip()
     if text:
         condition = Ticket.subject.contains(text) | Ticket.description.contains(text)
         if text.lstrip("#").isdigit():
             condition |= Ticket.number == int(text.lstrip("#"))
         query = query.where(condition)
+    return query
+
+
+def _local_day(text: str | None, tz: ZoneInfo) -> datetime | None:
+    try:
+        return datetime.combine(date.fromisoformat((text or "").strip()), time(), tz)
+    except ValueError:
+        return None
+
+
+def _drill_down_filters(query: Any, args: Any, user: User) -> Any:
+    """The filters the analytics figures link with: a category and everything under it, the
+    customer's tier, and days of creation or resolution (`created_from`/`created_to`,
+    `resolved_from`/`resolved_to`, inclusive, in the tenant's time zone)."""
+    path = (args.get("category") or "").strip()
+    if path:
+        under = Category.select(Category.id).where((Category.path == path) | Category.path.startswith(path + "/"))
+        query = query.where(Ticket.category.in_(under))
+    tier = (args.get("tier") or "").strip()
+    if tier:
+        query = query.where(Ticket.customer.in_(Customer.select(Customer.id).where(Customer.tier == tier)))
+    tz = ZoneInfo(user.tenant.timezone or "Asia/Shanghai")
+    for name, field in (("created", Ticket.created_at), ("resolved", Ticket.resolved_at)):
+        start, end = _local_day(args.get(f"{name}_from"), tz), _local_day(args.get(f"{name}_to"), tz)
+        if start is not None:
+            query = query.where(field >= start)
+        if end is not None:
+            query = query.where(field < end + timedelta(days=1))
     return query
 
 

@@ -1,0 +1,48 @@
+"""gongdan-analytics: reports from incremental rollups, exports, forecast and staffing, anomaly alerts.
+
+The hook implementations live in `gongdan_analytics.plugin`; they are re-exported here because
+the entry point names this module.
+"""
+
+from __future__ import annotations
+
+from gongdan.contributions import PluginSpec
+
+from .plugin import (
+    gongdan_api_blueprints,
+    gongdan_cli_commands,
+    gongdan_comment_added,
+    gongdan_console_views,
+    gongdan_demo_prepared,
+    gongdan_scheduled_jobs,
+    gongdan_schema,
+    gongdan_settings_schema,
+    gongdan_ticket_assigned,
+    gongdan_ticket_created,
+    gongdan_ticket_status_changed,
+    gongdan_ticket_updated,
+)
+
+PLUGIN = PluginSpec(
+    label="Analytics",
+    label_zh="数据分析",
+    category="analytics",
+    description="Reports, exports, forecast and staffing, anomaly alerts to WeCom, DingTalk and Feishu robots.",
+    requires_core=">=0.1,<1",
+)
+
+__all__ = [
+    "PLUGIN",
+    "gongdan_api_blueprints",
+    "gongdan_cli_commands",
+    "gongdan_comment_added",
+    "gongdan_console_views",
+    "gongdan_demo_prepared",
+    "gongdan_scheduled_jobs",
+    "gongdan_schema",
+    "gongdan_settings_schema",
+    "gongdan_ticket_assigned",
+    "gongdan_ticket_created",
+    "gongdan_ticket_status_changed",
+    "gongdan_ticket_updated",
+]

@@ -1,0 +1,140 @@
+"""REST routes under `/api/v1/reports/`: the reports, their exports, ticket-list exports, promotions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from marshmallow import Schema, fields, validate, validates
+from marshmallow import ValidationError as Invalid
+
+from gongdan.api.common import api_route, current_actor, current_tenant
+from gongdan.ids import Id
+
+from . import exports, service
+from .periods import period
+
+PLUGIN = "analytics"
+reports_bp = Blueprint("analytics_reports", __name__, url_prefix="/api/v1/reports")
+
+
+class TicketExportQuery(service.ExportQuery):
+    """Tickets created in `from`–`to` (local days) matching the filters, with the chosen `columns`."""
+
+    columns = fields.String(
+        load_default=",".join(exports.DEFAULT_TICKET_COLUMNS),
+        metadata={"description": "comma-separated: " + ", ".join(exports.TICKET_COLUMNS)},
+    )
+    unmasked = fields.Boolean(
+        load_default=False, metadata={"description": "contact details in clear (needs customer.reveal)"}
+    )
+    channel = fields.String(validate=validate.Length(max=32))
+    status = fields.String(validate=validate.Length(max=16))
+    priority = fields.String(validate=validate.Length(max=16))
+    team = Id()
+    assignee = Id()
+    category = fields.String(validate=validate.Length(max=320))
+    tier = fields.String(validate=validate.Length(max=32))
+
+    @validates("columns")
+    def _known(self, value: str, **_: Any) -> None:
+        unknown = [c for c in value.split(",") if c.strip() not in exports.TICKET_COLUMNS]
+        if unknown or not value.strip():
+            raise Invalid(f"unknown columns: {', '.join(unknown)}; choose from {', '.join(exports.TICKET_COLUMNS)}")
+
+
+def _route(name: str, query: type[Schema], summary: str) -> None:
+    def view(args: dict[str, Any]) -> dict[str, Any]:
+        return service.run(current_tenant(), name, args)
+
+    view.__name__ = f"report_{name}"
+    view.__doc__ = summary
+    api_route(
+        reports_bp, f"/{name}", role="supervisor", plugin=PLUGIN, query=query, summary=summary, tags=("reports",)
+    )(view)
+
+
+_route(
+    "summary", service.ReportQuery, "Figures per value of `group_by` for the period, with the previous period's volume"
+)
+_route("daily", service.ReportQuery, "The figures of each day of the period")
+_route("top_problems", service.ReportQuery, "The problems with most new tickets, with their trend")
+_route("backlog", service.ReportQuery, "Open tickets now and their age per value of `group_by`")
+_route("heatmap", service.ReportQuery, "Arrivals per local weekday and hour")
+_route("forecast", service.ForecastQuery, "Expected arrivals per day and hour with 80 % intervals")
+_route("staffing", service.StaffingQuery, "Agents needed per hour (Erlang C) for the day's forecast")
+
+
+def _export_route(name: str) -> None:
+    def view(args: dict[str, Any]) -> Any:
+        tenant, actor = current_tenant(), current_actor()
+        report = service.run(tenant, name, args)
+        header, rows = exports.report_table(report, args["lang"])
+        filters = {k: v for k, v in report.items() if k in ("from", "to", "group_by")}
+        exports.record(tenant, actor, f"report:{name}", args["format"], {"filters": filters}, request.remote_addr)
+        return exports.response(args["format"], f"{name}-{report.get('from', report.get('as_of', ''))}", header, rows)
+
+    view.__name__ = f"export_{name}"
+    view.__doc__ = f"The {name} report as CSV or Excel (streamed; audited as export.created)"
+    api_route(
+        reports_bp,
+        f"/{name}/export",
+        role="supervisor",
+        plugin=PLUGIN,
+        query=service.ExportQuery,
+        summary=view.__doc__,
+        tags=("reports",),
+        produces="application/octet-stream",
+    )(view)
+
+
+for _name in service.TABLE_REPORTS:
+    _export_route(_name)
+
+
+@api_route(
+    reports_bp,
+    "/tickets/export",
+    role="supervisor",
+    plugin=PLUGIN,
+    query=TicketExportQuery,
+    tags=("reports",),
+    produces="application/octet-stream",
+)
+def export_tickets(args: dict[str, Any]) -> Any:
+    """Tickets as CSV or Excel with the chosen columns; contact details masked unless the caller may
+    reveal them and asks `unmasked=true` (streamed; audited as export.created)."""
+    tenant, actor = current_tenant(), current_actor()
+    columns = [c.strip() for c in args["columns"].split(",")]
+    masked = not (args["unmasked"] and exports.may_unmask(actor))
+    span = period(tenant, args.get("start"), args.get("end"))
+    filters = {k: args.get(k) for k in ("channel", "status", "priority", "team", "assignee", "category", "tier")}
+    query = exports.ticket_query(tenant, actor, {**filters, "period": span})
+    lang = args["lang"]
+    header = [exports.TICKET_COLUMNS[c][1 if lang == "zh" else 0] for c in columns]
+    audit_data = {
+        "filters": {
+            "from": span.start.isoformat(),
+            "to": span.end.isoformat(),
+            **{k: v for k, v in filters.items() if v},
+        },
+        "columns": columns,
+        "masked": masked,
+    }
+    exports.record(tenant, actor, "tickets", args["format"], audit_data, request.remote_addr)
+    rows = exports.ticket_rows(tenant, query, columns, masked)
+    return exports.response(args["format"], f"tickets-{span.start.isoformat()}", header, rows)
+
+
+@api_route(reports_bp, "/promotions", role="supervisor", plugin=PLUGIN, tags=("reports",))
+def get_promotions() -> dict[str, Any]:
+    """The tenant's promotions (双11, 618, 年货节 ...) the forecast allows for."""
+    return {"items": service.promotions(current_tenant())}
+
+
+@api_route(
+    reports_bp, "/promotions", ("PUT",), role="admin", plugin=PLUGIN, body=service.PromotionsBody, tags=("reports",)
+)
+def put_promotions(body: dict[str, Any]) -> dict[str, Any]:
+    """Replace the tenant's promotions (audited as analytics.promotions_changed)."""
+    return {"items": service.save_promotions(current_tenant(), body["items"], current_actor())}

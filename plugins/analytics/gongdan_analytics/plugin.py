@@ -1,0 +1,127 @@
+"""The analytics plugin's hook implementations: tables, routes, pages, jobs, and following each ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gongdan.contributions import ScheduledJob, Schema
+from gongdan.hookspecs import hookimpl
+from gongdan.models import Comment, Tenant, Ticket, User
+from gongdan.plugins import get_host
+
+from . import rollup
+from .models import MODELS
+
+PLUGIN = "analytics"
+CATCH_UP_SECONDS = 60
+ALERT_SECONDS = 300
+
+
+@hookimpl
+def gongdan_schema() -> Schema:
+    """The plugin's tables."""
+    return Schema(owner=PLUGIN, models=MODELS, version=1)
+
+
+@hookimpl
+def gongdan_settings_schema() -> Any:
+    """Alert thresholds, robot webhooks, staffing target."""
+    from .settings import AnalyticsSettingsSchema
+
+    return AnalyticsSettingsSchema
+
+
+@hookimpl
+def gongdan_api_blueprints() -> list[Any]:
+    """`/api/v1/reports/...`."""
+    from .api import reports_bp
+
+    return [reports_bp]
+
+
+@hookimpl
+def gongdan_console_views() -> list[Any]:
+    """Reports, the week at a glance, forecast and staffing."""
+    from .console import console_views
+
+    return console_views()
+
+
+@hookimpl
+def gongdan_cli_commands() -> Any:
+    """`gongdan analytics rebuild|catch-up|alerts`."""
+    from .cli import analytics
+
+    return analytics
+
+
+def catch_up_job() -> None:
+    """Fold the event log's news into the rollups, in every tenant where the plugin is on."""
+    for tenant in get_host().tenants_with(PLUGIN):
+        rollup.catch_up(tenant)
+
+
+def alerts_job() -> None:
+    """Look for anomalies and announce each new episode, in every tenant where the plugin is on."""
+    from .alerts import evaluate
+
+    for tenant in get_host().tenants_with(PLUGIN):
+        evaluate(tenant)
+
+
+@hookimpl
+def gongdan_scheduled_jobs() -> list[ScheduledJob]:
+    """The catch-up (every minute) and the anomaly alerts (every 5 minutes)."""
+    return [
+        ScheduledJob(
+            id="analytics.catch_up",
+            func=catch_up_job,
+            seconds=CATCH_UP_SECONDS,
+            description="fold SLA breaches, ratings and missed notifications into the report rollups",
+        ),
+        ScheduledJob(
+            id="analytics.alerts",
+            func=alerts_job,
+            seconds=ALERT_SECONDS,
+            description="anomaly alerts to WeCom, DingTalk and Feishu robots, once per episode",
+        ),
+    ]
+
+
+@hookimpl
+def gongdan_ticket_created(tenant: Tenant, ticket: Ticket) -> None:
+    """Count the new ticket."""
+    rollup.refresh(tenant, [ticket.id])
+
+
+@hookimpl
+def gongdan_ticket_updated(tenant: Tenant, ticket: Ticket) -> None:
+    """Move the ticket's counts to its new category, tags, team or priority."""
+    rollup.refresh(tenant, [ticket.id])
+
+
+@hookimpl
+def gongdan_ticket_status_changed(tenant: Tenant, ticket: Ticket) -> None:
+    """Resolved, reopened, back in the backlog."""
+    rollup.refresh(tenant, [ticket.id])
+
+
+@hookimpl
+def gongdan_ticket_assigned(tenant: Tenant, ticket: Ticket) -> None:
+    """Move the ticket's counts to its new agent."""
+    rollup.refresh(tenant, [ticket.id])
+
+
+@hookimpl
+def gongdan_comment_added(tenant: Tenant, ticket: Ticket, comment: Comment) -> None:
+    """A first response, and the agent's work time."""
+    rollup.refresh(tenant, [ticket.id])
+    rollup.record_work(tenant, comment)
+
+
+@hookimpl
+def gongdan_demo_prepared(tenant: Tenant, admin: User) -> None:
+    """Sixty days of history behind the demo's charts and forecast."""
+    from .demo import prepare
+
+    prepare(tenant, admin)

@@ -1,0 +1,430 @@
+"""Rollups kept current incrementally: each ticket's contribution is recomputed and the difference applied.
+
+A ticket contributes, under each of its dimension values (channel, appeal/scene/problem, each
+tag, team, agent, customer tier, priority, and `all`), a few `(local day, metric, count, total)`
+items: `created`, `open` (still in the backlog, on its creation day), `first_response`,
+`first_response_biz`, `resolved`, `resolution_biz`, `reopened`, SLA outcomes (`sla_fr_met`,
+`sla_fr_missed`, `sla_res_met`, `sla_res_missed`, on its creation day) and `csat`/`csat_good`.
+It also adds its arrival to the hourly table under its channel. `docs/analytics.md` defines each.
+
+`refresh(tenant, ids)` recomputes those tickets from their rows (and the SLA and portal tables
+when the plugins are installed), compares with what `Fact` says was applied, and upserts only
+the difference into `Daily`/`Hourly`. It is idempotent, so the notification hooks (delivered at
+least once) and the catch-up job (`catch_up`, which follows the event log) may both call it.
+Agents' work time is an additive stream of its own (`record_work`), measured per public reply.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import peewee as pw
+
+from gongdan import clock
+from gongdan.db import is_postgres, write_transaction
+from gongdan.models import OPEN_STATUSES, Category, Comment, Customer, Tenant, Ticket, TicketEvent, User
+
+from .models import AgentClock, Backlog, Daily, Fact, Hourly, Watermark
+
+DIMENSIONS = ("channel", "appeal", "scene", "problem", "tag", "team", "agent", "tier", "priority")
+"""What a report can be grouped by (besides `day`)."""
+CATEGORY_LEVELS = ("appeal", "scene", "problem")
+WORK_GAP_MINUTES = 30.0
+"""A public reply counts as work since the agent's previous reply when that was at most this long ago."""
+BATCH = 500
+
+Key = tuple[str, ...]
+
+
+def tz_of(tenant: Tenant) -> ZoneInfo:
+    """The tenant's time zone."""
+    return ZoneInfo(tenant.timezone or "Asia/Shanghai")
+
+
+def local_day(at: datetime, tz: ZoneInfo) -> str:
+    """The ISO date of `at` in `tz`."""
+    return at.astimezone(tz).date().isoformat()
+
+
+def hour_of(at: datetime) -> str:
+    """The UTC hour `at` falls in, as ISO text."""
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0).isoformat()
+
+
+def minutes(start: datetime, end: datetime) -> float:
+    """Calendar minutes from `start` to `end` (never negative)."""
+    return max(0.0, (end - start).total_seconds() / 60)
+
+
+# --- what a ticket contributes ----------------------------------------------------------------
+
+
+def dims_of(ticket: Ticket, path: str | None, tier: str | None) -> list[list[str]]:
+    """`[[dimension, value], ...]` of a ticket; an empty value stands for none (no team, no tag, ...)."""
+    parts = path.split("/") if path else []
+    found = [
+        ["all", ""],
+        ["channel", ticket.channel or ""],
+        ["priority", ticket.priority or ""],
+        ["team", str(ticket.team_id or "")],
+        ["agent", str(ticket.assignee_id or "")],
+        ["tier", tier or ""],
+    ]
+    found += [[dim, "/".join(parts[: i + 1]) if len(parts) > i else ""] for i, dim in enumerate(CATEGORY_LEVELS)]
+    tags = sorted({str(tag) for tag in ticket.tags or []})
+    found += [["tag", tag] for tag in tags] or [["tag", ""]]
+    return found
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def sla_outcome(name: str, state: dict[str, Any], ticket: Ticket, now: datetime) -> str | None:
+    """`met`, `missed`, or None (not applicable, or not decided yet) for one SLA target.
+
+    A target is met only when what it waits for happened in time. A first-response target whose
+    clock stopped without a public reply (the ticket was resolved first) is missed if its due
+    time had passed by then and not applicable otherwise; a running target is missed once due.
+    """
+    due = _parse(state.get("due"))
+    if state.get("status") == "met":
+        if name == "first_response" and ticket.first_response_at is None:
+            stopped = _parse(state.get("met_at")) or now
+            return "missed" if state.get("breached") or (due is not None and due < stopped) else None
+        return "missed" if state.get("breached") else "met"
+    if state.get("status") in ("running", "paused") and due is not None and due <= now:
+        return "missed"
+    return None
+
+
+SLA_TARGETS = {"first_response": "sla_fr", "resolution": "sla_res"}
+
+
+def days_of(
+    ticket: Ticket,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    clocks: dict[str, Any] | None,
+    reopened: bool,
+    score: tuple[int, datetime] | None,
+) -> list[list[Any]]:
+    """`[[local day, metric, count, total], ...]` the ticket contributes (see the module docstring)."""
+    created = ticket.created_at
+    born = local_day(created, tz)
+    items: list[list[Any]] = [[born, "created", 1, 0.0]]
+    if ticket.status in OPEN_STATUSES:
+        items.append([born, "open", 1, 0.0])
+    clocks = clocks or {}
+    if ticket.first_response_at is not None:
+        day = local_day(ticket.first_response_at, tz)
+        items.append([day, "first_response", 1, minutes(created, ticket.first_response_at)])
+        state = clocks.get("first_response") or {}
+        if state.get("status") == "met" and state.get("spent") is not None:
+            items.append([day, "first_response_biz", 1, float(state["spent"])])
+    if ticket.resolved_at is not None and ticket.status in ("resolved", "closed"):
+        day = local_day(ticket.resolved_at, tz)
+        items.append([day, "resolved", 1, minutes(created, ticket.resolved_at)])
+        if reopened:
+            items.append([day, "reopened", 1, 0.0])
+        state = clocks.get("resolution") or {}
+        if state.get("status") == "met" and state.get("spent") is not None:
+            items.append([day, "resolution_biz", 1, float(state["spent"])])
+    for name, prefix in SLA_TARGETS.items():
+        state = clocks.get(name)
+        outcome = sla_outcome(name, state, ticket, now) if state else None
+        if outcome:
+            items.append([born, f"{prefix}_{outcome}", 1, 0.0])
+    if score is not None:
+        value, rated_at = score
+        day = local_day(rated_at, tz)
+        items.append([day, "csat", 1, float(value)])
+        if value >= 5:
+            items.append([day, "csat_good", 1, 0.0])
+    return items
+
+
+def expand(fact: Fact | dict[str, Any]) -> Counter[Key]:
+    """The rollup cells a fact adds to, `{cell: [count, total]}`: `("d", day, dim, value, metric)`,
+    `("b", day, dim, value)` (backlog) and `("h", hour, channel, metric)`."""
+    get = fact.get if isinstance(fact, dict) else lambda name: getattr(fact, name)
+    cells: dict[Key, list[float]] = defaultdict(lambda: [0, 0.0])
+    for dim, value in get("dims") or []:
+        for day, metric, count, total in get("days") or []:
+            cell = cells[("b", day, dim, value) if metric == "open" else ("d", day, dim, value, metric)]
+            cell[0] += count
+            cell[1] += total
+    for hour, metric, count, total in get("hours") or []:
+        cell = cells[("h", hour, get("channel") or "", metric)]
+        cell[0] += count
+        cell[1] += total
+    return cells  # type: ignore[return-value]
+
+
+def difference(old: dict[Key, list[float]], new: dict[Key, list[float]]) -> dict[Key, tuple[int, float]]:
+    """`new - old`, cell by cell, without the cells that did not change."""
+    delta = {}
+    for key in set(old) | set(new):
+        before, after = old.get(key, (0, 0.0)), new.get(key, (0, 0.0))
+        change = (int(after[0] - before[0]), round(after[1] - before[1], 6))
+        if change != (0, 0.0):
+            delta[key] = change
+    return delta
+
+
+def apply(tenant: Tenant, delta: dict[Key, tuple[int, float]]) -> None:
+    """Add `delta` to the rollup tables (upserts, in batches)."""
+    daily, hourly, backlog = [], [], []
+    for key, (count, total) in delta.items():
+        if key[0] == "b":
+            _, day, dim, value = key
+            backlog.append(
+                {"tenant": tenant.id, "dim": dim, "value": value[:320], "day": date.fromisoformat(day), "count": count}
+            )
+        elif key[0] == "d":
+            _, day, dim, value, metric = key
+            daily.append(
+                {
+                    "tenant": tenant.id,
+                    "day": date.fromisoformat(day),
+                    "dim": dim,
+                    "value": value[:320],
+                    "metric": metric,
+                    "count": count,
+                    "total": total,
+                }
+            )
+        else:
+            _, hour, channel, metric = key
+            hourly.append(
+                {
+                    "tenant": tenant.id,
+                    "hour": datetime.fromisoformat(hour),
+                    "channel": channel,
+                    "metric": metric,
+                    "count": count,
+                    "total": total,
+                }
+            )
+    for model, rows, target in (
+        (Daily, daily, [Daily.tenant, Daily.dim, Daily.day, Daily.value, Daily.metric]),
+        (Hourly, hourly, [Hourly.tenant, Hourly.hour, Hourly.channel, Hourly.metric]),
+        (Backlog, backlog, [Backlog.tenant, Backlog.dim, Backlog.value, Backlog.day]),
+    ):
+        rows.sort(key=lambda row: tuple(str(row[f.name]) for f in target))  # one lock order
+        update = {model.count: model.count + pw.EXCLUDED.count}
+        if model is not Backlog:
+            update[model.total] = model.total + pw.EXCLUDED.total
+        for start in range(0, len(rows), BATCH):
+            model.insert_many(rows[start : start + BATCH]).on_conflict(conflict_target=target, update=update).execute()
+    if backlog:
+        Backlog.delete().where((Backlog.tenant == tenant) & (Backlog.count == 0)).execute()
+
+
+# --- reading what the tickets need ------------------------------------------------------------
+
+
+def _sla_clocks(ids: list[int]) -> dict[int, dict[str, Any]]:
+    try:
+        from gongdan_sla.models import SlaTicket
+    except ImportError:
+        return {}
+    rows = SlaTicket.select(SlaTicket.ticket, SlaTicket.clocks).where(SlaTicket.ticket.in_(ids)).tuples()
+    return {ticket_id: clocks or {} for ticket_id, clocks in rows}
+
+
+def _scores(tenant: Tenant, ids: list[int]) -> dict[int, tuple[int, datetime]]:
+    try:
+        from gongdan_portal.models import Survey
+    except ImportError:
+        return {}
+    rows = (
+        Survey.select(Survey.ticket, Survey.score, Survey.rated_at)
+        .where((Survey.tenant == tenant) & Survey.ticket.in_(ids) & Survey.score.is_null(False))
+        .tuples()
+    )
+    return {ticket_id: (score, rated_at) for ticket_id, score, rated_at in rows if rated_at is not None}
+
+
+def _reopened(ids: list[int]) -> set[int]:
+    rows = (
+        TicketEvent.select(TicketEvent.ticket, TicketEvent.data)
+        .where(TicketEvent.ticket.in_(ids) & (TicketEvent.kind == "status_changed"))
+        .tuples()
+    )
+    return {
+        ticket_id for ticket_id, data in rows if data.get("from") in ("resolved", "closed") and data.get("to") == "open"
+    }
+
+
+def _locked_facts(tenant: Tenant, ids: list[int]) -> dict[int, Fact]:
+    query = Fact.select().where((Fact.tenant == tenant) & Fact.ticket.in_(ids)).order_by(Fact.ticket)
+    if is_postgres():
+        query = query.for_update()
+    return {fact.ticket: fact for fact in query}
+
+
+def refresh(tenant: Tenant, ids: Iterable[int]) -> int:
+    """Recompute the contribution of tickets `ids` and apply the difference; returns how many changed."""
+    wanted = sorted(set(ids))
+    changed = 0
+    for start in range(0, len(wanted), BATCH):
+        changed += _refresh_batch(tenant, wanted[start : start + BATCH])
+    return changed
+
+
+def _refresh_batch(tenant: Tenant, ids: list[int]) -> int:
+    tz, now = tz_of(tenant), clock.now()
+    tickets = list(
+        Ticket.select(Ticket, Category.path, Customer.tier)
+        .join(Category, pw.JOIN.LEFT_OUTER, on=(Ticket.category == Category.id))
+        .join_from(Ticket, Customer, pw.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id))
+        .where((Ticket.tenant == tenant) & Ticket.id.in_(ids))
+    )
+    clocks, scores, reopened = _sla_clocks(ids), _scores(tenant, ids), _reopened(ids)
+    delta: dict[Key, list[float]] = defaultdict(lambda: [0, 0.0])
+    changed = 0
+    with write_transaction():
+        facts = _locked_facts(tenant, ids)
+        for ticket in tickets:
+            category = getattr(ticket, "category", None)
+            customer = getattr(ticket, "customer", None)
+            new = {
+                "channel": ticket.channel or "",
+                "dims": dims_of(ticket, category.path if category else None, customer.tier if customer else None),
+                "days": days_of(
+                    ticket,
+                    tz,
+                    now,
+                    clocks=clocks.get(ticket.id),
+                    reopened=ticket.id in reopened,
+                    score=scores.get(ticket.id),
+                ),
+                "hours": [[hour_of(ticket.created_at), "created", 1, 0.0]],
+            }
+            fact = facts.get(ticket.id)
+            cells = difference(expand(fact) if fact else {}, expand(new))
+            if not cells and fact is not None:
+                continue
+            changed += 1
+            for key, (count, total) in cells.items():
+                delta[key][0] += count
+                delta[key][1] += total
+            if fact is None:
+                Fact.create(tenant=tenant, ticket=ticket.id, updated_at=now, **new)
+            else:
+                Fact.update(updated_at=now, **new).where(Fact.id == fact.id).execute()
+        apply(tenant, {k: (int(v[0]), v[1]) for k, v in delta.items() if v[0] or v[1]})
+    return changed
+
+
+# --- agents' work time ------------------------------------------------------------------------
+
+
+def work_dims(user: User | None, user_id: int) -> list[list[str]]:
+    """The dimension values a reply's work counts under: all, the agent, the agent's team."""
+    team = str(user.team_id or "") if user is not None else ""
+    return [["all", ""], ["agent", str(user_id)], ["team", team]]
+
+
+def record_work(tenant: Tenant, comment: Comment) -> float | None:
+    """Count the work of one public agent reply: minutes since the agent's previous public reply,
+    when that was at most `WORK_GAP_MINUTES` ago. Idempotent per reply; returns the minutes counted."""
+    if comment.internal or comment.kind_of_author != "agent" or comment.author_id is None:
+        return None
+    at, counted = comment.created_at, None
+    with write_transaction():
+        query = AgentClock.select().where((AgentClock.tenant == tenant) & (AgentClock.user == comment.author_id))
+        row = (query.for_update() if is_postgres() else query).first()
+        if row is not None and row.last_reply_at is not None and at <= row.last_reply_at:
+            return None
+        if row is not None and row.last_reply_at is not None:
+            gap = minutes(row.last_reply_at, at)
+            if gap <= WORK_GAP_MINUTES:
+                counted = gap
+        if row is None:
+            AgentClock.insert(tenant=tenant.id, user=comment.author_id, last_reply_at=at).on_conflict(
+                conflict_target=[AgentClock.tenant, AgentClock.user], update={AgentClock.last_reply_at: at}
+            ).execute()
+        else:
+            AgentClock.update(last_reply_at=at).where(AgentClock.id == row.id).execute()
+        if counted is not None:
+            day = local_day(at, tz_of(tenant))
+            user = User.get_or_none(User.id == comment.author_id)
+            apply(
+                tenant,
+                {
+                    ("d", day, dim, value, "work"): (1, round(counted, 6))
+                    for dim, value in work_dims(user, comment.author_id)
+                },
+            )
+    return counted
+
+
+# --- catching up from the event log -----------------------------------------------------------
+
+
+def _ticket_ids_after(tenant: Tenant, event_id: int, limit: int) -> tuple[list[int], int]:
+    rows = list(
+        TicketEvent.select(TicketEvent.id, TicketEvent.ticket)
+        .where((TicketEvent.tenant == tenant) & (TicketEvent.id > event_id))
+        .order_by(TicketEvent.id)
+        .limit(limit)
+        .tuples()
+    )
+    last = rows[-1][0] if rows else event_id
+    return sorted({ticket for _, ticket in rows if ticket is not None}), last
+
+
+def catch_up(tenant: Tenant, limit: int = 20_000) -> int:
+    """Refresh the tickets with events after the tenant's watermark (SLA breaches, ratings, anything
+    the hooks missed), then move the watermark. Returns how many tickets changed."""
+    mark, _ = Watermark.get_or_create(tenant=tenant)
+    ids, last = _ticket_ids_after(tenant, mark.event_id, limit)
+    changed = refresh(tenant, ids) if ids else 0
+    if last != mark.event_id:
+        Watermark.update(event_id=last).where(Watermark.id == mark.id).execute()
+    return changed
+
+
+def rebuild(tenant: Tenant, since: date | None = None) -> int:
+    """Recompute from the tickets and the event log: every ticket (`since` None: rollups and work
+    time are emptied and rebuilt), or the tickets created or changed since the local day `since`."""
+    if since is not None:
+        start = datetime.combine(since, datetime.min.time(), tz_of(tenant)).astimezone(UTC)
+        created = Ticket.select(Ticket.id).where((Ticket.tenant == tenant) & (Ticket.created_at >= start))
+        touched = TicketEvent.select(TicketEvent.ticket).where(
+            (TicketEvent.tenant == tenant) & (TicketEvent.at >= start) & TicketEvent.ticket.is_null(False)
+        )
+        ids = {row[0] for row in created.tuples()} | {row[0] for row in touched.tuples()}
+        return refresh(tenant, ids)
+    with write_transaction():
+        for model in (Fact, Daily, Backlog, Hourly, AgentClock):
+            model.delete().where(model.tenant == tenant).execute()
+    changed = 0
+    for ids in _chunks(row[0] for row in Ticket.select(Ticket.id).where(Ticket.tenant == tenant).tuples()):
+        changed += refresh(tenant, ids)
+    replies = (
+        Comment.select()
+        .where((Comment.tenant == tenant) & (Comment.internal == False) & Comment.author.is_null(False))  # noqa: E712
+        .order_by(Comment.created_at)
+    )
+    for reply in replies.iterator():
+        record_work(tenant, reply)
+    return changed
+
+
+def _chunks(ids: Iterator[int] | Iterable[int], size: int = BATCH) -> Iterator[list[int]]:
+    chunk: list[int] = []
+    for item in ids:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
