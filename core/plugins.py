@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import threading
+import time
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +36,8 @@ from gongdan.schemas import secret_names
 from gongdan.validation import flatten_messages
 
 log = logging.getLogger("gongdan.plugins")
+trace = logging.getLogger("gongdan.hooks.trace")
+TRACE_ENV = "GONGDAN_TRACE_HOOKS"
 
 ENTRY_POINT_GROUP = "gongdan.plugins"
 REDACTED, REDACTED_NEW = "[secret]", "[secret, changed]"
@@ -86,6 +90,8 @@ class PluginHost:
         self._registered: dict[str, list[tuple[str, Any]]] = {}
         self._settings_cache: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        # GONGDAN_TRACE_HOOKS=1: log every hook call (plugin, tenant, time) on logger gongdan.hooks.trace
+        self.trace_hooks = os.environ.get(TRACE_ENV) == "1"
         from gongdan import builtin
 
         self.pm.register(builtin, name=CORE)
@@ -370,11 +376,18 @@ class PluginHost:
         yield from reversed(caller.get_hookimpls())
 
     def _call_one(self, impl: Any, tenant: Tenant | None, hook: str, kwargs: dict[str, Any]) -> Any:
+        started = time.perf_counter() if self.trace_hooks else 0.0
         try:
             return impl.function(*[kwargs[name] for name in impl.argnames])
         except Exception as exc:  # noqa: BLE001 - isolation is the point
             self.record_failure(impl.plugin_name, tenant, hook, exc)
             return None
+        finally:
+            if self.trace_hooks:
+                elapsed = (time.perf_counter() - started) * 1000
+                trace.info(
+                    "%s plugin=%s tenant=%s %.2f ms", hook, impl.plugin_name, getattr(tenant, "slug", "-"), elapsed
+                )
 
     def notify(self, tenant: Tenant, hook: str, /, **kwargs: Any) -> None:
         """Call notification `hook` on the tenant's enabled plugins, each on its own."""

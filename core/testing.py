@@ -14,17 +14,22 @@ without importing anything:
 * `console_client(role="admin", in_tenant=None, language=None)` → a `ConsoleClient`: a new user
   of that role signed in to the console, whose `post` adds the CSRF token.
 * `enable_plugin(name, in_tenant=None, settings=None)` — switch a plugin on for a tenant.
-* `register_plugin(obj, name)` — register a plugin object for one test (enabled in every tenant).
+* `register_plugin(obj, name, everywhere=True)` — register a plugin object for one test
+  (dispatched in every tenant, or only where enabled with `everywhere=False`).
 * `hook_recorder` — records every notification hook call: `hook_recorder.calls("gongdan_ticket_created")`.
 * `frozen_clock` — `gongdan.clock` frozen at 2026-11-02 10:00 Asia/Shanghai; `.now()`,
   `.set(at)` (freeze at an aware datetime), `.advance(minutes=5)`.
 * `outbound_loopback` — `GONGDAN_OUTBOUND_ALLOW=127.0.0.0/8,::1`, so `gongdan.outbound` lets the
   test reach its own servers on loopback.
 * `http_server(host="127.0.0.1", respond=answer(...))` — a real HTTP server recording requests.
+
+`GONGDAN_TRACE_HOOKS=1` logs every hook call — hook, plugin, tenant and milliseconds — on the
+logger `gongdan.hooks.trace` (`pytest -o log_cli=true` shows them live).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -40,12 +45,19 @@ import pytest
 from gongdan import accounts, audit, clock, crypto, hookspecs
 from gongdan.db import db, open_database
 from gongdan.models import SchemaVersion
-from gongdan.plugins import get_host
+from gongdan.plugins import TRACE_ENV, get_host
 from gongdan.schema import all_models, upgrade
 
 PG_ENV = "GONGDAN_TEST_DATABASE_URL"
 TEST_PASSWORD = "tea-kettle-2718"  # noqa: S105 - every test user's password (passes the policy)
 _pg_ready: dict[str, bool] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With `GONGDAN_TRACE_HOOKS=1`, hook calls are logged at INFO (shown with `-o log_cli=true`
+    or in a failing test's captured log)."""
+    if os.environ.get(TRACE_ENV) == "1":
+        logging.getLogger("gongdan.hooks.trace").setLevel(logging.INFO)
 
 
 def postgres_url() -> str | None:
@@ -346,13 +358,17 @@ def enable_plugin(tenant: Any) -> Any:
 
 @pytest.fixture
 def register_plugin() -> Iterator[Any]:
-    """`register_plugin(obj, name)`: a plugin enabled in every tenant, for this test only."""
+    """`register_plugin(obj, name, everywhere=True)`: register a plugin object (a module or an
+    object with hookimpls) for this test only; dispatched in every tenant, or with
+    `everywhere=False` only where `enable_plugin(name)` switches it on. Its tables are not
+    created (`gongdan_db` creates the tables of installed plugins only)."""
     host = get_host()
     added: list[str] = []
 
-    def register(obj: Any, name: str) -> Any:
+    def register(obj: Any, name: str, everywhere: bool = True) -> Any:
         record = host.add(obj, name)
-        host.always_on.add(name)
+        if everywhere:
+            host.always_on.add(name)
         added.append(name)
         return record
 

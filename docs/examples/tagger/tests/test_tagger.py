@@ -11,12 +11,11 @@ from gongdan.plugins import get_host
 
 
 @pytest.fixture
-def tagger(tenant):
-    host = get_host()
-    host.add(gongdan_tagger, "tagger")
-    host.set_enabled(tenant, "tagger", enabled=True)
-    yield
-    host.remove("tagger")
+def tagger(register_plugin, enable_plugin):
+    # Installed (`pip install -e .`), the plugin is discovered by its entry point and
+    # `enable_plugin("tagger")` alone would do; this example is not installed by `make test`.
+    register_plugin(gongdan_tagger, "tagger", everywhere=False)
+    enable_plugin("tagger")
 
 
 def test_new_tickets_get_keyword_tags(tenant, tagger, hook_recorder):
@@ -35,3 +34,8 @@ def test_rules_are_per_tenant_settings(tenant, other_tenant, tagger):
     assert tickets.get(other_tenant, elsewhere.id).tags == []
     with pytest.raises(ValidationError):
         get_host().set_enabled(tenant, "tagger", settings={"rules": ["not", "a", "dict"]})
+
+
+def test_the_settings_page(tagger, console_client):
+    admin = console_client("admin", language="zh_CN")
+    assert "关键词打标签" in admin.text("/console/plugins/")
