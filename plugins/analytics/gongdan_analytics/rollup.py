@@ -112,7 +112,7 @@ def days_of(
     *,
     clocks: dict[str, Any] | None,
     reopened: bool,
-    score: tuple[int, datetime] | None,
+    scores: list[tuple[int, datetime]],
 ) -> list[list[Any]]:
     """`[[local day, metric, count, total], ...]` the ticket contributes (see the module docstring)."""
     created = ticket.created_at
@@ -140,8 +140,7 @@ def days_of(
         outcome = sla_outcome(name, state, ticket, now) if state else None
         if outcome:
             items.append([born, f"{prefix}_{outcome}", 1, 0.0])
-    if score is not None:
-        value, rated_at = score
+    for value, rated_at in scores:
         day = local_day(rated_at, tz)
         items.append([day, "csat", 1, float(value)])
         if value >= 5:
@@ -238,7 +237,7 @@ def _sla_clocks(ids: list[int]) -> dict[int, dict[str, Any]]:
     return {ticket_id: clocks or {} for ticket_id, clocks in rows}
 
 
-def _scores(tenant: Tenant, ids: list[int]) -> dict[int, tuple[int, datetime]]:
+def _scores(tenant: Tenant, ids: list[int]) -> dict[int, list[tuple[int, datetime]]]:
     try:
         from gongdan_portal.models import Survey
     except ImportError:
@@ -248,7 +247,11 @@ def _scores(tenant: Tenant, ids: list[int]) -> dict[int, tuple[int, datetime]]:
         .where((Survey.tenant == tenant) & Survey.ticket.in_(ids) & Survey.score.is_null(False))
         .tuples()
     )
-    return {ticket_id: (score, rated_at) for ticket_id, score, rated_at in rows if rated_at is not None}
+    found: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+    for ticket_id, score, rated_at in rows:
+        if rated_at is not None:
+            found[ticket_id].append((score, rated_at))
+    return found
 
 
 def _reopened(ids: list[int]) -> set[int]:
@@ -303,7 +306,7 @@ def _refresh_batch(tenant: Tenant, ids: list[int]) -> int:
                     now,
                     clocks=clocks.get(ticket.id),
                     reopened=ticket.id in reopened,
-                    score=scores.get(ticket.id),
+                    scores=sorted(scores.get(ticket.id, [])),
                 ),
                 "hours": [[hour_of(ticket.created_at), "created", 1, 0.0]],
             }
