@@ -258,10 +258,16 @@ class Query:
 
     @property
     def mass(self) -> float:
-        """The scale scores are measured against: the query's own terms, or, when only synonyms
-        or single characters matched, their groups."""
+        """What an article must reach a share of (`MIN_SHARE`) to be found: the query's own
+        terms, or, when only synonyms or single characters matched, their groups."""
         own = sum(g.mass for g in self.groups if g.own)
-        return own or sum(g.mass for g in self.groups)
+        return own or self.full_mass
+
+    @property
+    def full_mass(self) -> float:
+        """The most an article can score: every group at its best (the scale of scores, so
+        synonyms raise a score without flattening the best ones to a tie at 1)."""
+        return sum(g.mass for g in self.groups)
 
 
 def _idf(total: int, df: int) -> float:
@@ -429,7 +435,7 @@ def run(
     )
     params.extend([threshold, limit, offset])
     rows = db.execute_sql(sql, params).fetchall()
-    scale = (K1 + 1) * query.mass
+    scale = (K1 + 1) * query.full_mass
     found = [(int(article_id), round(min(1.0, float(score) / scale), 4)) for article_id, score, _ in rows]
     total = int(rows[0][2]) if rows else 0
     if not rows and offset:
