@@ -7,7 +7,8 @@ hourly arrivals (local days), is:
 
 * **weekday factor** `W[w]` = mean arrivals of ordinary days on weekday `w` ÷ mean of all ordinary
   days (holidays and promotion days are not ordinary; a make-up working day counts as a Monday);
-* **level** `L`: an exponentially weighted mean (α = 0.1) of ordinary days' arrivals ÷ `W[w]`;
+* **level** `L`: an exponentially weighted mean (α = 0.1, started at the mean of the first week) of
+  ordinary days' arrivals ÷ `W[w]`, from the tenant's first day with a ticket;
 * **multipliers**: a promotion's `uplift` when the tenant entered one, else the mean ratio of past
   promotion days to `L·W` (2.0 without history); holidays likewise (0.7 without history);
 * **day** = `L · W[w] · M`; **hour** = day × the share of that hour on such days (per weekday,
@@ -107,6 +108,8 @@ def _shares(days: Sequence[list[float]]) -> list[float]:
 def fit(history: History, marks: dict[date, Special]) -> Model:
     """Fit the model on `history` (local day → 24 hourly counts)."""
     days = sorted(history)
+    while days and not sum(history[days[0]]):  # before the tenant's first ticket
+        days.pop(0)
     ordinary = [d for d in days if _ordinary(marks.get(d))]
     totals = {d: sum(history[d]) for d in days}
     mean_all = fmean(totals[d] for d in ordinary) if ordinary else 0.0
@@ -114,14 +117,11 @@ def fit(history: History, marks: dict[date, Special]) -> Model:
     for w in range(7):
         seen = [totals[d] for d in ordinary if _weekday(d, marks.get(d)) == w]
         weekday.append(fmean(seen) / mean_all if seen and mean_all else 1.0)
-    level, fits = None, []
-    for d in ordinary:
-        factor = weekday[_weekday(d, marks.get(d))] or 1.0
-        if level is not None:
-            fits.append((totals[d], level * factor))
-        value = totals[d] / factor
-        level = value if level is None else ALPHA * value + (1 - ALPHA) * level
-    level = level or 0.0
+    plain = [totals[d] / (weekday[_weekday(d, marks.get(d))] or 1.0) for d in ordinary]
+    level, fits = fmean(plain[:7]) if plain else 0.0, []
+    for d, value in zip(ordinary, plain, strict=True):
+        fits.append((totals[d], level * (weekday[_weekday(d, marks.get(d))] or 1.0)))
+        level = ALPHA * value + (1 - ALPHA) * level
     overall = _shares([history[d] for d in ordinary] or [history[d] for d in days])
     hours = {}
     for w in range(7):
