@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,3 +56,16 @@ def page(chromium: Any) -> Iterator[Any]:
     tab.set_default_timeout(15000)
     yield tab
     context.close()
+
+
+def wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 15.0) -> None:
+    """Poll `expression` (a JS function source) in the page until it is truthy.
+
+    Playwright's `wait_for_function` evaluates its predicate with `new Function` inside the
+    page, which the console's Content-Security-Policy forbids; `page.evaluate` is not subject to it.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(50)

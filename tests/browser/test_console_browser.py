@@ -13,6 +13,7 @@ from gongdan.testing import TEST_PASSWORD
 
 from ..admin.fake_plugin import NAME as WIDGET
 from ..admin.fake_plugin import WidgetPlugin
+from .conftest import wait_until
 
 pytestmark = pytest.mark.browser
 PANEL_PLUGINS = ("sla", "knowledge", "pdd_connector")
@@ -44,7 +45,7 @@ def test_admin_signs_in_toggles_a_plugin_fixes_settings_and_switches_language(
     assert "Wrong e-mail or password" in page.inner_text("#login-error")
     sign_in(page, live_server, admin.email)
     page.wait_for_selector("#chart-per-day")
-    page.wait_for_function("window.gongdanCharts && Object.keys(window.gongdanCharts).length >= 4")
+    wait_until(page, "() => Object.keys(window.gongdanCharts || {}).length >= 4")
     assert page.inner_text("#kpi-backlog") == "2"
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
 

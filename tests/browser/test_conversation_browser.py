@@ -17,6 +17,7 @@ from gongdan.errors import DeliveryError
 from gongdan.hookspecs import hookimpl
 from gongdan.models import Tenant
 
+from .conftest import wait_until
 from .test_console_browser import sign_in
 
 pytestmark = pytest.mark.browser
@@ -87,7 +88,7 @@ def test_a_reply_with_a_photo_shows_a_thumbnail_and_its_delivery_state(
             assert "回复已保存，正在排队发送给客户。" in page.content()
             thumb = page.locator("#timeline li.reply .attachment-thumb img")
             thumb.wait_for()
-            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+            wait_until(page, "img => img.complete && img.naturalWidth > 0", thumb.element_handle())
             assert thumb.evaluate("img => img.naturalWidth") == 320
             delivery.flush()  # the first send fails for good
             page.reload()
