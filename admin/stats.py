@@ -77,7 +77,11 @@ def _hours(deltas: list[timedelta]) -> dict[str, float | int | None]:
 
 
 def response_times(tenant: Tenant, days: int = 30, actor: Actor | None = None) -> dict[str, Any]:
-    """First-response and resolution times (hours) of tickets created in the last `days`."""
+    """First-response and resolution times (hours) of tickets created in the last `days`.
+
+    Resolution counts only answered tickets: a case that arrived already finished (or was closed
+    without a reply) has no resolution time to speak of, and would pull the median to 0.
+    """
     since = clock.now() - timedelta(days=days)
     rows = list(
         _tickets(tenant, actor)
@@ -85,7 +89,7 @@ def response_times(tenant: Tenant, days: int = 30, actor: Actor | None = None) -
         .where(Ticket.created_at >= since)
     )
     first = [r.first_response_at - r.created_at for r in rows if r.first_response_at]
-    resolved = [r.resolved_at - r.created_at for r in rows if r.resolved_at]
+    resolved = [r.resolved_at - r.created_at for r in rows if r.resolved_at and r.first_response_at]
     return {"first_response": _hours(first), "resolution": _hours(resolved)}
 
 

@@ -175,3 +175,16 @@ def test_the_dashboard_shows_sla_attainment_when_the_sla_plugin_is_on(
     page = browser.text("/console/")
     assert 'id="chart-sla"' in page
     assert re.search(r'id="kpi-sla">\s*66.7%', page)
+
+
+def test_resolution_times_leave_out_cases_closed_without_a_reply(tenant, frozen_clock):
+    """Issue 16 bug 2: cases that arrived already finished pulled the resolution median to 0.0 h."""
+    answered = _create(tenant, "答复过")
+    frozen_clock.advance(hours=1)
+    tickets.comment(tenant, answered, "您好", Actor.system("agent"))
+    frozen_clock.advance(hours=2)
+    tickets.transition(tenant, answered, "resolved", Actor.system("agent"))
+    for n in range(3):
+        tickets.transition(tenant, _create(tenant, f"平台已完结{n}"), "resolved", Actor.system("plugin:pdd_connector"))
+    times = stats.response_times(tenant)
+    assert times["resolution"] == {"count": 1, "median": 3.0, "p90": 3.0, "mean": 3.0}

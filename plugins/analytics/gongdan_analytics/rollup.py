@@ -92,6 +92,8 @@ def sla_outcome(name: str, state: dict[str, Any], ticket: Ticket, now: datetime)
     time had passed by then and not applicable otherwise; a running target is missed once due.
     """
     due = _parse(state.get("due"))
+    if state.get("status") == "missed":  # the SLA plugin closed it unmet, after its due time
+        return "missed"
     if state.get("status") == "met":
         if name == "first_response" and ticket.first_response_at is None:
             stopped = _parse(state.get("met_at")) or now

@@ -5,6 +5,8 @@ A clock is a JSON dict stored in `SlaTicket.clocks[target]`:
 * `target` business minutes (None when only an outside deadline applies), `cycle` (the
   next-response clock restarts with each customer reply),
 * `status`: `running` (since `since`, after `spent` business minutes), `paused`, `met`, `idle`,
+  `not_applicable` (the ticket closed before the target could be met: no reply was owed, or the
+  case arrived already finished) or `missed` (closed unmet after its due time; `breached`),
 * `due` / `warn_at`: the effective times (the earlier of the business-time due and an
   announced `deadline`), `biz_due` the business-time one,
 * `met_at`, `breached` once it stopped.
@@ -95,6 +97,20 @@ def stop(clock: dict[str, Any], cal: BusinessCalendar, now: datetime) -> None:
     deadline = parse(clock["deadline"])
     late = clock["target"] is not None and clock["spent"] > clock["target"]
     clock.update(status="met", since=None, met_at=iso(now), breached=late or bool(deadline and now > deadline))
+
+
+def close_unmet(clock: dict[str, Any], cal: BusinessCalendar, now: datetime) -> None:
+    """The ticket closed while the target was still open: `missed` if it was late, else `not_applicable`.
+
+    Never `met`: a response target without a response, or a case that arrived already finished,
+    is not a success.
+    """
+    if not is_active(clock):
+        return
+    settle(clock, cal, now)
+    deadline = parse(clock["deadline"])
+    late = (clock["target"] is not None and clock["spent"] > clock["target"]) or bool(deadline and now > deadline)
+    clock.update(status="missed" if late else "not_applicable", since=None, met_at=None, breached=late)
 
 
 def reopen(clock: dict[str, Any], now: datetime) -> None:

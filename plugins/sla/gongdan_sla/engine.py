@@ -73,12 +73,14 @@ def refresh(row: SlaTicket, policy: SlaPolicy | None, cal: BusinessCalendar, fir
 
 
 def state_of(clocks: dict[str, dict[str, Any]], now: datetime) -> str:
-    """`ok`, `warning`, `breached`, `paused` or `met`, as of `now`."""
+    """`ok`, `warning`, `breached`, `paused`, `met` or `not_applicable`, as of `now`."""
     active = [state for state in clocks.values() if ck.is_active(state)]
     if not active:
         if any(state["breached"] for state in clocks.values()):
             return "breached"
-        return "met" if any(state["status"] == "met" for state in clocks.values()) else "ok"
+        if any(state["status"] == "met" for state in clocks.values()):
+            return "met"
+        return "not_applicable" if any(s["status"] == "not_applicable" for s in clocks.values()) else "ok"
     if any(state["due"] and ck.parse(state["due"]) <= now for state in active):
         return "breached"
     if any(state["status"] == "paused" for state in active):
@@ -225,8 +227,20 @@ def on_created(tenant: Tenant, ticket: Ticket) -> SlaTicket | None:
     return change(tenant, ticket, apply)
 
 
-def on_status_changed(tenant: Tenant, ticket: Ticket, old: str, new: str) -> SlaTicket | None:
-    """Pause on `pending`, resume on `open`, meet every target on `resolved`, reopen after it."""
+def _closed_events(stopped: dict[str, dict[str, Any]]) -> Events:
+    """`sla.met` for the targets met, `sla.closed_unmet` for those not applicable or missed."""
+    met = {name: {"breached": s["breached"]} for name, s in stopped.items() if s["status"] == "met"}
+    unmet = {name: {"outcome": s["status"]} for name, s in stopped.items() if s["status"] != "met"}
+    return [(kind, {"targets": found}) for kind, found in (("sla.met", met), ("sla.closed_unmet", unmet)) if found]
+
+
+def on_status_changed(tenant: Tenant, ticket: Ticket, old: str, new: str, actor: Actor = SYSTEM) -> SlaTicket | None:
+    """Pause on `pending`, resume on `open`, stop every target on `resolved`, reopen after it.
+
+    On resolving, the resolution target is met; a response target still waiting for a reply is
+    `not_applicable` (or `missed` when late), and so is every target of a ticket a connector
+    reported already finished (straight from `new` by a plugin, e.g. a closed marketplace case).
+    """
 
     def apply(row: SlaTicket, policy: SlaPolicy | None, cal: BusinessCalendar, now: datetime, created: bool) -> Events:
         active = {name: state for name, state in row.clocks.items() if ck.is_active(state)}
@@ -248,10 +262,13 @@ def on_status_changed(tenant: Tenant, ticket: Ticket, old: str, new: str) -> Sla
                 return [("sla.reopened", {"target": "resolution"})]
             return []
         if new in ("resolved", "closed"):
-            for state in active.values():
-                ck.stop(state, cal, now)
-            met = {name: {"breached": state["breached"]} for name, state in active.items()}
-            return [("sla.met", {"targets": met})] if met else []
+            arrived_done = old == "new" and actor.user is None and actor.label.startswith("plugin:")
+            for name, state in active.items():
+                if name == "resolution" and not arrived_done:
+                    ck.stop(state, cal, now)
+                else:
+                    ck.close_unmet(state, cal, now)
+            return _closed_events(active)
         return []
 
     return change(tenant, ticket, apply, create=new in OPEN_STATUSES)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from gongdan import clock
+from gongdan.actors import Actor
 from gongdan.contributions import ScheduledJob, Schema, TicketPanel
 from gongdan.hookspecs import hookimpl
 from gongdan.models import Tenant, Ticket
@@ -131,9 +132,9 @@ def gongdan_ticket_created(tenant: Tenant, ticket: Ticket) -> None:
 
 
 @hookimpl
-def gongdan_ticket_status_changed(tenant: Tenant, ticket: Ticket, old: str, new: str) -> None:
+def gongdan_ticket_status_changed(tenant: Tenant, ticket: Ticket, old: str, new: str, actor: Actor) -> None:
     """Pause, resume, meet or reopen the clocks."""
-    engine.on_status_changed(tenant, ticket, old, new)
+    engine.on_status_changed(tenant, ticket, old, new, actor)
 
 
 @hookimpl

@@ -17,8 +17,9 @@ from .policies import TARGETS
 
 
 def outcome(state: dict[str, Any], now: datetime) -> str:
-    """`met` (in time), `breached` (late or overdue) or `open` (still running, not yet due)."""
-    if state["status"] == "met":
+    """`met` (in time), `breached` (late, overdue or missed), `open` (still running, not yet due),
+    or `none` (not applicable: closed before a reply was owed, or arrived already finished)."""
+    if state["status"] in ("met", "missed"):
         return "breached" if state["breached"] else "met"
     if ck.is_active(state):
         due = ck.parse(state["due"])

@@ -165,3 +165,16 @@ def test_report_gives_attainment_per_policy_team_and_agent(
     assert empty["total"]["tickets"] == 0
     assert sla_admin.get("/api/v1/sla/report?from=2026-12-02&to=2026-12-01").status_code == 422
     assert sla_admin.get("/api/v1/sla/report?from=yesterday").status_code == 422
+
+
+def test_report_does_not_count_unanswered_targets_as_met(sla_admin: Any, tenant: Any, frozen_clock: Any) -> None:
+    """Issue 16 bug 2: the report once counted a first response 'met' on tickets closed without one."""
+    sla_admin.put("/api/v1/sla/calendars", json={"items": [{"name": "default", "weekly": WEEK}]})
+    sla_admin.put("/api/v1/sla/policies", json={"items": [POLICY]})
+    actor = Actor.system("agent")
+    closed = tickets.create(tenant, {"subject": "只有备注"}, actor)[0]
+    tickets.comment(tenant, closed, "内部备注", actor, internal=True)
+    tickets.transition(tenant, closed, "resolved", actor)
+    report = sla_admin.get("/api/v1/sla/report?from=2026-11-01T00:00:00%2B08:00&to=2026-11-03").get_json()
+    assert report["total"]["first_response"] == {"met": 0, "breached": 0, "open": 0, "attainment": None}
+    assert report["total"]["resolution"]["met"] == 1

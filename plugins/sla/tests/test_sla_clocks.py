@@ -238,3 +238,35 @@ def test_the_demo_gets_a_calendar_policies_and_stamped_tickets(
     gongdan_demo_prepared(tenant)
     assert look.row(vip).policy_name == "VIP"
     assert look.row(vip).first_response_due == look.sh(2026, 11, 2, 10, 30)
+
+
+def test_resolving_without_a_reply_never_counts_a_response_target_met(
+    configure: Any, tenant: Any, new_ticket: Any, frozen_clock: Any, look: Any
+) -> None:
+    """Issue 16 bug 2: no reply → not applicable (in time) or missed (late), never met."""
+    configure([STANDARD])
+    quick, slow = new_ticket("一"), new_ticket("二")
+    tickets.comment(tenant, quick, "内部备注", AGENT, internal=True)  # a note is not a response
+    frozen_clock.advance(minutes=30)
+    tickets.transition(tenant, quick, "resolved", AGENT)
+    frozen_clock.advance(minutes=60)  # 11:30: slow's first response (60) is now late
+    tickets.transition(tenant, slow, "resolved", AGENT)
+    in_time, late = look.row(quick), look.row(slow)
+    assert in_time.clocks["first_response"]["status"] == "not_applicable"
+    assert in_time.clocks["first_response"]["met_at"] is None
+    assert in_time.clocks["resolution"]["status"] == "met"
+    assert late.clocks["first_response"]["status"] == "missed"
+    assert late.clocks["first_response"]["breached"] is True
+    assert look.events(quick, "sla.closed_unmet") == [{"targets": {"first_response": {"outcome": "not_applicable"}}}]
+
+
+def test_a_case_a_connector_reports_already_finished_has_no_sla_outcome(
+    configure: Any, tenant: Any, new_ticket: Any, look: Any
+) -> None:
+    """Issue 16 bug 2: a marketplace case that arrived resolved is neither met nor a success rate of 100%."""
+    configure([STANDARD])
+    ticket = new_ticket("退款成功")
+    tickets.transition(tenant, ticket, "resolved", Actor.system("plugin:pdd_connector"))
+    row = look.row(ticket)
+    assert {s["status"] for s in row.clocks.values()} == {"not_applicable"}
+    assert row.state == "not_applicable"
