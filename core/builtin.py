@@ -47,6 +47,14 @@ def gongdan_channels() -> list[Channel]:
 
 
 @hookimpl
+def gongdan_ticket_actions() -> list[Any]:
+    """Set status, priority, team, assignee, category, tags; add a note; reply; open a follow-up."""
+    from gongdan.core_actions import core_actions
+
+    return core_actions()
+
+
+@hookimpl
 def gongdan_scheduled_jobs() -> list[ScheduledJob]:
     """Reconciliation: re-dispatch undelivered events, then let plugins repair their part."""
     from gongdan import delivery
@@ -64,5 +72,5 @@ def gongdan_scheduled_jobs() -> list[ScheduledJob]:
             func=reconcile_all,
             seconds=60,
             description="re-dispatch events a crash left undelivered; plugins repair their state",
-        )
+        ),
     ]

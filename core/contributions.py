@@ -206,6 +206,37 @@ class TicketPanel:
 
 
 @dataclass(frozen=True)
+class TicketAction:
+    """Something a person, a rule or an integration can do to a ticket (see `gongdan.actions`).
+
+    `name` is unique across plugins (prefix a plugin's own, e.g. `pdd_connector.agree_refund`);
+    `schema` is the marshmallow `Schema` class of its inputs (field `metadata` may carry
+    `label_zh`, `label_en` and `widget="textarea"` for the console form); `available(tenant,
+    ticket, user)` says whether it applies to this ticket now (`user` None: the system);
+    `permission` is a `gongdan.permissions` rule name or a role (`agent`, `supervisor`,
+    `admin`); `run(tenant, ticket, inputs, actor)` does it through the services and returns a
+    JSON-serialisable result (or None). `choices(tenant, ticket)`, when given, returns
+    `{field: [(value, label), ...]}` for fields whose values come from the tenant (agents,
+    teams, categories), which the console shows as a list.
+    """
+
+    name: str
+    label_zh: str
+    label_en: str
+    schema: type
+    run: Callable[..., Any]
+    available: Callable[..., bool] = lambda tenant, ticket, user: True
+    permission: str = "agent"
+    needs_confirmation: bool = False
+    choices: Callable[..., Mapping[str, Sequence[tuple[Any, str]]]] | None = None
+    order: int = 100
+
+    def label(self, language: str) -> str:
+        """The label in `language` (`zh...` Chinese, otherwise English)."""
+        return self.label_zh if language.startswith("zh") else self.label_en
+
+
+@dataclass(frozen=True)
 class ConsoleView:
     """A Flask-Admin view a plugin adds to the console, under `menu` (a category label)."""
 

@@ -113,6 +113,18 @@ def gongdan_connectors() -> Any:
     """Return `Connector`s: outside systems this plugin pulls tickets from. Process-wide."""
 
 
+@hookspec
+def gongdan_ticket_actions() -> Any:
+    """Return `TicketAction`s: named things that can be done to a ticket.
+
+    Process-wide; no tenant. `gongdan.actions` offers an action in a tenant only while the
+    plugin that registered it is enabled there; the console's ticket page, the API
+    (`/api/v1/tickets/ID/actions`), macros, triggers and approvals all run them through
+    `gongdan.actions.run`, which checks inputs, permission and availability and records the
+    run as a ticket event (`action.run`).
+    """
+
+
 # --- decision hooks -----------------------------------------------------------------------
 
 

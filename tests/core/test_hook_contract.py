@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from gongdan import accounts, delivery, demo, hooks, hookspecs, representation, scheduler, tickets
+from gongdan import actions as ticket_actions
 from gongdan.actors import Actor
 from gongdan.cli import _add_plugin_commands
 from gongdan.contributions import AssignmentDecision
@@ -58,6 +59,7 @@ def triggers(tenant):
         "gongdan_notification_transports": hooks.notification_transports,
         "gongdan_knowledge_sources": hooks.knowledge_sources,
         "gongdan_connectors": hooks.connectors,
+        "gongdan_ticket_actions": lambda: ticket_actions.offered(tenant),
         "gongdan_assign_ticket": lambda: no_decision(tenant, ticket),
         "gongdan_ticket_blocks": lambda: representation.tickets_dicts(tenant, [ticket]),
         "gongdan_ticket_panels": lambda: hooks.ticket_panels(tenant, ticket, None),
