@@ -99,7 +99,7 @@ def spike(tenant: Tenant, settings: dict[str, Any], now: datetime) -> list[Findi
                 f"{local:%Y-%m-%d %H:00} 新工单 {actual} 张，预测 {expected:.1f}（上限 {upper:.1f}）",
                 f"{actual} new tickets in the hour from {local:%H:00}, forecast {expected:.1f} (upper {upper:.1f})",
             ),
-            "analytics_week/",
+            "analytics/week/",
             {"actual": actual, "expected": round(expected, 2), "upper": round(upper, 2), "hour": start.isoformat()},
         )
     ]
@@ -131,7 +131,7 @@ def silent(tenant: Tenant, settings: dict[str, Any], now: datetime) -> list[Find
                         f"渠道 {channel} 最近 {len(hours)} 小时没有新工单，预测约 {expected:.1f} 张",
                         f"channel {channel}: no ticket in {len(hours)} hours, forecast {expected:.1f}",
                     ),
-                    f"analytics_reports/?group_by=channel&channel={channel}",
+                    f"analytics/reports/?group_by=channel&channel={channel}",
                     {"channel": channel, "expected": round(expected, 2), "hours": len(hours)},
                 )
             )
@@ -163,7 +163,7 @@ def slow(tenant: Tenant, settings: dict[str, Any], now: datetime) -> list[Findin
                             f"平时 {base:.1f} 分钟",
                             f"{dim} {who}: {mean:.1f} min per reply today, usually {base:.1f}",
                         ),
-                        f"analytics_reports/?group_by={dim}",
+                        f"analytics/reports/?group_by={dim}",
                         {
                             "dim": dim,
                             "value": value,
@@ -204,7 +204,7 @@ def breaches(tenant: Tenant, settings: dict[str, Any], now: datetime) -> list[Fi
                 f"最近一小时 {recent} 个 SLA 超时，过去 7 天平均每小时 {week:.1f} 个",
                 f"{recent} SLA breaches in the last hour, {week:.1f} per hour over the last 7 days",
             ),
-            "analytics_reports/?group_by=team",
+            "analytics/reports/?group_by=team",
             {"breaches": recent, "hourly_mean": round(week, 2)},
         )
     ]

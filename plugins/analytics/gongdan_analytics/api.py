@@ -15,7 +15,7 @@ from . import exports, service
 from .periods import period
 
 PLUGIN = "analytics"
-reports_bp = Blueprint("analytics_reports", __name__, url_prefix="/api/v1/reports")
+reports_bp = Blueprint("analytics_api", __name__, url_prefix="/api/v1/reports")
 
 
 class TicketExportQuery(service.ExportQuery):
@@ -67,12 +67,7 @@ _route("staffing", service.StaffingQuery, "Agents needed per hour (Erlang C) for
 
 def _export_route(name: str) -> None:
     def view(args: dict[str, Any]) -> Any:
-        tenant, actor = current_tenant(), current_actor()
-        report = service.run(tenant, name, args)
-        header, rows = exports.report_table(report, args["lang"])
-        filters = {k: v for k, v in report.items() if k in ("from", "to", "group_by")}
-        exports.record(tenant, actor, f"report:{name}", args["format"], {"filters": filters}, request.remote_addr)
-        return exports.response(args["format"], f"{name}-{report.get('from', report.get('as_of', ''))}", header, rows)
+        return exports.export_report(current_tenant(), current_actor(), name, args, request.remote_addr)
 
     view.__name__ = f"export_{name}"
     view.__doc__ = f"The {name} report as CSV or Excel (streamed; audited as export.created)"
@@ -104,26 +99,13 @@ for _name in service.TABLE_REPORTS:
 def export_tickets(args: dict[str, Any]) -> Any:
     """Tickets as CSV or Excel with the chosen columns; contact details masked unless the caller may
     reveal them and asks `unmasked=true` (streamed; audited as export.created)."""
-    tenant, actor = current_tenant(), current_actor()
+    tenant = current_tenant()
     columns = [c.strip() for c in args["columns"].split(",")]
-    masked = not (args["unmasked"] and exports.may_unmask(actor))
-    span = period(tenant, args.get("start"), args.get("end"))
     filters = {k: args.get(k) for k in ("channel", "status", "priority", "team", "assignee", "category", "tier")}
-    query = exports.ticket_query(tenant, actor, {**filters, "period": span})
-    lang = args["lang"]
-    header = [exports.TICKET_COLUMNS[c][1 if lang == "zh" else 0] for c in columns]
-    audit_data = {
-        "filters": {
-            "from": span.start.isoformat(),
-            "to": span.end.isoformat(),
-            **{k: v for k, v in filters.items() if v},
-        },
-        "columns": columns,
-        "masked": masked,
-    }
-    exports.record(tenant, actor, "tickets", args["format"], audit_data, request.remote_addr)
-    rows = exports.ticket_rows(tenant, query, columns, masked)
-    return exports.response(args["format"], f"tickets-{span.start.isoformat()}", header, rows)
+    span = period(tenant, args.get("start"), args.get("end"))
+    return exports.export_tickets(
+        tenant, current_actor(), columns, {**filters, "period": span}, args, request.remote_addr
+    )
 
 
 @api_route(reports_bp, "/promotions", role="supervisor", plugin=PLUGIN, tags=("reports",))

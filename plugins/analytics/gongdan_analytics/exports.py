@@ -26,6 +26,7 @@ from gongdan import audit, masking, permissions
 from gongdan.actors import Actor
 from gongdan.models import Category, Customer, Team, Tenant, Ticket, User
 
+from . import service
 from .rollup import tz_of
 
 FORMATS = {
@@ -218,3 +219,36 @@ def response(fmt: str, name: str, header: Sequence[str], rows: Iterable[Sequence
 def record(tenant: Tenant, actor: Actor, what: str, fmt: str, data: dict[str, Any], ip: str | None) -> None:
     """Audit one export (`export.created`): what, in which format, with which filters and columns."""
     audit.record(tenant, "export.created", actor, data={"what": what, "format": fmt, **data}, ip=ip)
+
+
+def export_report(tenant: Tenant, actor: Actor, name: str, args: dict[str, Any], ip: str | None) -> Response:
+    """Report `name` for the loaded query `args` (with `format`, `lang`) as a file, audited."""
+    report = service.run(tenant, name, args)
+    header, rows = report_table(report, args["lang"])
+    filters = {k: v for k, v in report.items() if k in ("from", "to", "group_by")}
+    record(tenant, actor, f"report:{name}", args["format"], {"filters": filters}, ip)
+    return response(args["format"], f"{name}-{report.get('from', report.get('as_of', ''))}", header, rows)
+
+
+def export_tickets(
+    tenant: Tenant,
+    actor: Actor,
+    columns: Sequence[str],
+    filters: dict[str, Any],
+    args: dict[str, Any],
+    ip: str | None,
+) -> Response:
+    """The tickets matching `filters` (with a `period`) as a file with `columns`; contact details
+    masked unless `args["unmasked"]` and the actor may reveal them; audited."""
+    masked = not (args.get("unmasked") and may_unmask(actor))
+    span = filters["period"]
+    chosen = {k: v for k, v in filters.items() if v and k != "period"}
+    data = {
+        "filters": {"from": span.start.isoformat(), "to": span.end.isoformat(), **chosen},
+        "columns": list(columns),
+        "masked": masked,
+    }
+    record(tenant, actor, "tickets", args["format"], data, ip)
+    header = [TICKET_COLUMNS[c][1 if args["lang"] == "zh" else 0] for c in columns]
+    rows = ticket_rows(tenant, ticket_query(tenant, actor, filters), columns, masked)
+    return response(args["format"], f"tickets-{span.start.isoformat()}", header, rows)

@@ -72,7 +72,7 @@ def test_spike_once_per_episode_to_three_robots(
     body = json.loads(wecom.seen[0][3])
     assert body["msgtype"] == "markdown"
     assert "工单量突增" in body["markdown"]["content"]
-    assert "https://kefu.example.com/console/analytics_week/" in body["markdown"]["content"]
+    assert "https://kefu.example.com/console/analytics/week/" in body["markdown"]["content"]
 
     path = urllib.parse.urlsplit(ding.seen[0][1])
     query = urllib.parse.parse_qs(path.query)
