@@ -433,3 +433,21 @@ def _chunks(ids: Iterator[int] | Iterable[int], size: int = BATCH) -> Iterator[l
             chunk = []
     if chunk:
         yield chunk
+
+
+def import_arrivals(tenant: Tenant, counts: dict[tuple[datetime, str], int]) -> None:
+    """Add arrival counts `{(UTC hour, channel): tickets}` from before the tenant's tickets (another
+    system's history, the demo's weeks) to the hourly table and to the daily `created` counts of
+    `all` and `channel`. Not idempotent: import each period once."""
+    tz = tz_of(tenant)
+    delta: dict[Key, list[float]] = defaultdict(lambda: [0, 0.0])
+    for (hour, channel), count in counts.items():
+        day = local_day(hour, tz)
+        for key in (
+            ("h", hour_of(hour), channel, "created"),
+            ("d", day, "all", "", "created"),
+            ("d", day, "channel", channel, "created"),
+        ):
+            delta[key][0] += count
+    with write_transaction():
+        apply(tenant, {key: (int(count), total) for key, (count, total) in delta.items()})
