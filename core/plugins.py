@@ -441,9 +441,10 @@ class PluginHost:
         text = "".join(traceback.format_exception(exc))
         log.error("plugin %s failed in %s (tenant %s): %s", plugin, hook, getattr(tenant, "slug", "-"), exc)
         try:
-            PluginFailure.create(
-                plugin=plugin, tenant=tenant, hook=hook, error=f"{type(exc).__name__}: {exc}", traceback=text
-            )
+            with write_transaction():  # its own transaction: the write lock waited for, not raced
+                PluginFailure.create(
+                    plugin=plugin, tenant=tenant, hook=hook, error=f"{type(exc).__name__}: {exc}", traceback=text
+                )
         except Exception:
             log.exception("could not record the failure of plugin %s", plugin)
 

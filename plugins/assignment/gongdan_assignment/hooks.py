@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from gongdan import tickets
 from gongdan.actors import Actor
-from gongdan.contributions import AssignmentDecision, AssignmentStrategy, ScheduledJob, Schema
+from gongdan.contributions import AssignmentDecision, AssignmentStrategy, EventKind, ScheduledJob, Schema
 from gongdan.hooks import assignment_strategies
 from gongdan.hookspecs import hookimpl
 from gongdan.models import OPEN_STATUSES, Team, Tenant, Ticket, User
@@ -87,14 +88,52 @@ def gongdan_ticket_created(tenant: Tenant, ticket: Ticket) -> None:
         route(tenant, ticket)
 
 
+def _warn_over_capacity(tenant: Tenant, ticket: Ticket, assignee: User, actor: Actor) -> None:
+    """A person's assignment past the agent's capacity is allowed, and recorded as a warning."""
+    state = AgentState.get_or_none((AgentState.tenant == tenant.id) & (AgentState.user == assignee.id))
+    held = tickets.open_count(tenant, assignee.id)
+    if state is not None and state.capacity and held > state.capacity:
+        data = {"agent_id": assignee.id, "open": held, "capacity": state.capacity}
+        tickets.record_event(tenant, ticket, "assignment.over_capacity", data, actor)
+
+
+@hookimpl
+def gongdan_event_kinds() -> list[EventKind]:
+    """How `assignment.*` ticket events read on the timeline."""
+    agent = {"agent_id": ("客服", "agent", "user")}
+    return [
+        EventKind(
+            "assignment.waiting",
+            "等待分配",
+            "is waiting for an agent",
+            {"team": ("团队", "team", "team"), "reason": ("原因", "why", "text")},
+        ),
+        EventKind(
+            "assignment.reassign_skipped",
+            "未重新分配",
+            "was not reassigned",
+            {**agent, "reason": ("原因", "why", "text")},
+        ),
+        EventKind(
+            "assignment.over_capacity",
+            "分配超出客服容量",
+            "assigned past the agent's capacity",
+            {**agent, "open": ("处理中", "open", "text"), "capacity": ("容量", "capacity", "text")},
+            warning=True,
+        ),
+    ]
+
+
 @hookimpl
 def gongdan_ticket_assigned(
-    tenant: Tenant, ticket: Ticket, previous_id: int | None, assignee: User | None, reason: str
+    tenant: Tenant, ticket: Ticket, previous_id: int | None, assignee: User | None, reason: str, actor: Actor
 ) -> None:
-    """Keep loads exact, note manual assignments, and refill the capacity a reassignment freed."""
+    """Keep loads exact, note manual assignments (warning when one takes an agent past capacity),
+    and refill the capacity a reassignment freed."""
     if assignee is not None and not load.forget(ticket.id, assignee.id):
         load.recount(tenant, [assignee.id])
         set_routing(ticket.id, tenant.id, assignee.id, reason, ticket.team_id, ticket.updated_at)
+        _warn_over_capacity(tenant, ticket, assignee, actor)
     if previous_id is not None:
         load.recount(tenant, [previous_id])
     if assignee is None and _auto(tenant):
@@ -159,7 +198,7 @@ DEMO_RULES = {
 @hookimpl
 def gongdan_demo_prepared(tenant: Tenant, admin: User) -> None:
     """Demo: every agent online, VIP buyers to the senior team, logistics to 物流组; then route."""
-    for user in User.of(tenant).where(User.role == "agent"):
+    for user in list(User.of(tenant).where(User.role == "agent")):
         availability.state_of(tenant, user)
     AgentState.update(status="online").where(AgentState.tenant == tenant.id).execute()
     teams = {team.name for team in Team.of(tenant)}

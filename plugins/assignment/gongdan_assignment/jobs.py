@@ -71,7 +71,7 @@ def hand_over_leave(tenant: Tenant) -> int:
         (AgentState.tenant == tenant.id) & (AgentState.leave_start <= now) & (AgentState.leave_end > now)
     )
     moved = 0
-    for state in away:
+    for state in list(away):  # read in full before writing (SQLite: no write from a half-read snapshot)
         held = Ticket.of(tenant).where((Ticket.assignee == state.user_id) & Ticket.status.in_(HELD))
         for ticket in list(held.limit(BATCH)):
             why = f"{state.user.display_name} is on leave until {state.leave['until']}; "

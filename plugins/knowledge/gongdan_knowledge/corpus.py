@@ -162,6 +162,8 @@ def load_demo(tenant: Tenant, admin: User | None) -> int:
     """
     records = [{**r, "status": "published"} for r in bundled("corpus.jsonl")]
     created, _ = import_records(tenant, records, admin)
-    for ticket in Ticket.of(tenant).where(Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id.desc()).limit(1000):
+    for ticket in list(
+        Ticket.of(tenant).where(Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id.desc()).limit(1000)
+    ):
         suggestions.refresh(tenant, ticket)
     return created

@@ -218,7 +218,7 @@ def reconcile(tenant: Tenant) -> int:
     """Close the runs of `tenant`'s shops left `running` by a crash (shops syncing now are skipped)."""
     closed = 0
     stale = PddSyncRun.select(PddSyncRun.shop).where((PddSyncRun.tenant == tenant) & (PddSyncRun.status == "running"))
-    for shop in PddShop.of(tenant).where(PddShop.id.in_(stale)):
+    for shop in list(PddShop.of(tenant).where(PddShop.id.in_(stale))):  # read in full before writing
         with try_lock(_lock_name(shop)) as got:
             if got:
                 closed += close_interrupted(shop)
