@@ -102,6 +102,14 @@ def gongdan_ticket_blocks(tenant: Any, tickets: list[Any]) -> dict[int, dict[str
 
 
 @hookimpl
+def gongdan_ticket_actions() -> list[Any]:
+    """Agree to the refund, agree to the return, note the order: as ticket actions."""
+    from gongdan_pdd_connector.ticket_actions import ticket_actions
+
+    return ticket_actions()
+
+
+@hookimpl
 def gongdan_ticket_panels(tenant: Any, ticket: Any, user: Any) -> Any:
     """The console panel with the after-sales record, the masked order and the actions."""
     from gongdan_pdd_connector.console import ticket_panel
