@@ -19,7 +19,10 @@ from gongdan import attachments, delivery, hooks, masking, permissions, tickets
 from gongdan.actors import Actor
 from gongdan.admin import conversation, urgency
 from gongdan.admin.base import ConsoleBaseView
+from gongdan.admin.concurrency import ticket_version, unchanged_since, warn_new_events
 from gongdan.admin.errors import flash_error
+from gongdan.admin.labels import status_label
+from gongdan.admin.timeline import describer, last_event_id
 from gongdan.api.attachments import accepts_uploads, download_response
 from gongdan.errors import GongdanError, NotFound
 from gongdan.ids import parse_id
@@ -96,6 +99,18 @@ def _drill_down_filters(query: Any, args: Any, user: User) -> Any:
     return query
 
 
+def _bulk_done(action: str, value: str, done: int, total: int, tenant: Any) -> str:
+    """What a bulk action did, in words: "3 of 3 tickets assigned to 小王", "... set to 已解决"."""
+    if action == "assign":
+        user = User.of(tenant).where(User.id == parse_id(value)).first() if value else None
+        who = user.display_name if user else gettext("nobody")
+        return gettext("%(n)s of %(total)s tickets assigned to %(who)s.", n=done, total=total, who=who)
+    if action == "status":
+        status = status_label(value)
+        return gettext("%(n)s of %(total)s tickets set to %(status)s.", n=done, total=total, status=status)
+    return gettext("%(n)s of %(total)s tickets tagged %(tag)s.", n=done, total=total, tag=value)
+
+
 def agents_of(tenant: Any) -> list[User]:
     """Active users of the tenant who can hold tickets, by name."""
     return list(User.of(tenant).where(User.is_active == True).order_by(User.name, User.email))  # noqa: E712
@@ -155,7 +170,12 @@ class TicketsView(ConsoleBaseView):
         """Assign, change the status of, or tag the selected tickets (each through the service)."""
         tenant, actor = self.current_tenant(), self._actor()
         action, value = request.form.get("action", ""), request.form.get("value", "").strip()
+        if action == "tag":
+            value = request.form.get("tag_value", "").strip() or value
         ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+        if action in ("tag", "status") and not value:
+            flash(gettext("Choose a status or type a tag."), "warning")
+            return redirect(request.referrer or self.get_url(".index_view"))
         if action not in BULK_ACTIONS or not ids:
             flash(gettext("Choose tickets and an action."), "warning")
             return redirect(request.referrer or self.get_url(".index_view"))
@@ -172,7 +192,7 @@ class TicketsView(ConsoleBaseView):
                 done += 1
             except GongdanError as exc:
                 flash_error(exc, prefix=f"#{ticket_id}: ")
-        flash(gettext("%(n)s of %(total)s tickets changed.", n=done, total=len(ids)), "success" if done else "warning")
+        flash(_bulk_done(action, value, done, len(ids), tenant), "success" if done == len(ids) else "warning")
         return redirect(request.referrer or self.get_url(".index_view"))
 
     @expose("/<int:ticket_id>")
@@ -214,7 +234,8 @@ class TicketsView(ConsoleBaseView):
             panels=hooks.ticket_panels(tenant, ticket, self.current_user),
             transitions=sorted(tickets.TRANSITIONS.get(ticket.status, ())),
             agents=agents_of(tenant),
-            users={u.id: u for u in User.of(tenant)},
+            describe_event=describer(tenant),
+            ticket_version=ticket_version,
             priorities=PRIORITIES,
             teams=list(Team.of(tenant).order_by(Team.name)),
             # every level: a ticket may sit on a two-level category (e.g. 售后/补寄 from Pinduoduo)
@@ -271,9 +292,10 @@ class TicketsView(ConsoleBaseView):
     def transition(self, ticket_id: int) -> Any:
         """Change the status."""
         try:
-            tickets.transition(
+            done = tickets.transition(
                 self.current_tenant(), self._ticket(ticket_id), request.form.get("to", ""), self._actor()
             )
+            flash(gettext("Status changed to %(status)s.", status=status_label(done.status)), "success")
         except GongdanError as exc:
             flash_error(exc)
         return self._back(ticket_id)
@@ -288,7 +310,11 @@ class TicketsView(ConsoleBaseView):
                 _, decision = tickets.auto_assign(tenant, ticket, actor)
                 flash(decision.reason or gettext("Assigned."), "info")
             else:
-                tickets.assign(tenant, ticket, int(value) if value.isdigit() else None, actor)
+                guard, last = unchanged_since(ticket, request.form.get("version")), last_event_id(ticket)
+                done = tickets.assign(tenant, ticket, int(value) if value.isdigit() else None, actor, guard=guard)
+                who = done.assignee.display_name if done.assignee_id else gettext("nobody")
+                flash(gettext("Assigned to %(who)s.", who=who), "success")
+                warn_new_events(tenant, done, last)
         except GongdanError as exc:
             flash_error(exc)
         return self._back(ticket_id)

@@ -210,6 +210,33 @@ def plugins_disable(name: str, tenant_slug: str) -> None:
     _toggle(name, tenant_slug, False)
 
 
+@cli.group()
+def plugin() -> None:
+    """Writing plugins."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option("--connector", is_flag=True, help="Add a marketplace connector: fake gateway, sync job, mapping, action.")
+@click.option(
+    "--path",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write (default: ./NAME).",
+)
+def plugin_new(name: str, connector: bool, target: Path | None) -> None:
+    """Write a complete, installable, tested plugin NAME: setup.cfg with its entry point and
+    package data, babel.cfg, ruff settings, a README, translations, and a test per hook."""
+    from gongdan import scaffold
+
+    folder = target or Path(name)
+    files = scaffold.create(name, folder, connector=connector)
+    for path in files:
+        click.echo(f"wrote {path}", err=True)
+    click.echo(f'next: pip install -e "{folder}[test]" && (cd {folder} && pytest)', err=True)
+    click.echo(folder)
+
+
 @cli.command()
 @click.option("--host", "bind", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
