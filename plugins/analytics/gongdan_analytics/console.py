@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -75,11 +75,14 @@ def _base() -> type:
         plugin = "analytics"
         role = "supervisor"
 
-        def _args(self, schema: type, source: Any = None) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        def _args(self, schema: type) -> tuple[dict[str, Any], dict[str, list[str]]]:
+            """The query string's values for `schema` (other names ignored), or its defaults and the errors."""
+            shape = schema()
+            known = {field.data_key or name for name, field in shape.fields.items()}
             try:
-                return load(schema(), (source or request.args).to_dict()), {}
+                return load(shape, {k: v for k, v in request.args.to_dict().items() if k in known}), {}
             except ValidationError as exc:
-                return load(schema(), {}), exc.fields or {"_schema": [exc.message]}
+                return load(shape, {}), exc.fields or {"_schema": [exc.message]}
 
     return AnalyticsPage
 
@@ -131,7 +134,10 @@ def _views() -> list[ConsoleView]:
             tenant, actor = self.current_tenant(), Actor.of(self.current_user)
             what = request.args.get("report", "summary")
             lang = "zh" if str(get_locale()).startswith("zh") else "en"
-            args, _ = self._args(service.ExportQuery)
+            args, errors = self._args(service.ExportQuery)
+            if errors:
+                text = "\n".join(f"{field}: {'; '.join(why)}" for field, why in errors.items())
+                return Response(text, status=422, mimetype="text/plain")
             args = {**args, "lang": lang, "unmasked": request.args.get("unmasked") == "1"}
             if what == "tickets":
                 chosen = [c for c in request.args.getlist("column") if c in exports.TICKET_COLUMNS]

@@ -20,7 +20,8 @@ def test_reports_page_links_each_figure_to_its_tickets(
     page = console_client("supervisor", language="en")
     html = page.text("/console/analytics/reports/?from=2026-11-01&to=2026-11-02&group_by=problem")
     assert "Top problems" in html
-    link = re.search(r'<a href="([^"]+)" class="drill">1</a>', html).group(1)
+    row = re.search(r'data-value="售后/退货退款/质量问题">.*?<a href="([^"]+)" class="drill">1</a>', html, re.S)
+    link = row.group(1)
     args = parse_qs(urlsplit(link.replace("&amp;", "&")).query)
     assert args == {
         "created_from": ["2026-11-01"],
@@ -58,6 +59,9 @@ def test_console_exports_are_audited(analytics: Any, console_client: Any, new_ti
     summary = page.get("/console/analytics/reports/export?report=summary&format=xlsx&group_by=channel")
     assert summary.status_code == 200
     assert summary.get_data()[:2] == b"PK"
+    refused = page.get("/console/analytics/reports/export?report=summary&format=pdf")
+    assert refused.status_code == 422
+    assert "format" in refused.get_data(as_text=True)
     kinds = [e.data["what"] for e in TicketEvent.select().where(TicketEvent.kind == "export.created")]
     assert kinds == ["tickets", "report:summary"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongdan.contributions import PluginSpec, Schema
+from gongdan.contributions import EventKind, PluginSpec, Schema
 from gongdan.hookspecs import hookimpl
 
 PLUGIN = PluginSpec(
@@ -17,6 +17,19 @@ PLUGIN = PluginSpec(
     description="Articles with versions and votes, Chinese full-text search, suggestions on tickets.",
     requires_core=">=0.1,<1",
 )
+
+
+@hookimpl
+def gongdan_event_kinds() -> list[EventKind]:
+    """How inserting an article reads on the timeline."""
+    return [
+        EventKind(
+            "knowledge.article_inserted",
+            "引用了知识库文章",
+            "used a knowledge article",
+            {"title": ("文章", "article", "text")},
+        )
+    ]
 
 
 @hookimpl

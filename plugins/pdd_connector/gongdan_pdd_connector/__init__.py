@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongdan.contributions import Channel, Connector, PluginSpec, ScheduledJob, Schema
+from gongdan.contributions import Channel, Connector, EventKind, PluginSpec, ScheduledJob, Schema
 from gongdan.hookspecs import hookimpl
 
 PLUGIN = PluginSpec(
@@ -35,6 +35,34 @@ def gongdan_schema() -> Schema:
 def gongdan_channels() -> list[Channel]:
     """Tickets from Pinduoduo arrive by channel `pdd`."""
     return [Channel(name="pdd", label="拼多多")]
+
+
+@hookimpl
+def gongdan_event_kinds() -> list[EventKind]:
+    """How the connector's ticket events read on the timeline."""
+    order = {"order_sn": ("订单", "order", "text")}
+    note = {"note": ("说明", "note", "text")}
+    actions = {
+        "agree_refund": ("同意退款", "agree to the refund"),
+        "agree_return": ("同意退货", "agree to the return"),
+        "order_note": ("订单备注", "order note"),
+    }
+    return [
+        EventKind(
+            "pdd_connector.refund_agreed", "在拼多多同意了退款", "agreed to the refund on Pinduoduo", {**order, **note}
+        ),
+        EventKind(
+            "pdd_connector.return_agreed", "在拼多多同意了退货", "agreed to the return on Pinduoduo", {**order, **note}
+        ),
+        EventKind("pdd_connector.order_noted", "写了订单备注", "noted the order", {**order, **note}),
+        EventKind(
+            "pdd_connector.action_failed",
+            "拼多多拒绝了操作",
+            "Pinduoduo refused an action",
+            {"action": ("操作", "action", "code"), "error": ("原因", "why", "text")},
+            actions,
+        ),
+    ]
 
 
 @hookimpl
