@@ -93,6 +93,17 @@ def _suggest(tenant: Any, ticket: Any, changes: dict | None) -> None:
 
 
 @hookimpl
+def gongdan_ticket_status_changed(tenant: Any, ticket: Any, old: str, new: str) -> None:
+    """A resolved ticket's answer becomes a similar solved ticket; reopening forgets it."""
+    from gongdan_knowledge import solved
+
+    if new == "resolved":
+        solved.remember(tenant, ticket)
+    elif old in ("resolved", "closed"):
+        solved.forget(tenant, ticket)
+
+
+@hookimpl
 def gongdan_ticket_blocks(tenant: Any, tickets: list) -> Any:
     """The `knowledge` block: the top suggestions of each ticket of the page (one query)."""
     from gongdan_knowledge import suggestions
@@ -110,10 +121,10 @@ def gongdan_console_views() -> Any:
 
 @hookimpl
 def gongdan_ticket_panels(tenant: Any, ticket: Any) -> Any:
-    """The ticket page's Suggested articles panel."""
-    from gongdan_knowledge.console import ticket_panel
+    """The ticket page's Suggested articles and Similar solved tickets panels."""
+    from gongdan_knowledge.console import solved_panel, ticket_panel
 
-    return ticket_panel(tenant, ticket)
+    return [panel for panel in (ticket_panel(tenant, ticket), solved_panel(tenant, ticket)) if panel]
 
 
 @hookimpl

@@ -15,7 +15,7 @@ from gongdan.errors import NotFound, ValidationError
 from gongdan.models import Comment, Tenant
 from gongdan.plugins import get_host
 from gongdan.representation import iso
-from gongdan_knowledge import articles, gaps, index, suggestions, thesaurus, usage
+from gongdan_knowledge import articles, gaps, index, solved, suggestions, thesaurus, usage
 from gongdan_knowledge.models import Article, ArticleTag
 from gongdan_knowledge.schemas import (
     ArticleInSchema,
@@ -136,16 +136,17 @@ def article_from_comment(body: dict) -> dict:
     comment = Comment.get_or_none((Comment.id == body["comment_id"]) & (Comment.tenant == tenant))
     if comment is None:
         raise NotFound("no such comment")
-    ticket = comment.ticket
-    data = {
-        "title": body["title"] or ticket.subject,
-        "body": comment.body,
-        "status": "draft",
-        "category": body["category"] or (ticket.category.path if ticket.category_id else None),
-        "tags": body["tags"],
-    }
-    article = articles.create(tenant, data, current_user(), source_ticket=ticket)
+    article = articles.from_comment(tenant, comment, current_user(), body["title"], body["category"], body["tags"])
     return articles.article_dict(article)
+
+
+@_route("/tickets/<ticket_id>/similar")
+def similar_solved(ticket_id: str) -> dict:
+    """Solved tickets like this one, with the answer each got: `{"items": [{"ticket_id", "number",
+    "subject", "comment_id", "answer", "share"}]}` (turn one into an article with `from-comment`)."""
+    tenant = current_tenant()
+    items = solved.similar(tenant, tickets.get(tenant, ticket_id, current_actor()))
+    return {"items": items, "total": len(items)}
 
 
 # --- search -------------------------------------------------------------------------------

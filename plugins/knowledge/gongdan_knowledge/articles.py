@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from peewee import JOIN, fn
@@ -17,7 +18,7 @@ from gongdan.actors import Actor
 from gongdan.db import is_postgres, write_transaction
 from gongdan.errors import Conflict, Forbidden, NotFound
 from gongdan.ids import parse_id
-from gongdan.models import Category, Tenant, User
+from gongdan.models import Category, Comment, Tenant, User
 from gongdan.representation import iso, user_brief
 from gongdan.validation import load
 from gongdan_knowledge import index, views
@@ -125,6 +126,27 @@ def create(
         if reindex:
             index.index_articles([article])
     return article
+
+
+def from_comment(
+    tenant: Tenant,
+    comment: Comment,
+    author: User | None,
+    title: str = "",
+    category: str | None = None,
+    tags: Sequence[str] = (),
+) -> Article:
+    """A draft article made of a ticket's reply, linked to that ticket (its title by default the
+    ticket's subject, its category the ticket's)."""
+    ticket = comment.ticket
+    data = {
+        "title": title or ticket.subject,
+        "body": comment.body,
+        "status": "draft",
+        "category": category or (ticket.category.path if ticket.category_id else None),
+        "tags": list(tags),
+    }
+    return create(tenant, data, author, source_ticket=ticket)
 
 
 def _locked(article: Article) -> Article:

@@ -17,8 +17,9 @@ from gongdan.admin.base import ConsoleBaseView, has_role
 from gongdan.admin.errors import flash_error
 from gongdan.contributions import ConsoleView, TicketPanel
 from gongdan.errors import GongdanError
-from gongdan.models import Tenant, Ticket
-from gongdan_knowledge import articles, gaps, index, suggestions, thesaurus, usage
+from gongdan.ids import parse_id
+from gongdan.models import Comment, Tenant, Ticket
+from gongdan_knowledge import articles, gaps, index, solved, suggestions, thesaurus, usage
 from gongdan_knowledge.models import STATUSES, Article
 from gongdan_knowledge.search import local_hits
 from gongdan_knowledge.text import render_html
@@ -124,6 +125,23 @@ class KnowledgeView(ConsoleBaseView):
         except GongdanError as exc:
             flash_error(exc)
         return redirect(self.get_url(".edit", article_id=article_id))
+
+    @expose("/from-comment", methods=["POST"])
+    def from_comment(self) -> Any:
+        """Turn a solved ticket's answer into a draft article, then open it in the editor."""
+        tenant = self.current_tenant()
+        comment = Comment.get_or_none(
+            (Comment.id == (parse_id(request.form.get("comment_id")) or 0)) & (Comment.tenant == tenant)
+        )
+        if comment is None:
+            abort(404)
+        try:
+            article = articles.from_comment(tenant, comment, self.current_user)
+        except GongdanError as exc:
+            flash_error(exc)
+            return redirect(self.get_url(".index"))
+        flash(gettext("A draft article was made of the answer; edit it and publish."))
+        return redirect(self.get_url(".edit", article_id=article.id))
 
     @expose("/send", methods=["POST"])
     def send(self) -> Any:
@@ -233,6 +251,34 @@ def ticket_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
     )
     html = Markup('<ul class="list-unstyled kb-suggestions">{}</ul>').format(items)
     return TicketPanel(name="knowledge", title=gettext("Suggested articles"), html=str(html), order=30)
+
+
+def solved_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
+    """The ticket page's panel of similar solved tickets, each answer with "turn into article"."""
+    found = solved.similar(tenant, ticket)
+    if not found:
+        return None
+    action = url_for("knowledge_console.from_comment")
+    items = Markup("").join(
+        Markup(
+            '<li class="mb-2"><a href="{}">#{} {}</a><div class="small text-muted">{}</div>'
+            '<form method="post" action="{}" class="d-inline">'
+            '<input type="hidden" name="csrf_token" value="{}"><input type="hidden" name="comment_id" value="{}">'
+            '<button class="btn btn-link btn-sm p-0" type="submit">{}</button></form></li>'
+        ).format(
+            url_for("tickets.ticket", ticket_id=item["ticket_id"]),
+            item["number"],
+            item["subject"],
+            item["answer"],
+            action,
+            _csrf_token(),
+            item["comment_id"],
+            gettext("turn into article"),
+        )
+        for item in found
+    )
+    html = Markup('<ul class="list-unstyled kb-solved">{}</ul>').format(items)
+    return TicketPanel(name="knowledge-solved", title=gettext("Similar solved tickets"), html=str(html), order=31)
 
 
 def why_text(why: dict[str, Any]) -> str:

@@ -186,6 +186,20 @@ class Learned(TenantModel):
         indexes = ((("tenant", "term", "article"), True),)
 
 
+class SolvedTerm(TenantModel):
+    """A term of a resolved ticket's subject, with the reply that answered it (similar solved tickets)."""
+
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)  # led by the unique index
+    term = pw.CharField(max_length=64)
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE", backref="+")
+    comment = pw.ForeignKeyField(Comment, on_delete="CASCADE", backref="+")
+    at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "kb_solved_term"
+        indexes = ((("tenant", "term", "ticket"), True), (("tenant", "ticket"), False))
+
+
 MODELS = [
     Article,
     ArticleTag,
@@ -198,4 +212,5 @@ MODELS = [
     SynonymGroup,
     ZeroQuery,
     Learned,
+    SolvedTerm,
 ]

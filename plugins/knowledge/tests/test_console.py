@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from gongdan_knowledge.models import Article, Usage
@@ -115,3 +116,23 @@ def test_the_ticket_panel_says_why_an_article_is_suggested(
     html = ConsoleClient(app, kb.user).get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
     assert "kb-why" in html
     assert "优惠券" in html.split("kb-why", 1)[1][:300]
+
+
+def test_the_ticket_page_offers_similar_solved_tickets_as_articles(
+    app: Any, kb: Any, tenant: Any, make_user: Any
+) -> None:
+    agent = Actor.of(make_user("agent")[0])
+    done, _ = tickets.create(tenant, {"subject": "积分兑换的奖品还没寄出"}, Actor.system("channel:api"))
+    tickets.comment(tenant, done, "兑换的奖品会在7天内寄出。", agent)
+    tickets.transition(tenant, done, "resolved", agent)
+    asking, _ = tickets.create(tenant, {"subject": "积分兑换奖品什么时候寄出"}, Actor.system("channel:api"))
+    supervisor = ConsoleClient(app, kb.user)
+    html = supervisor.get(f"/console/tickets/{asking.id}").get_data(as_text=True)
+    assert "kb-solved" in html
+    assert "兑换的奖品会在7天内寄出" in html
+    comment_id = re.search(r'name="comment_id" value="(\d+)"', html).group(1)
+    made = supervisor.post("/console/knowledge/from-comment", {"comment_id": comment_id})
+    assert made.status_code == 302
+    article = Article.of(tenant).get()
+    assert (article.status, article.source_ticket_id) == ("draft", done.id)
+    assert f"/console/knowledge/{article.id}" in made.headers["Location"]

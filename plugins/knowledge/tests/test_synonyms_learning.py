@@ -78,3 +78,22 @@ def test_marketplace_suggestions_follow_the_problem_not_the_product(kb: Any, pub
     found = kb.get(f"/api/v1/tickets/{ticket.id}/suggestions").get_json()["items"]
     assert found[0]["id"] == missing
     assert remote not in [i["id"] for i in found[:1]]
+
+
+def test_similar_solved_tickets_offer_their_answer(kb: Any, tenant: Any, make_user: Any) -> None:
+    agent = Actor.of(make_user("agent")[0])
+    solved_one, _ = tickets.create(tenant, {"subject": "积分兑换的奖品还没寄出"}, Actor.system("channel:api"))
+    tickets.comment(tenant, solved_one, "内部：查了仓库", agent, internal=True)
+    tickets.comment(tenant, solved_one, "兑换的奖品会在7天内寄出，请留意短信。", agent)
+    tickets.transition(tenant, solved_one, "resolved", agent)
+    other, _ = tickets.create(tenant, {"subject": "发票怎么开"}, Actor.system("channel:api"))
+    tickets.comment(tenant, other, "在订单详情申请开票。", agent)
+    tickets.transition(tenant, other, "resolved", agent)
+    asking, _ = tickets.create(tenant, {"subject": "积分兑换奖品什么时候寄出"}, Actor.system("channel:api"))
+    found = kb.get(f"/api/v1/tickets/{asking.id}/similar").get_json()["items"]
+    assert [i["ticket_id"] for i in found] == [solved_one.id]
+    assert found[0]["answer"] == "兑换的奖品会在7天内寄出，请留意短信。"
+    made = kb.post("/api/v1/kb/articles/from-comment", json={"comment_id": found[0]["comment_id"]}).get_json()
+    assert (made["status"], made["source_ticket_id"]) == ("draft", solved_one.id)
+    tickets.transition(tenant, solved_one, "open", Actor.system("channel:email"))
+    assert kb.get(f"/api/v1/tickets/{asking.id}/similar").get_json()["items"] == []

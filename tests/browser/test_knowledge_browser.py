@@ -1,0 +1,51 @@
+"""The knowledge plugin's new console parts in a real Chromium: the synonyms page and why an
+article is suggested, in Chinese and English, at 1366 px and 390 px. Screenshots go to
+GONGDAN_SHOTS or tmp_path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from gongdan_knowledge import articles, thesaurus
+
+from gongdan import tickets
+from gongdan.actors import Actor
+from gongdan.plugins import get_host
+
+from .test_console_browser import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize(("locale", "width"), [("zh-CN", 1366), ("en-US", 1366), ("zh-CN", 390), ("en-US", 390)])
+def test_synonyms_and_the_reasons_of_suggestions(
+    chromium, app, live_server, tenant, make_user, tmp_path, locale, width
+):
+    admin, _ = make_user("admin", email="admin@acme.example.com", name="王店长")
+    get_host().set_enabled(tenant, "knowledge", enabled=True)
+    thesaurus.replace(tenant, thesaurus.parse("大促 双十一 双11\n"), Actor.of(admin))
+    articles.create(
+        tenant, {"title": "优惠券怎么使用", "body": "在结算页选择可用的优惠券即可抵扣。", "status": "published"}, admin
+    )
+    ticket, _ = tickets.create(tenant, {"subject": "满减券用不了"}, Actor.system("channel:api"))
+    context = chromium.new_context(locale=locale, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    shots = Path(os.environ.get("GONGDAN_SHOTS") or tmp_path)
+    try:
+        sign_in(page, live_server, admin.email)
+        page.goto(f"{live_server}/console/knowledge-synonyms/")
+        assert "大促 双十一 双11" in page.input_value("textarea[name=groups]")
+        assert page.locator("#builtin-groups li").count() > 40
+        assert ("内置电商词表" if locale == "zh-CN" else "Built-in e-commerce vocabulary") in page.inner_text("body")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(shots / f"kb-synonyms-{locale}-{width}.png"), full_page=True)
+        page.goto(f"{live_server}/console/tickets/{ticket.id}")
+        why = page.inner_text(".kb-why")
+        assert ("同义词" if locale == "zh-CN" else "synonyms") in why
+        assert "优惠券" in why
+        page.screenshot(path=str(shots / f"kb-ticket-{locale}-{width}.png"), full_page=True)
+    finally:
+        context.close()
