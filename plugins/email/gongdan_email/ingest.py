@@ -19,7 +19,9 @@ from gongdan import attachments, clock, delivery, tickets
 from gongdan.actors import Actor
 from gongdan.db import write_transaction
 from gongdan.errors import GongdanError
-from gongdan.models import Tenant, Ticket
+from gongdan.models import Comment, Tenant, Ticket
+from gongdan.queries import Placeholders, ShapedQuery
+from gongdan.statements import PreparedInsert, PreparedStatement
 
 from . import threads
 from .models import EmailMessage, EmailQuarantine, Mailbox
@@ -41,24 +43,43 @@ class Result:
     reason: str = ""
 
 
+# The statements every message runs, compiled once (peewee would rebuild their SQL each time).
+_OWN = ShapedQuery(lambda p: Mailbox.select(Mailbox.address).where(Mailbox.tenant == p("tenant")))
+
+
+def _key_in(model: type[EmailMessage] | type[EmailQuarantine], p: Placeholders) -> peewee.Select:
+    where = (model.tenant == p("tenant")) & (model.mailbox == p("mailbox")) & (model.key == p("key", str))
+    return model.select(model.id).where(where)
+
+
+_SEEN = ShapedQuery(lambda p: _key_in(EmailMessage, p).union_all(_key_in(EmailQuarantine, p)).limit(1))
+_ADVANCE = PreparedStatement(
+    "UPDATE {mailbox} SET last_uid = ?, fetched_total = fetched_total + 1 WHERE id = ? AND last_uid < ?",
+    mailbox=Mailbox,
+)
+_INSERT_MESSAGE = PreparedInsert(EmailMessage, [f.name for f in EmailMessage._meta.sorted_fields if f.name != "id"])
+
+
 def own_addresses(tenant: Tenant) -> set[str]:
     """The tenant's mailbox addresses (never a participant, never a customer)."""
-    return {a.lower() for (a,) in Mailbox.select(Mailbox.address).where(Mailbox.tenant == tenant).tuples()}
+    return {a.lower() for (a,) in _OWN.cursor((), {"tenant": tenant.id}).fetchall()}
 
 
 def _seen(tenant: Tenant, mailbox: Mailbox, key: str) -> bool:
-    for model in (EmailMessage, EmailQuarantine):
-        found = model.select(model.id).where((model.tenant == tenant) & (model.mailbox == mailbox) & (model.key == key))
-        if found.exists():
-            return True
-    return False
+    """A dedup row or a quarantined copy of `key` exists in this mailbox."""
+    return _SEEN.scalar((), {"tenant": tenant.id, "mailbox": mailbox.id, "key": key}) is not None
 
 
 def advance(mailbox: Mailbox, uid: int) -> None:
     """Move the mailbox's watermark to `uid` (never back)."""
-    Mailbox.update(last_uid=uid, fetched_total=Mailbox.fetched_total + 1).where(
-        (Mailbox.id == mailbox.id) & (Mailbox.last_uid < uid)
-    ).execute()
+    _ADVANCE.execute((uid, mailbox.id, uid))
+
+
+def _record(row: dict, outcome: str, ticket: Ticket | None = None, comment: Comment | None = None) -> None:
+    """Write the inbound message's dedup row (`row` as `apply` builds it)."""
+    values = {**row, "outcome": outcome, "ticket": ticket.id if ticket else None}
+    values["comment"] = comment.id if comment is not None else None
+    _INSERT_MESSAGE.insert(values)
 
 
 def ingest(tenant: Tenant, mailbox: Mailbox, raw: bytes, *, uid: int | None = None, reopen_days: int = 7) -> Result:
@@ -126,8 +147,8 @@ def apply(
     """Act on a parsed message and write its dedup row (call inside a transaction)."""
     own = own_addresses(tenant)
     row = {
-        "tenant": tenant,
-        "mailbox": mailbox,
+        "tenant": tenant.id,
+        "mailbox": mailbox.id if mailbox is not None else None,
         "direction": "in",
         "key": key,
         "message_id": mail.message_id,
@@ -143,10 +164,10 @@ def apply(
         reason = mail.bounce.reason if mail.bounce else ""
         failed = [mid for mid in (mail.bounce.message_ids if mail.bounce else []) if delivery.fail(tenant, mid, reason)]
         ticket = threads.by_message_ids(tenant, failed)
-        EmailMessage.create(**row, outcome="bounce", ticket=ticket)
+        _record(row, "bounce", ticket)
         return Result("bounce", ticket.id if ticket else None, reason)
     if mail.automatic:
-        EmailMessage.create(**row, outcome=mail.automatic)
+        _record(row, mail.automatic)
         return Result(mail.automatic)
     ticket = threads.find_ticket(tenant, mail, own)
     comment = None
@@ -171,7 +192,7 @@ def apply(
     if refused:
         note = "\n".join(f"- {name}: {why}" for name, why in refused)
         tickets.comment(tenant, ticket, f"附件未保存 / Attachments not stored:\n{note}", ACTOR, internal=True)
-    EmailMessage.create(**row, outcome=outcome, ticket=ticket, comment=comment)
+    _record(row, outcome, ticket, comment)
     return Result(outcome, ticket.id)
 
 
