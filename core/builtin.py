@@ -55,6 +55,14 @@ def gongdan_ticket_actions() -> list[Any]:
 
 
 @hookimpl
+def gongdan_event_kinds() -> list[Any]:
+    """How the ticket service's own events read on the timeline."""
+    from gongdan.event_kinds import core_event_kinds
+
+    return core_event_kinds()
+
+
+@hookimpl
 def gongdan_scheduled_jobs() -> list[ScheduledJob]:
     """Reconciliation: re-dispatch undelivered events, then let plugins repair their part."""
     from gongdan import delivery

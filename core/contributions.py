@@ -237,6 +237,18 @@ class TicketAction:
 
 
 @dataclass(frozen=True)
+class ActionHeld:
+    """The answer of `gongdan_action_gate` that stops an action from running now.
+
+    `reason` says why (e.g. "a refund over ¥5,000 needs a supervisor's approval"); `data` is
+    JSON-serialisable (e.g. `{"approval_id": 12}`) and is returned to the caller and recorded.
+    """
+
+    reason: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ConsoleView:
     """A Flask-Admin view a plugin adds to the console, under `menu` (a category label)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gongdan.contributions import AssignmentDecision, Channel, TicketPanel
+from gongdan.contributions import ActionHeld, AssignmentDecision, Channel, TicketPanel
 from gongdan.plugins import get_host
 
 
@@ -17,6 +17,13 @@ def channels() -> dict[str, Channel]:
 def assign_ticket(tenant: Any, ticket: Any, actor: Any) -> AssignmentDecision | None:
     """Ask the tenant's assignment plugin who should take `ticket`."""
     return get_host().decide(tenant, "gongdan_assign_ticket", tenant=tenant, ticket=ticket, actor=actor)
+
+
+def action_gate(tenant: Any, ticket: Any, action: Any, inputs: dict[str, Any], actor: Any) -> ActionHeld | None:
+    """Ask the tenant's plugins whether `action` may run now (None) or is held (`ActionHeld`)."""
+    return get_host().decide(
+        tenant, "gongdan_action_gate", tenant=tenant, ticket=ticket, action=action, inputs=inputs, actor=actor
+    )
 
 
 def ticket_blocks(tenant: Any, tickets: list[Any]) -> dict[int, dict[str, Any]]:

@@ -138,6 +138,17 @@ def gongdan_assign_ticket(tenant: Any, ticket: Any, actor: Any) -> Any:
     """
 
 
+@hookspec(firstresult=True)
+def gongdan_action_gate(tenant: Any, ticket: Any, action: Any, inputs: dict, actor: Any) -> Any:
+    """Hold a ticket action before it runs: return an `ActionHeld`, or None to let it run.
+
+    Called in `tenant`'s scope by `gongdan.actions.run` after the inputs, the permission and
+    the availability were checked, unless the run was already approved (`gate=False`). E.g.
+    the automation plugin holds a refund above the tenant's limit for a supervisor's approval
+    and runs it, ungated, once approved.
+    """
+
+
 # --- representation -----------------------------------------------------------------------
 
 

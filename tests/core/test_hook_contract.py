@@ -59,6 +59,7 @@ def triggers(tenant):
         "gongdan_notification_transports": hooks.notification_transports,
         "gongdan_knowledge_sources": hooks.knowledge_sources,
         "gongdan_connectors": hooks.connectors,
+        "gongdan_event_kinds": hooks.event_kinds,
         "gongdan_ticket_actions": lambda: ticket_actions.offered(tenant),
         "gongdan_assign_ticket": lambda: no_decision(tenant, ticket),
         "gongdan_ticket_blocks": lambda: representation.tickets_dicts(tenant, [ticket]),

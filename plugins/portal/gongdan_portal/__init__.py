@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from gongdan.contributions import PluginSpec, ScheduledJob, Schema
+from gongdan.contributions import EventKind, PluginSpec, ScheduledJob, Schema
 from gongdan.hookspecs import hookimpl
 
 PLUGIN = PluginSpec(
@@ -20,6 +20,19 @@ PLUGIN = PluginSpec(
     description="Help centre, request submission, sign-in by e-mail link or code, my requests, satisfaction ratings.",
     requires_core=">=0.1,<1",
 )
+
+
+@hookimpl
+def gongdan_event_kinds() -> list[EventKind]:
+    """How a customer's rating reads on the timeline."""
+    return [
+        EventKind(
+            "portal.csat",
+            "客户评价了服务",
+            "the customer rated the service",
+            {"score": ("评分", "score", "text"), "comment": ("评语", "comment", "text")},
+        )
+    ]
 
 
 @hookimpl

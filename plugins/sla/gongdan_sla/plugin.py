@@ -132,6 +132,14 @@ def gongdan_ticket_created(tenant: Tenant, ticket: Ticket) -> None:
 
 
 @hookimpl
+def gongdan_event_kinds() -> list[Any]:
+    """How `sla.*` events read on the timeline."""
+    from .event_kinds import event_kinds
+
+    return event_kinds()
+
+
+@hookimpl
 def gongdan_ticket_status_changed(tenant: Tenant, ticket: Ticket, old: str, new: str, actor: Actor) -> None:
     """Pause, resume, meet or reopen the clocks."""
     engine.on_status_changed(tenant, ticket, old, new, actor)

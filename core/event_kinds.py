@@ -1,0 +1,75 @@
+"""How the core's own ticket events read, in Chinese and English (`gongdan_event_kinds`)."""
+
+from __future__ import annotations
+
+from gongdan.contributions import EventKind
+
+STATUS_CODES = {
+    "new": ("新建", "New"),
+    "open": ("处理中", "Open"),
+    "pending": ("等待中", "Pending"),
+    "resolved": ("已解决", "Resolved"),
+    "closed": ("已关闭", "Closed"),
+}
+PRIORITY_CODES = {
+    "low": ("低", "Low"),
+    "normal": ("普通", "Normal"),
+    "high": ("高", "High"),
+    "urgent": ("紧急", "Urgent"),
+}
+TARGET_CODES = {
+    "first_response": ("首次响应", "first response"),
+    "next_response": ("下次响应", "next response"),
+    "resolution": ("解决", "resolution"),
+}
+TICKET_FIELDS = {
+    "subject": ("主题", "subject"),
+    "description": ("描述", "description"),
+    "priority": ("优先级", "priority"),
+    "category": ("分类", "category"),
+    "team": ("团队", "team"),
+    "tags": ("标签", "tags"),
+    "customer": ("客户", "customer"),
+}
+STRATEGY_CODES = {"manual": ("手动", "manual")}
+
+
+def core_event_kinds() -> list[EventKind]:
+    """The kinds the ticket service records."""
+    return [
+        EventKind("created", "创建了工单", "created the ticket"),
+        EventKind(
+            "updated",
+            "修改了",
+            "changed",
+            fields={"changes": ("修改", "changes", "changes")},
+            codes={**TICKET_FIELDS, **PRIORITY_CODES},
+        ),
+        EventKind(
+            "status_changed",
+            "更改了状态",
+            "changed the status",
+            fields={"from": ("从", "from", "code"), "to": ("到", "to", "code")},
+            codes=STATUS_CODES,
+        ),
+        EventKind(
+            "assigned",
+            "分配了工单",
+            "assigned the ticket",
+            fields={
+                "to": ("给", "to", "user"),
+                "team": ("团队", "team", "team"),
+                "strategy": ("方式", "by", "code"),
+                "reason": ("原因", "why", "text"),
+            },
+            codes=STRATEGY_CODES,
+        ),
+        EventKind("linked", "开了跟进工单", "opened a follow-up", fields={"child_number": ("工单", "ticket", "text")}),
+        EventKind(
+            "deadline.announced",
+            "收到平台截止时间",
+            "received a deadline",
+            fields={"kind": ("目标", "target", "code"), "due_at": ("截止", "due", "time")},
+            codes=TARGET_CODES,
+        ),
+    ]

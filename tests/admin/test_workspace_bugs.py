@@ -1,0 +1,77 @@
+"""Issue 16's console bugs: bulk values and messages, the assignee menu, stale pages, capacity,
+and a timeline without internals (registered event kinds, names, local times) in zh and en."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from gongdan import tickets
+from gongdan.actors import Actor
+from gongdan.models import User
+
+SYSTEM = Actor.system("test")
+
+
+def _create(tenant, subject, **extra):
+    return tickets.create(tenant, {"subject": subject, "channel": "web", **extra}, SYSTEM)[0]
+
+
+def _flashes(page: str) -> str:
+    return html.unescape(" ".join(re.findall(r'class="alert[^"]*"[^>]*>(.*?)</div>', page, re.S)))
+
+
+def test_bulk_value_is_a_labelled_select_and_the_result_is_said(console_client, make_user, tenant):
+    ticket = _create(tenant, "批量")
+    agent, _ = make_user("agent", name="小王")
+    browser = console_client("supervisor", language="zh_CN")
+    page = browser.text("/console/tickets/")
+    assert '<select name="value"' in page
+    assert 'list="bulk-values"' not in page
+    assert '<option value="resolved">已解决</option>' in page
+    done = browser.post("/console/tickets/bulk", {"action": "status", "value": "resolved", "ids": [str(ticket.id)]})
+    assert "1 / 1 个工单已改为 已解决" in _flashes(browser.text(done.headers["Location"]))
+    done = browser.post("/console/tickets/bulk", {"action": "assign", "value": str(agent.id), "ids": [str(ticket.id)]})
+    assert "小王" in _flashes(browser.text(done.headers["Location"]))
+
+
+def test_assignee_menu_lists_each_person_once_and_single_actions_say_what_they_did(console_client, tenant):
+    ticket = _create(tenant, "菜单")
+    browser = console_client("admin", language="en")
+    me = User.select().order_by(User.id.desc()).first()
+    page = browser.text(f"/console/tickets/{ticket.id}")
+    menu = page[page.index('id="assignee-select"') : page.index("</select>", page.index('id="assignee-select"'))]
+    assert menu.count(f'value="{me.id}"') == 1
+    back = browser.post(f"/console/tickets/{ticket.id}/transition", {"to": "open"})
+    assert "Status changed to Open." in _flashes(browser.text(back.headers["Location"]))
+
+
+def test_assigning_from_a_stale_page_is_refused(console_client, make_user, tenant):
+    ticket = _create(tenant, "并发")
+    colleague, _ = make_user("agent", name="同事")
+    browser = console_client("supervisor", language="en")
+    page = browser.text(f"/console/tickets/{ticket.id}")
+    version = re.search(r'name="version" value="([^"]+)"', page).group(1)
+    tickets.assign(tenant, tickets.get(tenant, ticket.id), colleague.id, SYSTEM)  # a colleague meanwhile
+    back = browser.post(f"/console/tickets/{ticket.id}/assign", {"assignee_id": "", "version": version})
+    assert "Someone changed this ticket while you had it open" in _flashes(browser.text(back.headers["Location"]))
+    assert tickets.get(tenant, ticket.id).assignee_id == colleague.id
+
+
+def test_the_timeline_shows_labels_names_and_local_times_not_internals(console_client, tenant):
+    ticket = _create(tenant, "时间线")
+    tickets.update(tenant, ticket, {"priority": "high"}, SYSTEM)
+    tickets.transition(tenant, ticket, "open", SYSTEM)
+    tickets.announce_deadline(tenant, ticket, "resolution", ticket.created_at, "pdd_connector")
+    zh = console_client("admin", language="zh_CN").text(f"/console/tickets/{ticket.id}")
+    timeline = html.unescape(zh[zh.index('id="timeline"') : zh.index("</ul>", zh.index('id="timeline"'))])
+    assert "优先级: 普通 → 高" in timeline
+    assert "从: 新建" in timeline
+    assert "到: 处理中" in timeline
+    assert "目标: 解决" in timeline
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d+", timeline)  # no ISO text with microseconds
+    assert "修改了 priority" not in timeline
+    assert "due_at" not in timeline
+    assert "None" not in timeline
+    en = console_client("admin", language="en").text(f"/console/tickets/{ticket.id}")
+    assert "priority: Normal → High" in html.unescape(en)
