@@ -17,7 +17,7 @@ from marshmallow import Schema, missing
 from marshmallow import fields as mfields
 from marshmallow.validate import OneOf
 
-from gongdan import permissions, tickets
+from gongdan import hooks, permissions, tickets
 from gongdan.actors import Actor
 from gongdan.contributions import TicketAction
 from gongdan.errors import Conflict, Forbidden, GongdanError, NotFound
@@ -85,12 +85,16 @@ def masked(schema: Schema, inputs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def run(tenant: Tenant, ticket: Ticket, name: str, inputs: Any, actor: Actor, *, source: str = "api") -> dict[str, Any]:
+def run(
+    tenant: Tenant, ticket: Ticket, name: str, inputs: Any, actor: Actor, *, source: str = "api", gate: bool = True
+) -> dict[str, Any]:
     """Run action `name` on `ticket` with `inputs`; returns `{"action", "outcome", "result"}`.
 
     Raises ValidationError (bad inputs, not recorded), Denied (403), Conflict (409: not
     available now) or whatever the action raises; every attempt with valid inputs is an
-    `action.run` event carrying `source` (`console`, `api`, `trigger:7`, ...).
+    `action.run` event carrying `source` (`console`, `api`, `trigger:7`, ...). Unless `gate`
+    is False (an approved run), the tenant's plugins may hold it (`gongdan_action_gate`): the
+    outcome is then `held`, with the plugin's `reason` and `result` data.
     """
     action = find(tenant, name)
     schema = action.schema()
@@ -102,6 +106,10 @@ def run(tenant: Tenant, ticket: Ticket, name: str, inputs: Any, actor: Actor, *,
     if not is_available(tenant, action, ticket, actor):
         _record(tenant, ticket, actor, data, "unavailable")
         raise Conflict(f"{name} is not available for this ticket now")
+    held = hooks.action_gate(tenant, ticket, action, loaded, actor) if gate else None
+    if held is not None:
+        _record(tenant, ticket, actor, data, "held", reason=held.reason, result=dict(held.data))
+        return {"action": name, "outcome": "held", "reason": held.reason, "result": dict(held.data)}
     try:
         result = action.run(tenant, ticket, loaded, actor)
     except GongdanError as exc:

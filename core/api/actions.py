@@ -60,7 +60,8 @@ class ActionRunSchema(Schema):
     """The outcome of a run."""
 
     action = fields.String()
-    outcome = fields.String(metadata={"description": "ok"})
+    outcome = fields.String(metadata={"description": "ok, or held (202) when a plugin holds it for approval"})
+    reason = fields.String(metadata={"description": "why it is held"})
     result = fields.Raw(allow_none=True)
 
 
@@ -80,12 +81,14 @@ def list_actions(ticket_id: int) -> dict[str, Any]:
     response=ActionRunSchema,
     tags=TAGS,
 )
-def run_action(ticket_id: int, name: str, body: dict[str, Any]) -> dict[str, Any]:
+def run_action(ticket_id: int, name: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Run action `name` with the body as its inputs; recorded on the ticket as an `action.run` event.
 
     422 names each bad input; 403 when the caller's role or the action's permission rule
-    forbids it; 409 when the action does not apply to the ticket now (e.g. it is closed).
+    forbids it; 409 when the action does not apply to the ticket now (e.g. it is closed);
+    202 with outcome `held` when a plugin holds it (e.g. for a supervisor's approval).
     """
     tenant, actor = current_tenant(), current_actor()
     ticket = ticket_service.get(tenant, ticket_id, actor)
-    return actions.run(tenant, ticket, name, body, actor, source="api")
+    outcome = actions.run(tenant, ticket, name, body, actor, source="api")
+    return outcome, 202 if outcome["outcome"] == "held" else 200

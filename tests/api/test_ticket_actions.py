@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from gongdan import categories, tickets
+from gongdan import actions, categories, tickets
 from gongdan.actors import Actor
-from gongdan.contributions import TicketAction
+from gongdan.contributions import ActionHeld, TicketAction
 from gongdan.hookspecs import hookimpl
 from gongdan.models import Comment, TicketEvent
 from gongdan.schemas import Secret
@@ -174,3 +174,36 @@ def test_openapi_documents_the_action_routes(client):
     assert "get" in paths["/api/v1/tickets/{ticket_id}/actions"]
     run = paths["/api/v1/tickets/{ticket_id}/actions/{name}"]["post"]
     assert {"403", "409", "422"} <= set(run["responses"])
+
+
+class Holder:
+    """Holds every priority change to urgent for approval."""
+
+    @hookimpl
+    def gongdan_action_gate(self, action, inputs):
+        if action.name == "set_priority" and inputs["priority"] == "urgent":
+            return ActionHeld("urgent needs a supervisor", {"approval_id": 7})
+        return None
+
+
+def test_a_gate_holds_an_action_which_an_approved_run_passes(tenant, agent_api, register_plugin):
+    register_plugin(Holder(), "holder")
+    ticket = _ticket(tenant)
+    url = f"/api/v1/tickets/{ticket.id}/actions/set_priority"
+    held = agent_api.post(url, json={"priority": "urgent"})
+    assert held.status_code == 202
+    assert held.get_json() == {
+        "action": "set_priority",
+        "outcome": "held",
+        "reason": "urgent needs a supervisor",
+        "result": {"approval_id": 7},
+    }
+    assert tickets.get(tenant, ticket.id).priority == "normal"
+    assert agent_api.post(url, json={"priority": "high"}).status_code == 200
+    actions.run(tenant, ticket, "set_priority", {"priority": "urgent"}, Actor.system(), source="approval:7", gate=False)
+    assert tickets.get(tenant, ticket.id).priority == "urgent"
+    assert [(r["outcome"], r["source"]) for r in _runs(ticket)] == [
+        ("held", "api"),
+        ("ok", "api"),
+        ("ok", "approval:7"),
+    ]

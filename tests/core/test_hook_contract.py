@@ -62,6 +62,7 @@ def triggers(tenant):
         "gongdan_event_kinds": hooks.event_kinds,
         "gongdan_ticket_actions": lambda: ticket_actions.offered(tenant),
         "gongdan_assign_ticket": lambda: no_decision(tenant, ticket),
+        "gongdan_action_gate": lambda: ticket_actions.run(tenant, ticket, "add_note", {"body": "门"}, Actor.system()),
         "gongdan_ticket_blocks": lambda: representation.tickets_dicts(tenant, [ticket]),
         "gongdan_ticket_panels": lambda: hooks.ticket_panels(tenant, ticket, None),
         "gongdan_notification_links": lambda: delivery.build_message(
