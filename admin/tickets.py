@@ -22,6 +22,7 @@ from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.concurrency import ticket_version, unchanged_since, warn_new_events
 from gongdan.admin.errors import flash_error
 from gongdan.admin.labels import status_label
+from gongdan.admin.ticket_actions import TicketActionsMixin
 from gongdan.admin.timeline import describer, last_event_id
 from gongdan.api.attachments import accepts_uploads, download_response
 from gongdan.errors import GongdanError, NotFound
@@ -116,7 +117,7 @@ def agents_of(tenant: Any) -> list[User]:
     return list(User.of(tenant).where(User.is_active == True).order_by(User.name, User.email))  # noqa: E712
 
 
-class TicketsView(ConsoleBaseView):
+class TicketsView(TicketActionsMixin, ConsoleBaseView):
     """The ticket list and each ticket's page."""
 
     role = "agent"
