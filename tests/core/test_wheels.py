@@ -10,19 +10,33 @@ tree, so nothing is written into the working tree and a stale `build/` cannot hi
 from __future__ import annotations
 
 import configparser
+import importlib
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+
 ROOT = Path(__file__).resolve().parents[2]
 NOT_SHIPPED = {"babel.cfg"}  # build-time files that may sit in a package folder
-SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist", "tests")
+LEFT_OUT = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
+
+
+def _skip(root: Path) -> Callable[[str, list[str]], set[str]]:
+    """What a copy of the distribution at `root` leaves out: caches, builds, its own tests folder."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return set(LEFT_OUT(folder, names)) | ({"tests"} & set(names) if Path(folder) == root else set())
+
+    return ignore
 
 
 @dataclass
@@ -45,11 +59,12 @@ def _first_party() -> list[Dist]:
     return [core, *plugins]
 
 
-def _expected(dist: Dist) -> set[str]:
-    """Every file of the distribution's packages, as wheel paths."""
+def _expected(dist: Dist, copy: Path) -> set[str]:
+    """Every file of the distribution's packages in its copy `copy`, as wheel paths."""
     found = set()
-    for name, folder in dist.packages:
-        nested = [other for _, other in dist.packages if other != folder and other.is_relative_to(folder)]
+    folders = [(name, copy / folder.relative_to(dist.source)) for name, folder in dist.packages]
+    for name, folder in folders:
+        nested = [other for _, other in folders if other != folder and other.is_relative_to(folder)]
         for path in folder.rglob("*"):
             if (
                 path.is_file()
@@ -67,9 +82,9 @@ def _copy(dist: Dist, into: Path) -> Path:
         for name in ("setup.cfg", "pyproject.toml", "README.md"):
             shutil.copy2(ROOT / name, into / name)
         for _, folder in dist.packages:
-            shutil.copytree(folder, into / folder.name, ignore=SKIP)
+            shutil.copytree(folder, into / folder.name, ignore=LEFT_OUT)
         return into
-    shutil.copytree(dist.source, into, ignore=SKIP)
+    shutil.copytree(dist.source, into, ignore=_skip(dist.source))
     return into
 
 
@@ -86,6 +101,21 @@ def _build(source: Path, out: Path) -> Path:
     assert done.returncode == 0, done.stderr[-3000:]
     (wheel,) = out.glob("*.whl")
     return wheel
+
+
+def archive_metadata(wheel: Path) -> str:
+    """The METADATA file of `wheel`."""
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        return archive.read(name).decode()
+
+
+def _check_requires(metadata: str, module: str) -> None:
+    """The wheel requires the same gongdan range as the plugin's `PLUGIN.requires_core`."""
+    wanted = SpecifierSet(importlib.import_module(module).PLUGIN.requires_core)
+    found = [Requirement(line.split(":", 1)[1]) for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    (core,) = [r for r in found if r.name == "gongdan"]
+    assert core.specifier == wanted, f"{module}: install_requires gongdan{core.specifier}, requires_core {wanted}"
 
 
 CHECK = textwrap.dedent(
@@ -128,12 +158,14 @@ def test_every_first_party_wheel_ships_its_files_and_works_installed(tmp_path: P
             out.mkdir()
         wheels = list(pool.map(_build, sources, outs))
     site = tmp_path / "site"
-    for dist, wheel in zip(dists, wheels, strict=True):
+    for dist, copy, wheel in zip(dists, sources, wheels, strict=True):
         with zipfile.ZipFile(wheel) as archive:
             shipped = set(archive.namelist())
             archive.extractall(site)
-        missing = _expected(dist) - shipped
+        missing = _expected(dist, copy) - shipped
         assert not missing, f"{wheel.name} lacks {sorted(missing)}"
+        if dist.source != ROOT:
+            _check_requires(archive_metadata(wheel), dist.packages[0][0])
     modules = [name for dist in dists for name, _ in dist.packages]
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONSAFEPATH": "1"}
     checked = subprocess.run(
