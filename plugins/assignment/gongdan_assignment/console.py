@@ -107,6 +107,14 @@ class AvailabilityView(ConsoleBaseView):
         return redirect(url_for(".index"))
 
 
+def load_percent(held: int, capacity: int) -> int:
+    """The bar's width: share of capacity in use, at most 100; an agent with no capacity and
+    no tickets (offline) shows an empty bar, not a full red one."""
+    if not capacity:
+        return 100 if held else 0
+    return min(100, round(100 * held / capacity))
+
+
 class LoadView(ConsoleBaseView):
     """Each agent's live load (open tickets / capacity) and the waiting queue."""
 
@@ -130,7 +138,8 @@ class LoadView(ConsoleBaseView):
                     "status": state.status if state else "offline",
                     "open": held,
                     "capacity": capacity,
-                    "percent": min(100, round(100 * held / capacity)) if capacity else 100,
+                    "percent": load_percent(held, capacity),
+                    "over": held > capacity,
                     "available": availability.is_available(state, tenant) if state else False,
                 }
             )
