@@ -78,7 +78,8 @@ QUESTION_WORDS = frozenset(
         "does",
     ]
 )
-MAX_ALTERNATIVES = 8
+MAX_ALTERNATIVES = 6
+SYNONYM_DEPTH = 30  # postings read per synonym or partial term (a query's own terms read TERM_DEPTH)
 PARTIAL_PER_CHAR = 4
 PARTIAL_WEIGHT = 0.5
 TERM_DEPTH = 100
@@ -424,13 +425,20 @@ def run(
                     f" AND x.state IN ({', '.join([p] * len(wanted_states))}){extra}"
                     f" ORDER BY x.weight DESC, x.article_id DESC LIMIT {p}) t{len(parts)}"
                 )
-                params.extend([coefficient, tenant.id, term, *wanted_states, *extra_params, depth])
+                reach = depth if group.own else min(depth, SYNONYM_DEPTH)
+                params.extend([coefficient, tenant.id, term, *wanted_states, *extra_params, reach])
     threshold = round(MIN_SHARE * query.mass, 4)
+    union = " UNION ALL ".join(parts)
+    if phrase == len(parts):  # one term a group: the best of each group is that term's score
+        scored = f"SELECT article_id, s AS best FROM ({union}) c"
+    else:
+        scored = (
+            "SELECT article_id, g, MAX(ps) AS best FROM"
+            f" (SELECT article_id, g, ph, SUM(s) AS ps FROM ({union}) c GROUP BY article_id, g, ph) b"
+            " GROUP BY article_id, g"
+        )
     sql = (
-        "SELECT article_id, SUM(best) AS score, COUNT(*) OVER () AS total FROM"
-        " (SELECT article_id, g, MAX(ps) AS best FROM"
-        f" (SELECT article_id, g, ph, SUM(s) AS ps FROM ({' UNION ALL '.join(parts)}) c GROUP BY article_id, g, ph) b"
-        " GROUP BY article_id, g) a"
+        f"SELECT article_id, SUM(best) AS score, COUNT(*) OVER () AS total FROM ({scored}) a"
         f" GROUP BY article_id HAVING SUM(best) >= {p} ORDER BY score DESC, article_id LIMIT {p} OFFSET {p}"
     )
     params.extend([threshold, limit, offset])
