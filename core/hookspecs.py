@@ -60,7 +60,8 @@ def gongdan_api_blueprints() -> Any:
 
     Called once when the web app is created. Routes should use `gongdan.api.common.api_route`
     with `plugin="<name>"` so they answer 404 in tenants where the plugin is disabled and
-    appear in the OpenAPI document.
+    appear in the OpenAPI document. A blueprint that cannot be registered (a clashing name) is
+    recorded as the plugin's failure and left out.
     """
 
 
@@ -78,7 +79,8 @@ def gongdan_scheduled_jobs() -> Any:
 
     Called once when a scheduler starts; no tenant. A job iterates the tenants where its
     plugin is enabled (`host.tenants_with(name)`). Each slot of a job runs once in total, how
-    many workers there are notwithstanding.
+    many workers there are notwithstanding. A job that raises is recorded as the plugin's
+    failure (hook `job <id>`).
     """
 
 
@@ -86,7 +88,8 @@ def gongdan_scheduled_jobs() -> Any:
 def gongdan_cli_commands() -> Any:
     """Return click commands or groups to add to the `gongdan` command line (e.g. `kb`).
 
-    Called when the CLI starts; no tenant.
+    Called when the CLI starts; no tenant. Commands open the database with
+    `gongdan.cli.open_db()`; a `click.ClickException` is printed as one line (exit 1).
     """
 
 
@@ -111,6 +114,13 @@ def gongdan_knowledge_sources() -> Any:
 @hookspec
 def gongdan_connectors() -> Any:
     """Return `Connector`s: outside systems this plugin pulls tickets from. Process-wide."""
+
+
+@hookspec
+def gongdan_event_kinds() -> Any:
+    """Return `EventKind`s: how the console labels this plugin's ticket event kinds and their
+    data fields, in Chinese and English. Process-wide; events of unregistered kinds show their
+    kind and no data."""
 
 
 @hookspec
