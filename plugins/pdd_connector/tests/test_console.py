@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 from gongdan_pdd_connector.models import PddRefund
 from gongdan_pdd_connector.testing import truth
 
 from gongdan.models import TicketEvent
-from gongdan.testing import TEST_PASSWORD
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class Browser:
-    """The Flask test client signed in to the console through its form."""
-
-    def __init__(self, app, user):
-        self.client = app.test_client()
-        page = self.client.get("/console/login").get_data(as_text=True)
-        self.token = CSRF.search(page).group(1)
-        done = self.post("/console/login", {"email": user.email, "password": TEST_PASSWORD})
-        assert done.status_code == 302
-
-    def post(self, path, data):
-        return self.client.post(path, data={"csrf_token": self.token, **data})
-
-    def text(self, path):
-        response = self.client.get(path, follow_redirects=True)
-        assert response.status_code == 200, (path, response.status_code)
-        return response.get_data(as_text=True)
+from gongdan.testing import ConsoleClient
 
 
 def test_shops_and_quarantine_pages(synced, app, make_user):
     sim, shop = synced
     supervisor, _ = make_user("supervisor")
-    browser = Browser(app, supervisor)
+    browser = ConsoleClient(app, supervisor)
     page = browser.text("/console/pdd-shops/")
     assert shop.owner_id in page
     assert "authorized" in page
@@ -43,9 +20,9 @@ def test_shops_and_quarantine_pages(synced, app, make_user):
     assert 'name="since"' not in page  # supervisors see the state; admins start syncs
     assert "pdd-quarantined" not in browser.text("/console/pdd-quarantine/")
     admin, _ = make_user("admin")
-    assert 'name="since"' in Browser(app, admin).text("/console/pdd-shops/")
+    assert 'name="since"' in ConsoleClient(app, admin).text("/console/pdd-shops/")
     agent, _ = make_user("agent")
-    assert Browser(app, agent).client.get("/console/pdd-shops/").status_code == 403
+    assert ConsoleClient(app, agent).get("/console/pdd-shops/").status_code == 403
 
 
 def test_ticket_panel_actions_need_confirmation(synced, app, make_user, pdd_tenant):
@@ -53,7 +30,7 @@ def test_ticket_panel_actions_need_confirmation(synced, app, make_user, pdd_tena
     waiting = next(r for r in truth(sim) if r["status"] == 2)
     ticket = PddRefund.get(PddRefund.after_sales_id == str(waiting["id"])).ticket
     agent, _ = make_user("agent")
-    browser = Browser(app, agent)
+    browser = ConsoleClient(app, agent)
     page = browser.text(f"/console/tickets/{ticket.id}")
     assert "panel-pdd_connector" in page
     assert f"/console/pdd-actions/{ticket.id}/agree-refund" in page
