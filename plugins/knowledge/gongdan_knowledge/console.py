@@ -22,7 +22,7 @@ from gongdan.models import Comment, Tenant, Ticket
 from gongdan_knowledge import articles, gaps, index, solved, suggestions, thesaurus, usage
 from gongdan_knowledge.models import STATUSES, Article
 from gongdan_knowledge.search import local_hits
-from gongdan_knowledge.text import render_html
+from gongdan_knowledge.text import plain_text, render_html
 
 PER_PAGE = 30
 
@@ -223,28 +223,25 @@ def console_views() -> list[ConsoleView]:
 
 
 def ticket_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
-    """The ticket page's panel: each suggested article with a button that sends it as a reply."""
+    """The ticket page's panel: each suggested article with a button that opens the reply editor
+    with the article's text filled in, to edit before sending (the console's workspace.js)."""
     rows = suggestions.stored(ticket.id)
     if not rows:
         return None
-    action = url_for("knowledge_console.send")
     items = Markup("").join(
         Markup(
-            '<li class="mb-2"><a href="{}">{}</a> <span class="text-muted small">{:.2f}</span>'
-            '<form method="post" action="{}" class="d-inline ml-1">'
-            '<input type="hidden" name="csrf_token" value="{}">'
-            '<input type="hidden" name="ticket_id" value="{}"><input type="hidden" name="article_id" value="{}">'
-            '<button class="btn btn-link btn-sm p-0" type="submit">{}</button></form>'
+            '<li class="mb-2"><a href="{}">{}</a> <span class="text-muted small">{:.2f}</span> '
+            '<button class="btn btn-link btn-sm p-0 kb-fill" type="button" data-fill-reply="kb-text-{}">{}</button>'
+            '<textarea hidden id="kb-text-{}">{}</textarea>'
             '<div class="small text-muted kb-why">{}</div></li>'
         ).format(
             url_for("knowledge_console.edit", article_id=row.article.id),
             row.article.title,
             row.score,
-            action,
-            _csrf_token(),
-            ticket.id,
             row.article.id,
             gettext("send as reply"),
+            row.article.id,
+            plain_text(row.article.body),
             why_text(row.why or {}),
         )
         for row in rows

@@ -136,3 +136,18 @@ def test_the_ticket_page_offers_similar_solved_tickets_as_articles(
     article = Article.of(tenant).get()
     assert (article.status, article.source_ticket_id) == ("draft", done.id)
     assert f"/console/knowledge/{article.id}" in made.headers["Location"]
+
+
+def test_send_as_reply_fills_the_editor_instead_of_posting(
+    app: Any, kb: Any, publish: Any, tenant: Any, make_user: Any
+) -> None:
+    """Issue 16 bug 11: 作为回复发送 posted the article at once; now it fills the reply editor."""
+    publish("衣服开线怎么退", "开线属于质量问题，可以退货退款。")
+    ticket, _ = tickets.create(tenant, {"subject": "衣服开线了", "channel": "web"}, Actor.system("test"))
+    agent_user, _ = make_user("agent")
+    page = ConsoleClient(app, agent_user).get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
+    panel = page[page.index('id="panel-knowledge"') :]
+    assert "/console/knowledge/send" not in panel
+    assert 'data-fill-reply="kb-text-' in panel
+    assert "开线属于质量问题，可以退货退款。</textarea>" in panel
+    assert Comment.select().where(Comment.ticket == ticket.id).count() == 0
