@@ -83,13 +83,16 @@ class TransitionSchema(Schema):
     to = fields.String(required=True, validate=validate.OneOf(STATUSES))
 
 
+MAX_COMMENT_LENGTH = 100_000  # characters of a reply or note; the ticket service checks it for every caller
+
+
 class CommentSchema(Schema):
     """The body of `POST /api/v1/tickets/ID/comments`."""
 
     class Meta:
         unknown = RAISE
 
-    body = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=MAX_COMMENT_LENGTH))
     internal = fields.Boolean(load_default=False)
     mentions = fields.List(Id(), load_default=list)
 

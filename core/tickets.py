@@ -22,7 +22,7 @@ from gongdan.ids import parse_id
 from gongdan.models import AUTHOR_KINDS, OPEN_STATUSES, Attachment, Comment, Team, Tenant, Ticket, TicketEvent, User
 from gongdan.plugins import get_host
 from gongdan.queries import ShapedQuery
-from gongdan.schemas import TicketCreateSchema, TicketUpdateSchema
+from gongdan.schemas import MAX_COMMENT_LENGTH, TicketCreateSchema, TicketUpdateSchema
 from gongdan.statements import PreparedInsert, PreparedStatement, attached
 from gongdan.validation import load
 
@@ -438,6 +438,8 @@ def comment(
     """
     if not body or not body.strip():
         raise ValidationError("empty comment", {"body": ["must not be blank"]})
+    if len(body) > MAX_COMMENT_LENGTH:
+        raise ValidationError("comment too long", {"body": [f"Longer than maximum length {MAX_COMMENT_LENGTH}."]})
     if author_kind is not None and author_kind not in AUTHOR_KINDS:
         raise ValidationError("unknown author kind", {"author_kind": [f"must be one of: {', '.join(AUTHOR_KINDS)}"]})
     from_customer = from_customer or author_kind == "customer"

@@ -8,7 +8,7 @@ import re
 
 from gongdan import tickets
 from gongdan.actors import Actor
-from gongdan.models import User
+from gongdan.models import Comment, User
 
 SYSTEM = Actor.system("test")
 
@@ -75,3 +75,18 @@ def test_the_timeline_shows_labels_names_and_local_times_not_internals(console_c
     assert "None" not in timeline
     en = console_client("admin", language="en").text(f"/console/tickets/{ticket.id}")
     assert "priority: Normal → High" in html.unescape(en)
+
+
+def test_console_and_api_refuse_the_same_over_long_reply(console_client, admin_api, tenant):
+    """Issue 16 bug 6: a 100,001-character reply was taken by the console and refused by the API."""
+    ticket = _create(tenant, "长回复")
+    body = "字" * 100_001
+    api = admin_api.post(f"/api/v1/tickets/{ticket.id}/comments", json={"body": body})
+    assert api.status_code == 422
+    assert "body" in api.get_json()["error"]["fields"]
+    browser = console_client("agent", language="en")
+    back = browser.post(f"/console/tickets/{ticket.id}/comment", {"body": body, "internal": "0"})
+    assert "Longer than maximum length 100000" in _flashes(browser.text(back.headers["Location"]))
+    assert Comment.select().where(Comment.ticket == ticket.id).count() == 0
+    browser.post(f"/console/tickets/{ticket.id}/comment", {"body": "字" * 100_000, "internal": "1"})
+    assert Comment.select().where(Comment.ticket == ticket.id).count() == 1
