@@ -8,9 +8,7 @@ import io
 from gongdan_pdd_connector.models import PddRefund
 from PIL import Image
 
-from gongdan.testing import answer
-
-from .test_console import Browser
+from gongdan.testing import ConsoleClient, answer
 
 
 def png() -> bytes:
@@ -28,19 +26,19 @@ def test_evidence_images_are_thumbnails_of_a_stored_copy(synced, app, make_user,
     record["images"] = [f"{cdn.base}/a.png", f"{junk.base}/b.png"]
     PddRefund.update(record=record).where(PddRefund.id == refund.id).execute()
     agent, _ = make_user("agent")
-    browser = Browser(app, agent)
+    browser = ConsoleClient(app, agent)
     base = f"/console/pdd-actions/{refund.ticket_id}/evidence"
     page = browser.text(f"/console/tickets/{refund.ticket_id}")
     assert f'<img src="{base}/0?thumbnail=1"' in page
     assert cdn.base not in page  # the browser never loads the remote URL
-    thumb = browser.client.get(f"{base}/0?thumbnail=1")
+    thumb = browser.get(f"{base}/0?thumbnail=1")
     assert thumb.status_code == 200
     assert max(Image.open(io.BytesIO(thumb.data)).size) == 320
     assert thumb.headers["X-Content-Type-Options"] == "nosniff"
-    assert browser.client.get(f"{base}/0").data == photo
+    assert browser.get(f"{base}/0").data == photo
     assert len(cdn.seen) == 1  # fetched once, then read from storage
-    assert browser.client.get(f"{base}/1?thumbnail=1").status_code == 404  # not an image: not served
-    assert browser.client.get(f"{base}/2").status_code == 404
+    assert browser.get(f"{base}/1?thumbnail=1").status_code == 404  # not an image: not served
+    assert browser.get(f"{base}/2").status_code == 404
 
 
 def test_an_image_on_a_private_address_is_not_fetched(synced, app, make_user):
@@ -48,5 +46,5 @@ def test_an_image_on_a_private_address_is_not_fetched(synced, app, make_user):
     inside = "http://169.254.169.254/latest/meta-data.png"  # the cloud metadata address: never allow-listed
     PddRefund.update(record={**refund.record, "images": [inside]}).where(PddRefund.id == refund.id).execute()
     agent, _ = make_user("agent")
-    browser = Browser(app, agent)
-    assert browser.client.get(f"/console/pdd-actions/{refund.ticket_id}/evidence/0?thumbnail=1").status_code == 404
+    browser = ConsoleClient(app, agent)
+    assert browser.get(f"/console/pdd-actions/{refund.ticket_id}/evidence/0?thumbnail=1").status_code == 404
