@@ -196,13 +196,46 @@ class Connector:
 
 
 @dataclass(frozen=True)
+class EventKind:
+    """How people read a plugin's ticket event `kind` (e.g. `sla.paused`) on the timeline.
+
+    `label_zh` / `label_en` say what happened ("暂停了 SLA 计时" / "paused the SLA clocks").
+    `fields` names the data keys worth showing, in order, as `{key: (label_zh, label_en, kind)}`
+    where `kind` tells how to show the value: `text`, `user` or `team` (an id shown by name),
+    `time` (ISO text shown in the tenant's zone), `minutes`, `code` (looked up in `codes`),
+    `flag` (yes/no), `changes` (`{field: [old, new]}`, fields and values through `codes`) or
+    `targets` (`{target: {"breached": bool} | {"outcome": code}}`, shown in time / late / the code).
+    Keys not listed are not shown. `codes` labels code values
+    (`{"first_response": ("首次响应", "first response")}`), also inside dict values.
+    `warning`: the console flashes such an event to whoever caused it (e.g. over capacity).
+    """
+
+    kind: str
+    label_zh: str
+    label_en: str
+    fields: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    warning: bool = False
+
+    @property
+    def name(self) -> str:
+        """The kind, under which `gongdan.hooks.event_kinds()` files it."""
+        return self.kind
+
+
+@dataclass(frozen=True)
 class TicketPanel:
-    """A panel a plugin adds to the console's ticket page: ready, escaped HTML."""
+    """A panel a plugin adds to the console's ticket page: ready, escaped HTML.
+
+    `resolve_warning`: a question the console asks before the agent resolves or closes the
+    ticket (e.g. the marketplace still waits for the merchant), shown on the panel too.
+    """
 
     name: str
     title: str
     html: str
     order: int = 100
+    resolve_warning: str = ""
 
 
 @dataclass(frozen=True)

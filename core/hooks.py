@@ -79,3 +79,8 @@ def knowledge_sources() -> dict[str, Any]:
 def connectors() -> dict[str, Any]:
     """Every registered `Connector` by name."""
     return _by_name("gongdan_connectors")
+
+
+def event_kinds() -> dict[str, Any]:
+    """Every registered `EventKind` by kind."""
+    return _by_name("gongdan_event_kinds")

@@ -22,7 +22,7 @@ from gongdan.api.attachments import send_bytes
 from gongdan.contributions import ConsoleView, TicketPanel
 from gongdan.errors import GongdanError
 from gongdan.models import Tenant, Ticket
-from gongdan_pdd_connector import actions, evidence, mapping, shops, sync
+from gongdan_pdd_connector import actions, evidence, mapping, protocol, shops, sync
 from gongdan_pdd_connector.client import GatewayError
 from gongdan_pdd_connector.models import PddQuarantine, PddRefund, PddShop
 from gongdan_pdd_connector.store import PLUGIN
@@ -74,11 +74,10 @@ def ticket_panel(tenant: Tenant, ticket: Ticket, user: Any) -> TicketPanel | Non
             '<button type="submit" class="btn btn-sm btn-outline-primary">{}</button></form>'
         ).format(base, action, question, _csrf(), extra or "", confirm, label)
 
-    waiting = refund.status in mapping.MERCHANT_TO_ACT
     forms = Markup("")
-    if waiting:
+    if refund.status in protocol.REFUND_AGREEABLE:
         forms += form("agree-refund", gettext("Agree to the refund"), gettext("Agree to this refund on Pinduoduo?"))
-        if refund.kind == "return_refund":
+        if refund.status in protocol.RETURN_AGREEABLE:
             address = Markup(
                 '<input name="address_id" class="form-control form-control-sm mr-2" required size="14" '
                 'placeholder="{}">'
@@ -94,7 +93,25 @@ def ticket_panel(tenant: Tenant, ticket: Ticket, user: Any) -> TicketPanel | Non
     html = Markup('<table class="table table-sm small mb-2">{}</table><p class="small">{}</p>{}<p>{}</p>').format(
         table, images, forms, order_link
     )
-    return TicketPanel(name="pdd_connector", title=gettext("Pinduoduo after-sales"), html=str(html), order=20)
+    return TicketPanel(
+        name="pdd_connector",
+        title=gettext("Pinduoduo after-sales"),
+        html=str(html),
+        order=20,
+        resolve_warning=_still_waiting(refund),
+    )
+
+
+def _still_waiting(refund: PddRefund) -> str:
+    """The question before resolving while Pinduoduo still waits for the merchant ('' otherwise)."""
+    if refund.status not in mapping.MERCHANT_TO_ACT:
+        return ""
+    return gettext(
+        "Pinduoduo still waits for the merchant (%(status)s, deadline %(deadline)s): resolving here "
+        "does not answer on Pinduoduo. Resolve anyway?",
+        status=mapping.STATUS_LABELS.get(refund.status, str(refund.status)),
+        deadline=_date(refund.expire_time),
+    )
 
 
 def _csrf() -> str:

@@ -202,3 +202,6 @@ AFTER_SALES_STATUS: dict[int, str] = {
 }
 # statuses in which the merchant must act before `expire_time`
 MERCHANT_TO_ACT = frozenset({2, 3, 14, 21, 32, 33})
+# statuses in which the platform accepts `pdd.refund.agree` / `pdd.refund.returngoods.agree`
+REFUND_AGREEABLE = frozenset({2, 3})
+RETURN_AGREEABLE = frozenset({3})

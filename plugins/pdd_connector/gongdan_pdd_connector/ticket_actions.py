@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 from gongdan.actors import Actor
 from gongdan.contributions import TicketAction
 from gongdan.models import Tenant, Ticket
-from gongdan_pdd_connector import actions
+from gongdan_pdd_connector import actions, protocol
 from gongdan_pdd_connector.models import PddRefund
 
 
@@ -64,6 +64,18 @@ def _has_record(tenant: Tenant, ticket: Ticket, user: Any) -> bool:
     )
 
 
+def _status_in(allowed: frozenset[int]) -> Any:
+    """Availability: the ticket's after-sales record is in a status the platform accepts the action in."""
+
+    def available(tenant: Tenant, ticket: Ticket, user: Any) -> bool:
+        if not _from_pinduoduo(tenant, ticket, user):
+            return False
+        row = PddRefund.get_or_none((PddRefund.tenant == tenant) & (PddRefund.ticket == ticket))
+        return row is not None and row.status in allowed
+
+    return available
+
+
 def _agree_refund(tenant: Tenant, ticket: Ticket, inputs: dict[str, Any], actor: Actor) -> dict[str, Any]:
     return actions.agree_refund(tenant, ticket, actor, inputs["note"])
 
@@ -85,7 +97,7 @@ def ticket_actions() -> list[TicketAction]:
             "Agree to the refund (Pinduoduo)",
             RefundInputs,
             _agree_refund,
-            _has_record,
+            _status_in(protocol.REFUND_AGREEABLE),
             needs_confirmation=True,
             order=50,
         ),
@@ -95,7 +107,7 @@ def ticket_actions() -> list[TicketAction]:
             "Agree to the return (Pinduoduo)",
             ReturnInputs,
             _agree_return,
-            _has_record,
+            _status_in(protocol.RETURN_AGREEABLE),
             needs_confirmation=True,
             order=51,
         ),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import html
+
 from gongdan_pdd_connector.models import PddRefund
 from gongdan_pdd_connector.testing import truth
 
+from gongdan import actions as ticket_actions
+from gongdan.actors import Actor
 from gongdan.models import TicketEvent
 from gongdan.testing import ConsoleClient
 
@@ -53,3 +57,29 @@ def test_ticket_panel_actions_need_confirmation(synced, app, make_user, pdd_tena
     order = browser.text(f"/console/pdd-actions/{ticket.id}/order")
     assert "receiver_phone_mask" in order
     assert 'id="pdd-addresses"' in order
+
+
+def test_resolving_while_the_platform_waits_asks_first_and_refund_is_offered_only_where_accepted(
+    synced, app, make_user, pdd_tenant
+):
+    """Issue 16 bug 3: no warning before resolving a case the platform still waits on; 同意退款
+    was offered in statuses where Pinduoduo refuses it."""
+    sim, _shop = synced
+    records = truth(sim)
+    waiting = next(r for r in records if r["status"] == 2)
+    other = next(r for r in records if r["status"] in (14, 21, 32, 33))
+    agent, _ = make_user("agent")
+    browser = ConsoleClient(app, agent, language="zh_CN")
+    ticket = PddRefund.get(PddRefund.after_sales_id == str(waiting["id"])).ticket
+    page = html.unescape(browser.text(f"/console/tickets/{ticket.id}"))
+    assert "拼多多仍在等待商家处理（买家申请退款，待商家处理" in page
+    resolve_form = page[: page.index('id="to-resolved"')].rsplit("<form", 1)[1]
+    assert "data-confirm=" in resolve_form
+    elsewhere = PddRefund.get(PddRefund.after_sales_id == str(other["id"])).ticket
+    panel = browser.text(f"/console/tickets/{elsewhere.id}")
+    assert f"/console/pdd-actions/{elsewhere.id}/agree-refund" not in panel
+    offered = {a.name for a in ticket_actions.available(pdd_tenant, elsewhere, Actor.of(agent))}
+    assert "pdd_connector.agree_refund" not in offered
+    assert "pdd_connector.agree_refund" in {
+        a.name for a in ticket_actions.available(pdd_tenant, ticket, Actor.of(agent))
+    }
