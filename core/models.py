@@ -200,6 +200,10 @@ class Ticket(TenantModel):
         indexes = (
             (("tenant", "number"), True),
             (("tenant", "status", "created_at"), False),
+            # the list's sorts (see gongdan.listing), each with the id as its last key
+            (("tenant", "created_at", "id"), False),
+            (("tenant", "updated_at", "id"), False),
+            (("tenant", "priority", "created_at", "id"), False),
         )
 
 
@@ -212,6 +216,22 @@ _index_where_set(Ticket, Ticket.external_id, Ticket.tenant, Ticket.external_syst
 _index_where_set(Ticket, Ticket.assignee, Ticket.status)
 _index_where_set(Ticket, Ticket.team)
 _index_where_set(Ticket, Ticket.parent)
+
+
+class TicketTerm(TenantModel):
+    """One search term of a ticket (subject, description, public replies): the postings of
+    `gongdan.search`, kept by the ticket service in the transaction of each change.
+
+    The key `(tenant, term, ticket)` answers "the tenant's tickets with this term, newest
+    first" straight from the index, alike on SQLite and PostgreSQL.
+    """
+
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)
+    term = pw.CharField(max_length=64)
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE", index=False)
+
+    class Meta:
+        primary_key = pw.CompositeKey("tenant", "term", "ticket")
 
 
 AUTHOR_KINDS = ("agent", "customer", "system")
@@ -420,6 +440,7 @@ CORE_MODELS: list[type[BaseModel]] = [
     CustomerIdentity,
     Category,
     Ticket,
+    TicketTerm,
     Comment,
     Attachment,
     Delivery,

@@ -13,7 +13,7 @@ from typing import Any
 
 import peewee
 
-from gongdan import attachments, categories, clock, customers, delivery, hooks, permissions
+from gongdan import attachments, categories, clock, customers, delivery, hooks, permissions, search
 from gongdan.actors import Actor
 from gongdan.contributions import AssignmentDecision
 from gongdan.db import is_postgres, write_transaction
@@ -299,6 +299,7 @@ def _create_or_update(
             "updated_at": now,
         }
         ticket = _insert_ticket.insert(values)
+        search.add(tenant.id, ticket.id, values["subject"], values["description"])
         ticket.tenant, ticket.category, ticket.team, ticket.customer = tenant, category, team, customer
         events.append(_event(tenant, ticket, "created", actor, {"number": ticket.number, "channel": ticket.channel}))
         delivery.enqueue(tenant, ticket, "acknowledgement")
@@ -350,6 +351,8 @@ def _apply_update(tenant: Tenant, ticket: Ticket, fields: dict[str, Any], actor:
         if changes:
             ticket.updated_at = clock.now()
             ticket.save()
+            if "subject" in changes or "description" in changes:
+                search.reindex(ticket)
             events.append(_event(tenant, ticket, "updated", actor, {"changes": changes}))
     dispatch(events, tenant, {ticket.id: ticket})
     return ticket
@@ -474,6 +477,8 @@ def comment(
             created_at=now,
         )
         _attach(tenant, ticket, note, attachment_ids)
+        if not internal:
+            search.add(tenant.id, ticket.id, body)
         events.append(
             _event(
                 tenant,

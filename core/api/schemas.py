@@ -145,6 +145,9 @@ class PageQuerySchema(LenientSchema):
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
+TICKET_SORTS = ("-created_at", "created_at", "-updated_at", "updated_at", "-priority", "priority")
+
+
 class TicketQuerySchema(PageQuerySchema):
     """Filters of `GET /api/v1/tickets`."""
 
@@ -156,7 +159,20 @@ class TicketQuerySchema(PageQuerySchema):
     )
     channel = fields.String(validate=validate.Length(min=1, max=32))
     q = fields.String(
-        validate=validate.Length(min=1, max=200), metadata={"description": "words in the subject or description"}
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": "words in the subject, description or public replies, or a ticket, order or external"
+            " number; ranked: exact numbers first, then the newest"
+        },
+    )
+    sort = fields.String(
+        load_default="-created_at",
+        validate=validate.OneOf(TICKET_SORTS),
+        metadata={"description": "`created_at`, `updated_at` or `priority`; `-` for descending (ties: newest first)"},
+    )
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "`next_cursor` of the previous page (keyset paging; then `page` is ignored)"},
     )
 
 
@@ -244,9 +260,15 @@ class PageSchema(OutSchema):
 
 
 class TicketPageSchema(PageSchema):
-    """A page of tickets, newest first."""
+    """A page of tickets in the asked order; `next_cursor` reads the next page (None at the end).
+
+    `total` is exact when `total_exact`; past `gongdan.listing.COUNT_LIMIT` matches it is
+    that limit, shown as "10,000+".
+    """
 
     items = fields.List(fields.Nested(TicketSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+    total_exact = fields.Boolean(required=True)
 
 
 class AttachmentSchema(OutSchema):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from peewee import JOIN, OP, SQL, Expression, NodeList, Value, fn
+from peewee import JOIN
 
-from gongdan import permissions
+from gongdan import listing, permissions
 from gongdan import tickets as ticket_service
 from gongdan.api.blueprint import api
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user
@@ -33,7 +33,6 @@ from gongdan.representation import comments_dicts, iso, tickets_dicts, with_rela
 from gongdan.schemas import TransitionSchema
 
 TAGS = ("tickets",)
-LIKE_ESCAPE = "!"
 
 
 def _ticket(ticket_id: int) -> Ticket:
@@ -45,46 +44,7 @@ def _one_ticket(p: Placeholders) -> Any:
     return with_relations(Ticket.select()).where((Ticket.id == p("id")) & (Ticket.tenant == p("tenant")))
 
 
-def _contains(field: Any, pattern: str) -> Expression:
-    """`field` LIKE `pattern` (see `like_pattern`), case-insensitive where the database can."""
-    return Expression(field, OP.ILIKE, NodeList((Value(pattern), SQL(f"ESCAPE '{LIKE_ESCAPE}'"))))
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching `text` literally anywhere (its % and _ are not wildcards)."""
-    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
-    return f"%{escaped}%"
-
-
-def _filtered(
-    query: Any, p: Placeholders, equal: tuple[str, ...], assignee: str | None, search: bool, scope: str | None
-) -> Any:
-    query = query.where(Ticket.tenant == p("tenant"))
-    if scope is not None:  # team visibility: see gongdan.permissions.visible_tickets
-        query = query.where(permissions.scope_condition(p("viewer"), p("viewer_team") if scope == "team" else None))
-    for name in equal:
-        query = query.where(getattr(Ticket, name) == p(name, str))
-    if assignee == "none":
-        query = query.where(Ticket.assignee.is_null())
-    elif assignee == "id":
-        query = query.where(Ticket.assignee == p("assignee"))
-    if search:
-        query = query.where(_contains(Ticket.subject, p("q", str)) | _contains(Ticket.description, p("q", str)))
-    return query
-
-
-def _ticket_page(p: Placeholders, *shape: Any) -> Any:
-    query = _filtered(with_relations(Ticket.select()), p, *shape)
-    return query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(p("limit")).offset(p("offset"))
-
-
-def _ticket_count(p: Placeholders, *shape: Any) -> Any:
-    return _filtered(Ticket.select(fn.COUNT(Ticket.id)), p, *shape)
-
-
 ONE_TICKET = ShapedQuery(_one_ticket)
-TICKET_PAGE = ShapedQuery(_ticket_page)
-TICKET_COUNT = ShapedQuery(_ticket_count)
 
 
 def _represent(ticket_id: int, *, check_sight: bool = False) -> dict[str, Any]:
@@ -99,38 +59,37 @@ def _represent(ticket_id: int, *, check_sight: bool = False) -> dict[str, Any]:
     return tickets_dicts(tenant, found)[0]
 
 
-def _list_shape(args: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """The shape of a list query (which filters) and the values it binds."""
-    tenant = current_tenant()
-    values: dict[str, Any] = {"tenant": tenant.id}
-    scope = permissions.ticket_scope(current_actor(), tenant)
-    if scope is not None:
-        values["viewer"], values["viewer_team"] = scope
-    equal = tuple(name for name in ("status", "priority", "channel") if name in args)
-    values.update({name: args[name] for name in equal})
-    assignee = args.get("assignee")
-    if assignee == "me":
-        assignee, values["assignee"] = "id", current_user().id
-    elif assignee not in (None, "none"):
-        assignee, values["assignee"] = "id", int(assignee)
-    if "q" in args:
-        values["q"] = like_pattern(args["q"])
-    sight = None if scope is None else ("own" if scope[1] is None else "team")
-    return (equal, assignee, "q" in args, sight), values
-
-
 @api_route(api, "/tickets", ["GET"], query=TicketQuerySchema, response=TicketPageSchema, tags=TAGS)
 def list_tickets(args: dict[str, Any]) -> dict[str, Any]:
-    """List the tenant's tickets, newest first.
+    """List the tenant's tickets the caller may see, newest first or by `sort`.
 
     Filters combine: `status`, `priority`, `assignee` (`me`, `none` or a user id), `channel`,
-    and `q` (words in the subject or description, Chinese included).
+    and `q` (words in the subject, description or public replies, Chinese included, or a ticket,
+    order or external number; ranked: exact numbers first, then the newest). Pages follow
+    `next_cursor` (`cursor=`); `page` reaches the first 10,000 tickets. `total` stops at 10,000
+    (`total_exact` false).
     """
-    shape, values = _list_shape(args)
+    assignee = args.get("assignee")
+    filters = listing.Filters(
+        status=args.get("status"),
+        priority=args.get("priority"),
+        channel=args.get("channel"),
+        assignee=current_user().id if assignee == "me" else assignee,
+        q=args.get("q"),
+        sort=args["sort"],
+    )
     page, per_page = args["page"], args["per_page"]
-    rows = TICKET_PAGE.rows(shape, values | {"limit": per_page, "offset": (page - 1) * per_page})
-    total = TICKET_COUNT.scalar(shape, values) if len(rows) == per_page or page > 1 else len(rows)
-    return {"items": tickets_dicts(current_tenant(), rows), "total": total, "page": page, "per_page": per_page}
+    found = listing.list_page(
+        current_tenant(), current_actor(), filters, per_page=per_page, page=page, cursor=args.get("cursor")
+    )
+    return {
+        "items": tickets_dicts(current_tenant(), found.tickets),
+        "total": found.total,
+        "total_exact": found.total_exact,
+        "page": page,
+        "per_page": per_page,
+        "next_cursor": found.next_cursor,
+    }
 
 
 @api_route(api, "/tickets", ["POST"], body=TicketCreateBodySchema, response=TicketSchema, status=201, tags=TAGS)

@@ -1,22 +1,21 @@
 """Text handling: Markdown to safe HTML and plain text, search terms, pinyin keys, snippets.
 
-Chinese has no spaces, so a run of Han characters is cut into overlapping character bigrams
-("七天无理由" → 七天 天无 无理 理由): any partial word of two characters or more matches, and a
-single wrong character spoils at most two bigrams while the others still match. Latin words and
-numbers are whole terms. The same code cuts articles and queries, on every database.
+Search terms come from the core's tokenizer (`gongdan.text`: Han bigrams, Latin words, numbers),
+the one the ticket search index uses too; the same code cuts articles and queries, on every
+database.
 """
 
 from __future__ import annotations
 
 import html
 import re
-import unicodedata
-from collections import Counter
 from functools import lru_cache
 
 import bleach
 import markdown
 from pypinyin import lazy_pinyin
+
+from gongdan.text import MAX_TERM, is_han, normalize, stem, terms
 
 ALLOWED_TAGS = sorted(
     set(bleach.sanitizer.ALLOWED_TAGS)
@@ -26,9 +25,6 @@ ALLOWED_TAGS = sorted(
 ALLOWED_ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt", "title"], "th": ["align"], "td": ["align"]}
 ALLOWED_PROTOCOLS = ["http", "https", "mailto"]
 
-_TOKEN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
-_HAN = re.compile(r"[\u3400-\u9fff]")
-MAX_TERM = 64
 STOP_CHARS = frozenset(
     "的了是我你他她它们在有和与或也都就还又吗呢吧啊呀哦么个这那"  # particles, pronouns
     "要会能可把被给让到从对为怎啥什样请问一下"  # verbs of asking, prepositions
@@ -58,39 +54,6 @@ def index_text(body: str) -> str:
     Used for the index and for snippets, where speed matters and exact layout does not.
     """
     return _MARKUP.sub(lambda m: m.group(1) or " ", body or "")
-
-
-def normalize(text: str) -> str:
-    """Full-width to half-width, lower case: what terms are cut from."""
-    return unicodedata.normalize("NFKC", text or "").lower()
-
-
-def is_han(token: str) -> bool:
-    """Whether `token` starts with a Han character."""
-    return bool(_HAN.match(token))
-
-
-def terms(text: str) -> Counter[str]:
-    """The search terms of `text` with their counts (Han bigrams, Latin words, numbers)."""
-    found: Counter[str] = Counter()
-    for match in _TOKEN.finditer(normalize(text)):
-        token = match.group()
-        if is_han(token):
-            if len(token) == 1:
-                found[token] += 1
-            else:
-                found.update(token[i : i + 2] for i in range(len(token) - 1))
-        else:
-            found[stem(token)[:MAX_TERM]] += 1
-    return found
-
-
-def stem(word: str) -> str:
-    """A light English stemmer: `refunds`, `refunded`, `refunding` → `refund`."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix) and not word.endswith("ss"):
-            return word[: -len(suffix)]
-    return word
 
 
 @lru_cache(maxsize=65536)
@@ -147,3 +110,19 @@ def snippet(text: str, wanted: set[str], width: int = 90) -> str:
     prefix = "…" if best_start > 0 else ""
     suffix = "…" if best_start + width < len(text) else ""
     return prefix + highlight(piece, wanted) + suffix
+
+
+__all__ = [
+    "MAX_TERM",
+    "STOP_CHARS",
+    "highlight",
+    "index_text",
+    "is_han",
+    "normalize",
+    "pinyin_key",
+    "plain_text",
+    "render_html",
+    "snippet",
+    "stem",
+    "terms",
+]
