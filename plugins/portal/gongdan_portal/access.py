@@ -36,7 +36,13 @@ def visible(tenant: Tenant, visitor: Visitor, ticket_id: Any) -> Ticket:
 
 
 def my_tickets(tenant: Tenant, visitor: Visitor, page: int = 1) -> tuple[list[Ticket], bool]:
-    """A page of the visitor's tickets, newest first, and whether there are more."""
+    """A page of the visitor's tickets, newest first, and whether there are more.
+
+    Two short reads instead of one sorted query: the candidates by the customer index (and the
+    access-link ids by key), sorted here, then the page's rows by key. One query filtering the
+    tenant and sorting by time lets SQLite (without ANALYZE statistics) walk the tenant's whole
+    `(tenant, created_at)` index looking for this customer's few tickets: 80 ms at 100,000.
+    """
     ids = customer_ids(tenant, visitor.email)
     condition = Ticket.customer.in_(ids) if ids else None
     if visitor.tickets:
@@ -44,12 +50,12 @@ def my_tickets(tenant: Tenant, visitor: Visitor, page: int = 1) -> tuple[list[Ti
         condition = opened if condition is None else (condition | opened)
     if condition is None:
         return [], False
-    query = (
-        Ticket.select(Ticket.id, Ticket.number, Ticket.subject, Ticket.status, Ticket.created_at, Ticket.updated_at)
-        .where((Ticket.tenant == tenant) & condition)
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-        .limit(PAGE + 1)
-        .offset((page - 1) * PAGE)
-    )
-    rows = list(query)
-    return rows[:PAGE], len(rows) > PAGE
+    # customer ids are the tenant's; the tenant is checked on each row (not in SQL: see above)
+    found = Ticket.select(Ticket.id, Ticket.tenant, Ticket.created_at).where(condition).tuples()
+    newest = sorted(((at, i) for i, owner, at in found if owner == tenant.id), reverse=True)
+    wanted = [i for _, i in newest[(page - 1) * PAGE : page * PAGE]]
+    if not wanted:
+        return [], False
+    columns = (Ticket.id, Ticket.number, Ticket.subject, Ticket.status, Ticket.created_at, Ticket.updated_at)
+    by_id = {t.id: t for t in Ticket.select(*columns).where(Ticket.id.in_(wanted))}
+    return [by_id[i] for i in wanted], len(newest) > page * PAGE

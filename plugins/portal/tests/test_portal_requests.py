@@ -120,6 +120,29 @@ def test_access_link_opens_that_one_ticket_without_sign_in(
     assert forged.status_code == 404
 
 
+def test_my_requests_pages_newest_first_with_access_linked_tickets(
+    browser: Any, tenant: Any, customer_ticket: Any, frozen_clock: Any
+) -> None:
+    shared = customer_ticket("colleague@example.com", "同事的单")
+    frozen_clock.advance(minutes=1)
+    for n in range(20):
+        customer_ticket("buyer@example.com", f"第{n:02d}单")
+        frozen_clock.advance(minutes=1)
+    customer_ticket("stranger@example.com", "陌生人的单")
+    signed_in(browser, tenant, "buyer@example.com")
+    link = ticket_url(tenant, shared)
+    assert browser.get(link[link.index("/portal/") :]).status_code == 302
+    first, second = browser.text("/requests"), browser.text("/requests?page=2")
+    shown = re.findall(r"第(\d\d)单", first)
+    assert shown == [f"{n:02d}" for n in range(19, -1, -1)], "newest first, 20 a page"
+    assert "同事的单" not in first
+    assert "/requests?page=2" in first
+    assert "同事的单" in second, "the oldest, opened by its access link, is on page 2"
+    assert re.findall(r"第(\d\d)单", second) == []
+    assert "陌生人的单" not in first + second
+    assert "/requests?page=3" not in second
+
+
 def test_timeline_shows_public_replies_and_plain_statuses_only(
     browser: Any, tenant: Any, customer_ticket: Any, make_user: Any
 ) -> None:
