@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import peewee as pw
 
 from gongdan import clock
-from gongdan.db import is_postgres, write_transaction
+from gongdan.db import db, is_postgres, write_transaction
 from gongdan.models import OPEN_STATUSES, Category, Comment, Customer, Tenant, Ticket, TicketEvent, User
 
 from .models import AgentClock, Backlog, Daily, Fact, Hourly, Watermark
@@ -178,52 +178,53 @@ def difference(old: dict[Key, list[float]], new: dict[Key, list[float]]) -> dict
     return delta
 
 
+# (model, key columns, summed columns): what `apply` upserts, per kind of cell
+TABLES: dict[str, tuple[type[pw.Model], tuple[str, ...], tuple[str, ...]]] = {
+    "d": (Daily, ("dim", "day", "value", "metric"), ("count", "total")),
+    "h": (Hourly, ("hour", "channel", "metric"), ("count", "total")),
+    "b": (Backlog, ("dim", "value", "day"), ("count",)),
+}
+
+
+def _upsert_sql(model: type[pw.Model], keys: tuple[str, ...], sums: tuple[str, ...], rows: int) -> str:
+    """`INSERT ... VALUES (...), ... ON CONFLICT (tenant, keys) DO UPDATE SET sum = sum + excluded.sum`
+    (SQLite and PostgreSQL say it alike; peewee's builder costs ~30 µs a row, this nothing)."""
+    meta = model._meta
+    columns = ["tenant_id", *(meta.fields[k].column_name for k in keys), *sums]
+    row = "(" + ", ".join([db.param] * len(columns)) + ")"
+    table = meta.table_name
+    updates = ", ".join(f'"{c}" = "{table}"."{c}" + excluded."{c}"' for c in sums)
+    target = ", ".join(f'"{c}"' for c in columns[: 1 + len(keys)])
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join([row] * rows)
+    return f'INSERT INTO "{table}" ({names}) VALUES {values} ON CONFLICT ({target}) DO UPDATE SET {updates}'
+
+
+def _db_values(model: type[pw.Model], tenant: Tenant, key: Key, sums: tuple[float, ...]) -> list[Any]:
+    kind = key[0]
+    if kind == "d":
+        _, day, dim, value, metric = key
+        return [tenant.id, dim, day, value[:320], metric, *sums]
+    if kind == "h":
+        _, hour, channel, metric = key
+        return [tenant.id, Hourly.hour.db_value(datetime.fromisoformat(hour)), channel, metric, *sums]
+    _, day, dim, value = key
+    return [tenant.id, dim, value[:320], day, *sums]
+
+
 def apply(tenant: Tenant, delta: dict[Key, tuple[int, float]]) -> None:
-    """Add `delta` to the rollup tables (upserts, in batches)."""
-    daily, hourly, backlog = [], [], []
-    for key, (count, total) in delta.items():
-        if key[0] == "b":
-            _, day, dim, value = key
-            backlog.append(
-                {"tenant": tenant.id, "dim": dim, "value": value[:320], "day": date.fromisoformat(day), "count": count}
-            )
-        elif key[0] == "d":
-            _, day, dim, value, metric = key
-            daily.append(
-                {
-                    "tenant": tenant.id,
-                    "day": date.fromisoformat(day),
-                    "dim": dim,
-                    "value": value[:320],
-                    "metric": metric,
-                    "count": count,
-                    "total": total,
-                }
-            )
-        else:
-            _, hour, channel, metric = key
-            hourly.append(
-                {
-                    "tenant": tenant.id,
-                    "hour": datetime.fromisoformat(hour),
-                    "channel": channel,
-                    "metric": metric,
-                    "count": count,
-                    "total": total,
-                }
-            )
-    for model, rows, target in (
-        (Daily, daily, [Daily.tenant, Daily.dim, Daily.day, Daily.value, Daily.metric]),
-        (Hourly, hourly, [Hourly.tenant, Hourly.hour, Hourly.channel, Hourly.metric]),
-        (Backlog, backlog, [Backlog.tenant, Backlog.dim, Backlog.value, Backlog.day]),
-    ):
-        rows.sort(key=lambda row: tuple(str(row[f.name]) for f in target))  # one lock order
-        update = {model.count: model.count + pw.EXCLUDED.count}
-        if model is not Backlog:
-            update[model.total] = model.total + pw.EXCLUDED.total
-        for start in range(0, len(rows), BATCH):
-            model.insert_many(rows[start : start + BATCH]).on_conflict(conflict_target=target, update=update).execute()
-    if backlog:
+    """Add `delta` to the rollup tables: multi-row upserts in batches, in key order (one lock order)."""
+    for kind, (model, keys, sums) in TABLES.items():
+        cells = sorted((key, value) for key, value in delta.items() if key[0] == kind)
+        for start in range(0, len(cells), BATCH):
+            chunk = cells[start : start + BATCH]
+            params = [
+                item
+                for key, (count, total) in chunk
+                for item in _db_values(model, tenant, key, (count, total)[: len(sums)])
+            ]
+            db.execute_sql(_upsert_sql(model, keys, sums, len(chunk)), params)
+    if any(key[0] == "b" for key in delta):
         Backlog.delete().where((Backlog.tenant == tenant) & (Backlog.count == 0)).execute()
 
 

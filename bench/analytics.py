@@ -1,0 +1,396 @@
+"""Analytics figures: report latency from the rollups against scanning the tickets, export rows/s,
+the incremental refresh rate, the forecast's error on a held-back month, Erlang C checks.
+
+    .venv/bin/python -m bench.analytics [--tickets 1000000] [--days 90] [--runs 15] [--skip-pg]
+
+1. `--tickets` tickets over `--days` days are inserted directly (one tenant, 5 channels, 120
+   problems in a 诉求/场景/问题 tree, 40 tags, 6 teams, 60 agents, customers in 3 tiers, 4
+   priorities; 95 % answered and resolved). Their rollups are computed by the plugin's own
+   functions (`rollup.dims_of`, `days_of`, `expand`) over the same rows and written with
+   `rollup.apply` in one go: running the hooks' path (`rollup.refresh`) for a million tickets
+   would take longer than the rest of the benchmark, and its rate is measured separately (4).
+2. Each report's p50/p95 over `--runs` runs, read from the rollups, and the same figure computed
+   by scanning the tickets (SQL over the ticket table) measured in the same run.
+3. Export rows/s: the tickets of the last 7 days as CSV and as Excel (streamed, masked).
+4. `rollup.refresh` rate: tickets recounted per second (the work each notification hook does).
+5. The forecast's MAPE on a held-back month of synthetic arrivals (weekly, daily and promotion
+   peaks, China's holidays) against the seasonal-naive baseline (target: ≤ 0.8× its error).
+6. Erlang C against published values.
+
+PostgreSQL runs when `GONGDAN_BENCH_PG_URL` is set; its tables are dropped and recreated.
+Figures are printed; nothing passes or fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
+from zoneinfo import ZoneInfo
+
+from gongdan_analytics import erlang, exports, reports, rollup
+from gongdan_analytics.forecast import backtest, forecast
+from gongdan_analytics.periods import Period
+from gongdan_analytics.synthetic import HOURS, WEEKDAY, arrivals
+
+# the script's folder goes last on the path (see bench/sla.py)
+from bench.common import percentile, table
+from gongdan import accounts, categories, clock
+from gongdan.actors import Actor
+from gongdan.db import db, is_postgres, open_database
+from gongdan.models import Customer, Team, Ticket, User
+from gongdan.plugins import get_host
+from gongdan.schema import upgrade
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 2, 10, 0, tzinfo=SH)
+CHANNELS = (("web", 0.4), ("email", 0.2), ("phone", 0.1), ("api", 0.1), ("pdd", 0.2))
+BATCH = 5000
+
+
+def _reset(url: str) -> None:
+    if db.obj is not None:
+        db.close()
+    open_database(url)
+    if is_postgres():
+        db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    upgrade(get_host())
+
+
+def _setup(tenant: object) -> tuple[list[int], list[str], list[int], list[int]]:
+    """Categories, teams, agents, customers; returns their ids (and the leaf paths)."""
+    leaves = [f"诉求{a}/场景{a}-{s}/问题{a}-{s}-{p}" for a in range(8) for s in range(3) for p in range(5)]
+    leaf_ids = [categories.ensure(tenant, path)[0].id for path in leaves]
+    teams = [Team.create(tenant=tenant, name=f"组{n}").id for n in range(6)]
+    agents = [
+        User.create(tenant=tenant, email=f"agent{n}@bench.cn", name=f"客服{n}", role="agent", team=teams[n % 6]).id
+        for n in range(60)
+    ]
+    tiers = ["normal"] * 8 + ["vip", "svip"]
+    rows = [{"tenant": tenant.id, "name": f"客户{n}", "tier": tiers[n % 10]} for n in range(2000)]
+    Customer.insert_many(rows).execute()
+    customers = [c.id for c in Customer.select(Customer.id).where(Customer.tenant == tenant)]
+    return leaf_ids, leaves, agents, customers
+
+
+def _tickets(tenant: object, count: int, days: int, seed: int = 5) -> tuple[int, float]:
+    """Insert `count` tickets over `days` days before NOW and their rollups; returns (count, seconds)."""
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    leaf_ids, leaves, agents, customers = _setup(tenant)
+    tiers = {c.id: c.tier for c in Customer.select(Customer.id, Customer.tier).where(Customer.tenant == tenant)}
+    team_of = {u.id: u.team_id for u in User.select(User.id, User.team).where(User.tenant == tenant)}
+    tags = [f"标签{n}" for n in range(40)]
+    end = NOW.astimezone(UTC)
+    day_cum = list(accumulate(WEEKDAY[(NOW - timedelta(days=d)).weekday()] for d in range(days)))
+    hour_cum = list(accumulate(HOURS))
+    channel_cum = list(accumulate(w for _, w in CHANNELS))
+    priority_cum = list(accumulate((2, 6, 2, 1)))
+    channel_names = [c for c, _ in CHANNELS]
+    tz, now = SH, end
+    cells: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0])
+    fields = [
+        Ticket.tenant, Ticket.number, Ticket.subject, Ticket.description, Ticket.channel, Ticket.priority, Ticket.status,
+        Ticket.assignee, Ticket.team, Ticket.category, Ticket.customer, Ticket.tags, Ticket.created_at,
+        Ticket.updated_at, Ticket.first_response_at, Ticket.resolved_at,
+    ]  # fmt: skip
+    batch = []
+    for number in range(1, count + 1):
+        back = rng.choices(range(days), cum_weights=day_cum)[0]
+        day = (NOW - timedelta(days=back)).date()
+        hour = rng.choices(range(24), cum_weights=hour_cum)[0]
+        created = datetime(day.year, day.month, day.day, hour, rng.randrange(60), tzinfo=SH).astimezone(UTC)
+        if created >= end:
+            created = end - timedelta(minutes=rng.randrange(1, 600))
+        channel = rng.choices(channel_names, cum_weights=channel_cum)[0]
+        leaf = rng.randrange(len(leaf_ids))
+        agent = rng.choice(agents)
+        answered = rng.random() < 0.95
+        first = created + timedelta(minutes=rng.expovariate(1 / 40)) if answered else None
+        resolved = created + timedelta(minutes=rng.expovariate(1 / 600)) if answered else None
+        if first and first > end:
+            first = resolved = None
+        if resolved and resolved > end:
+            resolved = None
+        status = "resolved" if resolved else ("open" if first else "new")
+        customer = rng.choice(customers)
+        chosen = rng.sample(tags, rng.choice((0, 1, 1, 2)))
+        priority = rng.choices(("low", "normal", "high", "urgent"), cum_weights=priority_cum)[0]
+        values = (
+            tenant.id, number, f"bench {number}", "", channel, priority, status, agent, team_of[agent],
+            leaf_ids[leaf], customer, chosen, created, resolved or first or created, first, resolved,
+        )  # fmt: skip
+        batch.append(values)
+        ticket = Ticket(
+            channel=channel, priority=priority, status=status, assignee=agent, team=team_of[agent], tags=chosen,
+            created_at=created, first_response_at=first, resolved_at=resolved,
+        )  # fmt: skip
+        fact = {
+            "channel": channel,
+            "dims": rollup.dims_of(ticket, leaves[leaf], tiers[customer]),
+            "days": rollup.days_of(ticket, tz, now, clocks=None, reopened=False, scores=[]),
+            "hours": [[rollup.hour_of(created), "created", 1, 0.0]],
+        }
+        for key, (n, total) in rollup.expand(fact).items():
+            cell = cells[key]
+            cell[0] += n
+            cell[1] += total
+        if len(batch) == BATCH:
+            _insert(fields, batch)
+            batch = []
+    if batch:
+        _insert(fields, batch)
+    with db.atomic():
+        rollup.apply(tenant, {k: (int(v[0]), v[1]) for k, v in cells.items()})
+    db.execute_sql("ANALYZE")
+    return count, time.perf_counter() - started
+
+
+def _insert(fields: list, rows: list[tuple]) -> None:
+    """Insert ticket rows with one multi-row statement per 1000 (peewee's builder is too slow here)."""
+    names = ", ".join(f'"{f.column_name}"' for f in fields)
+    one = "(" + ", ".join([db.param] * len(fields)) + ")"
+    with db.atomic():
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            params = [f.db_value(v) for row in chunk for f, v in zip(fields, row, strict=True)]
+            db.execute_sql(f'INSERT INTO "ticket" ({names}) VALUES {", ".join([one] * len(chunk))}', params)
+
+
+# --- baselines: the same figures by scanning tickets --------------------------------------------
+
+
+def _minutes(later: str, earlier: str) -> str:
+    if is_postgres():
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier})) / 60"
+    return f"(julianday({later}) - julianday({earlier})) * 1440"
+
+
+def _group_sql(group_by: str) -> tuple[str, str]:
+    if group_by == "problem":
+        return "c.path", 'LEFT JOIN "category" c ON c.id = t.category_id'
+    if group_by == "agent":
+        return "t.assignee_id", ""
+    return f"t.{group_by}", ""
+
+
+def scan_summary(tenant: object, span: Period, group_by: str) -> int:
+    """New, first-response and resolution figures per group by scanning tickets; returns the groups."""
+    first, after = span.utc_bounds(tenant)
+    column, join = _group_sql(group_by)
+    p = db.param
+    groups = set()
+    for stamp, extra in (
+        ("created_at", "0"),
+        ("first_response_at", _minutes("t.first_response_at", "t.created_at")),
+        ("resolved_at", _minutes("t.resolved_at", "t.created_at")),
+    ):
+        sql = (
+            f'SELECT {column}, COUNT(*), AVG({extra}) FROM "ticket" t {join} '
+            f"WHERE t.tenant_id = {p} AND t.{stamp} >= {p} AND t.{stamp} < {p} GROUP BY {column}"
+        )
+        args = (tenant.id, Ticket.created_at.db_value(first), Ticket.created_at.db_value(after))
+        groups |= {row[0] for row in db.execute_sql(sql, args).fetchall()}
+    return len(groups)
+
+
+def scan_backlog(tenant: object) -> int:
+    p = db.param
+    sql = (
+        f'SELECT team_id, COUNT(*), MIN(created_at) FROM "ticket" WHERE tenant_id = {p} '
+        f"AND status IN ('new', 'open', 'pending') GROUP BY team_id"
+    )
+    return len(db.execute_sql(sql, (tenant.id,)).fetchall())
+
+
+def scan_times(tenant: object, span: Period) -> int:
+    """Created times of the period's tickets, binned by local day and by weekday × hour in Python."""
+    first, after = span.utc_bounds(tenant)
+    query = Ticket.select(Ticket.created_at).where(
+        (Ticket.tenant == tenant) & (Ticket.created_at >= first) & (Ticket.created_at < after)
+    )
+    grid: dict[tuple[int, int], int] = defaultdict(int)
+    for (created,) in query.tuples():
+        local = created.astimezone(SH)
+        grid[(local.weekday(), local.hour)] += 1
+    return len(grid)
+
+
+def _timed(fn, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return samples
+
+
+def bench_reports(label: str, url: str, count: int, days: int, runs: int) -> list[list[str]]:
+    """Fill, then time every report against its scan; returns table rows."""
+    _reset(url)
+    clock.freeze(NOW)
+    tenant = accounts.create_tenant("bench", "Bench 旗舰店")
+    get_host().set_enabled(tenant, "analytics", enabled=True)
+    made, seconds = _tickets(tenant, count, days)
+    print(f"{label}: {made} tickets over {days} days inserted with their rollups in {seconds:.0f} s")
+    end = NOW.date()
+    week, month, all_days = (Period(end - timedelta(days=n - 1), end) for n in (7, 30, days))
+    cases = [
+        ("summary by channel, 7 days", lambda: reports.summary(tenant, week, "channel"), lambda: scan_summary(tenant, week, "channel")),
+        ("summary by problem, 90 days", lambda: reports.summary(tenant, all_days, "problem"), lambda: scan_summary(tenant, all_days, "problem")),
+        ("summary by agent, 30 days", lambda: reports.summary(tenant, month, "agent"), lambda: scan_summary(tenant, month, "agent")),
+        ("summary by tag, 30 days", lambda: reports.summary(tenant, month, "tag"), None),
+        ("daily, 30 days", lambda: reports.daily(tenant, month), lambda: scan_times(tenant, month)),
+        ("top problems, 7 days", lambda: reports.top_problems(tenant, week), lambda: scan_summary(tenant, week, "problem")),
+        ("backlog by team", lambda: reports.backlog(tenant, "team"), lambda: scan_backlog(tenant)),
+        ("heat map, 7 days", lambda: reports.heatmap(tenant, week), lambda: scan_times(tenant, week)),
+        ("forecast, 14 days", lambda: forecast(tenant, end, 14), None),
+    ]  # fmt: skip
+    rows = []
+    for name, fast, scan in cases:
+        fast()  # warm
+        ours = _timed(fast, runs)
+        base = _timed(scan, max(3, runs // 3)) if scan else []
+        rows.append(
+            [
+                label,
+                name,
+                f"{percentile(ours, 50) * 1000:.1f}",
+                f"{percentile(ours, 95) * 1000:.1f}",
+                f"{percentile(base, 95) * 1000:.0f}" if base else "—",
+                f"{percentile(base, 95) / percentile(ours, 95):.0f}×" if base else "—",
+            ]
+        )
+    rows.extend(bench_exports(label, tenant, week))
+    rows.append(bench_refresh(label, tenant))
+    clock.unfreeze()
+    return rows
+
+
+def bench_exports(label: str, tenant: object, span: Period) -> list[list[str]]:
+    """Rows per second of the period's ticket list as CSV and as Excel (all columns, masked)."""
+    from gongdan.web import create_app
+
+    app = create_app()
+    admin = accounts.create_user(tenant, "boss@bench.cn", "admin", "店长", "pw-bench-123456")
+    actor = Actor.of(admin)
+    columns = list(exports.TICKET_COLUMNS)
+    out = []
+    for fmt in ("csv", "xlsx"):
+        filters = {"period": span}
+        args = {"format": fmt, "lang": "zh", "unmasked": False}
+        t0 = time.perf_counter()
+        with app.test_request_context():
+            response = exports.export_tickets(tenant, actor, columns, filters, args, None)
+            size = sum(len(chunk) for chunk in response.response)
+        seconds = time.perf_counter() - t0
+        rows = exports.ticket_query(tenant, actor, filters).count()
+        out.append(
+            [
+                label,
+                f"export {fmt}, 7 days, {len(columns)} columns",
+                f"{rows} rows",
+                f"{rows / seconds:,.0f} rows/s",
+                f"{size / 1e6:.1f} MB",
+                "",
+            ]
+        )
+    return out
+
+
+def bench_refresh(label: str, tenant: object, sample: int = 3000) -> list[str]:
+    """Tickets per second through `rollup.refresh` (what each notification hook runs)."""
+    ids = [row[0] for row in Ticket.select(Ticket.id).where(Ticket.tenant == tenant).limit(sample).tuples()]
+    t0 = time.perf_counter()
+    rollup.refresh(tenant, ids)
+    seconds = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    for ticket_id in ids[:300]:
+        rollup.refresh(tenant, [ticket_id])  # one at a time, as a hook does (nothing changed)
+    single = (time.perf_counter() - t1) / 300
+    return [
+        label,
+        f"rollup.refresh of {sample} tickets",
+        f"{sample / seconds:,.0f} tickets/s",
+        f"one ticket {single * 1000:.1f} ms",
+        "",
+        "",
+    ]
+
+
+# --- forecast and Erlang C ---------------------------------------------------------------------
+
+
+def bench_forecast() -> None:
+    """MAPE of the model and of seasonal naive on the held-back month of 150 synthetic days."""
+    promos = [
+        ("618", date(2025, 6, 1), date(2025, 6, 18), 1.8),
+        ("开学季", date(2025, 8, 28), date(2025, 8, 31), 1.6),
+        ("国庆促销", date(2025, 9, 26), date(2025, 9, 28), 2.0),
+        ("双11", date(2025, 11, 10), date(2025, 11, 11), 3.0),
+    ]
+    rows = []
+    for per_day, seed in ((300, 3), (3000, 4), (11000, 5)):
+        history, marks = arrivals(date(2025, 6, 15), 150, per_day, promos, seed=seed)
+        split = date(2025, 11, 12) - timedelta(days=30)
+        result = backtest(history, split, marks)
+        ratio = result["mape"] / result["naive_mape"]
+        rows.append(
+            [
+                f"{per_day}/day",
+                f"{split} + {result['days']} days",
+                f"{result['mape'] * 100:.1f}%",
+                f"{result['naive_mape'] * 100:.1f}%",
+                f"{ratio:.2f}×",
+                f"{result['hourly_wape'] * 100:.1f}% vs {result['naive_hourly_wape'] * 100:.1f}%",
+            ]
+        )
+    print("\nForecast on a held-back month (synthetic: weekly, daily, holiday and promotion peaks; 国庆, 双11 inside)")
+    print(
+        table(
+            ["volume", "held back", "model MAPE", "seasonal naive MAPE", "ratio (target ≤ 0.8×)", "hourly WAPE"], rows
+        )
+    )
+
+
+def bench_erlang() -> None:
+    """Erlang C results against published values."""
+    checks = [
+        ("P(wait), 10 erlangs, 14 agents", erlang.erlang_c(14, 10.0), 0.1741319, "pyworkforce README; R ErlangC"),
+        ("P(wait), 10 erlangs, 11 agents", erlang.erlang_c(11, 10.0), 0.6821182, "R ErlangC calculate_agents"),
+        ("SL 20 s, 14 agents, AHT 180 s", erlang.service_level(14, 10.0, 180, 20), 0.88835, "pyworkforce README; R ErlangC"),
+        ("agents for 80 % in 20 s", erlang.required_agents(200, 3.0, 0.8, 20 / 60), 14, "pyworkforce README"),
+        ("P(wait > 10 s), 2 agents, 30/h × 60 s", 1 - erlang.service_level(2, 0.5, 60, 10), 0.08, "al911.org Call Calc: fewer than 8 %"),
+        ("P(wait > 10 s), 2 agents, 30/h × 80 s", 1 - erlang.service_level(2, 30 * 80 / 3600, 80, 10), 0.14, "al911.org Call Calc: 14 %"),
+    ]  # fmt: skip
+    print("\nErlang C against published values")
+    print(table(["case", "ours", "published", "source"], [[c, f"{o:.6g}", f"{p:.6g}", s] for c, o, p, s in checks]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--skip-pg", action="store_true")
+    options = parser.parse_args()
+    os.environ.setdefault("GONGDAN_KEY_FILE", os.path.join(tempfile.mkdtemp(), "bench.key"))
+    targets = [("SQLite", f"sqlite:///{tempfile.mkdtemp()}/analytics.db")]
+    if os.environ.get("GONGDAN_BENCH_PG_URL") and not options.skip_pg:
+        targets.append(("PostgreSQL", os.environ["GONGDAN_BENCH_PG_URL"]))
+    rows = []
+    for label, url in targets:
+        rows.extend(bench_reports(label, url, options.tickets, options.days, options.runs))
+    print(f"\nReports at {options.tickets} tickets over {options.days} days (ms; target p95 ≤ 300 ms)")
+    print(table(["database", "report", "p50", "p95", "scan p95 (baseline)", "faster"], rows))
+    bench_forecast()
+    bench_erlang()
+
+
+if __name__ == "__main__":
+    main()
