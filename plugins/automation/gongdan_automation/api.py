@@ -1,0 +1,259 @@
+"""REST routes under `/api/v1/automation/`: rules (with dry runs and history), macros, approvals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from marshmallow import Schema, fields, validate
+
+from gongdan import actions, tickets
+from gongdan.api.common import api_route, current_actor, current_tenant, current_user
+from gongdan.representation import iso
+from gongdan.validation import load
+
+from . import approvals, engine, macros, rules
+from .conditions import FIELDS, OPERATORS
+from .models import APPROVAL_STATES, RULE_KINDS, Approval, RuleRun
+
+PLUGIN = "automation"
+bp = Blueprint("automation_api", __name__, url_prefix="/api/v1/automation")
+
+
+class RuleInSchema(Schema):
+    """A rule: conditions `[{"field", "op", "value"}]`, actions `[{"action", "inputs"}]`."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(RULE_KINDS))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    position = fields.Integer(load_default=100)
+    active = fields.Boolean(load_default=True)
+    event = fields.String(load_default="", validate=validate.Length(max=64))
+    match = fields.String(load_default="all", validate=validate.OneOf(["all", "any"]))
+    conditions = fields.List(fields.Dict(), load_default=list)
+    actions = fields.List(fields.Dict(), load_default=list)
+    action = fields.String(load_default="", validate=validate.Length(max=100))
+    approver_role = fields.String(load_default="supervisor")
+    expires_hours = fields.Integer(load_default=24, validate=validate.Range(min=1, max=24 * 30))
+
+
+class RulePatchSchema(Schema):
+    """Any of a rule's fields but its kind."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    position = fields.Integer()
+    active = fields.Boolean()
+    event = fields.String(validate=validate.Length(max=64))
+    match = fields.String(validate=validate.OneOf(["all", "any"]))
+    conditions = fields.List(fields.Dict())
+    actions = fields.List(fields.Dict())
+    action = fields.String(validate=validate.Length(max=100))
+    approver_role = fields.String()
+    expires_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 30))
+
+
+class DryRunSchema(Schema):
+    """The ticket to try the rule on, and optionally the event."""
+
+    ticket_id = fields.Integer(required=True)
+    event = fields.String(load_default=None, allow_none=True)
+
+
+class MacroInSchema(Schema):
+    """A macro: name, zh/en reply templates, actions, shared or personal."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    body_zh = fields.String()
+    body_en = fields.String()
+    actions = fields.List(fields.Dict())
+    shared = fields.Boolean()
+    active = fields.Boolean()
+
+
+class ApplySchema(Schema):
+    """Apply a macro to a ticket, in a language."""
+
+    ticket_id = fields.Integer(required=True)
+    language = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))
+
+
+class DecisionSchema(Schema):
+    """Why the approval was decided so."""
+
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class ApprovalInSchema(Schema):
+    """Ask for an approval of an action on a ticket."""
+
+    ticket_id = fields.Integer(required=True)
+    action = fields.String(required=True)
+    inputs = fields.Dict(load_default=dict)
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+    approver_role = fields.String(load_default="supervisor", validate=validate.OneOf(["supervisor", "admin"]))
+    expires_hours = fields.Integer(load_default=24, validate=validate.Range(min=1, max=24 * 30))
+
+
+class ApprovalQuerySchema(Schema):
+    """Filters of the approvals list."""
+
+    status = fields.String(load_default="pending", validate=validate.OneOf([*APPROVAL_STATES, "all"]))
+    ticket_id = fields.Integer(load_default=None)
+
+
+@api_route(bp, "/fields", plugin=PLUGIN, tags=("automation",))
+def list_fields() -> dict[str, Any]:
+    """The condition fields, operators and trigger events rules can use (plugin fields are `plugin.key`)."""
+    return {
+        "fields": [{"name": k, "kind": v[0], "label_zh": v[1], "label_en": v[2]} for k, v in FIELDS.items()],
+        "operators": [{"name": k, "label_zh": v[0], "label_en": v[1]} for k, v in OPERATORS.items()],
+        "events": [{"name": k, "label_zh": v[0], "label_en": v[1]} for k, v in rules.EVENTS.items()],
+    }
+
+
+@api_route(bp, "/rules", plugin=PLUGIN, role="supervisor", tags=("automation",))
+def list_rules() -> dict[str, Any]:
+    """Every rule of the tenant, by kind and position."""
+    rows = rules.Rule.of(current_tenant()).order_by(rules.Rule.kind, rules.Rule.position, rules.Rule.id)
+    return {"items": [rules.as_dict(r) for r in rows]}
+
+
+@api_route(bp, "/rules", ["POST"], plugin=PLUGIN, role="admin", body=RuleInSchema, status=201, tags=("automation",))
+def create_rule(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Create a rule (admins); 422 names each bad condition or action (`conditions.0.op`)."""
+    kind = body.pop("kind")
+    return rules.as_dict(rules.create(current_tenant(), kind, body)), 201
+
+
+@api_route(bp, "/rules/<int:rule_id>", plugin=PLUGIN, role="supervisor", tags=("automation",))
+def get_rule(rule_id: int) -> dict[str, Any]:
+    """One rule."""
+    return rules.as_dict(rules.get(current_tenant(), rule_id))
+
+
+@api_route(
+    bp, "/rules/<int:rule_id>", ["PATCH"], plugin=PLUGIN, role="admin", body=RulePatchSchema, tags=("automation",)
+)
+def patch_rule(rule_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Change a rule (a new revision); `active` switches it on or off, `position` orders it."""
+    tenant = current_tenant()
+    return rules.as_dict(rules.update(tenant, rules.get(tenant, rule_id), body))
+
+
+@api_route(bp, "/rules/<int:rule_id>", ["DELETE"], plugin=PLUGIN, role="admin", tags=("automation",))
+def delete_rule(rule_id: int) -> tuple[dict[str, Any], int]:
+    """Delete a rule and its history."""
+    tenant = current_tenant()
+    rules.delete(tenant, rules.get(tenant, rule_id))
+    return {}, 200
+
+
+@api_route(
+    bp,
+    "/rules/<int:rule_id>/dry-run",
+    ["POST"],
+    plugin=PLUGIN,
+    role="supervisor",
+    body=DryRunSchema,
+    tags=("automation",),
+)
+def dry_run(rule_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """What the rule would do to a real ticket now, without doing it: each condition's value and verdict."""
+    tenant = current_tenant()
+    ticket = tickets.get(tenant, body["ticket_id"], current_actor())
+    return engine.dry_run(tenant, rules.get(tenant, rule_id), ticket, body["event"])
+
+
+@api_route(bp, "/rules/<int:rule_id>/runs", plugin=PLUGIN, role="supervisor", tags=("automation",))
+def rule_runs(rule_id: int) -> dict[str, Any]:
+    """The rule's last 100 firings, newest first."""
+    tenant = current_tenant()
+    rule = rules.get(tenant, rule_id)
+    rows = RuleRun.of(tenant).where(RuleRun.rule == rule.id).order_by(RuleRun.id.desc()).limit(100)
+    items = [
+        {
+            "id": r.id,
+            "ticket_id": r.ticket_id,
+            "event": r.event,
+            "outcome": r.outcome,
+            "detail": r.detail,
+            "at": iso(r.at),
+        }
+        for r in rows
+    ]
+    return {"items": items}
+
+
+@api_route(bp, "/macros", plugin=PLUGIN, tags=("automation",))
+def list_macros() -> dict[str, Any]:
+    """The shared macros and the caller's own."""
+    return {"items": [macros.as_dict(m) for m in macros.visible(current_tenant(), current_user())]}
+
+
+@api_route(bp, "/macros", ["POST"], plugin=PLUGIN, body=MacroInSchema, status=201, tags=("automation",))
+def create_macro(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Create a macro: personal, or shared (`shared: true`, supervisors)."""
+    return macros.as_dict(macros.save(current_tenant(), current_user(), body)), 201
+
+
+@api_route(bp, "/macros/<int:macro_id>", ["PATCH"], plugin=PLUGIN, body=MacroInSchema, tags=("automation",))
+def patch_macro(macro_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Change a macro."""
+    tenant, user = current_tenant(), current_user()
+    return macros.as_dict(macros.save(tenant, user, body, macros.get(tenant, macro_id, user)))
+
+
+@api_route(bp, "/macros/<int:macro_id>/apply", ["POST"], plugin=PLUGIN, body=ApplySchema, tags=("automation",))
+def apply_macro(macro_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Run the macro's actions on the ticket and return its reply text, filled in (not sent)."""
+    tenant, user = current_tenant(), current_user()
+    ticket = tickets.get(tenant, body["ticket_id"], current_actor())
+    return macros.apply(tenant, macros.get(tenant, macro_id, user), ticket, user, body["language"])
+
+
+@api_route(bp, "/approvals", plugin=PLUGIN, query=ApprovalQuerySchema, tags=("automation",))
+def list_approvals(args: dict[str, Any]) -> dict[str, Any]:
+    """Approvals (pending by default), newest first."""
+    tenant = current_tenant()
+    approvals.expire_due(tenant)
+    query = Approval.of(tenant)
+    if args["status"] != "all":
+        query = query.where(Approval.status == args["status"])
+    if args["ticket_id"] is not None:
+        query = query.where(Approval.ticket == args["ticket_id"])
+    return {"items": [approvals.as_dict(a) for a in query.order_by(Approval.id.desc()).limit(200)]}
+
+
+@api_route(bp, "/approvals", ["POST"], plugin=PLUGIN, body=ApprovalInSchema, status=201, tags=("automation",))
+def request_approval(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Ask for an approval of an action on a ticket (the action runs when approved)."""
+    tenant, actor = current_tenant(), current_actor()
+    ticket = tickets.get(tenant, body["ticket_id"], actor)
+    action = actions.find(tenant, body["action"])
+    inputs = load(action.schema(), body["inputs"])
+    approval = approvals.request(
+        tenant,
+        ticket,
+        action.name,
+        inputs,
+        actor,
+        reason=body["reason"],
+        approver_role=body["approver_role"],
+        expires_hours=body["expires_hours"],
+    )
+    return approvals.as_dict(approval), 201
+
+
+@api_route(
+    bp, "/approvals/<int:approval_id>/approve", ["POST"], plugin=PLUGIN, body=DecisionSchema, tags=("automation",)
+)
+def approve(approval_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Approve: the action runs once, as the approver. 403 without the approver role; 409 when decided or expired."""
+    return approvals.as_dict(approvals.decide(current_tenant(), approval_id, current_user(), True, body["reason"]))
+
+
+@api_route(
+    bp, "/approvals/<int:approval_id>/reject", ["POST"], plugin=PLUGIN, body=DecisionSchema, tags=("automation",)
+)
+def reject(approval_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Reject with a reason: the action does not run."""
+    return approvals.as_dict(approvals.decide(current_tenant(), approval_id, current_user(), False, body["reason"]))

@@ -1,0 +1,278 @@
+"""Conditions: the catalogue of fields and operators, validation, and compilation into closures.
+
+A rule's conditions are compiled once per rule revision into one function of `Facts`, the
+lazily computed, per-event view of a ticket; evaluating 200 rules then costs microseconds.
+Fields a plugin declares are read from its block of the ticket representation
+(`gongdan_ticket_blocks`): `pdd_connector.refund_amount` is the `refund_amount` of the
+`pdd_connector` block (see docs/automation.md).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gongdan import clock, hooks
+from gongdan.errors import ValidationError
+from gongdan.models import Comment, Tenant, Ticket, TicketEvent
+
+Predicate = Callable[["Facts"], bool]
+
+# field -> (kind, label_zh, label_en); kinds: text, number, list, bool, time, date
+FIELDS: dict[str, tuple[str, str, str]] = {
+    "status": ("text", "状态", "Status"),
+    "priority": ("text", "优先级", "Priority"),
+    "channel": ("text", "渠道", "Channel"),
+    "subject": ("text", "主题", "Subject"),
+    "text": ("text", "文字（主题、描述、本次留言）", "Text (subject, description, this comment)"),
+    "tags": ("list", "标签", "Tags"),
+    "team": ("text", "团队", "Team"),
+    "assignee_id": ("number", "处理人编号", "Assignee id"),
+    "category": ("text", "分类路径", "Category path"),
+    "category_1": ("text", "一级分类（诉求）", "Category level 1"),
+    "category_2": ("text", "二级分类（场景）", "Category level 2"),
+    "category_3": ("text", "三级分类（问题）", "Category level 3"),
+    "tier": ("text", "客户等级", "Customer tier"),
+    "comment_author": ("text", "留言人（customer/agent/system）", "Comment author (customer/agent/system)"),
+    "hour": ("number", "当地小时 (0–23)", "Local hour (0–23)"),
+    "time": ("time", "当地时间 HH:MM", "Local time HH:MM"),
+    "date": ("date", "当地日期 YYYY-MM-DD", "Local date YYYY-MM-DD"),
+    "weekday": ("number", "星期 (1=周一)", "Weekday (1=Monday)"),
+    "business_hours": ("bool", "工作时间内", "Within business hours"),
+    "hours_since_created": ("number", "创建后小时数", "Hours since created"),
+    "hours_since_updated": ("number", "更新后小时数", "Hours since updated"),
+    "hours_since_pending": ("number", "待回复后小时数", "Hours since pending"),
+    "hours_since_resolved": ("number", "解决后小时数", "Hours since resolved"),
+}
+
+OPERATORS: dict[str, tuple[str, str]] = {
+    "is": ("等于", "is"),
+    "is_not": ("不等于", "is not"),
+    "in": ("属于（逗号分隔）", "is one of (comma-separated)"),
+    "not_in": ("不属于", "is none of"),
+    "contains": ("包含", "contains"),
+    "not_contains": ("不包含", "does not contain"),
+    "gt": ("大于", "greater than"),
+    "gte": ("大于等于", "at least"),
+    "lt": ("小于", "less than"),
+    "lte": ("小于等于", "at most"),
+    "between": ("介于（两个值，逗号分隔）", "between (two values, comma-separated)"),
+    "is_true": ("为是", "is true"),
+    "is_false": ("为否", "is false"),
+}
+ORDERED = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+
+
+class Facts:
+    """What conditions read about one ticket at one event; each field computed once, on demand."""
+
+    def __init__(
+        self, tenant: Tenant, ticket: Ticket, *, event: str = "", comment: Comment | None = None, hours: Any = None
+    ) -> None:
+        self.tenant, self.ticket, self.event, self.comment = tenant, ticket, event, comment
+        self.hours = hours  # (start "HH:MM", end "HH:MM", weekdays) of business hours, or None
+        self.now = clock.now().astimezone(ZoneInfo(tenant.timezone or "Asia/Shanghai"))
+        self._cache: dict[str, Any] = {}
+        self._blocks: dict[str, Any] | None = None
+
+    def get(self, name: str) -> Any:
+        """The value of field `name` (None when the ticket has none)."""
+        if name not in self._cache:
+            self._cache[name] = self._compute(name)
+        return self._cache[name]
+
+    def _compute(self, name: str) -> Any:
+        t = self.ticket
+        if name in ("status", "priority", "channel", "subject", "assignee_id"):
+            return getattr(t, name)
+        if name == "text":
+            parts = [t.subject or "", t.description or "", self.comment.body if self.comment else ""]
+            return "\n".join(parts)
+        if name == "tags":
+            return list(t.tags or [])
+        if name == "team":
+            return t.team.name if t.team_id else None
+        if name.startswith("category"):
+            path = t.category.path if t.category_id else None
+            if name == "category" or path is None:
+                return path
+            levels = path.split("/")
+            index = int(name[-1]) - 1
+            return levels[index] if index < len(levels) else None
+        if name == "tier":
+            return t.customer.tier if t.customer_id else None
+        if name == "comment_author":
+            return self.comment.author_kind if self.comment else None
+        if name == "hour":
+            return self.now.hour
+        if name == "time":
+            return self.now.strftime("%H:%M")
+        if name == "date":
+            return self.now.date().isoformat()
+        if name == "weekday":
+            return self.now.isoweekday()
+        if name == "business_hours":
+            return self._in_business_hours()
+        if name.startswith("hours_since_"):
+            return self._hours_since(name.removeprefix("hours_since_"))
+        return self._plugin_field(name)
+
+    def _in_business_hours(self) -> bool:
+        if self.hours is None:
+            return False
+        start, end, days = self.hours
+        return self.now.isoweekday() in days and start <= self.now.strftime("%H:%M") < end
+
+    def _hours_since(self, what: str) -> float | None:
+        t = self.ticket
+        at: datetime | None
+        if what == "created":
+            at = t.created_at
+        elif what == "updated":
+            at = t.updated_at
+        elif what == "resolved":
+            at = t.resolved_at if t.status == "resolved" else None
+        else:  # pending: since the last move to pending, while pending
+            at = _pending_since(t) if t.status == "pending" else None
+        return None if at is None else (clock.now() - at).total_seconds() / 3600
+
+    def _plugin_field(self, name: str) -> Any:
+        plugin, _, key = name.partition(".")
+        if self._blocks is None:
+            self._blocks = hooks.ticket_blocks(self.tenant, [self.ticket]).get(self.ticket.id, {})
+        block = self._blocks.get(plugin)
+        return block.get(key) if isinstance(block, dict) else None
+
+
+def _pending_since(ticket: Ticket) -> datetime | None:
+    event = (
+        TicketEvent.select(TicketEvent.at, TicketEvent.data)
+        .where((TicketEvent.ticket == ticket.id) & (TicketEvent.kind == "status_changed"))
+        .order_by(TicketEvent.id.desc())
+        .first()
+    )
+    return event.at if event is not None and event.data.get("to") == "pending" else ticket.updated_at
+
+
+def kind_of(field: str) -> str:
+    """The kind of a field; a plugin's field (`plugin.key`) is compared as given."""
+    return FIELDS[field][0] if field in FIELDS else "any"
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _coerce(kind: str, value: Any) -> Any:
+    """A condition's value as the field's kind compares it (numbers for numbers, text otherwise)."""
+    if kind in ("number", "any") and _number(value) is not None and not isinstance(value, bool):
+        return _number(value)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value).strip()
+
+
+def _values(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [part.strip() for part in str(value).replace("，", ",").split(",") if part.strip()]
+
+
+def validate_conditions(conditions: Any, where: str = "conditions") -> list[dict[str, Any]]:
+    """Check a rule's conditions; ValidationError names each bad one (`conditions.0.op`)."""
+    if not isinstance(conditions, list):
+        raise ValidationError("invalid conditions", {where: ["must be a list"]})
+    problems: dict[str, list[str]] = {}
+    clean = []
+    for i, cond in enumerate(conditions):
+        at = f"{where}.{i}"
+        if not isinstance(cond, dict):
+            problems[at] = ["must be an object with field, op and value"]
+            continue
+        field, op, value = cond.get("field"), cond.get("op"), cond.get("value")
+        if not isinstance(field, str) or (field not in FIELDS and "." not in field):
+            problems[f"{at}.field"] = ["unknown field (see GET /api/v1/automation/fields; a plugin's is plugin.key)"]
+        if op not in OPERATORS:
+            problems[f"{at}.op"] = [f"must be one of: {', '.join(OPERATORS)}"]
+        elif op == "between" and len(_values(value)) != 2:
+            problems[f"{at}.value"] = ["between needs two values"]
+        elif op in ("gt", "gte", "lt", "lte") and kind_of(str(field)) == "number" and _number(value) is None:
+            problems[f"{at}.value"] = ["must be a number"]
+        elif op not in ("is_true", "is_false") and value in (None, "", []):
+            problems[f"{at}.value"] = ["must not be empty"]
+        clean.append({"field": field, "op": op, "value": value})
+    if problems:
+        raise ValidationError("invalid conditions", problems)
+    return clean
+
+
+def compile_condition(cond: dict[str, Any]) -> Predicate:
+    """One condition as a function of `Facts`."""
+    field, op, raw = cond["field"], cond["op"], cond.get("value")
+    kind = kind_of(field)
+    get = operator.methodcaller("get", field)
+    if op == "is_true":
+        return lambda f: bool(get(f))
+    if op == "is_false":
+        return lambda f: not get(f)
+    if op in ("in", "not_in"):
+        wanted = frozenset(str(_coerce(kind, v)) for v in _values(raw))
+        hit = (
+            (lambda v: v is not None and str(_coerce(kind, v)) in wanted)
+            if kind != "list"
+            else (lambda v: bool(wanted & set(v or ())))
+        )
+        return (lambda f: hit(get(f))) if op == "in" else (lambda f: not hit(get(f)))
+    if op in ("contains", "not_contains"):
+        needle = str(raw).strip().casefold()
+        if kind == "list":
+            has = lambda v: any(needle == str(x).casefold() for x in v or ())  # noqa: E731
+        else:
+            has = lambda v: v is not None and needle in str(v).casefold()  # noqa: E731
+        return (lambda f: has(get(f))) if op == "contains" else (lambda f: not has(get(f)))
+    if op in ORDERED:
+        compare, bound = ORDERED[op], _coerce(kind, raw)
+        return lambda f: _ordered(compare, get(f), bound)
+    if op == "between":
+        low, high = (_coerce(kind, v) for v in _values(raw))
+        return lambda f: _ordered(operator.ge, get(f), low) and _ordered(operator.le, get(f), high)
+    wanted = _coerce(kind, raw)
+    same = lambda v: v is not None and _coerce(kind, v) == wanted  # noqa: E731
+    return (lambda f: same(get(f))) if op == "is" else (lambda f: not same(get(f)))
+
+
+def _ordered(compare: Callable[[Any, Any], bool], value: Any, bound: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(bound, float):
+        number = _number(value)
+        return number is not None and compare(number, bound)
+    return compare(str(value), str(bound))
+
+
+def compile_rule(match: str, conditions: list[dict[str, Any]]) -> Predicate:
+    """All (or any) of the conditions as one function; no conditions: always true."""
+    predicates = tuple(compile_condition(c) for c in conditions)
+    if not predicates:
+        return lambda f: True
+    if match == "any":
+        return lambda f: any(p(f) for p in predicates)
+    if len(predicates) == 1:
+        return predicates[0]
+    return lambda f: all(p(f) for p in predicates)
+
+
+def explain(conditions: list[dict[str, Any]], facts: Facts) -> list[dict[str, Any]]:
+    """Each condition with the ticket's value and whether it holds (for a dry run)."""
+    return [
+        {**cond, "actual": _plain(facts.get(cond["field"])), "holds": compile_condition(cond)(facts)}
+        for cond in conditions
+    ]
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, list, type(None))) else str(value)

@@ -1,0 +1,131 @@
+"""The automation plugin's tables: rules, their runs, time-rule claims, macros and approvals.
+
+Every table is tenant-owned with `tenant` first in each unique index (shard-ready).
+"""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from gongdan import clock
+from gongdan.fields import JSONField, UTCDateTimeField
+from gongdan.models import TenantModel, Ticket, User
+
+RULE_KINDS = ("trigger", "time", "approval")
+APPROVAL_STATES = ("pending", "approved", "rejected", "expired", "failed")
+
+
+class Rule(TenantModel):
+    """A trigger (on an event), a time rule (hourly) or an approval rule (holds an action).
+
+    `conditions` is `[{"field", "op", "value"}]` combined by `match` (`all` or `any`);
+    `actions` is `[{"action", "inputs"}]` (triggers and time rules); an approval rule holds
+    the action named `action` for a user of `approver_role` or above, for `expires_hours`.
+    `revision` grows with every change: compiled conditions are cached per revision.
+    """
+
+    kind = pw.CharField(max_length=16)
+    name = pw.CharField(max_length=200)
+    position = pw.IntegerField(default=100)
+    active = pw.BooleanField(default=True)
+    event = pw.CharField(max_length=64, default="")
+    match = pw.CharField(max_length=3, default="all")
+    conditions = JSONField(default=list)
+    actions = JSONField(default=list)
+    action = pw.CharField(max_length=100, default="")
+    approver_role = pw.CharField(max_length=16, default="supervisor")
+    expires_hours = pw.IntegerField(default=24)
+    revision = pw.IntegerField(default=1)
+    last_fired_at = UTCDateTimeField(null=True)
+    fired_count = pw.IntegerField(default=0)
+    created_at = UTCDateTimeField(default=clock.now)
+    updated_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "automation_rule"
+        indexes = ((("tenant", "kind", "position"), False),)
+
+
+class RuleRun(TenantModel):
+    """One firing of a rule on a ticket: what happened (`ok`, `failed`, `held`) and the details."""
+
+    rule = pw.ForeignKeyField(Rule, on_delete="CASCADE", backref="runs")
+    ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="SET NULL")
+    event = pw.CharField(max_length=64, default="")
+    outcome = pw.CharField(max_length=16)
+    detail = JSONField(default=dict)
+    at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "automation_rule_run"
+        indexes = ((("tenant", "rule", "at"), False),)
+
+
+class TimeClaim(TenantModel):
+    """A time rule acted on a ticket at one of its changes: the unique key makes it once only."""
+
+    rule = pw.ForeignKeyField(Rule, on_delete="CASCADE")
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE")
+    change = pw.CharField(max_length=64)
+    at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "automation_time_claim"
+        indexes = ((("tenant", "rule", "ticket", "change"), True),)
+
+
+class RulesState(TenantModel):
+    """The tenant's rules revision (processes keep compiled rules until it changes) and how far
+    the plugin events' tail has read the tenant's event log (`last_event_id`)."""
+
+    revision = pw.IntegerField(default=0)
+    stamp = pw.CharField(max_length=32, default="")  # new at every change: what caches compare
+    last_event_id = pw.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "automation_state"
+        indexes = ((("tenant",), True),)
+
+
+class Macro(TenantModel):
+    """A reply template (zh and en) with actions; shared (`owner` null) or personal."""
+
+    name = pw.CharField(max_length=200)
+    owner = pw.ForeignKeyField(User, null=True, on_delete="CASCADE")
+    body_zh = pw.TextField(default="")
+    body_en = pw.TextField(default="")
+    actions = JSONField(default=list)
+    usage_count = pw.IntegerField(default=0)
+    active = pw.BooleanField(default=True)
+    created_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "automation_macro"
+        indexes = ((("tenant", "name"), False),)
+
+
+class Approval(TenantModel):
+    """An action held for approval; runs once when approved, or expires."""
+
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE")
+    rule = pw.ForeignKeyField(Rule, null=True, on_delete="SET NULL")
+    action = pw.CharField(max_length=100)
+    inputs = JSONField(default=dict)
+    reason = pw.TextField(default="")
+    requested_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    requested_label = pw.CharField(max_length=200, default="")
+    approver_role = pw.CharField(max_length=16, default="supervisor")
+    status = pw.CharField(max_length=16, default="pending")
+    decided_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    decided_at = UTCDateTimeField(null=True)
+    decision_reason = pw.TextField(default="")
+    result = JSONField(default=dict)
+    expires_at = UTCDateTimeField()
+    created_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "automation_approval"
+        indexes = ((("tenant", "status", "expires_at"), False),)
+
+
+MODELS = [Rule, RuleRun, TimeClaim, RulesState, Macro, Approval]

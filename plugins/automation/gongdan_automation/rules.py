@@ -1,0 +1,227 @@
+"""Rules: validation, saving (each change a new revision), and the compiled per-tenant cache.
+
+A process keeps each tenant's active rules compiled, keyed by the tenant's rules stamp
+(`RulesState`), which every change renews in the same transaction: one small read per event
+tells whether the cache is still good, across processes. Conditions are compiled when the
+tenant's rules change, not per event.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from gongdan import actions, clock
+from gongdan.db import write_transaction
+from gongdan.errors import NotFound, ValidationError
+from gongdan.ids import parse_id
+from gongdan.models import Tenant
+from gongdan.permissions import ROLE_RANK
+
+from .conditions import Predicate, compile_rule, validate_conditions
+from .models import RULE_KINDS, Rule, RulesState
+
+# events a trigger can listen to
+EVENTS: dict[str, tuple[str, str]] = {
+    "created": ("工单创建", "Ticket created"),
+    "updated": ("工单字段变更", "Ticket fields changed"),
+    "status_changed": ("状态变更", "Status changed"),
+    "assigned": ("分配变更", "Assignee changed"),
+    "customer_comment": ("客户留言", "Customer commented"),
+    "agent_comment": ("客服回复", "Agent replied"),
+    "note": ("内部备注", "Internal note added"),
+    "sla.warning": ("SLA 预警", "SLA warning"),
+    "sla.breach": ("SLA 超时", "SLA breach"),
+}
+EDITABLE = (
+    "name",
+    "position",
+    "active",
+    "event",
+    "match",
+    "conditions",
+    "actions",
+    "action",
+    "approver_role",
+    "expires_hours",
+)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A rule ready to evaluate: its row's values and its conditions as one function."""
+
+    id: int
+    revision: int
+    name: str
+    kind: str
+    key: str  # the event (trigger), the held action (approval), "" (time rule)
+    matches: Predicate
+    actions: tuple[dict[str, Any], ...]
+    approver_role: str
+    expires_hours: int
+    conditions: tuple[dict[str, Any], ...]
+
+
+_cache: dict[int, tuple[str, dict[tuple[str, str], list[Compiled]]]] = {}
+_lock = threading.Lock()
+
+
+def stamp(tenant: Tenant) -> str:
+    """The tenant's rules stamp ("" before any rule)."""
+    row = RulesState.select(RulesState.stamp).where(RulesState.tenant == tenant.id).first()
+    return row.stamp if row is not None else ""
+
+
+def _bump(tenant: Tenant) -> None:
+    fresh = uuid.uuid4().hex
+    changed = (
+        RulesState.update(revision=RulesState.revision + 1, stamp=fresh).where(RulesState.tenant == tenant.id).execute()
+    )
+    if not changed:
+        RulesState.create(tenant=tenant, revision=1, stamp=fresh)
+
+
+def active(tenant: Tenant, kind: str, key: str) -> list[Compiled]:
+    """The tenant's active rules of `kind` for `key` (event or action), in order, compiled."""
+    current = stamp(tenant)
+    cached = _cache.get(tenant.id)
+    if cached is None or cached[0] != current:
+        cached = (current, _load(tenant))
+        with _lock:
+            _cache[tenant.id] = cached
+    return cached[1].get((kind, key), [])
+
+
+def _load(tenant: Tenant) -> dict[tuple[str, str], list[Compiled]]:
+    grouped: dict[tuple[str, str], list[Compiled]] = {}
+    rows = Rule.of(tenant).where(Rule.active == True).order_by(Rule.position, Rule.id)  # noqa: E712
+    for row in rows:
+        compiled = compile_row(row)
+        grouped.setdefault((compiled.kind, compiled.key), []).append(compiled)
+    return grouped
+
+
+def compile_row(row: Rule) -> Compiled:
+    """The rule with its conditions compiled into one function."""
+    key = row.event if row.kind == "trigger" else row.action if row.kind == "approval" else ""
+    return Compiled(
+        row.id,
+        row.revision,
+        row.name,
+        row.kind,
+        key,
+        compile_rule(row.match, row.conditions),
+        tuple(row.actions),
+        row.approver_role,
+        row.expires_hours,
+        tuple(row.conditions),
+    )
+
+
+def check_actions(tenant: Tenant, items: Any) -> list[dict[str, Any]]:
+    if not isinstance(items, list):
+        raise ValidationError("invalid actions", {"actions": ["must be a list"]})
+    known = {a.name: a for a in actions.offered(tenant)}
+    problems: dict[str, list[str]] = {}
+    clean = []
+    for i, item in enumerate(items):
+        name = item.get("action") if isinstance(item, dict) else None
+        if name not in known:
+            problems[f"actions.{i}.action"] = ["no such ticket action in this tenant"]
+            continue
+        inputs = item.get("inputs") or {}
+        errors = known[name].schema().validate(inputs)
+        for field, why in errors.items():
+            problems[f"actions.{i}.inputs.{field}"] = why if isinstance(why, list) else [str(why)]
+        clean.append({"action": name, "inputs": inputs})
+    if problems:
+        raise ValidationError("invalid actions", problems)
+    return clean
+
+
+def validate(tenant: Tenant, data: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A rule's values checked for its kind; ValidationError names every bad field."""
+    problems: dict[str, list[str]] = {}
+    if kind not in RULE_KINDS:
+        problems["kind"] = [f"must be one of: {', '.join(RULE_KINDS)}"]
+    out = {k: data[k] for k in EDITABLE if k in data}
+    for key, check in (("conditions", validate_conditions), ("actions", lambda items: check_actions(tenant, items))):
+        if key in out and (key == "conditions" or kind in ("trigger", "time")):
+            try:
+                out[key] = check(out[key])
+            except ValidationError as exc:
+                problems.update(exc.fields)
+    if kind == "trigger" and "event" in out and out["event"] not in EVENTS and "." not in str(out["event"]):
+        problems["event"] = [f"must be one of: {', '.join(EVENTS)} or a plugin's event kind"]
+    if kind == "approval" and "action" in out and out["action"] not in {a.name for a in actions.offered(tenant)}:
+        problems["action"] = ["no such ticket action in this tenant"]
+    if "approver_role" in out and out["approver_role"] not in ROLE_RANK:
+        problems["approver_role"] = [f"must be one of: {', '.join(ROLE_RANK)}"]
+    if "match" in out and out["match"] not in ("all", "any"):
+        problems["match"] = ["must be all or any"]
+    if problems:
+        raise ValidationError("invalid rule", problems)
+    return out
+
+
+def get(tenant: Tenant, rule_id: Any) -> Rule:
+    """The tenant's rule `rule_id`; NotFound otherwise."""
+    found = Rule.get_or_none((Rule.id == parse_id(rule_id)) & (Rule.tenant == tenant)) if parse_id(rule_id) else None
+    if found is None:
+        raise NotFound("no such rule")
+    return found
+
+
+def create(tenant: Tenant, kind: str, data: dict[str, Any]) -> Rule:
+    """A new rule (validated)."""
+    values = validate(tenant, data, kind)
+    with write_transaction():
+        rule = Rule.create(tenant=tenant, kind=kind, **values)
+        _bump(tenant)
+    return rule
+
+
+def update(tenant: Tenant, rule: Rule, data: dict[str, Any]) -> Rule:
+    """Change a rule: a new revision (its conditions are compiled again)."""
+    values = validate(tenant, data, rule.kind)
+    with write_transaction():
+        for key, value in values.items():
+            setattr(rule, key, value)
+        rule.revision += 1
+        rule.updated_at = clock.now()
+        rule.save()
+        _bump(tenant)
+    return rule
+
+
+def delete(tenant: Tenant, rule: Rule) -> None:
+    """Remove a rule and its history."""
+    with write_transaction():
+        rule.delete_instance(recursive=True)
+        _bump(tenant)
+
+
+def as_dict(rule: Rule) -> dict[str, Any]:
+    """The rule for the API."""
+    from gongdan.representation import iso
+
+    return {
+        "id": rule.id,
+        "kind": rule.kind,
+        "name": rule.name,
+        "position": rule.position,
+        "active": rule.active,
+        "event": rule.event,
+        "match": rule.match,
+        "conditions": rule.conditions,
+        "actions": rule.actions,
+        "action": rule.action,
+        "approver_role": rule.approver_role,
+        "expires_hours": rule.expires_hours,
+        "revision": rule.revision,
+        "last_fired_at": iso(rule.last_fired_at),
+        "fired_count": rule.fired_count,
+    }
