@@ -17,7 +17,7 @@ import peewee
 
 from gongdan.models import Comment, Ticket, TicketTerm
 from gongdan.statements import PreparedStatement
-from gongdan.text import terms
+from gongdan.text import term_set
 
 CHUNK = 300
 """Rows per INSERT (three parameters each, well under every database's limit)."""
@@ -44,7 +44,7 @@ def ticket_terms(*texts: str) -> set[str]:
     found: set[str] = set()
     for text in texts:
         if text:
-            found.update(terms(text))
+            found |= term_set(text)
     return found
 
 

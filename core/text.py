@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 
 _TOKEN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -28,19 +29,25 @@ def is_han(token: str) -> bool:
     return bool(_HAN.match(token))
 
 
+def _cut(text: str) -> Iterator[str]:
+    for token in _TOKEN.findall(normalize(text)):
+        if token[0] >= "\u3400":  # a Han run (the pattern's only non-ASCII tokens)
+            if len(token) == 1:
+                yield token
+            else:
+                yield from (token[i : i + 2] for i in range(len(token) - 1))
+        else:
+            yield stem(token)[:MAX_TERM]
+
+
 def terms(text: str) -> Counter[str]:
     """The search terms of `text` with their counts (Han bigrams, Latin words, numbers)."""
-    found: Counter[str] = Counter()
-    for match in _TOKEN.finditer(normalize(text)):
-        token = match.group()
-        if is_han(token):
-            if len(token) == 1:
-                found[token] += 1
-            else:
-                found.update(token[i : i + 2] for i in range(len(token) - 1))
-        else:
-            found[stem(token)[:MAX_TERM]] += 1
-    return found
+    return Counter(_cut(text))
+
+
+def term_set(text: str) -> set[str]:
+    """The distinct search terms of `text` (what `terms` counts)."""
+    return set(_cut(text))
 
 
 def stem(word: str) -> str:
@@ -51,4 +58,4 @@ def stem(word: str) -> str:
     return word
 
 
-__all__ = ["MAX_TERM", "is_han", "normalize", "stem", "terms"]
+__all__ = ["MAX_TERM", "is_han", "normalize", "stem", "term_set", "terms"]
