@@ -95,3 +95,25 @@ class AnalyticsSettingsSchema(Schema):
     @validates("wecom_url", "dingtalk_url", "feishu_url")
     def _public(self, value: str | None, **_: Any) -> None:
         outbound.check_url(value, allow_http=True)
+
+
+LABELS = {
+    "wecom_url": _l("WeCom robot"),
+    "dingtalk_url": _l("DingTalk robot"),
+    "dingtalk_secret": _l("DingTalk secret"),
+    "feishu_url": _l("Feishu robot"),
+    "feishu_secret": _l("Feishu secret"),
+    "console_url": _l("Console address"),
+    "spike_ratio": _l("Arrivals spike: times the forecast"),
+    "spike_min": _l("Arrivals spike: at least"),
+    "slow_ratio": _l("Slow handling: times the norm"),
+    "slow_min_replies": _l("Slow handling: replies at least"),
+    "breach_min": _l("SLA breaches in an hour: at least"),
+    "breach_ratio": _l("SLA breaches: times the weekly mean"),
+    "silent_hours": _l("Silent channel: hours"),
+    "silent_expected": _l("Silent channel: expected at least"),
+    "service_level": _l("Staffing: service level"),
+    "answer_minutes": _l("Staffing: answer within (minutes)"),
+}
+for _name, _label in LABELS.items():  # the console's settings form shows `label`
+    AnalyticsSettingsSchema._declared_fields[_name].metadata["label"] = _label

@@ -86,3 +86,10 @@ def test_promotions_form(analytics: Any, console_client: Any) -> None:
         ).status_code
         == 403
     )
+
+
+def test_settings_form_reads_in_chinese(analytics: Any, console_client: Any) -> None:
+    page = console_client("admin", language="zh_CN").text("/console/plugins/analytics/settings")
+    assert "钉钉机器人" in page
+    assert "钉钉加签密钥" in page
+    assert "排班：服务水平" in page
