@@ -50,6 +50,11 @@ class CustomerPII:
 
     column_formatters = {"name": _name_with_reveal, **{name: _masked for name in PII_FIELDS}}
     column_searchable_list = ["name"]
+
+    def search_placeholder(self) -> str:
+        """The box finds a name, or an exact e-mail or phone."""
+        return gettext("Name, or an exact e-mail or phone")
+
     form_overrides = {name: StringField for name in PII_FIELDS}
     form_args = {
         "email": {"validators": [Optional(), Length(max=254)]},

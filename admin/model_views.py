@@ -9,6 +9,7 @@ import peewee
 from flask import abort, redirect, request, url_for
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.form import CustomModelConverter
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -75,6 +76,14 @@ class ConsoleModelView(ModelView):
         if not getattr(current_user, "is_authenticated", False):
             return redirect(url_for("console_auth.login", next=request.full_path))
         abort(403)
+
+    def search_placeholder(self) -> str:
+        """What the search box looks in, in words ("Search: Name, E-mail"), never "None"."""
+        labels = self.column_labels or {}
+        names = [
+            str(labels.get(name, name.replace("_", " ").capitalize())) for name in self.column_searchable_list or ()
+        ]
+        return gettext("Search: %(fields)s", fields=", ".join(names)) if names else gettext("Search")
 
     def get_one(self, id: Any) -> Any:
         """The row `id`, or None (also for what cannot be an id)."""

@@ -90,3 +90,13 @@ def test_console_and_api_refuse_the_same_over_long_reply(console_client, admin_a
     assert Comment.select().where(Comment.ticket == ticket.id).count() == 0
     browser.post(f"/console/tickets/{ticket.id}/comment", {"body": "字" * 100_000, "internal": "1"})
     assert Comment.select().where(Comment.ticket == ticket.id).count() == 1
+
+
+def test_search_boxes_say_what_they_search_never_none(console_client):
+    """Issue 16 bug 9: the search boxes of Users, Customers and Audit showed the placeholder "None"."""
+    zh = console_client("admin", language="zh_CN")
+    for path in ("/console/users/", "/console/customers/", "/console/audit/"):
+        page = zh.text(path)
+        assert 'placeholder="None"' not in page, path
+    assert "搜索：" in zh.text("/console/users/")
+    assert "姓名，或完整的邮箱、电话" in zh.text("/console/customers/")
