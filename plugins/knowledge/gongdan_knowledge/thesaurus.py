@@ -132,28 +132,36 @@ def replace(tenant: Tenant, groups: list[Group], actor: Actor, ip: str | None = 
         del _cache[key]
 
 
-Table = tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
+@dataclass(frozen=True)
+class Table:
+    """A tenant's effective thesaurus: one pattern of every group word (longest first), and each
+    word's synonyms with their weights."""
+
+    pattern: re.Pattern[str] | None
+    mates: dict[str, tuple[tuple[str, float], ...]]
+
+
 _cache: dict[tuple[int, int, bool], tuple[float, Table]] = {}
 
 
 def _table(tenant: Tenant) -> Table:
-    """`((word, ((synonym, weight), ...)), ...)`, the tenant's effective thesaurus, longest words
-    first. Cached per database, tenant and built-in switch; another process's edit shows within
-    `CACHE_SECONDS`."""
+    """The tenant's effective thesaurus, cached per database, tenant and built-in switch;
+    another process's edit shows within `CACHE_SECONDS`."""
     with_builtin = uses_builtin(tenant)
     key = (id(db.obj), tenant.id, with_builtin)
     cached = _cache.get(key)
     if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    groups = [*(builtin() if with_builtin else ()), *own(tenant)]
     links: dict[str, dict[str, float]] = {}
-    for g in groups:
+    for g in [*(builtin() if with_builtin else ()), *own(tenant)]:
         for word in g.words:
             mates = links.setdefault(word, {})
             for other in g.words:
                 if other != word and mates.get(other, 0) < g.weight:
                     mates[other] = g.weight
-    table = tuple((w, tuple(sorted(m.items()))) for w, m in sorted(links.items(), key=lambda i: (-len(i[0]), i[0])))
+    words = sorted(links, key=lambda w: (-len(w), w))
+    pattern = re.compile("(?=(" + "|".join(map(re.escape, words)) + "))") if words else None
+    table = Table(pattern, {w: tuple(sorted(m.items())) for w, m in links.items()})
     _cache[key] = (time.monotonic(), table)
     return table
 
@@ -165,14 +173,19 @@ def expansions_by_trigger(tenant: Tenant, text: str) -> dict[str, dict[str, floa
     of its own; synonyms already in the text are left out.
     """
     normal = normalize(text)
+    table = _table(tenant)
     found: dict[str, dict[str, float]] = {}
+    if table.pattern is None:
+        return found
+    # the longest word starting at each place (overlaps kept), then longest first: a word inside
+    # a longer one already taken is left out
+    places = [(m.start(), m.group(1)) for m in table.pattern.finditer(normal)]
     covered: list[tuple[int, int]] = []
-    for word, mates in _table(tenant):
-        start = normal.find(word)
-        if start < 0 or any(a <= start and start + len(word) <= b for a, b in covered):
+    for start, word in sorted(places, key=lambda p: (-len(p[1]), p[0])):
+        if any(a <= start and start + len(word) <= b for a, b in covered):
             continue
         covered.append((start, start + len(word)))
-        wanted = {other: weight for other, weight in mates if other not in normal}
+        wanted = {other: weight for other, weight in table.mates[word] if other not in normal}
         if wanted:
             found[word] = wanted
     return found
