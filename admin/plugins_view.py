@@ -10,7 +10,7 @@ from flask_babel import get_locale, gettext
 
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
-from gongdan.admin.settings_form import attach_errors, build_inputs, read_form
+from gongdan.admin.settings_form import all_errors, attach_errors, build_inputs, read_form
 from gongdan.errors import GongdanError, NotFound, ValidationError
 from gongdan.models import TenantPlugin, TicketEvent
 from gongdan.plugins import PluginRecord, get_host
@@ -88,7 +88,7 @@ class PluginsView(ConsoleBaseView):
             data, parse_errors = read_form(inputs, request.form)
             try:
                 if parse_errors:
-                    raise ValidationError("invalid settings", parse_errors)
+                    raise ValidationError("invalid settings", all_errors(schema_cls, data, parse_errors))
                 host.set_enabled(tenant, name, settings=data, actor=self.current_user)
                 flash(gettext("Settings saved."), "success")
                 return redirect(self.get_url(".settings", plugin_name=name))

@@ -1,20 +1,25 @@
 """A plugin's settings form, generated from its marshmallow schema.
 
 Each schema field becomes one input: text, number, checkbox, a select for `OneOf`, a
-comma-separated line for lists, and JSON for nested values. The schema itself validates
-(through `PluginHost.set_enabled`); its messages are shown beside the fields.
+comma-separated line for lists, and JSON for nested values. A field's `metadata` may give
+`label_zh`/`label_en` and `description_zh`/`description_en` (else `label`, `description`).
+The schema itself validates (through `PluginHost.set_enabled`); its messages are shown beside
+the fields, every one at once, in the console's language where marshmallow wrote them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from gongdan.schemas import Secret
+from gongdan.validation import flatten_messages
 
 SETTINGS_PREFIX = "settings."
 CLEAR_SUFFIX = "__clear"
@@ -62,6 +67,40 @@ def _shown(kind: str, value: Any) -> Any:
     return value
 
 
+def _localized(metadata: dict[str, Any], key: str) -> str:
+    """`metadata[key + "_zh"]` in the Chinese console, else `key + "_en"`, else `key`."""
+    zh = str(get_locale() or "en").startswith("zh")
+    found = metadata.get(f"{key}_zh") if zh else metadata.get(f"{key}_en")
+    return str(found or metadata.get(key) or "")
+
+
+# marshmallow's own messages, in the console's language (the schema's messages stay English in the API)
+MARSHMALLOW_MESSAGES = {
+    "Not a valid integer.": _l("Not a valid integer."),
+    "Not a valid number.": _l("Not a valid number."),
+    "Not a valid email address.": _l("Not a valid email address."),
+    "Not a valid URL.": _l("Not a valid URL."),
+    "Not a valid string.": _l("Not a valid string."),
+    "Not a valid list.": _l("Not a valid list."),
+    "Not a valid mapping type.": _l("Not a valid mapping type."),
+    "Missing data for required field.": _l("Missing data for required field."),
+    "Field may not be null.": _l("Field may not be null."),
+    "Unknown field.": _l("Unknown field."),
+}
+RANGE = re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$")
+
+
+def console_message(message: str) -> str:
+    """A schema message in the console's language (unknown messages as they are)."""
+    known = MARSHMALLOW_MESSAGES.get(message)
+    if known is not None:
+        return str(known)
+    found = RANGE.match(message)
+    if found:
+        return gettext("Must be between %(low)s and %(high)s.", low=found.group(1), high=found.group(2))
+    return message
+
+
 def build_inputs(
     schema_cls: type[Schema], current: dict[str, Any], secrets: dict[str, bool] | None = None
 ) -> list[SettingInput]:
@@ -80,11 +119,11 @@ def build_inputs(
         inputs.append(
             SettingInput(
                 name=key,
-                label=str(item.metadata.get("label") or name.replace("_", " ").capitalize()),
+                label=_localized(item.metadata, "label") or name.replace("_", " ").capitalize(),
                 kind=kind,
                 value=_shown(kind, dumped.get(key)),
                 required=item.required,
-                help=str(item.metadata.get("description") or ""),
+                help=_localized(item.metadata, "description"),
                 choices=choices,
                 is_set=bool((secrets or {}).get(key)),
             )
@@ -122,6 +161,13 @@ def read_form(inputs: list[SettingInput], form: Any) -> tuple[dict[str, Any], di
     return data, errors
 
 
+def all_errors(schema_cls: type[Schema], data: dict[str, Any], parse_errors: dict[str, list[str]]) -> dict:
+    """Every error at once: the fields that did not parse, and what the schema says of the rest."""
+    found = flatten_messages(schema_cls().validate(data))
+    kept = {key: why for key, why in found.items() if key.split(".", 1)[0] not in parse_errors}
+    return {**kept, **parse_errors}
+
+
 def attach_errors(inputs: list[SettingInput], fields_errors: dict[str, list[str]]) -> list[str]:
     """Put each message beside its field; returns the messages that belong to no field."""
     by_name = {item.name: item for item in inputs}
@@ -130,7 +176,7 @@ def attach_errors(inputs: list[SettingInput], fields_errors: dict[str, list[str]
         name = key[len(SETTINGS_PREFIX) :] if key.startswith(SETTINGS_PREFIX) else key
         top = name.split(".", 1)[0]
         if top in by_name:
-            by_name[top].errors.extend(str(m) for m in messages)
+            by_name[top].errors.extend(console_message(str(m)) for m in messages)
         else:
-            rest.extend(str(m) for m in messages)
+            rest.extend(console_message(str(m)) for m in messages)
     return rest

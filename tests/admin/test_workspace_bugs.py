@@ -6,8 +6,11 @@ from __future__ import annotations
 import html
 import re
 
+from marshmallow import Schema, fields, validate
+
 from gongdan import tickets
 from gongdan.actors import Actor
+from gongdan.hookspecs import hookimpl
 from gongdan.models import Comment, User
 
 SYSTEM = Actor.system("test")
@@ -100,3 +103,42 @@ def test_search_boxes_say_what_they_search_never_none(console_client):
         assert 'placeholder="None"' not in page, path
     assert "搜索：" in zh.text("/console/users/")
     assert "姓名，或完整的邮箱、电话" in zh.text("/console/customers/")
+
+
+class JsonSettings(Schema):
+    """A plugin's settings with a JSON field and a number."""
+
+    mapping = fields.Dict(load_default=dict, metadata={"label_zh": "映射", "label_en": "Mapping"})
+    limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=50))
+
+
+class JsonPlugin:
+    @hookimpl
+    def gongdan_settings_schema(self):
+        return JsonSettings
+
+
+def test_a_settings_form_shows_every_error_at_once_in_the_console_language(register_plugin, console_client):
+    """Issue 16 bug 7: a bad JSON field hid the other errors until the next save; messages were English."""
+    register_plugin(JsonPlugin(), "jsonish")
+    browser = console_client("admin", language="zh_CN")
+    answer = browser.post("/console/plugins/jsonish/settings", {"mapping": "{not json", "limit": "lots"})
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert 'id="error-mapping"' in page
+    assert 'id="error-limit"' in page
+    assert "不是有效的整数。" in page
+    assert "映射" in page
+    answer = browser.post("/console/plugins/jsonish/settings", {"mapping": "{not json", "limit": "99"})
+    assert "必须在 1 到 50 之间。" in answer.get_data(as_text=True)
+
+
+def test_an_unknown_sla_transport_is_refused_and_the_form_speaks_chinese(enable_plugin, admin_api, console_client):
+    """Issue 16 bug 7: transport `pigeon` was saved silently; labels were English in the Chinese console."""
+    enable_plugin("sla")
+    refused = admin_api.put("/api/v1/plugins/sla", json={"enabled": True, "settings": {"transports": ["pigeon"]}})
+    assert refused.status_code == 422
+    assert "pigeon" in str(refused.get_json()["error"]["fields"])
+    page = console_client("admin", language="zh_CN").text("/console/plugins/sla/settings")
+    assert "通知方式" in page
+    assert "SMTP 服务器" in page

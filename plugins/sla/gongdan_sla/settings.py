@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from gongdan import outbound
+from gongdan.plugins import get_host
 from gongdan.schemas import Secret
 
 TRANSPORT_NAMES = ("in_app", "email", "webhook")
@@ -18,28 +19,80 @@ class SlaSettingsSchema(Schema):
     transports = fields.List(
         fields.String(validate=validate.Length(min=1, max=32)),
         load_default=lambda: list(TRANSPORT_NAMES),
-        metadata={"description": "notification transports to use (in_app, email, webhook, or a plugin's)"},
+        metadata={
+            "label_zh": "通知方式",
+            "label_en": "Transports",
+            "description": "notification transports to use (in_app, email, webhook, or a plugin's)",
+            "description_zh": "用哪些方式通知（in_app 站内、email 邮件、webhook，或插件提供的方式），逗号分隔",
+        },
     )
     smtp_host = fields.String(
-        load_default="", metadata={"description": "SMTP server (a public address); empty: no e-mail"}
+        load_default="",
+        metadata={
+            "label_zh": "SMTP 服务器",
+            "label_en": "SMTP server",
+            "description": "SMTP server (a public address); empty: no e-mail",
+            "description_zh": "SMTP 服务器（公网地址）；留空则不发邮件",
+        },
     )
-    smtp_port = fields.Integer(load_default=25, validate=validate.Range(min=1, max=65535))
-    smtp_from = fields.Email(load_default="sla@gongdan.invalid")
-    smtp_username = fields.String(load_default="")
-    smtp_password = Secret(metadata={"description": "stored encrypted, never shown"})
+    smtp_port = fields.Integer(
+        load_default=25,
+        validate=validate.Range(min=1, max=65535),
+        metadata={"label_zh": "SMTP 端口", "label_en": "SMTP port"},
+    )
+    smtp_from = fields.Email(
+        load_default="sla@gongdan.invalid", metadata={"label_zh": "发件地址", "label_en": "From address"}
+    )
+    smtp_username = fields.String(load_default="", metadata={"label_zh": "SMTP 用户名", "label_en": "SMTP user name"})
+    smtp_password = Secret(
+        metadata={
+            "label_zh": "SMTP 密码",
+            "label_en": "SMTP password",
+            "description": "stored encrypted, never shown",
+            "description_zh": "加密保存，不会显示",
+        }
+    )
     smtp_starttls = fields.Boolean(
         load_default=True,
-        metadata={"description": "STARTTLS (certificate checked); off only for allow-listed servers"},
+        metadata={
+            "label_zh": "使用 STARTTLS",
+            "label_en": "Use STARTTLS",
+            "description": "STARTTLS (certificate checked); off only for allow-listed servers",
+            "description_zh": "STARTTLS（校验证书）；只有白名单内的服务器才可关闭",
+        },
     )
     webhook_url = fields.Url(
         load_default=None,
         allow_none=True,
         require_tld=False,
         schemes={"http", "https"},
-        metadata={"description": "POST target (https; http only to allow-listed addresses); empty: no webhook"},
+        metadata={
+            "label_zh": "Webhook 地址",
+            "label_en": "Webhook URL",
+            "description": "POST target (https; http only to allow-listed addresses); empty: no webhook",
+            "description_zh": "POST 到此地址（https；http 只限白名单地址）；留空则不用 webhook",
+        },
     )
-    webhook_secret = Secret(metadata={"description": "HMAC-SHA256 key; stored encrypted, never shown"})
-    max_attempts = fields.Integer(load_default=5, validate=validate.Range(min=1, max=20))
+    webhook_secret = Secret(
+        metadata={
+            "label_zh": "Webhook 密钥",
+            "label_en": "Webhook secret",
+            "description": "HMAC-SHA256 key; stored encrypted, never shown",
+            "description_zh": "HMAC-SHA256 签名密钥；加密保存，不会显示",
+        }
+    )
+    max_attempts = fields.Integer(
+        load_default=5,
+        validate=validate.Range(min=1, max=20),
+        metadata={"label_zh": "最多尝试次数", "label_en": "Attempts at most"},
+    )
+
+    @validates("transports")
+    def _known_transports(self, value: list[str], **_: Any) -> None:
+        known = set(TRANSPORT_NAMES) | {t.name for _, t in get_host().registered("gongdan_notification_transports")}
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValidationError(f"unknown transport {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
     @validates("webhook_url")
     def _public_webhook(self, value: str | None, **_: Any) -> None:
