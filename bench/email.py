@@ -33,10 +33,11 @@ from gongdan_email.testing import Dovecot
 
 from bench.common import table
 from gongdan import accounts, crypto
-from gongdan.db import db, open_database
+from gongdan.db import db, is_postgres, open_database
 from gongdan.models import Ticket
 from gongdan.plugins import get_host
-from gongdan.schema import upgrade
+from gongdan.schema import all_models, upgrade
+from gongdan.testing import _empty
 
 PASSWORD = "bench-pass"
 FIRST_PARTY = ("assignment", "sla", "knowledge", "pdd_connector", "portal")
@@ -71,13 +72,16 @@ def workload(count: int) -> list[bytes]:
 
 
 def fresh(url: str) -> None:
-    """Open `url` with every table created (a new SQLite file each time)."""
+    """Open `url` with every table created and empty (a new SQLite file each time; PostgreSQL emptied)."""
     if db.obj is not None:
         db.close()
     open_database(url)
     crypto.forget()  # data keys live in each database
     get_host().forget_tenants()
     upgrade(get_host())
+    if is_postgres():
+        _empty(all_models(get_host()))
+        crypto.forget()
 
 
 def tenant_with(slug: str, plugins: tuple[str, ...], dovecot: Dovecot, user: str) -> tuple:
@@ -190,7 +194,9 @@ def main() -> None:
     """Run every measurement and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=1000)
-    parser.add_argument("--database-url", default=None, help="default: a new SQLite file per measurement")
+    parser.add_argument(
+        "--database-url", default=None, help="default: a new SQLite file each time; PostgreSQL is emptied"
+    )
     args = parser.parse_args()
     os.environ.setdefault("GONGDAN_OUTBOUND_ALLOW", "127.0.0.0/8,::1")
     work = Path(tempfile.mkdtemp(prefix="gongdan-bench-email-"))
@@ -215,7 +221,8 @@ def main() -> None:
         latency = one_message_latency(url(), dovecot, "one@acme.example")
         before, lost, duplicated = kill_nine(url(), dovecot, "kill@acme.example", args.messages)
     n = args.messages
-    print(f"\nIngest of {n} messages from Dovecot (10% replies, 5% with a 20 KB PDF), SQLite")
+    kind = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") else "SQLite"
+    print(f"\nIngest of {n} messages from Dovecot (10% replies, 5% with a 20 KB PDF), {kind}")
     print(
         table(
             ["run", "messages/s", "tickets", "seconds"],

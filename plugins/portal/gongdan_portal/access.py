@@ -8,10 +8,13 @@ from typing import Any
 
 from gongdan import customers
 from gongdan.errors import NotFound
+from gongdan.ids import parse_id
 from gongdan.models import Tenant, Ticket
+from gongdan.queries import ShapedQuery
 from gongdan_portal.identity import Visitor
 
 PAGE = 20
+_TICKET = ShapedQuery(lambda p: Ticket.select().where((Ticket.id == p("id")) & (Ticket.tenant == p("tenant"))))
 
 
 def customer_ids(tenant: Tenant, email: str | None) -> list[int]:
@@ -21,13 +24,11 @@ def customer_ids(tenant: Tenant, email: str | None) -> list[int]:
 
 def visible(tenant: Tenant, visitor: Visitor, ticket_id: Any) -> Ticket:
     """The ticket if `visitor` may see it; NotFound otherwise (also for other tenants' ids)."""
-    try:
-        wanted = int(ticket_id)
-    except (TypeError, ValueError):
-        raise NotFound("no such request") from None
-    ticket = Ticket.get_or_none((Ticket.id == wanted) & (Ticket.tenant == tenant))
-    if ticket is None:
+    wanted = parse_id(ticket_id)
+    found = _TICKET.rows((), {"id": wanted, "tenant": tenant.id}) if wanted is not None else []
+    if not found:
         raise NotFound("no such request")
+    ticket = found[0]
     if wanted in visitor.tickets:
         return ticket
     if ticket.customer_id is not None and ticket.customer_id in customer_ids(tenant, visitor.email):

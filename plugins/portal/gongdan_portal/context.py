@@ -9,10 +9,14 @@ from flask import abort, g, url_for
 
 from gongdan.models import Tenant
 from gongdan.plugins import get_host
+from gongdan.queries import ShapedQuery
 from gongdan_portal import i18n, identity
 from gongdan_portal.models import Logo
 
 PLUGIN = "portal"
+# every page reads these two: their SQL is compiled once (peewee would rebuild it per request)
+_TENANT = ShapedQuery(lambda p: Tenant.select().where(Tenant.slug == p("slug", str)))
+_LOGO = ShapedQuery(lambda p: Logo.select(Logo.id).where(Logo.tenant == p("tenant")).limit(1))
 
 
 @dataclass
@@ -48,16 +52,17 @@ class Portal:
 
 def load(slug: str) -> Portal:
     """The portal of tenant `slug`; 404 when there is none, the plugin is off or the portal closed."""
-    tenant = Tenant.get_or_none(Tenant.slug == slug)
-    if tenant is None:
+    found = _TENANT.rows((), {"slug": slug})
+    if not found:
         abort(404)
+    tenant = found[0]
     host = get_host()
     if not host.is_enabled(tenant, PLUGIN):
         abort(404)
     settings = host.settings(tenant, PLUGIN)
     if not settings["open"]:
         abort(404)
-    has_logo = Logo.select(Logo.id).where(Logo.tenant == tenant).exists()
+    has_logo = _LOGO.scalar((), {"tenant": tenant.id}) is not None
     lang = i18n.choose("en" if tenant.language == "en" else "zh_CN")
     return Portal(tenant, settings, identity.read_session(tenant), lang, has_logo)
 
