@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from gongdan_analytics import erlang, exports, reports, rollup
 from gongdan_analytics.forecast import backtest, forecast
+from gongdan_analytics.models import Backlog, Daily, Hourly
 from gongdan_analytics.periods import Period
 from gongdan_analytics.synthetic import HOURS, WEEKDAY, arrivals
 
@@ -64,28 +65,29 @@ def _reset(url: str) -> None:
     upgrade(get_host())
 
 
-def _setup(tenant: object) -> tuple[list[int], list[str], list[int], list[int]]:
+def _setup(tenant: object) -> tuple[list[int], list[int], list[int]]:
     """Categories, teams, agents, customers; returns their ids (and the leaf paths)."""
     leaves = [f"诉求{a}/场景{a}-{s}/问题{a}-{s}-{p}" for a in range(8) for s in range(3) for p in range(5)]
     leaf_ids = [categories.ensure(tenant, path)[0].id for path in leaves]
     teams = [Team.create(tenant=tenant, name=f"组{n}").id for n in range(6)]
     agents = [
-        User.create(tenant=tenant, email=f"agent{n}@bench.cn", name=f"客服{n}", role="agent", team=teams[n % 6]).id
+        User.create(
+            tenant=tenant, email=f"agent{n}@{tenant.slug}.bench.cn", name=f"客服{n}", role="agent", team=teams[n % 6]
+        ).id
         for n in range(60)
     ]
     tiers = ["normal"] * 8 + ["vip", "svip"]
     rows = [{"tenant": tenant.id, "name": f"客户{n}", "tier": tiers[n % 10]} for n in range(2000)]
     Customer.insert_many(rows).execute()
     customers = [c.id for c in Customer.select(Customer.id).where(Customer.tenant == tenant)]
-    return leaf_ids, leaves, agents, customers
+    return leaf_ids, agents, customers
 
 
 def _tickets(tenant: object, count: int, days: int, seed: int = 5) -> tuple[int, float]:
     """Insert `count` tickets over `days` days before NOW and their rollups; returns (count, seconds)."""
     started = time.perf_counter()
     rng = random.Random(seed)
-    leaf_ids, leaves, agents, customers = _setup(tenant)
-    tiers = {c.id: c.tier for c in Customer.select(Customer.id, Customer.tier).where(Customer.tenant == tenant)}
+    leaf_ids, agents, customers = _setup(tenant)
     team_of = {u.id: u.team_id for u in User.select(User.id, User.team).where(User.tenant == tenant)}
     tags = [f"标签{n}" for n in range(40)]
     end = NOW.astimezone(UTC)
@@ -94,8 +96,6 @@ def _tickets(tenant: object, count: int, days: int, seed: int = 5) -> tuple[int,
     channel_cum = list(accumulate(w for _, w in CHANNELS))
     priority_cum = list(accumulate((2, 6, 2, 1)))
     channel_names = [c for c, _ in CHANNELS]
-    tz, now = SH, end
-    cells: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0])
     fields = [
         Ticket.tenant, Ticket.number, Ticket.subject, Ticket.description, Ticket.channel, Ticket.priority,
         Ticket.status, Ticket.assignee, Ticket.team, Ticket.category, Ticket.customer, Ticket.tags, Ticket.created_at,
@@ -128,27 +128,12 @@ def _tickets(tenant: object, count: int, days: int, seed: int = 5) -> tuple[int,
             leaf_ids[leaf], customer, chosen, created, resolved or first or created, first, resolved,
         )  # fmt: skip
         batch.append(values)
-        ticket = Ticket(
-            channel=channel, priority=priority, status=status, assignee=agent, team=team_of[agent], tags=chosen,
-            created_at=created, first_response_at=first, resolved_at=resolved,
-        )  # fmt: skip
-        fact = {
-            "channel": channel,
-            "dims": rollup.dims_of(ticket, leaves[leaf], tiers[customer]),
-            "days": rollup.days_of(ticket, tz, now, clocks=None, reopened=False, scores=[]),
-            "hours": [[rollup.hour_of(created), "created", 1, 0.0]],
-        }
-        for key, (n, total) in rollup.expand(fact).items():
-            cell = cells[key]
-            cell[0] += n
-            cell[1] += total
         if len(batch) == BATCH:
             _insert(fields, batch)
             batch = []
     if batch:
         _insert(fields, batch)
-    with db.atomic():
-        rollup.apply(tenant, {k: (int(v[0]), v[1]) for k, v in cells.items()})
+    sql_rollups(tenant)
     db.execute_sql("ANALYZE")
     return count, time.perf_counter() - started
 
@@ -162,6 +147,90 @@ def _insert(fields: list, rows: list[tuple]) -> None:
             chunk = rows[start : start + 1000]
             params = [f.db_value(v) for row in chunk for f, v in zip(fields, row, strict=True)]
             db.execute_sql(f'INSERT INTO "ticket" ({names}) VALUES {", ".join([one] * len(chunk))}', params)
+
+
+# --- rollups by SQL over the generated tickets --------------------------------------------------
+
+DIM_SQL = {
+    "all": "''",
+    "channel": "t.channel",
+    "priority": "t.priority",
+    "team": "COALESCE(CAST(t.team_id AS TEXT), '')",
+    "agent": "COALESCE(CAST(t.assignee_id AS TEXT), '')",
+    "tier": "COALESCE(cu.tier, '')",
+    "problem": "COALESCE(c3.path, '')",
+    "scene": "COALESCE(c2.path, '')",
+    "appeal": "COALESCE(c1.path, '')",
+}
+JOINS = (
+    'LEFT JOIN "customer" cu ON cu.id = t.customer_id LEFT JOIN "category" c3 ON c3.id = t.category_id '
+    'LEFT JOIN "category" c2 ON c2.id = c3.parent_id LEFT JOIN "category" c1 ON c1.id = c2.parent_id'
+)
+
+
+def _local_day(column: str) -> str:
+    """The Shanghai date of a naive-UTC column (a fixed +8 h: China has no summer time)."""
+    return f"CAST(({column} + INTERVAL '8 hours') AS DATE)" if is_postgres() else f"date({column}, '+8 hours')"
+
+
+def sql_rollups(tenant: object) -> None:
+    """The rollups of the bench tickets (every dimension but tags) by GROUP BY in the database:
+    what `rollup.refresh` would write, at a fraction of the time for a million tickets (checked
+    against the plugin's own rebuild by `check_sql_rollups`)."""
+    p = db.param
+    metrics = (
+        ("created", "t.created_at", "0"),
+        ("first_response", "t.first_response_at", _minutes("t.first_response_at", "t.created_at")),
+        ("resolved", "t.resolved_at", _minutes("t.resolved_at", "t.created_at")),
+    )
+    hour = "date_trunc('hour', t.created_at)" if is_postgres() else "strftime('%Y-%m-%d %H:00:00', t.created_at)"
+    with db.atomic():
+        for dim, value in DIM_SQL.items():
+            for metric, stamp, total in metrics:
+                db.execute_sql(
+                    'INSERT INTO "analytics_daily" (tenant_id, dim, day, value, metric, count, total) '
+                    f"SELECT t.tenant_id, '{dim}', {_local_day(stamp)}, {value}, '{metric}', COUNT(*), SUM({total}) "
+                    f'FROM "ticket" t {JOINS} WHERE t.tenant_id = {p} AND {stamp} IS NOT NULL GROUP BY 1, 3, 4',
+                    (tenant.id,),
+                )
+            db.execute_sql(
+                'INSERT INTO "analytics_backlog" (tenant_id, dim, value, day, count) '
+                f"SELECT t.tenant_id, '{dim}', {value}, {_local_day('t.created_at')}, COUNT(*) FROM \"ticket\" t "
+                f"{JOINS} WHERE t.tenant_id = {p} AND t.status IN ('new', 'open', 'pending') GROUP BY 1, 3, 4",
+                (tenant.id,),
+            )
+        db.execute_sql(
+            'INSERT INTO "analytics_hourly" (tenant_id, hour, channel, metric, count, total) '
+            f"SELECT t.tenant_id, {hour}, t.channel, 'created', COUNT(*), 0 FROM \"ticket\" t "
+            f"WHERE t.tenant_id = {p} GROUP BY 1, 2, 3",
+            (tenant.id,),
+        )
+
+
+def _cells(tenant: object) -> dict[tuple, tuple[int, float]]:
+    dims = tuple(DIM_SQL)
+    daily = Daily.select(Daily.dim, Daily.day, Daily.value, Daily.metric, Daily.count, Daily.total).where(
+        (Daily.tenant == tenant) & Daily.dim.in_(dims) & Daily.metric.in_(("created", "first_response", "resolved"))
+    )
+    backlog = Backlog.select(Backlog.dim, Backlog.value, Backlog.day, Backlog.count).where(
+        (Backlog.tenant == tenant) & Backlog.dim.in_(dims) & (Backlog.count != 0)
+    )
+    hourly = Hourly.select(Hourly.hour, Hourly.channel, Hourly.count).where(Hourly.tenant == tenant)
+    return {
+        **{("d", r[0], str(r[1]), r[2], r[3]): (r[4], r[5]) for r in daily.tuples() if r[4]},
+        **{("b", r[0], r[1], str(r[2])): (r[3], 0.0) for r in backlog.tuples()},
+        **{("h", str(r[0]), r[1]): (r[2], 0.0) for r in hourly.tuples() if r[2]},
+    }
+
+
+def check_sql_rollups(tenant: object) -> bool:
+    """Whether the SQL rollups equal what the plugin's own `rollup.rebuild` writes (same dimensions)."""
+    ours = _cells(tenant)
+    rollup.rebuild(tenant)
+    theirs = _cells(tenant)  # minutes by julianday() differ from Python's in the 5th digit
+    return ours.keys() == theirs.keys() and all(
+        ours[k][0] == theirs[k][0] and abs(ours[k][1] - theirs[k][1]) < 0.05 for k in ours
+    )
 
 
 # --- baselines: the same figures by scanning tickets --------------------------------------------
@@ -238,6 +307,10 @@ def bench_reports(label: str, url: str, count: int, days: int, runs: int) -> lis
     clock.freeze(NOW)
     tenant = accounts.create_tenant("bench", "Bench 旗舰店")
     get_host().set_enabled(tenant, "analytics", enabled=True)
+    if label == "SQLite":
+        small = accounts.create_tenant("check", "Check")
+        _tickets(small, 2000, days, seed=9)
+        print(f"{label}: SQL rollups equal the plugin's own rebuild on 2000 tickets: {check_sql_rollups(small)}")
     made, seconds = _tickets(tenant, count, days)
     print(f"{label}: {made} tickets over {days} days inserted with their rollups in {seconds:.0f} s")
     end = NOW.date()
@@ -250,7 +323,6 @@ def bench_reports(label: str, url: str, count: int, days: int, runs: int) -> lis
         ("summary by channel, 7 days", *summary(week, "channel")),
         (f"summary by problem, {days} days", *summary(all_days, "problem")),
         ("summary by agent, 30 days", *summary(month, "agent")),
-        ("summary by tag, 30 days", lambda: reports.summary(tenant, month, "tag"), None),
         ("daily, 30 days", lambda: reports.daily(tenant, month), lambda: scan_times(tenant, month)),
         ("top problems, 7 days", lambda: reports.top_problems(tenant, week), summary(week, "problem")[1]),
         ("backlog by team", lambda: reports.backlog(tenant, "team"), lambda: scan_backlog(tenant)),

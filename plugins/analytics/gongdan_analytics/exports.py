@@ -141,11 +141,17 @@ def _local(value: datetime | None, tenant: Tenant) -> str:
 
 
 def ticket_rows(tenant: Tenant, query: pw.ModelSelect, columns: Sequence[str], masked: bool) -> Iterator[list[Any]]:
-    """The cells of each ticket, in batches from the database; contact details masked when `masked`."""
+    """The cells of each ticket, in batches from the database; contact details masked when `masked`
+    (each customer's details decrypted and masked once per export)."""
+    shown_of: dict[int, dict[str, Any]] = {}
     for ticket in query.iterator():
         category, team = getattr(ticket, "category", None), getattr(ticket, "team", None)
         assignee, customer = getattr(ticket, "assignee", None), getattr(ticket, "customer", None)
-        shown = masking.customer_dict(customer, revealed=not masked) if customer and customer.id else {}
+        shown = {}
+        if customer is not None and customer.id:
+            if customer.id not in shown_of:
+                shown_of[customer.id] = masking.customer_dict(customer, revealed=not masked)
+            shown = shown_of[customer.id]
         cells = {
             "number": ticket.number,
             "subject": masking.mask_text(ticket.subject) if masked else ticket.subject,
