@@ -2,8 +2,9 @@
 
 Loop protection: while a trigger's actions run, it is on the context's stack; the events its
 actions cause do not fire it again, and no chain of triggers goes deeper than the tenant's
-`max_depth`. Time rules act on a ticket once per rule and change (its `updated_at`), exactly
-once across workers: a `TimeClaim` row with a unique key is written before acting.
+`max_depth`. Time rules act on a ticket once per rule and change (its `updated_at`; the change
+the rule's own actions make is claimed too, so it is not a new one), exactly once across
+workers: a `TimeClaim` row with a unique key is written before acting.
 """
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ def run_time_rules(tenant: Tenant) -> int:
         for rule in found:
             if rule.matches(seen) and claim(tenant, rule.id, ticket):
                 run_actions(tenant, ticket, rule, "time")
+                claim(tenant, rule.id, Ticket.get_by_id(ticket.id))  # its own change is not a new one
                 taken += 1
     return taken
 
