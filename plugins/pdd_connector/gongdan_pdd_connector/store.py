@@ -18,6 +18,7 @@ from typing import Any
 
 from gongdan import categories, clock, tickets
 from gongdan.actors import Actor
+from gongdan.connectors import keep_agent_edits, walk_to
 from gongdan.db import write_transaction
 from gongdan.errors import ValidationError
 from gongdan.models import Category, Tenant, Ticket
@@ -96,40 +97,6 @@ def _resolve_category(ctx: Context, record: dict[str, Any], key: tuple[str, str]
     return ctx.categories[key]
 
 
-def _keep_agent_edits(ticket: Ticket | None, mapped: dict[str, Any], applied: dict[str, Any]) -> dict[str, Any]:
-    """The values to send: the mapped ones, except where an agent changed a field the platform did not."""
-    if ticket is None or not applied:
-        return dict(mapped)
-    current = {
-        "subject": ticket.subject,
-        "priority": ticket.priority,
-        "category": ticket.category.path if ticket.category_id else None,
-    }
-    out = {key: mapped[key] if mapped[key] != applied.get(key) else current[key] for key in current}
-    own = set(applied.get("tags", []))
-    kept = [t for t in ticket.tags if t not in own]
-    out["tags"] = list(dict.fromkeys(kept + mapped["tags"]))
-    return out
-
-
-def _move(tenant: Tenant, ticket: Ticket, target: str) -> Ticket:
-    """Walk the ticket's state machine to `target` (open / pending / resolved); closed stays closed."""
-    paths = {
-        ("new", "open"): [],
-        ("new", "pending"): ["open", "pending"],
-        ("new", "resolved"): ["resolved"],
-        ("open", "pending"): ["pending"],
-        ("open", "resolved"): ["resolved"],
-        ("pending", "open"): ["open"],
-        ("pending", "resolved"): ["resolved"],
-        ("resolved", "open"): ["open"],
-        ("resolved", "pending"): ["open", "pending"],
-    }
-    for step in paths.get((ticket.status, target), []):
-        ticket = tickets.transition(tenant, ticket, step, ACTOR)
-    return ticket
-
-
 def _write_ticket(ctx: Context, known: PddRefund | None, record: dict[str, Any], mapped: dict) -> tuple[Ticket, bool]:
     """Create the ticket (idempotent by `external_ref`) or update what changed on a known one."""
     description = mapping.description(record, ctx.shop.owner_name or ctx.shop.owner_id)
@@ -142,7 +109,7 @@ def _write_ticket(ctx: Context, known: PddRefund | None, record: dict[str, Any],
             "external_ref": {"system": SYSTEM, "id": record["after_sales_id"]},
         }
         return tickets.create(ctx.tenant, payload, ACTOR)
-    wanted = {**_keep_agent_edits(existing, mapped, known.applied), "description": description}
+    wanted = {**keep_agent_edits(existing, mapped, known.applied), "description": description}
     current = {
         "subject": existing.subject,
         "priority": existing.priority,
@@ -179,7 +146,7 @@ def store(ctx: Context, record: dict[str, Any], known: PddRefund | bool | None =
     applied = known.applied if known is not None else {}
     ticket, created = _write_ticket(ctx, known, record, mapped)
     if created or target != applied.get("status"):
-        ticket = _move(tenant, ticket, target)
+        ticket = walk_to(tenant, ticket, target, ACTOR)
     expire = record.get("expire_time")
     if expire and record["status"] in mapping.MERCHANT_TO_ACT and expire != applied.get("expire_time"):
         tickets.announce_deadline(tenant, ticket, "resolution", datetime.fromisoformat(expire), PLUGIN)

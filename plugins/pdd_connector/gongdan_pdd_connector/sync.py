@@ -17,15 +17,14 @@ How no record is missed or stored twice:
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from gongdan import clock
+from gongdan.connectors import Window, WindowKeptGrowing, plan_windows, read_backwards
 from gongdan.db import db
 from gongdan.locks import try_lock
 from gongdan.models import Tenant
@@ -48,26 +47,10 @@ class ShopBusy(RuntimeError):
     """Another sync of this shop is running (in this process or another)."""
 
 
-@dataclass(frozen=True)
-class Window:
-    """A span of update times `[start, end]` read in one go."""
-
-    start: datetime
-    end: datetime
-
-
 def plan(cursor: datetime, end_limit: datetime, *, overlap: timedelta, first_overlap: bool) -> list[Window]:
     """Windows from `cursor` to `end_limit`: ≤ 30 minutes, each overlapping the previous one."""
     span = timedelta(seconds=protocol.MAX_WINDOW_SECONDS)
-    windows: list[Window] = []
-    start = cursor - overlap if first_overlap else cursor
-    reached = cursor
-    while reached < end_limit:
-        end = min(start + span, end_limit)
-        windows.append(Window(start, end))
-        reached = end
-        start = end - overlap
-    return windows
+    return plan_windows(cursor, end_limit, span=span, overlap=overlap, first_overlap=first_overlap)
 
 
 def _unix(moment: datetime) -> int:
@@ -86,28 +69,22 @@ def read_window(client: PddClient, window: Window) -> list[dict[str, Any]]:
         "end_updated_at": _unix(window.end),
         "page_size": protocol.MAX_PAGE_SIZE,
     }
-    for _ in range(MAX_REREADS):
-        first = client.call(LIST_API, {**base, "page": 1})
-        total = int(first.get("total_count") or 0)
-        pages = math.ceil(total / protocol.MAX_PAGE_SIZE)
-        if pages <= 1:
-            return list(first.get("refund_list") or [])
-        found: dict[str, dict[str, Any]] = {}
-        anonymous: list[dict[str, Any]] = []
-        last_total = total
-        for page in range(pages, 0, -1):
-            body = client.call(LIST_API, {**base, "page": page})
-            last_total = int(body.get("total_count") or 0)
-            for item in body.get("refund_list") or []:
-                key = str(item.get("id") or "")
-                if not key:
-                    anonymous.append(item)
-                elif key not in found or str(item.get("updated_time")) >= str(found[key].get("updated_time")):
-                    found[key] = item
-        if last_total <= total:
-            return list(found.values()) + anonymous
-        log.info("window %s..%s grew from %d to %d records: reading again", window.start, window.end, total, last_total)
-    raise GatewayError(-1, "the window kept growing while it was read", api=LIST_API, transient=True)
+
+    def fetch(page: int) -> tuple[int, list[dict[str, Any]]]:
+        body = client.call(LIST_API, {**base, "page": page})
+        return int(body.get("total_count") or 0), list(body.get("refund_list") or [])
+
+    try:
+        return read_backwards(
+            fetch,
+            protocol.MAX_PAGE_SIZE,
+            key=lambda item: str(item.get("id") or ""),
+            version=lambda item: str(item.get("updated_time")),
+            rereads=MAX_REREADS,
+        )
+    except WindowKeptGrowing:
+        log.info("window %s..%s kept growing while it was read", window.start, window.end)
+        raise GatewayError(-1, "the window kept growing while it was read", api=LIST_API, transient=True) from None
 
 
 def _process(ctx: store.Context, client: PddClient, item: dict[str, Any], known: PddRefund | None) -> str:
