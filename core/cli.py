@@ -21,15 +21,42 @@ from gongdan.config import Settings
 from gongdan.crypto import CryptoError
 from gongdan.db import db, open_database
 from gongdan.errors import GongdanError
+from gongdan.models import SchemaVersion
 from gongdan.plugins import PluginLoadError, get_host
 
 
-def open_db() -> Database:
+def open_db(*, need_schema: bool = True) -> Database:
     """Open the configured database (`GONGDAN_DATABASE_URL`) unless it is open; plugin commands
-    call this first. Run `gongdan init` before: it creates the tables."""
+    call this first. Run `gongdan init` before: it creates the tables.
+
+    With `need_schema` (all but `init` and `demo`), a database without gongdan's schema is a
+    one-line error (click.ClickException) naming the URL, and no empty SQLite file is left.
+    """
     if db.obj is None:
-        open_database(Settings.from_env().database_url)
+        url = Settings.from_env().database_url
+        if need_schema:
+            _refuse_missing_sqlite_file(url)
+        open_database(url)
+        if need_schema and not db.obj.table_exists(SchemaVersion._meta.table_name):
+            raise click.ClickException(_no_schema(url))
     return db.obj
+
+
+def _no_schema(url: str) -> str:
+    shown = url.split("@")[-1] if "@" in url else url  # never the password
+    return (
+        f"no gongdan schema in {shown}: run `gongdan init` first, or set GONGDAN_DATABASE_URL "
+        "to the database you mean (make demo uses sqlite:///demo.db)"
+    )
+
+
+def _refuse_missing_sqlite_file(url: str) -> None:
+    """A SQLite URL naming a file that does not exist: refuse before connecting creates it."""
+    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        return
+    path = Path(url[len("sqlite:///") :].split("?")[0])
+    if not path.exists():
+        raise click.ClickException(_no_schema(url))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,7 +70,7 @@ def init() -> None:
     """Create or upgrade the schema of the core and of every loaded plugin (safe to repeat)."""
     from gongdan.schema import upgrade
 
-    open_db()
+    open_db(need_schema=False)
     for change in upgrade(get_host()):
         if change.before is None:
             click.echo(f"{change.owner}: created at version {change.after}")
@@ -270,7 +297,7 @@ def demo(bind: str, port: int) -> None:
     from gongdan.demo import allow_local_simulators, prepare
     from gongdan.serving import serve as run
 
-    open_db()
+    open_db(need_schema=False)
     allow_local_simulators()
     login = prepare()
     click.echo(f"console: http://{bind}:{port}/console/  login: {login[0]} / {login[1]}")
