@@ -1,17 +1,438 @@
-"""Console: rules (builders as forms), macros, approvals, and the ticket page's automation panel."""
+"""Console: rule builders (forms, not JSON), macros, approvals, and the ticket page's panel.
+
+Rules are listed by kind and position with an on/off switch, a position box, "last fired" and
+a link to each rule's history (with a dry run against a real ticket). The ticket page's panel
+lists the ticket's pending approvals (approve / reject with a reason) and the macros; applying
+one runs its actions and puts its text into a reply box to edit before sending.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import abort, flash, redirect, request, session, url_for
+from flask_admin import expose
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from gongdan import actions, tickets
+from gongdan.actors import Actor
 from gongdan.contributions import ConsoleView, TicketPanel
+from gongdan.errors import GongdanError, ValidationError
+from gongdan.models import Tenant, Ticket, User
+from gongdan.permissions import ROLE_RANK, has_role
+
+from . import approvals, engine, macros, rules
+from .conditions import FIELDS, OPERATORS
+from .models import RULE_KINDS, Approval, Rule, RuleRun
+
+MENU = _l("Automation")
+CONDITION_ROWS = 6
+ACTION_ROWS = 4
+DRAFT_KEY = "automation_drafts"
 
 
-def ticket_panels(tenant: Any, ticket: Any, user: Any) -> list[TicketPanel]:
-    """Filled in below."""
-    return []
+def _zh() -> bool:
+    return str(get_locale() or "en").startswith("zh")
+
+
+def _csrf() -> str:
+    from flask_wtf.csrf import generate_csrf
+
+    return generate_csrf()
+
+
+# --- the ticket page ----------------------------------------------------------------------
+
+
+def ticket_panels(tenant: Tenant, ticket: Ticket, user: User) -> list[TicketPanel]:
+    """Pending approvals and macros for `ticket`, as one panel (none for the system)."""
+    if user is None:
+        return []
+    parts = [_approvals_html(tenant, ticket, user), _macros_html(tenant, ticket, user)]
+    html = Markup("").join(p for p in parts if p)
+    return [TicketPanel(name="automation", title=gettext("Automation"), html=str(html), order=30)] if html else []
+
+
+def _approvals_html(tenant: Tenant, ticket: Ticket, user: User) -> Markup:
+    pending = approvals.pending_for(tenant, ticket)
+    if not pending:
+        return Markup("")
+    rows = Markup("")
+    for approval in pending:
+        decide = Markup("")
+        if approvals.may_decide(user, approval):
+            decide = Markup(
+                '<form method="post" action="{}" class="form-inline mt-1 approval-decide">'
+                '<input type="hidden" name="csrf_token" value="{}">'
+                '<input name="reason" class="form-control form-control-sm mr-1" placeholder="{}" maxlength="1000">'
+                '<button name="decision" value="approve" class="btn btn-sm btn-success mr-1">{}</button>'
+                '<button name="decision" value="reject" class="btn btn-sm btn-outline-danger">{}</button></form>'
+            ).format(
+                url_for("automation_approvals.decide", approval_id=approval.id, next=request.path),
+                _csrf(),
+                gettext("reason"),
+                gettext("Approve"),
+                gettext("Reject"),
+            )
+        rows += Markup('<li id="approval-{}"><strong>{}</strong> · {} · {}{}</li>').format(
+            approval.id, _action_label(tenant, approval.action), approval.reason, approval.requested_label, decide
+        )
+    return Markup('<h6>{}</h6><ul class="pl-3 small" id="pending-approvals">{}</ul>').format(
+        gettext("Waiting for approval"), rows
+    )
+
+
+def _action_label(tenant: Tenant, name: str) -> str:
+    found = actions.registered().get(name)
+    return found[1].label("zh" if _zh() else "en") if found else name
+
+
+def _macros_html(tenant: Tenant, ticket: Ticket, user: User) -> Markup:
+    found = macros.visible(tenant, user)
+    drafts = session.get(DRAFT_KEY, {})
+    draft = drafts.pop(str(ticket.id), None)
+    if draft is not None:
+        session[DRAFT_KEY] = drafts
+    if not found and draft is None:
+        return Markup("")
+    options = Markup("").join(Markup('<option value="{}">{}</option>').format(m.id, m.name) for m in found)
+    html = Markup(
+        '<h6 class="mt-2">{}</h6><form method="post" action="{}" class="form-inline" id="macro-apply">'
+        '<input type="hidden" name="csrf_token" value="{}"><input type="hidden" name="ticket_id" value="{}">'
+        '<select name="macro_id" class="form-control form-control-sm mr-1">{}</select>'
+        '<button class="btn btn-sm btn-outline-primary">{}</button></form>'
+    ).format(gettext("Macros"), url_for("automation_macros.apply"), _csrf(), ticket.id, options, gettext("Apply"))
+    if draft is not None and ticket.status != "closed":
+        html += Markup(
+            '<form method="post" action="{}" class="mt-2" id="macro-draft">'
+            '<input type="hidden" name="csrf_token" value="{}">'
+            '<textarea name="body" class="form-control form-control-sm mb-1" rows="5" required>{}</textarea>'
+            '<button type="submit" name="internal" value="0" class="btn btn-sm btn-primary">{}</button></form>'
+        ).format(url_for("tickets.comment", ticket_id=ticket.id), _csrf(), draft, gettext("Send reply"))
+    return html
+
+
+# --- forms -> rules -------------------------------------------------------------------------
+
+
+def _lines_to_inputs(tenant: Tenant, name: str, text: str) -> dict[str, Any]:
+    """`key=value` lines as the inputs of action `name` (lists comma-separated, numbers as numbers)."""
+    from gongdan.admin.ticket_actions import form_inputs
+
+    pairs = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip():
+            pairs[key.strip()] = value.strip()
+    found = actions.registered().get(name)
+    if found is None:
+        return pairs
+    return form_inputs(actions.inputs_of(tenant, None, found[1]), pairs)
+
+
+def _inputs_to_lines(inputs: dict[str, Any]) -> str:
+    return "\n".join(f"{k}={', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in inputs.items())
+
+
+def rule_from_form(tenant: Tenant, form: Any) -> dict[str, Any]:
+    """The rule a builder form describes."""
+    conditions = []
+    for i in range(CONDITION_ROWS):
+        field = form.get(f"cond_field_{i}", "").strip()
+        if field:
+            conditions.append(
+                {"field": field, "op": form.get(f"cond_op_{i}", ""), "value": form.get(f"cond_value_{i}", "")}
+            )
+    steps = []
+    for i in range(ACTION_ROWS):
+        name = form.get(f"act_name_{i}", "").strip()
+        if name:
+            steps.append({"action": name, "inputs": _lines_to_inputs(tenant, name, form.get(f"act_inputs_{i}", ""))})
+    data: dict[str, Any] = {
+        "name": form.get("name", "").strip(),
+        "active": form.get("active") == "1",
+        "match": form.get("match", "all"),
+        "conditions": conditions,
+        "actions": steps,
+        "event": form.get("event", ""),
+        "action": form.get("action", ""),
+        "approver_role": form.get("approver_role", "supervisor"),
+    }
+    for key in ("position", "expires_hours"):
+        raw = form.get(key, "").strip()
+        if raw:
+            if not raw.lstrip("-").isdigit():
+                raise ValidationError("invalid rule", {key: [gettext("must be a whole number")]})
+            data[key] = int(raw)
+    if not data["name"]:
+        raise ValidationError("invalid rule", {"name": [gettext("must not be empty")]})
+    return data
+
+
+def _base() -> type:
+    from gongdan.admin.base import ConsoleBaseView
+
+    return ConsoleBaseView
 
 
 def console_views() -> list[ConsoleView]:
-    """Filled in below."""
-    return []
+    """Rules, macros and approvals pages."""
+    base = _base()
+
+    class RulesView(base):  # type: ignore[misc, valid-type]
+        """Triggers, time rules and approval rules: list, builder, history and dry run."""
+
+        plugin = engine.PLUGIN
+        role = "supervisor"
+
+        def _catalogue(self) -> dict[str, Any]:
+            tenant = self.current_tenant()
+            zh = _zh()
+            return {
+                "fields": [(k, v[1] if zh else v[2]) for k, v in FIELDS.items()],
+                "operators": [(k, v[0] if zh else v[1]) for k, v in OPERATORS.items()],
+                "events": [(k, v[0] if zh else v[1]) for k, v in rules.EVENTS.items()],
+                "actions": [(a.name, a.label("zh" if zh else "en")) for a in actions.offered(tenant)],
+                "roles": [r for r in ROLE_RANK if r != "agent"],
+                "kinds": RULE_KINDS,
+                "condition_rows": CONDITION_ROWS,
+                "action_rows": ACTION_ROWS,
+                "can_edit": has_role(self.current_user, "admin"),
+                "as_lines": _inputs_to_lines,
+            }
+
+        @expose("/")
+        def index(self) -> Any:
+            """Every rule by kind and position."""
+            rows = list(Rule.of(self.current_tenant()).order_by(Rule.kind, Rule.position, Rule.id))
+            return self.render("automation/rules.html", rows=rows, **self._catalogue())
+
+        @expose("/new/<kind>", methods=("GET", "POST"))
+        def new(self, kind: str) -> Any:
+            """The builder for a new rule of `kind`."""
+            if kind not in RULE_KINDS:
+                abort(404)
+            return self._builder(None, kind)
+
+        @expose("/<int:rule_id>/edit", methods=("GET", "POST"))
+        def edit(self, rule_id: int) -> Any:
+            """The builder for an existing rule."""
+            rule = self._rule(rule_id)
+            return self._builder(rule, rule.kind)
+
+        def _rule(self, rule_id: int) -> Rule:
+            try:
+                return rules.get(self.current_tenant(), rule_id)
+            except GongdanError:
+                abort(404)
+
+        def _builder(self, rule: Rule | None, kind: str) -> Any:
+            errors: dict[str, list[str]] = {}
+            values = (
+                rules.as_dict(rule)
+                if rule
+                else {
+                    "kind": kind,
+                    "active": True,
+                    "match": "all",
+                    "position": 100,
+                    "conditions": [],
+                    "actions": [],
+                    "expires_hours": 24,
+                    "approver_role": "supervisor",
+                    "event": "",
+                    "action": "",
+                }
+            )
+            if request.method == "POST":
+                if not has_role(self.current_user, "admin"):
+                    abort(403)
+                tenant = self.current_tenant()
+                try:
+                    data = rule_from_form(tenant, request.form)
+                    saved = rules.update(tenant, rule, data) if rule else rules.create(tenant, kind, data)
+                    flash(gettext("Rule saved."), "success")
+                    return redirect(self.get_url(".history", rule_id=saved.id))
+                except ValidationError as exc:
+                    errors = exc.fields or {"_schema": [exc.message]}
+                    values = {**values, **{k: v for k, v in request.form.items()}}
+            page = self.render(
+                "automation/rule_form.html",
+                rule=rule,
+                kind=kind,
+                values=values,
+                errors=errors,
+                form=request.form if request.method == "POST" else None,
+                **self._catalogue(),
+            )
+            return (page, 422) if errors else page
+
+        @expose("/<int:rule_id>/switch", methods=("POST",))
+        def switch(self, rule_id: int) -> Any:
+            """Turn a rule on or off, or move it (`position`)."""
+            if not has_role(self.current_user, "admin"):
+                abort(403)
+            rule = self._rule(rule_id)
+            change: dict[str, Any] = {}
+            if "active" in request.form:
+                change["active"] = request.form["active"] == "1"
+            position = request.form.get("position", "").strip()
+            if position:
+                if not position.lstrip("-").isdigit():
+                    flash(gettext("Not done: %(why)s", why=gettext("the position must be a whole number")), "danger")
+                    return redirect(self.get_url(".index"))
+                change["position"] = int(position)
+            rules.update(self.current_tenant(), rule, change)
+            return redirect(self.get_url(".index"))
+
+        @expose("/<int:rule_id>", methods=("GET", "POST"))
+        def history(self, rule_id: int) -> Any:
+            """The rule, its last firings, and a dry run against a ticket number."""
+            tenant = self.current_tenant()
+            rule = self._rule(rule_id)
+            runs = list(RuleRun.of(tenant).where(RuleRun.rule == rule.id).order_by(RuleRun.id.desc()).limit(50))
+            trial, status = None, 200
+            if request.method == "POST":
+                number = request.form.get("ticket_number", "").strip().lstrip("#")
+                ticket = Ticket.of(tenant).where(Ticket.number == int(number)).first() if number.isdigit() else None
+                if ticket is None:
+                    flash(gettext("Not done: %(why)s", why=gettext("no such ticket")), "danger")
+                    status = 422
+                else:
+                    trial = engine.dry_run(tenant, rule, ticket)
+            page = self.render("automation/rule_history.html", rule=rule, runs=runs, trial=trial, **self._catalogue())
+            return page, status
+
+    class MacrosView(base):  # type: ignore[misc, valid-type]
+        """Macros: the caller's and the shared ones; create and edit; apply from the ticket page."""
+
+        plugin = engine.PLUGIN
+        role = "agent"
+
+        @expose("/", methods=("GET", "POST"))
+        def index(self) -> Any:
+            """The list, and a form for a new macro (or the one being edited: `?id=`)."""
+            tenant, user = self.current_tenant(), self.current_user
+            editing = None
+            if request.args.get("id"):
+                try:
+                    editing = macros.get(tenant, request.args["id"], user)
+                except GongdanError:
+                    abort(404)
+            errors: dict[str, list[str]] = {}
+            if request.method == "POST":
+                form = request.form
+                steps = []
+                for i in range(ACTION_ROWS):
+                    name = form.get(f"act_name_{i}", "").strip()
+                    if name:
+                        steps.append(
+                            {"action": name, "inputs": _lines_to_inputs(tenant, name, form.get(f"act_inputs_{i}", ""))}
+                        )
+                data = {
+                    "name": form.get("name", ""),
+                    "body_zh": form.get("body_zh", ""),
+                    "body_en": form.get("body_en", ""),
+                    "shared": form.get("shared") == "1",
+                    "actions": steps,
+                }
+                try:
+                    macros.save(tenant, user, data, editing)
+                    flash(gettext("Macro saved."), "success")
+                    return redirect(self.get_url(".index"))
+                except GongdanError as exc:
+                    errors = exc.fields or {"_schema": [exc.message]}
+            zh = _zh()
+            page = self.render(
+                "automation/macros.html",
+                items=macros.visible(tenant, user),
+                editing=editing,
+                errors=errors,
+                actions=[(a.name, a.label("zh" if zh else "en")) for a in actions.offered(tenant)],
+                action_rows=ACTION_ROWS,
+                as_lines=_inputs_to_lines,
+                can_share=has_role(user, "supervisor"),
+                placeholders=macros.PLACEHOLDERS,
+            )
+            return (page, 422) if errors else page
+
+        @expose("/apply", methods=("POST",))
+        def apply(self) -> Any:
+            """Apply a macro to a ticket: run its actions and put its text into the ticket page's reply box."""
+            tenant, user = self.current_tenant(), self.current_user
+            ticket_id = request.form.get("ticket_id", "")
+            try:
+                ticket = tickets.get(tenant, ticket_id, Actor.of(user))
+            except GongdanError:
+                abort(404)
+            try:
+                macro = macros.get(tenant, request.form.get("macro_id", ""), user)
+                applied = macros.apply(tenant, macro, ticket, user, "zh" if _zh() else "en")
+                drafts = session.get(DRAFT_KEY, {})
+                drafts[str(ticket.id)] = applied["body"]
+                session[DRAFT_KEY] = drafts
+                flash(gettext("Macro applied: edit the reply below and send it."), "success")
+            except GongdanError as exc:
+                flash(gettext("Not done: %(why)s", why=exc.message), "danger")
+            return redirect(url_for("tickets.ticket", ticket_id=ticket.id))
+
+    class ApprovalsView(base):  # type: ignore[misc, valid-type]
+        """Approvals: pending ones to decide, and the recent decisions."""
+
+        plugin = engine.PLUGIN
+        role = "agent"
+
+        @expose("/")
+        def index(self) -> Any:
+            """Pending approvals first, then the last decided."""
+            tenant = self.current_tenant()
+            approvals.expire_due(tenant)
+            pending = list(Approval.of(tenant).where(Approval.status == "pending").order_by(Approval.id))
+            decided = list(
+                Approval.of(tenant).where(Approval.status != "pending").order_by(Approval.id.desc()).limit(50)
+            )
+            return self.render(
+                "automation/approvals.html",
+                pending=pending,
+                decided=decided,
+                may_decide=lambda a: approvals.may_decide(self.current_user, a),
+                label=lambda name: _action_label(tenant, name),
+            )
+
+        @expose("/<int:approval_id>/decide", methods=("POST",))
+        def decide(self, approval_id: int) -> Any:
+            """Approve or reject with a reason; back to where the form was."""
+            approve = request.form.get("decision") == "approve"
+            try:
+                done = approvals.decide(
+                    self.current_tenant(),
+                    approval_id,
+                    self.current_user,
+                    approve,
+                    request.form.get("reason", "").strip(),
+                )
+                if done.status == "approved":
+                    flash(gettext("Approved: the action ran."), "success")
+                elif done.status == "failed":
+                    flash(
+                        gettext("Approved, but the action failed: %(why)s", why=done.result.get("error", "")), "danger"
+                    )
+                else:
+                    flash(gettext("Rejected."), "info")
+            except GongdanError as exc:
+                flash(gettext("Not done: %(why)s", why=exc.message), "danger")
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/console/") else self.get_url(".index"))
+
+    return [
+        ConsoleView(RulesView(name=_l("Rules"), endpoint="automation_rules", url="/console/automation/rules"), MENU),
+        ConsoleView(
+            MacrosView(name=_l("Macros"), endpoint="automation_macros", url="/console/automation/macros"), MENU
+        ),
+        ConsoleView(
+            ApprovalsView(name=_l("Approvals"), endpoint="automation_approvals", url="/console/automation/approvals"),
+            MENU,
+        ),
+    ]

@@ -1,0 +1,146 @@
+"""The console: rule builders as forms in Chinese (close 72 h after resolved; a trigger with a
+condition), order by numbers, on/off, history and dry run; macros applied into a reply box;
+approvals decided from the ticket page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from gongdan_automation import engine
+from gongdan_automation.models import Approval, Rule
+
+from gongdan import clock, tickets
+from gongdan.actors import Actor
+from gongdan.testing import ConsoleClient
+
+
+def _zh(app, make_user, role):
+    user, _ = make_user(role, name=f"{role} 小王")
+    client = ConsoleClient(app, user)
+    client.post("/console/language", {"lang": "zh_CN"})
+    return client
+
+
+def test_an_admin_builds_close_72h_after_resolved_in_chinese(app, make_user, auto_tenant, frozen_clock):
+    admin = _zh(app, make_user, "admin")
+    page = admin.text("/console/automation/rules/")
+    assert "触发器" in page
+    assert "时间规则" in page
+    form = admin.text("/console/automation/rules/new/time")
+    assert "条件" in form
+    assert 'name="cond_field_0"' in form
+    saved = admin.post(
+        "/console/automation/rules/new/time",
+        {
+            "name": "解决 72 小时后关闭",
+            "position": "10",
+            "active": "1",
+            "match": "all",
+            "cond_field_0": "status",
+            "cond_op_0": "is",
+            "cond_value_0": "resolved",
+            "cond_field_1": "hours_since_resolved",
+            "cond_op_1": "gte",
+            "cond_value_1": "72",
+            "act_name_0": "set_status",
+            "act_inputs_0": "status=closed",
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    rule = Rule.get()
+    assert rule.conditions[1] == {"field": "hours_since_resolved", "op": "gte", "value": "72"}
+    assert rule.actions == [{"action": "set_status", "inputs": {"status": "closed"}}]
+    ticket, _ = tickets.create(auto_tenant, {"subject": "已处理"}, Actor.system())
+    tickets.transition(auto_tenant, ticket, "resolved", Actor.system())
+    clock.advance(timedelta(hours=73))
+    assert engine.run_time_rules(auto_tenant) == 1
+    assert tickets.get(auto_tenant, ticket.id).status == "closed"
+    admin = _zh(app, make_user, "admin")  # a new session: 73 hours passed the idle timeout
+    history = admin.text(f"/console/automation/rules/{rule.id}")
+    assert "ok" in history
+    assert "set_status" in history
+
+    bad = admin.post(
+        f"/console/automation/rules/{rule.id}/edit", {"name": "x", "cond_field_0": "status", "cond_op_0": "like"}
+    )
+    assert bad.status_code == 422
+    assert "conditions.0.op" in bad.get_data(as_text=True)
+    admin.post(f"/console/automation/rules/{rule.id}/switch", {"active": "0"})
+    admin.post(f"/console/automation/rules/{rule.id}/switch", {"position": "3"})
+    rule = Rule.get()
+    assert (rule.active, rule.position) == (False, 3)
+
+
+def test_a_trigger_from_the_builder_and_its_dry_run(app, make_user, auto_tenant):
+    admin = _zh(app, make_user, "admin")
+    admin.post(
+        "/console/automation/rules/new/trigger",
+        {
+            "name": "加急标签",
+            "active": "1",
+            "match": "any",
+            "event": "created",
+            "cond_field_0": "subject",
+            "cond_op_0": "contains",
+            "cond_value_0": "投诉",
+            "act_name_0": "set_tags",
+            "act_inputs_0": "tags=投诉, 加急\nmode=add",
+        },
+    )
+    rule = Rule.get()
+    assert rule.actions == [{"action": "set_tags", "inputs": {"tags": ["投诉", "加急"], "mode": "add"}}]
+    ticket, _ = tickets.create(auto_tenant, {"subject": "我要投诉"}, Actor.system())
+    assert tickets.get(auto_tenant, ticket.id).tags == ["投诉", "加急"]
+    other, _ = tickets.create(auto_tenant, {"subject": "咨询"}, Actor.system())
+    trial = admin.post(f"/console/automation/rules/{rule.id}", {"ticket_number": str(other.number)})
+    text = trial.get_data(as_text=True)
+    assert 'id="dry-run-result"' in text
+    assert "不会触发" in text
+    assert tickets.get(auto_tenant, other.id).tags == []
+    assert admin.post(f"/console/automation/rules/{rule.id}", {"ticket_number": "999"}).status_code == 422
+
+
+def test_a_macro_goes_into_the_reply_box_and_an_approval_is_decided_on_the_ticket_page(
+    app, make_user, auto_tenant, rule_api
+):
+    supervisor = _zh(app, make_user, "supervisor")
+    supervisor.post(
+        "/console/automation/macros/",
+        {"name": "物流", "body_zh": "{customer_name}您好，工单 #{ticket_number} 已处理。— {agent_name}", "shared": "1"},
+    )
+    ticket, _ = tickets.create(auto_tenant, {"subject": "到哪了", "customer": {"name": "王女士"}}, Actor.system())
+    page = supervisor.text(f"/console/tickets/{ticket.id}")
+    assert 'id="macro-apply"' in page
+    macro_id = page.split('<select name="macro_id"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    done = supervisor.post(
+        "/console/automation/macros/apply", {"ticket_id": str(ticket.id), "macro_id": macro_id}, follow_redirects=True
+    )
+    text = done.get_data(as_text=True)
+    assert f"王女士您好，工单 #{ticket.number} 已处理。— supervisor 小王" in text
+    assert 'id="macro-draft"' in text
+    assert 'id="macro-draft"' not in supervisor.text(f"/console/tickets/{ticket.id}")  # used once
+
+    rule_api.post(
+        "/api/v1/automation/rules",
+        json={
+            "kind": "approval",
+            "name": "紧急需审批",
+            "action": "set_priority",
+            "conditions": [{"field": "priority", "op": "is", "value": "normal"}],
+        },
+    )
+    held = tickets.get(auto_tenant, ticket.id)
+    from gongdan import actions
+
+    assert actions.run(auto_tenant, held, "set_priority", {"priority": "urgent"}, Actor.system())["outcome"] == "held"
+    page = supervisor.text(f"/console/tickets/{ticket.id}")
+    assert "等待审批" in page
+    assert "紧急需审批" in page
+    approval = Approval.get()
+    supervisor.post(
+        f"/console/automation/approvals/{approval.id}/decide?next=/console/tickets/{ticket.id}",
+        {"decision": "approve", "reason": "同意"},
+    )
+    assert tickets.get(auto_tenant, ticket.id).priority == "urgent"
+    assert Approval.get().status == "approved"
+    assert "同意" in supervisor.text("/console/automation/approvals/")
