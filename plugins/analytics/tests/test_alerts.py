@@ -14,7 +14,9 @@ from typing import Any
 from gongdan_analytics import alerts
 from gongdan_analytics.models import Episode, Hourly
 
-from gongdan import clock
+from gongdan import accounts, clock, tickets
+from gongdan.actors import Actor
+from gongdan.models import Ticket
 from gongdan.testing import answer
 
 from .conftest import sh
@@ -128,3 +130,22 @@ def test_settings_refuse_a_private_robot_address(analytics: Any, admin_api: Any)
     )
     assert answer_.status_code == 422
     assert "settings.wecom_url" in answer_.json["error"]["fields"]
+
+
+def test_slow_handling_and_a_surge_of_breaches(analytics: Any, tenant: Any, at: Any, new_ticket: Any) -> None:
+    agent = accounts.create_user(tenant, "slow@acme.example.com", "agent", "慢慢", "pw-123456789")
+    ticket = new_ticket("一直在聊", channel="web")
+    for day, gap in ((1, 2), (2, 20)):  # yesterday two minutes a reply, today twenty
+        for n in range(6):
+            at(2026, 11, day, 9, 0)
+            clock.advance(timedelta(minutes=gap * n))
+            tickets.comment(tenant, Ticket.get_by_id(ticket.id), f"回复 {n}", Actor.of(agent))
+    for _ in range(5):
+        tickets.record_event(tenant, ticket, "sla.breach", {"target": "first_response"}, Actor.system("plugin:sla"))
+    clock.advance(timedelta(minutes=1))
+    found = {(f.kind, f.subject): f for f in alerts.evaluate(tenant)}
+    slow = found[("handling_slow", f"agent:{agent.id}")]
+    assert slow.data["minutes"] == 20.0
+    assert slow.data["norm"] == 2.0
+    assert "慢慢" in slow.lines[0]
+    assert found[("sla_breach_surge", "")].data["breaches"] == 5

@@ -16,8 +16,11 @@ def test_reports_page_links_each_figure_to_its_tickets(
     analytics: Any, console_client: Any, new_ticket: Any, app: Any
 ) -> None:
     new_ticket("破损", channel="web", category="售后/退货退款/质量问题")
-    new_ticket("催单", channel="email")
+    new_ticket("催单", channel="email", customer={"name": "VIP 客户", "tier": "vip"})
     page = console_client("supervisor", language="en")
+    vip = page.text("/console/tickets/?tier=vip")
+    assert "催单" in vip
+    assert "破损" not in vip
     html = page.text("/console/analytics/reports/?from=2026-11-01&to=2026-11-02&group_by=problem")
     assert "Top problems" in html
     row = re.search(r'data-value="售后/退货退款/质量问题">.*?<a href="([^"]+)" class="drill">1</a>', html, re.S)
