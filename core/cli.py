@@ -300,8 +300,7 @@ def demo(bind: str, port: int) -> None:
     open_db(need_schema=False)
     allow_local_simulators()
     login = prepare()
-    click.echo(f"console: http://{bind}:{port}/console/  login: {login[0]} / {login[1]}")
-    run(bind, port, scheduler=True)
+    run(bind, port, scheduler=True, banner=f"console: http://{bind}:{port}/console/  login: {login[0]} / {login[1]}")
 
 
 @cli.command("backup")

@@ -97,4 +97,7 @@ def prepare() -> tuple[str, str]:
             Actor.system("demo"),
         )
     host.notify(tenant, "gongdan_demo_prepared", tenant=tenant, admin=admin)
+    from gongdan import demo_history
+
+    demo_history.build(tenant, list(User.of(tenant).where(User.role == "agent").order_by(User.id)))
     return ADMIN

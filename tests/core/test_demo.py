@@ -69,4 +69,10 @@ def test_demo_serves_health_and_a_working_login(tmp_path):
             server.kill()
             output, _ = server.communicate()
     assert "login: admin@demo.gongdan.cn / gongdan-demo" in output
+    lines = output.splitlines()
+    login = next(n for n, line in enumerate(lines) if "login: admin@demo.gongdan.cn" in line)
+    started = [n for n, line in enumerate(lines) if "scheduler running" in line or "serving on http" in line]
+    assert started, output
+    assert max(started) < login, "the login line is printed last, once the server listens"
+    assert "apscheduler" not in output, "the scheduler's per-run lines stay out of the log"
     assert server.returncode == 0, "SIGTERM should end the demo cleanly (its atexit handlers run)"
