@@ -80,9 +80,11 @@ class Facts:
 
     def get(self, name: str) -> Any:
         """The value of field `name` (None when the ticket has none)."""
-        if name not in self._cache:
-            self._cache[name] = self._compute(name)
-        return self._cache[name]
+        try:
+            return self._cache[name]
+        except KeyError:
+            value = self._cache[name] = self._compute(name)
+            return value
 
     def _compute(self, name: str) -> Any:
         t = self.ticket
@@ -241,6 +243,8 @@ def compile_condition(cond: dict[str, Any]) -> Predicate:
         low, high = (_coerce(kind, v) for v in _values(raw))
         return lambda f: _ordered(operator.ge, get(f), low) and _ordered(operator.le, get(f), high)
     wanted = _coerce(kind, raw)
+    if isinstance(wanted, str) and kind == "text":  # the common case, compared as it is
+        return (lambda f: f.get(field) == wanted) if op == "is" else (lambda f: f.get(field) != wanted)
     same = lambda v: v is not None and _coerce(kind, v) == wanted  # noqa: E731
     return (lambda f: same(get(f))) if op == "is" else (lambda f: not same(get(f)))
 
@@ -259,11 +263,19 @@ def compile_rule(match: str, conditions: list[dict[str, Any]]) -> Predicate:
     predicates = tuple(compile_condition(c) for c in conditions)
     if not predicates:
         return lambda f: True
-    if match == "any":
-        return lambda f: any(p(f) for p in predicates)
     if len(predicates) == 1:
         return predicates[0]
-    return lambda f: all(p(f) for p in predicates)
+    if match == "any":
+
+        def any_holds(f: Facts) -> bool:
+            return any(predicate(f) for predicate in predicates)
+
+        return any_holds
+
+    def all_hold(f: Facts) -> bool:
+        return all(predicate(f) for predicate in predicates)
+
+    return all_hold
 
 
 def explain(conditions: list[dict[str, Any]], facts: Facts) -> list[dict[str, Any]]:

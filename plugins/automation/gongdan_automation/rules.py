@@ -2,19 +2,21 @@
 
 A process keeps each tenant's active rules compiled, keyed by the tenant's rules stamp
 (`RulesState`), which every change renews in the same transaction: one small read per event
-tells whether the cache is still good, across processes. Conditions are compiled when the
-tenant's rules change, not per event.
+(at most every `STAMP_SECONDS`; a process's own changes count at once) tells whether the
+cache is still good, across processes. Conditions are compiled when the tenant's rules
+change, not per event.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from gongdan import actions, clock
-from gongdan.db import write_transaction
+from gongdan.db import db, write_transaction
 from gongdan.errors import NotFound, ValidationError
 from gongdan.ids import parse_id
 from gongdan.models import Tenant
@@ -65,8 +67,29 @@ class Compiled:
     conditions: tuple[dict[str, Any], ...]
 
 
-_cache: dict[int, tuple[str, dict[tuple[str, str], list[Compiled]]]] = {}
+STAMP_SECONDS = 2.0  # how long a process trusts the stamp it read (its own changes count at once)
+_cache: dict[tuple[str, int], tuple[str, dict[tuple[str, str], list[Compiled]]]] = {}
+_stamps: dict[tuple[str, int], tuple[float, str]] = {}
 _lock = threading.Lock()
+
+
+def _key(tenant: Tenant) -> tuple[str, int]:
+    """The cache key of `tenant` in the database now open (a test opens a new one per test)."""
+    database = db.obj
+    token = getattr(database, "_gongdan_automation_token", None)
+    if token is None:
+        token = database._gongdan_automation_token = uuid.uuid4().hex
+    return token, tenant.id
+
+
+def _current_stamp(tenant: Tenant) -> str:
+    key, now = _key(tenant), time.monotonic()
+    seen = _stamps.get(key)
+    if seen is not None and now - seen[0] < STAMP_SECONDS:
+        return seen[1]
+    value = stamp(tenant)
+    _stamps[key] = (now, value)
+    return value
 
 
 def stamp(tenant: Tenant) -> str:
@@ -82,16 +105,18 @@ def _bump(tenant: Tenant) -> None:
     )
     if not changed:
         RulesState.create(tenant=tenant, revision=1, stamp=fresh)
+    _stamps.pop(_key(tenant), None)
 
 
 def active(tenant: Tenant, kind: str, key: str) -> list[Compiled]:
     """The tenant's active rules of `kind` for `key` (event or action), in order, compiled."""
-    current = stamp(tenant)
-    cached = _cache.get(tenant.id)
+    current = _current_stamp(tenant)
+    where = _key(tenant)
+    cached = _cache.get(where)
     if cached is None or cached[0] != current:
         cached = (current, _load(tenant))
         with _lock:
-            _cache[tenant.id] = cached
+            _cache[where] = cached
     return cached[1].get((kind, key), [])
 
 
