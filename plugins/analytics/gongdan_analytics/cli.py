@@ -6,12 +6,14 @@ from datetime import date
 
 import click
 
+from gongdan.cli import open_db
 from gongdan.models import Tenant
 
 from . import rollup
 
 
 def _tenant(slug: str) -> Tenant:
+    open_db()
     found = Tenant.get_or_none(Tenant.slug == slug)
     if found is None:
         raise click.UsageError(f"no tenant {slug!r}")

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from click.testing import CliRunner
 from gongdan_analytics import reports, rollup
+from gongdan_analytics.cli import analytics as group
 from gongdan_analytics.models import Backlog, Daily, Hourly
 from gongdan_analytics.periods import Period
 
@@ -103,3 +105,14 @@ def test_catch_up_follows_the_event_log(analytics: Any, tenant: Any, at: Any, ne
     assert reports.summary(tenant, Period(DAY2, DAY2), "channel")["total"]["created"] == 1
     assert rollup.catch_up(tenant) == 0
     assert ticket.id
+
+
+def test_cli_rebuild_and_unknown_tenant(analytics: Any, tenant: Any, new_ticket: Any) -> None:
+    new_ticket("一张", channel="web")
+    done = CliRunner().invoke(group, ["rebuild", "--tenant", tenant.slug])
+    assert done.exit_code == 0
+    assert done.output.strip() == "1 tickets recounted"
+    assert reports.summary(tenant, Period(DAY2, DAY2), "channel")["total"]["created"] == 1
+    unknown = CliRunner().invoke(group, ["catch-up", "--tenant", "nope"])
+    assert unknown.exit_code == 2
+    assert "no tenant 'nope'" in unknown.output
