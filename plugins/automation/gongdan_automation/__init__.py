@@ -55,8 +55,8 @@ def gongdan_console_views() -> list[Any]:
 
 @hookimpl
 def gongdan_scheduled_jobs() -> list[ScheduledJob]:
-    """Time rules hourly; plugin events every 30 s; approvals' expiry every 5 minutes."""
-    from . import approvals, engine
+    """Time rules hourly; plugin events every 30 s; webhooks every 10 s; approvals' expiry every 5 minutes."""
+    from . import approvals, engine, webhooks
 
     return [
         ScheduledJob(
@@ -70,6 +70,12 @@ def gongdan_scheduled_jobs() -> list[ScheduledJob]:
             func=engine.plugin_events_job,
             seconds=30,
             description="triggers on plugin events (SLA warnings and breaches, ...)",
+        ),
+        ScheduledJob(
+            id="automation.webhooks",
+            func=webhooks.job,
+            seconds=10,
+            description="event webhooks: queue new events, send and retry signed deliveries",
         ),
         ScheduledJob(
             id="automation.approvals",

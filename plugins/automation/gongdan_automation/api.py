@@ -12,9 +12,9 @@ from gongdan.api.common import api_route, current_actor, current_tenant, current
 from gongdan.representation import iso
 from gongdan.validation import load
 
-from . import approvals, engine, macros, rules
+from . import approvals, engine, macros, rules, webhooks
 from .conditions import FIELDS, OPERATORS
-from .models import APPROVAL_STATES, RULE_KINDS, Approval, RuleRun
+from .models import APPROVAL_STATES, RULE_KINDS, Approval, RuleRun, Subscription, WebhookDelivery
 
 PLUGIN = "automation"
 bp = Blueprint("automation_api", __name__, url_prefix="/api/v1/automation")
@@ -257,3 +257,100 @@ def approve(approval_id: int, body: dict[str, Any]) -> dict[str, Any]:
 def reject(approval_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Reject with a reason: the action does not run."""
     return approvals.as_dict(approvals.decide(current_tenant(), approval_id, current_user(), False, body["reason"]))
+
+
+class SubscriptionInSchema(Schema):
+    """A webhook: where to POST, which event kinds (none: all), and optionally its secret."""
+
+    url = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    kinds = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list)
+    secret = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=16, max=200))
+
+
+class SubscriptionPatchSchema(Schema):
+    """Switch a webhook on or off, or change its kinds."""
+
+    active = fields.Boolean()
+    kinds = fields.List(fields.String(validate=validate.Length(min=1, max=64)))
+
+
+class DeliveryQuerySchema(Schema):
+    """Filters of the delivery log."""
+
+    state = fields.String(load_default=None, validate=validate.OneOf(["queued", "sent", "failed"]))
+    subscription_id = fields.Integer(load_default=None)
+
+
+class ResultInSchema(Schema):
+    """An outcome from an outside system (e.g. 退款已打款 with the payment id), idempotent on `id`."""
+
+    id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    ticket_id = fields.Integer(required=True)
+    reference = fields.String(load_default="", validate=validate.Length(max=200))
+    status = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+def _subscription_dict(sub: Subscription) -> dict[str, Any]:
+    return {"id": sub.id, "url": sub.url, "kinds": sub.kinds, "active": sub.active, "created_at": iso(sub.created_at)}
+
+
+@api_route(bp, "/webhooks", plugin=PLUGIN, role="admin", tags=("automation",))
+def list_webhooks() -> dict[str, Any]:
+    """The tenant's webhook subscriptions (secrets are never shown again)."""
+    rows = Subscription.of(current_tenant()).order_by(Subscription.id)
+    return {"items": [_subscription_dict(s) for s in rows]}
+
+
+@api_route(
+    bp, "/webhooks", ["POST"], plugin=PLUGIN, role="admin", body=SubscriptionInSchema, status=201, tags=("automation",)
+)
+def create_webhook(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Subscribe a URL to event kinds; the answer holds the signing secret, once. 422 for a refused URL."""
+    sub, secret = webhooks.subscribe(current_tenant(), body["url"], body["kinds"], body["secret"])
+    return {**_subscription_dict(sub), "secret": secret}, 201
+
+
+@api_route(
+    bp,
+    "/webhooks/<int:subscription_id>",
+    ["PATCH"],
+    plugin=PLUGIN,
+    role="admin",
+    body=SubscriptionPatchSchema,
+    tags=("automation",),
+)
+def patch_webhook(subscription_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Switch a subscription on or off, or change its kinds."""
+    sub = webhooks.subscription(current_tenant(), subscription_id)
+    for key, value in body.items():
+        setattr(sub, key, value)
+    sub.save()
+    return _subscription_dict(sub)
+
+
+@api_route(bp, "/webhooks/deliveries", plugin=PLUGIN, role="admin", query=DeliveryQuerySchema, tags=("automation",))
+def list_deliveries(args: dict[str, Any]) -> dict[str, Any]:
+    """The delivery log, newest first: state, attempts, last HTTP status and error."""
+    query = WebhookDelivery.of(current_tenant())
+    if args["state"]:
+        query = query.where(WebhookDelivery.state == args["state"])
+    if args["subscription_id"] is not None:
+        query = query.where(WebhookDelivery.subscription == args["subscription_id"])
+    return {"items": [webhooks.delivery_dict(d) for d in query.order_by(WebhookDelivery.id.desc()).limit(200)]}
+
+
+@api_route(
+    bp, "/webhooks/deliveries/<int:delivery_id>/replay", ["POST"], plugin=PLUGIN, role="admin", tags=("automation",)
+)
+def replay_delivery(delivery_id: int) -> dict[str, Any]:
+    """Queue a delivery again now (409 when it is still queued)."""
+    return webhooks.delivery_dict(webhooks.replay(current_tenant(), delivery_id))
+
+
+@api_route(bp, "/results", ["POST"], plugin=PLUGIN, body=ResultInSchema, status=201, tags=("automation",))
+def record_result(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Record an outcome on a ticket (an event on its timeline); the same `id` again changes nothing (200)."""
+    row, created = webhooks.record_result(current_tenant(), body, current_actor())
+    data = {"id": row.external_id, "ticket_id": row.ticket_id, "reference": row.reference, "status": row.status}
+    return data, 201 if created else 200

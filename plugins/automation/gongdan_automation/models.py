@@ -8,7 +8,7 @@ from __future__ import annotations
 import peewee as pw
 
 from gongdan import clock
-from gongdan.fields import JSONField, UTCDateTimeField
+from gongdan.fields import EncryptedTextField, JSONField, UTCDateTimeField
 from gongdan.models import TenantModel, Ticket, User
 
 RULE_KINDS = ("trigger", "time", "approval")
@@ -81,6 +81,7 @@ class RulesState(TenantModel):
     revision = pw.IntegerField(default=0)
     stamp = pw.CharField(max_length=32, default="")  # new at every change: what caches compare
     last_event_id = pw.BigIntegerField(null=True)
+    webhook_event_id = pw.BigIntegerField(null=True)  # how far webhooks have read the event log
 
     class Meta:
         table_name = "automation_state"
@@ -128,4 +129,61 @@ class Approval(TenantModel):
         indexes = ((("tenant", "status", "expires_at"), False),)
 
 
-MODELS = [Rule, RuleRun, TimeClaim, RulesState, Macro, Approval]
+class Subscription(TenantModel):
+    """An integrator's webhook: ticket events of `kinds` (empty: all) POSTed to `url`, signed
+    with `secret` (HMAC-SHA256, stored encrypted)."""
+
+    url = pw.CharField(max_length=500)
+    secret = EncryptedTextField()
+    kinds = JSONField(default=list)
+    active = pw.BooleanField(default=True)
+    created_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "automation_subscription"
+        indexes = ((("tenant", "active"), False),)
+
+
+class WebhookDelivery(TenantModel):
+    """One event for one subscription, in the outbox: `queued`, `sent` or `failed` (retries used up).
+
+    `(tenant, subscription, event_id)` is unique: an event is queued once per subscription.
+    """
+
+    subscription = pw.ForeignKeyField(Subscription, on_delete="CASCADE", backref="deliveries")
+    event_id = pw.BigIntegerField()
+    kind = pw.CharField(max_length=64)
+    payload = JSONField(default=dict)
+    state = pw.CharField(max_length=16, default="queued")
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(default=clock.now)
+    claimed_until = UTCDateTimeField(null=True)
+    last_status = pw.IntegerField(null=True)
+    last_error = pw.TextField(default="")
+    created_at = UTCDateTimeField(default=clock.now)
+    sent_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "automation_webhook_delivery"
+        indexes = (
+            (("tenant", "subscription", "event_id"), True),
+            (("tenant", "state", "next_attempt_at"), False),
+        )
+
+
+class InboundResult(TenantModel):
+    """An outcome an outside system recorded on a ticket, once per its `external_id`."""
+
+    external_id = pw.CharField(max_length=200)
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE")
+    reference = pw.CharField(max_length=200, default="")
+    status = pw.CharField(max_length=200)
+    note = pw.TextField(default="")
+    created_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "automation_inbound_result"
+        indexes = ((("tenant", "external_id"), True),)
+
+
+MODELS = [Rule, RuleRun, TimeClaim, RulesState, Macro, Approval, Subscription, WebhookDelivery, InboundResult]
