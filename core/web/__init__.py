@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, g, request
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, NotFound
 
 from gongdan import crypto
 from gongdan.api import api
@@ -112,6 +113,20 @@ def _refuse_unstorable_text() -> None:
             raise BadRequest(f"“{name if storable(name) else '?'}”: 不能含有 NUL 等无法保存的字符 / {UNSTORABLE}")
 
 
+def _routed(app: Flask, methods: Iterable[str]) -> bool:
+    """Whether the request's path, converters and all, names a route for one of `methods`."""
+    adapter = app.url_map.bind_to_environ(request.environ)
+    for method in methods:
+        try:
+            adapter.match(request.path, method=method)
+        except NotFound:
+            continue
+        except HTTPException:
+            return True
+        return True
+    return False
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -133,6 +148,12 @@ def _register_errors(app: Flask) -> None:
         if code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
+
+    @app.errorhandler(MethodNotAllowed)
+    def _method(exc: MethodNotAllowed) -> Any:
+        # werkzeug answers 405 when a rule of another method matches the path's shape, before
+        # its converters run: an impossible id (past MAX_ID) names nothing, so that is a 404
+        return _http(exc if _routed(app, exc.valid_methods or ()) else NotFound())
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -16,7 +16,16 @@ TICKET_ROUTES = [
     ("post", "/api/v1/tickets/{id}/assign", {"assignee_id": None}),
     ("post", "/api/v1/tickets/{id}/assign", {}),
     ("get", "/api/v1/tickets/{id}/events", None),
+    ("get", "/api/v1/tickets/{id}/attachments", None),
+    ("post", "/api/v1/tickets/{id}/attachments", None),
+    ("get", "/api/v1/tickets/{id}/actions", None),
+    ("post", "/api/v1/tickets/{id}/actions/set_priority", {"priority": "urgent"}),
 ]
+# routes of other objects a tenant owns (crossing them: `test_other_tenants_objects_are_404`)
+OBJECT_ROUTES = {
+    ("GET", "/attachments/<int:attachment_id>"),
+    ("POST", "/customers/<int:customer_id>/reveal"),
+}
 # routes without an object id: isolation shows in what they list or accept
 TENANT_ROUTES = {
     ("GET", "/tickets"),
@@ -35,8 +44,30 @@ TENANT_ROUTES = {
 
 def test_every_core_route_is_covered_here():
     core = {(m, r.rule) for r in ROUTES if r.endpoint.startswith("api.") for m in r.methods}
-    by_id = {(m.upper(), p.removeprefix("/api/v1").replace("{id}", "<int:ticket_id>")) for m, p, _ in TICKET_ROUTES}
-    assert core == by_id | TENANT_ROUTES
+    by_id = {
+        (m.upper(), p.removeprefix("/api/v1").replace("{id}", "<int:ticket_id>").replace("set_priority", ACTION))
+        for m, p, _ in TICKET_ROUTES
+    }
+    assert core == by_id | TENANT_ROUTES | OBJECT_ROUTES
+
+
+ACTION = "<string(maxlength=100):name>"
+
+
+def test_other_tenants_objects_are_404(tenant, other_tenant, make_user, new_ticket, expect_error):
+    from io import BytesIO
+
+    from gongdan import customers
+
+    _, mine = make_user("supervisor")
+    _, theirs = make_user("admin", in_tenant=other_tenant)
+    ticket = new_ticket(theirs, "别人的附件")
+    upload = {"file": (BytesIO(b"%PDF-1.4 receipt"), "receipt.pdf")}
+    stored = theirs.post(f"/api/v1/tickets/{ticket['id']}/attachments", data=upload, content_type="multipart/form-data")
+    assert stored.status_code == 201, stored.get_json()
+    expect_error(mine.get(f"/api/v1/attachments/{stored.get_json()['id']}"), 404, "not_found")
+    customer = customers.upsert(other_tenant, {"name": "张三", "phone": "13800138000"}, "api")
+    expect_error(mine.post(f"/api/v1/customers/{customer.id}/reveal", json={}), 404, "not_found")
 
 
 def test_crossing_into_another_tenants_ticket_is_404(tenant, other_tenant, make_user, new_ticket, expect_error):
