@@ -128,6 +128,8 @@ def normalize(item: dict[str, Any] | None, detail: dict[str, Any] | None = None)
         "updated_time": _time(source, "updated_time", required=True),
         "expire_time": _time(detail, "expire_time"),
         "has_detail": bool(detail),
+        "buyer_uid": str(source.get("buyer_uid") or "").strip(),
+        "buyer_name_mask": str(source.get("buyer_name_mask") or "").strip(),
     }
 
 
@@ -172,6 +174,15 @@ def tags(record: dict[str, Any], settings: dict[str, Any]) -> list[str]:
         out.append(DISPUTE_TAG)
     out.extend(settings.get("extra_tags", []))
     return list(dict.fromkeys(tag[:50] for tag in out))
+
+
+def customer(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The buyer as the ticket's customer: known by the platform's buyer id, named only as the
+    platform masks it (`张*`), never with contact details. None when the record has no buyer id."""
+    uid = record.get("buyer_uid")
+    if not uid:
+        return None
+    return {"external_id": uid, "name": record.get("buyer_name_mask") or f"{PLATFORM_TAG}买家 {uid[:6]}…"}
 
 
 def subject(record: dict[str, Any]) -> str:

@@ -108,6 +108,9 @@ def _write_ticket(ctx: Context, known: PddRefund | None, record: dict[str, Any],
             "channel": SYSTEM,
             "external_ref": {"system": SYSTEM, "id": record["after_sales_id"]},
         }
+        buyer = mapping.customer(record)
+        if buyer is not None:
+            payload["customer"] = buyer
         return tickets.create(ctx.tenant, payload, ACTOR)
     wanted = {**keep_agent_edits(existing, mapped, known.applied), "description": description}
     current = {

@@ -19,7 +19,8 @@ def test_the_agreements_are_ticket_actions_on_pinduoduo_tickets_only(synced, pdd
     sim, _shop = synced
     ticket = _ticket(pdd_tenant, sim, 2)
     listed = {a["name"]: a for a in agent_api.get(f"/api/v1/tickets/{ticket.id}/actions").get_json()["items"]}
-    assert PDD_ACTIONS <= set(listed)
+    assert PDD_ACTIONS - {"pdd_connector.agree_return"} <= set(listed)
+    assert "pdd_connector.agree_return" not in listed  # Pinduoduo takes a return agreement in status 3 only
     assert listed["pdd_connector.agree_refund"]["needs_confirmation"] is True
     assert listed["pdd_connector.agree_refund"]["label_zh"] == "同意退款（拼多多）"
 
@@ -31,9 +32,9 @@ def test_the_agreements_are_ticket_actions_on_pinduoduo_tickets_only(synced, pdd
     kinds = [e.kind for e in TicketEvent.select().where(TicketEvent.ticket == ticket.id).order_by(TicketEvent.id)]
     assert "pdd_connector.refund_agreed" in kinds and kinds[-1] == "action.run"
     again = agent_api.post(url, json={})
-    assert again.status_code == 409  # the platform refuses now; the run is recorded as failed
+    assert again.status_code == 409  # no longer offered in the new status (issue 16): refused before the platform
     runs = TicketEvent.select().where((TicketEvent.ticket == ticket.id) & (TicketEvent.kind == "action.run"))
-    assert [r.data["outcome"] for r in runs] == ["ok", "failed"]
+    assert [r.data["outcome"] for r in runs] == ["ok", "unavailable"]
 
     bad = agent_api.post(f"/api/v1/tickets/{ticket.id}/actions/pdd_connector.order_note", json={"tag": 9})
     assert set(bad.get_json()["error"]["fields"]) == {"note", "tag"}

@@ -116,6 +116,11 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 1)
 
 
+def buyer_uid(phone: str) -> str:
+    """The platform's opaque, stable id of a buyer (here derived from the buyer's phone)."""
+    return "u" + hashlib.sha256(f"buyer\0{phone}".encode()).hexdigest()[:16]
+
+
 def mask_phone(phone: str) -> str:
     """`13812345678` → `138****5678`."""
     return phone[:3] + "****" + phone[-4:]

@@ -52,6 +52,8 @@ def _list_item(refund: Refund, order: Order) -> dict[str, Any]:
         "user_shipping_status": "1" if refund.tracking_number else "0",
         "dispute_refund_status": 0,
         "refund_operator_role": refund.operator_role,
+        "buyer_uid": data.buyer_uid(order.receiver_phone),
+        "buyer_name_mask": data.mask_name(order.receiver_name),
     }
     if refund.malformed == "missing_order_sn":
         del item["order_sn"]
