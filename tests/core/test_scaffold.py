@@ -13,10 +13,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from playhouse.db_url import connect
 
 from gongdan import scaffold
 from gongdan.cli import main
 from gongdan.errors import ValidationError
+from gongdan.testing import postgres_url
 
 BIN = Path(sys.executable).parent
 
@@ -36,6 +38,14 @@ def test_the_command_prints_the_folder_last(tmp_path: Path, capsys: pytest.Captu
     main(["plugin", "new", "jd", "--connector", "--path", str(tmp_path / "jd")])
     assert capsys.readouterr().out.strip().splitlines()[-1] == str(tmp_path / "jd")
     assert (tmp_path / "jd" / "gongdan_jd" / "simulator.py").is_file()
+
+
+def _forget_plugin_tables(url: str) -> None:
+    """Drop what the generated plugin's tests added to the shared PostgreSQL test database."""
+    database = connect(url)
+    with database.connection_context():
+        database.execute_sql('DROP TABLE IF EXISTS "jd_cursor"')
+        database.execute_sql("DELETE FROM schema_version WHERE owner = 'jd'")
 
 
 def _run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
@@ -83,7 +93,12 @@ def test_the_plugin_installs_into_a_fresh_venv_and_passes_its_tests(
 
     env = {**os.environ, "GONGDAN_STRICT_PLUGINS": "1"}
     env.pop("PYTHONPATH", None)
-    report = _run(python, "-P", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=source, env=env)
-    backends = 2 if os.environ.get("GONGDAN_TEST_DATABASE_URL", "").startswith("postgres") else 1
+    pg_url = postgres_url()
+    try:
+        report = _run(python, "-P", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=source, env=env)
+    finally:
+        if pg_url:
+            _forget_plugin_tables(pg_url)
+    backends = 2 if pg_url else 1
     assert re.search(rf"\b{on_db * backends + plain} passed", report), report[-2000:]
     assert "failed" not in report
