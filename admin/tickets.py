@@ -22,6 +22,7 @@ from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.concurrency import ticket_version, unchanged_since, warn_new_events
 from gongdan.admin.errors import flash_error
 from gongdan.admin.labels import status_label
+from gongdan.admin.new_ticket import NewTicketMixin
 from gongdan.admin.ticket_actions import TicketActionsMixin
 from gongdan.admin.timeline import describer, last_event_id
 from gongdan.api.attachments import accepts_uploads, download_response
@@ -117,7 +118,7 @@ def agents_of(tenant: Any) -> list[User]:
     return list(User.of(tenant).where(User.is_active == True).order_by(User.name, User.email))  # noqa: E712
 
 
-class TicketsView(TicketActionsMixin, ConsoleBaseView):
+class TicketsView(NewTicketMixin, TicketActionsMixin, ConsoleBaseView):
     """The ticket list and each ticket's page."""
 
     role = "agent"
@@ -337,12 +338,15 @@ class TicketsView(TicketActionsMixin, ConsoleBaseView):
 
     @expose("/<int:ticket_id>/update", methods=["POST"])
     def update(self, ticket_id: int) -> Any:
-        """Change priority, category, team and tags."""
+        """Change subject, description, priority, category, team and tags."""
         form = request.form
         data: dict[str, Any] = {
             "priority": form.get("priority"),
             "tags": [t.strip() for t in form.get("tags", "").replace("，", ",").split(",") if t.strip()],
         }
+        for name in ("subject", "description"):
+            if name in form:
+                data[name] = form[name]
         if "category" in form:
             data["category"] = form.get("category") or None
         if "team" in form:

@@ -16,7 +16,7 @@ import peewee
 from gongdan import audit, crypto, masking, permissions
 from gongdan.actors import Actor
 from gongdan.db import db
-from gongdan.errors import NotFound
+from gongdan.errors import NotFound, ValidationError
 from gongdan.ids import parse_id
 from gongdan.models import Customer, CustomerIdentity, Tenant
 from gongdan.statements import PreparedStatement, hydrate
@@ -107,15 +107,23 @@ def exact_condition(term: str) -> peewee.Expression | None:
     return None
 
 
+def _chosen(tenant: Tenant, customer_id: Any) -> Customer:
+    try:
+        return get(tenant, customer_id)
+    except NotFound:
+        raise ValidationError("unknown customer", {"customer.id": [f"no customer {customer_id} here"]}) from None
+
+
 def upsert(tenant: Tenant, data: dict[str, Any], system: str) -> Customer:
-    """The customer `data` describes: matched by `(system, external_id)`, then by e-mail.
+    """The customer `data` describes: the tenant's customer `id` when given (ValidationError if none),
+    else matched by `(system, external_id)`, then by e-mail.
 
     Given fields (name, phone, address, tier, e-mail) update a match; a new identity is
     remembered. Call it inside the caller's transaction.
     """
     external_id = data.get("external_id")
-    customer = None
-    if external_id:
+    customer = _chosen(tenant, data["id"]) if data.get("id") is not None else None
+    if customer is None and external_id:
         customer = _found(tenant, _by_identity.execute((tenant.id, system, external_id)).fetchone())
     if customer is None and data.get("email"):
         customer = by_email(tenant, data["email"])

@@ -19,11 +19,13 @@ def not_blank(value: str) -> None:
 
 
 class CustomerInSchema(Schema):
-    """A customer as a ticket's creator describes it; matched by external id, then e-mail."""
+    """A customer as a ticket's creator describes it; an existing one by `id`, else matched by
+    external id, then e-mail."""
 
     class Meta:
         unknown = RAISE
 
+    id = Id(load_default=None, metadata={"description": "an existing customer of the tenant (e.g. found by lookup)"})
     name = fields.String(validate=validate.Length(max=200), load_default="")
     email = fields.Email(allow_none=True, load_default=None)
     phone = fields.String(validate=validate.Length(max=32), allow_none=True, load_default=None)

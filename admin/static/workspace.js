@@ -1,7 +1,8 @@
 /* The agent's workspace on the ticket page, without inline JavaScript:
  * - <button data-fill-reply="ID"> puts the text of element ID (e.g. a knowledge article) into
  *   the reply editor, to edit before sending, and moves the cursor there;
- * - the bulk form shows the value field its action needs (a labelled select or a tag box).
+ * - the bulk form shows the value field its action needs (a labelled select or a tag box);
+ * - the new-ticket form's customer lookup (#customer-lookup) lists matches (masked) to choose from.
  */
 (function () {
   "use strict";
@@ -36,4 +37,42 @@
     if (event.target.id === "bulk-action") { showBulkValue(); }
   });
   document.addEventListener("DOMContentLoaded", showBulkValue);
+
+  var lookupTimer = null;
+  function choose(customer) {
+    document.getElementById("customer-id").value = customer ? customer.id : "";
+    document.getElementById("customer-chosen-name").textContent = customer
+      ? [customer.name, customer.email || "", customer.phone || ""].join(" ").trim() : "";
+    document.getElementById("customer-chosen").hidden = !customer;
+    document.getElementById("customer-new").hidden = !!customer;
+    document.getElementById("customer-results").textContent = "";
+  }
+  function showMatches(items) {
+    var list = document.getElementById("customer-results");
+    var label = document.getElementById("customer-choose-label").innerHTML;
+    list.textContent = "";
+    items.forEach(function (customer) {
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-link btn-sm p-0 customer-match";
+      button.textContent = label + ": " + [customer.name, customer.email || "", customer.phone || "", customer.tier].join(" ");
+      button.addEventListener("click", function () { choose(customer); });
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+  }
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (box.id !== "customer-lookup") { return; }
+    clearTimeout(lookupTimer);
+    lookupTimer = setTimeout(function () {
+      var url = box.getAttribute("data-lookup-url") + "?q=" + encodeURIComponent(box.value);
+      fetch(url, {credentials: "same-origin"}).then(function (answer) { return answer.json(); })
+        .then(function (body) { showMatches(body.items || []); });
+    }, 250);
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.id === "customer-clear") { choose(null); }
+  });
 })();

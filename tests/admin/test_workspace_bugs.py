@@ -142,3 +142,42 @@ def test_an_unknown_sla_transport_is_refused_and_the_form_speaks_chinese(enable_
     page = console_client("admin", language="zh_CN").text("/console/plugins/sla/settings")
     assert "通知方式" in page
     assert "SMTP 服务器" in page
+
+
+def test_a_new_ticket_from_the_console_with_a_customer_found_by_lookup(console_client, tenant):
+    """What agents expect: a phone call becomes a ticket; the customer is found, not retyped."""
+    known = _create(tenant, "旧工单", customer={"name": "赵先生", "email": "zhao@example.com", "phone": "13800138000"})
+    browser = console_client("agent", language="zh_CN")
+    assert "新建工单" in browser.text("/console/tickets/")
+    found = browser.client.get("/console/tickets/customers?q=zhao@example.com", headers=browser.headers).get_json()
+    assert [c["name"] for c in found["items"]] == ["赵先生"]
+    assert "zhao@example.com" not in str(found)  # masked
+    assert browser.client.get("/console/tickets/customers?q=赵", headers=browser.headers).get_json()["items"]
+    refused = browser.post("/console/tickets/new", {"subject": "", "customer_id": str(known.customer_id)})
+    assert refused.status_code == 422
+    assert 'id="error-subject"' in refused.get_data(as_text=True)
+    made = browser.post(
+        "/console/tickets/new",
+        {
+            "subject": "电话：换货进度",
+            "description": "客户来电询问",
+            "channel": "phone",
+            "customer_id": str(known.customer_id),
+        },
+    )
+    assert made.status_code == 302
+    ticket = tickets.get(tenant, int(made.headers["Location"].rstrip("/").split("/")[-1]))
+    assert ticket.customer_id == known.customer_id
+    assert ticket.channel == "phone"
+    page = browser.text(f"/console/tickets/{ticket.id}")
+    assert "旧工单" in page  # the customer's other tickets on the card
+
+
+def test_subject_and_description_are_edited_on_the_ticket_page(console_client, tenant):
+    ticket = _create(tenant, "错字的主题", description="旧描述")
+    browser = console_client("agent", language="en")
+    browser.post(
+        f"/console/tickets/{ticket.id}/update", {"subject": "正确的主题", "description": "新描述", "priority": "normal"}
+    )
+    fresh = tickets.get(tenant, ticket.id)
+    assert (fresh.subject, fresh.description) == ("正确的主题", "新描述")
