@@ -7,7 +7,7 @@ PLUGINS := $(sort $(wildcard plugins/*/setup.cfg))
 PLUGIN_DIRS := $(patsubst %/setup.cfg,%,$(PLUGINS))
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench clean docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: install
 test: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# the documentation site (MkDocs, strict: a broken link or anchor fails) into build/docs
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
