@@ -33,10 +33,7 @@ def unchanged_since(ticket: Ticket, version: str | None) -> Callable[[], None] |
     def guard() -> None:
         current = Ticket.select(Ticket.updated_at).where(Ticket.id == ticket.id).scalar()
         if current is not None and current.isoformat() != version:
-            raise Conflict(
-                gettext("Someone changed this ticket while you had it open: reload the page and try again."),
-                {"version": [gettext("the ticket changed since the page was loaded")]},
-            )
+            raise Conflict(gettext("Someone changed this ticket while you had it open: reload the page and try again."))
 
     return guard
 

@@ -140,7 +140,7 @@ def describe(event: TicketEvent, names: _Names) -> Shown:
     fields: list[tuple[str, str]] = []
     for key, (label_zh, label_en, kind) in known.fields.items():
         value = data.get(key)
-        if value is None or value in ({}, []):
+        if value is None or value in ({}, [], ""):
             continue
         if kind == "changes":
             for changed, (old, new) in value.items():

@@ -76,3 +76,73 @@ def test_navbar_fits_1366_and_the_list_fits_a_phone(
     width = phone.evaluate("document.documentElement.scrollWidth")
     phone.screenshot(path=str(folder / f"tickets-390-{language}.png"), full_page=True)
     assert width <= 390, f"the list is {width} px wide on a 390 px phone"
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_agent_workspace_in_chromium(chromium, live_server, tenant, make_user, enable_plugin, tmp_path, language):
+    """New ticket with the customer lookup, the bulk form's labelled values, the timeline's labels,
+    and the stale-page refusal, at 1366 px; then the ticket page on a 390 px phone."""
+    folder = shots(tmp_path)
+    agent, _ = make_user("supervisor", name="李娜")
+    colleague, _ = make_user("agent", name="王伟")
+    old = some_tickets(tenant, 1)[0]
+    page = tab(chromium, language, 1366)
+    sign_in(page, live_server, agent.email)
+    page.wait_for_selector("#dashboard")
+    page.goto(f"{live_server}/console/tickets/")
+    page.click("#new-ticket")
+    page.fill("#new-subject", "电话：想改收货地址")
+    page.fill("#customer-lookup", "c0@example.com")
+    page.wait_for_selector(".customer-match")
+    page.click(".customer-match")
+    assert page.locator("#customer-chosen").is_visible()
+    page.screenshot(path=str(folder / f"new-ticket-1366-{language}.png"), full_page=True)
+    page.click("#create-ticket")
+    page.wait_for_selector("#ticket-title:has-text('想改收货地址')")
+    created = tickets.get(tenant, int(page.url.rstrip("/").split("/")[-1]))
+    assert created.customer_id == old.customer_id
+    page.goto(f"{live_server}/console/tickets/")
+    page.select_option("#bulk-action", "status")
+    assert page.locator("#bulk-tag").is_hidden()
+    resolved = {"en": "Resolved", "zh": "已解决"}[language]
+    assert page.locator("#bulk-value option[value='resolved']").inner_text() == resolved
+    page.goto(f"{live_server}/console/tickets/{old.id}")
+    tickets.assign(tenant, tickets.get(tenant, old.id), colleague.id, Actor.system("test"))  # meanwhile
+    page.select_option("#assignee-select", "")
+    page.click("#assignee-select + button")
+    stale = {"en": "Someone changed this ticket", "zh": "有人修改了这个工单"}[language]
+    page.wait_for_selector(f".alert:has-text('{stale}')")
+    assert tickets.get(tenant, old.id).assignee_id == colleague.id
+    assigned = {"en": "assigned the ticket", "zh": "分配了工单"}[language]
+    assert page.locator(f"#timeline li:has-text('{assigned}')").count() >= 1
+    page.screenshot(path=str(folder / f"ticket-1366-{language}.png"), full_page=True)
+    phone = tab(chromium, language, 390)
+    sign_in(phone, live_server, agent.email)
+    phone.wait_for_selector("#dashboard")
+    phone.goto(f"{live_server}/console/tickets/{old.id}")
+    phone.fill("#reply-body", "您好")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=str(folder / f"ticket-390-{language}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_send_as_reply_fills_the_editor_in_chromium(
+    chromium, live_server, tenant, make_user, enable_plugin, admin_api, tmp_path, language
+):
+    """作为回复发送 opens the reply editor with the article's text, to edit before sending."""
+    enable_plugin("knowledge")
+    answer = admin_api.post(
+        "/api/v1/kb/articles",
+        json={"title": "衣服开线怎么退", "body": "开线属于质量问题，可以退货退款。", "status": "published"},
+    )
+    assert answer.status_code == 201, answer.get_json()
+    ticket, _ = tickets.create(tenant, {"subject": "衣服开线了", "channel": "web"}, Actor.system("test"))
+    agent, _ = make_user("agent", name="李娜")
+    page = tab(chromium, language, 1366)
+    sign_in(page, live_server, agent.email)
+    page.wait_for_selector("#dashboard")
+    page.goto(f"{live_server}/console/tickets/{ticket.id}")
+    page.click("#panel-knowledge .kb-fill")
+    assert page.input_value("#reply-body") == "开线属于质量问题，可以退货退款。"
+    assert page.evaluate("document.activeElement.id") == "reply-body"
+    page.screenshot(path=str(shots(tmp_path) / f"kb-fill-1366-{language}.png"), full_page=True)
