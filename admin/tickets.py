@@ -15,13 +15,14 @@ from flask_admin import expose
 from flask_babel import gettext
 from peewee import Case, fn
 
-from gongdan import attachments, delivery, hooks, masking, permissions, tickets
+from gongdan import attachments, delivery, hooks, masking, permissions, presence, tickets
 from gongdan.actors import Actor
 from gongdan.admin import conversation, urgency
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.concurrency import ticket_version, unchanged_since, warn_new_events
 from gongdan.admin.errors import flash_error
 from gongdan.admin.labels import status_label
+from gongdan.admin.live import LiveMixin
 from gongdan.admin.new_ticket import NewTicketMixin
 from gongdan.admin.ticket_actions import TicketActionsMixin
 from gongdan.admin.timeline import describer, last_event_id
@@ -118,7 +119,7 @@ def agents_of(tenant: Any) -> list[User]:
     return list(User.of(tenant).where(User.is_active == True).order_by(User.name, User.email))  # noqa: E712
 
 
-class TicketsView(NewTicketMixin, TicketActionsMixin, ConsoleBaseView):
+class TicketsView(LiveMixin, NewTicketMixin, TicketActionsMixin, ConsoleBaseView):
     """The ticket list and each ticket's page."""
 
     role = "agent"
@@ -237,6 +238,7 @@ class TicketsView(NewTicketMixin, TicketActionsMixin, ConsoleBaseView):
             transitions=sorted(tickets.TRANSITIONS.get(ticket.status, ())),
             agents=agents_of(tenant),
             describe_event=describer(tenant),
+            live=presence.state(ticket),
             ticket_version=ticket_version,
             priorities=PRIORITIES,
             teams=list(Team.of(tenant).order_by(Team.name)),

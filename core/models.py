@@ -430,6 +430,20 @@ class JobRun(BaseModel):
     runs = pw.IntegerField(default=0)
 
 
+class TicketPresence(TenantModel):
+    """Who has a ticket's page open, and whether they are typing (collision detection):
+    refreshed by the page every few seconds, read as "seen in the last half minute"."""
+
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, on_delete="CASCADE")
+    typing = pw.BooleanField(default=False)
+    seen_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "ticket_presence"
+        indexes = ((("tenant", "ticket", "user"), True),)
+
+
 CORE_MODELS: list[type[BaseModel]] = [
     Tenant,
     Team,
@@ -452,4 +466,5 @@ CORE_MODELS: list[type[BaseModel]] = [
     SystemSetting,
     JobRun,
     RateCounter,
+    TicketPresence,
 ]

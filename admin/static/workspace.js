@@ -2,7 +2,9 @@
  * - <button data-fill-reply="ID"> puts the text of element ID (e.g. a knowledge article) into
  *   the reply editor, to edit before sending, and moves the cursor there;
  * - the bulk form shows the value field its action needs (a labelled select or a tag box);
- * - the new-ticket form's customer lookup (#customer-lookup) lists matches (masked) to choose from.
+ * - the new-ticket form's customer lookup (#customer-lookup) lists matches (masked) to choose from;
+ * - the ticket page (#ticket-live) polls every 10 s (and when typing starts or stops): who else
+ *   has it open or is typing, and whether it changed; a reply sent over a change asks first.
  */
 (function () {
   "use strict";
@@ -74,5 +76,43 @@
   });
   document.addEventListener("click", function (event) {
     if (event.target.id === "customer-clear") { choose(null); }
+  });
+
+  var typing = false;
+  var typingTimer = null;
+  function poll() {
+    var live = document.getElementById("ticket-live");
+    var form = document.getElementById("reply-form");
+    if (!live) { return; }
+    var body = new FormData();
+    body.append("typing", typing ? "1" : "0");
+    var token = document.querySelector("input[name=csrf_token]");
+    if (token) { body.append("csrf_token", token.value); }
+    fetch(live.getAttribute("data-url"), {method: "POST", body: body, credentials: "same-origin"})
+      .then(function (answer) { return answer.json(); })
+      .then(function (state) {
+        var box = document.getElementById("presence");
+        var typers = state.others.filter(function (o) { return o.typing; }).map(function (o) { return o.name; });
+        var viewers = state.others.map(function (o) { return o.name; });
+        var lines = [];
+        if (viewers.length) { lines.push(live.getAttribute("data-viewing").replace("{names}", viewers.join("、"))); }
+        if (typers.length) { lines.push(live.getAttribute("data-typing").replace("{names}", typers.join("、"))); }
+        box.textContent = lines.join(" · ");
+        box.hidden = !lines.length;
+        var changed = state.version !== live.getAttribute("data-version") ||
+          state.last_comment > Number(live.getAttribute("data-last-comment"));
+        document.getElementById("ticket-changed").hidden = !changed;
+        if (changed && form) { form.setAttribute("data-confirm", live.getAttribute("data-send-anyway")); }
+      })
+      .catch(function () { /* the next poll tries again */ });
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "reply-body") { return; }
+    if (!typing) { typing = true; poll(); }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typing = false; poll(); }, 8000);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.getElementById("ticket-live")) { poll(); setInterval(poll, 10000); }
   });
 })();

@@ -181,3 +181,23 @@ def test_subject_and_description_are_edited_on_the_ticket_page(console_client, t
     )
     fresh = tickets.get(tenant, ticket.id)
     assert (fresh.subject, fresh.description) == ("正确的主题", "新描述")
+
+
+def test_the_ticket_page_knows_who_else_is_there_and_when_it_changed(console_client, tenant):
+    """Collision detection by short polling: colleagues viewing and typing, and a change since loading."""
+    ticket = _create(tenant, "两人同时处理")
+    first = console_client("agent", language="zh_CN")
+    second = console_client("agent", language="zh_CN")
+    page = first.text(f"/console/tickets/{ticket.id}")
+    version = re.search(r'data-version="([^"]*)"', page).group(1)
+    assert "也在查看" in page  # the page carries its labels for the script
+    assert first.post(f"/console/tickets/{ticket.id}/presence", {"typing": "1"}).get_json()["others"] == []
+    seen = second.post(f"/console/tickets/{ticket.id}/presence", {"typing": "0"}).get_json()
+    assert len(seen["others"]) == 1
+    assert seen["others"][0]["typing"] is True
+    assert seen["version"] == version
+    tickets.comment(tenant, ticket, "我来回复", SYSTEM)
+    after = first.post(f"/console/tickets/{ticket.id}/presence", {"typing": "0"}).get_json()
+    assert after["last_comment"] > 0
+    assert after["version"] != version
+    assert after["others"][0]["typing"] is False

@@ -146,3 +146,35 @@ def test_send_as_reply_fills_the_editor_in_chromium(
     assert page.input_value("#reply-body") == "开线属于质量问题，可以退货退款。"
     assert page.evaluate("document.activeElement.id") == "reply-body"
     page.screenshot(path=str(shots(tmp_path) / f"kb-fill-1366-{language}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_two_agents_on_one_ticket_see_each_other(chromium, live_server, tenant, make_user, tmp_path, language):
+    """Collision detection: B sees A viewing and typing; A learns the ticket changed and is asked
+    before sending over it."""
+    ticket = some_tickets(tenant, 1)[0]
+    alice, _ = make_user("agent", name="李娜")
+    bob, _ = make_user("agent", name="王伟")
+    first, second = tab(chromium, language, 1366), tab(chromium, language, 1366)
+    for page, user in ((first, alice), (second, bob)):
+        sign_in(page, live_server, user.email)
+        page.wait_for_selector("#dashboard")
+    first.goto(f"{live_server}/console/tickets/{ticket.id}")
+    first.wait_for_timeout(300)
+    first.locator("#reply-body").press_sequentially("您好")
+    first.wait_for_timeout(500)
+    second.goto(f"{live_server}/console/tickets/{ticket.id}")
+    typing = {"en": "李娜 typing…", "zh": "李娜 正在输入…"}[language]
+    second.wait_for_selector(f"#presence:has-text('{typing}')")
+    second.screenshot(path=str(shots(tmp_path) / f"presence-1366-{language}.png"))
+    second.fill("#reply-body", "我来处理")
+    second.click("#add-note")
+    second.wait_for_selector("#timeline li.note")
+    first.locator("#reply-body").press_sequentially("，请稍等")  # typing again polls at once
+    first.wait_for_selector("#ticket-changed:visible", timeout=15000)
+    asked = []
+    first.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    first.click("#send-reply")
+    first.wait_for_timeout(300)
+    assert asked
+    assert [c.body for c in tickets.get(tenant, ticket.id).comments] == ["我来处理"]
