@@ -1,7 +1,8 @@
 """Console pages (shops and their sync state, quarantine) and the ticket panel with actions.
 
 Every action asks for confirmation (a checkbox the server checks, and a browser prompt),
-calls the gateway through `actions`, and records the outcome as a ticket event.
+runs as a ticket action (`gongdan.actions`, so approval rules apply), and records the outcome
+as ticket events.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from gongdan import actions as ticket_actions
 from gongdan import attachments, tickets
 from gongdan.actors import Actor
 from gongdan.api.attachments import send_bytes
@@ -217,44 +219,44 @@ def console_views() -> list[ConsoleView]:
         def _back(self, ticket_id: int) -> Any:
             return redirect(url_for("tickets.ticket", ticket_id=ticket_id))
 
-        def _run(self, ticket_id: int, work: Any, done: str) -> Any:
+        def _run(self, ticket_id: int, name: str, inputs: dict[str, Any], done: str) -> Any:
+            """Run ticket action `name` as the console's Actions card does (gongdan.actions): the
+            inputs are checked, the run recorded, and an approval rule may hold it."""
             tenant = self.current_tenant()
             ticket = tickets.get(tenant, ticket_id, Actor.of(self.current_user))
             if request.form.get("confirm") != "yes":
                 flash(gettext("Please confirm the action."), "warning")
                 return self._back(ticket_id)
             try:
-                work(tenant, ticket, Actor.of(self.current_user))
+                outcome = ticket_actions.run(
+                    tenant, ticket, name, inputs, Actor.of(self.current_user), source="console"
+                )
             except (GongdanError, GatewayError) as exc:
                 flash(gettext("Not done: %(why)s", why=getattr(exc, "message", str(exc))), "danger")
             else:
-                flash(done)
+                held = outcome["outcome"] == "held"
+                flash(gettext("Held for approval: %(why)s", why=outcome.get("reason", "")) if held else done)
             return self._back(ticket_id)
 
         @expose("/<int:ticket_id>/agree-refund", methods=["POST"])
         def agree_refund(self, ticket_id: int) -> Any:
             """Agree to the refund."""
-            return self._run(
-                ticket_id, lambda t, k, a: actions.agree_refund(t, k, a), gettext("The refund was agreed on Pinduoduo.")
-            )
+            done = gettext("The refund was agreed on Pinduoduo.")
+            return self._run(ticket_id, "pdd_connector.agree_refund", {}, done)
 
         @expose("/<int:ticket_id>/agree-return", methods=["POST"])
         def agree_return(self, ticket_id: int) -> Any:
             """Agree to the return to the address given."""
-            address = request.form.get("address_id", "").strip()
+            inputs = {"address_id": request.form.get("address_id", "").strip()}
             return self._run(
-                ticket_id,
-                lambda t, k, a: actions.agree_return(t, k, a, address),
-                gettext("The return was agreed on Pinduoduo."),
+                ticket_id, "pdd_connector.agree_return", inputs, gettext("The return was agreed on Pinduoduo.")
             )
 
         @expose("/<int:ticket_id>/order-note", methods=["POST"])
         def order_note(self, ticket_id: int) -> Any:
             """Write the merchant's note on the order."""
-            note = request.form.get("note", "").strip()
-            return self._run(
-                ticket_id, lambda t, k, a: actions.order_note(t, k, a, note), gettext("The order note was saved.")
-            )
+            inputs = {"note": request.form.get("note", "").strip()}
+            return self._run(ticket_id, "pdd_connector.order_note", inputs, gettext("The order note was saved."))
 
         @expose("/<int:ticket_id>/evidence/<int:index>")
         def evidence_image(self, ticket_id: int, index: int) -> Any:

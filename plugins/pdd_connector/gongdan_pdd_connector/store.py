@@ -180,6 +180,9 @@ def store(ctx: Context, record: dict[str, Any], known: PddRefund | bool | None =
                 & (PddQuarantine.status == "open")
             ).execute()
             ctx.quarantined.discard(record["after_sales_id"])
+    if created:  # stored with its ticket: rules can read the ticket's block from this event on
+        data = {"after_sales_id": record["after_sales_id"], "refund_amount": record.get("refund_amount")}
+        tickets.record_event(tenant, ticket, "pdd_connector.request_received", data, ACTOR)
     return ticket, created
 
 
