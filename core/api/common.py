@@ -221,7 +221,7 @@ def api_route(
     the OpenAPI document; the usual ones (401, 403, 404, 409, 422, 429, ...) are implied.
     `upload` documents a `multipart/form-data` body (the view reads `request.files` itself;
     mark it with `gongdan.api.attachments.accepts_uploads`); `produces` the media type of a
-    view that answers with a file instead of JSON.
+    view that answers with a file instead of JSON (several: comma-separated).
     """
     body_schema = body() if isinstance(body, type) else body
     query_schema = query() if isinstance(query, type) else query

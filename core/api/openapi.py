@@ -107,8 +107,9 @@ def _operation(route: RouteSpec, method: str, path_params: list[dict[str, Any]])
     if route.upload is not None and method in WRITE_METHODS:
         operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": route.upload}}}
     ok: dict[str, Any] = {"description": "Success"}
-    if route.produces is not None:
-        ok["content"] = {route.produces: {"schema": {"type": "string", "format": "binary"}}}
+    if route.produces is not None:  # one media type, or several comma-separated (e.g. CSV or Excel)
+        media = (m.strip() for m in route.produces.split(","))
+        ok["content"] = {m: {"schema": {"type": "string", "format": "binary"}} for m in media}
     elif route.response is not None:
         ok["content"] = {"application/json": {"schema": route.response}}
     else:

@@ -79,7 +79,7 @@ def _export_route(name: str) -> None:
         query=service.ExportQuery,
         summary=view.__doc__,
         tags=("reports",),
-        produces="application/octet-stream",
+        produces=exports.PRODUCES,
     )(view)
 
 
@@ -94,7 +94,7 @@ for _name in service.TABLE_REPORTS:
     plugin=PLUGIN,
     query=TicketExportQuery,
     tags=("reports",),
-    produces="application/octet-stream",
+    produces=exports.PRODUCES,
 )
 def export_tickets(args: dict[str, Any]) -> Any:
     """Tickets as CSV or Excel with the chosen columns; contact details masked unless the caller may

@@ -30,10 +30,11 @@ from . import service
 from .rollup import tz_of
 
 FORMATS = {
-    "csv": ("text/csv; charset=utf-8", "csv"),
+    "csv": ("text/csv", "csv"),  # Flask adds "; charset=utf-8"
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
 }
 CHUNK = 64 * 1024
+PRODUCES = ",".join(media for media, _ in FORMATS.values())
 BATCH = 1000
 
 # column: (English, Chinese)
