@@ -158,3 +158,35 @@ def test_rules_need_the_admin_role_and_the_plugin(auto_tenant, make_user, tenant
     _, agent = make_user("agent")
     assert agent.get("/api/v1/automation/rules").status_code == 403
     assert agent.post("/api/v1/automation/rules", json={"kind": "trigger", "name": "x"}).status_code == 403
+
+
+def test_business_hours_and_any_follow_the_tenants_settings(auto_tenant, rule_api, new_ticket, frozen_clock):
+    _rule(
+        rule_api,
+        event="created",
+        match="any",
+        conditions=[
+            {"field": "business_hours", "op": "is_false"},
+            {"field": "priority", "op": "is", "value": "urgent"},
+        ],
+        actions=[TAG_URGENT],
+    )
+    clock.freeze(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))  # Monday 10:00 in Shanghai: open
+    assert tickets.get(auto_tenant, new_ticket().id).tags == []
+    assert tickets.get(auto_tenant, new_ticket(priority="urgent").id).tags == ["加急"]
+    clock.freeze(datetime(2026, 11, 1, 2, 0, tzinfo=UTC))  # Sunday: closed
+    assert tickets.get(auto_tenant, new_ticket().id).tags == ["加急"]
+
+
+def test_the_automation_routes_are_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in (
+        "/api/v1/automation/rules",
+        "/api/v1/automation/rules/{rule_id}/dry-run",
+        "/api/v1/automation/macros/{macro_id}/apply",
+        "/api/v1/automation/approvals/{approval_id}/approve",
+        "/api/v1/automation/webhooks/deliveries/{delivery_id}/replay",
+        "/api/v1/automation/results",
+    ):
+        assert path in paths, path
+    assert paths["/api/v1/automation/rules"]["post"]["x-gongdan-plugin"] == "automation"
