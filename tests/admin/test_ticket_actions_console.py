@@ -34,9 +34,12 @@ def test_actions_render_as_forms_and_run(signed_in, tenant, register_plugin):
     zh.post("/console/language", {"lang": "zh_CN"})
     html = zh.text(page)
     assert 'id="ticket-actions"' in html
-    assert "设置优先级" in html and "退款" in html and "金额" in html
+    assert "设置优先级" in html
+    assert "退款" in html
+    assert "金额" in html
     refund_form = html[html.index('id="action-refunder-refund"') :].split("</form>")[0]
-    assert 'data-confirm="' in refund_form and 'name="csrf_token"' in refund_form
+    assert 'data-confirm="' in refund_form
+    assert 'name="csrf_token"' in refund_form
     assert 'name="urgent" value="1"' in refund_form
     assert "data-confirm" not in html[html.index('id="action-set_priority"') :].split("</form>")[0]
     assert "Set priority" in signed_in("agent")[1].text(page)

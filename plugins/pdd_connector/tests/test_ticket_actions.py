@@ -30,7 +30,8 @@ def test_the_agreements_are_ticket_actions_on_pinduoduo_tickets_only(synced, pdd
     assert response.get_json()["result"]["succ"] is True
     assert {str(r["id"]): r["status"] for r in truth(sim)}[ticket.external_id] == 4
     kinds = [e.kind for e in TicketEvent.select().where(TicketEvent.ticket == ticket.id).order_by(TicketEvent.id)]
-    assert "pdd_connector.refund_agreed" in kinds and kinds[-1] == "action.run"
+    assert "pdd_connector.refund_agreed" in kinds
+    assert kinds[-1] == "action.run"
     again = agent_api.post(url, json={})
     assert again.status_code == 409  # no longer offered in the new status (issue 16): refused before the platform
     runs = TicketEvent.select().where((TicketEvent.ticket == ticket.id) & (TicketEvent.kind == "action.run"))
