@@ -4,7 +4,9 @@
  * - the bulk form shows the value field its action needs (a labelled select or a tag box);
  * - the new-ticket form's customer lookup (#customer-lookup) lists matches (masked) to choose from;
  * - the ticket page (#ticket-live) polls every 10 s (and when typing starts or stops): who else
- *   has it open or is typing, and whether it changed; a reply sent over a change asks first.
+ *   has it open or is typing, and whether it changed; a reply sent over a change asks first;
+ * - keyboard shortcuts (outside text fields): j/k and Enter in the list; r reply, n note,
+ *   a assign to me, s status on a ticket; ? shows the help, Esc hides it.
  */
 (function () {
   "use strict";
@@ -114,5 +116,46 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     if (document.getElementById("ticket-live")) { poll(); setInterval(poll, 10000); }
+  });
+
+  var current = -1;
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#ticket-table tbody tr")); }
+  function mark(step) {
+    var all = rows().filter(function (row) { return row.querySelector("a[href*='/console/tickets/']"); });
+    if (!all.length) { return; }
+    current = Math.max(0, Math.min(all.length - 1, current + step));
+    all.forEach(function (row, n) { row.classList.toggle("table-active", n === current); });
+    all[current].scrollIntoView({block: "nearest"});
+  }
+  function openMarked() {
+    var row = document.querySelector("#ticket-table tbody tr.table-active a[href*='/console/tickets/']");
+    if (row) { window.location.href = row.href; }
+  }
+  var keys = {
+    "j": function () { mark(1); },
+    "k": function () { mark(-1); },
+    "Enter": openMarked,
+    "r": function () { var box = document.getElementById("reply-body"); if (box) { box.focus(); } },
+    "n": function () {
+      var box = document.getElementById("reply-body");
+      if (box) { box.focus(); document.getElementById("add-note").classList.add("active"); }
+    },
+    "a": function () {
+      var select = document.getElementById("assignee-select");
+      if (select) { select.selectedIndex = 0; select.form.submit(); }
+    },
+    "s": function () {
+      var first = document.querySelector("button[id^='to-']");
+      if (first) { first.focus(); }
+    },
+    "?": function () { var help = document.getElementById("shortcuts-help"); if (help) { help.hidden = !help.hidden; } },
+    "Escape": function () { var help = document.getElementById("shortcuts-help"); if (help) { help.hidden = true; } }
+  };
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    var inField = target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+    if (event.ctrlKey || event.metaKey || event.altKey || (inField && event.key !== "Escape")) { return; }
+    var action = keys[event.key];
+    if (action) { event.preventDefault(); action(); }
   });
 })();

@@ -178,3 +178,30 @@ def test_two_agents_on_one_ticket_see_each_other(chromium, live_server, tenant, 
     first.wait_for_timeout(300)
     assert asked
     assert [c.body for c in tickets.get(tenant, ticket.id).comments] == ["我来处理"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_keyboard_shortcuts(chromium, live_server, tenant, make_user, tmp_path, language):
+    """j/k and Enter in the list, r to reply, a to assign to me, ? for the help."""
+    made = some_tickets(tenant, 3)
+    agent, _ = make_user("agent", name="李娜")
+    page = tab(chromium, language, 1366)
+    sign_in(page, live_server, agent.email)
+    page.wait_for_selector("#dashboard")
+    page.goto(f"{live_server}/console/tickets/")
+    page.keyboard.press("?")
+    assert page.locator("#shortcuts-help").is_visible()
+    page.screenshot(path=str(shots(tmp_path) / f"shortcuts-1366-{language}.png"))
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/console/tickets/{made[-1].id}")
+    page.keyboard.press("r")
+    assert page.evaluate("document.activeElement.id") == "reply-body"
+    page.locator("#reply-body").blur()
+    page.keyboard.press("a")
+    page.wait_for_load_state()
+    page.wait_for_selector("#assignee-select")
+    assert tickets.get(tenant, made[-1].id).assignee_id == agent.id
