@@ -94,10 +94,14 @@ def gongdan_ticket_created(tenant: Tenant, ticket: Ticket) -> None:
     rollup.refresh(tenant, [ticket.id])
 
 
+COUNTED_FIELDS = frozenset({"category", "tags", "team", "priority", "channel", "customer", "assignee", "status"})
+
+
 @hookimpl
-def gongdan_ticket_updated(tenant: Tenant, ticket: Ticket) -> None:
+def gongdan_ticket_updated(tenant: Tenant, ticket: Ticket, changes: dict) -> None:
     """Move the ticket's counts to its new category, tags, team or priority."""
-    rollup.refresh(tenant, [ticket.id])
+    if COUNTED_FIELDS & set(changes):
+        rollup.refresh(tenant, [ticket.id])
 
 
 @hookimpl
@@ -114,8 +118,9 @@ def gongdan_ticket_assigned(tenant: Tenant, ticket: Ticket) -> None:
 
 @hookimpl
 def gongdan_comment_added(tenant: Tenant, ticket: Ticket, comment: Comment) -> None:
-    """A first response, and the agent's work time."""
-    rollup.refresh(tenant, [ticket.id])
+    """A first response, and the agent's work time (other comments change no count)."""
+    if ticket.first_response_at is not None and ticket.first_response_at == comment.created_at:
+        rollup.refresh(tenant, [ticket.id])
     rollup.record_work(tenant, comment)
 
 
