@@ -23,9 +23,9 @@ from gongdan.errors import GongdanError, ValidationError
 from gongdan.models import Tenant, Ticket, User
 from gongdan.permissions import ROLE_RANK, has_role
 
-from . import approvals, engine, macros, rules
+from . import approvals, engine, macros, rules, webhooks
 from .conditions import FIELDS, OPERATORS
-from .models import RULE_KINDS, Approval, Rule, RuleRun
+from .models import RULE_KINDS, Approval, Rule, RuleRun, Subscription, WebhookDelivery
 
 MENU = _l("Automation")
 CONDITION_ROWS = 6
@@ -426,8 +426,58 @@ def console_views() -> list[ConsoleView]:
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/console/") else self.get_url(".index"))
 
+    class WebhooksView(base):  # type: ignore[misc, valid-type]
+        """Webhook subscriptions (create, on/off) and the delivery log with replay."""
+
+        plugin = engine.PLUGIN
+        role = "admin"
+
+        @expose("/", methods=("GET", "POST"))
+        def index(self) -> Any:
+            """Subscriptions, a form for a new one, and the last deliveries."""
+            tenant = self.current_tenant()
+            errors: dict[str, list[str]] = {}
+            if request.method == "POST":
+                kinds = [k.strip() for k in request.form.get("kinds", "").replace("，", ",").split(",") if k.strip()]
+                try:
+                    _, secret = webhooks.subscribe(tenant, request.form.get("url", "").strip(), kinds)
+                    flash(
+                        gettext("Subscribed. The signing secret, shown only now: %(secret)s", secret=secret), "success"
+                    )
+                    return redirect(self.get_url(".index"))
+                except GongdanError as exc:
+                    errors = exc.fields or {"_schema": [exc.message]}
+            subs = list(Subscription.of(tenant).order_by(Subscription.id))
+            log = list(WebhookDelivery.of(tenant).order_by(WebhookDelivery.id.desc()).limit(100))
+            page = self.render("automation/webhooks.html", subs=subs, log=log, errors=errors)
+            return (page, 422) if errors else page
+
+        @expose("/<int:subscription_id>/switch", methods=("POST",))
+        def switch(self, subscription_id: int) -> Any:
+            """Turn a subscription on or off."""
+            try:
+                sub = webhooks.subscription(self.current_tenant(), subscription_id)
+            except GongdanError:
+                abort(404)
+            sub.active = request.form.get("active") == "1"
+            sub.save()
+            return redirect(self.get_url(".index"))
+
+        @expose("/deliveries/<int:delivery_id>/replay", methods=("POST",))
+        def replay(self, delivery_id: int) -> Any:
+            """Queue a delivery again."""
+            try:
+                webhooks.replay(self.current_tenant(), delivery_id)
+                flash(gettext("Queued again."), "success")
+            except GongdanError as exc:
+                flash(gettext("Not done: %(why)s", why=exc.message), "danger")
+            return redirect(self.get_url(".index"))
+
     return [
         ConsoleView(RulesView(name=_l("Rules"), endpoint="automation_rules", url="/console/automation/rules"), MENU),
+        ConsoleView(
+            WebhooksView(name=_l("Webhooks"), endpoint="automation_webhooks", url="/console/automation/webhooks"), MENU
+        ),
         ConsoleView(
             MacrosView(name=_l("Macros"), endpoint="automation_macros", url="/console/automation/macros"), MENU
         ),

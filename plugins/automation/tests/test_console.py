@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gongdan_automation import engine
+from gongdan_automation import engine, webhooks
 from gongdan_automation.models import Approval, Rule
 
 from gongdan import clock, tickets
@@ -144,3 +144,28 @@ def test_a_macro_goes_into_the_reply_box_and_an_approval_is_decided_on_the_ticke
     assert tickets.get(auto_tenant, ticket.id).priority == "urgent"
     assert Approval.get().status == "approved"
     assert "同意" in supervisor.text("/console/automation/approvals/")
+
+
+def test_webhooks_page_subscribes_shows_the_log_and_replays(
+    app, make_user, auto_tenant, outbound_loopback, http_server
+):
+    receiver = http_server()
+    admin = _zh(app, make_user, "admin")
+    refused = admin.post("/console/automation/webhooks/", {"url": "http://10.0.0.1/hook"})
+    assert refused.status_code == 422
+    done = admin.post(
+        "/console/automation/webhooks/", {"url": f"{receiver.base}/hook", "kinds": "created"}, follow_redirects=True
+    )
+    assert "签名密钥仅此一次显示" in done.get_data(as_text=True)
+    webhooks.enqueue_new_events(auto_tenant)
+    tickets.create(auto_tenant, {"subject": "推送"}, Actor.system())
+    webhooks.enqueue_new_events(auto_tenant)
+    assert webhooks.send_due(auto_tenant) == 1
+    page = admin.text("/console/automation/webhooks/")
+    assert "已送达" in page
+    delivery = page.split("/deliveries/", 1)[1].split("/replay", 1)[0]
+    admin.post(f"/console/automation/webhooks/deliveries/{delivery}/replay")
+    assert webhooks.send_due(auto_tenant) == 1
+    assert len(receiver.seen) == 2
+    supervisor, _ = make_user("supervisor")
+    assert ConsoleClient(app, supervisor).get("/console/automation/webhooks/").status_code == 403
