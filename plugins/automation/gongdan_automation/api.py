@@ -124,23 +124,21 @@ def create_rule(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return rules.as_dict(rules.create(current_tenant(), kind, body)), 201
 
 
-@api_route(bp, "/rules/<int:rule_id>", plugin=PLUGIN, role="supervisor", tags=("automation",))
-def get_rule(rule_id: int) -> dict[str, Any]:
+@api_route(bp, "/rules/<rule_id>", plugin=PLUGIN, role="supervisor", tags=("automation",))
+def get_rule(rule_id: str) -> dict[str, Any]:
     """One rule."""
     return rules.as_dict(rules.get(current_tenant(), rule_id))
 
 
-@api_route(
-    bp, "/rules/<int:rule_id>", ["PATCH"], plugin=PLUGIN, role="admin", body=RulePatchSchema, tags=("automation",)
-)
-def patch_rule(rule_id: int, body: dict[str, Any]) -> dict[str, Any]:
+@api_route(bp, "/rules/<rule_id>", ["PATCH"], plugin=PLUGIN, role="admin", body=RulePatchSchema, tags=("automation",))
+def patch_rule(rule_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Change a rule (a new revision); `active` switches it on or off, `position` orders it."""
     tenant = current_tenant()
     return rules.as_dict(rules.update(tenant, rules.get(tenant, rule_id), body))
 
 
-@api_route(bp, "/rules/<int:rule_id>", ["DELETE"], plugin=PLUGIN, role="admin", tags=("automation",))
-def delete_rule(rule_id: int) -> tuple[dict[str, Any], int]:
+@api_route(bp, "/rules/<rule_id>", ["DELETE"], plugin=PLUGIN, role="admin", tags=("automation",))
+def delete_rule(rule_id: str) -> tuple[dict[str, Any], int]:
     """Delete a rule and its history."""
     tenant = current_tenant()
     rules.delete(tenant, rules.get(tenant, rule_id))
@@ -149,22 +147,22 @@ def delete_rule(rule_id: int) -> tuple[dict[str, Any], int]:
 
 @api_route(
     bp,
-    "/rules/<int:rule_id>/dry-run",
+    "/rules/<rule_id>/dry-run",
     ["POST"],
     plugin=PLUGIN,
     role="supervisor",
     body=DryRunSchema,
     tags=("automation",),
 )
-def dry_run(rule_id: int, body: dict[str, Any]) -> dict[str, Any]:
+def dry_run(rule_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """What the rule would do to a real ticket now, without doing it: each condition's value and verdict."""
     tenant = current_tenant()
     ticket = tickets.get(tenant, body["ticket_id"], current_actor())
     return engine.dry_run(tenant, rules.get(tenant, rule_id), ticket, body["event"])
 
 
-@api_route(bp, "/rules/<int:rule_id>/runs", plugin=PLUGIN, role="supervisor", tags=("automation",))
-def rule_runs(rule_id: int) -> dict[str, Any]:
+@api_route(bp, "/rules/<rule_id>/runs", plugin=PLUGIN, role="supervisor", tags=("automation",))
+def rule_runs(rule_id: str) -> dict[str, Any]:
     """The rule's last 100 firings, newest first."""
     tenant = current_tenant()
     rule = rules.get(tenant, rule_id)
@@ -195,15 +193,15 @@ def create_macro(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return macros.as_dict(macros.save(current_tenant(), current_user(), body)), 201
 
 
-@api_route(bp, "/macros/<int:macro_id>", ["PATCH"], plugin=PLUGIN, body=MacroInSchema, tags=("automation",))
-def patch_macro(macro_id: int, body: dict[str, Any]) -> dict[str, Any]:
+@api_route(bp, "/macros/<macro_id>", ["PATCH"], plugin=PLUGIN, body=MacroInSchema, tags=("automation",))
+def patch_macro(macro_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Change a macro."""
     tenant, user = current_tenant(), current_user()
     return macros.as_dict(macros.save(tenant, user, body, macros.get(tenant, macro_id, user)))
 
 
-@api_route(bp, "/macros/<int:macro_id>/apply", ["POST"], plugin=PLUGIN, body=ApplySchema, tags=("automation",))
-def apply_macro(macro_id: int, body: dict[str, Any]) -> dict[str, Any]:
+@api_route(bp, "/macros/<macro_id>/apply", ["POST"], plugin=PLUGIN, body=ApplySchema, tags=("automation",))
+def apply_macro(macro_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Run the macro's actions on the ticket and return its reply text, filled in (not sent)."""
     tenant, user = current_tenant(), current_user()
     ticket = tickets.get(tenant, body["ticket_id"], current_actor())
@@ -243,18 +241,14 @@ def request_approval(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return approvals.as_dict(approval), 201
 
 
-@api_route(
-    bp, "/approvals/<int:approval_id>/approve", ["POST"], plugin=PLUGIN, body=DecisionSchema, tags=("automation",)
-)
-def approve(approval_id: int, body: dict[str, Any]) -> dict[str, Any]:
+@api_route(bp, "/approvals/<approval_id>/approve", ["POST"], plugin=PLUGIN, body=DecisionSchema, tags=("automation",))
+def approve(approval_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Approve: the action runs once, as the approver. 403 without the approver role; 409 when decided or expired."""
     return approvals.as_dict(approvals.decide(current_tenant(), approval_id, current_user(), True, body["reason"]))
 
 
-@api_route(
-    bp, "/approvals/<int:approval_id>/reject", ["POST"], plugin=PLUGIN, body=DecisionSchema, tags=("automation",)
-)
-def reject(approval_id: int, body: dict[str, Any]) -> dict[str, Any]:
+@api_route(bp, "/approvals/<approval_id>/reject", ["POST"], plugin=PLUGIN, body=DecisionSchema, tags=("automation",))
+def reject(approval_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Reject with a reason: the action does not run."""
     return approvals.as_dict(approvals.decide(current_tenant(), approval_id, current_user(), False, body["reason"]))
 
@@ -313,14 +307,14 @@ def create_webhook(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 
 @api_route(
     bp,
-    "/webhooks/<int:subscription_id>",
+    "/webhooks/<subscription_id>",
     ["PATCH"],
     plugin=PLUGIN,
     role="admin",
     body=SubscriptionPatchSchema,
     tags=("automation",),
 )
-def patch_webhook(subscription_id: int, body: dict[str, Any]) -> dict[str, Any]:
+def patch_webhook(subscription_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Switch a subscription on or off, or change its kinds."""
     sub = webhooks.subscription(current_tenant(), subscription_id)
     for key, value in body.items():
@@ -340,10 +334,8 @@ def list_deliveries(args: dict[str, Any]) -> dict[str, Any]:
     return {"items": [webhooks.delivery_dict(d) for d in query.order_by(WebhookDelivery.id.desc()).limit(200)]}
 
 
-@api_route(
-    bp, "/webhooks/deliveries/<int:delivery_id>/replay", ["POST"], plugin=PLUGIN, role="admin", tags=("automation",)
-)
-def replay_delivery(delivery_id: int) -> dict[str, Any]:
+@api_route(bp, "/webhooks/deliveries/<delivery_id>/replay", ["POST"], plugin=PLUGIN, role="admin", tags=("automation",))
+def replay_delivery(delivery_id: str) -> dict[str, Any]:
     """Queue a delivery again now (409 when it is still queued)."""
     return webhooks.delivery_dict(webhooks.replay(current_tenant(), delivery_id))
 
