@@ -8,7 +8,7 @@ as ticket events.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from gongdan import actions as ticket_actions
-from gongdan import attachments, tickets
+from gongdan import attachments, clock, permissions, tickets
 from gongdan.actors import Actor
 from gongdan.api.attachments import send_bytes
 from gongdan.contributions import ConsoleView, TicketPanel
@@ -201,6 +201,42 @@ def console_views() -> list[ConsoleView]:
                 flash(gettext("Still not storable: %(why)s", why=PddQuarantine.get_by_id(entry.id).reason), "warning")
             return redirect(self.get_url(".index"))
 
+    class DeadlinesView(base):
+        """The Pinduoduo cases that wait for the merchant, soonest platform deadline (处理截止) first."""
+
+        plugin = PLUGIN
+        role = "agent"
+
+        @expose("/")
+        def index(self) -> Any:
+            """Open tickets whose after-sales record waits for the merchant, by `expire_time`."""
+            tenant = self.current_tenant()
+            seen = permissions.visible_tickets(Actor.of(self.current_user), Ticket.of(tenant), tenant)
+            found = (
+                PddRefund.select(PddRefund, Ticket)
+                .join(Ticket, on=(PddRefund.ticket == Ticket.id))
+                .where(
+                    (PddRefund.tenant == tenant)
+                    & PddRefund.status.in_(sorted(mapping.MERCHANT_TO_ACT))
+                    & Ticket.status.in_(("new", "open", "pending"))
+                    & Ticket.id.in_(seen.select(Ticket.id))
+                )
+                .order_by(PddRefund.expire_time.asc(nulls="LAST"), PddRefund.id)
+                .limit(200)
+            )
+            now = clock.now()
+            rows = [
+                {
+                    "refund": refund,
+                    "ticket": refund.ticket,
+                    "status": mapping.STATUS_LABELS.get(refund.status, str(refund.status)),
+                    "overdue": bool(refund.expire_time and refund.expire_time <= now),
+                    "soon": bool(refund.expire_time and refund.expire_time <= now + timedelta(hours=12)),
+                }
+                for refund in found
+            ]
+            return self.render("pdd_connector/deadlines.html", rows=rows)
+
     class ActionsView(base):
         """The ticket panel's forms post here; the outcome is flashed and recorded on the ticket."""
 
@@ -288,6 +324,9 @@ def console_views() -> list[ConsoleView]:
             return self.render("pdd_connector/order.html", ticket=ticket, order=order, addresses=addresses)
 
     return [
+        ConsoleView(
+            view=DeadlinesView(name=_l("Deadlines"), endpoint="pdd_deadlines", url="/console/pdd-deadlines"), menu=MENU
+        ),
         ConsoleView(view=ShopsView(name=_l("Shops"), endpoint="pdd_shops", url="/console/pdd-shops"), menu=MENU),
         ConsoleView(
             view=QuarantineView(name=_l("Quarantine"), endpoint="pdd_quarantine", url="/console/pdd-quarantine"),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import html
+import re
 
 from gongdan_pdd_connector.models import PddRefund
+from gongdan_pdd_connector.protocol import MERCHANT_TO_ACT
 from gongdan_pdd_connector.testing import truth
 
 from gongdan import actions as ticket_actions
 from gongdan.actors import Actor
-from gongdan.models import TicketEvent
+from gongdan.models import Ticket, TicketEvent
 from gongdan.testing import ConsoleClient
 
 
@@ -83,3 +85,20 @@ def test_resolving_while_the_platform_waits_asks_first_and_refund_is_offered_onl
     assert "pdd_connector.agree_refund" in {
         a.name for a in ticket_actions.available(pdd_tenant, ticket, Actor.of(agent))
     }
+
+
+def test_the_deadline_queue_lists_waiting_cases_soonest_first(synced, app, make_user, pdd_tenant):
+    """Issue 16 bug 3: nothing sorted by the platform's deadline (处理截止)."""
+    agent, _ = make_user("agent")
+    page = ConsoleClient(app, agent, language="zh_CN").text("/console/pdd-deadlines/")
+    assert "待商家处理（按处理截止排序）" in page
+    waiting = (
+        PddRefund.select()
+        .join(Ticket, on=(PddRefund.ticket == Ticket.id))
+        .where(PddRefund.status.in_(sorted(MERCHANT_TO_ACT)) & Ticket.status.in_(("new", "open", "pending")))
+        .order_by(PddRefund.expire_time.asc(nulls="LAST"), PddRefund.id)
+    )
+    expected = [f"/console/tickets/{r.ticket_id}" for r in waiting]
+    assert len(expected) >= 2
+    shown = re.findall(r'<a href="(/console/tickets/\d+)">', page[page.index('id="pdd-deadlines"') :])
+    assert shown == expected
