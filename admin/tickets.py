@@ -24,6 +24,7 @@ from gongdan.admin.errors import flash_error
 from gongdan.admin.labels import status_label
 from gongdan.admin.live import LiveMixin
 from gongdan.admin.new_ticket import NewTicketMixin
+from gongdan.admin.saved_views import SavedViewsMixin, clean_query, with_counts
 from gongdan.admin.ticket_actions import TicketActionsMixin
 from gongdan.admin.timeline import describer, last_event_id
 from gongdan.api.attachments import accepts_uploads, download_response
@@ -114,12 +115,22 @@ def _bulk_done(action: str, value: str, done: int, total: int, tenant: Any) -> s
     return gettext("%(n)s of %(total)s tickets tagged %(tag)s.", n=done, total=total, tag=value)
 
 
+def view_counter(tenant: Any, user: User) -> Any:
+    """`count(args)`: how many tickets the list shows `user` for the filters `args` (saved views)."""
+    actor = Actor.of(user)
+
+    def count(args: dict[str, str]) -> int:
+        return _ticket_filters(permissions.visible_tickets(actor, Ticket.of(tenant), tenant), args, user).count()
+
+    return count
+
+
 def agents_of(tenant: Any) -> list[User]:
     """Active users of the tenant who can hold tickets, by name."""
     return list(User.of(tenant).where(User.is_active == True).order_by(User.name, User.email))  # noqa: E712
 
 
-class TicketsView(LiveMixin, NewTicketMixin, TicketActionsMixin, ConsoleBaseView):
+class TicketsView(SavedViewsMixin, LiveMixin, NewTicketMixin, TicketActionsMixin, ConsoleBaseView):
     """The ticket list and each ticket's page."""
 
     role = "agent"
@@ -166,6 +177,8 @@ class TicketsView(LiveMixin, NewTicketMixin, TicketActionsMixin, ConsoleBaseView
             channels=sorted(hooks.channels()),
             agents=agents_of(tenant),
             teams=list(Team.of(tenant).order_by(Team.name)),
+            saved_views=with_counts(tenant, self.current_user, view_counter(tenant, self.current_user)),
+            current_query=clean_query(request.query_string.decode()),
         )
 
     @expose("/bulk", methods=["POST"])

@@ -13,6 +13,8 @@ from gongdan.actors import Actor
 from gongdan.admin import urgency
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
+from gongdan.admin.saved_views import with_counts
+from gongdan.admin.tickets import view_counter
 from gongdan.admin.urgency import sla_due, urgency_key
 from gongdan.errors import Conflict, GongdanError
 from gongdan.models import OPEN_STATUSES, Tenant, Ticket, User
@@ -86,13 +88,14 @@ class WorkspaceView(ConsoleBaseView):
 
     @expose("/")
     def index(self) -> Any:
-        """My queue."""
+        """My queue, and the saved views with their counts."""
         tenant = self.current_tenant()
         return self.render(
             "console/workspace.html",
             queue=my_queue(tenant, self.current_user),
             waiting=len(next_unassigned(tenant, self.current_user)),
             sla_on=get_host().is_enabled(tenant, urgency.SLA_PLUGIN),
+            saved_views=with_counts(tenant, self.current_user, view_counter(tenant, self.current_user)),
         )
 
     @expose("/take", methods=["POST"])

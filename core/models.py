@@ -444,6 +444,20 @@ class TicketPresence(TenantModel):
         indexes = ((("tenant", "ticket", "user"), True),)
 
 
+class SavedView(TenantModel):
+    """A named ticket-list filter (the list's query string), the user's own or shared with the tenant."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE")
+    name = pw.CharField(max_length=100)
+    query = pw.TextField(default="")
+    shared = pw.BooleanField(default=False)
+    created_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "saved_view"
+        indexes = ((("tenant", "user", "name"), True),)
+
+
 CORE_MODELS: list[type[BaseModel]] = [
     Tenant,
     Team,
@@ -467,4 +481,5 @@ CORE_MODELS: list[type[BaseModel]] = [
     JobRun,
     RateCounter,
     TicketPresence,
+    SavedView,
 ]

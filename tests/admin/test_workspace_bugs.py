@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.hookspecs import hookimpl
-from gongdan.models import Comment, User
+from gongdan.models import Comment, SavedView, User
 
 SYSTEM = Actor.system("test")
 
@@ -201,3 +201,26 @@ def test_the_ticket_page_knows_who_else_is_there_and_when_it_changed(console_cli
     assert after["last_comment"] > 0
     assert after["version"] != version
     assert after["others"][0]["typing"] is False
+
+
+def test_saved_views_personal_and_shared_with_counts_on_the_list_and_the_queue(console_client, make_user, tenant):
+    """What agents expect: saved views (filters and ordering) with counts; the queue page lists them."""
+    for n in range(3):
+        _create(tenant, f"紧急{n}", priority="urgent")
+    _create(tenant, "普通", priority="normal")
+    lead = console_client("supervisor", language="zh_CN")
+    lead.post(
+        "/console/tickets/views", {"name": "紧急的", "query": "priority=urgent&sort=created_at&page=3", "shared": "1"}
+    )
+    lead.post("/console/tickets/views", {"name": "我的", "query": "assignee=me"})
+    agent = console_client("agent", language="zh_CN")
+    page = agent.text("/console/tickets/")
+    assert re.search(r"紧急的 <span class=\"badge badge-light\">3</span>", page)
+    assert "我的" not in page[page.index('id="saved-views"') : page.index('id="ticket-filters"')]  # personal
+    assert "priority=urgent&amp;sort=created_at" in page
+    assert "page=3" not in page[page.index('id="saved-views"') : page.index('id="ticket-filters"')]
+    queue = agent.text("/console/workspace/")
+    assert "紧急的" in queue
+    mine = agent.post("/console/tickets/views", {"name": "共享试试", "query": "status=new", "shared": "1"})
+    assert mine.status_code == 302
+    assert SavedView.get(SavedView.name == "共享试试").shared is False  # agents keep views to themselves
