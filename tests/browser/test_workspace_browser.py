@@ -205,3 +205,28 @@ def test_keyboard_shortcuts(chromium, live_server, tenant, make_user, tmp_path, 
     page.wait_for_load_state()
     page.wait_for_selector("#assignee-select")
     assert tickets.get(tenant, made[-1].id).assignee_id == agent.id
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_saved_views_in_chromium(chromium, live_server, tenant, make_user, tmp_path, language):
+    """Filter the list, save the filters as a shared view, find it with its count on My queue."""
+    some_tickets(tenant, 4)
+    lead, _ = make_user("supervisor", name="主管")
+    page = tab(chromium, language, 1366)
+    sign_in(page, live_server, lead.email)
+    page.wait_for_selector("#dashboard")
+    page.goto(f"{live_server}/console/tickets/?priority=high")
+    page.click("#saved-views summary")
+    page.fill("#view-name", "高优先级")
+    page.check("#save-view input[name=shared]")
+    page.click("#save-view button[type=submit]")
+    page.wait_for_selector(".saved-view:has-text('高优先级')")
+    assert page.locator(".saved-view .badge").first.inner_text() == "2"
+    page.goto(f"{live_server}/console/workspace/")
+    page.wait_for_selector("#queue-views:has-text('高优先级')")
+    phone = tab(chromium, language, 390)
+    sign_in(phone, live_server, lead.email)
+    phone.wait_for_selector("#dashboard")
+    phone.goto(f"{live_server}/console/tickets/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=str(shots(tmp_path) / f"views-390-{language}.png"), full_page=True)
