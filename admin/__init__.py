@@ -22,6 +22,7 @@ from gongdan.admin.auth import CONSOLE_URL, init_auth
 from gongdan.admin.base import current_tenant
 from gongdan.admin.dashboard import DashboardView
 from gongdan.admin.i18n import LANGUAGES, TRANSLATIONS, init_i18n
+from gongdan.admin.inbox_view import unread
 from gongdan.admin.labels import channel_label, event_label, priority_label, role_label, status_label
 from gongdan.admin.views import core_views
 from gongdan.models import Tenant
@@ -71,6 +72,7 @@ def init_console(app: Flask) -> Admin:
         priority_label=priority_label,
         channel_label=channel_label,
         event_label=event_label,
+        console_unread=unread,
     )
     app.jinja_env.filters["local"] = local_time
     admin = Admin(

@@ -6,6 +6,7 @@ through `gongdan.delivery`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,16 +70,25 @@ def kind_label(kind: str) -> str:
 
 
 def reply(
-    tenant: Tenant, ticket: Ticket, body: str, actor: Actor, *, internal: bool, uploads: list[FileStorage]
+    tenant: Tenant,
+    ticket: Ticket,
+    body: str,
+    actor: Actor,
+    *,
+    internal: bool,
+    uploads: list[FileStorage],
+    mentions: Sequence[int] = (),
 ) -> Comment:
-    """Store the uploaded files, then add the comment carrying them; no file is left behind on failure."""
+    """Store the uploaded files, then add the comment carrying them (and its @mentions); no file is
+    left behind on failure."""
     stored: list[Attachment] = []
     try:
         for upload in uploads:
             stored.append(
                 attachments.store(tenant, upload.read(), upload.filename or "", ticket=ticket, uploaded_by=actor.user)
             )
-        return tickets.comment(tenant, ticket, body, actor, internal=internal, attachment_ids=[a.id for a in stored])
+        files = [a.id for a in stored]
+        return tickets.comment(tenant, ticket, body, actor, internal=internal, attachment_ids=files, mentions=mentions)
     except Exception:
         for item in stored:
             attachments.delete(item)

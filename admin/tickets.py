@@ -15,7 +15,7 @@ from flask_admin import expose
 from flask_babel import gettext
 from peewee import Case, fn
 
-from gongdan import attachments, delivery, hooks, masking, permissions, presence, tickets
+from gongdan import attachments, delivery, hooks, inbox, masking, permissions, presence, tickets
 from gongdan.actors import Actor
 from gongdan.admin import conversation, urgency
 from gongdan.admin.base import ConsoleBaseView
@@ -276,6 +276,7 @@ class TicketsView(SavedViewsMixin, LiveMixin, NewTicketMixin, TicketActionsMixin
                 self._actor(),
                 internal=request.form.get("internal") == "1",
                 uploads=uploads,
+                mentions=inbox.mentioned(tenant, request.form.get("body", "")),
             )
             conversation.flash_reply(tenant, ticket, note)
         except GongdanError as exc:

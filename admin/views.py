@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from gongdan.admin.account import AccountView
 from gongdan.admin.audit_view import AuditView
+from gongdan.admin.inbox_view import InboxView
 from gongdan.admin.management import CategoriesView, TokensView
 from gongdan.admin.model_views import MODEL_VIEWS
 from gongdan.admin.notifications import NotificationsView
@@ -42,4 +43,5 @@ def core_views() -> list[Any]:
         TenantSettingsView(name=_l("Workspace settings"), endpoint="settings", url="/console/settings", category=MANAGE)
     )
     views.append(AccountView(name=_l("My account"), endpoint="account", url="/console/account"))
+    views.append(InboxView(name=_l("Notifications"), endpoint="inbox", url="/console/inbox"))
     return views

@@ -63,6 +63,28 @@ def gongdan_event_kinds() -> list[Any]:
 
 
 @hookimpl
+def gongdan_comment_added(tenant: Any, ticket: Any, comment: Any, actor: Any) -> None:
+    """The bell of everyone mentioned in a reply or note (not the author)."""
+    from gongdan import inbox
+
+    people = [uid for uid in comment.mentions or [] if uid != getattr(actor.user, "id", None)]
+    if people:
+        who = actor.user.display_name if actor.user is not None else actor.label
+        inbox.add(tenant, people, "mention", f"{who} @ #{ticket.number} {ticket.subject}", ticket)
+
+
+@hookimpl
+def gongdan_ticket_assigned(tenant: Any, ticket: Any, assignee: Any, actor: Any) -> None:
+    """The bell of whoever a person assigned a ticket to (not themselves, not the assignment plugin)."""
+    from gongdan import inbox
+
+    if assignee is not None and actor.user is not None and actor.user.id != assignee.id:
+        inbox.add(
+            tenant, [assignee.id], "assigned", f"{actor.user.display_name} → #{ticket.number} {ticket.subject}", ticket
+        )
+
+
+@hookimpl
 def gongdan_scheduled_jobs() -> list[ScheduledJob]:
     """Reconciliation: re-dispatch undelivered events, then let plugins repair their part."""
     from gongdan import delivery

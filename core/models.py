@@ -458,6 +458,22 @@ class SavedView(TenantModel):
         indexes = ((("tenant", "user", "name"), True),)
 
 
+class InboxItem(TenantModel):
+    """One in-app notification of a person (the console's bell): a mention, an assignment, an SLA
+    warning; `read_at` once they read it."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE")
+    kind = pw.CharField(max_length=32)
+    ticket = pw.ForeignKeyField(Ticket, null=True, on_delete="CASCADE")
+    text = pw.CharField(max_length=300)
+    created_at = UTCDateTimeField(default=clock.now)
+    read_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "inbox_item"
+        indexes = ((("tenant", "user", "read_at"), False),)
+
+
 CORE_MODELS: list[type[BaseModel]] = [
     Tenant,
     Team,
@@ -482,4 +498,5 @@ CORE_MODELS: list[type[BaseModel]] = [
     RateCounter,
     TicketPresence,
     SavedView,
+    InboxItem,
 ]

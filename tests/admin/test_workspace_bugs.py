@@ -12,6 +12,7 @@ from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.hookspecs import hookimpl
 from gongdan.models import Comment, SavedView, User
+from gongdan.testing import ConsoleClient
 
 SYSTEM = Actor.system("test")
 
@@ -224,3 +225,28 @@ def test_saved_views_personal_and_shared_with_counts_on_the_list_and_the_queue(c
     mine = agent.post("/console/tickets/views", {"name": "共享试试", "query": "status=new", "shared": "1"})
     assert mine.status_code == 302
     assert SavedView.get(SavedView.name == "共享试试").shared is False  # agents keep views to themselves
+
+
+def test_mentions_and_assignments_ring_the_bell_read_and_unread(console_client, make_user, tenant):
+    """What agents expect: @name in a note notifies that colleague; an assignment by a person
+    notifies the assignee; the bell counts unread ones; opening one marks it read."""
+    colleague, _ = make_user("agent", name="王伟")
+    ticket = _create(tenant, "需要帮忙")
+    lead = console_client("supervisor", language="zh_CN")
+    lead.post(f"/console/tickets/{ticket.id}/comment", {"body": "@王伟 帮忙看一下", "internal": "1"})
+    note = Comment.select().where(Comment.ticket == ticket.id).get()
+    assert note.mentions == [colleague.id]
+    lead.post(f"/console/tickets/{ticket.id}/assign", {"assignee_id": str(colleague.id)})
+    bell = ConsoleClient(lead.client.application, colleague, language="zh_CN")
+    page = bell.text("/console/tickets/")
+    assert re.search(r'id="bell-count">2<', page)
+    inbox_page = bell.text("/console/inbox/")
+    assert inbox_page.count("inbox-unread") == 2
+    assert "提及" in inbox_page
+    assert f"#{ticket.number} 需要帮忙" in inbox_page
+    first = re.search(r'action="(/console/inbox/\d+/open)"', inbox_page).group(1)
+    opened = bell.post(first)
+    assert opened.headers["Location"].endswith(f"/console/tickets/{ticket.id}")
+    assert re.search(r'id="bell-count">1<', bell.text("/console/tickets/"))
+    bell.post("/console/inbox/read")
+    assert 'id="bell-count"' not in bell.text("/console/tickets/")

@@ -17,7 +17,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from gongdan import clock, outbound
+from gongdan import clock, inbox, outbound
 from gongdan.contributions import Notification, NotificationTransport
 from gongdan.models import Tenant, Ticket, User
 from gongdan.plugins import get_host
@@ -130,6 +130,9 @@ def send_in_app(notification: Notification) -> None:
     ]
     if rows:
         InAppNotification.insert_many(rows).execute()
+        inbox.add(
+            notification.tenant_id, notification.recipient_ids, "sla", notification.subject, notification.ticket_id
+        )
 
 
 def send_email(notification: Notification) -> None:
