@@ -5,6 +5,8 @@
  * - the new-ticket form's customer lookup (#customer-lookup) lists matches (masked) to choose from;
  * - the ticket page (#ticket-live) polls every 10 s (and when typing starts or stops): who else
  *   has it open or is typing, and whether it changed; a reply sent over a change asks first;
+ * - @mentions: typing "@" and a few letters in the reply box offers the colleagues (#mention-menu);
+ *   choosing one writes "@name " (the server notifies whoever is mentioned);
  * - keyboard shortcuts (outside text fields): j/k and Enter in the list; r reply, n note,
  *   a assign to me, s status on a ticket; ? shows the help, Esc hides it.
  */
@@ -116,6 +118,39 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     if (document.getElementById("ticket-live")) { poll(); setInterval(poll, 10000); }
+  });
+
+  function mentionAt(box) {
+    var before = box.value.slice(0, box.selectionStart);
+    var found = /(^|\s)@([^\s@]*)$/.exec(before);
+    return found ? {start: before.length - found[2].length - 1, word: found[2]} : null;
+  }
+  function showMentions(box) {
+    var menu = document.getElementById("mention-menu");
+    if (!menu) { return; }
+    var at = mentionAt(box);
+    var shown = 0;
+    menu.querySelectorAll(".mention-option").forEach(function (option) {
+      var fits = at !== null && option.getAttribute("data-name").toLowerCase().indexOf(at.word.toLowerCase()) !== -1;
+      option.hidden = !fits;
+      shown += fits ? 1 : 0;
+    });
+    menu.hidden = !shown;
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "reply-body") { showMentions(event.target); }
+  });
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest(".mention-option");
+    if (!option) { return; }
+    var box = document.getElementById("reply-body");
+    var at = mentionAt(box);
+    if (!at) { return; }
+    var name = "@" + option.getAttribute("data-name") + " ";
+    box.value = box.value.slice(0, at.start) + name + box.value.slice(box.selectionStart);
+    box.selectionStart = box.selectionEnd = at.start + name.length;
+    document.getElementById("mention-menu").hidden = true;
+    box.focus();
   });
 
   var current = -1;

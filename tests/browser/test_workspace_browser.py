@@ -230,3 +230,32 @@ def test_saved_views_in_chromium(chromium, live_server, tenant, make_user, tmp_p
     phone.goto(f"{live_server}/console/tickets/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.screenshot(path=str(shots(tmp_path) / f"views-390-{language}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_mention_autocomplete_and_the_bell(chromium, live_server, tenant, make_user, tmp_path, language):
+    """@ offers colleagues; the mentioned one sees the bell count, reads it and lands on the ticket."""
+    ticket = some_tickets(tenant, 1)[0]
+    lead, _ = make_user("supervisor", name="李娜")
+    colleague, _ = make_user("agent", name="王伟")
+    page = tab(chromium, language, 1366)
+    sign_in(page, live_server, lead.email)
+    page.wait_for_selector("#dashboard")
+    page.goto(f"{live_server}/console/tickets/{ticket.id}")
+    page.locator("#reply-body").press_sequentially("请 @王")
+    page.wait_for_selector(".mention-option:visible")
+    page.screenshot(path=str(shots(tmp_path) / f"mention-1366-{language}.png"))
+    page.click(".mention-option:visible")
+    assert page.input_value("#reply-body") == "请 @王伟 "
+    page.locator("#reply-body").press_sequentially("看一下")
+    page.click("#add-note")
+    page.wait_for_selector("#timeline li.note")
+    other = tab(chromium, language, 1366)
+    sign_in(other, live_server, colleague.email)
+    other.wait_for_selector("#bell-count:text('1')")
+    other.click("#bell")
+    other.wait_for_selector(".inbox-unread")
+    other.screenshot(path=str(shots(tmp_path) / f"inbox-1366-{language}.png"))
+    other.click(".inbox-unread button")
+    other.wait_for_selector("#ticket-title")
+    assert other.locator("#bell-count").count() == 0
