@@ -259,3 +259,36 @@ def test_mention_autocomplete_and_the_bell(chromium, live_server, tenant, make_u
     other.click(".inbox-unread button")
     other.wait_for_selector("#ticket-title")
     assert other.locator("#bell-count").count() == 0
+
+
+CHANGED_PAGES = (
+    "/console/tickets/new",
+    "/console/inbox/",
+    "/console/workspace/",
+    "/console/plugins/sla/settings",
+    "/console/assignment_load/",
+    "/console/pdd-deadlines/",
+)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_changed_page_fits_1366_and_a_phone(
+    chromium, live_server, tenant, make_user, enable_plugin, tmp_path, language
+):
+    """The pages issue 16 changed, at 1366 px and 390 px: no sideways scrolling, a screenshot each."""
+    for name in ("sla", "assignment", "pdd_connector"):
+        if name in get_host().loaded:
+            enable_plugin(name)
+    some_tickets(tenant, 3)
+    admin, _ = make_user("admin", name="管理员")
+    folder = shots(tmp_path)
+    for width in (1366, 390):
+        page = tab(chromium, language, width)
+        sign_in(page, live_server, admin.email)
+        page.wait_for_selector("#dashboard")
+        for path in CHANGED_PAGES:
+            answer = page.goto(f"{live_server}{path}")
+            assert answer.status == 200, path
+            name = path.strip("/").replace("/", "-")
+            page.screenshot(path=str(folder / f"{name}-{width}-{language}.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (path, width)
