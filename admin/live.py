@@ -1,13 +1,15 @@
-"""The ticket page's short poll: who else has it open or is typing, and whether it changed."""
+"""The ticket page's short poll (who else has it open or is typing, whether it changed) and
+following a ticket (watchers)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import flash, jsonify, redirect, request
 from flask_admin import expose
+from flask_babel import gettext
 
-from gongdan import presence
+from gongdan import presence, watchers
 
 
 class LiveMixin:
@@ -20,3 +22,15 @@ class LiveMixin:
         tenant, ticket = self.current_tenant(), self._ticket(ticket_id)  # type: ignore[attr-defined]
         presence.touch(tenant, ticket, self.current_user, request.form.get("typing") == "1")  # type: ignore[attr-defined]
         return jsonify({"others": presence.others(tenant, ticket, self.current_user), **presence.state(ticket)})  # type: ignore[attr-defined]
+
+    @expose("/<int:ticket_id>/follow", methods=["POST"])
+    def follow(self, ticket_id: int) -> Any:
+        """Follow the ticket (`follow=1`) or stop following it."""
+        tenant, ticket, user = self.current_tenant(), self._ticket(ticket_id), self.current_user  # type: ignore[attr-defined]
+        if request.form.get("follow") == "1":
+            watchers.follow(tenant, ticket, user)
+            flash(gettext("You follow this ticket: its new messages and status changes come to your bell."), "success")
+        else:
+            watchers.unfollow(tenant, ticket, user)
+            flash(gettext("You no longer follow this ticket."), "success")
+        return redirect(self.get_url(".ticket", ticket_id=ticket_id))  # type: ignore[attr-defined]

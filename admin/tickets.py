@@ -15,7 +15,7 @@ from flask_admin import expose
 from flask_babel import gettext
 from peewee import Case, fn
 
-from gongdan import attachments, delivery, hooks, inbox, masking, permissions, presence, tickets
+from gongdan import attachments, delivery, hooks, inbox, masking, permissions, presence, tickets, watchers
 from gongdan.actors import Actor
 from gongdan.admin import conversation, urgency
 from gongdan.admin.base import ConsoleBaseView
@@ -252,6 +252,7 @@ class TicketsView(SavedViewsMixin, LiveMixin, NewTicketMixin, TicketActionsMixin
             agents=agents_of(tenant),
             describe_event=describer(tenant),
             live=presence.state(ticket),
+            following=self.current_user.id in watchers.watcher_ids(tenant, ticket),
             ticket_version=ticket_version,
             priorities=PRIORITIES,
             teams=list(Team.of(tenant).order_by(Team.name)),

@@ -64,13 +64,17 @@ def gongdan_event_kinds() -> list[Any]:
 
 @hookimpl
 def gongdan_comment_added(tenant: Any, ticket: Any, comment: Any, actor: Any) -> None:
-    """The bell of everyone mentioned in a reply or note (not the author)."""
-    from gongdan import inbox
+    """The bell of everyone mentioned in a reply or note, and of the ticket's followers (not the author)."""
+    from gongdan import inbox, watchers
 
-    people = [uid for uid in comment.mentions or [] if uid != getattr(actor.user, "id", None)]
+    me = getattr(actor.user, "id", None)
+    who = actor.user.display_name if actor.user is not None else (comment.author_label or actor.label)
+    people = [uid for uid in comment.mentions or [] if uid != me]
     if people:
-        who = actor.user.display_name if actor.user is not None else actor.label
         inbox.add(tenant, people, "mention", f"{who} @ #{ticket.number} {ticket.subject}", ticket)
+    followers = [uid for uid in watchers.watcher_ids(tenant, ticket) if uid != me and uid not in people]
+    if followers:
+        inbox.add(tenant, followers, "watch", f"{who} · #{ticket.number} {ticket.subject}", ticket)
 
 
 @hookimpl
@@ -82,6 +86,17 @@ def gongdan_ticket_assigned(tenant: Any, ticket: Any, assignee: Any, actor: Any)
         inbox.add(
             tenant, [assignee.id], "assigned", f"{actor.user.display_name} → #{ticket.number} {ticket.subject}", ticket
         )
+
+
+@hookimpl
+def gongdan_ticket_status_changed(tenant: Any, ticket: Any, old: str, new: str, actor: Any) -> None:
+    """The bell of the ticket's followers (not whoever changed it)."""
+    from gongdan import inbox, watchers
+
+    me = getattr(actor.user, "id", None)
+    followers = [uid for uid in watchers.watcher_ids(tenant, ticket) if uid != me]
+    if followers:
+        inbox.add(tenant, followers, "watch", f"#{ticket.number} {ticket.subject}: {old} → {new}", ticket)
 
 
 @hookimpl

@@ -14,7 +14,7 @@ from gongdan import clock
 from gongdan.db import write_transaction
 from gongdan.models import InboxItem, Tenant, Ticket, User
 
-KINDS = ("mention", "assigned", "sla")
+KINDS = ("mention", "assigned", "sla", "watch")
 MENTION = re.compile(r"@([^\s@,，。:：;；!！?？]+)")
 
 

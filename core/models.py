@@ -474,6 +474,17 @@ class InboxItem(TenantModel):
         indexes = ((("tenant", "user", "read_at"), False),)
 
 
+class TicketWatcher(TenantModel):
+    """Someone following a ticket: their bell hears of its new messages and status changes."""
+
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, on_delete="CASCADE")
+
+    class Meta:
+        table_name = "ticket_watcher"
+        indexes = ((("tenant", "ticket", "user"), True),)
+
+
 CORE_MODELS: list[type[BaseModel]] = [
     Tenant,
     Team,
@@ -499,4 +510,5 @@ CORE_MODELS: list[type[BaseModel]] = [
     TicketPresence,
     SavedView,
     InboxItem,
+    TicketWatcher,
 ]

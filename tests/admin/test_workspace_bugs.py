@@ -250,3 +250,20 @@ def test_mentions_and_assignments_ring_the_bell_read_and_unread(console_client, 
     assert re.search(r'id="bell-count">1<', bell.text("/console/tickets/"))
     bell.post("/console/inbox/read")
     assert 'id="bell-count"' not in bell.text("/console/tickets/")
+
+
+def test_followers_hear_of_new_messages_and_status_changes_not_their_own(console_client, make_user, tenant):
+    """What agents expect: follow a ticket (watchers) and see its news on the bell."""
+    ticket = _create(tenant, "关注的工单")
+    fan, _ = make_user("agent", name="关注者")
+    browser = ConsoleClient(console_client("agent").client.application, fan, language="zh_CN")
+    browser.post(f"/console/tickets/{ticket.id}/follow", {"follow": "1"})
+    assert 'id="follow">已关注<' in browser.text(f"/console/tickets/{ticket.id}")
+    browser.post(f"/console/tickets/{ticket.id}/comment", {"body": "我自己的备注", "internal": "1"})  # own: no bell
+    tickets.comment(tenant, ticket, "客户追问", Actor.system("customer"), from_customer=True)
+    tickets.transition(tenant, tickets.get(tenant, ticket.id), "resolved", SYSTEM)
+    inbox_page = browser.text("/console/inbox/")
+    assert inbox_page.count("inbox-unread") == 2
+    browser.post(f"/console/tickets/{ticket.id}/follow", {"follow": "0"})
+    tickets.transition(tenant, tickets.get(tenant, ticket.id), "open", SYSTEM)
+    assert browser.text("/console/inbox/").count("inbox-item") == 2
