@@ -32,6 +32,13 @@ TICKET_FIELDS = {
     "customer": ("客户", "customer"),
 }
 STRATEGY_CODES = {"manual": ("手动", "manual")}
+OUTCOME_CODES = {
+    "ok": ("成功", "done"),
+    "failed": ("失败", "failed"),
+    "unavailable": ("不可用", "not available"),
+    "held": ("待审批", "waiting for approval"),
+    "forbidden": ("无权限", "not allowed"),
+}
 
 
 def core_event_kinds() -> list[EventKind]:
@@ -65,6 +72,13 @@ def core_event_kinds() -> list[EventKind]:
             codes=STRATEGY_CODES,
         ),
         EventKind("linked", "开了跟进工单", "opened a follow-up", fields={"child_number": ("工单", "ticket", "text")}),
+        EventKind(
+            "action.run",
+            "执行了操作",
+            "ran an action",
+            fields={"action": ("操作", "action", "text"), "outcome": ("结果", "outcome", "code")},
+            codes=OUTCOME_CODES,
+        ),
         EventKind(
             "deadline.announced",
             "收到平台截止时间",

@@ -267,3 +267,13 @@ def test_followers_hear_of_new_messages_and_status_changes_not_their_own(console
     browser.post(f"/console/tickets/{ticket.id}/follow", {"follow": "0"})
     tickets.transition(tenant, tickets.get(tenant, ticket.id), "open", SYSTEM)
     assert browser.text("/console/inbox/").count("inbox-item") == 2
+
+
+def test_ticket_action_runs_read_as_words_on_the_timeline(console_client, tenant):
+    """A ticket action's `action.run` event is labelled, its outcome translated."""
+    ticket = _create(tenant, "操作记录")
+    tickets.record_event(tenant, ticket, "action.run", {"action": "set_priority", "outcome": "ok"}, SYSTEM)
+    page = html.unescape(console_client("agent", language="zh_CN").text(f"/console/tickets/{ticket.id}"))
+    timeline = page[page.index('id="timeline"') :]
+    assert "执行了操作" in timeline
+    assert "结果: 成功" in timeline

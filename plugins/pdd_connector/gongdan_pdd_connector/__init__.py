@@ -56,6 +56,12 @@ def gongdan_event_kinds() -> list[EventKind]:
         ),
         EventKind("pdd_connector.order_noted", "写了订单备注", "noted the order", {**order, **note}),
         EventKind(
+            "pdd_connector.request_received",
+            "收到拼多多售后申请",
+            "received the Pinduoduo request",
+            {"after_sales_id": ("售后单", "after-sales id", "text"), "refund_amount": ("退款金额", "refund", "text")},
+        ),
+        EventKind(
             "pdd_connector.action_failed",
             "拼多多拒绝了操作",
             "Pinduoduo refused an action",
