@@ -275,6 +275,11 @@ def _idf(total: int, df: int) -> float:
     return math.log(1 + (total - df + 0.5) / (df + 0.5))
 
 
+def telling_terms(text: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
+    """The terms of `text` that say something (question words left out), most frequent first."""
+    return [t for t, _ in terms(text).most_common() if t not in QUESTION_WORDS][:limit]
+
+
 def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     """Cut `text` into terms, repair unknown Han bigrams by pinyin, keep the telling terms,
     and add the thesaurus' synonyms (unless `synonyms=False`) as groups scored at most as much

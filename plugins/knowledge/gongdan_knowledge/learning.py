@@ -15,7 +15,7 @@ from datetime import datetime
 from gongdan import clock
 from gongdan.db import db, write_transaction
 from gongdan.models import Tenant, Ticket
-from gongdan_knowledge.index import QUESTION_WORDS
+from gongdan_knowledge.index import QUESTION_WORDS, telling_terms
 from gongdan_knowledge.models import Learned
 from gongdan_knowledge.text import terms
 
@@ -33,7 +33,7 @@ def _decayed(weight: float, since: datetime, now: datetime) -> float:
 
 def learn(tenant: Tenant, ticket: Ticket, article_id: int, amount: float = 1.0) -> int:
     """Tie the telling terms of `ticket`'s subject to the article; returns how many terms."""
-    wanted = [t for t, _ in terms(ticket.subject).most_common() if t not in QUESTION_WORDS][:MAX_TERMS]
+    wanted = telling_terms(ticket.subject, MAX_TERMS)
     if not wanted:
         return 0
     now = clock.now()

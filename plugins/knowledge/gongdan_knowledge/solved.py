@@ -13,18 +13,14 @@ from typing import Any
 from gongdan import clock
 from gongdan.db import db, write_transaction
 from gongdan.models import Comment, Tenant, Ticket
-from gongdan_knowledge.index import QUESTION_WORDS
+from gongdan_knowledge.index import telling_terms
 from gongdan_knowledge.models import SolvedTerm
-from gongdan_knowledge.text import plain_text, terms
+from gongdan_knowledge.text import plain_text
 
 MAX_TERMS = 12
 PER_TERM = 200  # the most recent solved tickets read per term
 MIN_SHARE = 0.5
 KEEP = 3
-
-
-def _telling(text: str) -> list[str]:
-    return [t for t, _ in terms(text).most_common() if t not in QUESTION_WORDS][:MAX_TERMS]
 
 
 def answer_of(ticket: Ticket) -> Comment | None:
@@ -38,7 +34,7 @@ def answer_of(ticket: Ticket) -> Comment | None:
 def remember(tenant: Tenant, ticket: Ticket) -> int:
     """Remember a resolved ticket's subject terms with its answer; returns how many terms."""
     answer = answer_of(ticket)
-    wanted = _telling(ticket.subject)
+    wanted = telling_terms(ticket.subject, MAX_TERMS)
     with write_transaction():
         SolvedTerm.delete().where((SolvedTerm.tenant == tenant) & (SolvedTerm.ticket == ticket.id)).execute()
         if answer is None or not wanted:
@@ -57,7 +53,7 @@ def forget(tenant: Tenant, ticket: Ticket) -> None:
 
 def similar(tenant: Tenant, ticket: Ticket, limit: int = KEEP) -> list[dict[str, Any]]:
     """Solved tickets like `ticket`: `[{"ticket_id", "number", "subject", "comment_id", "answer", "share"}]`."""
-    wanted = _telling(ticket.subject)
+    wanted = telling_terms(ticket.subject, MAX_TERMS)
     if not wanted:
         return []
     p, table = db.obj.param, SolvedTerm._meta.table_name

@@ -283,12 +283,12 @@ class BusinessCalendar:
         """The definition as JSON-ready data (what the API stores and shows)."""
         return {
             "tz": self.tz_name,
-            "weekly": {str(d): [[_hhmm(s), _hhmm(e)] for s, e in spans] for d, spans in sorted(self.weekly.items())},
+            "weekly": {str(d): [[hhmm(s), hhmm(e)] for s, e in spans] for d, spans in sorted(self.weekly.items())},
             "region": self.region,
             "closed": sorted(d.isoformat() for d in self.closed),
             "open": sorted(d.isoformat() for d in self.open),
             "special": {
-                d.isoformat(): [[_hhmm(s), _hhmm(e)] for s, e in spans] for d, spans in sorted(self.special.items())
+                d.isoformat(): [[hhmm(s), hhmm(e)] for s, e in spans] for d, spans in sorted(self.special.items())
             },
         }
 
@@ -307,7 +307,8 @@ def _timestamp(value: datetime) -> float:
     return value.timestamp()
 
 
-def _hhmm(minute: int) -> str:
+def hhmm(minute: int) -> str:
+    """Minutes after midnight as `HH:MM` (1440 → `24:00`)."""
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
@@ -316,5 +317,6 @@ __all__ = [
     "BusinessCalendar",
     "CalendarError",
     "UnknownHolidayYear",
+    "hhmm",
     "parse_weekly",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from . import china_days
-from .calendars import BusinessCalendar, _hhmm
+from .calendars import BusinessCalendar, hhmm
 
 KINDS = ("default", "closed", "open", "special")
 """What an admin may set for one date: back to the rules, closed, open (Monday's hours), own hours."""
@@ -62,7 +62,7 @@ def month(cal: BusinessCalendar, year: int, number: int) -> list[list[Day | None
             if day.month != number:
                 row.append(None)
                 continue
-            hours = tuple(f"{_hhmm(s)}–{_hhmm(e)}" for s, e in cal.hours(day))
+            hours = tuple(f"{hhmm(s)}–{hhmm(e)}" for s, e in cal.hours(day))
             row.append(Day(day=day, hours=hours, reason=_reason(cal, day), provisional=provisional))
         weeks.append(row)
     return weeks
