@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# pytest-xdist workers for `make test` (each gets its own PostgreSQL database)
+TEST_WORKERS ?= auto
 PLUGINS := $(sort $(wildcard plugins/*/setup.cfg))
 PLUGIN_DIRS := $(patsubst %/setup.cfg,%,$(PLUGINS))
 STAMP := $(VENV)/.installed
@@ -26,7 +28,7 @@ demo: install
 
 test: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # the documentation site (MkDocs, strict: a broken link or anchor fails) into build/docs
 docs: install

@@ -23,6 +23,9 @@ without importing anything:
   test reach its own servers on loopback.
 * `http_server(host="127.0.0.1", respond=answer(...))` — a real HTTP server recording requests.
 
+Under pytest-xdist (`pytest -n 2`) each worker gets its own PostgreSQL database, named after the
+configured one with the worker's id (`gongdan_ci_gw0`), dropped and created afresh on first use.
+
 `GONGDAN_TRACE_HOOKS=1` logs every hook call — hook, plugin, tenant and milliseconds — on the
 logger `gongdan.hooks.trace` (`pytest -o log_cli=true` shows them live).
 """
@@ -37,6 +40,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import peewee
@@ -61,9 +65,36 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def postgres_url() -> str | None:
-    """The PostgreSQL URL tests may use, or None."""
+    """The PostgreSQL URL tests may use, or None (a database of its own per pytest-xdist worker)."""
     url = os.environ.get(PG_ENV, "")
-    return url if url.startswith("postgres") else None
+    if not url.startswith("postgres"):
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return _worker_database(url, worker) if worker else url
+
+
+_worker_urls: dict[str, str] = {}
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """`url` with the database renamed for this xdist worker; created afresh once per process."""
+    if url in _worker_urls:
+        return _worker_urls[url]
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{worker}"
+    admin = psycopg2.connect(url)
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        admin.close()
+    _worker_urls[url] = urlunsplit(parts._replace(path=f"/{name}"))
+    return _worker_urls[url]
 
 
 class ApiClient:
