@@ -1,4 +1,5 @@
-"""In-app notifications (the console's bell): mentions, assignments and SLA warnings, read/unread.
+"""In-app notifications (the console's bell): mentions, assignments, SLA warnings and approvals
+(the automation plugin's), read/unread.
 
 The core adds mentions and assignments (`gongdan.builtin`); plugins add theirs with `add` (the
 SLA plugin's in-app transport does). Texts are stored as written (they name the ticket and
@@ -14,7 +15,7 @@ from gongdan import clock
 from gongdan.db import write_transaction
 from gongdan.models import InboxItem, Tenant, Ticket, User
 
-KINDS = ("mention", "assigned", "sla", "watch")
+KINDS = ("mention", "assigned", "sla", "watch", "approval")
 MENTION = re.compile(r"@([^\s@,，。:：;；!！?？]+)")
 
 

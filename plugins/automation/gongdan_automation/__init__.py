@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongdan.contributions import PluginSpec, ScheduledJob, Schema
+from gongdan.contributions import EventKind, PluginSpec, ScheduledJob, Schema
 from gongdan.hookspecs import hookimpl
 
 PLUGIN = PluginSpec(
@@ -19,6 +19,14 @@ PLUGIN = PluginSpec(
     description="Triggers, time rules, macros and approvals over ticket actions.",
     requires_core=">=0.1,<1",
 )
+
+
+@hookimpl
+def gongdan_event_kinds() -> list[EventKind]:
+    """How approvals and outside systems' results read on the ticket's timeline, in zh and en."""
+    from .events import event_kinds
+
+    return event_kinds()
 
 
 @hookimpl

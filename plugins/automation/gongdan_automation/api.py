@@ -33,6 +33,7 @@ class RuleInSchema(Schema):
     actions = fields.List(fields.Dict(), load_default=list)
     action = fields.String(load_default="", validate=validate.Length(max=100))
     approver_role = fields.String(load_default="supervisor")
+    approver_team = fields.Integer(load_default=None, allow_none=True)
     expires_hours = fields.Integer(load_default=24, validate=validate.Range(min=1, max=24 * 30))
 
 
@@ -48,6 +49,7 @@ class RulePatchSchema(Schema):
     actions = fields.List(fields.Dict())
     action = fields.String(validate=validate.Length(max=100))
     approver_role = fields.String()
+    approver_team = fields.Integer(allow_none=True)
     expires_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 30))
 
 
@@ -90,6 +92,7 @@ class ApprovalInSchema(Schema):
     inputs = fields.Dict(load_default=dict)
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
     approver_role = fields.String(load_default="supervisor", validate=validate.OneOf(["supervisor", "admin"]))
+    approver_team = fields.Integer(load_default=None, allow_none=True)
     expires_hours = fields.Integer(load_default=24, validate=validate.Range(min=1, max=24 * 30))
 
 
@@ -236,6 +239,7 @@ def request_approval(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         actor,
         reason=body["reason"],
         approver_role=body["approver_role"],
+        approver_team=approvals.team_of(tenant, body["approver_team"]),
         expires_hours=body["expires_hours"],
     )
     return approvals.as_dict(approval), 201

@@ -1,5 +1,10 @@
 """Approvals: an approval rule holds a ticket action until a user of the approver role decides.
 
+Approvers are the tenant's active users holding the approver role (or above) — of the approver
+team when one is set, though an admin may decide any. Each hears of a new approval through the
+console's bell (`gongdan.inbox`, kind `approval`, in the approver's language), and whoever asked
+hears of the decision the same way.
+
 The core asks `gongdan_action_gate` before running any action; when an active approval rule
 for that action matches the ticket, the run is held and an `Approval` row is written. Approving
 runs the action once (a conditional update from `pending` decides who won), as the approver,
@@ -11,13 +16,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from gongdan import actions, clock, permissions, tickets
+from gongdan import actions, clock, inbox, permissions, tickets
 from gongdan.actors import Actor
 from gongdan.contributions import ActionHeld, TicketAction
 from gongdan.db import write_transaction
-from gongdan.errors import Conflict, Forbidden, GongdanError, NotFound
+from gongdan.errors import Conflict, Forbidden, GongdanError, NotFound, ValidationError
 from gongdan.ids import parse_id
-from gongdan.models import Tenant, Ticket, User
+from gongdan.models import Team, Tenant, Ticket, User
+from gongdan.permissions import ROLE_RANK
 from gongdan.representation import iso
 
 from . import engine, rules
@@ -35,7 +41,12 @@ def gate(tenant: Tenant, ticket: Ticket, action: TicketAction, inputs: dict[str,
     for rule in found:
         if rule.matches(seen):
             approval = request(tenant, ticket, action.name, inputs, actor, rule=rule, reason=rule.name)
-            return ActionHeld(rule.name, {"approval_id": approval.id, "approver_role": rule.approver_role})
+            data = {
+                "approval_id": approval.id,
+                "approver_role": rule.approver_role,
+                "approver_team": rule.approver_team,
+            }
+            return ActionHeld(rule.name, data)
     return None
 
 
@@ -49,10 +60,13 @@ def request(
     rule: rules.Compiled | None = None,
     reason: str = "",
     approver_role: str = "supervisor",
+    approver_team: int | None = None,
     expires_hours: int = DEFAULT_EXPIRY_HOURS,
 ) -> Approval:
-    """Write a pending approval of `action` on `ticket` (from a rule, a trigger or the API)."""
+    """Write a pending approval of `action` on `ticket` (from a rule, a trigger or the API) and
+    tell its approvers through the bell."""
     role = rule.approver_role if rule else approver_role
+    team = rule.approver_team if rule else approver_team
     hours = rule.expires_hours if rule else expires_hours
     with write_transaction():
         approval = Approval.create(
@@ -65,10 +79,14 @@ def request(
             requested_by=actor.user,
             requested_label=actor.label,
             approver_role=role,
+            approver_team=team,
             expires_at=clock.now() + timedelta(hours=hours),
         )
         data = {"approval_id": approval.id, "action": action, "reason": reason, "approver_role": role}
+        if team is not None:
+            data["approver_team"] = team
         tickets.record_event(tenant, ticket, "automation.approval_requested", data, actor)
+        _tell(tenant, ticket, approvers(tenant, role, team), "requested", action, actor.label)
     if rule is not None:
         Rule.update(last_fired_at=clock.now(), fired_count=Rule.fired_count + 1).where(Rule.id == rule.id).execute()
     return approval
@@ -83,15 +101,70 @@ def get(tenant: Tenant, approval_id: Any) -> Approval:
     return found
 
 
+def team_of(tenant: Tenant, team_id: Any) -> int | None:
+    """`team_id` checked to be one of the tenant's teams (None stays None); 422 otherwise."""
+    if team_id is None:
+        return None
+    key = parse_id(team_id)
+    if not key or not Team.of(tenant).where(Team.id == key).exists():
+        raise ValidationError("invalid approval", {"approver_team": ["no such team in this tenant"]})
+    return key
+
+
+def approvers(tenant: Tenant, role: str, team: int | None = None) -> list[User]:
+    """The tenant's active users who may decide an approval for `role` (and `team`), by id."""
+    ranked = [name for name in ROLE_RANK if permissions.rank(name) >= permissions.rank(role)]
+    query = User.of(tenant).where((User.is_active == True) & User.role.in_(ranked))  # noqa: E712
+    if team is not None:
+        query = query.where((User.team == team) | (User.role == "admin"))
+    return list(query.order_by(User.id))
+
+
 def may_decide(user: User | None, approval: Approval) -> bool:
-    """Whether `user` holds the approval's approver role (or above)."""
-    return user is not None and permissions.has_role(user, approval.approver_role)
+    """Whether `user` holds the approval's approver role (or above) and, when the approval names
+    a team, belongs to it (an admin decides any)."""
+    if user is None or not permissions.has_role(user, approval.approver_role):
+        return False
+    team = approval.approver_team_id
+    return team is None or user.team_id == team or permissions.has_role(user, "admin")
+
+
+BELL_TEXTS = {
+    "requested": (
+        "待您审批：{action} · #{number} {subject} · {who}",
+        "Approval needed: {action} · #{number} {subject} · {who}",
+    ),
+    "approved": (
+        "审批已通过：{action} · #{number} {subject} · {who}",
+        "Approved: {action} · #{number} {subject} · {who}",
+    ),
+    "rejected": (
+        "审批被拒绝：{action} · #{number} {subject} · {who}",
+        "Rejected: {action} · #{number} {subject} · {who}",
+    ),
+}
+
+
+def _tell(tenant: Tenant, ticket: Ticket, users: list[User], what: str, action: str, who: str) -> None:
+    """An `approval` item in each user's bell, in their language (the tenant's when unset)."""
+    registered = actions.registered().get(action)
+    by_language: dict[str, list[int]] = {}
+    for user in users:
+        language = "zh" if (user.language or tenant.language or "zh").startswith("zh") else "en"
+        by_language.setdefault(language, []).append(user.id)
+    for language, ids in by_language.items():
+        label = registered[1].label(language) if registered else action
+        template = BELL_TEXTS[what][0 if language == "zh" else 1]
+        text = template.format(action=label, number=ticket.number, subject=ticket.subject, who=who)
+        inbox.add(tenant, ids, "approval", text, ticket)
 
 
 def decide(tenant: Tenant, approval_id: Any, user: User, approve: bool, reason: str = "") -> Approval:
     """Approve (the action runs once, as `user`) or reject; Forbidden / Conflict when not possible."""
     approval = get(tenant, approval_id)
     if not may_decide(user, approval):
+        if approval.approver_team_id is not None and permissions.has_role(user, approval.approver_role):
+            raise Forbidden(f"deciding this approval needs the {approval.approver_role} role in its team")
         raise Forbidden(f"deciding this approval needs the {approval.approver_role} role")
     expire_due(tenant)
     status = "approved" if approve else "rejected"
@@ -107,6 +180,8 @@ def decide(tenant: Tenant, approval_id: Any, user: User, approve: bool, reason: 
             raise Conflict(f"this approval is already {current}")
         data = {"approval_id": approval.id, "action": approval.action, "reason": reason}
         tickets.record_event(tenant, approval.ticket, f"automation.approval_{status}", data, Actor.of(user))
+        asker = [approval.requested_by] if approval.requested_by_id and approval.requested_by_id != user.id else []
+        _tell(tenant, approval.ticket, asker, status, approval.action, user.display_name)
     if approve:
         _run(tenant, approval, user)
     return Approval.get_by_id(approval.id)
@@ -177,6 +252,7 @@ def as_dict(approval: Approval) -> dict[str, Any]:
         "reason": approval.reason,
         "requested_by": approval.requested_label,
         "approver_role": approval.approver_role,
+        "approver_team": approval.approver_team_id,
         "status": approval.status,
         "decided_by": approval.decided_by_id,
         "decided_at": iso(approval.decided_at),

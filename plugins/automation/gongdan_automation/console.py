@@ -20,7 +20,7 @@ from gongdan import actions, tickets
 from gongdan.actors import Actor
 from gongdan.contributions import ConsoleView, TicketPanel
 from gongdan.errors import GongdanError, ValidationError
-from gongdan.models import Tenant, Ticket, User
+from gongdan.models import Team, Tenant, Ticket, User
 from gongdan.permissions import ROLE_RANK, has_role
 
 from . import approvals, engine, macros, rules, webhooks
@@ -160,6 +160,8 @@ def rule_from_form(tenant: Tenant, form: Any) -> dict[str, Any]:
         "action": form.get("action", ""),
         "approver_role": form.get("approver_role", "supervisor"),
     }
+    if "approver_team" in form:
+        data["approver_team"] = form.get("approver_team", "").strip() or None
     for key in ("position", "expires_hours"):
         raw = form.get(key, "").strip()
         if raw:
@@ -196,6 +198,7 @@ def console_views() -> list[ConsoleView]:
                 "events": [(k, v[0] if zh else v[1]) for k, v in rules.EVENTS.items()],
                 "actions": [(a.name, a.label("zh" if zh else "en")) for a in actions.offered(tenant)],
                 "roles": [r for r in ROLE_RANK if r != "agent"],
+                "teams": [(str(t.id), t.name) for t in Team.of(tenant).order_by(Team.name)],
                 "kinds": RULE_KINDS,
                 "condition_rows": CONDITION_ROWS,
                 "action_rows": ACTION_ROWS,

@@ -9,7 +9,7 @@ import peewee as pw
 
 from gongdan import clock
 from gongdan.fields import EncryptedTextField, JSONField, UTCDateTimeField
-from gongdan.models import TenantModel, Ticket, User
+from gongdan.models import Team, TenantModel, Ticket, User
 
 RULE_KINDS = ("trigger", "time", "approval")
 APPROVAL_STATES = ("pending", "approved", "rejected", "expired", "failed")
@@ -20,7 +20,8 @@ class Rule(TenantModel):
 
     `conditions` is `[{"field", "op", "value"}]` combined by `match` (`all` or `any`);
     `actions` is `[{"action", "inputs"}]` (triggers and time rules); an approval rule holds
-    the action named `action` for a user of `approver_role` or above, for `expires_hours`.
+    the action named `action` for a user of `approver_role` or above — of `approver_team` when
+    set (admins decide any) — for `expires_hours`.
     `revision` grows with every change: compiled conditions are cached per revision.
     """
 
@@ -34,6 +35,7 @@ class Rule(TenantModel):
     actions = JSONField(default=list)
     action = pw.CharField(max_length=100, default="")
     approver_role = pw.CharField(max_length=16, default="supervisor")
+    approver_team = pw.ForeignKeyField(Team, null=True, on_delete="SET NULL", backref="+")
     expires_hours = pw.IntegerField(default=24)
     revision = pw.IntegerField(default=1)
     last_fired_at = UTCDateTimeField(null=True)
@@ -116,6 +118,7 @@ class Approval(TenantModel):
     requested_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     requested_label = pw.CharField(max_length=200, default="")
     approver_role = pw.CharField(max_length=16, default="supervisor")
+    approver_team = pw.ForeignKeyField(Team, null=True, on_delete="SET NULL", backref="+")
     status = pw.CharField(max_length=16, default="pending")
     decided_by = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     decided_at = UTCDateTimeField(null=True)

@@ -19,7 +19,7 @@ from gongdan import actions, clock
 from gongdan.db import db, write_transaction
 from gongdan.errors import NotFound, ValidationError
 from gongdan.ids import parse_id
-from gongdan.models import Tenant
+from gongdan.models import Team, Tenant
 from gongdan.permissions import ROLE_RANK
 
 from .conditions import Predicate, compile_rule, validate_conditions
@@ -47,6 +47,7 @@ EDITABLE = (
     "actions",
     "action",
     "approver_role",
+    "approver_team",
     "expires_hours",
 )
 
@@ -65,6 +66,7 @@ class Compiled:
     approver_role: str
     expires_hours: int
     conditions: tuple[dict[str, Any], ...]
+    approver_team: int | None = None
 
 
 STAMP_SECONDS = 2.0  # how long a process trusts the stamp it read (its own changes count at once)
@@ -143,6 +145,7 @@ def compile_row(row: Rule) -> Compiled:
         row.approver_role,
         row.expires_hours,
         tuple(row.conditions),
+        row.approver_team_id,
     )
 
 
@@ -185,6 +188,12 @@ def validate(tenant: Tenant, data: dict[str, Any], kind: str) -> dict[str, Any]:
         problems["action"] = ["no such ticket action in this tenant"]
     if "approver_role" in out and out["approver_role"] not in ROLE_RANK:
         problems["approver_role"] = [f"must be one of: {', '.join(ROLE_RANK)}"]
+    if out.get("approver_team") is not None:
+        team = parse_id(out["approver_team"])
+        if not team or not Team.of(tenant).where(Team.id == team).exists():
+            problems["approver_team"] = ["no such team in this tenant"]
+        else:
+            out["approver_team"] = team
     if "match" in out and out["match"] not in ("all", "any"):
         problems["match"] = ["must be all or any"]
     if problems:
@@ -245,6 +254,7 @@ def as_dict(rule: Rule) -> dict[str, Any]:
         "actions": rule.actions,
         "action": rule.action,
         "approver_role": rule.approver_role,
+        "approver_team": rule.approver_team_id,
         "expires_hours": rule.expires_hours,
         "revision": rule.revision,
         "last_fired_at": iso(rule.last_fired_at),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gongdan import tickets
 from gongdan.actors import Actor
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "automation.md"
 
 
 @pytest.fixture
@@ -31,3 +35,40 @@ def new_ticket(auto_tenant: Any) -> Any:
         return tickets.create(auto_tenant, {"subject": subject, **extra}, Actor.system("channel:api"))[0]
 
     return make
+
+
+@pytest.fixture
+def wallet(register_plugin):
+    """The documented example plugin, registered."""
+    (block,) = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    scope: dict = {}
+    exec(compile(block, str(DOC), "exec"), scope)
+    plugin = scope["Wallet"]()
+    plugin.balances = {}
+    register_plugin(plugin, "wallet")
+    return plugin
+
+
+@pytest.fixture
+def refund_rules(auto_tenant, rule_api, wallet):
+    """Over ¥5,000 needs a supervisor; every new ticket's balance is refunded and noted."""
+    held = {
+        "kind": "approval",
+        "name": "退款超过 5000 需主管审批",
+        "action": "wallet.refund",
+        "conditions": [{"field": "wallet.balance", "op": "gt", "value": 5000}],
+        "approver_role": "supervisor",
+        "expires_hours": 24,
+    }
+    trigger = {
+        "kind": "trigger",
+        "name": "自动退款",
+        "event": "created",
+        "actions": [
+            {"action": "wallet.refund", "inputs": {"note": "自动"}},
+            {"action": "add_note", "inputs": {"body": "已按规则处理退款"}},
+        ],
+    }
+    for body in (held, trigger):
+        assert rule_api.post("/api/v1/automation/rules", json=body).status_code == 201
+    return wallet

@@ -4,12 +4,9 @@ rejection and expiry do not; everything is on the ticket's timeline."""
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from gongdan_automation import approvals
 from gongdan_automation.models import Approval
 from peewee import fn
@@ -17,45 +14,6 @@ from peewee import fn
 from gongdan import clock, tickets
 from gongdan.actors import Actor
 from gongdan.models import Comment, Ticket, TicketEvent
-
-DOC = Path(__file__).resolve().parents[3] / "docs" / "automation.md"
-
-
-@pytest.fixture
-def wallet(register_plugin):
-    """The documented example plugin, registered."""
-    (block,) = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    scope: dict = {}
-    exec(compile(block, str(DOC), "exec"), scope)
-    plugin = scope["Wallet"]()
-    plugin.balances = {}
-    register_plugin(plugin, "wallet")
-    return plugin
-
-
-@pytest.fixture
-def refund_rules(auto_tenant, rule_api, wallet):
-    """Over ¥5,000 needs a supervisor; every new ticket's balance is refunded and noted."""
-    held = {
-        "kind": "approval",
-        "name": "退款超过 5000 需主管审批",
-        "action": "wallet.refund",
-        "conditions": [{"field": "wallet.balance", "op": "gt", "value": 5000}],
-        "approver_role": "supervisor",
-        "expires_hours": 24,
-    }
-    trigger = {
-        "kind": "trigger",
-        "name": "自动退款",
-        "event": "created",
-        "actions": [
-            {"action": "wallet.refund", "inputs": {"note": "自动"}},
-            {"action": "add_note", "inputs": {"body": "已按规则处理退款"}},
-        ],
-    }
-    for body in (held, trigger):
-        assert rule_api.post("/api/v1/automation/rules", json=body).status_code == 201
-    return wallet
 
 
 def _notes(ticket):
