@@ -203,10 +203,14 @@ def _views() -> list[ConsoleView]:
             menu=MENU,
         )
 
+    from .schedules_console import make_view
+
+    schedules = make_view(base, group_labels)
     return [
         view(WeekView, _l("Week at a glance"), "analytics_week", "analytics/week"),
         view(ReportsView, _l("Reports"), "analytics_reports", "analytics/reports"),
         view(ForecastView, _l("Forecast and staffing"), "analytics_forecast", "analytics/forecast"),
+        view(schedules, _l("Scheduled reports"), "analytics_schedules", "analytics/schedules"),
     ]
 
 

@@ -88,7 +88,8 @@ REPORT_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def _dig(row: dict[str, Any], path: str) -> Any:
+def dig(row: dict[str, Any], path: str) -> Any:
+    """The value at a dotted `path` of a report row (`sla.attainment`), or None."""
     value: Any = row
     for part in path.split("."):
         value = value.get(part) if isinstance(value, dict) else None
@@ -98,9 +99,9 @@ def _dig(row: dict[str, Any], path: str) -> Any:
 def report_table(report: dict[str, Any], lang: str) -> tuple[list[str], Iterator[list[Any]]]:
     """The header and rows of a report's items, with the columns the report has."""
     items = report.get("items") or []
-    keys = [key for key in REPORT_COLUMNS if any(_dig(item, key) is not None for item in items)] or ["value"]
+    keys = [key for key in REPORT_COLUMNS if any(dig(item, key) is not None for item in items)] or ["value"]
     header = [REPORT_COLUMNS[key][1 if lang == "zh" else 0] for key in keys]
-    return header, ([_dig(item, key) for key in keys] for item in items)
+    return header, ([dig(item, key) for key in keys] for item in items)
 
 
 def may_unmask(actor: Actor) -> bool:
@@ -220,6 +221,12 @@ def _xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], sheet: str) -> I
                 yield chunk
     finally:
         os.unlink(path)
+
+
+def file_bytes(fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]], name: str) -> bytes:
+    """`rows` as a whole CSV or Excel file in memory (for an e-mail attachment)."""
+    body = _csv(header, rows) if fmt == "csv" else _xlsx(header, rows, name)
+    return b"".join(body)
 
 
 def response(fmt: str, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:

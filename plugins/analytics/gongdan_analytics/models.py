@@ -137,4 +137,38 @@ Episode.add_index(
     Episode.index(Episode.tenant, Episode.kind, Episode.subject, unique=True, where=Episode.closed_at.is_null())
 )
 
-MODELS: list[type[TenantModel]] = [Fact, Daily, Backlog, Hourly, AgentClock, Watermark, Promotion, Episode]
+
+class Subscription(TenantModel):
+    """A report sent by e-mail on a schedule (see `gongdan_analytics.scheduled`).
+
+    `frequency` is `daily` (yesterday's figures) or `weekly` (the seven days before, sent on
+    `weekday`, 0 = Monday); `hour` is the local hour it goes out. `next_run_at` (UTC) is claimed
+    with a conditional update, so each run is sent by one worker.
+    """
+
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)
+    name = pw.CharField(max_length=100)
+    report = pw.CharField(max_length=32, default="summary")
+    group_by = pw.CharField(max_length=16, default="channel")
+    frequency = pw.CharField(max_length=8, default="weekly")
+    weekday = pw.SmallIntegerField(default=0)
+    hour = pw.SmallIntegerField(default=8)
+    recipients = JSONField(default=list)
+    language = pw.CharField(max_length=8, default="zh")
+    format = pw.CharField(max_length=8, default="xlsx")
+    active = pw.BooleanField(default=True)
+    created_by = pw.IntegerField(null=True)
+    next_run_at = UTCDateTimeField(null=True)
+    failures = pw.SmallIntegerField(default=0)
+    last_sent_at = UTCDateTimeField(null=True)
+    last_error = pw.TextField(null=True)
+    updated_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "analytics_subscription"
+        indexes = ((("tenant", "name"), True), (("tenant", "next_run_at"), False))
+
+
+MODELS: list[type[TenantModel]] = [
+    Fact, Daily, Backlog, Hourly, AgentClock, Watermark, Promotion, Episode, Subscription,
+]  # fmt: skip

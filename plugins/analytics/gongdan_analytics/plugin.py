@@ -15,6 +15,7 @@ from .models import MODELS
 PLUGIN = "analytics"
 CATCH_UP_SECONDS = 60
 ALERT_SECONDS = 300
+REPORTS_SECONDS = 60
 
 
 @hookimpl
@@ -69,9 +70,17 @@ def alerts_job() -> None:
         evaluate(tenant)
 
 
+def scheduled_reports_job() -> None:
+    """Send the scheduled reports whose time has come, in every tenant where the plugin is on."""
+    from .scheduled import run_due
+
+    for tenant in get_host().tenants_with(PLUGIN):
+        run_due(tenant)
+
+
 @hookimpl
 def gongdan_scheduled_jobs() -> list[ScheduledJob]:
-    """The catch-up (every minute) and the anomaly alerts (every 5 minutes)."""
+    """The catch-up and the scheduled reports (every minute), the anomaly alerts (every 5 minutes)."""
     return [
         ScheduledJob(
             id="analytics.catch_up",
@@ -84,6 +93,12 @@ def gongdan_scheduled_jobs() -> list[ScheduledJob]:
             func=alerts_job,
             seconds=ALERT_SECONDS,
             description="anomaly alerts to WeCom, DingTalk and Feishu robots, once per episode",
+        ),
+        ScheduledJob(
+            id="analytics.scheduled_reports",
+            func=scheduled_reports_job,
+            seconds=REPORTS_SECONDS,
+            description="e-mail the daily and weekly reports whose time has come (one worker per run)",
         ),
     ]
 

@@ -24,6 +24,7 @@ from .rollup import DIMENSIONS, tz_of
 Cells = dict[str, tuple[int, float]]
 AGE_BUCKETS = (("lt_1d", 0, 1), ("d1_3", 1, 3), ("d3_7", 3, 7), ("ge_7d", 7, None))
 GROUPS = (*DIMENSIONS, "day")
+PORTAL_CHANNEL = "portal"
 
 
 def _ratio(part: float, whole: float, digits: int = 4) -> float | None:
@@ -100,6 +101,24 @@ def _change(now: int, before: int) -> float | None:
     return _ratio(now - before, before)
 
 
+def deflection(tenant: Tenant, span: Period) -> dict[str, Any] | None:
+    """Knowledge deflection in the period: portal visitors who said an article answered their
+    question and sent nothing (`portal_deflection`, counted on its index by tenant and time)
+    against tickets raised through the portal; None when the portal plugin is not installed."""
+    try:
+        from gongdan_portal.models import Deflection
+    except ImportError:
+        return None
+    first, after = span.utc_bounds(tenant)
+    deflected = (
+        Deflection.select()
+        .where((Deflection.tenant == tenant) & (Deflection.at >= first) & (Deflection.at < after))
+        .count()
+    )
+    raised = sums(tenant, "channel", span, ("created",)).get(PORTAL_CHANNEL, {}).get("created", (0, 0.0))[0]
+    return {"deflected": deflected, "portal_tickets": raised, "rate": _ratio(deflected, deflected + raised)}
+
+
 def summary(tenant: Tenant, span: Period, group_by: str) -> dict[str, Any]:
     """Figures per value of `group_by` (and in total) for the period, with the previous period's
     volume and the change in volume. `group_by="day"` gives the daily series instead."""
@@ -123,7 +142,11 @@ def summary(tenant: Tenant, span: Period, group_by: str) -> dict[str, Any]:
         "to": span.end.isoformat(),
         "previous": {"from": span.previous().start.isoformat(), "to": span.previous().end.isoformat()},
         "group_by": group_by,
-        "total": {**total, "created_change": _change(total["created"], previous_total["created"])},
+        "total": {
+            **total,
+            "created_change": _change(total["created"], previous_total["created"]),
+            "deflection": deflection(tenant, span),
+        },
         "previous_total": previous_total,
         "items": rows,
     }
