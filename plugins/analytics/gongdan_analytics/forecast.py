@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import fmean, pstdev
 
+from peewee import fn
+
 from gongdan.models import Tenant
 
 from .models import Hourly, Promotion
@@ -221,15 +223,17 @@ def load_history(tenant: Tenant, until: date, channel: str | None = None, days: 
     start = datetime.combine(first, time(), tz).astimezone(UTC)
     end = datetime.combine(until, time(), tz).astimezone(UTC)
     history: History = {first + timedelta(days=n): [0.0] * 24 for n in range(days)}
-    query = Hourly.select(Hourly.hour, Hourly.count).where(
-        (Hourly.tenant == tenant) & (Hourly.metric == "created") & (Hourly.hour >= start) & (Hourly.hour < end)
-    )
+    query = (
+        Hourly.select(Hourly.hour, fn.SUM(Hourly.count))
+        .where((Hourly.tenant == tenant) & (Hourly.metric == "created") & (Hourly.hour >= start) & (Hourly.hour < end))
+        .group_by(Hourly.hour)
+    )  # one row per hour, the channels summed by the database
     if channel:
         query = query.where(Hourly.channel == channel)
     for hour, count in query.tuples():
         local = Hourly.hour.python_value(hour).astimezone(tz)
         if local.date() in history:
-            history[local.date()][local.hour] += count
+            history[local.date()][local.hour] += int(count)
     return history
 
 
