@@ -204,6 +204,9 @@ class PluginHost:
         """Drop the cached enablement and settings of every tenant (a new database was opened)."""
         self._enabled_cache.clear()
         self._settings_cache.clear()
+        from gongdan import tenant_cache
+
+        tenant_cache.forget()
 
     def is_enabled(self, tenant: Tenant, name: str) -> bool:
         """Whether plugin `name` is loaded and enabled for `tenant`."""

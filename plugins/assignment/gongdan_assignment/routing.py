@@ -71,13 +71,17 @@ def _team_label(team_id: int | None) -> str:
 
 def _why_nobody(tenant: Tenant, target: Target, team_id: int | None) -> str:
     where = _team_label(team_id)
-    online = AgentState.select().join(User, on=(AgentState.user == User.id))
-    online = online.where((AgentState.tenant == tenant.id) & (AgentState.status == "online") & User.is_active)
-    if team_id is not None:
-        online = online.where(User.team == team_id)
-    if not online.exists():
+    online, free = run(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.open_count < s.capacity THEN 1 ELSE 0 END), 0)"
+        " FROM {state} s JOIN {user} u ON u.id = s.user_id WHERE s.tenant_id = ? AND s.status = 'online'"
+        " AND u.is_active AND (? IS NULL OR u.team_id = ?)",
+        [tenant.id, team_id, team_id],
+        state=AgentState,
+        user=User,
+    ).fetchone()
+    if not online:
         return f"waiting: nobody online in {where}"
-    if not online.where(AgentState.open_count < AgentState.capacity).exists():
+    if not free:
         return f"waiting: everyone online in {where} is at capacity"
     if target.min_level:
         return f"waiting: nobody available in {where} has skill level {target.min_level} or more"
@@ -166,10 +170,13 @@ def mark_waiting(tenant: Tenant, ticket: Ticket, decision: AssignmentDecision) -
     if decision.team_id is not None and decision.team_id != ticket.team_id:
         ticket = tickets.update(tenant, ticket, {"team": str(decision.team_id)}, ACTOR)
     with write_transaction():
-        row = Routing.get_or_none(Routing.ticket == ticket.id)
-        if row is not None and row.waiting and row.reason == decision.reason and row.team_id == decision.team_id:
+        row = run(
+            "SELECT waiting, reason, team_id, since FROM {routing} WHERE ticket_id = ?", [ticket.id], routing=Routing
+        ).fetchone()
+        waiting = row is not None and bool(row[0])
+        if waiting and row[1] == decision.reason and row[2] == decision.team_id:
             return
-        since = row.since if row is not None and row.waiting else clock.now()
+        since = Routing.since.python_value(row[3]) if waiting else clock.now()
         set_routing(ticket.id, tenant.id, None, decision.reason, decision.team_id, since)
         tickets.record_event(
             tenant,

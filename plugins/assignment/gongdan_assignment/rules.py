@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from gongdan import clock, tickets
+from gongdan import clock, tenant_cache, tickets
 from gongdan.actors import Actor
 from gongdan.db import write_transaction
 from gongdan.errors import ValidationError
@@ -57,6 +57,7 @@ def save(tenant: Tenant, payload: dict[str, Any], actor: Actor, strategies: set[
         row.rules, row.default = payload["rules"], payload["default"]
         row.updated_by, row.updated_at = actor.user, clock.now()
         row.save()
+        tenant_cache.changed(tenant)  # every process reads the rules again (target_for)
         tickets.record_event(
             tenant,
             None,
@@ -88,10 +89,14 @@ def matches(when: dict[str, Any], ticket: Ticket) -> bool:
     return True
 
 
+def _read_rules(tenant: Tenant) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    row = run('SELECT rules, "default" FROM {rules} WHERE tenant_id = ?', [tenant.id], rules=RuleSet).fetchone()
+    return (json.loads(row[0]), json.loads(row[1])) if row else ([], DEFAULT_TARGET)
+
+
 def target_for(tenant: Tenant, ticket: Ticket) -> Target:
     """The target of the first rule `ticket` matches, or the tenant's default."""
-    row = run('SELECT rules, "default" FROM {rules} WHERE tenant_id = ?', [tenant.id], rules=RuleSet).fetchone()
-    rules, default = (json.loads(row[0]), json.loads(row[1])) if row else ([], DEFAULT_TARGET)
+    rules, default = tenant_cache.cached(tenant, "assignment.rules", lambda: _read_rules(tenant))
     chosen, index = default, None
     for i, rule in enumerate(rules):
         if matches(rule["when"], ticket):

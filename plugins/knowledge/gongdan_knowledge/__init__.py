@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongdan.contributions import EventKind, PluginSpec, Schema
+from gongdan.contributions import EventKind, PluginSpec, ScheduledJob, Schema
 from gongdan.hookspecs import hookimpl
 
 PLUGIN = PluginSpec(
@@ -105,10 +105,26 @@ def gongdan_ticket_status_changed(tenant: Any, ticket: Any, old: str, new: str) 
 
 @hookimpl
 def gongdan_ticket_blocks(tenant: Any, tickets: list) -> Any:
-    """The `knowledge` block: the top suggestions of each ticket of the page (one query)."""
+    """The `knowledge` block: the top suggestions of each ticket of the page, and `pending`
+    while the worker has yet to compute them (two queries)."""
     from gongdan_knowledge import suggestions
 
-    return suggestions.blocks(tickets)
+    return suggestions.blocks(tickets, tenant)
+
+
+@hookimpl
+def gongdan_scheduled_jobs() -> list[ScheduledJob]:
+    """Suggestions of new and changed tickets, computed every few seconds."""
+    from gongdan_knowledge import suggestions
+
+    return [
+        ScheduledJob(
+            id="knowledge.suggestions",
+            func=suggestions.run_pending,
+            seconds=suggestions.JOB_SECONDS,
+            description="compute the suggested articles of tickets created or changed since the last run",
+        )
+    ]
 
 
 @hookimpl

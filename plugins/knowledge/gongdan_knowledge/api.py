@@ -268,7 +268,7 @@ def ticket_suggestions(ticket_id: str) -> dict:
     """Articles suggested for a ticket, best first (`?refresh=1` recomputes them now)."""
     tenant = current_tenant()
     ticket = tickets.get(tenant, ticket_id, current_actor())
-    rows = suggestions.stored(ticket.id)
+    rows = suggestions.current(tenant, ticket)
     if not rows or request.args.get("refresh") in ("1", "true"):
         rows = suggestions.refresh(tenant, ticket)
     items = [

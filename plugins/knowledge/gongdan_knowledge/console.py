@@ -225,7 +225,7 @@ def console_views() -> list[ConsoleView]:
 def ticket_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
     """The ticket page's panel: each suggested article with a button that opens the reply editor
     with the article's text filled in, to edit before sending (the console's workspace.js)."""
-    rows = suggestions.stored(ticket.id)
+    rows = suggestions.current(tenant, ticket)
     if not rows:
         return None
     items = Markup("").join(

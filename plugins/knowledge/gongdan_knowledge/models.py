@@ -127,6 +127,18 @@ class Suggestion(TenantModel):
         indexes = ((("ticket", "rank"), False),)
 
 
+class PendingSuggestion(TenantModel):
+    """A ticket whose suggestions are to be computed again by the worker (it was created, or a
+    field suggestions read changed): the queue of `suggestions.run_pending`."""
+
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE", backref="+")
+    queued_at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "kb_suggestion_pending"
+        indexes = ((("tenant", "ticket"), True), (("queued_at",), False))
+
+
 class Usage(TenantModel):
     """An article inserted into a ticket's reply (what reports count as articles that solve tickets)."""
 
@@ -208,6 +220,7 @@ MODELS = [
     Posting,
     TermStat,
     Suggestion,
+    PendingSuggestion,
     Usage,
     SynonymGroup,
     ZeroQuery,

@@ -1,14 +1,24 @@
-"""Articles suggested for a ticket: computed when it is created or changed, stored, shown with it."""
+"""Articles suggested for a ticket: computed after it is created or changed, stored, shown with it.
+
+Creating or changing a ticket only queues it (`queue`, one insert in the ticket's
+transaction); the worker's job `knowledge.suggestions` computes the queued tickets a few
+seconds later (`run_pending`), and opening a queued ticket (its page, its suggestions in the
+API) computes it at once. Meanwhile list blocks say `"pending": true`. A change that arrives
+while a ticket is being computed queues it again, so no change is lost.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from typing import Any
 
 from gongdan import clock, hooks
 from gongdan.db import write_transaction
 from gongdan.models import Category, Tenant, Ticket
+from gongdan.statements import PreparedStatement
 from gongdan_knowledge import index
-from gongdan_knowledge.models import Article, Suggestion
+from gongdan_knowledge.models import Article, PendingSuggestion, Suggestion
 from gongdan_knowledge.search import local_hits
 
 KEEP = 5
@@ -16,6 +26,23 @@ BLOCK_SIZE = 3
 DESCRIPTION_CHARS = 600
 SAME_CATEGORY, SAME_PARENT = 0.15, 0.05
 WATCHED_FIELDS = {"subject", "description", "category", "tags"}
+JOB_SECONDS = 5  # how often the worker computes queued tickets
+JOB_BUDGET_SECONDS = 3.0  # one run stops taking more tickets after this long (the next run goes on)
+
+_queue = PreparedStatement(
+    "INSERT INTO {pending} (tenant_id, ticket_id, queued_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET queued_at = excluded.queued_at",
+    pending=PendingSuggestion,
+)
+_queued_at = PreparedStatement(
+    "SELECT queued_at FROM {pending} WHERE tenant_id = ? AND ticket_id = ?", pending=PendingSuggestion
+)
+_dequeue = PreparedStatement(
+    "DELETE FROM {pending} WHERE tenant_id = ? AND ticket_id = ? AND queued_at = ?", pending=PendingSuggestion
+)
+_oldest = PreparedStatement(
+    "SELECT tenant_id, ticket_id FROM {pending} ORDER BY queued_at, id LIMIT ?", pending=PendingSuggestion
+)
 
 
 def ticket_text(ticket: Ticket) -> str:
@@ -67,11 +94,70 @@ def compute(tenant: Tenant, ticket: Ticket) -> list[tuple[int, float, dict[str, 
     return scored[:KEEP]
 
 
+def queue(tenant: Tenant, ticket: Ticket) -> None:
+    """Have `ticket`'s suggestions computed again by the worker (or when someone opens it)."""
+    _queue.execute((tenant.id, ticket.id, PendingSuggestion.queued_at.db_value(clock.now())))
+
+
+def pending(tenant: Tenant, ticket_ids: Iterable[int]) -> set[int]:
+    """Which of `ticket_ids` wait for their suggestions."""
+    ids = list(ticket_ids)
+    if not ids:
+        return set()
+    rows = PendingSuggestion.select(PendingSuggestion.ticket).where(
+        (PendingSuggestion.tenant == tenant.id) & PendingSuggestion.ticket.in_(ids)
+    )
+    return {row.ticket_id for row in rows}
+
+
+def current(tenant: Tenant, ticket: Ticket) -> list[Suggestion]:
+    """The suggestions of `ticket`, computed now if it waits for them (someone is looking at it)."""
+    if _queued_at.execute((tenant.id, ticket.id)).fetchone() is not None:
+        return refresh(tenant, ticket)
+    return stored(ticket.id)
+
+
+def run_pending(limit: int = 500, budget: float = JOB_BUDGET_SECONDS) -> int:
+    """Compute the suggestions of the longest-waiting queued tickets (of every tenant).
+
+    Stops after `limit` tickets or once `budget` seconds are spent; returns how many it
+    computed. A ticket whose tenant switched suggestions off (or the plugin) leaves the queue.
+    """
+    from gongdan.plugins import get_host
+
+    started = time.monotonic()
+    done = 0
+    tenants: dict[int, Tenant | None] = {}
+    for tenant_id, ticket_id in _oldest.execute((limit,)).fetchall():
+        if tenant_id not in tenants:
+            found = Tenant.get_or_none(Tenant.id == tenant_id)
+            use = found is not None and get_host().is_enabled(found, "knowledge")
+            tenants[tenant_id] = (
+                found if use and get_host().settings(found, "knowledge")["suggest_on_tickets"] else None
+            )
+        tenant = tenants[tenant_id]
+        ticket = Ticket.get_or_none((Ticket.id == ticket_id) & (Ticket.tenant == tenant_id)) if tenant else None
+        if ticket is None:
+            PendingSuggestion.delete().where(
+                (PendingSuggestion.tenant == tenant_id) & (PendingSuggestion.ticket == ticket_id)
+            ).execute()
+            continue
+        refresh(tenant, ticket)
+        done += 1
+        if time.monotonic() - started > budget:
+            break
+    return done
+
+
 def refresh(tenant: Tenant, ticket: Ticket) -> list[Suggestion]:
-    """Recompute and store the suggestions of `ticket`."""
+    """Recompute and store the suggestions of `ticket` (it leaves the queue unless it was
+    queued again meanwhile)."""
+    queued = _queued_at.execute((tenant.id, ticket.id)).fetchone()
     best = compute(tenant, ticket)
     now = clock.now()
     with write_transaction():
+        if queued is not None:
+            _dequeue.execute((tenant.id, ticket.id, queued[0]))
         Suggestion.delete().where(Suggestion.ticket == ticket.id).execute()
         rows = [
             {
@@ -101,14 +187,18 @@ def stored(ticket_id: int) -> list[Suggestion]:
 
 
 def on_ticket_changed(tenant: Tenant, ticket: Ticket, changes: dict[str, Any] | None = None) -> None:
-    """Recompute when a ticket is created or a field suggestions read changed."""
+    """Queue a ticket that was created or had a field suggestions read changed."""
     if changes is None or WATCHED_FIELDS & set(changes):
-        refresh(tenant, ticket)
+        queue(tenant, ticket)
 
 
-def blocks(tickets: list[Ticket]) -> dict[int, dict[str, Any]]:
-    """`{ticket_id: {"suggestions": [{"id", "title", "score"}]}}` for a page, in one query."""
+def blocks(tickets: list[Ticket], tenant: Tenant | None = None) -> dict[int, dict[str, Any]]:
+    """`{ticket_id: {"suggestions": [{"id", "title", "score"}]}}` for a page, in one query;
+    with `tenant`, a ticket whose suggestions are being computed also says `"pending": true`."""
     found: dict[int, dict[str, Any]] = {t.id: {"suggestions": []} for t in tickets}
+    if tenant is not None:
+        for ticket_id in pending(tenant, found):
+            found[ticket_id]["pending"] = True
     rows = (
         Suggestion.select(Suggestion.ticket, Suggestion.score, Article.id, Article.title)
         .join(Article)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from gongdan_knowledge import suggestions
+from gongdan_knowledge.models import Suggestion
 
 from gongdan import categories, tickets
 from gongdan.actors import Actor
@@ -64,11 +66,42 @@ def test_category_lifts_a_suggestion(articles: Any, tenant: Any, agent_api: Any)
 
 def test_ticket_block_one_query_for_a_page(articles: Any, tenant: Any) -> None:
     page = [_ticket(tenant, "衣服开线了"), _ticket(tenant, "发票怎么开"), _ticket(tenant, "你好")]
+    assert suggestions.run_pending() == 3
     dicts = tickets_dicts(tenant, page)
     assert dicts[0]["knowledge"]["suggestions"][0]["id"] == articles["quality"]
     assert dicts[1]["knowledge"]["suggestions"][0]["id"] == articles["invoice"]
     assert dicts[2]["knowledge"] == {"suggestions": []}
     assert len(dicts[0]["knowledge"]["suggestions"]) <= 3
+
+
+def test_suggestions_wait_for_the_worker_and_no_change_is_lost(articles: Any, tenant: Any, agent_api: Any) -> None:
+    """Creating a ticket only queues it: the list shows it pending until the worker's job (or
+    opening the ticket) computes it; a change queued while it waits is computed too."""
+    first, second = _ticket(tenant, "衣服开线了"), _ticket(tenant, "发票怎么开")
+    assert Suggestion.select().count() == 0
+    pending = tickets_dicts(tenant, [first, second])
+    assert [d["knowledge"] for d in pending] == [{"suggestions": [], "pending": True}] * 2
+    opened = agent_api.get(f"/api/v1/tickets/{first.id}/suggestions").get_json()["items"]
+    assert opened[0]["id"] == articles["quality"]
+    assert suggestions.pending(tenant, [first.id, second.id]) == {second.id}
+    tickets.update(tenant, second, {"subject": "衣服开线了"}, CUSTOMER)
+    assert suggestions.run_pending() == 1
+    assert suggestions.pending(tenant, [first.id, second.id]) == set()
+    done = tickets_dicts(tenant, [first, second])
+    assert [d["knowledge"]["suggestions"][0]["id"] for d in done] == [articles["quality"]] * 2
+    assert "pending" not in done[1]["knowledge"]
+
+
+def test_the_worker_runs_the_queue_as_a_scheduled_job(articles: Any, tenant: Any) -> None:
+    from gongdan.plugins import get_host
+    from gongdan.scheduler import jobs
+
+    ticket = _ticket(tenant, "衣服开线了")
+    job = next(j for j in jobs(get_host()) if j.id == "knowledge.suggestions")
+    assert job.plugin == "knowledge"
+    assert job.seconds <= 10
+    job.func()
+    assert suggestions.stored(ticket.id)[0].article_id == articles["quality"]
 
 
 def test_suggestions_need_the_plugin_and_the_tenant(

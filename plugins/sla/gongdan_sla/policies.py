@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from gongdan import audit, clock
+from gongdan import audit, clock, tenant_cache
 from gongdan.actors import Actor
 from gongdan.db import db, write_transaction
 from gongdan.errors import ValidationError as GongdanValidationError
@@ -278,7 +278,12 @@ def policy_dict(policy: SlaPolicy) -> dict[str, Any]:
 
 
 def policies_of(tenant: Tenant) -> list[SlaPolicy]:
-    """The tenant's policies in the order they are tried."""
+    """The tenant's policies in the order they are tried (read once per tenant revision:
+    `save_policies` announces a change through `gongdan.tenant_cache`). Read-only."""
+    return list(tenant_cache.cached(tenant, "sla.policies", lambda: _read_policies(tenant)))
+
+
+def _read_policies(tenant: Tenant) -> list[SlaPolicy]:
     return list(SlaPolicy.of(tenant).order_by(SlaPolicy.position))
 
 
@@ -312,7 +317,8 @@ def save_policies(tenant: Tenant, data: dict[str, Any], actor: Actor | None = No
             policy.save()
         for gone in existing.values():
             gone.delete_instance()
-        saved = policies_of(tenant)
+        tenant_cache.changed(tenant)
+        saved = _read_policies(tenant)
         _audit(tenant, "sla.policies_changed", actor, before, {p.name: _policy_fields(p) for p in saved})
     from .engine import rematch_unmatched  # the engine builds on this module
 
