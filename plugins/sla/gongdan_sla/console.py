@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,11 +15,12 @@ from markupsafe import Markup
 
 from gongdan import clock
 from gongdan.actors import Actor
+from gongdan.admin.form_rows import FormErrors
 from gongdan.contributions import ConsoleView
 from gongdan.errors import ValidationError
 from gongdan.models import Tenant
 
-from . import china_days, month, policies
+from . import china_days, console_forms, month, policies
 from .calendars import CN_YEARS
 from .models import SlaCalendar
 
@@ -56,20 +56,30 @@ def _base() -> type:
 
 
 def _editor_class() -> type:
-    """`ListEditor`: a page showing a tenant's list and a JSON editor for it (built lazily,
-    because the console package is imported only where the console runs)."""
+    """`ListEditor`: a page showing a tenant's list in a form of rows (built lazily, because the
+    console package is imported only where the console runs)."""
     from gongdan.admin.base import has_role
 
     class ListEditor(_base()):
-        """Shows the tenant's items; admins replace them as JSON, errors shown per field (422)."""
+        """Shows the tenant's items as a form; admins change and save them, errors beside each input (422)."""
 
         plugin = "sla"
         role = "supervisor"
         heading: Any = ""
         help_text: Any = ""
+        template = ""
+        fallback = ""  # the input that takes complaints about the list as a whole
 
-        def items(self, tenant: Tenant) -> list[dict[str, Any]]:
-            """The items as the API shows them."""
+        def entries(self, tenant: Tenant) -> list[dict[str, Any]]:
+            """The stored items as the form shows them."""
+            raise NotImplementedError
+
+        def parse(self, form: Any) -> tuple[dict[str, Any], FormErrors, list[dict[str, Any]]]:
+            """`(body, errors, entries)` from the posted form."""
+            raise NotImplementedError
+
+        def places(self, count: int) -> dict[str, str]:
+            """Where the service's complaints about each item go."""
             raise NotImplementedError
 
         def save(self, tenant: Tenant, data: dict[str, Any]) -> None:
@@ -82,42 +92,33 @@ def _editor_class() -> type:
 
         @expose("/", methods=("GET", "POST"))
         def index(self) -> Any:
-            """The list and its editor; POST (admins) saves it."""
+            """The list as a form; POST (admins) saves it."""
             tenant = self.current_tenant()
-            errors: dict[str, list[str]] = {}
-            text = json.dumps(self.items(tenant), ensure_ascii=False, indent=2)
+            errors = FormErrors()
+            entries = self.entries(tenant)
             if request.method == "POST":
                 if not has_role(current_user, "admin"):
                     abort(403)
-                text = request.form.get("items", "")
-                errors = self._save_text(tenant, text)
+                body, errors, entries = self.parse(request.form)
                 if not errors:
-                    flash(gettext("Saved."))
+                    try:
+                        self.save(tenant, body)
+                    except ValidationError as exc:
+                        fields = exc.fields or {"items": [exc.message]}
+                        errors = console_forms.service_errors(fields, self.places(len(entries)), self.fallback)
+                if not errors:
+                    flash(gettext("Saved."), "success")
                     return redirect(self.get_url(".index"))
             page = self.render(
-                "sla/editor.html",
+                self.template,
                 heading=self.heading,
                 help_text=self.help_text,
-                items=self.items(tenant),
-                text=text,
+                entries=entries,
                 errors=errors,
                 can_edit=has_role(current_user, "admin"),
                 **self.more(tenant),
             )
             return (page, 422) if errors else page
-
-        def _save_text(self, tenant: Tenant, text: str) -> dict[str, list[str]]:
-            try:
-                data = json.loads(text)
-            except ValueError as exc:
-                return {"items": [gettext("This is not valid JSON: %(why)s", why=str(exc))]}
-            if not isinstance(data, list):
-                return {"items": [gettext("Give a JSON list.")]}
-            try:
-                self.save(tenant, {"items": data})
-            except ValidationError as exc:
-                return exc.fields or {"items": [exc.message]}
-            return {}
 
     return ListEditor
 
@@ -169,10 +170,15 @@ def _month_view_class() -> type:
                     abort(403)
                 try:
                     name, day, kind, hours = _day_form(request.form)
-                    policies.set_day(tenant, name, day, kind, hours, actor=Actor.of(self.current_user))
                 except ValidationError as exc:
                     errors = exc.fields or {"day": [exc.message]}
                 else:
+                    try:
+                        policies.set_day(tenant, name, day, kind, hours, actor=Actor.of(self.current_user))
+                    except ValidationError as exc:
+                        fields = exc.fields or {"day": [exc.message]}
+                        errors = console_forms.service_errors(fields, console_forms.MONTH_PLACES, "day")
+                if not errors:
                     flash(gettext("Saved."))
                     return redirect(self.get_url(".index", calendar=name, month=day.strftime("%Y-%m")))
             shown = _month_of(request.values.get("month") or request.values.get("day", "")[:7])
@@ -213,36 +219,60 @@ def console_views() -> list[ConsoleView]:
 
         heading = _l("SLA policies")
         help_text = _l(
-            "Tried in order; the first whose conditions all hold applies. Targets are business minutes. "
-            "Escalation actions: notify_assignee, notify_supervisor, notify_admin, raise_priority, reassign."
+            "Tried in order; the first whose conditions all hold applies (a condition left empty always holds). "
+            "Targets count business time on the chosen calendar."
         )
+        template = "sla/policies.html"
+        fallback = "p"
 
-        def items(self, tenant: Tenant) -> list[dict[str, Any]]:
-            return [
-                {k: v for k, v in policies.policy_dict(p).items() if k not in ("id", "position")}
-                for p in policies.policies_of(tenant)
-            ]
+        def entries(self, tenant: Tenant) -> list[dict[str, Any]]:
+            return [console_forms.policy_entry(policies.policy_dict(p)) for p in policies.policies_of(tenant)]
+
+        def parse(self, form: Any) -> tuple[dict[str, Any], FormErrors, list[dict[str, Any]]]:
+            return console_forms.policies_from_form(form)
+
+        def places(self, count: int) -> dict[str, str]:
+            return console_forms.policy_error_places(count)
 
         def save(self, tenant: Tenant, data: dict[str, Any]) -> None:
             policies.save_policies(tenant, data, Actor.of(self.current_user))
+
+        def more(self, tenant: Tenant) -> dict[str, Any]:
+            return console_forms.policy_choices(tenant)
 
     class CalendarsView(editor):
         """Business calendars: opening hours per weekday, China's holidays, extra dates."""
 
         heading = _l("Business calendars")
         help_text = _l(
-            "Weekday 0 is Monday. Region CN closes mainland China's public holidays and opens "
-            "make-up working days with Monday's hours; `closed` and `open` are extra dates."
+            "Opening hours per weekday (leave a day empty: closed). With mainland China's holidays, public "
+            "holidays are closed and make-up working days (调休) open with Monday's hours; the dates below "
+            "override both."
         )
+        template = "sla/calendars.html"
+        fallback = "c"
 
-        def items(self, tenant: Tenant) -> list[dict[str, Any]]:
-            return [policies.calendar_dict(row) for row in SlaCalendar.of(tenant).order_by(SlaCalendar.name)]
+        def entries(self, tenant: Tenant) -> list[dict[str, Any]]:
+            rows = SlaCalendar.of(tenant).order_by(SlaCalendar.name)
+            return [console_forms.calendar_entry(policies.calendar_dict(row)) for row in rows]
+
+        def parse(self, form: Any) -> tuple[dict[str, Any], FormErrors, list[dict[str, Any]]]:
+            return console_forms.calendars_from_form(form)
+
+        def places(self, count: int) -> dict[str, str]:
+            return console_forms.calendar_error_places(count)
 
         def save(self, tenant: Tenant, data: dict[str, Any]) -> None:
             policies.save_calendars(tenant, data, Actor.of(self.current_user))
 
         def more(self, tenant: Tenant) -> dict[str, Any]:
-            return {"holiday_years": CN_YEARS, "notice": horizon_notice()}
+            return {
+                "holiday_years": CN_YEARS,
+                "notice": horizon_notice(),
+                "zones": console_forms.ZONES,
+                "weekdays": console_forms.WEEKDAY_LABELS,
+                "date_kinds": console_forms.DATE_KIND_LABELS,
+            }
 
     menu = "SLA"
     month_view = _month_view_class()(name=_l("Calendar by month"), endpoint="sla_calendar_month", url="sla/month")

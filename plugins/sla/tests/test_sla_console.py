@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import pytest
+from gongdan_sla import policies
+from gongdan_sla.models import SlaCalendar
 
 from gongdan import accounts, tickets
 from gongdan.actors import Actor
@@ -29,46 +30,101 @@ def browser(app: Any, tenant: Any, enable_plugin: Any) -> Any:
     return make
 
 
-def test_admins_edit_policies_and_see_why_a_save_is_refused(browser: Any) -> None:
+def test_admins_edit_policies_in_a_form_and_see_why_a_save_is_refused(browser: Any, tenant: Any) -> None:
     admin = browser("admin", language="zh_CN")
     page = admin.get("/console/sla/policies/")
     assert page.status_code == 200
-    assert "SLA 策略" in page.get_data(as_text=True)
-    policies = [{"name": "VIP", "conditions": {"tier": ["vip"]}, "first_response": 15}]
-    saved = admin.post("/console/sla/policies/", {"items": json.dumps(policies)})
-    assert saved.status_code == 302
-    assert "VIP" in admin.get("/console/sla/policies/").get_data(as_text=True)
-    bad = [{"name": "VIP", "first_response": 0, "colour": "red"}]
-    refused = admin.post("/console/sla/policies/", {"items": json.dumps(bad)})
+    html = page.get_data(as_text=True)
+    assert "SLA 策略" in html
+    assert "<textarea" not in html
+    form = {
+        "p-0-name": "VIP",
+        "p-0-tier": "vip",
+        "p-0-priority": ["high", "urgent"],
+        "p-0-first_response": "15",
+        "p-0-first_response_unit": "min",
+        "p-0-resolution": "8",
+        "p-0-resolution_unit": "h",
+        "p-0-e-0-after": "30",
+        "p-0-e-0-after_unit": "min",
+        "p-0-e-0-actions": ["notify_supervisor", "raise_priority"],
+        "p-1-name": "",  # the blank row offered for a new policy
+        "p-1-calendar": "default",
+        "p-1-first_response_unit": "h",
+    }
+    assert admin.post("/console/sla/policies/", form).status_code == 302
+    stored = [policies.policy_dict(p) for p in policies.policies_of(tenant)]
+    assert [(p["name"], p["first_response"], p["resolution"]) for p in stored] == [("VIP", 15, 480)]
+    assert stored[0]["conditions"] == {"priority": ["high", "urgent"], "tier": ["vip"]}
+    assert stored[0]["escalations"] == [{"after": 30, "actions": ["notify_supervisor", "raise_priority"]}]
+    html = admin.text("/console/sla/policies/")
+    assert 'value="VIP"' in html
+    assert 'name="p-0-resolution" id="p-0-resolution" value="8"' in html
+    bad = {"p-0-name": "VIP", "p-0-first_response": "0", "p-0-warning_percent": "120", "p-1-name": "VIP"}
+    refused = admin.post("/console/sla/policies/", {**bad, "p-1-resolution": "x"})
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
-    assert "items.0.first_response" in html
-    assert "items.0.colour" in html
-    assert admin.post("/console/sla/policies/", {"items": "{not json"}).status_code == 422
+    for name, message in (
+        ("p-0-first_response", "不小于 1"),
+        ("p-0-warning_percent", "1 到 99"),
+        ("p-1-name", "同名"),
+        ("p-1-resolution", "整数"),
+    ):
+        assert re.search(rf'data-for="{name}">[^<]*{message}', html), re.findall(r'data-for="[^"]*">[^<]*', html)
+    assert 'value="120"' in html  # what was typed stays in the form
+    assert "items." not in html
+    assert "Must be" not in html
+    assert [p.name for p in policies.policies_of(tenant)] == ["VIP"]
 
 
-def test_calendar_overlaps_are_refused_and_holiday_years_shown(browser: Any) -> None:
+def test_a_policy_naming_an_unknown_calendar_is_refused_beside_the_field(browser: Any) -> None:
+    admin = browser("admin")
+    refused = admin.post(
+        "/console/sla/policies/", {"p-0-name": "Std", "p-0-first_response": "1", "p-0-calendar": "weekend-team"}
+    )
+    assert refused.status_code == 422
+    assert re.search(r'data-for="p-0-calendar">There is no calendar named weekend-team', refused.get_data(as_text=True))
+
+
+def test_calendars_are_edited_as_weekly_hours_and_dates(browser: Any, tenant: Any) -> None:
     admin = browser("admin")
     html = admin.get("/console/sla/calendars/").get_data(as_text=True)
     assert 'id="holiday-years"' in html
-    overlapping = [{"name": "default", "weekly": {"0": [["09:00", "12:00"], ["11:00", "14:00"]]}}]
-    refused = admin.post("/console/sla/calendars/", {"items": json.dumps(overlapping)})
+    assert "<textarea" not in html
+    overlapping = {"c-0-name": "default", "c-0-w0-0-start": "09:00", "c-0-w0-0-end": "12:00"}
+    overlapping |= {"c-0-w0-1-start": "11:00", "c-0-w0-1-end": "14:00"}
+    refused = admin.post("/console/sla/calendars/", overlapping)
     assert refused.status_code == 422
-    assert "intervals overlap" in refused.get_data(as_text=True)
-    good = [{"name": "default", "weekly": WEEK}]
-    assert admin.post("/console/sla/calendars/", {"items": json.dumps(good)}).status_code == 302
-
-
-def test_supervisors_read_agents_cannot_and_only_admins_save(browser: Any) -> None:
-    supervisor = browser("supervisor")
-    assert supervisor.get("/console/sla/policies/").status_code == 200
-    assert supervisor.post("/console/sla/policies/", {"items": "[]"}).status_code == 403
-    assert browser("agent").get("/console/sla/policies/").status_code == 403
+    assert re.search(r'data-for="c-0-w0">The opening hours of this day overlap', refused.get_data(as_text=True))
+    backwards = admin.post(
+        "/console/sla/calendars/", {"c-0-name": "x", "c-0-w1-0-start": "18:00", "c-0-w1-0-end": "09:00"}
+    )
+    assert re.search(r'data-for="c-0-w1-0-end">The end must be after the start', backwards.get_data(as_text=True))
+    good = {"c-0-name": "default", "c-0-tz": "Asia/Shanghai", "c-0-region": "CN"}
+    for day in range(5):
+        good |= {f"c-0-w{day}-0-start": "09:00", f"c-0-w{day}-0-end": "12:00"}
+        good |= {f"c-0-w{day}-1-start": "13:30", f"c-0-w{day}-1-end": "18:00"}
+    good |= {
+        "c-0-d-0-date": "2026-12-24",
+        "c-0-d-0-kind": "special",
+        "c-0-d-0-start1": "10:00",
+        "c-0-d-0-end1": "15:00",
+    }
+    good |= {"c-0-d-1-date": "2026-12-26", "c-0-d-1-kind": "open", "c-0-d-2-kind": "closed"}
+    assert admin.post("/console/sla/calendars/", good).status_code == 302
+    stored = policies.calendar_dict(SlaCalendar.of(tenant).get())
+    assert stored["weekly"]["0"] == [["09:00", "12:00"], ["13:30", "18:00"]]
+    assert stored["weekly"].get("5", []) == []
+    assert stored["special"] == {"2026-12-24": [["10:00", "15:00"]]}
+    assert stored["open"] == ["2026-12-26"]
+    html = admin.text("/console/sla/calendars/")
+    assert 'name="c-0-w4-1-end" id="c-0-w4-1-end" value="18:00"' in html
+    assert 'name="c-0-d-0-date" id="c-0-d-0-date" value="2026-12-24"' in html
 
 
 def test_the_ticket_page_shows_the_sla_panel(browser: Any, tenant: Any, frozen_clock: Any) -> None:
     admin = browser("admin")
-    admin.post("/console/sla/policies/", {"items": json.dumps([{"name": "Std", "first_response": 60}])})
+    admin.post("/console/sla/policies/", {"p-0-name": "Std", "p-0-first_response": "1", "p-0-first_response_unit": "h"})
     ticket, _ = tickets.create(tenant, {"subject": "<b>破损</b>"}, Actor.system("channel:api"))
     html = admin.get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
     assert "sla-panel" in html
@@ -76,9 +132,9 @@ def test_the_ticket_page_shows_the_sla_panel(browser: Any, tenant: Any, frozen_c
     assert "2026-11-02 11:00" in html  # due in an hour, shown in the tenant's time (Asia/Shanghai)
 
 
-def test_the_month_page_shows_holidays_and_admins_set_a_date(browser: Any, frozen_clock: Any) -> None:
+def test_the_month_page_shows_holidays_and_admins_set_a_date(browser: Any, tenant: Any, frozen_clock: Any) -> None:
     admin = browser("admin", language="zh_CN")
-    assert admin.post("/console/sla/calendars/", {"items": json.dumps([{"name": "default", "weekly": WEEK}])})
+    policies.save_calendars(tenant, {"items": [{"name": "default", "weekly": WEEK}]})
     html = admin.get("/console/sla/month/?calendar=default&month=2026-10").get_data(as_text=True)
     assert re.search(r'day-holiday[^"]*" data-date="2026-10-01"', html)  # 国庆节
     assert re.search(r'day-makeup[^"]*" data-date="2026-10-10"', html)  # a Saturday worked (调休)
@@ -102,9 +158,8 @@ def test_the_month_page_shows_holidays_and_admins_set_a_date(browser: Any, froze
     assert admin.post("/console/sla/month/", {"calendar": "default", "day": "not a date"}).status_code == 422
 
 
-def test_the_month_page_is_read_only_for_supervisors(browser: Any) -> None:
-    admin = browser("admin")
-    admin.post("/console/sla/calendars/", {"items": json.dumps([{"name": "default", "weekly": WEEK}])})
+def test_the_month_page_is_read_only_for_supervisors(browser: Any, tenant: Any) -> None:
+    policies.save_calendars(tenant, {"items": [{"name": "default", "weekly": WEEK}]})
     supervisor = browser("supervisor")
     page = supervisor.get("/console/sla/month/?calendar=default&month=2026-05").get_data(as_text=True)
     assert "month-grid" in page
@@ -114,12 +169,12 @@ def test_the_month_page_is_read_only_for_supervisors(browser: Any) -> None:
 
 
 def test_the_console_warns_sixty_days_before_the_holiday_schedule_runs_out(
-    browser: Any, frozen_clock: Any, look: Any
+    browser: Any, tenant: Any, frozen_clock: Any, look: Any
 ) -> None:
     from gongdan_sla.calendars import CN_YEARS
 
     admin = browser("admin")
-    admin.post("/console/sla/calendars/", {"items": json.dumps([{"name": "default", "weekly": WEEK}])})
+    policies.save_calendars(tenant, {"items": [{"name": "default", "weekly": WEEK}]})
     frozen_clock.set(look.sh(CN_YEARS[1], 9, 1, 10, 0))
     assert 'id="holiday-horizon"' not in admin.get("/console/sla/calendars/").get_data(as_text=True)
     frozen_clock.set(look.sh(CN_YEARS[1], 11, 30, 10, 0))
