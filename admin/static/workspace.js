@@ -2,7 +2,8 @@
  * - <button data-fill-reply="ID"> puts the text of element ID (e.g. a knowledge article) into
  *   the reply editor, to edit before sending, and moves the cursor there;
  * - the bulk form shows the value field its action needs (a labelled select or a tag box);
- * - the new-ticket form's customer lookup (#customer-lookup) lists matches (masked) to choose from;
+ * - the new-ticket form's customer lookup (#customer-lookup) lists matches (masked) to choose from,
+ *   also for text typed before this script ran (it is deferred: a quick typist, or "back");
  * - the ticket page (#ticket-live) polls every 10 s (and when typing starts or stops): who else
  *   has it open or is typing, and whether it changed; a reply sent over a change asks first;
  * - @mentions: typing "@" and a few letters in the reply box offers the colleagues (#mention-menu);
@@ -68,16 +69,30 @@
       list.appendChild(item);
     });
   }
-  document.addEventListener("input", function (event) {
-    var box = event.target;
-    if (box.id !== "customer-lookup") { return; }
+  function lookUp(box, delay) {
     clearTimeout(lookupTimer);
     lookupTimer = setTimeout(function () {
-      var url = box.getAttribute("data-lookup-url") + "?q=" + encodeURIComponent(box.value);
+      var term = box.value;
+      var url = box.getAttribute("data-lookup-url") + "?q=" + encodeURIComponent(term);
       fetch(url, {credentials: "same-origin"}).then(function (answer) { return answer.json(); })
-        .then(function (body) { showMatches(body.items || []); });
-    }, 250);
+        .then(function (body) { if (box.value === term) { showMatches(body.items || []); } })
+        .catch(function () { /* the next keystroke asks again */ });
+    }, delay);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "customer-lookup") { lookUp(event.target, 250); }
   });
+  /* The box may hold text before this deferred script ran (typed while the page loaded, or
+   * restored by the browser on "back"): no input event will come for it, so look it up now. */
+  function lookUpTyped() {
+    var box = document.getElementById("customer-lookup");
+    if (box && box.value.trim()) { lookUp(box, 0); }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", lookUpTyped);
+  } else {
+    lookUpTyped();
+  }
   document.addEventListener("click", function (event) {
     if (event.target.id === "customer-clear") { choose(null); }
   });

@@ -78,10 +78,6 @@ def test_navbar_fits_1366_and_the_list_fits_a_phone(
     assert width <= 390, f"the list is {width} px wide on a 390 px phone"
 
 
-# SQLite only for now: on PostgreSQL the new-ticket form's customer lookup shows no match in the
-# browser although `admin.new_ticket.lookup` finds the customer on both databases (known, open:
-# see the closing note of 2026-11-30)
-@pytest.mark.parametrize("gongdan_backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_agent_workspace_in_chromium(chromium, live_server, tenant, make_user, enable_plugin, tmp_path, language):
     """New ticket with the customer lookup, the bulk form's labelled values, the timeline's labels,
