@@ -7,6 +7,7 @@ after the commit (see `dispatch`). A crash between the two leaves events with no
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ import peewee
 from gongdan import attachments, categories, clock, customers, delivery, hooks, permissions, search
 from gongdan.actors import Actor
 from gongdan.contributions import AssignmentDecision
-from gongdan.db import is_postgres, write_transaction
+from gongdan.db import after_commit, is_postgres, write_transaction
 from gongdan.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from gongdan.ids import parse_id
 from gongdan.models import AUTHOR_KINDS, OPEN_STATUSES, Attachment, Comment, Team, Tenant, Ticket, TicketEvent, User
@@ -144,19 +145,30 @@ def record_event(tenant: Tenant, ticket: Ticket | None, kind: str, data: dict[st
 
 
 def dispatch(events: Sequence[TicketEvent], tenant: Tenant, tickets: dict[int, Ticket] | None = None) -> None:
-    """Fire the notification hook of each event, then stamp them dispatched."""
+    """Fire the notification hook of each event, then stamp them dispatched.
+
+    Both happen after the outermost commit (`gongdan.db.after_commit`): when a caller nests a
+    service call in a transaction of its own (e-mail ingest, the portal's submit), the hooks see
+    committed data, run in no transaction of the caller's, and a rollback fires nothing. Outside
+    a transaction they run at once. A process that dies between the commit and the hooks leaves
+    the events undispatched for `dispatch_pending` (the reconciliation job).
+    """
     pending = [e for e in events if e.dispatched_at is None]  # `_event` writes the rest delivered
-    if not pending:
-        return
-    known = dict(tickets or {})
+    if pending:
+        known = dict(tickets or {})
+        after_commit(lambda: _dispatch_now(pending, tenant, known))
+
+
+def _dispatch_now(pending: list[TicketEvent], tenant: Tenant, known: dict[int, Ticket]) -> None:
     for event in pending:
         ticket = known.get(event.ticket_id)
         if ticket is None:
             ticket = known[event.ticket_id] = Ticket.get_by_id(event.ticket_id)
         _fire(tenant, ticket, event)
     now = TicketEvent.dispatched_at.db_value(clock.now())
-    for event in pending:
-        _mark_dispatched.execute((now, event.id))
+    with write_transaction() if len(pending) > 1 else contextlib.nullcontext():
+        for event in pending:
+            _mark_dispatched.execute((now, event.id))
 
 
 def _fire(tenant: Tenant, ticket: Ticket, event: TicketEvent) -> None:
@@ -654,7 +666,7 @@ def announce_deadline(tenant: Tenant, ticket: Ticket, kind: str, due_at: datetim
             Actor.system(f"plugin:{source}"),
             {"kind": kind, "due_at": due_at.isoformat(), "source": source},
         )
-    hooks.deadline_announced(tenant, ticket, kind, due_at, source)
+    after_commit(lambda: hooks.deadline_announced(tenant, ticket, kind, due_at, source))
 
 
 def open_count(tenant: Tenant, assignee_id: int) -> int:
