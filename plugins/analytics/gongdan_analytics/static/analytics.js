@@ -40,8 +40,10 @@
       { label: t.expected, data: data.plan.map(function (d) { return d.expected; }), borderColor: palette[0], backgroundColor: palette[0] }] },
       options: Object.assign({ scales: { y: { beginAtZero: true } } }, base) });
     make("chart-staffing", { type: "bar", data: { labels: data.staffing.map(function (h) { return h.hour; }), datasets: [
-      { type: "bar", label: t.agents, data: data.staffing.map(function (h) { return h.agents; }), backgroundColor: palette[4], yAxisID: "y" },
-      { type: "line", label: t.arrivals, data: data.staffing.map(function (h) { return h.expected; }), borderColor: palette[1], backgroundColor: palette[1], yAxisID: "y1" }] },
+      { type: "bar", label: t.agents, data: data.staffing.map(function (h) { return h.agents; }), backgroundColor: palette[4], yAxisID: "y" }].concat(
+      data.staffing.length && data.staffing[0].scheduled !== null ? [
+      { type: "bar", label: t.scheduled, data: data.staffing.map(function (h) { return h.scheduled; }), backgroundColor: palette[0], yAxisID: "y" }] : [], [
+      { type: "line", label: t.arrivals, data: data.staffing.map(function (h) { return h.expected; }), borderColor: palette[1], backgroundColor: palette[1], yAxisID: "y1" }]) },
       options: Object.assign({ scales: { y: { beginAtZero: true, ticks: { precision: 0 }, position: "left" },
         y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } } } }, base) });
   }
