@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -13,12 +13,13 @@ from marshmallow import ValidationError as MarshmallowValidationError
 
 from gongdan.actors import Actor
 from gongdan.admin.base import ConsoleBaseView, has_role
+from gongdan.admin.form_rows import FormErrors
 from gongdan.contributions import ConsoleView
 from gongdan.errors import GongdanError
 from gongdan.hooks import assignment_strategies
 from gongdan.models import User
 from gongdan.validation import flatten_messages
-from gongdan_assignment import availability, rules
+from gongdan_assignment import availability, console_forms, rules
 from gongdan_assignment.jobs import availability_changed
 from gongdan_assignment.load import open_counts
 from gongdan_assignment.models import STATUSES, AgentState
@@ -34,38 +35,47 @@ def _agents(tenant: Any) -> list[User]:
 
 
 class RulesView(ConsoleBaseView):
-    """Edit the ordered rules and the default as JSON, validated like the API."""
+    """Edit the ordered rules and the default in a form, validated like the API."""
 
     role = "supervisor"
     plugin = PLUGIN
 
     @expose("/", methods=("GET", "POST"))
     def index(self) -> Any:
-        """Show the rules; a POST replaces them (errors are shown by field)."""
+        """Show the rules as rows of inputs; a POST replaces them (errors beside each input)."""
         tenant = self.current_tenant()
         current = rules.rules_dict(tenant)
-        text = json.dumps({"rules": current["rules"], "default": current["default"]}, ensure_ascii=False, indent=2)
-        errors: dict[str, list[str]] = {}
+        shown = {
+            "rules": [console_forms.rule_entry(rule) for rule in current["rules"]],
+            "default": console_forms.rule_entry(current["default"]),
+        }
+        errors = FormErrors()
+        strategies = assignment_strategies()
         if request.method == "POST":
-            text = request.form.get("rules", "")
-            try:
-                payload = RulesSchema().load(json.loads(text))
-                rules.save(tenant, payload, Actor.of(self.current_user), set(assignment_strategies()))
+            body, errors, shown = console_forms.rules_from_form(request.form)
+            if not errors:
+                try:
+                    rules.save(tenant, RulesSchema().load(body), Actor.of(self.current_user), set(strategies))
+                except MarshmallowValidationError as exc:
+                    errors = self._placed(flatten_messages(exc.messages), len(shown["rules"]))
+                except GongdanError as exc:
+                    errors = self._placed(exc.fields or {"rules": [exc.message]}, len(shown["rules"]))
+            if not errors:
                 flash(_l("Rules saved; they apply to the next ticket."), "success")
                 return redirect(url_for(".index"))
-            except json.JSONDecodeError as exc:
-                errors = {"rules": [f"JSON: {exc}"]}
-            except MarshmallowValidationError as exc:
-                errors = flatten_messages(exc.messages)
-            except GongdanError as exc:
-                errors = exc.fields or {"rules": [exc.message]}
-        return self.render(
+        page = self.render(
             "gongdan_assignment/rules.html",
-            text=text,
+            rules=shown["rules"],
+            default=shown["default"],
             errors=errors,
-            strategies=sorted(assignment_strategies().values(), key=lambda s: s.name),
-            updated_at=current["updated_at"],
+            updated_at=datetime.fromisoformat(current["updated_at"]) if current["updated_at"] else None,
+            **console_forms.rule_choices(tenant, strategies),
         )
+        return (page, 422) if errors else page
+
+    @staticmethod
+    def _placed(fields: dict[str, list[str]], count: int) -> FormErrors:
+        return console_forms.service_errors(fields, console_forms.rule_error_places(count), "r")
 
 
 class AvailabilityView(ConsoleBaseView):
@@ -105,6 +115,43 @@ class AvailabilityView(ConsoleBaseView):
             availability_changed(tenant, state)
         flash(_l("Availability saved."), "success")
         return redirect(url_for(".index"))
+
+    @expose("/<int:agent_id>/schedule", methods=("GET", "POST"))
+    def schedule(self, agent_id: int) -> Any:
+        """One agent's weekly shifts and leave in a form: agents their own, supervisors anyone's."""
+        tenant = self.current_tenant()
+        user = availability.agent_of(tenant, agent_id)
+        if user.id != self.current_user.id and not has_role(current_user, "supervisor"):
+            abort(403)
+        state = availability.state_of(tenant, user)
+        shown = console_forms.schedule_entry(availability.availability_dict(state, tenant))
+        errors = FormErrors()
+        if request.method == "POST":
+            body, errors, shown = console_forms.schedule_from_form(request.form)
+            if not errors:
+                try:
+                    payload = AvailabilitySchema().load(body)
+                    state, changes = availability.update(tenant, user, payload, Actor.of(self.current_user))
+                except MarshmallowValidationError as exc:
+                    fields = flatten_messages(exc.messages)
+                    errors = console_forms.service_errors(fields, console_forms.SCHEDULE_PLACES, "s")
+                except GongdanError as exc:
+                    fields = exc.fields or {"shifts": [exc.message]}
+                    errors = console_forms.service_errors(fields, console_forms.SCHEDULE_PLACES, "s")
+                else:
+                    if changes:
+                        availability_changed(tenant, state)
+                    flash(_l("Shifts and leave saved."), "success")
+                    return redirect(url_for(".schedule", agent_id=user.id))
+        page = self.render(
+            "gongdan_assignment/schedule.html",
+            agent=user,
+            entry=shown,
+            errors=errors,
+            days=console_forms.DAY_LABELS,
+            colleagues=console_forms.colleagues(tenant, user),
+        )
+        return (page, 422) if errors else page
 
 
 def load_percent(held: int, capacity: int) -> int:

@@ -2,11 +2,12 @@
 
 import re
 
+from gongdan_assignment import rules
 from gongdan_assignment.models import AgentState
 
 from gongdan import tickets
 from gongdan.actors import Actor
-from gongdan.models import TicketEvent
+from gongdan.models import Team, TicketEvent
 from gongdan.testing import ConsoleClient
 
 
@@ -24,12 +25,10 @@ def test_console_pages(app, make_user, assignment, agent, new_ticket):
     assert changed.status_code == 302
     assert AgentState.get(AgentState.user == worker.id).status == "online"
     assert "排队的" not in boss.text("/console/assignment_load/")  # the newcomer took the waiting ticket
-    bad = boss.post("/console/assignment_rules/", {"rules": '{"rules": [{"when": {}, "strategy": "nope"}]}'})
-    assert bad.status_code == 200
-    assert "error-rules" in bad.get_data(as_text=True)
-    good = boss.post("/console/assignment_rules/", {"rules": '{"rules": [], "default": {"strategy": "round_robin"}}'})
+    assert "<textarea" not in boss.text("/console/assignment_rules/")
+    good = boss.post("/console/assignment_rules/", {"d-0-strategy": "round_robin"})
     assert good.status_code == 302
-    assert "round_robin" in boss.text("/console/assignment_rules/")
+    assert re.search(r'<option value="round_robin" title="[^"]*" selected', boss.text("/console/assignment_rules/"))
     me = ConsoleClient(app, worker)
     assert me.client.get("/console/assignment_rules/").status_code == 403
     assert me.client.get("/console/assignment_load/").status_code == 403
@@ -61,3 +60,126 @@ def test_live_load_bars_offline_agents_empty_and_over_capacity_marked(app, make_
         (TicketEvent.ticket == extra.id) & (TicketEvent.kind == "assignment.over_capacity")
     )
     assert [e.data for e in warned] == [{"agent_id": full.id, "open": 2, "capacity": 1}]
+
+
+def test_rules_are_edited_in_a_form_with_errors_beside_the_fields(app, make_user, assignment, tenant):
+    Team.create(tenant=tenant, name="资深组")
+    supervisor, _ = make_user("supervisor", name="主管")
+    boss = ConsoleClient(app, supervisor, language="zh_CN")
+    form = {
+        "r-0-order": "1",
+        "r-0-priority": "urgent",
+        "r-0-customer_tier": "vip",
+        "r-0-strategy": "tier",
+        "r-0-team": "资深组",
+        "r-0-min_level": "3",
+        "r-1-order": "2",
+        "r-1-tags": "退款， 破损",
+        "r-1-strategy": "skills",
+        "r-1-o-0-key": "spread",
+        "r-1-o-0-value": "2",
+        "r-2-order": "3",
+        "r-2-strategy": "least_loaded",  # the blank row offered for a new rule
+        "d-0-strategy": "round_robin",
+    }
+    assert boss.post("/console/assignment_rules/", form).status_code == 302
+    stored = rules.rules_dict(tenant)
+    assert stored["rules"] == [
+        {
+            "when": {"priority": "urgent", "customer_tier": "vip"},
+            "strategy": "tier",
+            "team": "资深组",
+            "min_level": 3,
+            "options": {},
+        },
+        {
+            "when": {"tags": ["退款", "破损"]},
+            "strategy": "skills",
+            "team": None,
+            "min_level": None,
+            "options": {"spread": 2},
+        },
+    ]
+    assert stored["default"]["strategy"] == "round_robin"
+    html = boss.text("/console/assignment_rules/")
+    assert 'name="r-1-tags" id="r-1-tags" value="退款, 破损"' in html
+    swapped = {**form, "r-0-order": "2", "r-1-order": "1"}
+    assert boss.post("/console/assignment_rules/", swapped).status_code == 302
+    assert [r["strategy"] for r in rules.rules_dict(tenant)["rules"]] == ["skills", "tier"]
+    refused = boss.post(
+        "/console/assignment_rules/", {"r-0-team": "资深组", "r-1-priority": "high", "d-0-min_level": "9"}
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert re.search(r'data-for="r-0-category">[^<]*至少填写一个条件', html)
+    assert re.search(r'data-for="d-0-min_level">[^<]*1 到 5', html)
+    unknown = boss.post(
+        "/console/assignment_rules/", {"r-0-priority": "high", "r-0-team": "无此组", "r-0-strategy": "nope"}
+    )
+    assert unknown.status_code == 422
+    html = unknown.get_data(as_text=True)
+    assert re.search(r'data-for="r-0-team">[^<]*无此组', html)
+    assert re.search(r'data-for="r-0-strategy">[^<]*策略', html)
+    assert "rules.0" not in html
+    assert [r["strategy"] for r in rules.rules_dict(tenant)["rules"]] == ["skills", "tier"]  # nothing saved
+    removed = boss.post("/console/assignment_rules/", {**swapped, "r-0-delete": "1"})  # r-0 is the tier rule
+    assert removed.status_code == 302
+    assert [r["strategy"] for r in rules.rules_dict(tenant)["rules"]] == ["skills"]
+
+
+def test_agents_set_their_shifts_and_leave_in_a_form(app, make_user, assignment, tenant, frozen_clock):
+    worker, _ = make_user("agent", name="小王")
+    standin, _ = make_user("agent", name="小李")
+    other, _ = make_user("agent", name="小赵")
+    me = ConsoleClient(app, worker)
+    assert f'id="schedule-{worker.id}"' in me.text("/console/assignment_availability/")
+    page = me.text(f"/console/assignment_availability/{worker.id}/schedule")
+    assert "<textarea" not in page
+    assert f'<option value="{standin.id}"' in page
+    assert me.client.get(f"/console/assignment_availability/{other.id}/schedule").status_code == 403
+    form = {
+        "s-0-day": "mon",
+        "s-0-start": "09:00",
+        "s-0-end": "18:00",
+        "s-1-day": "fri",
+        "s-1-start": "22:00",
+        "s-1-end": "06:00",
+        "s-2-day": "",
+        "leave_from": "2026-12-01",
+        "leave_until": "2026-12-03",
+        "replacement": str(standin.id),
+    }
+    saved = me.post(f"/console/assignment_availability/{worker.id}/schedule", form)
+    assert saved.status_code == 302
+    state = AgentState.get(AgentState.user == worker.id)
+    assert state.shifts == [
+        {"day": "mon", "start": "09:00", "end": "18:00"},
+        {"day": "fri", "start": "22:00", "end": "06:00"},
+    ]
+    assert state.leave == {"from": "2026-12-01", "until": "2026-12-03", "replacement_id": standin.id}
+    page = me.text(f"/console/assignment_availability/{worker.id}/schedule")
+    assert 'name="s-1-end" id="s-1-end" value="06:00"' in page
+    assert 'value="2026-12-03"' in page
+    bad = {
+        "s-0-day": "tue",
+        "s-0-start": "25:00",
+        "s-0-end": "",
+        "leave_from": "2026-12-05",
+        "leave_until": "2026-12-04",
+    }
+    refused = me.post(f"/console/assignment_availability/{worker.id}/schedule", bad)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert re.search(r'data-for="s-0-start">Give a time of day', html)
+    assert re.search(r'data-for="s-0-end">Give both the start and the end', html)
+    assert re.search(r'data-for="leave_until">The last day must not be before the first', html)
+    itself = me.post(
+        f"/console/assignment_availability/{worker.id}/schedule",
+        {"leave_from": "2026-12-01", "leave_until": "2026-12-02", "replacement": str(worker.id)},
+    )
+    assert itself.status_code == 422
+    assert re.search(r'data-for="replacement">An agent cannot stand in for themself', itself.get_data(as_text=True))
+    cleared = me.post(f"/console/assignment_availability/{worker.id}/schedule", {"s-0-day": ""})
+    assert cleared.status_code == 302
+    state = AgentState.get(AgentState.user == worker.id)
+    assert (state.shifts, state.leave) == ([], None)
