@@ -8,10 +8,9 @@ from flask_admin import AdminIndexView, expose
 from flask_babel import gettext
 
 from gongdan.actors import Actor
-from gongdan.admin import stats, urgency
+from gongdan.admin import stats
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.labels import channel_label, status_label
-from gongdan.plugins import get_host
 
 
 class DashboardView(ConsoleBaseView, AdminIndexView):
@@ -23,16 +22,15 @@ class DashboardView(ConsoleBaseView, AdminIndexView):
     def index(self) -> Any:
         """The dashboard."""
         tenant, actor = self.current_tenant(), Actor.of(self.current_user)
-        per_day = stats.tickets_per_day(tenant, actor=actor)
+        found = stats.dashboard(tenant, actor)
+        per_day = dict(found["per_day"])
         per_day["series"] = {channel_label(k): v for k, v in per_day["series"].items()}
-        queue = stats.backlog(tenant, actor)
+        queue = found["backlog"]
         figures = {
             "per_day": per_day,
             "by_status": {status_label(k): v for k, v in queue["by_status"].items()},
             "by_team": {(k if k is not None else gettext("No team")): v for k, v in queue["by_team"].items()},
-            "times": stats.response_times(tenant, actor=actor),
-            "sla": stats.sla_attainment(tenant, actor=actor)
-            if get_host().is_enabled(tenant, urgency.SLA_PLUGIN)
-            else None,
+            "times": found["times"],
+            "sla": found["sla"],
         }
         return self.render("console/dashboard.html", figures=figures, tenant=tenant)

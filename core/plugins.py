@@ -419,6 +419,13 @@ class PluginHost:
                 answers.append((impl.plugin_name, answer))
         return answers
 
+    def gather_from(self, tenant: Tenant, plugin: str, hook: str, /, **kwargs: Any) -> Any:
+        """Call `hook` of one plugin in the tenant's scope (None when it is not enabled there)."""
+        for impl in self._each(self._caller(tenant, hook)):
+            if impl.plugin_name == plugin:
+                return self._call_one(impl, tenant, hook, kwargs)
+        return None
+
     def collect(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call registration `hook` on every loaded plugin: `(plugin, item)` per item returned."""
         items: list[tuple[str, Any]] = []

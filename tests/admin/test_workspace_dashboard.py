@@ -188,3 +188,28 @@ def test_resolution_times_leave_out_cases_closed_without_a_reply(tenant, frozen_
         tickets.transition(tenant, _create(tenant, f"平台已完结{n}"), "resolved", Actor.system("plugin:pdd_connector"))
     times = stats.response_times(tenant)
     assert times["resolution"] == {"count": 1, "median": 3.0, "p90": 3.0, "mean": 3.0}
+
+
+def test_tickets_per_day_splits_at_local_midnight(tenant, frozen_clock):
+    """Counted in the database with each local day's bounds in UTC: 23:30 and 00:30 in
+    Shanghai are two days (15:30 and 16:30 UTC, one UTC day)."""
+    frozen_clock.advance(hours=13, minutes=30)  # Monday 10:00 → 23:30 local
+    _create(tenant, "深夜", channel="web")
+    frozen_clock.advance(hours=1)  # Tuesday 00:30 local
+    _create(tenant, "凌晨", channel="web")
+    _create(tenant, "凌晨邮件", channel="email")
+    per_day = stats.tickets_per_day(tenant, days=2)
+    assert per_day["labels"] == ["2026-11-02", "2026-11-03"]
+    assert per_day["series"] == {"email": [0, 1], "web": [1, 1]}
+
+
+def test_the_cached_dashboard_follows_every_change_at_once(tenant, frozen_clock):
+    first = _create(tenant, "一")
+    _create(tenant, "二")
+    assert stats.dashboard(tenant)["backlog"]["by_status"]["new"] == 2
+    assert stats.dashboard(tenant) is stats.dashboard(tenant)  # unchanged: served from the cache
+    frozen_clock.advance(minutes=1)
+    tickets.transition(tenant, first, "resolved", Actor.system("agent"))
+    assert stats.dashboard(tenant)["backlog"]["by_status"]["new"] == 1
+    _create(tenant, "三")
+    assert stats.dashboard(tenant)["backlog"]["by_status"]["new"] == 2
