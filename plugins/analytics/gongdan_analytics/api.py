@@ -8,10 +8,11 @@ from flask import Blueprint, request
 from marshmallow import Schema, fields, validate, validates
 from marshmallow import ValidationError as Invalid
 
+from gongdan import outbound
 from gongdan.api.common import api_route, current_actor, current_tenant
 from gongdan.ids import Id
 
-from . import exports, service
+from . import exports, scheduled, service
 from .periods import period
 
 PLUGIN = "analytics"
@@ -120,3 +121,88 @@ def get_promotions() -> dict[str, Any]:
 def put_promotions(body: dict[str, Any]) -> dict[str, Any]:
     """Replace the tenant's promotions (audited as analytics.promotions_changed)."""
     return {"items": service.save_promotions(current_tenant(), body["items"], current_actor())}
+
+
+# --- scheduled reports ------------------------------------------------------------------------
+
+SCHEDULES = "/subscriptions"
+
+
+@api_route(reports_bp, SCHEDULES, role="supervisor", plugin=PLUGIN, tags=("reports",))
+def list_subscriptions() -> dict[str, Any]:
+    """The tenant's scheduled reports (times in the tenant's zone)."""
+    tenant = current_tenant()
+    rows = scheduled.listing(tenant, current_actor())
+    return {"items": [scheduled.as_dict(row, tenant) for row in rows]}
+
+
+@api_route(
+    reports_bp,
+    SCHEDULES,
+    ("POST",),
+    role="supervisor",
+    plugin=PLUGIN,
+    body=scheduled.SubscriptionSchema,
+    status=201,
+    tags=("reports",),
+)
+def create_subscription(body: dict[str, Any]) -> dict[str, Any]:
+    """Schedule a report by e-mail, daily or weekly; recipients must be staff unless the caller is an admin."""
+    tenant = current_tenant()
+    return scheduled.as_dict(scheduled.save(tenant, body, current_actor()), tenant)
+
+
+@api_route(reports_bp, f"{SCHEDULES}/<subscription_id>", role="supervisor", plugin=PLUGIN, tags=("reports",))
+def get_subscription(subscription_id: str) -> dict[str, Any]:
+    """One scheduled report."""
+    tenant = current_tenant()
+    return scheduled.as_dict(scheduled.get(tenant, subscription_id, current_actor()), tenant)
+
+
+@api_route(
+    reports_bp,
+    f"{SCHEDULES}/<subscription_id>",
+    ("PUT",),
+    role="supervisor",
+    plugin=PLUGIN,
+    body=scheduled.SubscriptionSchema,
+    tags=("reports",),
+)
+def put_subscription(subscription_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Replace a scheduled report (its next run is computed again)."""
+    tenant, actor = current_tenant(), current_actor()
+    row = scheduled.get(tenant, subscription_id, actor)
+    return scheduled.as_dict(scheduled.save(tenant, body, actor, row), tenant)
+
+
+@api_route(
+    reports_bp, f"{SCHEDULES}/<subscription_id>", ("DELETE",), role="supervisor", plugin=PLUGIN, tags=("reports",)
+)
+def delete_subscription(subscription_id: str) -> tuple[dict[str, Any], int]:
+    """Remove a scheduled report."""
+    tenant, actor = current_tenant(), current_actor()
+    scheduled.delete(tenant, scheduled.get(tenant, subscription_id, actor), actor)
+    return {}, 200
+
+
+@api_route(
+    reports_bp,
+    f"{SCHEDULES}/<subscription_id>/send",
+    ("POST",),
+    role="supervisor",
+    plugin=PLUGIN,
+    tags=("reports",),
+    errors=(502,),
+)
+def send_subscription(subscription_id: str) -> tuple[dict[str, Any], int]:
+    """Send a scheduled report now (its schedule stays); 502 with the reason when it could not be sent."""
+    tenant, actor = current_tenant(), current_actor()
+    row = scheduled.get(tenant, subscription_id, actor)
+    reason = scheduled.send_now(tenant, row, actor)
+    if reason is None:
+        return {"sent": True, "recipients": list(row.recipients)}, 200
+    return {"sent": False, "error": {"code": "not_sent", "message": scheduled.localized(reason, _language())}}, 502
+
+
+def _language() -> str:
+    return outbound.request_language()

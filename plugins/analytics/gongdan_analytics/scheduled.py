@@ -49,6 +49,7 @@ FREQUENCIES = ("daily", "weekly")
 RETRY = timedelta(minutes=15)
 MAX_FAILURES = 3
 MAX_RECIPIENTS = 20
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL
 SYSTEM = Actor.system("plugin:analytics")
 NO_MAILBOX = "no active mailbox with an SMTP server (e-mail plugin) in this tenant"
 
@@ -59,7 +60,7 @@ class NotConfigured(Exception):
 
 def localized(reason: str | None, language: str = "zh") -> str:
     """A stored failure reason (English, fixed text) in `language`."""
-    if not reason or language != "zh":
+    if not reason or not language.startswith("zh"):
         return reason or ""
     known = {en: zh for en, zh in outbound.MESSAGES.values()}
     known[NO_MAILBOX] = "此工作区没有可发信的邮箱（需启用邮件插件并配置 SMTP 服务器）"
@@ -179,6 +180,8 @@ def get(tenant: Tenant, subscription_id: int | str, actor: Actor) -> Subscriptio
         wanted = int(subscription_id)
     except (TypeError, ValueError):
         raise NotFound("no such scheduled report") from None
+    if not 0 < wanted <= MAX_ID:
+        raise NotFound("no such scheduled report")
     row = Subscription.of(tenant).where(Subscription.id == wanted).first()
     if row is None:
         raise NotFound("no such scheduled report")

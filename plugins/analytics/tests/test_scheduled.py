@@ -216,3 +216,28 @@ def test_without_a_mailbox_the_page_says_why(analytics: Any, console_client: Any
     assert console_client("agent").get("/console/analytics/schedules/").status_code == 403
     assert page.post(f"/console/analytics/schedules/{row.id}/delete").status_code == 302
     assert not Subscription.select().exists()
+
+
+def test_the_same_through_the_api(analytics: Any, make_user: Any) -> None:
+    _, api = make_user("supervisor", email=BOSS)
+    made = api.post(
+        "/api/v1/reports/subscriptions",
+        json={"name": "日报", "frequency": "daily", "hour": 9, "recipients": [BOSS], "report": "daily"},
+    )
+    assert made.status_code == 201, made.get_json()
+    created = made.get_json()
+    assert created["next_run_at"] == "2026-11-03T09:00:00+08:00"
+    path = f"/api/v1/reports/subscriptions/{created['id']}"
+    changed = api.put(path, json={**{k: created[k] for k in ("name", "report", "recipients", "frequency")}, "hour": 7})
+    assert changed.get_json()["next_run_at"] == "2026-11-03T07:00:00+08:00"
+    assert [row["name"] for row in api.get("/api/v1/reports/subscriptions").get_json()["items"]] == ["日报"]
+    outside = api.post("/api/v1/reports/subscriptions", json={"name": "x", "recipients": ["a@rival.example"]})
+    assert outside.status_code == 422
+    assert "recipients" in outside.get_json()["error"]["fields"]
+    failed = api.post(f"{path}/send", headers={"Accept-Language": "zh-CN"})
+    assert failed.status_code == 502
+    assert "没有可发信的邮箱" in failed.get_json()["error"]["message"]
+    assert api.get(f"/api/v1/reports/subscriptions/{2**40}").status_code == 404
+    assert make_user("agent")[1].get("/api/v1/reports/subscriptions").status_code == 403
+    assert api.delete(path).status_code == 200
+    assert api.get(path).status_code == 404
