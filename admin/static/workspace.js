@@ -205,6 +205,8 @@
     var target = event.target;
     var inField = target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
     if (event.ctrlKey || event.metaKey || event.altKey || (inField && event.key !== "Escape")) { return; }
+    // Enter on a focused button or link presses it: the shortcut is only for the list's marked row
+    if (event.key === "Enter" && target.closest && target.closest("button, a, summary, [role=button]")) { return; }
     var action = keys[event.key];
     if (action) { event.preventDefault(); action(); }
   });

@@ -12,7 +12,7 @@ from gongdan.api.common import api_route, current_actor, current_tenant, current
 from gongdan.representation import iso
 from gongdan.validation import load
 
-from . import approvals, engine, macros, rules, webhooks
+from . import approvals, engine, macros, ordering, rules, webhooks
 from .conditions import FIELDS, OPERATORS
 from .models import APPROVAL_STATES, RULE_KINDS, Approval, RuleRun, Subscription, WebhookDelivery
 
@@ -125,6 +125,33 @@ def create_rule(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Create a rule (admins); 422 names each bad condition or action (`conditions.0.op`)."""
     kind = body.pop("kind")
     return rules.as_dict(rules.create(current_tenant(), kind, body)), 201
+
+
+class RuleOrderSchema(Schema):
+    """The new order of one kind's rules: every rule id of that kind, once, first to last."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(RULE_KINDS))
+    ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=1000))
+
+
+class MacroOrderSchema(Schema):
+    """The new order of the macros: ids first to last (others keep their place after them)."""
+
+    ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=1000))
+
+
+@api_route(bp, "/rules/order", ["PUT"], plugin=PLUGIN, role="admin", body=RuleOrderSchema, tags=("automation",))
+def order_rules(body: dict[str, Any]) -> dict[str, Any]:
+    """Reorder one kind's rules (positions become 10, 20, ...); 409 when the list is not exactly that kind's rules."""
+    positions = ordering.reorder_rules(current_tenant(), body["kind"], body["ids"])
+    return {"items": [{"id": k, "position": v} for k, v in positions.items()]}
+
+
+@api_route(bp, "/macros/order", ["PUT"], plugin=PLUGIN, role="supervisor", body=MacroOrderSchema, tags=("automation",))
+def order_macros(body: dict[str, Any]) -> dict[str, Any]:
+    """Reorder the macros (the ticket page's menu follows this order); 409 for an unknown id."""
+    positions = ordering.reorder_macros(current_tenant(), body["ids"])
+    return {"items": [{"id": k, "position": v} for k, v in positions.items()]}
 
 
 @api_route(bp, "/rules/<rule_id>", plugin=PLUGIN, role="supervisor", tags=("automation",))

@@ -8,6 +8,7 @@ one runs its actions and puts its text into a reply box to edit before sending.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import abort, flash, redirect, request, session, url_for
@@ -23,11 +24,12 @@ from gongdan.errors import GongdanError, ValidationError
 from gongdan.models import Team, Tenant, Ticket, User
 from gongdan.permissions import ROLE_RANK, has_role
 
-from . import approvals, engine, macros, rules, webhooks
+from . import approvals, engine, macros, ordering, rules, webhooks
 from .conditions import FIELDS, OPERATORS
 from .models import RULE_KINDS, Approval, Rule, RuleRun, Subscription, WebhookDelivery
 
 MENU = _l("Automation")
+STATIC = str(Path(__file__).parent / "static")
 CONDITION_ROWS = 6
 ACTION_ROWS = 4
 DRAFT_KEY = "automation_drafts"
@@ -173,6 +175,23 @@ def rule_from_form(tenant: Tenant, form: Any) -> dict[str, Any]:
     return data
 
 
+def _ordered(change: Any, back: str | None = None) -> Any:
+    """Run an ordering `change`: JSON for the page's script (`{"positions"}` or 4xx with the
+    reason), otherwise a flash and a redirect to `back` (or the referring page)."""
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        positions = change()
+    except GongdanError as exc:
+        if wants_json:
+            return {"error": exc.message, "fields": exc.fields}, exc.status
+        flash(gettext("Not done: %(why)s", why=exc.message), "danger")
+        return redirect(back or request.referrer or url_for("automation_rules.index"))
+    if wants_json:
+        return {"positions": {str(k): v for k, v in positions.items()}, "message": gettext("Order saved.")}
+    flash(gettext("Order saved."), "success")
+    return redirect(back or request.referrer or url_for("automation_rules.index"))
+
+
 def _base() -> type:
     from gongdan.admin.base import ConsoleBaseView
 
@@ -210,7 +229,9 @@ def console_views() -> list[ConsoleView]:
         def index(self) -> Any:
             """Every rule by kind and position."""
             rows = list(Rule.of(self.current_tenant()).order_by(Rule.kind, Rule.position, Rule.id))
-            return self.render("automation/rules.html", rows=rows, **self._catalogue())
+            catalogue = self._catalogue()
+            labels = {"event_labels": dict(catalogue["events"]), "action_labels": dict(catalogue["actions"])}
+            return self.render("automation/rules.html", rows=rows, **labels, **catalogue)
 
         @expose("/new/<kind>", methods=("GET", "POST"))
         def new(self, kind: str) -> Any:
@@ -290,6 +311,25 @@ def console_views() -> list[ConsoleView]:
             rules.update(self.current_tenant(), rule, change)
             return redirect(self.get_url(".index"))
 
+        @expose("/order/<kind>", methods=("POST",))
+        def order(self, kind: str) -> Any:
+            """A new order of one kind's rules (drag and drop): `ids` first to last."""
+            if not has_role(self.current_user, "admin"):
+                abort(403)
+            return _ordered(lambda: ordering.reorder_rules(self.current_tenant(), kind, request.form.get("ids", "")))
+
+        @expose("/<int:rule_id>/move", methods=("POST",))
+        def move(self, rule_id: int) -> Any:
+            """One rule up or down (the keyboard's and no-script way)."""
+            if not has_role(self.current_user, "admin"):
+                abort(403)
+            rule = self._rule(rule_id)
+            direction = request.form.get("direction", "")
+            return _ordered(
+                lambda: ordering.move_rule(self.current_tenant(), rule, direction),
+                self.get_url(".index", _anchor=f"rule-{rule.id}"),
+            )
+
         @expose("/<int:rule_id>", methods=("GET", "POST"))
         def history(self, rule_id: int) -> Any:
             """The rule, its last firings, and a dry run against a ticket number."""
@@ -360,6 +400,26 @@ def console_views() -> list[ConsoleView]:
                 placeholders=macros.PLACEHOLDERS,
             )
             return (page, 422) if errors else page
+
+        @expose("/order", methods=("POST",))
+        def order(self) -> Any:
+            """A new order of the macros (drag and drop): `ids` first to last."""
+            if not has_role(self.current_user, "supervisor"):
+                abort(403)
+            return _ordered(lambda: ordering.reorder_macros(self.current_tenant(), request.form.get("ids", "")))
+
+        @expose("/<int:macro_id>/move", methods=("POST",))
+        def move(self, macro_id: int) -> Any:
+            """One macro up or down among those the user sees (the keyboard's and no-script way)."""
+            if not has_role(self.current_user, "supervisor"):
+                abort(403)
+            tenant, user = self.current_tenant(), self.current_user
+            seen = [m.id for m in macros.visible(tenant, user)]
+            direction = request.form.get("direction", "")
+            return _ordered(
+                lambda: ordering.move_macro(tenant, seen, macro_id, direction),
+                self.get_url(".index", _anchor=f"macro-{macro_id}"),
+            )
 
         @expose("/apply", methods=("POST",))
         def apply(self) -> Any:
@@ -476,13 +536,17 @@ def console_views() -> list[ConsoleView]:
                 flash(gettext("Not done: %(why)s", why=exc.message), "danger")
             return redirect(self.get_url(".index"))
 
+    static = {"static_folder": STATIC, "static_url_path": "/_static"}
     return [
-        ConsoleView(RulesView(name=_l("Rules"), endpoint="automation_rules", url="/console/automation/rules"), MENU),
+        ConsoleView(
+            RulesView(name=_l("Rules"), endpoint="automation_rules", url="/console/automation/rules", **static), MENU
+        ),
         ConsoleView(
             WebhooksView(name=_l("Webhooks"), endpoint="automation_webhooks", url="/console/automation/webhooks"), MENU
         ),
         ConsoleView(
-            MacrosView(name=_l("Macros"), endpoint="automation_macros", url="/console/automation/macros"), MENU
+            MacrosView(name=_l("Macros"), endpoint="automation_macros", url="/console/automation/macros", **static),
+            MENU,
         ),
         ConsoleView(
             ApprovalsView(name=_l("Approvals"), endpoint="automation_approvals", url="/console/automation/approvals"),

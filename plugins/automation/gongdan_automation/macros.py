@@ -53,9 +53,9 @@ def render(template: str, filled: dict[str, str]) -> str:
 
 
 def visible(tenant: Tenant, user: User) -> list[Macro]:
-    """The shared macros and `user`'s own, active ones, by name."""
+    """The shared macros and `user`'s own, active ones, in their order (position, then name)."""
     query = Macro.of(tenant).where((Macro.active == True) & (Macro.owner.is_null() | (Macro.owner == user.id)))  # noqa: E712
-    return list(query.order_by(Macro.name))
+    return list(query.order_by(Macro.position, Macro.name, Macro.id))
 
 
 def get(tenant: Tenant, macro_id: Any, user: User) -> Macro:
@@ -122,4 +122,5 @@ def as_dict(macro: Macro) -> dict[str, Any]:
         "actions": macro.actions,
         "usage_count": macro.usage_count,
         "active": macro.active,
+        "position": macro.position,
     }

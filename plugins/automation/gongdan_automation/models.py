@@ -100,6 +100,7 @@ class Macro(TenantModel):
     actions = JSONField(default=list)
     usage_count = pw.IntegerField(default=0)
     active = pw.BooleanField(default=True)
+    position = pw.IntegerField(default=100)  # the order of the ticket page's macro menu
     created_at = UTCDateTimeField(default=clock.now)
 
     class Meta:

@@ -110,6 +110,11 @@ def _bump(tenant: Tenant) -> None:
     _stamps.pop(_key(tenant), None)
 
 
+def touch(tenant: Tenant) -> None:
+    """Renew the tenant's rules stamp (inside the caller's transaction): every process reloads them."""
+    _bump(tenant)
+
+
 def active(tenant: Tenant, kind: str, key: str) -> list[Compiled]:
     """The tenant's active rules of `kind` for `key` (event or action), in order, compiled."""
     current = _current_stamp(tenant)
