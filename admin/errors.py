@@ -14,6 +14,7 @@ from gongdan.permissions import Denied
 DENIED_TEXT = {
     "role": _l("your role does not allow this"),
     "colleague_ticket": _l("reassigning a colleague's ticket needs the supervisor role"),
+    "colleague_merge": _l("merging a colleague's ticket needs the supervisor role"),
     "above_you": _l("this is out of reach of your role"),
 }
 

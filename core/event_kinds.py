@@ -80,6 +80,32 @@ def core_event_kinds() -> list[EventKind]:
             codes=OUTCOME_CODES,
         ),
         EventKind(
+            "merged",
+            "合并到了另一工单",
+            "merged this ticket into another",
+            fields={
+                "into_number": ("合并到工单", "into ticket", "text"),
+                "comments": ("消息", "messages", "text"),
+                "attachments": ("附件", "files", "text"),
+            },
+        ),
+        EventKind(
+            "merged_in",
+            "合并进了另一工单",
+            "merged another ticket into this one",
+            fields={
+                "from_number": ("来自工单", "from ticket", "text"),
+                "comments": ("消息", "messages", "text"),
+                "attachments": ("附件", "files", "text"),
+            },
+        ),
+        EventKind(
+            "merge_undone",
+            "撤销了合并",
+            "undid a merge",
+            fields={"from_number": ("工单", "ticket", "text"), "into_number": ("合并到工单", "into ticket", "text")},
+        ),
+        EventKind(
             "deadline.announced",
             "收到平台截止时间",
             "received a deadline",

@@ -44,6 +44,8 @@ class Tenant(BaseModel):
     notify_acknowledgement = pw.BooleanField(default=True)
     notify_reply = pw.BooleanField(default=True)
     notify_resolved = pw.BooleanField(default=True)
+    # how long a merge of two tickets may be undone, in minutes (see gongdan.merge)
+    merge_undo_minutes = pw.IntegerField(default=60)
 
 
 class TenantModel(BaseModel):
@@ -485,6 +487,28 @@ class TicketWatcher(TenantModel):
         indexes = ((("tenant", "ticket", "user"), True),)
 
 
+class TicketMerge(TenantModel):
+    """One ticket merged into another (see `gongdan.merge`): what moved, so that it can be undone.
+
+    `moved` holds the ids that moved (`comments`, `attachments`) and the followers the survivor
+    gained (`watchers`); `before` the merged ticket's status and times before it was closed.
+    """
+
+    source = pw.ForeignKeyField(Ticket, on_delete="CASCADE", index=False)
+    target = pw.ForeignKeyField(Ticket, on_delete="CASCADE", index=False)
+    actor = pw.ForeignKeyField(User, null=True, on_delete="SET NULL", index=False)
+    actor_label = pw.CharField(max_length=200, default="")
+    moved = JSONField(default=dict)
+    before = JSONField(default=dict)
+    merged_at = UTCDateTimeField(default=clock.now)
+    undo_until = UTCDateTimeField()
+    undone_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "ticket_merge"
+        indexes = ((("tenant", "source", "merged_at"), False), (("tenant", "target", "merged_at"), False))
+
+
 CORE_MODELS: list[type[BaseModel]] = [
     Tenant,
     Team,
@@ -511,4 +535,5 @@ CORE_MODELS: list[type[BaseModel]] = [
     SavedView,
     InboxItem,
     TicketWatcher,
+    TicketMerge,
 ]

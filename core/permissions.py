@@ -59,6 +59,11 @@ def _own_or_free(user: User, ticket: Any) -> bool:
     return ticket is None or ticket.assignee_id in (None, user.id) or has_role(user, "supervisor")
 
 
+def _each_own_or_free(user: User, tickets: Any) -> bool:
+    """An agent may merge tickets that are each unassigned or their own (`tickets`: a pair)."""
+    return all(_own_or_free(user, ticket) for ticket in tickets or ())
+
+
 @dataclass(frozen=True)
 class Rule:
     """The least role an action needs, and an optional check on the object it touches."""
@@ -77,6 +82,13 @@ RULES: dict[str, Rule] = {
         _own_or_free,
         "colleague_ticket",
         "reassigning a colleague's ticket needs the supervisor role",
+    ),
+    "ticket.merge": Rule(
+        "agent",
+        "merging tickets needs a signed-in user",
+        _each_own_or_free,
+        "colleague_merge",
+        "merging a colleague's ticket needs the supervisor role",
     ),
     "user.manage": Rule(
         "admin", "managing users needs the admin role", _not_above, "above_you", "a role above your own"

@@ -6,7 +6,18 @@ Importing the route modules registers their routes on the `api` blueprint (and i
 
 from __future__ import annotations
 
-from gongdan.api import actions, attachments, categories, customers, meta, plugins, tickets, users
+from gongdan.api import actions, attachments, categories, customers, meta, plugins, tickets, users, workspace
 from gongdan.api.blueprint import api
 
-__all__ = ["actions", "api", "attachments", "categories", "customers", "meta", "plugins", "tickets", "users"]
+__all__ = [
+    "actions",
+    "api",
+    "attachments",
+    "categories",
+    "customers",
+    "meta",
+    "plugins",
+    "tickets",
+    "users",
+    "workspace",
+]

@@ -20,11 +20,17 @@ TICKET_ROUTES = [
     ("post", "/api/v1/tickets/{id}/attachments", None),
     ("get", "/api/v1/tickets/{id}/actions", None),
     ("post", "/api/v1/tickets/{id}/actions/set_priority", {"priority": "urgent"}),
+    ("post", "/api/v1/tickets/{id}/merge", {"into_id": 1}),
+    ("get", "/api/v1/tickets/{id}/merges", None),
+    ("get", "/api/v1/tickets/{id}/follow", None),
+    ("put", "/api/v1/tickets/{id}/follow", None),
+    ("delete", "/api/v1/tickets/{id}/follow", None),
 ]
 # routes of other objects a tenant owns (crossing them: `test_other_tenants_objects_are_404`)
 OBJECT_ROUTES = {
     ("GET", "/attachments/<int:attachment_id>"),
     ("POST", "/customers/<int:customer_id>/reveal"),
+    ("POST", "/merges/<int:merge_id>/undo"),
 }
 # routes without an object id: isolation shows in what they list or accept
 TENANT_ROUTES = {
@@ -68,6 +74,10 @@ def test_other_tenants_objects_are_404(tenant, other_tenant, make_user, new_tick
     expect_error(mine.get(f"/api/v1/attachments/{stored.get_json()['id']}"), 404, "not_found")
     customer = customers.upsert(other_tenant, {"name": "张三", "phone": "13800138000"}, "api")
     expect_error(mine.post(f"/api/v1/customers/{customer.id}/reveal", json={}), 404, "not_found")
+    other = new_ticket(theirs, "别人的重复工单")
+    merged = theirs.post(f"/api/v1/tickets/{other['id']}/merge", json={"into_id": ticket["id"]})
+    assert merged.status_code == 201, merged.get_json()
+    expect_error(mine.post(f"/api/v1/merges/{merged.get_json()['id']}/undo"), 404, "not_found")
 
 
 def test_crossing_into_another_tenants_ticket_is_404(tenant, other_tenant, make_user, new_ticket, expect_error):

@@ -1,0 +1,117 @@
+"""The agent workspace over REST: merging tickets (and undoing it), following tickets.
+
+Every change goes through a service (`gongdan.merge`, `gongdan.watchers`), which decides who may.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields
+
+from gongdan import merge, watchers
+from gongdan import tickets as ticket_service
+from gongdan.api.blueprint import api
+from gongdan.api.common import api_route, current_actor, current_tenant, current_user
+from gongdan.ids import Id
+
+TAGS = ("workspace",)
+
+
+class MergeBodySchema(Schema):
+    """`{"into_id": 12}`: merge this ticket into ticket 12 (the survivor)."""
+
+    class Meta:
+        unknown = RAISE
+
+    into_id = Id(required=True, metadata={"description": "the ticket that survives"})
+
+
+class MergeSchema(Schema):
+    """One merge: what moved, and until when it can be undone."""
+
+    id = fields.Integer()
+    source_id = fields.Integer(metadata={"description": "the merged (closed) ticket"})
+    target_id = fields.Integer(metadata={"description": "the ticket that survives"})
+    comments = fields.Integer(metadata={"description": "replies and notes that moved"})
+    attachments = fields.Integer(metadata={"description": "files that moved"})
+    watchers = fields.Integer(metadata={"description": "followers the survivor gained"})
+    merged_at = fields.String()
+    undo_until = fields.String()
+    undone_at = fields.String(allow_none=True)
+    can_undo = fields.Boolean()
+
+
+class MergesSchema(Schema):
+    """The merges touching a ticket."""
+
+    merged_into = fields.Nested(MergeSchema, allow_none=True, metadata={"description": "this ticket's own merge"})
+    merged_here = fields.List(fields.Nested(MergeSchema), metadata={"description": "tickets merged into it"})
+
+
+class FollowSchema(Schema):
+    """Whether the caller follows the ticket, and who does."""
+
+    following = fields.Boolean()
+    watcher_ids = fields.List(fields.Integer())
+
+
+@api_route(
+    api, "/tickets/<int:ticket_id>/merge", ["POST"], body=MergeBodySchema, response=MergeSchema, status=201, tags=TAGS
+)
+def merge_ticket(ticket_id: int, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Merge this ticket into `into_id`: its replies, notes, files and followers move there; it is
+    closed with a link to the survivor and keeps its external id.
+
+    409 when either ticket is closed; 422 for the same ticket or an unknown `into_id`; 403 when an
+    agent merges a colleague's ticket (supervisors may). Undo with `POST /merges/ID/undo` within the
+    tenant's window (`merge_undo_minutes`, default 60).
+    """
+    record = merge.merge(current_tenant(), ticket_id, body["into_id"], current_actor())
+    return merge.as_dict(record), 201
+
+
+@api_route(api, "/merges/<int:merge_id>/undo", ["POST"], response=MergeSchema, tags=TAGS)
+def undo_merge(merge_id: int) -> dict[str, Any]:
+    """Undo a merge within the tenant's window: what moved goes back, the merged ticket gets its
+    status again. 409 when undone already, too late, or the merged ticket changed since."""
+    return merge.as_dict(merge.undo(current_tenant(), merge_id, current_actor()))
+
+
+@api_route(api, "/tickets/<int:ticket_id>/merges", ["GET"], response=MergesSchema, tags=TAGS)
+def ticket_merges(ticket_id: int) -> dict[str, Any]:
+    """The merge that closed this ticket (if any) and the tickets merged into it."""
+    tenant = current_tenant()
+    ticket = ticket_service.get(tenant, ticket_id, current_actor())
+    own = merge.merged_into(tenant, ticket)
+    return {
+        "merged_into": merge.as_dict(own) if own else None,
+        "merged_here": [merge.as_dict(r) for r in merge.merged_here(tenant, ticket)],
+    }
+
+
+def _follow_state(ticket: Any) -> dict[str, Any]:
+    ids = watchers.watcher_ids(current_tenant(), ticket)
+    return {"following": current_user().id in ids, "watcher_ids": ids}
+
+
+@api_route(api, "/tickets/<int:ticket_id>/follow", ["GET"], response=FollowSchema, tags=TAGS)
+def follow_state(ticket_id: int) -> dict[str, Any]:
+    """Whether the caller follows the ticket, and the ids of everyone who does."""
+    return _follow_state(ticket_service.get(current_tenant(), ticket_id, current_actor()))
+
+
+@api_route(api, "/tickets/<int:ticket_id>/follow", ["PUT"], response=FollowSchema, tags=TAGS)
+def follow_ticket(ticket_id: int) -> dict[str, Any]:
+    """Follow the ticket: its new messages and status changes come to the caller's inbox."""
+    ticket = ticket_service.get(current_tenant(), ticket_id, current_actor())
+    watchers.follow(current_tenant(), ticket, current_user())
+    return _follow_state(ticket)
+
+
+@api_route(api, "/tickets/<int:ticket_id>/follow", ["DELETE"], response=FollowSchema, tags=TAGS)
+def unfollow_ticket(ticket_id: int) -> dict[str, Any]:
+    """Stop following the ticket."""
+    ticket = ticket_service.get(current_tenant(), ticket_id, current_actor())
+    watchers.unfollow(current_tenant(), ticket, current_user())
+    return _follow_state(ticket)
