@@ -79,3 +79,23 @@ def test_csat_from_the_portal(
     rollup.catch_up(tenant)
     figures = supervisor.get("/api/v1/reports/summary?from=2026-11-02&to=2026-11-02").json["total"]["csat"]
     assert figures == {"responses": 2, "avg_score": 4.0, "satisfied_share": 0.5}
+
+
+def test_knowledge_deflection_against_portal_tickets(
+    analytics: Any, enable_plugin: Any, tenant: Any, make_user: Any, new_ticket: Any, at: Any, console_client: Any
+) -> None:
+    from gongdan_portal.models import Deflection
+
+    enable_plugin("portal")
+    supervisor = make_user("supervisor")[1]
+    for day, hour in ((1, 23), (2, 0), (2, 9), (3, 10)):  # local days: the 1st is before the period
+        Deflection.create(tenant=tenant, article_id=1, subject="怎么退货", at=at(2026, 11, day, hour))
+    at(2026, 11, 2, 11)
+    new_ticket("还是要退货", channel="portal")
+    new_ticket("邮件来的", channel="email")
+    total = supervisor.get("/api/v1/reports/summary?from=2026-11-02&to=2026-11-03").json["total"]
+    assert total["deflection"] == {"deflected": 3, "portal_tickets": 1, "rate": 0.75}
+    page = console_client("supervisor", language="zh_CN").text(
+        "/console/analytics/reports/?from=2026-11-02&to=2026-11-03"
+    )
+    assert "门户中 3 个问题由文章解答，1 张工单经门户提交（文章解答占 75.0%）" in page
