@@ -1,7 +1,9 @@
 """A plugin's settings form, generated from its marshmallow schema.
 
 Each schema field becomes one input: text, number, checkbox, a select for `OneOf`, a
-comma-separated line for lists, and JSON for nested values. A field's `metadata` may give
+comma-separated line for lists of words; a mapping (`fields.Dict`) becomes rows of key and value,
+a list of nested schemas rows of the nested fields, one nested schema a group of its fields —
+repeatable rows named as `gongdan.admin.form_rows` reads them (nobody types JSON). A field's `metadata` may give
 `label_zh`/`label_en` and `description_zh`/`description_en` (else `label`, `description`).
 The schema itself validates (through `PluginHost.set_enabled`); its messages are shown beside
 the fields, every one at once, in the console's language where marshmallow wrote them.
@@ -9,7 +11,6 @@ the fields, every one at once, in the console's language where marshmallow wrote
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
+from gongdan.admin import form_rows
 from gongdan.schemas import Secret
 from gongdan.validation import flatten_messages
 
@@ -27,43 +29,105 @@ CLEAR_SUFFIX = "__clear"
 
 @dataclass
 class SettingInput:
-    """One input of the generated form."""
+    """One input of the generated form (or, for `mapping`, `rows` and `group`, a set of rows).
+
+    `parts` are the inputs of one row (a mapping's key and value; a nested schema's fields);
+    `rows` the values shown in each row (`{part name: text}`); `single` a group of one row.
+    """
 
     name: str
     label: str
-    kind: str  # text | number | checkbox | select | list | json | password
+    kind: str  # text | number | checkbox | select | list | password | mapping | rows | group
     value: Any
     required: bool = False
     help: str = ""
     choices: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     is_set: bool = False  # a secret: whether a value is stored (it is never shown)
+    parts: list[SettingInput] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+ROW_KINDS = ("mapping", "rows", "group")
+
+
+def _one_of(item: fields.Field | None) -> list[str]:
+    for validator in getattr(item, "validators", ()) or ():
+        if isinstance(validator, validate.OneOf):
+            return [str(c) for c in validator.choices]
+    return []
 
 
 def _kind(item: fields.Field) -> tuple[str, list[str]]:
-    for validator in item.validators:
-        if isinstance(validator, validate.OneOf):
-            return "select", [str(c) for c in validator.choices]
+    if _one_of(item):
+        return "select", _one_of(item)
     if isinstance(item, fields.Boolean):
         return "checkbox", []
     if isinstance(item, (fields.Integer, fields.Float, fields.Decimal)):
         return "number", []
     if isinstance(item, fields.List):
-        return "list", []
-    if isinstance(item, (fields.Dict, fields.Nested, fields.Mapping)):
-        return "json", []
+        return ("rows", []) if isinstance(item.inner, fields.Nested) else ("list", [])
+    if isinstance(item, fields.Nested):
+        return ("rows" if item.many else "group"), []
+    if isinstance(item, (fields.Dict, fields.Mapping)):
+        return "mapping", []
     if isinstance(item, Secret):
         return "password", []
     return "text", []
 
 
+def _part(name: str, item: fields.Field | None, label: str = "") -> SettingInput:
+    """One input of a row: its kind from the field (text when the field says nothing)."""
+    kind, choices = _kind(item) if item is not None else ("text", [])
+    if kind in (*ROW_KINDS, "password"):
+        kind = "text"  # rows within rows are not offered: their text is read as one value
+    metadata = getattr(item, "metadata", {}) or {}
+    return SettingInput(
+        name=name,
+        label=_localized(metadata, "label") or label or name.replace("_", " ").capitalize(),
+        kind=kind,
+        value="",
+        required=bool(getattr(item, "required", False)),
+        help=_localized(metadata, "description"),
+        choices=choices,
+    )
+
+
+def _parts(item: fields.Field, kind: str) -> list[SettingInput]:
+    if kind == "mapping":
+        return [
+            _part("key", getattr(item, "key_field", None), str(_l("Key"))),
+            _part("value", getattr(item, "value_field", None), str(_l("Value"))),
+        ]
+    nested = item.inner if isinstance(item, fields.List) else item
+    schema = nested.schema  # type: ignore[union-attr]
+    return [_part(sub.data_key or sub_name, sub) for sub_name, sub in schema.fields.items() if not sub.dump_only]
+
+
+def _text(part: SettingInput, value: Any) -> Any:
+    if part.kind == "checkbox":
+        return bool(value)
+    if value is None:
+        return ""
+    if part.kind == "list":
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _rows(kind: str, parts: list[SettingInput], value: Any) -> list[dict[str, Any]]:
+    if not value or kind not in ROW_KINDS:
+        return []
+    if kind == "mapping":
+        return [{"key": str(k), "value": _text(parts[1], v)} for k, v in value.items()]
+    items = [value] if kind == "group" else value
+    return [{p.name: _text(p, (item or {}).get(p.name)) for p in parts} for item in items]
+
+
 def _shown(kind: str, value: Any) -> Any:
-    if value is None or kind == "password":
+    if value is None or kind == "password" or kind in ROW_KINDS:
         return ""
     if kind == "list":
         return ", ".join(str(v) for v in value)
-    if kind == "json":
-        return json.dumps(value, ensure_ascii=False, indent=2, default=str)
     return value
 
 
@@ -98,6 +162,10 @@ def console_message(message: str) -> str:
     found = RANGE.match(message)
     if found:
         return gettext("Must be between %(low)s and %(high)s.", low=found.group(1), high=found.group(2))
+    for known_pattern in form_rows.COMMON:
+        rendered = known_pattern.render(message)
+        if rendered is not None:
+            return rendered
     return message
 
 
@@ -116,6 +184,7 @@ def build_inputs(
             continue
         kind, choices = _kind(item)
         key = item.data_key or name
+        parts = _parts(item, kind) if kind in ROW_KINDS else []
         inputs.append(
             SettingInput(
                 name=key,
@@ -126,9 +195,45 @@ def build_inputs(
                 help=_localized(item.metadata, "description"),
                 choices=choices,
                 is_set=bool((secrets or {}).get(key)),
+                parts=parts,
+                rows=_rows(kind, parts, dumped.get(key)),
             )
         )
     return inputs
+
+
+def _read_part(part: SettingInput, row: form_rows.FormRow) -> Any:
+    if part.kind == "checkbox":
+        return bool(row.getlist(part.name))
+    if part.kind == "list":
+        return form_rows.words(row.get(part.name))
+    text = row.get(part.name)
+    return None if text == "" and not part.required and part.kind != "text" else text
+
+
+def _read_rows(item: SettingInput, form: Any, errors: dict[str, list[str]]) -> Any:
+    """A row input's value from its posted rows; the rows as posted stay in `item.rows`."""
+    ignore = [p.name for p in item.parts if p.kind in ("select", "checkbox")] if item.kind != "mapping" else []
+    found = form_rows.rows(form, item.name, ignore=ignore)
+    item.rows = [
+        {p.name: (bool(r.getlist(p.name)) if p.kind == "checkbox" else r.get(p.name)) for p in item.parts}
+        for r in found
+    ]
+    if item.kind == "mapping":
+        mapping: dict[str, Any] = {}
+        for row in found:
+            key = row.get("key")
+            if not key:
+                errors.setdefault(item.name, []).append(gettext("Give each row a key."))
+            elif key in mapping:
+                errors.setdefault(item.name, []).append(gettext("The key %(key)s is listed twice.", key=key))
+            mapping[key] = row.get("value")
+        return mapping
+    values = [{p.name: _read_part(p, row) for p in item.parts} for row in found]
+    values = [{k: v for k, v in value.items() if v is not None} for value in values]
+    if item.kind == "group":
+        return values[0] if values else None
+    return values
 
 
 def read_form(inputs: list[SettingInput], form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -144,11 +249,11 @@ def read_form(inputs: list[SettingInput], form: Any) -> tuple[dict[str, Any], di
             data[item.name] = item.name in form
         elif item.kind == "list":
             data[item.name] = [v.strip() for v in raw.replace("，", ",").replace("\n", ",").split(",") if v.strip()]
-        elif item.kind == "json":
-            try:
-                data[item.name] = json.loads(raw) if raw.strip() else None
-            except ValueError:
-                errors[item.name] = [gettext("Not valid JSON.")]
+        elif item.kind in ROW_KINDS:
+            value = _read_rows(item, form, errors)
+            if value is not None or item.required:
+                data[item.name] = value
+            continue
         elif item.kind == "password" and raw == "":
             if item.name + CLEAR_SUFFIX in form:
                 data[item.name] = ""
@@ -168,15 +273,28 @@ def all_errors(schema_cls: type[Schema], data: dict[str, Any], parse_errors: dic
     return {**kept, **parse_errors}
 
 
+def _row_of(item: SettingInput, path: str) -> str:
+    """Which row of a row input a message is about, as a prefix: the mapping's key, else the row's number."""
+    if item.kind not in ROW_KINDS or not path:
+        return ""
+    first = path.split(".", 1)[0]
+    if item.kind == "mapping":
+        return f"{first}: "
+    if item.kind == "rows" and first.isdigit():
+        return gettext("Row %(n)s: ", n=int(first) + 1)
+    return ""
+
+
 def attach_errors(inputs: list[SettingInput], fields_errors: dict[str, list[str]]) -> list[str]:
     """Put each message beside its field; returns the messages that belong to no field."""
     by_name = {item.name: item for item in inputs}
     rest: list[str] = []
     for key, messages in fields_errors.items():
         name = key[len(SETTINGS_PREFIX) :] if key.startswith(SETTINGS_PREFIX) else key
-        top = name.split(".", 1)[0]
+        top, _, rest = name.partition(".")
         if top in by_name:
-            by_name[top].errors.extend(console_message(str(m)) for m in messages)
+            where = _row_of(by_name[top], rest)
+            by_name[top].errors.extend(where + console_message(str(m)) for m in messages)
         else:
             rest.extend(console_message(str(m)) for m in messages)
     return rest
