@@ -23,6 +23,7 @@ from gongdan.admin.concurrency import ticket_version, unchanged_since, warn_new_
 from gongdan.admin.errors import flash_error
 from gongdan.admin.labels import status_label
 from gongdan.admin.live import LiveMixin
+from gongdan.admin.merge_view import MergeMixin, merge_context
 from gongdan.admin.new_ticket import NewTicketMixin
 from gongdan.admin.saved_views import SavedViewsMixin, clean_query, with_counts
 from gongdan.admin.ticket_actions import TicketActionsMixin
@@ -130,7 +131,7 @@ def agents_of(tenant: Any) -> list[User]:
     return list(User.of(tenant).where(User.is_active == True).order_by(User.name, User.email))  # noqa: E712
 
 
-class TicketsView(SavedViewsMixin, LiveMixin, NewTicketMixin, TicketActionsMixin, ConsoleBaseView):
+class TicketsView(SavedViewsMixin, LiveMixin, MergeMixin, NewTicketMixin, TicketActionsMixin, ConsoleBaseView):
     """The ticket list and each ticket's page."""
 
     role = "agent"
@@ -253,6 +254,7 @@ class TicketsView(SavedViewsMixin, LiveMixin, NewTicketMixin, TicketActionsMixin
             describe_event=describer(tenant),
             live=presence.state(ticket),
             following=self.current_user.id in watchers.watcher_ids(tenant, ticket),
+            merges=merge_context(tenant, ticket),
             ticket_version=ticket_version,
             priorities=PRIORITIES,
             teams=list(Team.of(tenant).order_by(Team.name)),
