@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext
-from peewee import Case, fn
+from peewee import SQL, Case, Select, fn
 
-from gongdan import attachments, delivery, hooks, inbox, masking, permissions, presence, tickets, watchers
+from gongdan import attachments, delivery, hooks, inbox, listing, masking, permissions, presence, tickets, watchers
 from gongdan.actors import Actor
 from gongdan.admin import conversation, urgency
 from gongdan.admin.base import ConsoleBaseView
@@ -29,6 +29,7 @@ from gongdan.admin.saved_views import SavedViewsMixin, clean_query, with_counts
 from gongdan.admin.ticket_actions import TicketActionsMixin
 from gongdan.admin.timeline import describer, last_event_id
 from gongdan.api.attachments import accepts_uploads, download_response
+from gongdan.db import db
 from gongdan.errors import GongdanError, NotFound
 from gongdan.ids import parse_id
 from gongdan.models import PRIORITIES, STATUSES, Category, Comment, Customer, Team, Ticket, TicketEvent, User
@@ -36,6 +37,8 @@ from gongdan.plugins import get_host
 from gongdan.representation import with_relations
 
 PER_PAGE = 25
+PAGE_LINKS = 10  # numbered page links; beyond them the list goes on by cursor ("Next")
+LAST_PAGE = 10_000 // PER_PAGE  # offset paging stops at listing.MAX_OFFSET rows
 SORTS = {
     "-created_at": Ticket.created_at.desc(),
     "created_at": Ticket.created_at.asc(),
@@ -74,6 +77,10 @@ def _ticket_filters(query: Any, args: Any, user: User) -> Any:
             condition |= Ticket.number == int(text.lstrip("#"))
         query = query.where(condition)
     return query
+
+
+def _without(args: Any, *names: str) -> dict[str, str]:
+    return {k: v for k, v in args.items() if k not in names}
 
 
 def _local_day(text: str | None, tz: ZoneInfo) -> datetime | None:
@@ -116,14 +123,62 @@ def _bulk_done(action: str, value: str, done: int, total: int, tenant: Any) -> s
     return gettext("%(n)s of %(total)s tickets tagged %(tag)s.", n=done, total=total, tag=value)
 
 
+def capped_count(query: Any) -> tuple[int, bool]:
+    """How many rows `query` gives, counted no further than `listing.COUNT_LIMIT` (True when exact)."""
+    inner = query.select(SQL("1")).order_by().limit(listing.COUNT_LIMIT + 1)
+    found = Select([inner.alias("capped")], [fn.COUNT(SQL("*"))]).bind(db).scalar()
+    return min(found, listing.COUNT_LIMIT), found <= listing.COUNT_LIMIT
+
+
+def count_text(total: int, exact: bool) -> str:
+    """A count as the console shows it: "10,000+" past the counting limit."""
+    return f"{total:,}" if exact else f"{total:,}+"
+
+
 def view_counter(tenant: Any, user: User) -> Any:
-    """`count(args)`: how many tickets the list shows `user` for the filters `args` (saved views)."""
+    """`count(args)`: how many tickets the list shows `user` for the filters `args` (saved views);
+    an int, or "10,000+" past the counting limit."""
     actor = Actor.of(user)
 
-    def count(args: dict[str, str]) -> int:
-        return _ticket_filters(permissions.visible_tickets(actor, Ticket.of(tenant), tenant), args, user).count()
+    def count(args: dict[str, str]) -> int | str:
+        total, exact = capped_count(
+            _ticket_filters(permissions.visible_tickets(actor, Ticket.of(tenant), tenant), args, user)
+        )
+        return total if exact else count_text(total, exact)
 
     return count
+
+
+# the console's sorts that `gongdan.listing` pages by cursor, by their name there
+LISTING_SORTS = {"-created_at": "-created_at", "created_at": "created_at", "-updated_at": "-updated_at"}
+LISTING_SORTS["priority"] = "-priority"  # most urgent first
+LISTING_ARGS = {"status", "priority", "channel", "assignee", "q", "sort", "page", "cursor"}
+
+
+def listing_filters(args: Any, user: User) -> listing.Filters | None:
+    """The `gongdan.listing` filters of the list's `args`, or None when they use a filter or a
+    sort only the general query offers (tag, team, category, tier, dates; by number)."""
+    if {name for name, value in args.items() if value} - LISTING_ARGS:
+        return None
+    sort = args.get("sort") or "-created_at"
+    if sort not in LISTING_SORTS:
+        return None
+    assignee: str | int | None = args.get("assignee") or None
+    if assignee == "me":
+        assignee = user.id
+    elif assignee not in (None, "none"):
+        assignee = parse_id(assignee)
+        if assignee is None:
+            return None
+    text = (args.get("q") or "").strip().lstrip("#")
+    return listing.Filters(
+        status=args.get("status") or None,
+        priority=args.get("priority") or None,
+        channel=args.get("channel") or None,
+        assignee=assignee,
+        q=text or None,
+        sort=LISTING_SORTS[sort],
+    )
 
 
 def agents_of(tenant: Any) -> list[User]:
@@ -153,24 +208,36 @@ class TicketsView(SavedViewsMixin, LiveMixin, MergeMixin, NewTicketMixin, Ticket
     def index_view(self) -> Any:
         """The list: filters, search, sorting and paging."""
         tenant = self.current_tenant()
-        query = _ticket_filters(self._visible(with_relations(Ticket.of(tenant))), request.args, self.current_user)
-        total = query.count()
         sort = request.args.get("sort", "-created_at")
-        order = SORTS.get(sort, SORTS["-created_at"])
-        page = max(request.args.get("page", 1, type=int), 1)
-        rows = list(query.order_by(order, Ticket.id.desc()).paginate(page, PER_PAGE))
+        page = min(max(request.args.get("page", 1, type=int), 1), LAST_PAGE)
+        cursor = request.args.get("cursor") or None
+        filters = listing_filters(request.args, self.current_user)
+        next_cursor = None
+        if filters is not None:  # keyset paging over the indexes, capped count
+            try:
+                found = listing.list_page(tenant, self._actor(), filters, per_page=PER_PAGE, page=page, cursor=cursor)
+            except GongdanError:  # a stale or edited cursor: start from the first page
+                flash(gettext("That page is no longer there; here is the first one."), "warning")
+                return redirect(self.get_url(".index_view", **_without(request.args, "page", "cursor")))
+            rows, total, exact, next_cursor = found.tickets, found.total, found.total_exact, found.next_cursor
+        else:
+            query = _ticket_filters(self._visible(with_relations(Ticket.of(tenant))), request.args, self.current_user)
+            total, exact = capped_count(query)
+            order = SORTS.get(sort, SORTS["-created_at"])
+            rows = list(query.order_by(order, Ticket.id.desc()).paginate(page, PER_PAGE))
         sla_on = get_host().is_enabled(tenant, urgency.SLA_PLUGIN)
         blocks = hooks.ticket_blocks(tenant, rows) if sla_on else {}
         sla_due = {t.id: urgency.sla_due(blocks.get(t.id, {}).get(urgency.SLA_PLUGIN)) for t in rows}
-        args = {k: v for k, v in request.args.items() if k != "page"}
+        args = _without(request.args, "page", "cursor")
         return self.render(
             "console/tickets.html",
             rows=rows,
             sla_on=sla_on,
             sla_due=sla_due,
-            total=total,
-            page=page,
-            pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+            total=count_text(total, exact),
+            page=0 if cursor else page,
+            pages=min(max((total + PER_PAGE - 1) // PER_PAGE, 1), PAGE_LINKS) if not cursor else 0,
+            next_cursor=next_cursor,
             args=args,
             sort=sort,
             statuses=STATUSES,
