@@ -1,14 +1,21 @@
 """The ticket list, search and console at 10k / 100k / 1M tickets in one tenant.
 
     .venv/bin/python -m bench.scale [--sizes 10000,100000,1000000] [--service-limit 100000] [--samples 30]
-    GONGDAN_BENCH_PG_URL=postgresql://... .venv/bin/python -m bench.scale   # PostgreSQL as well
+        [--db PATH]  # keep the grown SQLite database and measure it again later without growing
+    GONGDAN_BENCH_PG_URL=postgresql://... .venv/bin/python -m bench.scale [--pg-sizes 10000,100000]
 
-One tenant grows to each size in turn: through the ticket service (validation, numbering,
-search postings, events) up to `--service-limit` tickets, by bulk inserts of the same rows and
-postings beyond. At each size it prints p50/p95 of `GET /api/v1/tickets` for search (`q=破损`),
-an order-number lookup, a deep offset page, a deep cursor page, every sort, status filters,
-the agent's queue (`assignee=me`) and the console dashboard, as an admin (the agent for the
-queue), through the Flask app in process. Prints figures; asserts nothing.
+One tenant grows to each size in turn, as a shop of 1,000 tickets a day would over the years
+(ticket n is created n × 86.4 s after the first; the newest is today): through the ticket service
+(validation, numbering, search postings, events) up to `--service-limit` tickets, by bulk inserts
+of the same rows and postings beyond. Tickets older than 14 days are resolved or closed with
+their response and resolution times, newer ones are new, open, pending or resolved (for the
+service-made part this is written afterwards by a bulk update). At each size it prints p50/p95
+of `GET /api/v1/tickets` for search (`q=破损`), an order-number lookup, a deep offset page, a
+deep cursor page, every sort, status filters, the agent's queue (`assignee=me`), the console's
+ticket list (first page and a page 200 pages in by cursor), My queue, and the dashboard (cold:
+its short cache emptied before each call; warm: as a second visitor sees it) — once with no
+plugin enabled and once with every installed first-party plugin enabled, side by side, through
+the Flask app in process. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -16,16 +23,19 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.common import percentile, table
 from gongdan import accounts, clock, search, tickets
 from gongdan.actors import Actor
+from gongdan.admin import stats
 from gongdan.db import db, open_database
-from gongdan.models import Tenant, Ticket, TicketEvent, TicketTerm
+from gongdan.models import Tenant, Ticket, TicketEvent, TicketTerm, User
 from gongdan.plugins import get_host
 from gongdan.schema import all_models, upgrade
 
@@ -41,6 +51,8 @@ DETAILS = (
 PRIORITIES = ("low", "normal", "normal", "high", "urgent")
 STATUSES = ("new", "open", "open", "pending", "resolved", "closed")
 BULK = 2_000
+SPACING = 86.4  # seconds between two tickets: 1,000 a day
+RECENT_DAYS = 14  # tickets newer than this may still be open
 
 
 def order_sn(n: int) -> str:
@@ -59,17 +71,69 @@ def payload(n: int) -> dict[str, Any]:
     }
 
 
+def created_at(origin: datetime, n: int) -> datetime:
+    """When ticket `n` was created."""
+    return origin + timedelta(seconds=n * SPACING)
+
+
+def life(n: int, created: datetime, now: datetime) -> dict[str, Any]:
+    """Status and times of ticket `n` created at `created`: old ones are finished."""
+    rng = random.Random(-n)
+    old = now - created > timedelta(days=RECENT_DAYS)
+    status = rng.choice(("resolved", "closed", "closed")) if old else rng.choice(STATUSES)
+    answered = status not in ("new",)
+    finished = status in ("resolved", "closed")
+    return {
+        "status": status,
+        "first_response_at": created + timedelta(minutes=rng.randint(5, 600)) if answered else None,
+        "resolved_at": created + timedelta(hours=rng.randint(1, 72)) if finished else None,
+        "closed_at": created + timedelta(days=4) if status == "closed" else None,
+    }
+
+
+def age(tenant: Any, origin: datetime, now: datetime) -> None:
+    """Move the tenant's tickets back in time so that ticket n was created at `created_at(origin, n)`
+    (numbers start at 1), with the status and times of that age."""
+    rows = Ticket.select(Ticket.id, Ticket.number).where(Ticket.tenant == tenant).order_by(Ticket.id).tuples()
+    rows = list(rows)
+    for start in range(0, len(rows), BULK):
+        with db.atomic():
+            for ticket_id, number in rows[start : start + BULK]:
+                created = created_at(origin, number - 1)
+                Ticket.update(created_at=created, updated_at=created, **life(number - 1, created, now)).where(
+                    Ticket.id == ticket_id
+                ).execute()
+
+
 def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int) -> None:
-    """Add tickets `have`…`want`-1 (the service up to `service_limit`, bulk beyond)."""
+    """Add tickets `have`…`want`-1 (the service up to `service_limit`, bulk beyond); the newest is
+    created now, the older ones moved back in time to keep 1,000 a day."""
     actor = Actor.system("bench")
+    now = clock.now()
+    origin = now - timedelta(seconds=(want - 1) * SPACING)
+    if have:
+        age(tenant, origin, now)
     n = have
-    while n < min(want, service_limit):
-        tickets.create(tenant, payload(n), actor)
-        n += 1
+    made = []
+    try:
+        while n < min(want, service_limit):
+            clock.freeze(created_at(origin, n))
+            made.append(tickets.create(tenant, payload(n), actor)[0].id)
+            n += 1
+    finally:
+        clock.unfreeze()
+    for start in range(0, len(made), BULK):  # the service makes new tickets; age them as the shop would have
+        with db.atomic():
+            for offset, ticket_id in enumerate(made[start : start + BULK]):
+                i = have + start + offset
+                created = created_at(origin, i)
+                fate = life(i, created, now) | {"updated_at": created}
+                Ticket.update(**fate, assignee=agent_id if random.Random(i).random() < 0.05 else None).where(
+                    Ticket.id == ticket_id
+                ).execute()
     if n >= want:
         return
     number = Ticket.select(Ticket.number).where(Ticket.tenant == tenant).order_by(Ticket.number.desc()).scalar() or 0
-    now = clock.now()
     while n < want:
         batch = range(n, min(want, n + BULK))
         with db.atomic():
@@ -78,6 +142,7 @@ def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int) -
                 data = payload(i)
                 rng = random.Random(-i)
                 number += 1
+                created = created_at(origin, i)
                 rows.append(
                     {
                         "tenant": tenant.id,
@@ -86,11 +151,11 @@ def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int) -
                         "description": data["description"],
                         "channel": "api",
                         "priority": data["priority"],
-                        "status": rng.choice(STATUSES),
                         "assignee": agent_id if rng.random() < 0.05 else None,
                         "tags": [],
-                        "created_at": now,
-                        "updated_at": now,
+                        "created_at": created,
+                        "updated_at": created,
+                        **life(i, created, now),
                     }
                 )
             Ticket.insert_many(rows).execute()
@@ -113,7 +178,7 @@ def measure(call: Any, samples: int) -> tuple[float, float]:
     return percentile(took, 50) * 1000, percentile(took, 95) * 1000
 
 
-def probes(app: Any, admin_token: str, agent_token: str, console: Any, size: int) -> dict[str, Any]:
+def probes(app: Any, admin_token: str, agent_token: str, console: Any, agent_console: Any, size: int) -> dict[str, Any]:
     """What is measured at each size: name → call."""
     client = app.test_client()
 
@@ -135,6 +200,21 @@ def probes(app: Any, admin_token: str, agent_token: str, console: Any, size: int
             deep_cursor["c"] = body["next_cursor"]
         api(f"/api/v1/tickets?cursor={deep_cursor['c']}")()
 
+    console_cursor: dict[str, str] = {}
+
+    def console_deep() -> None:
+        if "c" not in console_cursor:  # the console's list 200 pages in, by following Next
+            path = "/console/tickets/"
+            for _ in range(min(200, size // 25 - 1)):
+                html = console.text(path)
+                path = re.search(r'href="([^"]+)" id="next-page"', html).group(1).replace("&amp;", "&")
+            console_cursor["c"] = path
+        console.text(console_cursor["c"])
+
+    def dashboard_cold() -> None:
+        stats._dashboards.clear()
+        console.text("/console/")
+
     found = {
         "q=破损": api("/api/v1/tickets?q=破损"),
         "q=<order number>": api(f"/api/v1/tickets?q={order_sn(size // 2)}"),
@@ -147,58 +227,106 @@ def probes(app: Any, admin_token: str, agent_token: str, console: Any, size: int
     for status in ("new", "open", "closed"):
         found[f"status={status}"] = api(f"/api/v1/tickets?status={status}")
     found["agent queue (assignee=me)"] = api("/api/v1/tickets?assignee=me", agent_token)
-    found["console dashboard"] = lambda: console.text("/console/")
+    found["console ticket list"] = lambda: console.text("/console/tickets/")
+    found["console list, 200 pages in (Next)"] = console_deep
+    found["console list, status=open"] = lambda: console.text("/console/tickets/?status=open")
+    found["console My queue (agent)"] = lambda: agent_console.text("/console/workspace/")
+    found["console dashboard, cold"] = dashboard_cold
+    found["console dashboard, warm"] = lambda: console.text("/console/")
     return found
 
 
-def run(url: str, label: str, sizes: list[int], service_limit: int, samples: int) -> None:
-    """Grow one tenant on `url` through `sizes`, printing a table at each."""
+def first_party() -> list[str]:
+    """Every installed plugin shipped with gongdan (the ones under plugins/)."""
+    ours = {p.name for p in (Path(__file__).resolve().parent.parent / "plugins").iterdir() if p.is_dir()}
+    return sorted(name for name in get_host().loaded if name in ours)
+
+
+def switch(tenant: Any, names: list[str], on: bool) -> None:
+    """Enable or disable plugins `names` for `tenant`."""
+    for name in names:
+        get_host().set_enabled(tenant, name, enabled=on)
+
+
+def setup(url: str, keep: bool) -> tuple[Any, Any, Any, int]:
+    """The bench tenant, its admin and agent, and how many tickets it has (a kept database's)."""
+    open_database(url)
+    host = get_host()
+    host.forget_tenants()
+    tenant = Tenant.get_or_none(Tenant.slug == "scale") if keep else None
+    if tenant is None:
+        if url.startswith("postgres"):
+            db.drop_tables(all_models(host), cascade=True)
+        upgrade(host)
+        tenant = accounts.create_tenant("scale", "规模测试店")
+        accounts.create_user(tenant, "admin@scale.example.com", "admin", password=PASSWORD)
+        accounts.create_user(tenant, "agent@scale.example.com", "agent", password=PASSWORD)
+    else:
+        upgrade(host)
+    admin = User.get(User.email == "admin@scale.example.com")
+    agent = User.get(User.email == "agent@scale.example.com")
+    have = Ticket.select().where(Ticket.tenant == tenant).count()
+    return tenant, admin, agent, have
+
+
+def run(url: str, label: str, sizes: list[int], service_limit: int, samples: int, keep: bool = False) -> None:
+    """Grow one tenant on `url` through `sizes`, printing a table at each (no plugin / every plugin)."""
     from gongdan.testing import ConsoleClient
     from gongdan.web import create_app
 
     os.environ.setdefault("GONGDAN_RATE_LIMIT_PER_MINUTE", "0")
-    open_database(url)
-    host = get_host()
-    if url.startswith("postgres"):
-        db.drop_tables(all_models(host), cascade=True)
-    upgrade(host)
-    tenant = accounts.create_tenant("scale", "规模测试店")
-    admin = accounts.create_user(tenant, "admin@scale.example.com", "admin", password=PASSWORD)
-    agent = accounts.create_user(tenant, "agent@scale.example.com", "agent", password=PASSWORD)
+    tenant, admin, agent, have = setup(url, keep)
     _, admin_token = accounts.create_token(admin)
     _, agent_token = accounts.create_token(agent)
     app = create_app()
     console = ConsoleClient(app, admin, password=PASSWORD)
-    have = 0
+    agent_console = ConsoleClient(app, agent, password=PASSWORD)
+    plugins = first_party()
     for size in sizes:
+        if size < have:
+            continue
         started = time.perf_counter()
+        switch(tenant, plugins, on=False)
         grow(tenant, have, size, service_limit, agent.id)
         built = time.perf_counter() - started
-        print(f"\n{label}: {size:,} tickets (grown {size - have:,} in {built:.0f} s, {(size - have) / built:.0f}/s)")
+        rate = f"{(size - have) / built:.0f}/s" if size > have else "kept"
+        print(f"\n{label}: {size:,} tickets (grown {size - have:,} in {built:.0f} s, {rate})", flush=True)
         have = size
-        rows = []
-        for name, call in probes(app, admin_token, agent_token, console, size).items():
-            p50, p95 = measure(call, samples)
-            rows.append((name, f"{p50:.1f}", f"{p95:.1f}"))
-        print(table(["request", "p50 ms", "p95 ms"], rows))
-        print(f"postings: {TicketTerm.select().count():,} rows; events {TicketEvent.select().count():,}")
+        figures: dict[str, list[str]] = {}
+        for on in (False, True):
+            switch(tenant, plugins, on=on)
+            tenant = Tenant.get_by_id(tenant.id)
+            for name, call in probes(app, admin_token, agent_token, console, agent_console, size).items():
+                p50, p95 = measure(call, samples)
+                figures.setdefault(name, []).extend([f"{p50:.1f}", f"{p95:.1f}"])
+        switch(tenant, plugins, on=False)
+        heads = ["request", "p50 ms, no plugin", "p95", "p50 ms, all plugins", "p95"]
+        print(table(heads, [(name, *values) for name, values in figures.items()]))
+        print(f"plugins: {', '.join(plugins)}; load average {os.getloadavg()[0]:.1f}")
+        print(f"postings: {TicketTerm.select().count():,} rows; events {TicketEvent.select().count():,}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: see the module's docstring."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--pg-sizes", default=None, help="sizes on PostgreSQL (default: --sizes)")
     parser.add_argument("--service-limit", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--db", default=None, help="SQLite file to grow and keep (grown again only past its size)")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     with tempfile.TemporaryDirectory() as workdir:
-        os.environ.setdefault("GONGDAN_KEY_FILE", str(Path(workdir) / "bench.key"))
+        os.environ.setdefault("GONGDAN_KEY_FILE", str(Path(args.db or workdir).with_suffix(".key")))
         os.environ.setdefault("GONGDAN_ATTACHMENTS_DIR", str(Path(workdir) / "files"))
-        run(f"sqlite:///{Path(workdir) / 'scale.db'}", "SQLite", sizes, args.service_limit, args.samples)
-    pg = os.environ.get("GONGDAN_BENCH_PG_URL")
-    if pg:
-        run(pg, "PostgreSQL", sizes, args.service_limit, args.samples)
+        if not args.skip_sqlite:
+            path = Path(args.db) if args.db else Path(workdir) / "scale.db"
+            run(f"sqlite:///{path}", "SQLite", sizes, args.service_limit, args.samples, keep=bool(args.db))
+        pg = os.environ.get("GONGDAN_BENCH_PG_URL")
+        if pg:
+            pg_sizes = sorted(int(s) for s in (args.pg_sizes or args.sizes).split(","))
+            run(pg, "PostgreSQL", pg_sizes, args.service_limit, args.samples)
 
 
 if __name__ == "__main__":
