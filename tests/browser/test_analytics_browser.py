@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 from gongdan_analytics import demo
+from gongdan_assignment import availability
+from gongdan_assignment.schemas import AvailabilitySchema
 
 from gongdan import categories, tickets
 from gongdan.actors import Actor
 from gongdan.plugins import get_host
+from gongdan.validation import load
 
 from .conftest import wait_until
 from .test_console_browser import sign_in
@@ -35,6 +38,10 @@ def test_a_manager_reads_the_week_drills_down_and_sees_tomorrow(
             tenant, {"subject": subject, "channel": "web", "category": "售后/退货退款/质量问题"}, Actor.system("t")
         )
     tickets.create(tenant, {"subject": "快递三天没更新", "channel": "email"}, Actor.system("t"))
+    get_host().set_enabled(tenant, "assignment", enabled=True, actor=admin)
+    agent, _ = make_user("agent", name="小李")
+    week = [{"day": day, "start": "09:00", "end": "18:00"} for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+    availability.update(tenant, agent, load(AvailabilitySchema(), {"shifts": week}), Actor.system("t"))
     shots = Path(os.environ.get("GONGDAN_SHOTS") or tmp_path)
     context = chromium.new_context(locale=locale, viewport={"width": width, "height": 900})
     page = context.new_page()
@@ -66,8 +73,22 @@ def test_a_manager_reads_the_week_drills_down_and_sees_tomorrow(
         page.goto(f"{live_server}/console/analytics/forecast/")
         wait_until(page, CHARTS, ["chart-forecast", "chart-staffing"])
         assert "双12" in page.inner_text("#promotions-form") or "双12" in page.content()
-        assert page.locator("#staffing-table tbody tr").count() == 2
+        assert page.locator("#staffing-table tbody tr").count() == 3  # expected, needed, on the roster
+        assert page.inner_text("#roster-row td:nth-child(11)") == "1"  # 09:00: the agent's shift
         page.screenshot(path=str(shots / f"analytics-forecast-{locale}-{width}.png"), full_page=True)
+
+        page.goto(f"{live_server}/console/analytics/schedules/new")
+        page.fill("#name", "每周数据" if zh else "Weekly figures")
+        page.select_option("#group_by", "agent")
+        page.select_option("#weekday", "0")
+        page.select_option("#hour", "8")
+        page.screenshot(path=str(shots / f"analytics-schedule-form-{locale}-{width}.png"), full_page=True)
+        page.click("#schedule-form button")
+        page.wait_for_url("**/console/analytics/schedules/")
+        row = page.inner_text("#schedules tr.schedule")
+        assert ("每周一 08:00" if zh else "Every Monday at 08:00") in row
+        assert admin.email in row
+        page.screenshot(path=str(shots / f"analytics-schedules-{locale}-{width}.png"), full_page=True)
         if width == 390:
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1

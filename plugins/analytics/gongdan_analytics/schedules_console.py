@@ -115,7 +115,7 @@ def make_view(base: type, groups: Any) -> type:
                     return page, 422
                 flash(gettext("Saved."))
                 return redirect(url_for(".index"))
-            language = "en" if (self.current_user.language or "zh").startswith("en") else "zh"
+            language = _lang()
             values = (
                 scheduled.as_dict(row, tenant)
                 if row
