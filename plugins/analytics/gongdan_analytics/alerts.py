@@ -6,6 +6,8 @@ Findings (thresholds from the tenant's settings, see `settings.py` and docs/anal
   80 % upper bound and at least `spike_ratio` × the forecast;
 * `channel_silent`: a channel brought nothing in the last `silent_hours` hours while its forecast
   expected at least `silent_expected` tickets in them;
+* `mailbox_silent`: an active mailbox of the e-mail plugin not read successfully for
+  `silent_hours` hours (fetching fails or stopped: its customers' mail reaches nobody);
 * `handling_slow`: an agent's or a team's work minutes per reply today exceed `slow_ratio` × its
   mean over the 28 days before (each side counting at least `slow_min_replies` replies);
 * `sla_breach_surge`: at least `breach_min` SLA breaches in the last hour, and at least
@@ -41,6 +43,7 @@ NORM_DAYS = 28
 TITLES = {
     "arrivals_spike": ("工单量突增", "Arrivals spike"),
     "channel_silent": ("渠道无新工单", "Channel gone silent"),
+    "mailbox_silent": ("邮箱收不到信", "Mailbox gone silent"),
     "handling_slow": ("处理变慢", "Handling slower than usual"),
     "sla_breach_surge": ("SLA 超时激增", "Surge of SLA breaches"),
 }
@@ -210,7 +213,41 @@ def breaches(tenant: Tenant, settings: dict[str, Any], now: datetime) -> list[Fi
     ]
 
 
-DETECTORS = (spike, silent, slow, breaches)
+def mailboxes(tenant: Tenant, settings: dict[str, Any], now: datetime) -> list[Finding]:
+    """`mailbox_silent`: an active mailbox of the e-mail plugin that has not been read successfully
+    for `silent_hours` hours (the fetch fails or stopped), so its mail no longer reaches anyone."""
+    host = get_host()
+    if "email" not in host.loaded or not host.is_enabled(tenant, "email"):
+        return []
+    from gongdan_email.models import Mailbox
+
+    since = now - timedelta(hours=settings["silent_hours"])
+    rows = Mailbox.of(tenant).where(
+        (Mailbox.active == True)  # noqa: E712
+        & (Mailbox.created_at < since)
+        & (Mailbox.last_success_at.is_null() | (Mailbox.last_success_at < since))
+    )
+    tz = tz_of(tenant)
+    found = []
+    for box in rows.order_by(Mailbox.address):
+        last = box.last_success_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if box.last_success_at else None
+        found.append(
+            Finding(
+                "mailbox_silent",
+                box.address[:100],
+                (
+                    f"邮箱 {box.address} 已 {settings['silent_hours']} 小时未能收信（上次成功：{last or '从未'}）",
+                    f"mailbox {box.address}: not read for {settings['silent_hours']} hours "
+                    f"(last success: {last or 'never'})",
+                ),
+                "email-mailboxes/",
+                {"mailbox": box.id, "address": box.address, "last_success_at": last},
+            )
+        )
+    return found
+
+
+DETECTORS = (spike, silent, mailboxes, slow, breaches)
 
 
 def _message(tenant: Tenant, settings: dict[str, Any], finding: Finding) -> robots.Message:

@@ -149,3 +149,32 @@ def test_slow_handling_and_a_surge_of_breaches(analytics: Any, tenant: Any, at: 
     assert slow.data["norm"] == 2.0
     assert "慢慢" in slow.lines[0]
     assert found[("sla_breach_surge", "")].data["breaches"] == 5
+
+
+def test_a_mailbox_nobody_can_read_is_reported_once(
+    analytics: Any, enable_plugin: Any, tenant: Any, at: Any, outbound_loopback: str
+) -> None:
+    from gongdan_email import mailboxes
+    from gongdan_email.models import Mailbox
+
+    settings = {"silent_hours": 3}
+    enable_plugin("email")
+    at(2026, 11, 2, 6)
+    box = mailboxes.create(
+        tenant,
+        {"address": "support@acme.example", "imap_host": "127.0.0.1", "imap_port": 1, "imap_security": "none",
+         "password": "x"},
+    )  # fmt: skip
+    now = at(2026, 11, 2, 8)
+    Mailbox.update(last_success_at=now).where(Mailbox.id == box.id).execute()
+    assert alerts.mailboxes(tenant, {**settings}, now) == []  # read just now
+    later = at(2026, 11, 2, 11, 30)
+    (finding,) = alerts.mailboxes(tenant, settings, later)
+    assert (finding.kind, finding.subject) == ("mailbox_silent", "support@acme.example")
+    assert "上次成功：2026-11-02 08:00" in finding.lines[0]
+    alerts.evaluate(tenant)
+    alerts.evaluate(tenant)
+    assert Episode.select().where(Episode.kind == "mailbox_silent").count() == 1
+    Mailbox.update(last_success_at=later).where(Mailbox.id == box.id).execute()
+    alerts.evaluate(tenant)
+    assert Episode.get(Episode.kind == "mailbox_silent").closed_at == later
