@@ -143,6 +143,14 @@ def gongdan_ticket_assigned(tenant: Any, ticket: Any) -> None:
 
 
 @hookimpl
+def gongdan_ticket_linked(tenant: Any, parent: Any, child: Any) -> None:
+    """Triggers on `linked`, for the parent ticket (a follow-up was opened under it)."""
+    from .engine import on_event
+
+    on_event(tenant, parent, "linked")
+
+
+@hookimpl
 def gongdan_comment_added(tenant: Any, ticket: Any, comment: Any) -> None:
     """Triggers on `customer_comment`, `agent_comment` or `note`."""
     from .engine import on_event

@@ -73,7 +73,8 @@ class Facts:
         self, tenant: Tenant, ticket: Ticket, *, event: str = "", comment: Comment | None = None, hours: Any = None
     ) -> None:
         self.tenant, self.ticket, self.event, self.comment = tenant, ticket, event, comment
-        self.hours = hours  # (start "HH:MM", end "HH:MM", weekdays) of business hours, or None
+        # (start "HH:MM", end "HH:MM", weekdays) of business hours, a function giving them, or None
+        self.hours = hours
         self.now = clock.now().astimezone(ZoneInfo(tenant.timezone or "Asia/Shanghai"))
         self._cache: dict[str, Any] = {}
         self._blocks: dict[str, Any] | None = None
@@ -123,6 +124,8 @@ class Facts:
         return self._plugin_field(name)
 
     def _in_business_hours(self) -> bool:
+        if callable(self.hours):
+            self.hours = self.hours()
         if self.hours is None:
             return False
         start, end, days = self.hours

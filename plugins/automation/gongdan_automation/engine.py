@@ -40,9 +40,12 @@ def settings(tenant: Tenant) -> dict[str, Any]:
 
 
 def facts(tenant: Tenant, ticket: Ticket, event: str = "", comment: Comment | None = None) -> Facts:
-    """The facts conditions read, with the tenant's business hours."""
-    conf = settings(tenant)
-    hours = (conf["business_start"], conf["business_end"], frozenset(conf["business_days"]))
+    """The facts conditions read, with the tenant's business hours (read when a condition asks)."""
+
+    def hours() -> tuple[str, str, frozenset[int]]:
+        conf = settings(tenant)
+        return conf["business_start"], conf["business_end"], frozenset(conf["business_days"])
+
     return Facts(tenant, ticket, event=event, comment=comment, hours=hours)
 
 
@@ -53,7 +56,7 @@ def matching(tenant: Tenant, ticket: Ticket, event: str, comment: Comment | None
         return []
     running = _stack.get()
     seen = facts(tenant, ticket, event, comment)
-    return [rule for rule in found if rule.id not in running and rule.matches(seen)]
+    return [rule for rule in found.candidates(seen) if rule.id not in running and rule.matches(seen)]
 
 
 def on_event(tenant: Tenant, ticket: Ticket, event: str, comment: Comment | None = None) -> int:

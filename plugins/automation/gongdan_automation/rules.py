@@ -22,7 +22,7 @@ from gongdan.ids import parse_id
 from gongdan.models import Team, Tenant
 from gongdan.permissions import ROLE_RANK
 
-from .conditions import Predicate, compile_rule, validate_conditions
+from .conditions import Predicate, compile_rule, kind_of, validate_conditions
 from .models import RULE_KINDS, Rule, RulesState
 
 # events a trigger can listen to
@@ -34,6 +34,7 @@ EVENTS: dict[str, tuple[str, str]] = {
     "customer_comment": ("客户留言", "Customer commented"),
     "agent_comment": ("客服回复", "Agent replied"),
     "note": ("内部备注", "Internal note added"),
+    "linked": ("开了跟进工单", "Follow-up opened"),
     "sla.warning": ("SLA 预警", "SLA warning"),
     "sla.breach": ("SLA 超时", "SLA breach"),
 }
@@ -67,10 +68,62 @@ class Compiled:
     expires_hours: int
     conditions: tuple[dict[str, Any], ...]
     approver_team: int | None = None
+    match: str = "all"
+
+
+class RuleSet(list):
+    """One kind's active rules for one key, in order, with an index of their equality conditions.
+
+    Most triggers name a value a ticket must have (`category_2 is 物流`, `channel is email`):
+    each rule of all-conditions (or of one condition) with a text `is` condition is filed under
+    that field and value — the field most such rules share — so an event evaluates only the rules
+    filed under the ticket's own values and the rules that cannot be filed. The index only
+    narrows: every candidate's whole predicate is still evaluated.
+    """
+
+    def __init__(self, items: list[Compiled]) -> None:
+        super().__init__(items)
+        self.by_field: dict[str, dict[str, list[int]]] = {}
+        self.rest: list[int] = []
+        keys = [_equality_keys(rule) for rule in items]
+        shared: dict[str, int] = {}
+        for found in keys:
+            for field in found:
+                shared[field] = shared.get(field, 0) + 1
+        for i, found in enumerate(keys):
+            if not found:
+                self.rest.append(i)
+                continue
+            field = max(found, key=lambda name: (shared[name], name))
+            self.by_field.setdefault(field, {}).setdefault(found[field], []).append(i)
+
+    def candidates(self, facts: Any) -> list[Compiled]:
+        """The rules that may match `facts` (a `conditions.Facts`), in order."""
+        if not self.by_field:
+            return list(self)
+        picked = list(self.rest)
+        for field, buckets in self.by_field.items():
+            value = facts.get(field)
+            if isinstance(value, str):
+                picked.extend(buckets.get(value, ()))
+        picked.sort()
+        return [self[i] for i in picked]
+
+
+def _equality_keys(rule: Compiled) -> dict[str, str]:
+    """`{field: value}` of the rule's text `is` conditions that must all hold (none for `any`)."""
+    if rule.match == "any" and len(rule.conditions) > 1:
+        return {}
+    found: dict[str, str] = {}
+    for cond in rule.conditions:
+        field, value = cond.get("field"), cond.get("value")
+        if cond.get("op") == "is" and kind_of(str(field)) == "text" and isinstance(value, str):
+            found.setdefault(str(field), value.strip())
+    return found
 
 
 STAMP_SECONDS = 2.0  # how long a process trusts the stamp it read (its own changes count at once)
-_cache: dict[tuple[str, int], tuple[str, dict[tuple[str, str], list[Compiled]]]] = {}
+_cache: dict[tuple[str, int], tuple[str, dict[tuple[str, str], RuleSet]]] = {}
 _stamps: dict[tuple[str, int], tuple[float, str]] = {}
 _lock = threading.Lock()
 
@@ -115,8 +168,12 @@ def touch(tenant: Tenant) -> None:
     _bump(tenant)
 
 
-def active(tenant: Tenant, kind: str, key: str) -> list[Compiled]:
-    """The tenant's active rules of `kind` for `key` (event or action), in order, compiled."""
+EMPTY = RuleSet([])
+
+
+def active(tenant: Tenant, kind: str, key: str) -> RuleSet:
+    """The tenant's active rules of `kind` for `key` (event or action), in order, compiled and
+    indexed (`RuleSet.candidates`)."""
     current = _current_stamp(tenant)
     where = _key(tenant)
     cached = _cache.get(where)
@@ -124,16 +181,16 @@ def active(tenant: Tenant, kind: str, key: str) -> list[Compiled]:
         cached = (current, _load(tenant))
         with _lock:
             _cache[where] = cached
-    return cached[1].get((kind, key), [])
+    return cached[1].get((kind, key), EMPTY)
 
 
-def _load(tenant: Tenant) -> dict[tuple[str, str], list[Compiled]]:
+def _load(tenant: Tenant) -> dict[tuple[str, str], RuleSet]:
     grouped: dict[tuple[str, str], list[Compiled]] = {}
     rows = Rule.of(tenant).where(Rule.active == True).order_by(Rule.position, Rule.id)  # noqa: E712
     for row in rows:
         compiled = compile_row(row)
         grouped.setdefault((compiled.kind, compiled.key), []).append(compiled)
-    return grouped
+    return {key: RuleSet(items) for key, items in grouped.items()}
 
 
 def compile_row(row: Rule) -> Compiled:
@@ -151,6 +208,7 @@ def compile_row(row: Rule) -> Compiled:
         row.expires_hours,
         tuple(row.conditions),
         row.approver_team_id,
+        row.match,
     )
 
 

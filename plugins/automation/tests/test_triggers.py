@@ -190,3 +190,11 @@ def test_the_automation_routes_are_in_the_openapi_document(client):
     ):
         assert path in paths, path
     assert paths["/api/v1/automation/rules"]["post"]["x-gongdan-plugin"] == "automation"
+
+
+def test_a_trigger_on_linked_acts_on_the_parent(auto_tenant, rule_api, new_ticket):
+    _rule(rule_api, name="跟进单开出后加标签", event="linked", actions=[TAG_URGENT])
+    parent = new_ticket("退货后要换新")
+    child = tickets.link(auto_tenant, parent, {"subject": "寄出新品"}, Actor.system())
+    assert tickets.get(auto_tenant, parent.id).tags == ["加急"]
+    assert tickets.get(auto_tenant, child.id).tags == []
