@@ -4,7 +4,9 @@ Each schema field becomes one input: text, number, checkbox, a select for `OneOf
 comma-separated line for lists of words; a mapping (`fields.Dict`) becomes rows of key and value,
 a list of nested schemas rows of the nested fields, one nested schema a group of its fields —
 repeatable rows named as `gongdan.admin.form_rows` reads them (nobody types JSON). A field's `metadata` may give
-`label_zh`/`label_en` and `description_zh`/`description_en` (else `label`, `description`).
+`label_zh`/`label_en` and `description_zh`/`description_en` (else `label`, `description`), and a
+select's words for its codes as `choice_labels_zh`/`choice_labels_en` (else `choice_labels`; the
+core's priorities and statuses are worded without it).
 The schema itself validates (through `PluginHost.set_enabled`); its messages are shown beside
 the fields, every one at once, in the console's language where marshmallow wrote them.
 """
@@ -46,6 +48,22 @@ class SettingInput:
     is_set: bool = False  # a secret: whether a value is stored (it is never shown)
     parts: list[SettingInput] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    choice_labels: dict[str, str] = field(default_factory=dict)  # a select's code → words shown
+
+
+def _choice_labels(metadata: dict[str, Any], choices: list[str]) -> dict[str, str]:
+    """Words for a select's codes: the field's `choice_labels_zh`/`_en` (or `choice_labels`), else
+    the console's own labels when the codes are the core's priorities or statuses."""
+    zh = str(get_locale() or "en").startswith("zh")
+    given = metadata.get("choice_labels_zh" if zh else "choice_labels_en") or metadata.get("choice_labels") or {}
+    if given:
+        return {code: str(given.get(code, code)) for code in choices}
+    from gongdan.admin.labels import PRIORITY_LABELS, STATUS_LABELS
+
+    for table in (PRIORITY_LABELS, STATUS_LABELS):
+        if choices and set(choices) <= set(table):
+            return {code: str(table[code]) for code in choices}
+    return {}
 
 
 ROW_KINDS = ("mapping", "rows", "group")
@@ -90,6 +108,7 @@ def _part(name: str, item: fields.Field | None, label: str = "") -> SettingInput
         required=bool(getattr(item, "required", False)),
         help=_localized(metadata, "description"),
         choices=choices,
+        choice_labels=_choice_labels(metadata, choices),
     )
 
 
@@ -194,6 +213,7 @@ def build_inputs(
                 required=item.required,
                 help=_localized(item.metadata, "description"),
                 choices=choices,
+                choice_labels=_choice_labels(item.metadata, choices),
                 is_set=bool((secrets or {}).get(key)),
                 parts=parts,
                 rows=_rows(kind, parts, dumped.get(key)),

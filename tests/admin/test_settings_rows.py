@@ -21,7 +21,11 @@ NAME = "gadget"
 class HoursSchema(Schema):
     """One opening period."""
 
-    day = fields.String(required=True, validate=validate.OneOf(["mon", "tue"]))
+    day = fields.String(
+        required=True,
+        validate=validate.OneOf(["mon", "tue"]),
+        metadata={"choice_labels_en": {"mon": "Monday", "tue": "Tuesday"}, "choice_labels_zh": {"mon": "周一"}},
+    )
     start = fields.String(required=True, validate=validate.Regexp(r"^\d\d:\d\d$"))
     staffed = fields.Boolean(load_default=False)
 
@@ -100,6 +104,8 @@ def test_mapping_list_and_group_fields_round_trip_through_the_form(app: Any, gad
         assert [p.kind for p in inputs["labels"].parts] == ["text", "select"]
         assert inputs["hours"].rows == [{"day": "mon", "start": "09:00", "staffed": True}]
         assert [p.kind for p in inputs["hours"].parts] == ["select", "text", "checkbox"]
+        assert inputs["hours"].parts[0].choice_labels == {"mon": "Monday", "tue": "Tuesday"}
+        assert inputs["labels"].parts[1].choice_labels == {"open": "Open", "pending": "Pending"}  # the core's words
         assert inputs["contact"].rows == [{"name": "王", "phone": "1"}]
         form = MultiDict(
             [
@@ -140,6 +146,7 @@ def test_the_console_form_has_rows_and_shows_each_error_beside_its_field(
     assert "<textarea" not in page
     assert 'name="labels-0-key"' in page
     assert 'id="rows-hours-template"' in page
+    assert re.search(r'<option value="pending"[^>]*>Pending</option>', page)  # the core's word, not the code
     refused = admin.post(
         f"/console/plugins/{gadget}/settings",
         {"labels-0-key": "abc", "labels-0-value": "shut", "hours-0-day": "mon", "hours-0-start": "9", "limit": "0"},
