@@ -60,6 +60,8 @@ WORDS = {
     ),
     "group": ("Grouped by", "分组方式"),
     "none": ("(none)", "（无）"),
+    "colon": (": ", "："),
+    "stop": (".", "。"),
 }
 GROUPS = {
     "channel": ("Channel", "渠道"),

@@ -141,7 +141,7 @@ def test_weekly_report_reaches_the_recipients_once_in_chinese(
     mail, text, html, (attachment,) = parts(envelope)
     assert str(mail["Subject"]) == "【定时报表】周报：2026-11-02 至 2026-11-08"
     assert "统计周期" in html
-    assert "生成时间: 2026-11-09 08:00 (Asia/Shanghai)" in html
+    assert "生成时间：2026-11-09 08:00 (Asia/Shanghai)" in html
     # our own count of the same tickets: created in [Mon 2026-11-02 00:00, Mon 2026-11-09 00:00) Shanghai
     start, end = sh(2026, 11, 2).astimezone(UTC), sh(2026, 11, 9).astimezone(UTC)
     ours = Counter(t.channel for t in Ticket.select().where((Ticket.created_at >= start) & (Ticket.created_at < end)))
@@ -149,7 +149,7 @@ def test_weekly_report_reaches_the_recipients_once_in_chinese(
     headline = re.search(r"新建工单</td>\s*<td[^>]*>(\d+)</td>", html)
     assert headline
     assert int(headline.group(1)) == sum(ours.values())
-    assert "新建工单: 4" in text
+    assert "新建工单：4" in text
     assert attachment.get_filename() == "summary-2026-11-02-2026-11-08.csv"
     content = attachment.get_content()
     content = content.decode("utf-8") if isinstance(content, bytes) else content
