@@ -446,6 +446,25 @@ class PluginHost:
             items = self._registered[hook] = self.collect(hook)
         return items
 
+    def running(self, tenant: Tenant) -> dict[str, dict[str, bool]]:
+        """For each discovered plugin, in `tenant`: `enabled` (its toggle is on, loaded or not)
+        and `running` (on and loaded: the core calls it there)."""
+        on = self.switched_on(tenant)
+        return {
+            name: {"enabled": name in on, "running": name in on and record.status == "loaded"}
+            for name, record in self.records.items()
+        }
+
+    def last_failures(self, tenant: Tenant) -> dict[str, dict[str, Any]]:
+        """Each plugin's latest recorded failure in `tenant` or outside any tenant (a scheduled
+        job's, a load's): `{"hook", "error", "at"}` (aware UTC), by plugin name."""
+        from peewee import fn
+
+        scope = (PluginFailure.tenant == tenant) | PluginFailure.tenant.is_null()
+        latest = PluginFailure.select(fn.MAX(PluginFailure.id)).where(scope).group_by(PluginFailure.plugin)
+        rows = PluginFailure.select().where(PluginFailure.id.in_(latest))
+        return {row.plugin: {"hook": row.hook, "error": row.error, "at": row.at} for row in rows}
+
     def record_failure(self, plugin: str, tenant: Tenant | None, hook: str, exc: BaseException) -> None:
         """Store (and log) that `plugin` raised in `hook` for `tenant`."""
         text = "".join(traceback.format_exception(exc))

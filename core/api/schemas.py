@@ -426,6 +426,14 @@ class MeSchema(UserSchema):
     tenant = fields.Nested(TenantBriefSchema, required=True)
 
 
+class PluginErrorSchema(OutSchema):
+    """A plugin's latest recorded failure: in which hook or job, the error, when."""
+
+    hook = fields.String(required=True)
+    error = fields.String(required=True)
+    at = fields.String(required=True)
+
+
 class PluginSchema(OutSchema):
     """A discovered plugin and whether it is enabled for the caller's tenant."""
 
@@ -438,8 +446,14 @@ class PluginSchema(OutSchema):
     distribution = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(("loaded", "failed", "incompatible", "blocked")))
     reason = fields.String(required=True, allow_none=True)
-    enabled = fields.Boolean(required=True)
+    enabled = fields.Boolean(required=True, metadata={"description": "its toggle is on for the tenant"})
+    running = fields.Boolean(required=True, metadata={"description": "on and loaded: the core calls it here"})
     has_settings = fields.Boolean(required=True)
+    last_error = fields.Nested(
+        PluginErrorSchema,
+        allow_none=True,
+        metadata={"description": "admins only: the latest failure recorded for the plugin here, or null"},
+    )
     settings = fields.Dict(metadata={"description": "admins only: the tenant's settings, defaults filled in"})
     secrets = fields.Dict(
         keys=fields.String(),
