@@ -10,9 +10,11 @@ a token), and drives it over loopback from separate client processes:
   latency counts from the scheduled send time, so queueing is not hidden.
 
 for `POST /api/v1/tickets` and `GET /api/v1/tickets?assignee=me` (a page of 25 tickets of
-the agent's), with `GET /api/v1/health` (no token, no query) as the baseline measured in the
-same run. The rate limit is raised for the bench (`GONGDAN_RATE_LIMIT_PER_MINUTE=0` switches the
-shared limiter off, to measure what its statement costs). Figures only; nothing passes or fails.
+the agent's), once with no plugin enabled and once, on a second fresh database, with every
+first-party plugin enabled for the tenant, with `GET /api/v1/health` (no token, no query) as
+the baseline measured in the same run. The rate limit is raised for the bench
+(`GONGDAN_RATE_LIMIT_PER_MINUTE=0` switches the shared limiter off, to measure what its
+statement costs). Figures only; nothing passes or fails.
 
     .venv/bin/python -m bench.http [--duration 5] [--clients 4] [--workers 2] [--assigned 200]
 """
@@ -77,14 +79,28 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(workdir: Path, workers: int) -> tuple[subprocess.Popen, int, str, dict[str, str]]:
-    """A fresh database made with the CLI and gunicorn serving it; returns (process, port, token, env)."""
+def first_party() -> list[str]:
+    """The plugins shipped with gongdan (folders of plugins/) that are installed here."""
+    ours = {p.name for p in (Path(__file__).resolve().parent.parent / "plugins").iterdir() if p.is_dir()}
+    from importlib.metadata import entry_points
+
+    return sorted(ep.name for ep in entry_points(group="gongdan.plugins") if ep.name in ours)
+
+
+def start_server(
+    workdir: Path, workers: int, plugins: list[str] = (), name: str = "bench"
+) -> tuple[subprocess.Popen, int, str, dict[str, str]]:
+    """A fresh database made with the CLI, `plugins` enabled for its tenant, and gunicorn serving
+    it; returns (process, port, token, env)."""
     env = dict(os.environ)
     env.setdefault("GONGDAN_RATE_LIMIT_PER_MINUTE", "100000000")  # 0: no limiter (to measure its cost)
-    env.update(GONGDAN_DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}", GONGDAN_SECRET_KEY="bench")
+    env.update(GONGDAN_DATABASE_URL=f"sqlite:///{workdir / f'{name}.db'}", GONGDAN_SECRET_KEY="bench")
+    env.setdefault("GONGDAN_KEY_FILE", str(workdir / "bench.key"))
     _cli(env, "init")
     _cli(env, "tenant", "create", "bench", "--name", "压测店铺")
     _cli(env, "user", "create", "agent@bench.example.com", "--tenant", "bench", "--role", "agent", "--name", "压测客服")
+    for plugin in plugins:
+        _cli(env, "plugins", "enable", plugin, "--tenant", "bench")
     token = _cli(env, "token", "create", "agent@bench.example.com")
     port = _free_port()
     server = subprocess.Popen(
@@ -202,27 +218,39 @@ def assign_some(port: int, token: str, count: int) -> None:
 # --- the report ---------------------------------------------------------------------------------
 
 
-def table(results: list[Result], baseline: Result) -> str:
+def table(results: list[tuple[str, Result]], baseline: Result) -> str:
     """The figures as a text table, with each rate as a share of the baseline's."""
     lines = [
-        f"{'request':<34} {'load':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs health':>10}",
-        "-" * 97,
+        f"{'request':<34} {'plugins':<8} {'load':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f" {'vs health':>10}",
+        "-" * 106,
     ]
     labels = {
         "health": "GET /api/v1/health (baseline)",
         "create": "POST /api/v1/tickets",
         "list": "GET /api/v1/tickets?assignee=me",
     }
-    for r in results:
+    for setup, r in results:
         lines.append(
-            f"{labels[r.name]:<34} {r.load:<16} {r.rate:>8.0f} {r.percentile(50):>8.1f} {r.percentile(99):>8.1f}"
-            f" {r.errors:>7} {r.rate / baseline.rate:>9.2f}x"
+            f"{labels[r.name]:<34} {setup:<8} {r.load:<16} {r.rate:>8.0f} {r.percentile(50):>8.1f}"
+            f" {r.percentile(99):>8.1f} {r.errors:>7} {r.rate / baseline.rate:>9.2f}x"
         )
     return "\n".join(lines)
 
 
+def phases(setup: str, port: int, token: str, args: Any) -> list[tuple[str, Result]]:
+    """Creates and lists at full and half load against one server."""
+    found = []
+    full = drive("create", port, token, args.clients, args.duration, None)
+    found += [full, drive("create", port, token, args.clients, args.duration, full.rate / 2)]
+    assign_some(port, token, args.assigned)
+    full = drive("list", port, token, args.clients, args.duration, None)
+    found += [full, drive("list", port, token, args.clients, args.duration, full.rate / 2)]
+    return [(setup, r) for r in found]
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the benchmark and print the table."""
+    """Run the benchmark with no plugin and with every first-party plugin, and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per phase")
     parser.add_argument("--clients", type=int, default=4, help="client processes")
@@ -230,27 +258,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--assigned", type=int, default=200, help="tickets assigned to the agent before listing")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="gongdan-bench-"))
-    server, port, token, _ = start_server(workdir, args.workers)
+    plugins = first_party()
+    results: list[tuple[str, Result]] = []
+    baseline = None
     try:
-        print(f"gunicorn -w {args.workers} on 127.0.0.1:{port}, SQLite in {workdir}, {args.clients} client processes")
+        print(f"gunicorn -w {args.workers}, SQLite in {workdir}, {args.clients} client processes")
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the run")
-        baseline = drive("health", port, token, args.clients, args.duration, None)
-        results = [baseline]
-        full = drive("create", port, token, args.clients, args.duration, None)
-        results += [full, drive("create", port, token, args.clients, args.duration, full.rate / 2)]
-        assign_some(port, token, args.assigned)
-        full = drive("list", port, token, args.clients, args.duration, None)
-        results += [full, drive("list", port, token, args.clients, args.duration, full.rate / 2)]
+        print(f"all: {', '.join(plugins)} enabled for the tenant (no worker runs: deferred work waits in its queue)")
+        for setup, enabled in (("none", []), ("all", plugins)):
+            server, port, token, _ = start_server(workdir, args.workers, enabled, name=f"bench-{setup}")
+            try:
+                if baseline is None:
+                    baseline = drive("health", port, token, args.clients, args.duration, None)
+                    results.append(("-", baseline))
+                results += phases(setup, port, token, args)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
         print(table(results, baseline))
-        create_half = results[2]
+        creates = {setup: r for setup, r in results if r.name == "create" and r.load == "full"}
+        half = next(r for setup, r in results if setup == "all" and r.name == "create" and r.load != "full")
         print(
-            f"\ncreates: {results[1].rate:.0f}/s at full load; at half load p99 {create_half.percentile(99):.1f} ms"
-            f" (target: >= 800/s, p99 < 50 ms at half load; {DJANGO_HELPDESK});"
+            f"\ncreates at full load: {creates['none'].rate:.0f}/s with no plugin, {creates['all'].rate:.0f}/s with"
+            f" every first-party plugin ({creates['all'].rate / creates['none'].rate:.0%} of it); all plugins at half"
+            f" load p99 {half.percentile(99):.1f} ms ({DJANGO_HELPDESK}; not measured here);"
             f" load average {os.getloadavg()[0]:.1f} after the run"
         )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
