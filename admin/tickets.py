@@ -22,6 +22,7 @@ from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.concurrency import ticket_version, unchanged_since, warn_new_events
 from gongdan.admin.errors import flash_error
 from gongdan.admin.labels import status_label
+from gongdan.admin.customer_card_view import CustomerCardMixin, card_context
 from gongdan.admin.live import LiveMixin
 from gongdan.admin.merge_view import MergeMixin, merge_context
 from gongdan.admin.new_ticket import NewTicketMixin
@@ -186,7 +187,9 @@ def agents_of(tenant: Any) -> list[User]:
     return list(User.of(tenant).where(User.is_active == True).order_by(User.name, User.email))  # noqa: E712
 
 
-class TicketsView(SavedViewsMixin, LiveMixin, MergeMixin, NewTicketMixin, TicketActionsMixin, ConsoleBaseView):
+class TicketsView(
+    SavedViewsMixin, LiveMixin, MergeMixin, CustomerCardMixin, NewTicketMixin, TicketActionsMixin, ConsoleBaseView
+):
     """The ticket list and each ticket's page."""
 
     role = "agent"
@@ -322,6 +325,7 @@ class TicketsView(SavedViewsMixin, LiveMixin, MergeMixin, NewTicketMixin, Ticket
             live=presence.state(ticket),
             following=self.current_user.id in watchers.watcher_ids(tenant, ticket),
             merges=merge_context(tenant, ticket),
+            card=card_context(tenant, ticket, self._actor()),
             ticket_version=ticket_version,
             priorities=PRIORITIES,
             teams=list(Team.of(tenant).order_by(Team.name)),

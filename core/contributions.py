@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -279,6 +280,41 @@ class ActionHeld:
 
     reason: str
     data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CustomerOrder:
+    """An order of a customer in an outside system (`gongdan_customer_orders`), for the customer card.
+
+    `status_zh` / `status_en` say where it stands in people's words; `amount` is display text with
+    its currency (`¥59.00`); `ticket_id` is the ticket it came with, if any.
+    """
+
+    system: str
+    order_id: str
+    title: str
+    status_zh: str = ""
+    status_en: str = ""
+    amount: str | None = None
+    at: datetime | None = None
+    ticket_id: int | None = None
+
+    def status(self, language: str) -> str:
+        """The status in `language` (`zh...` Chinese, otherwise English)."""
+        return self.status_zh if language.startswith("zh") else (self.status_en or self.status_zh)
+
+
+@dataclass(frozen=True)
+class CustomerRating:
+    """A customer's answer to a satisfaction question (`gongdan_customer_ratings`).
+
+    `score` is 1 (unsatisfied) to 5 (satisfied); `ticket_id` the ticket rated.
+    """
+
+    ticket_id: int
+    score: int
+    rated_at: datetime
+    comment: str = ""
 
 
 @dataclass(frozen=True)

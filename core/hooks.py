@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gongdan.contributions import ActionHeld, AssignmentDecision, Channel, TicketPanel
+from gongdan.contributions import (
+    ActionHeld,
+    AssignmentDecision,
+    Channel,
+    CustomerOrder,
+    CustomerRating,
+    TicketPanel,
+)
 from gongdan.plugins import get_host
 
 
@@ -43,6 +50,20 @@ def ticket_panels(tenant: Any, ticket: Any, user: Any) -> list[TicketPanel]:
     answers = get_host().gather(tenant, "gongdan_ticket_panels", tenant=tenant, ticket=ticket, user=user)
     panels = [panel for _, answer in answers for panel in (answer if isinstance(answer, list) else [answer])]
     return sorted(panels, key=lambda p: p.order)
+
+
+def customer_orders(tenant: Any, customer: Any) -> list[CustomerOrder]:
+    """The orders the tenant's enabled plugins know of `customer`, newest first."""
+    answers = get_host().gather(tenant, "gongdan_customer_orders", tenant=tenant, customer=customer)
+    found = [order for _, answer in answers for order in (answer or [])]
+    return sorted(found, key=lambda o: (o.at is not None, o.at or datetime.min), reverse=True)
+
+
+def customer_ratings(tenant: Any, customer: Any) -> list[CustomerRating]:
+    """How `customer` rated past resolutions, from the tenant's enabled plugins, newest first."""
+    answers = get_host().gather(tenant, "gongdan_customer_ratings", tenant=tenant, customer=customer)
+    found = [rating for _, answer in answers for rating in (answer or [])]
+    return sorted(found, key=lambda r: r.rated_at, reverse=True)
 
 
 def deadline_announced(tenant: Any, ticket: Any, kind: str, due_at: datetime, source: str) -> None:

@@ -190,6 +190,23 @@ def gongdan_notification_links(tenant: Any, ticket: Any, kind: str) -> Any:
     """
 
 
+@hookspec
+def gongdan_customer_orders(tenant: Any, customer: Any) -> Any:
+    """Return `CustomerOrder`s: the orders an outside system (a marketplace) knows of `customer`.
+
+    Called in `tenant`'s scope for the customer card (console and `GET /api/v1/customers/ID/card`);
+    answer from what the plugin has stored (no outside call on the page's path), newest first.
+    """
+
+
+@hookspec
+def gongdan_customer_ratings(tenant: Any, customer: Any) -> Any:
+    """Return `CustomerRating`s: how `customer` rated past resolutions (CSAT), newest first.
+
+    Called in `tenant`'s scope for the customer card (console and `GET /api/v1/customers/ID/card`).
+    """
+
+
 # --- notification hooks -------------------------------------------------------------------
 
 

@@ -132,6 +132,10 @@ class Customer(TenantModel):
     phone_index = pw.CharField(max_length=64, null=True)
     tier = pw.CharField(max_length=32, default="normal")
     language = pw.CharField(max_length=16, null=True)
+    # agents' notes on the customer (the customer card; see gongdan.customer_card)
+    notes = pw.TextField(default="")
+    notes_by = pw.CharField(max_length=200, default="")
+    notes_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=clock.now)
 
     class Meta:

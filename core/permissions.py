@@ -105,6 +105,7 @@ RULES: dict[str, Rule] = {
     "plugin.manage": Rule("admin", "changing plugins needs the admin role"),
     "tenant.settings": Rule("admin", "changing the tenant's settings needs the admin role"),
     "customer.manage": Rule("supervisor", "changing customers needs the supervisor role"),
+    "customer.notes": Rule("agent", "editing a customer's notes needs a signed-in user"),
     "customer.reveal": Rule("supervisor", "seeing a customer's contact details in clear needs the supervisor role"),
     "knowledge.delete": Rule("supervisor", "deleting knowledge articles needs the supervisor role"),
 }

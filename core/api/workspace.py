@@ -1,4 +1,5 @@
-"""The agent workspace over REST: merging tickets (and undoing it), following tickets.
+"""The agent workspace over REST: merging tickets (and undoing it), following tickets, the
+customer card (tickets, orders, ratings, notes).
 
 Every change goes through a service (`gongdan.merge`, `gongdan.watchers`), which decides who may.
 """
@@ -7,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields
+from flask import request
+from marshmallow import RAISE, Schema, fields, validate
 
-from gongdan import merge, watchers
+from gongdan import customer_card, customers, merge, watchers
 from gongdan import tickets as ticket_service
 from gongdan.api.blueprint import api
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user
 from gongdan.ids import Id
+from gongdan.representation import iso
 
 TAGS = ("workspace",)
 
@@ -115,3 +118,53 @@ def unfollow_ticket(ticket_id: int) -> dict[str, Any]:
     ticket = ticket_service.get(current_tenant(), ticket_id, current_actor())
     watchers.unfollow(current_tenant(), ticket, current_user())
     return _follow_state(ticket)
+
+
+class NotesBodySchema(Schema):
+    """`{"notes": "..."}`: the customer's notes (replaces them; empty clears)."""
+
+    class Meta:
+        unknown = RAISE
+
+    notes = fields.String(required=True, validate=validate.Length(max=customer_card.MAX_NOTES))
+
+
+class CardSchema(Schema):
+    """The customer card."""
+
+    customer = fields.Dict(metadata={"description": "the customer, contact details masked"})
+    tickets = fields.List(fields.Dict(), metadata={"description": "their tickets the caller may see, newest first"})
+    orders = fields.List(fields.Dict(), metadata={"description": "orders from connectors (e.g. Pinduoduo)"})
+    ratings = fields.List(fields.Dict(), metadata={"description": "satisfaction answers, score 1-5"})
+    average_score = fields.Float(allow_none=True)
+    notes = fields.Dict(metadata={"description": "agents' notes: text, by, at"})
+
+
+def _language() -> str:
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+    return "zh_CN" if best in ("zh-CN", "zh") else "en"
+
+
+def _json_times(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _json_times(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_times(item) for item in value]
+    return iso(value) if hasattr(value, "isoformat") else value
+
+
+@api_route(api, "/customers/<int:customer_id>/card", ["GET"], response=CardSchema, tags=TAGS)
+def customer_card_view(customer_id: int) -> dict[str, Any]:
+    """The customer card: the customer (masked), their tickets in the caller's sight, their orders
+    (from connectors), their satisfaction ratings (words in the `Accept-Language`) and the notes."""
+    tenant = current_tenant()
+    found = customers.get(tenant, customer_id)
+    return _json_times(customer_card.card(tenant, found, current_actor(), language=_language()))
+
+
+@api_route(api, "/customers/<int:customer_id>/notes", ["PUT"], body=NotesBodySchema, response=CardSchema, tags=TAGS)
+def customer_notes(customer_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Replace the customer's notes (any agent; at most 5,000 characters; audited without the text)."""
+    tenant = current_tenant()
+    found = customer_card.set_notes(tenant, customer_id, body["notes"], current_actor())
+    return _json_times(customer_card.card(tenant, found, current_actor(), language=_language()))

@@ -31,6 +31,8 @@ OBJECT_ROUTES = {
     ("GET", "/attachments/<int:attachment_id>"),
     ("POST", "/customers/<int:customer_id>/reveal"),
     ("POST", "/merges/<int:merge_id>/undo"),
+    ("GET", "/customers/<int:customer_id>/card"),
+    ("PUT", "/customers/<int:customer_id>/notes"),
 }
 # routes without an object id: isolation shows in what they list or accept
 TENANT_ROUTES = {
@@ -74,6 +76,8 @@ def test_other_tenants_objects_are_404(tenant, other_tenant, make_user, new_tick
     expect_error(mine.get(f"/api/v1/attachments/{stored.get_json()['id']}"), 404, "not_found")
     customer = customers.upsert(other_tenant, {"name": "张三", "phone": "13800138000"}, "api")
     expect_error(mine.post(f"/api/v1/customers/{customer.id}/reveal", json={}), 404, "not_found")
+    expect_error(mine.get(f"/api/v1/customers/{customer.id}/card"), 404, "not_found")
+    expect_error(mine.put(f"/api/v1/customers/{customer.id}/notes", json={"notes": "偷改"}), 404, "not_found")
     other = new_ticket(theirs, "别人的重复工单")
     merged = theirs.post(f"/api/v1/tickets/{other['id']}/merge", json={"into_id": ticket["id"]})
     assert merged.status_code == 201, merged.get_json()

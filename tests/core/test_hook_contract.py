@@ -68,6 +68,8 @@ def triggers(tenant):
         "gongdan_notification_links": lambda: delivery.build_message(
             Delivery.create(tenant=tenant, ticket=ticket, channel="api", kind="resolved")
         ),
+        "gongdan_customer_orders": lambda: hooks.customer_orders(tenant, ticket.customer),
+        "gongdan_customer_ratings": lambda: hooks.customer_ratings(tenant, ticket.customer),
         "gongdan_ticket_created": lambda: None,
         "gongdan_ticket_updated": lambda: tickets.update(tenant, ticket, {"priority": "high"}, Actor.system()),
         "gongdan_ticket_status_changed": lambda: tickets.transition(tenant, ticket, "open", Actor.system()),

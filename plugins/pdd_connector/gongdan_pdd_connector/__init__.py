@@ -152,6 +152,14 @@ def gongdan_ticket_panels(tenant: Any, ticket: Any, user: Any) -> Any:
 
 
 @hookimpl
+def gongdan_customer_orders(tenant: Any, customer: Any) -> Any:
+    """The buyer's orders (from their after-sales requests) for the customer card."""
+    from gongdan_pdd_connector.customer_orders import orders_of
+
+    return orders_of(tenant, customer)
+
+
+@hookimpl
 def gongdan_console_views() -> list[Any]:
     """Console pages: shops and their sync state, quarantine."""
     from gongdan_pdd_connector.console import console_views

@@ -86,6 +86,14 @@ def gongdan_ticket_status_changed(tenant: Any, ticket: Any, new: str, actor: Any
 
 
 @hookimpl
+def gongdan_customer_ratings(tenant: Any, customer: Any) -> Any:
+    """The customer's answers to the satisfaction question, for the customer card."""
+    from gongdan_portal import csat
+
+    return csat.ratings_of(tenant, customer)
+
+
+@hookimpl
 def gongdan_ticket_panels(tenant: Any, ticket: Any) -> Any:
     """The console ticket page's Customer satisfaction panel."""
     from flask_babel import gettext

@@ -17,7 +17,7 @@ from peewee import fn
 
 from gongdan import clock, tickets
 from gongdan.actors import Actor
-from gongdan.contributions import TicketPanel
+from gongdan.contributions import CustomerRating, TicketPanel
 from gongdan.db import write_transaction
 from gongdan.errors import Conflict, GongdanError, ValidationError
 from gongdan.models import Category, Team, Tenant, Ticket, User
@@ -50,6 +50,25 @@ def ask(tenant: Tenant, ticket: Ticket, resolver: User | None = None) -> Survey 
     return Survey.get(
         (Survey.tenant == tenant.id) & (Survey.ticket == ticket.id) & (Survey.resolved_at == ticket.resolved_at)
     )
+
+
+def ratings_of(tenant: Tenant, customer: Any, limit: int = 50) -> list[CustomerRating]:
+    """The customer's answered surveys, newest first (`gongdan_customer_ratings`)."""
+    if customer is None:
+        return []
+    rows = (
+        Survey.select(Survey.ticket, Survey.score, Survey.comment, Survey.rated_at)
+        .join(Ticket, on=(Survey.ticket == Ticket.id))
+        .where(
+            (Survey.tenant == tenant.id)
+            & (Ticket.tenant == tenant.id)
+            & (Ticket.customer == customer.id)
+            & Survey.score.is_null(False)
+        )
+        .order_by(Survey.rated_at.desc())
+        .limit(limit)
+    )
+    return [CustomerRating(row.ticket_id, row.score, row.rated_at, row.comment or "") for row in rows]
 
 
 def rate(tenant: Tenant, ticket: Ticket, rating: str, comment: str, actor: Actor) -> Survey:

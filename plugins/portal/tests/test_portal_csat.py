@@ -148,3 +148,20 @@ def test_console_ticket_page_shows_the_rating(
     assert "Customer satisfaction" in html
     assert "Satisfied" in html
     assert "谢谢小王" in html
+
+
+def test_the_customer_card_shows_their_ratings(browser: Any, tenant: Any, customer_ticket: Any, make_user: Any) -> None:
+    """`gongdan_customer_ratings`: the answers of this customer only, newest first, in words."""
+    _, api = make_user("agent")
+    ticket = customer_ticket("buyer@example.com")
+    other = customer_ticket("someone-else@example.com")
+    for rated, words in ((ticket, "unsatisfied"), (other, "satisfied")):
+        tickets.transition(tenant, Ticket.get_by_id(rated.id), "resolved", Actor.system())
+        open_as_customer(browser, tenant, rated)
+        browser.get(f"/requests/{rated.id}")
+        assert browser.post(f"/requests/{rated.id}/rate", {"rating": words, "comment": "太慢"}).status_code == 302
+    card = api.get(f"/api/v1/customers/{ticket.customer_id}/card", headers={"Accept-Language": "zh-CN"}).get_json()
+    assert [(r["ticket_id"], r["score"], r["words"], r["comment"]) for r in card["ratings"]] == [
+        (ticket.id, 1, "不满意", "太慢")
+    ]
+    assert card["average_score"] == 1.0
