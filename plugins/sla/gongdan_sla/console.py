@@ -32,20 +32,42 @@ def local_time(value: str | None, tz: str) -> str:
     return datetime.fromisoformat(value).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
+CLOCK_LABELS = {
+    "running": _l("running"),
+    "paused": _l("paused"),
+    "met": _l("met"),
+    "idle": _l("waiting for the customer"),
+    "not_applicable": _l("not applicable"),
+    "missed": _l("missed"),
+}
+STATE_LABELS = {
+    "ok": _l("on time"),
+    "warning": _l("due soon"),
+    "breached": _l("breached"),
+    "paused": _l("paused"),
+    "met": _l("met"),
+    "not_applicable": _l("not applicable"),
+}
+
+
 def ticket_panel(block: dict[str, Any], tz: str = "Asia/Shanghai") -> str:
-    """The ticket page's SLA panel: policy, state, time left, and each target's due time (local)."""
+    """The ticket page's SLA panel: policy, state, time left, and each target's due time (local),
+    in words of the console's language (the codes stay in the element's class)."""
     rows = Markup("").join(
-        Markup("<tr><th>{}</th><td>{}</td><td>{}</td></tr>").format(
-            name, state["status"], local_time(state["due"] or state["met_at"], tz)
+        Markup('<tr class="sla-target-{}"><th>{}</th><td>{}</td><td>{}</td></tr>').format(
+            name,
+            console_forms.TARGET_LABELS.get(name, name),
+            CLOCK_LABELS.get(state["status"], state["status"]),
+            local_time(state["due"] or state["met_at"], tz),
         )
         for name, state in block["targets"].items()
     )
-    left = "" if block["remaining_minutes"] is None else f"{block['remaining_minutes']} min"
+    left = "" if block["remaining_minutes"] is None else gettext("%(n)s min left", n=block["remaining_minutes"])
     return str(
         Markup(
             '<div class="sla-panel sla-{}"><p>{} · <strong>{}</strong> · {}</p>'
             '<table class="table table-sm">{}</table></div>'
-        ).format(block["state"], block["policy"] or "—", block["state"], left, rows)
+        ).format(block["state"], block["policy"] or "—", STATE_LABELS.get(block["state"], block["state"]), left, rows)
     )
 
 

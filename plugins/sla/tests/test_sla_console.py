@@ -123,12 +123,19 @@ def test_calendars_are_edited_as_weekly_hours_and_dates(browser: Any, tenant: An
 
 
 def test_the_ticket_page_shows_the_sla_panel(browser: Any, tenant: Any, frozen_clock: Any) -> None:
-    admin = browser("admin")
+    admin = browser("admin", language="zh_CN")
     admin.post("/console/sla/policies/", {"p-0-name": "Std", "p-0-first_response": "1", "p-0-first_response_unit": "h"})
     ticket, _ = tickets.create(tenant, {"subject": "<b>破损</b>"}, Actor.system("channel:api"))
     html = admin.get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
     assert "sla-panel" in html
     assert "Std" in html
+    panel = html[html.index("sla-panel") :]
+    panel = panel[: panel.index("</table>")]
+    words = re.sub(r"<[^>]+>", " ", panel)  # what a person reads (codes stay in the classes)
+    assert "首次响应" in words
+    assert "计时中" in words
+    assert "first_response" not in words
+    assert "running" not in words
     assert "2026-11-02 11:00" in html  # due in an hour, shown in the tenant's time (Asia/Shanghai)
 
 
