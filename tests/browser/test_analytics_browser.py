@@ -85,7 +85,7 @@ def test_a_manager_reads_the_week_drills_down_and_sees_tomorrow(
         page.screenshot(path=str(shots / f"analytics-schedule-form-{locale}-{width}.png"), full_page=True)
         page.click("#schedule-form button")
         page.wait_for_url("**/console/analytics/schedules/")
-        row = page.inner_text("#schedules tr.schedule")
+        row = page.inner_text(f"#schedules tr.schedule:has-text('{'每周数据' if zh else 'Weekly figures'}')")
         assert ("每周一 08:00" if zh else "Every Monday at 08:00") in row
         assert admin.email in row
         page.screenshot(path=str(shots / f"analytics-schedules-{locale}-{width}.png"), full_page=True)

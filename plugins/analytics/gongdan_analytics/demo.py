@@ -5,7 +5,8 @@ plugin follows each ticket), so the demo imports the arrival counts of the eight
 today as a tenant migrating from another system would (`rollup.import_arrivals`): the forecast,
 the heat map and the volume charts have history; figures that need tickets (response times, SLA,
 drill-down) come from the demo's real tickets. Promotions: the past 双11 (its peak is in the
-history), the coming 双12 and 年货节, and next year's 618.
+history), the coming 双12 and 年货节, and next year's 618. A paused weekly report by e-mail to
+the demo's admin shows the scheduled reports page with an example.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from gongdan.actors import Actor
 from gongdan.models import Tenant, User
 
-from . import rollup, service
+from . import rollup, scheduled, service
 from .periods import today
 from .synthetic import arrivals
 
@@ -56,3 +57,9 @@ def prepare(tenant: Tenant, admin: User) -> None:
                 if part:
                     counts[(at, channel)] = part
     rollup.import_arrivals(tenant, counts)
+    scheduled.save(
+        tenant,
+        {"name": "示例周报 Sample weekly report", "report": "summary", "group_by": "problem", "frequency": "weekly",
+         "weekday": 0, "hour": 8, "recipients": [admin.email], "language": "zh", "format": "xlsx", "active": False},
+        Actor.of(admin),
+    )  # fmt: skip

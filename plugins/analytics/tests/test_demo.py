@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from gongdan_analytics import demo, reports, service
+from gongdan_analytics import demo, reports, scheduled, service
 from gongdan_analytics.periods import Period
 
 from gongdan import accounts
+from gongdan.actors import Actor
 
 
 def test_demo_history_feeds_the_charts_and_the_forecast(analytics: Any, tenant: Any, at: Any) -> None:
@@ -16,6 +17,8 @@ def test_demo_history_feeds_the_charts_and_the_forecast(analytics: Any, tenant: 
     admin = accounts.create_user(tenant, "boss@acme.example.com", "admin", "店长", "pw-123456789")
     demo.prepare(tenant, admin)
     assert [p["name"] for p in service.promotions(tenant)] == ["双11", "双12", "年货节", "618"]
+    (sample,) = scheduled.listing(tenant, Actor.of(admin))
+    assert (sample.recipients, sample.active, sample.frequency) == ([admin.email], False, "weekly")
     week = reports.summary(tenant, Period(date(2026, 11, 24), date(2026, 11, 30)), "channel")
     assert {row["value"] for row in week["items"]} == {"web", "email", "phone", "api"}
     assert 250 < week["total"]["created"] < 600
