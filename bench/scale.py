@@ -253,16 +253,14 @@ def setup(url: str, keep: bool) -> tuple[Any, Any, Any, int]:
     open_database(url)
     host = get_host()
     host.forget_tenants()
-    tenant = Tenant.get_or_none(Tenant.slug == "scale") if keep else None
+    if url.startswith("postgres") and not keep:
+        db.drop_tables(all_models(host), cascade=True)
+    upgrade(host)
+    tenant = Tenant.get_or_none(Tenant.slug == "scale")
     if tenant is None:
-        if url.startswith("postgres"):
-            db.drop_tables(all_models(host), cascade=True)
-        upgrade(host)
         tenant = accounts.create_tenant("scale", "规模测试店")
         accounts.create_user(tenant, "admin@scale.example.com", "admin", password=PASSWORD)
         accounts.create_user(tenant, "agent@scale.example.com", "agent", password=PASSWORD)
-    else:
-        upgrade(host)
     admin = User.get(User.email == "admin@scale.example.com")
     agent = User.get(User.email == "agent@scale.example.com")
     have = Ticket.select().where(Ticket.tenant == tenant).count()
