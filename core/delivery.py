@@ -35,6 +35,7 @@ from gongdan.db import is_postgres, write_transaction
 from gongdan.errors import DeliveryError, NotFound, ValidationError
 from gongdan.models import DELIVERY_KINDS, Comment, Customer, Delivery, Tenant, Ticket
 from gongdan.plugins import get_host
+from gongdan.statements import PreparedInsert
 
 log = logging.getLogger("gongdan.delivery")
 
@@ -45,6 +46,8 @@ BACKOFF_MAX = timedelta(hours=2)
 CLAIM_BATCH = 50
 ERROR_MAX_CHARS = 1000
 PENDING_STATES = ("queued", "retrying")
+# every new ticket of a reachable channel queues one (its acknowledgement): compiled once
+_insert_delivery = PreparedInsert(Delivery, [f.name for f in Delivery._meta.sorted_fields if f.name != "id"])
 # which tenant switch governs each kind of message
 SWITCH_OF_KIND = {
     "reply": "notify_reply",
@@ -135,16 +138,17 @@ def enqueue(tenant: Tenant, ticket: Ticket, kind: str, comment: Comment | None =
     if not notifies(tenant, kind) or not can_reach(tenant, ticket):
         return None
     now = clock.now()
-    return Delivery.create(
-        tenant=tenant,
-        ticket=ticket,
-        comment=comment,
-        channel=ticket.channel,
-        kind=kind,
-        state="queued",
-        next_attempt_at=now,
-        created_at=now,
-    )
+    values = {
+        "tenant": tenant.id,
+        "ticket": ticket.id,
+        "comment": comment.id if comment is not None else None,
+        "channel": ticket.channel,
+        "kind": kind,
+        "state": "queued",
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    return _insert_delivery.insert(values)
 
 
 def fail(tenant: Tenant, external_id: str, reason: str) -> Delivery | None:

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from functools import lru_cache
 
 import bleach
 import markdown
-from pypinyin import lazy_pinyin
 
-from gongdan.text import MAX_TERM, is_han, normalize, stem, terms
+from opencc import OpenCC
+
+from gongdan import text as core_text
+from gongdan.text import MAX_TERM, is_han, stem
+
+_T2S = OpenCC("t2s")
 
 ALLOWED_TAGS = sorted(
     set(bleach.sanitizer.ALLOWED_TAGS)
@@ -30,6 +35,25 @@ STOP_CHARS = frozenset(
     "要会能可把被给让到从对为怎啥什样请问一下"  # verbs of asking, prepositions
 )
 """Characters too common to stand for a word when partial matching falls back to single characters."""
+
+
+def simplified(text: str) -> str:
+    """`text` with traditional characters turned simplified (藍牙耳機 → 蓝牙耳机), by OpenCC.
+
+    Articles and queries both pass through it, so a buyer writing traditional characters finds
+    articles written in simplified ones and the other way round. ASCII text is returned as is.
+    """
+    return text if not text or text.isascii() else _T2S.convert(text)
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case, simplified characters: what terms are cut from."""
+    return simplified(core_text.normalize(text))
+
+
+def terms(text: str) -> Counter[str]:
+    """The search terms of `text` (the core's `gongdan.text.terms` of its simplified form)."""
+    return core_text.terms(simplified(text or ""))
 
 
 def render_html(body: str) -> str:
@@ -61,6 +85,10 @@ def pinyin_key(term: str) -> str | None:
     """The toneless pinyin of a Han term (`退款` → `tui kuan`), the key typo repair looks up."""
     if not is_han(term):
         return None
+    # imported here: its phrase dictionary takes ~0.5 s to load, which creating a ticket (whose
+    # hook only queues its suggestions) should not pay
+    from pypinyin import lazy_pinyin
+
     return " ".join(lazy_pinyin(term))[:MAX_TERM]
 
 
@@ -122,6 +150,7 @@ __all__ = [
     "pinyin_key",
     "plain_text",
     "render_html",
+    "simplified",
     "snippet",
     "stem",
     "terms",

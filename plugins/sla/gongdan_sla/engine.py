@@ -18,7 +18,7 @@ from gongdan import clock, tickets
 from gongdan.actors import Actor
 from gongdan.db import is_postgres, write_transaction
 from gongdan.models import OPEN_STATUSES, Tenant, Ticket
-from gongdan.statements import PreparedStatement
+from gongdan.statements import PreparedInsert, PreparedStatement
 
 from . import clocks as ck
 from .calendars import BusinessCalendar
@@ -104,6 +104,7 @@ SAVED = (
 )
 _select_row = PreparedStatement("SELECT * FROM {row} WHERE ticket_id = ?", row=SlaTicket)
 _select_row_locked = PreparedStatement("SELECT * FROM {row} WHERE ticket_id = ? FOR UPDATE", row=SlaTicket)
+_insert_row = PreparedInsert(SlaTicket, [f.name for f in SlaTicket._meta.sorted_fields if f.name != "id"])
 _update_row = PreparedStatement(
     "UPDATE {row} SET " + ", ".join(f"{SlaTicket._meta.fields[n].column_name} = ?" for n in SAVED) + " WHERE id = ?",
     row=SlaTicket,
@@ -122,8 +123,8 @@ def _locked(ticket_id: int) -> SlaTicket | None:
 
 
 def _save(row: SlaTicket, created: bool) -> None:
-    if created:
-        row.save(force_insert=True)
+    if created:  # precompiled too: every new ticket inserts one
+        row.id = _insert_row.insert(row.__data__).id
         return
     fields = SlaTicket._meta.fields
     _update_row.execute([*(fields[name].db_value(row.__data__.get(name)) for name in SAVED), row.id])
@@ -203,7 +204,9 @@ def _change(
         events = apply(row, policy, cal, now, created)
         policy = _policy(row) if row.policy_id != (policy.id if policy else None) else policy
         cal = calendar_for(tenant, policy.calendar if policy else None)
-        refresh(row, policy, cal, fired if fired is not None else fired_keys([ticket.id])[ticket.id], now)
+        if fired is None:  # a row made just now has fired nothing: only the sweep fires, on existing rows
+            fired = set() if created else fired_keys([ticket.id])[ticket.id]
+        refresh(row, policy, cal, fired, now)
         _save(row, created)
         for kind, data in events:
             tickets.record_event(tenant, ticket, kind, data, actor)
