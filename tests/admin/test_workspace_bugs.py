@@ -123,14 +123,15 @@ def test_a_settings_form_shows_every_error_at_once_in_the_console_language(regis
     """Issue 16 bug 7: a bad JSON field hid the other errors until the next save; messages were English."""
     register_plugin(JsonPlugin(), "jsonish")
     browser = console_client("admin", language="zh_CN")
-    answer = browser.post("/console/plugins/jsonish/settings", {"mapping": "{not json", "limit": "lots"})
+    bad_row = {"mapping-0-key": "", "mapping-0-value": "x"}  # the mapping is rows now: a row without its key
+    answer = browser.post("/console/plugins/jsonish/settings", {**bad_row, "limit": "lots"})
     assert answer.status_code == 422
     page = answer.get_data(as_text=True)
     assert 'id="error-mapping"' in page
     assert 'id="error-limit"' in page
     assert "不是有效的整数。" in page
     assert "映射" in page
-    answer = browser.post("/console/plugins/jsonish/settings", {"mapping": "{not json", "limit": "99"})
+    answer = browser.post("/console/plugins/jsonish/settings", {**bad_row, "limit": "99"})
     assert "必须在 1 到 50 之间。" in answer.get_data(as_text=True)
 
 
