@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.ingest [--tickets 5000] [--rounds 5]
 
-Four paths, each on its own fresh database, measured in interleaved rounds so that a noisy
+Five paths, each on its own fresh database, measured in interleaved rounds so that a noisy
 neighbour slows them all alike (each figure is the median round):
 
 - a raw `sqlite3` insert of the same rows (ticket + audit event, one transaction per ticket,
@@ -11,7 +11,8 @@ neighbour slows them all alike (each figure is the median round):
   and foreign keys, numbering each ticket as the service does — the physical limit of storing
   these rows in this schema;
 - the ticket service (validation, customer and category resolution, numbering, insert, audit
-  event, hooks) with no plugin enabled, and with every installed plugin enabled.
+  event, hooks) with no plugin enabled, with the four plugins of issue 15's first figure
+  (assignment, sla, knowledge, pdd_connector), and with every installed plugin enabled.
 
 Prints figures and ratios; passes or fails on nothing.
 """
@@ -35,6 +36,7 @@ from gongdan.plugins import get_host
 from gongdan.schema import upgrade
 
 CATEGORY = "售后/退货退款/质量问题"
+ISSUE_FOUR = ["assignment", "sla", "knowledge", "pdd_connector"]  # the plugins of issue 15's first figure
 
 
 def payload(i: int) -> dict:
@@ -70,10 +72,13 @@ def fresh(folder: Path, name: str) -> Tenant:
 class ServicePath:
     """`tickets.create` on its own database, with or without every installed plugin."""
 
-    def __init__(self, folder: Path, name: str, plugins: bool) -> None:
+    def __init__(self, folder: Path, name: str, plugins: bool | list[str]) -> None:
         self.path = folder / f"{name}.db"
         tenant = fresh(folder, name)
-        self.enabled = list(get_host().loaded) if plugins else []
+        if isinstance(plugins, list):
+            self.enabled = [p for p in plugins if p in get_host().loaded]
+        else:
+            self.enabled = list(get_host().loaded) if plugins else []
         for plugin in self.enabled:
             get_host().set_enabled(tenant, plugin, enabled=True)
         self.actor = Actor.system("bench")
@@ -177,6 +182,7 @@ def main() -> None:
             "raw sqlite3 insert, bare tables (ticket + event, no secondary index)": RawPath(folder, False),
             "raw sqlite3 insert, gongdan's tables (numbering, ticket + event, their indexes)": RawPath(folder, True),
             "ticket service, no plugin enabled": ServicePath(folder, "bare", plugins=False),
+            f"ticket service, issue 15's four: {', '.join(ISSUE_FOUR)}": ServicePath(folder, "four", ISSUE_FOUR),
             f"ticket service, plugins enabled: {', '.join(service_full.enabled) or 'none installed'}": service_full,
         }
         rates = rounds(paths, per_round, args.rounds)
