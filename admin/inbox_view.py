@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, request
+from flask import flash, redirect, request
 from flask_admin import expose
+from flask_babel import gettext
 from flask_login import current_user
 
-from gongdan import inbox
+from gongdan import inbox, mention_mail
 from gongdan.admin.base import ConsoleBaseView, current_tenant
 
 
@@ -33,7 +34,18 @@ class InboxView(ConsoleBaseView):
     def index(self) -> Any:
         """The user's notifications."""
         items = inbox.latest(self.current_tenant(), self.current_user)
-        return self.render("console/inbox.html", items=items)
+        return self.render("console/inbox.html", items=items, mention_email=mention_mail.wants_email(self.current_user))
+
+    @expose("/preferences", methods=["POST"])
+    def preferences(self) -> Any:
+        """Switch the e-mail for @mentions on or off (the person's own choice)."""
+        wanted = request.form.get("mention_email") == "1"
+        mention_mail.set_wants_email(self.current_user, wanted)
+        if wanted:
+            flash(gettext("You will also get an e-mail when someone @mentions you."), "success")
+        else:
+            flash(gettext("No more e-mails for @mentions: the bell alone tells you."), "success")
+        return redirect(self.get_url(".index"))
 
     @expose("/<int:item_id>/open", methods=["POST"])
     def open_item(self, item_id: int) -> Any:

@@ -64,14 +64,16 @@ def gongdan_event_kinds() -> list[Any]:
 
 @hookimpl
 def gongdan_comment_added(tenant: Any, ticket: Any, comment: Any, actor: Any) -> None:
-    """The bell of everyone mentioned in a reply or note, and of the ticket's followers (not the author)."""
-    from gongdan import inbox, watchers
+    """The bell of everyone mentioned in a reply or note (and an e-mail for those who want one), and
+    of the ticket's followers (not the author)."""
+    from gongdan import inbox, mention_mail, watchers
 
     me = getattr(actor.user, "id", None)
     who = actor.user.display_name if actor.user is not None else (comment.author_label or actor.label)
     people = [uid for uid in comment.mentions or [] if uid != me]
     if people:
         inbox.add(tenant, people, "mention", f"{who} @ #{ticket.number} {ticket.subject}", ticket)
+        mention_mail.notify(tenant, ticket, comment, who, people)
     followers = [uid for uid in watchers.watcher_ids(tenant, ticket) if uid != me and uid not in people]
     if followers:
         inbox.add(tenant, followers, "watch", f"{who} · #{ticket.number} {ticket.subject}", ticket)

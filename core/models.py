@@ -78,6 +78,8 @@ class User(TenantModel):
     password_hash = pw.CharField(max_length=255, null=True)
     team = pw.ForeignKeyField(Team, null=True, on_delete="SET NULL", backref="members")
     language = pw.CharField(max_length=16, null=True)
+    # an e-mail when someone @mentions them, besides the bell (gongdan.mention_mail)
+    mention_email = pw.BooleanField(default=True)
     is_active = pw.BooleanField(default=True)
     failed_logins = pw.IntegerField(default=0)
     locked_until = UTCDateTimeField(null=True)

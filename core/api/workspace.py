@@ -1,5 +1,6 @@
 """The agent workspace over REST: merging tickets (and undoing it), following tickets, the
-customer card (tickets, orders, ratings, notes).
+customer card (tickets, orders, ratings, notes), the inbox (the bell) and its e-mail preference,
+presence on a ticket (collision detection), saved views of the ticket list.
 
 Every change goes through a service (`gongdan.merge`, `gongdan.watchers`), which decides who may.
 """
@@ -11,7 +12,7 @@ from typing import Any
 from flask import request
 from marshmallow import RAISE, Schema, fields, validate
 
-from gongdan import customer_card, customers, merge, watchers
+from gongdan import customer_card, customers, inbox, mention_mail, merge, presence, saved_views, watchers
 from gongdan import tickets as ticket_service
 from gongdan.api.blueprint import api
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user
@@ -168,3 +169,194 @@ def customer_notes(customer_id: int, body: dict[str, Any]) -> dict[str, Any]:
     tenant = current_tenant()
     found = customer_card.set_notes(tenant, customer_id, body["notes"], current_actor())
     return _json_times(customer_card.card(tenant, found, current_actor(), language=_language()))
+
+
+# --- the inbox (the bell) -------------------------------------------------------------------
+
+
+class InboxQuerySchema(Schema):
+    """`?unread=true` for the unread items only; `limit` (1-200, default 50)."""
+
+    class Meta:
+        unknown = RAISE
+
+    unread = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class InboxItemSchema(Schema):
+    """One notification of the caller's bell."""
+
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "mention, assigned, sla, watch or approval"})
+    text = fields.String()
+    ticket_id = fields.Integer(allow_none=True)
+    created_at = fields.String()
+    read_at = fields.String(allow_none=True)
+
+
+class InboxSchema(Schema):
+    """The caller's notifications, newest first, and how many are unread."""
+
+    items = fields.List(fields.Nested(InboxItemSchema))
+    unread = fields.Integer()
+
+
+class ReadBodySchema(Schema):
+    """`{"ids": [1, 2]}` marks those read; `{"all": true}` every unread one."""
+
+    class Meta:
+        unknown = RAISE
+
+    ids = fields.List(Id(), validate=validate.Length(max=500))
+    all = fields.Boolean(load_default=False)
+
+
+class PreferencesSchema(Schema):
+    """The caller's notification preferences."""
+
+    class Meta:
+        unknown = RAISE
+
+    mention_email = fields.Boolean(required=True, metadata={"description": "an e-mail when someone @mentions me"})
+
+
+@api_route(api, "/inbox", ["GET"], query=InboxQuerySchema, response=InboxSchema, tags=TAGS)
+def list_inbox(args: dict[str, Any]) -> dict[str, Any]:
+    """The caller's notifications (mentions, assignments, SLA warnings, followed tickets,
+    approvals), newest first, with the unread count."""
+    tenant, user = current_tenant(), current_user()
+    items = inbox.latest(tenant, user, args["limit"] if not args["unread"] else 200)
+    if args["unread"]:
+        items = [i for i in items if i.read_at is None][: args["limit"]]
+    return {
+        "items": [
+            {
+                "id": i.id,
+                "kind": i.kind,
+                "text": i.text,
+                "ticket_id": i.ticket_id,
+                "created_at": iso(i.created_at),
+                "read_at": iso(i.read_at),
+            }
+            for i in items
+        ],
+        "unread": inbox.unread_count(tenant, user),
+    }
+
+
+@api_route(api, "/inbox/read", ["POST"], body=ReadBodySchema, tags=TAGS)
+def read_inbox(body: dict[str, Any]) -> dict[str, Any]:
+    """Mark notifications read: `ids`, or `all`; answers `{"marked": n, "unread": m}`."""
+    tenant, user = current_tenant(), current_user()
+    if not body["all"] and not body.get("ids"):
+        from gongdan.errors import ValidationError
+
+        raise ValidationError("nothing to mark", {"ids": ["give ids, or all: true"]})
+    marked = inbox.mark_read(tenant, user, None if body["all"] else body["ids"])
+    return {"marked": marked, "unread": inbox.unread_count(tenant, user)}
+
+
+@api_route(api, "/inbox/preferences", ["GET"], response=PreferencesSchema, tags=TAGS)
+def inbox_preferences() -> dict[str, Any]:
+    """The caller's notification preferences."""
+    return {"mention_email": mention_mail.wants_email(current_user())}
+
+
+@api_route(api, "/inbox/preferences", ["PUT"], body=PreferencesSchema, response=PreferencesSchema, tags=TAGS)
+def set_inbox_preferences(body: dict[str, Any]) -> dict[str, Any]:
+    """Change the caller's notification preferences (`mention_email`)."""
+    return {"mention_email": mention_mail.set_wants_email(current_user(), body["mention_email"])}
+
+
+# --- presence (collision detection) ----------------------------------------------------------
+
+
+class PresenceBodySchema(Schema):
+    """`{"typing": true}` while the caller types a reply."""
+
+    class Meta:
+        unknown = RAISE
+
+    typing = fields.Boolean(load_default=False)
+
+
+class PresenceSchema(Schema):
+    """Who else has the ticket open, and the ticket's version to notice a change."""
+
+    others = fields.List(fields.Dict(), metadata={"description": "[{name, typing}] seen in the last 30 s"})
+    version = fields.String(metadata={"description": "changes when the ticket changes"})
+    last_comment = fields.Integer(metadata={"description": "id of the newest reply or note"})
+
+
+@api_route(
+    api, "/tickets/<int:ticket_id>/presence", ["POST"], body=PresenceBodySchema, response=PresenceSchema, tags=TAGS
+)
+def ticket_presence(ticket_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Say the caller has the ticket open (typing or not), and learn who else has and whether it
+    changed. Call it every 10 s while the ticket is open, and when typing starts or stops."""
+    tenant, user = current_tenant(), current_user()
+    ticket = ticket_service.get(tenant, ticket_id, current_actor())
+    presence.touch(tenant, ticket, user, body["typing"])
+    return {"others": presence.others(tenant, ticket, user), **presence.state(ticket)}
+
+
+# --- saved views ------------------------------------------------------------------------------
+
+
+class ViewBodySchema(Schema):
+    """A view to save: a name, the list's filters as a query string, shared or not."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=saved_views.MAX_NAME))
+    query = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000),
+        metadata={"description": f"e.g. status=open&priority=high; known: {', '.join(saved_views.KEPT)}"},
+    )
+    shared = fields.Boolean(load_default=False, metadata={"description": "for the whole tenant (supervisors)"})
+
+
+class ViewSchema(Schema):
+    """A saved view."""
+
+    id = fields.Integer()
+    name = fields.String()
+    query = fields.String()
+    filters = fields.Dict()
+    shared = fields.Boolean()
+    mine = fields.Boolean()
+
+
+def _view_dict(view: Any) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "name": view.name,
+        "query": view.query,
+        "filters": saved_views.filters(view),
+        "shared": view.shared,
+        "mine": view.user_id == current_user().id,
+    }
+
+
+@api_route(api, "/views", ["GET"], response=ViewSchema(many=True), tags=TAGS)
+def list_views() -> list[dict[str, Any]]:
+    """The caller's saved views and the tenant's shared ones, by name."""
+    return [_view_dict(v) for v in saved_views.visible(current_tenant(), current_user())]
+
+
+@api_route(api, "/views", ["POST"], body=ViewBodySchema, response=ViewSchema, status=201, tags=TAGS)
+def create_view(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Save filters under a name (409 when the caller has a view of that name; sharing needs the
+    supervisor role: 403)."""
+    view = saved_views.create(current_tenant(), current_user(), body["name"], body["query"], shared=body["shared"])
+    return _view_dict(view), 201
+
+
+@api_route(api, "/views/<int:view_id>", ["DELETE"], status=204, tags=TAGS)
+def delete_view(view_id: int) -> Any:
+    """Delete a view: the caller's own, or (admins) a shared one."""
+    saved_views.delete(current_tenant(), current_user(), view_id)
+    return ("", 204)

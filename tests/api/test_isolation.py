@@ -25,6 +25,7 @@ TICKET_ROUTES = [
     ("get", "/api/v1/tickets/{id}/follow", None),
     ("put", "/api/v1/tickets/{id}/follow", None),
     ("delete", "/api/v1/tickets/{id}/follow", None),
+    ("post", "/api/v1/tickets/{id}/presence", {"typing": True}),
 ]
 # routes of other objects a tenant owns (crossing them: `test_other_tenants_objects_are_404`)
 OBJECT_ROUTES = {
@@ -33,6 +34,7 @@ OBJECT_ROUTES = {
     ("POST", "/merges/<int:merge_id>/undo"),
     ("GET", "/customers/<int:customer_id>/card"),
     ("PUT", "/customers/<int:customer_id>/notes"),
+    ("DELETE", "/views/<int:view_id>"),
 }
 # routes without an object id: isolation shows in what they list or accept
 TENANT_ROUTES = {
@@ -47,6 +49,12 @@ TENANT_ROUTES = {
     ("PUT", "/plugins/<name>"),
     ("GET", "/health"),
     ("GET", "/openapi.json"),
+    ("GET", "/inbox"),
+    ("POST", "/inbox/read"),
+    ("GET", "/inbox/preferences"),
+    ("PUT", "/inbox/preferences"),
+    ("GET", "/views"),
+    ("POST", "/views"),
 }
 
 
@@ -78,6 +86,10 @@ def test_other_tenants_objects_are_404(tenant, other_tenant, make_user, new_tick
     expect_error(mine.post(f"/api/v1/customers/{customer.id}/reveal", json={}), 404, "not_found")
     expect_error(mine.get(f"/api/v1/customers/{customer.id}/card"), 404, "not_found")
     expect_error(mine.put(f"/api/v1/customers/{customer.id}/notes", json={"notes": "偷改"}), 404, "not_found")
+    view = theirs.post("/api/v1/views", json={"name": "别人的视图", "query": "status=open", "shared": True})
+    assert view.status_code == 201, view.get_json()
+    expect_error(mine.delete(f"/api/v1/views/{view.get_json()['id']}"), 404, "not_found")
+    assert mine.get("/api/v1/views").get_json() == []
     other = new_ticket(theirs, "别人的重复工单")
     merged = theirs.post(f"/api/v1/tickets/{other['id']}/merge", json={"into_id": ticket["id"]})
     assert merged.status_code == 201, merged.get_json()
