@@ -1,4 +1,4 @@
-"""Write-backs from the ticket to the marketplace, recorded as ticket events."""
+"""Write-backs from the ticket to JD, recorded as ticket events."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from .sync import gateway
 
 
 def approve_refund(tenant: Any, ticket: Any, actor: Actor) -> None:
-    """Approve the refund of the ticket's record and note it on the ticket."""
+    """Approve (审核通过) the ticket's JD service order and note it on the ticket."""
     client = gateway(tenant)
     if client is None or ticket.external_system != NAME:
-        raise ValidationError("this ticket has no Jd record", {"ticket": ["not from Jd"]})
-    client.approve_refund(ticket.external_id)
+        raise ValidationError("this ticket has no JD service order", {"ticket": ["not from JD"]})
+    client.audit(ticket.external_id, approve=True, remark=f"gongdan #{ticket.number}")
     tickets.record_event(tenant, ticket, f"{NAME}.refund_approved", {"record": ticket.external_id}, actor)

@@ -20,7 +20,9 @@ def gongdan_settings_schema() -> type[Settings]:
 
 @hookimpl
 def gongdan_ticket_created(tenant: Any, ticket: Any) -> None:
-    """Tag every new ticket (called only in tenants where the plugin is enabled)."""
+    """Tag every new ticket from JD (called only in tenants where the plugin is enabled)."""
+    if ticket.channel != NAME:
+        return
     tag = get_host().settings(tenant, NAME)["tag"]
     if tag not in ticket.tags:
         tickets.update(tenant, ticket, {"tags": [*ticket.tags, tag]}, Actor.system(f"plugin:{NAME}"))

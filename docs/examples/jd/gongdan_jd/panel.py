@@ -22,7 +22,7 @@ ACTIONS_URL = "/console/jd-actions"
 
 
 def ticket_panel(tenant: Any, ticket: Any, user: Any) -> TicketPanel | None:
-    """The refund action, on this connector's tickets only."""
+    """Approving the service order, on this connector's tickets only."""
     if ticket.external_system != NAME:
         return None
     from flask_wtf.csrf import generate_csrf
@@ -33,7 +33,7 @@ def ticket_panel(tenant: Any, ticket: Any, user: Any) -> TicketPanel | None:
         '<label><input type="checkbox" name="confirm" value="1" required> {}</label> '
         '<button type="submit" class="btn btn-sm btn-outline-primary">{}</button></form>'
     ).format(ACTIONS_URL, ticket.id, generate_csrf(), gettext("I am sure"), gettext("Approve refund"))
-    return TicketPanel(name=NAME, title=gettext("Jd record %(id)s", id=ticket.external_id), html=html)
+    return TicketPanel(name=NAME, title=gettext("JD service order %(id)s", id=ticket.external_id), html=html)
 
 
 def action_views() -> list[ConsoleView]:

@@ -18,16 +18,20 @@ class Settings(Schema):
     tag = fields.String(
         load_default="jd",
         validate=validate.Length(min=1, max=32),
-        metadata={"label": _l("Tag for new tickets"), "description": _l("Added to every new ticket.")},
+        metadata={"label": _l("Tag for new tickets"), "description": _l("Added to every new ticket from JD.")},
     )
     gateway_url = fields.Url(
         load_default=None,
         allow_none=True,
         require_tld=False,
-        metadata={"label": _l("Gateway URL"), "description": _l("The marketplace API's address.")},
+        metadata={"label": _l("Gateway URL"), "description": _l("JD open platform's address.")},
     )
-    shop_id = fields.String(load_default="", validate=validate.Length(max=64), metadata={"label": _l("Shop id")})
-    api_key = Secret(metadata={"label": _l("API key"), "description": _l("Stored encrypted, never shown.")})
+    vender_id = fields.String(
+        load_default="", validate=validate.Length(max=64), metadata={"label": _l("JD shop id (venderId)")}
+    )
+    app_key = fields.String(load_default="", validate=validate.Length(max=64), metadata={"label": _l("App key")})
+    app_secret = Secret(metadata={"label": _l("App secret"), "description": _l("Stored encrypted, never shown.")})
+    access_token = Secret(metadata={"label": _l("Access token"), "description": _l("Stored encrypted, never shown.")})
 
     @validates("gateway_url")
     def _reachable(self, value: str | None, **_: object) -> None:

@@ -1,9 +1,14 @@
-"""The sync: a window behind the gateway's clock, overlapping the last, read page by page with
-`gongdan.connectors.read_backwards`, and a cursor per shop moved only when the window is stored.
+"""The sync, built from `gongdan.connectors`:
 
-Harden it for the real system with gongdan's docs/writing-connectors.md: windows no longer than
-the API allows (`gongdan.connectors.plan_windows`), quarantine bad records, keep agents' edits
-(`keep_agent_edits`), walk statuses (`walk_to`), rate-limit yourself (`SlidingWindow`).
+* windows of at most a day (JD's longest query span) from the shop's cursor to a minute behind
+  JD's clock, each overlapping the last (`plan_windows`);
+* each window read from its last page to its first (`read_backwards`), so service orders that
+  change while read are neither missed nor doubled; the newest `updateTime` wins;
+* each order mirrored (`Mirror`): a re-read sends only what JD changed, never undoing what an
+  agent changed since (`keep_agent_edits`), and walks the ticket to the status JD's step calls
+  for through legal transitions (`walk_to`);
+* a malformed order is recorded as the plugin's failure and the others are stored;
+* the cursor moves after each window is stored, so a failure re-reads one window, not all.
 """
 
 from __future__ import annotations
@@ -11,64 +16,105 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from gongdan import categories, tickets
+from gongdan import categories, clock, tickets
 from gongdan.actors import Actor
-from gongdan.connectors import read_backwards
+from gongdan.connectors import keep_agent_edits, plan_windows, read_backwards, walk_to
+from gongdan.db import write_transaction
+from gongdan.models import Ticket
 from gongdan.plugins import get_host
 
 from .gateway import PAGE_SIZE, Gateway
-from .mapping import Malformed, to_ticket
-from .models import Cursor
+from .mapping import Malformed, target_status, to_ticket, updated_at
+from .models import Cursor, Mirror
 from .settings import NAME
 
 LAG = timedelta(minutes=1)  # recent changes may not be queryable yet
 OVERLAP = timedelta(minutes=5)  # reading a record twice is harmless (external_ref)
+SPAN = timedelta(days=1)  # JD's longest update-time span per query
 FIRST = timedelta(days=1)  # how far back the first run reads
 ACTOR = Actor.system(f"plugin:{NAME}")
+_clients: dict[tuple[int, str], Gateway] = {}
 
 
 def gateway(tenant: Any) -> Gateway | None:
-    """The tenant's gateway client, or None before an admin set its URL."""
+    """The tenant's client (one per shop and credentials, kept: its rate limiter counts the
+    shop's calls), or None before an admin set the gateway's address."""
     settings = get_host().settings(tenant, NAME)
-    return Gateway(settings["gateway_url"], settings["api_key"] or "") if settings["gateway_url"] else None
+    if not settings["gateway_url"]:
+        return None
+    key = (
+        tenant.id,
+        "|".join(str(settings[k] or "") for k in ("gateway_url", "app_key", "app_secret", "access_token")),
+    )
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = Gateway(
+            settings["gateway_url"], settings["app_key"], settings["app_secret"] or "", settings["access_token"] or ""
+        )
+    return client
 
 
-def store(tenant: Any, record: dict[str, Any]) -> Any:
-    """One record → its ticket (created, or updated when seen before)."""
-    payload = to_ticket(record)
+def forget(tenant: Any) -> None:
+    """Drop the tenant's cached clients (the plugin was switched off or on)."""
+    for key in [k for k in _clients if k[0] == tenant.id]:
+        _clients.pop(key, None)
+
+
+def store(tenant: Any, record: dict[str, Any]) -> Ticket:
+    """One service order → its ticket (created, or updated keeping agents' edits) and its mirror."""
+    mapped = to_ticket(record)
+    service_id = mapped["external_ref"]["id"]
+    mirror = Mirror.of(tenant).where(Mirror.service_id == service_id).first()
+    current = tickets.by_external_ref(tenant, NAME, service_id) if mirror else None
+    payload = {**mapped, **keep_agent_edits(current, mapped, mirror.applied if mirror else {})}
     categories.ensure(tenant, payload["category"])
     ticket, _ = tickets.create(tenant, payload, ACTOR)
+    ticket = walk_to(tenant, ticket, target_status(record), ACTOR)
+    applied = {key: mapped[key] for key in ("subject", "priority", "category", "tags")}
+    values = {"ticket_id": ticket.id, "step": str(record.get("afsServiceStep") or ""), "applied": applied}
+    with write_transaction():
+        if mirror is None:
+            Mirror.create(tenant=tenant, service_id=service_id, updated_at=updated_at(record), **values)
+        else:
+            Mirror.update(updated_at=updated_at(record), **values).where(Mirror.id == mirror.id).execute()
     return ticket
 
 
 def sync_tenant(tenant: Any) -> int:
-    """Read every record changed since the cursor; returns how many were stored."""
+    """Read every service order changed since the shop's cursor; returns how many were stored."""
     client = gateway(tenant)
     if client is None:
         return 0
-    shop = get_host().settings(tenant, NAME)["shop_id"]
+    shop = get_host().settings(tenant, NAME)["vender_id"]
     end = client.now() - LAG
     cursor = Cursor.of(tenant).where(Cursor.shop == shop).first()
-    start = cursor.until - OVERLAP if cursor else end - FIRST
-
-    def fetch(page: int) -> tuple[int, list[dict[str, Any]]]:
-        answer = client.records(start, end, page)
-        return answer["total"], answer["items"]
-
-    # pages from the last to the first: records that change while read are neither missed nor doubled
-    records = read_backwards(fetch, PAGE_SIZE, key=lambda r: str(r.get("id") or ""), version=lambda r: r["updated_at"])
+    start = cursor.until if cursor else end - FIRST
     stored = 0
-    for record in records:
-        try:
-            store(tenant, record)
-            stored += 1
-        except Malformed as exc:  # one bad record never stops the sync
-            get_host().record_failure(NAME, tenant, f"{NAME}.record", exc)
-    if cursor is None:
-        Cursor.create(tenant=tenant, shop=shop, until=end)
-    else:
-        Cursor.update(until=end).where(Cursor.id == cursor.id).execute()
+    for window in plan_windows(start, end, span=SPAN, overlap=OVERLAP, first_overlap=cursor is not None):
+
+        def fetch(page: int, window: Any = window) -> tuple[int, list[dict[str, Any]]]:
+            return client.services(window.start, window.end, page)
+
+        records = read_backwards(fetch, PAGE_SIZE, key=lambda r: str(r.get("afsServiceId") or ""), version=_version)
+        for record in records:
+            try:
+                store(tenant, record)
+                stored += 1
+            except Malformed as exc:  # one bad record never stops the sync
+                get_host().record_failure(NAME, tenant, f"{NAME}.record", exc)
+        with write_transaction():
+            if cursor is None:
+                cursor = Cursor.create(tenant=tenant, shop=shop, until=window.end)
+            else:
+                Cursor.update(until=window.end).where(Cursor.id == cursor.id).execute()
     return stored
+
+
+def _version(record: dict[str, Any]) -> Any:
+    try:
+        return updated_at(record)
+    except (KeyError, ValueError):
+        return clock.now()  # malformed: kept, and refused by the mapping with its reason
 
 
 def sync_all() -> None:

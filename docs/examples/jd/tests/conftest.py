@@ -1,11 +1,33 @@
 """Fixtures: gongdan.testing gives `tenant`, `enable_plugin`, `admin_api`, `console_client`, ...
-(installed with gongdan; the plugin must be installed too: `pip install -e .`)."""
+
+Installed (`pip install -e .`), the plugin is discovered by its entry point and its tables
+exist in every test database. gongdan's own test suite runs this example without installing
+it: then `jd` registers the module for the test and creates its tables.
+"""
 
 import pytest
 
+import gongdan_jd
+from gongdan.plugins import get_host
+from gongdan_jd.models import MODELS
+
 
 @pytest.fixture
-def on(tenant, enable_plugin):
+def jd(gongdan_db, register_plugin):
+    """The plugin, loaded (registered for the test when it is not installed)."""
+    host = get_host()
+    if "jd" not in host.loaded:
+        register_plugin(gongdan_jd, "jd", everywhere=False)
+        gongdan_db.create_tables(MODELS, safe=True)
+    for model in MODELS:  # rows another test left (PostgreSQL keeps the tables)
+        model.delete().execute()
+    yield host.record("jd")
+    for model in MODELS:
+        model.delete().execute()
+
+
+@pytest.fixture
+def on(tenant, jd, enable_plugin):
     """The plugin switched on for `tenant`."""
     enable_plugin("jd")
     return tenant

@@ -8,7 +8,7 @@ from gongdan.cli import main
 from gongdan.plugins import get_host
 
 
-def test_it_is_discovered_and_loaded():
+def test_it_is_discovered_and_loaded(jd):
     assert get_host().record("jd").status == "loaded"
 
 
@@ -19,10 +19,12 @@ def test_settings_schema_validates(on):
         get_host().set_enabled(on, "jd", settings={"tag": ""})
 
 
-def test_ticket_created_adds_the_tag_only_where_enabled(on, other_tenant):
-    ticket, _ = tickets.create(on, {"subject": "你好"}, Actor.system())
+def test_ticket_created_tags_jd_tickets_only_where_enabled(on, other_tenant):
+    ticket, _ = tickets.create(on, {"subject": "你好", "channel": "jd"}, Actor.system())
     assert tickets.get(on, ticket.id).tags == ["jd"]
-    elsewhere, _ = tickets.create(other_tenant, {"subject": "你好"}, Actor.system())
+    by_mail, _ = tickets.create(on, {"subject": "你好", "channel": "email"}, Actor.system())
+    assert tickets.get(on, by_mail.id).tags == []
+    elsewhere, _ = tickets.create(other_tenant, {"subject": "你好", "channel": "jd"}, Actor.system())
     assert tickets.get(other_tenant, elsewhere.id).tags == []
 
 
