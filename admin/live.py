@@ -1,15 +1,41 @@
-"""The ticket page's short poll (who else has it open or is typing, whether it changed) and
+"""The ticket page's short poll (who else has it open or is typing, whether it changed), the
+list's poll (how many tickets are new or changed since it was opened: a banner, no reload), and
 following a ticket (watchers)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import flash, jsonify, redirect, request
 from flask_admin import expose
 from flask_babel import gettext
 
-from gongdan import presence, watchers
+from gongdan import clock, permissions, presence, watchers
+from gongdan.actors import Actor
+from gongdan.models import Ticket
+
+CHANGES_CAP = 100  # "100+" beyond: a count, not a scan of the tenant
+
+
+def _since(text: str | None) -> datetime | None:
+    try:
+        stamp = datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo is not None else None
+
+
+def list_changes(tenant: object, user: object, args: dict[str, str], since: datetime) -> dict[str, int]:
+    """How many tickets under the list's filters `args` were created, and how many others changed,
+    after `since` (each counted up to `CHANGES_CAP`)."""
+    from gongdan.admin.tickets import _ticket_filters  # the list's own filters (the list imports this module)
+
+    seen = permissions.visible_tickets(Actor.of(user), Ticket.of(tenant), tenant)  # type: ignore[arg-type]
+    query = _ticket_filters(seen, args, user)
+    fresh = query.where(Ticket.created_at > since).limit(CHANGES_CAP).count()
+    changed = query.where((Ticket.updated_at > since) & (Ticket.created_at <= since)).limit(CHANGES_CAP).count()
+    return {"new": fresh, "changed": changed}
 
 
 class LiveMixin:
@@ -22,6 +48,17 @@ class LiveMixin:
         tenant, ticket = self.current_tenant(), self._ticket(ticket_id)  # type: ignore[attr-defined]
         presence.touch(tenant, ticket, self.current_user, request.form.get("typing") == "1")  # type: ignore[attr-defined]
         return jsonify({"others": presence.others(tenant, ticket, self.current_user), **presence.state(ticket)})  # type: ignore[attr-defined]
+
+    @expose("/changes")
+    def changes(self) -> Any:
+        """The list's poll: `?since=ISO` plus the list's filters → `{"new", "changed", "now"}`;
+        without `since` only `now` (the stamp to send next time)."""
+        now = clock.now().isoformat()
+        since = _since(request.args.get("since"))
+        if since is None:
+            return jsonify({"new": 0, "changed": 0, "now": now})
+        args = {k: v for k, v in request.args.items() if k not in ("since", "page", "cursor")}
+        return jsonify({**list_changes(self.current_tenant(), self.current_user, args, since), "now": now})  # type: ignore[attr-defined]
 
     @expose("/<int:ticket_id>/follow", methods=["POST"])
     def follow(self, ticket_id: int) -> Any:

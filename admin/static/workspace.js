@@ -6,6 +6,9 @@
  *   also for text typed before this script ran (it is deferred: a quick typist, or "back");
  * - the ticket page (#ticket-live) polls every 10 s (and when typing starts or stops): who else
  *   has it open or is typing, and whether it changed; a reply sent over a change asks first;
+ * - the ticket list (#list-live) asks every 20 s how many tickets under its filters are new or
+ *   changed since it was opened (and at once when the tab is shown again), and says so in a banner
+ *   with a Refresh link (never reloads itself);
  * - @mentions: typing "@" and a few letters in the reply box offers the colleagues (#mention-menu);
  *   choosing one writes "@name " (the server notifies whoever is mentioned);
  * - keyboard shortcuts (outside text fields): j/k and Enter in the list; r reply, n note,
@@ -133,6 +136,38 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     if (document.getElementById("ticket-live")) { poll(); setInterval(poll, 10000); }
+  });
+
+  var listSince = null;
+  function pollList() {
+    var live = document.getElementById("list-live");
+    if (!live) { return; }
+    var params = new URLSearchParams(window.location.search);
+    params.delete("page");
+    params.delete("cursor");
+    if (listSince) { params.set("since", listSince); }
+    fetch(live.getAttribute("data-url") + "?" + params.toString(), {credentials: "same-origin"})
+      .then(function (answer) { return answer.json(); })
+      .then(function (state) {
+        if (!listSince) { listSince = state.now; return; }
+        var banner = document.getElementById("list-changed");
+        var fresh = state.new + state.changed;
+        if (!fresh) { return; }
+        document.getElementById("list-changed-text").textContent = live.getAttribute("data-text")
+          .replace("{new}", state.new >= 100 ? "100+" : state.new)
+          .replace("{changed}", state.changed >= 100 ? "100+" : state.changed);
+        banner.hidden = false;
+      })
+      .catch(function () { /* the next poll tries again */ });
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.id === "list-refresh") { event.preventDefault(); window.location.reload(); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.getElementById("list-live")) { pollList(); setInterval(pollList, 20000); }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && listSince) { pollList(); }  /* back to the tab: ask now */
   });
 
   function mentionAt(box) {

@@ -14,6 +14,7 @@ from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.plugins import get_host
 
+from .conftest import wait_until
 from .test_console_browser import sign_in
 
 pytestmark = pytest.mark.browser
@@ -292,3 +293,27 @@ def test_every_changed_page_fits_1366_and_a_phone(
             name = path.strip("/").replace("/", "-")
             page.screenshot(path=str(folder / f"{name}-{width}-{language}.png"), full_page=True)
             assert page.evaluate("document.documentElement.scrollWidth") <= width, (path, width)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_list_says_what_is_new_without_reloading(chromium, live_server, tenant, make_user, tmp_path, language):
+    """A ticket created while the list is open: a banner counts it (no reload); Refresh shows it."""
+    some_tickets(tenant, 2)
+    agent, _ = make_user("agent", name="李娜")
+    for width in (1366, 390):
+        page = tab(chromium, language, width)
+        sign_in(page, live_server, agent.email)
+        page.wait_for_selector("#dashboard")
+        page.goto(f"{live_server}/console/tickets/")
+        wait_until(page, "() => document.getElementById('list-live') !== null")
+        page.wait_for_timeout(300)  # the first poll takes the list's "since"
+        tickets.create(tenant, {"subject": f"新来的 {width}", "channel": "web"}, Actor.system("test"))
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # as when the tab is shown again
+        page.wait_for_selector("#list-changed:visible")
+        text = {"en": "1 new, 0 changed", "zh": "1 个新工单，0 个有变动"}[language]
+        assert text in page.inner_text("#list-changed")
+        assert page.locator(f"text=新来的 {width}").count() == 0  # nothing moved under the agent's eyes
+        page.screenshot(path=str(shots(tmp_path) / f"list-banner-{width}-{language}.png"), full_page=width == 390)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.click("#list-refresh")
+        page.wait_for_selector(f"text=新来的 {width}")
