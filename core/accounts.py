@@ -17,7 +17,7 @@ from gongdan import audit, clock, permissions
 from gongdan.actors import Actor
 from gongdan.db import write_transaction
 from gongdan.errors import Conflict, NotFound, ValidationError
-from gongdan.models import ROLES, ApiToken, Team, Tenant, User
+from gongdan.models import ROLES, ApiToken, SignInName, Team, Tenant, User
 from gongdan.queries import Placeholders, ShapedQuery
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -124,9 +124,18 @@ def email_taken(email: str, *, other_than: int | None = None) -> bool:
     return query.exists()
 
 
+def signing_in_as(email: str) -> User | None:
+    """The user an e-mail address signs in as, or None: found through `SignInName` (one row per
+    address across the installation), then read in its tenant (one Citus shard)."""
+    name = SignInName.get_or_none(SignInName.email == email.strip().lower())
+    if name is None:
+        return None
+    return User.get_or_none((User.tenant == name.tenant_id) & (User.id == name.user_id))
+
+
 def user_by_email(email: str) -> User:
     """The user with `email`; NotFound otherwise."""
-    found = User.get_or_none(User.email == email.strip().lower())
+    found = signing_in_as(email)
     if found is None:
         raise NotFound(f"no user {email!r}")
     return found

@@ -30,7 +30,19 @@ CORE_CHANNELS = ("api", "web", "email", "phone")
 @hookimpl
 def gongdan_schema() -> Schema:
     """The core's tables."""
-    return Schema(owner="core", models=CORE_MODELS, version=2, migrations={2: _drop_v1_indexes})
+    return Schema(owner="core", models=CORE_MODELS, version=2, migrations={2: _drop_v1_indexes}, kinds=CORE_KINDS)
+
+
+# how the core's installation-wide tables spread over a Citus cluster (see gongdan.citus)
+CORE_KINDS = {
+    "tenant": "reference",
+    "schema_version": "reference",
+    "system_setting": "reference",
+    "job_run": "reference",
+    "rate_counter": "distributed:key",
+    "sign_in_name": "reference",
+    "lease": "reference",
+}
 
 
 def _drop_v1_indexes(migrator: Any) -> None:

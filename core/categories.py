@@ -6,6 +6,7 @@ from typing import Any
 
 from gongdan import audit, permissions
 from gongdan.actors import Actor
+from gongdan.citus_routing import clear_references
 from gongdan.db import write_transaction
 from gongdan.errors import Conflict, ValidationError
 from gongdan.models import Category, Tenant, Ticket
@@ -80,7 +81,8 @@ def remove(tenant: Tenant, category: Category, actor: Actor) -> list[str]:
     if Ticket.of(tenant).where(Ticket.category.in_(list(rows))).exists():
         raise Conflict(f"{category.path} is used by tickets and stays")
     with write_transaction():
-        Category.delete().where(Category.id.in_(list(rows))).execute()
+        clear_references(Category, tenant.id, list(rows))
+        Category.delete().where((Category.tenant == tenant) & Category.id.in_(list(rows))).execute()
         audit.record(tenant, "category.deleted", actor, data={"path": category.path, "paths": sorted(rows.values())})
     return sorted(rows.values())
 

@@ -19,7 +19,7 @@ from peewee import Database
 from gongdan import accounts
 from gongdan.config import Settings
 from gongdan.crypto import CryptoError
-from gongdan.db import db, open_database
+from gongdan.db import db, is_postgres, open_database
 from gongdan.errors import GongdanError
 from gongdan.models import SchemaVersion
 from gongdan.plugins import PluginLoadError, get_host
@@ -71,13 +71,16 @@ def init() -> None:
     from gongdan.schema import upgrade
 
     open_db(need_schema=False)
-    for change in upgrade(get_host()):
+    layout: list[str] = []
+    for change in upgrade(get_host(), report=layout):
         if change.before is None:
             click.echo(f"{change.owner}: created at version {change.after}")
         elif change.before != change.after:
             click.echo(f"{change.owner}: upgraded {change.before} -> {change.after}")
         else:
             click.echo(f"{change.owner}: up to date (version {change.after})")
+    for line in layout:  # keys made shard-ready (PostgreSQL), tables distributed (Citus)
+        click.echo(line)
     from gongdan.keys import encrypt_plain_values
 
     done = encrypt_plain_values(get_host())
@@ -86,6 +89,24 @@ def init() -> None:
             f"encrypted {done['encrypted']} values stored in clear, indexed {done['indexed']} customers"
             + (", removed the secret key from the database" if done["legacy_key_removed"] else "")
         )
+
+
+@cli.command()
+def doctor() -> None:
+    """Check the database's layout: tenant-owned tables whose keys lack tenant_id and, on Citus,
+    tables not distributed or referenced as declared, or not co-located. Exit 1 on a problem."""
+    from gongdan import citus
+    from gongdan.schema import schemas
+
+    open_db()
+    kinds = citus.kinds(schemas(get_host()))
+    found = citus.problems(schemas(get_host())) + citus.doctor(kinds)
+    where = "Citus" if citus.has_citus() else ("PostgreSQL" if is_postgres() else "SQLite")
+    for line in found:
+        click.echo(line)
+    if found:
+        raise click.ClickException(f"{len(found)} problem(s) in the layout of {len(kinds)} tables ({where})")
+    click.echo(f"{len(kinds)} tables checked on {where}: no problem")
 
 
 @cli.group()

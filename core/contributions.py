@@ -33,12 +33,18 @@ class Schema:
 
     `version` is the newest schema version; `migrations[n]` upgrades n-1 to n and receives a
     `playhouse.migrate` migrator. A fresh database gets the tables created at `version`.
+
+    `kinds` declares how each table spreads over a Citus cluster, by table name (see
+    `gongdan.citus` and docs/writing-plugins.md): a table with a `tenant` foreign key (every
+    `TenantModel`) is `"tenant"`-owned unless declared otherwise; any other table must be declared
+    `"reference"` (small, copied to every node) or `"distributed:<column>"` (sharded by its own key).
     """
 
     owner: str
     models: Sequence[type]
     version: int = 1
     migrations: Mapping[int, Callable[[Any], None]] = field(default_factory=dict)
+    kinds: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

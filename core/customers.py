@@ -24,7 +24,7 @@ from gongdan.statements import PreparedStatement, hydrate
 FIELDS = ("name", "email", "phone", "address", "tier")
 _COLUMNS = "c.id, c.name, c.email, c.phone, c.address, c.tier"
 _by_identity = PreparedStatement(
-    f"SELECT {_COLUMNS} FROM {{customer}} c JOIN {{identity}} i ON i.customer_id = c.id"
+    f"SELECT {_COLUMNS} FROM {{customer}} c JOIN {{identity}} i ON i.customer_id = c.id AND i.tenant_id = c.tenant_id"
     " WHERE i.tenant_id = ? AND i.system = ? AND i.external_id = ?",
     customer=Customer,
     identity=CustomerIdentity,

@@ -58,6 +58,23 @@ class TenantModel(BaseModel):
         """Rows of this model that belong to `tenant`."""
         return cls.select().where(cls.tenant == tenant)
 
+    def _pk_expr(self) -> pw.Expression:
+        """`save()` and `delete_instance()` find the row by id *and* tenant (one shard on Citus)."""
+        expr = super()._pk_expr()
+        tenant_id = self.__data__.get("tenant")
+        if isinstance(self._meta.primary_key, pw.AutoField) and tenant_id is not None:
+            expr = expr & (type(self).tenant == tenant_id)
+        return expr
+
+    def delete_instance(self, *args: object, **kwargs: object) -> int:
+        """Delete the row, first clearing the `SET NULL` references to it (see `citus_routing`)."""
+        from gongdan.citus_routing import clear_references
+
+        with db.atomic():
+            if isinstance(self._meta.primary_key, pw.AutoField):
+                clear_references(type(self), self.__data__.get("tenant"), [self.id])
+            return super().delete_instance(*args, **kwargs)
+
 
 class Team(TenantModel):
     """A department or group of agents (e.g. 售后组, 资深组)."""
@@ -95,6 +112,56 @@ class User(TenantModel):
     def display_name(self) -> str:
         """The name to show, falling back to the e-mail address."""
         return self.name or self.email
+
+    def save(self, *args: object, **kwargs: object) -> int | bool:
+        """Write the row; a new user's e-mail address also goes into `SignInName` (same transaction)."""
+        inserting = bool(kwargs.get("force_insert")) or self.id is None
+        with db.atomic():
+            result = super().save(*args, **kwargs)
+            if inserting:
+                SignInName.claim(self)
+        return result
+
+
+class Lease(BaseModel):
+    """Who holds a named lease (e.g. the Pinduoduo push listener) until when: `gongdan.lease`.
+
+    `expires` is epoch seconds; a holder renews before it; another process takes over after.
+    """
+
+    name = pw.CharField(max_length=100, unique=True)
+    holder = pw.CharField(max_length=200)
+    expires = pw.DoubleField()
+    acquired_at = pw.DoubleField()
+
+
+class SignInName(BaseModel):
+    """Which tenant and user an e-mail address signs in as, across the installation.
+
+    A reference table (one copy on every Citus node): `user` is sharded by tenant, and its
+    unique e-mail is unique within a tenant, so sign-in finds the tenant here first and then
+    the user in one shard. `User.save` keeps it; `gongdan init` fills it for existing users.
+    """
+
+    email = pw.CharField(max_length=254, unique=True)
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE")
+    user_id = pw.IntegerField()
+
+    class Meta:
+        table_name = "sign_in_name"
+
+    @classmethod
+    def claim(cls, user: User) -> None:
+        """Record `user`'s address; IntegrityError when another live user has it (a row left by
+        a deleted user is taken over)."""
+        try:
+            with db.atomic():
+                cls.insert(email=user.email, tenant=user.tenant_id, user_id=user.id).execute()
+        except pw.IntegrityError:
+            old = cls.get(cls.email == user.email)
+            if User.select().where((User.tenant == old.tenant_id) & (User.id == old.user_id)).exists():
+                raise
+            cls.update(tenant=user.tenant_id, user_id=user.id).where(cls.email == user.email).execute()
 
 
 class Skill(TenantModel):
@@ -537,9 +604,16 @@ CORE_MODELS: list[type[BaseModel]] = [
     SystemSetting,
     JobRun,
     RateCounter,
+    SignInName,
+    Lease,
     TicketPresence,
     SavedView,
     InboxItem,
     TicketWatcher,
     TicketMerge,
 ]
+
+# joins, foreign-key reads and saves of tenant-owned rows carry the tenant (one Citus shard)
+from gongdan import citus_routing  # noqa: E402
+
+citus_routing.install()

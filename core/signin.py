@@ -75,7 +75,7 @@ def authenticate(email: str, password: str, *, ip: str, throttle: Throttle = Thr
     within = limits.allow("login.account", email, throttle.per_account, THROTTLE_SECONDS)
     if not limits.allow("login.ip", ip, throttle.per_ip, THROTTLE_SECONDS) or not within:
         return Attempt(refusal="throttled")
-    user = User.get_or_none(User.email == email)
+    user = accounts.signing_in_as(email)
     if user is None or not user.is_active or not user.password_hash:
         return _unknown(email, password)
     if user.locked_until is not None and user.locked_until > clock.now():

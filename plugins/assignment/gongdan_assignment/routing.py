@@ -112,7 +112,7 @@ def set_routing(
     """Record that the ticket waits (`assignee_id` None) or is assigned, since `now`."""
     run(
         "INSERT INTO {routing} (tenant_id, ticket_id, waiting, assignee_id, reason, team_id, since, lapsed)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, '[]') ON CONFLICT (ticket_id) DO UPDATE SET waiting = excluded.waiting,"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, '[]') ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET waiting = excluded.waiting,"
         " assignee_id = excluded.assignee_id, reason = excluded.reason, team_id = excluded.team_id,"
         " since = excluded.since",
         [tenant_id, ticket_id, assignee_id is None, assignee_id, reason, team_id, Routing.since.db_value(now)],

@@ -305,7 +305,8 @@ def vote(article: Article, voter: str, helpful: bool) -> Article:
         Vote.insert(
             tenant=article.tenant_id, article=article.id, voter=voter, helpful=helpful, at=clock.now()
         ).on_conflict(
-            conflict_target=[Vote.article, Vote.voter], update={Vote.helpful: helpful, Vote.at: clock.now()}
+            conflict_target=[Vote.tenant, Vote.article, Vote.voter],
+            update={Vote.helpful: helpful, Vote.at: clock.now()},
         ).execute()
         counts = dict.fromkeys((True, False), 0)
         for value, n in (

@@ -28,7 +28,9 @@ def gongdan_schema() -> Schema:
     from gongdan_pdd_connector.migrations import MIGRATIONS
     from gongdan_pdd_connector.models import MODELS
 
-    return Schema(owner="pdd_connector", models=MODELS, version=3, migrations=MIGRATIONS)
+    # a shop is claimed by one tenant across the installation: the claims are a reference table
+    kinds = {"pdd_shop_claim": "reference"}
+    return Schema(owner="pdd_connector", models=MODELS, version=3, migrations=MIGRATIONS, kinds=kinds)
 
 
 @hookimpl

@@ -147,12 +147,16 @@ def listen() -> None:
     """Receive push messages for every connected app until interrupted (Ctrl+C)."""
     open_db()
     started = push.ensure_listeners()
-    if not started:
+    if not started and push.listener_lease.acquire():
         click.echo("no active shop in a tenant with the connector enabled", err=True)
         sys.exit(1)
-    click.echo(f"listening to {len(started)} app(s); Ctrl+C stops", err=True)
+    if started:
+        click.echo(f"listening to {len(started)} app(s); Ctrl+C stops", err=True)
+    else:
+        click.echo("another process listens; this one takes over if it stops (Ctrl+C stops)", err=True)
     try:
-        threading.Event().wait()
+        while not threading.Event().wait(push.LEASE_SECONDS / 2):
+            started += push.ensure_listeners()  # takes the lease over when its holder died
     except KeyboardInterrupt:
         for listener in started:
             listener.stop()

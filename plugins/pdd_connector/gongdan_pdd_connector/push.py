@@ -27,6 +27,7 @@ from websockets.exceptions import WebSocketException
 
 from gongdan import outbound
 from gongdan.db import db
+from gongdan.lease import Lease
 from gongdan.plugins import get_host
 from gongdan_pdd_connector import claims, protocol, shops, store, sync
 from gongdan_pdd_connector.models import PddShop
@@ -225,13 +226,29 @@ def permit(shop: PddShop) -> None:
 
 _listeners: dict[tuple[str, str], Listener] = {}
 _guard = threading.Lock()
+# one process of the installation listens at a time; another takes over within a minute when
+# it dies (the lease lapses after LEASE_SECONDS, and the job asks every 30 s)
+LEASE_SECONDS = 20.0
+listener_lease = Lease("pdd_connector.push", ttl=LEASE_SECONDS)
+
+
+def _stop_all() -> None:
+    with _guard:
+        for key in list(_listeners):
+            _listeners.pop(key).stop(timeout=0)
 
 
 def ensure_listeners() -> list[Listener]:
     """Keep one running listener per app of the active shops of tenants with the plugin on.
 
-    Called by the scheduled job `pdd_connector.push`; new shops are permitted first.
+    Called by the scheduled job `pdd_connector.push`; new shops are permitted first. Only the
+    process holding the lease `pdd_connector.push` listens (`gongdan.lease`); the others start
+    nothing, and a holder that loses the lease stops its listeners.
     """
+    if not listener_lease.acquire():
+        _stop_all()
+        return []
+    listener_lease.keep(on_lost=_stop_all)
     host = get_host()
     wanted: dict[tuple[str, str], PddShop] = {}
     for tenant in host.tenants_with(store.PLUGIN):
