@@ -1,4 +1,5 @@
-"""`gongdan analytics rebuild|catch-up|alerts`: maintenance of the rollups and a manual alert run."""
+"""`gongdan analytics rebuild|catch-up|alerts|send-reports`: maintenance of the rollups, a manual alert
+run, and the scheduled reports that are due."""
 
 from __future__ import annotations
 
@@ -55,3 +56,12 @@ def alerts(slug: str) -> None:
 
     for finding in evaluate(_tenant(slug)):
         click.echo(f"{finding.kind} {finding.subject} {finding.lines[1]}")
+
+
+@analytics.command("send-reports")
+@click.option("--tenant", "slug", required=True, help="tenant slug")
+def send_reports(slug: str) -> None:
+    """Send the scheduled reports whose time has come (what the job does every minute)."""
+    from .scheduled import run_due
+
+    click.echo(f"{run_due(_tenant(slug))} scheduled reports sent")

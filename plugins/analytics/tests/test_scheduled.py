@@ -13,7 +13,9 @@ from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from gongdan_analytics import scheduled
+from gongdan_analytics.cli import analytics as analytics_cli
 from gongdan_analytics.models import Subscription
 from gongdan_email import mailboxes
 from gongdan_email.testing import SmtpSink
@@ -163,6 +165,10 @@ def test_weekly_report_reaches_the_recipients_once_in_chinese(
     row = Subscription.get_by_id(row.id)
     assert row.last_sent_at == now
     assert row.next_run_at == datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
+    at(2026, 11, 16, 8, 1)
+    done = CliRunner().invoke(analytics_cli, ["send-reports", "--tenant", tenant.slug])
+    assert done.output.strip() == "1 scheduled reports sent"
+    assert len(smtp_sink.wait_for(2)) == 2
 
 
 def test_a_refused_send_is_retried_and_reads_in_english(
