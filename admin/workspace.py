@@ -7,6 +7,7 @@ from typing import Any
 from flask import flash, redirect
 from flask_admin import expose
 from flask_babel import gettext
+from peewee import Case
 
 from gongdan import hooks, permissions, tickets
 from gongdan.actors import Actor
@@ -14,14 +15,17 @@ from gongdan.admin import urgency
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
 from gongdan.admin.saved_views import with_counts
-from gongdan.admin.tickets import view_counter
+from gongdan.admin.tickets import capped_count, count_text, view_counter
 from gongdan.admin.urgency import sla_due, urgency_key
 from gongdan.errors import Conflict, GongdanError
-from gongdan.models import OPEN_STATUSES, Tenant, Ticket, User
+from gongdan.models import OPEN_STATUSES, PRIORITIES, Tenant, Ticket, User
 from gongdan.plugins import get_host
 from gongdan.representation import with_relations
 
 CANDIDATES = 200
+QUEUE_SHOWN = 50  # rows of My queue; the ticket list has the rest
+QUEUE_CANDIDATES = 500
+URGENCY = Case(Ticket.priority, [(p, n) for n, p in enumerate(reversed(PRIORITIES))], len(PRIORITIES))
 
 
 def by_urgency(tenant: Tenant, rows: list[Ticket]) -> list[tuple[Ticket, Any]]:
@@ -36,12 +40,23 @@ def by_urgency(tenant: Tenant, rows: list[Ticket]) -> list[tuple[Ticket, Any]]:
     return [(ticket, due) for _, ticket, due in keyed]
 
 
-def my_queue(tenant: Tenant, user: User) -> list[tuple[Ticket, Any]]:
-    """The user's unresolved tickets, most urgent first."""
-    rows = list(
-        with_relations(Ticket.of(tenant)).where((Ticket.assignee == user.id) & Ticket.status.in_(OPEN_STATUSES))
-    )
-    return by_urgency(tenant, rows)
+def my_queue(tenant: Tenant, user: User, limit: int | None = None) -> list[tuple[Ticket, Any]]:
+    """The user's unresolved tickets, most urgent first (the first `limit` of them).
+
+    With a `limit`, only the `QUEUE_CANDIDATES` most urgent by priority and age are read and
+    sorted (by SLA due time when the plugin is on): an agent's page stays one bounded read.
+    """
+    query = with_relations(Ticket.of(tenant)).where((Ticket.assignee == user.id) & Ticket.status.in_(OPEN_STATUSES))
+    if limit is not None:
+        query = query.order_by(URGENCY, Ticket.created_at, Ticket.id).limit(max(limit, QUEUE_CANDIDATES))
+    ranked = by_urgency(tenant, list(query))
+    return ranked if limit is None else ranked[:limit]
+
+
+def queue_size(tenant: Tenant, user: User) -> str:
+    """How many unresolved tickets `user` holds, as shown ("10,000+" past the counting limit)."""
+    query = Ticket.of(tenant).where((Ticket.assignee == user.id) & Ticket.status.in_(OPEN_STATUSES))
+    return count_text(*capped_count(query))
 
 
 def next_unassigned(tenant: Tenant, user: User) -> list[Ticket]:
@@ -92,7 +107,8 @@ class WorkspaceView(ConsoleBaseView):
         tenant = self.current_tenant()
         return self.render(
             "console/workspace.html",
-            queue=my_queue(tenant, self.current_user),
+            queue=my_queue(tenant, self.current_user, limit=QUEUE_SHOWN),
+            queue_total=queue_size(tenant, self.current_user),
             waiting=len(next_unassigned(tenant, self.current_user)),
             sla_on=get_host().is_enabled(tenant, urgency.SLA_PLUGIN),
             saved_views=with_counts(tenant, self.current_user, view_counter(tenant, self.current_user)),

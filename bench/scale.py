@@ -12,8 +12,9 @@ their response and resolution times, newer ones are new, open, pending or resolv
 service-made part this is written afterwards by a bulk update). At each size it prints p50/p95
 of `GET /api/v1/tickets` for search (`q=破损`), an order-number lookup, a deep offset page, a
 deep cursor page, every sort, status filters, the agent's queue (`assignee=me`), the console's
-ticket list (first page and a page 200 pages in by cursor), My queue, and the dashboard (cold:
-its short cache emptied before each call; warm: as a second visitor sees it) — once with no
+ticket list (first page and a page 200 pages in by cursor), My queue, and the dashboard (first
+visit: nothing cached; after a change: counted again, SLA attainment as of the last minute;
+warm: as a second visitor sees it) — once with no
 plugin enabled and once with every installed first-party plugin enabled, side by side, through
 the Flask app in process. Prints figures; asserts nothing.
 """
@@ -211,8 +212,13 @@ def probes(app: Any, admin_token: str, agent_token: str, console: Any, agent_con
             console_cursor["c"] = path
         console.text(console_cursor["c"])
 
-    def dashboard_cold() -> None:
+    def dashboard_changed() -> None:  # as after any change: every figure counted again, SLA's as of <= 60 s ago
         stats._dashboards.clear()
+        console.text("/console/")
+
+    def dashboard_cold() -> None:  # as the first visit after a start: SLA attainment computed too
+        stats._dashboards.clear()
+        stats._sla_figures.clear()
         console.text("/console/")
 
     found = {
@@ -231,7 +237,8 @@ def probes(app: Any, admin_token: str, agent_token: str, console: Any, agent_con
     found["console list, 200 pages in (Next)"] = console_deep
     found["console list, status=open"] = lambda: console.text("/console/tickets/?status=open")
     found["console My queue (agent)"] = lambda: agent_console.text("/console/workspace/")
-    found["console dashboard, cold"] = dashboard_cold
+    found["console dashboard, first visit"] = dashboard_cold
+    found["console dashboard, after a change"] = dashboard_changed
     found["console dashboard, warm"] = lambda: console.text("/console/")
     return found
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from gongdan import clock, tickets
 from gongdan.actors import Actor
-from gongdan.admin import stats, urgency
+from gongdan.admin import stats, urgency, workspace
 from gongdan.admin.urgency import sla_due, sla_outcome, urgency_key
 from gongdan.hookspecs import hookimpl
 from gongdan.models import Team, Ticket
@@ -36,6 +36,21 @@ def test_my_queue_is_sorted_by_priority_then_age(signed_in, tenant, frozen_clock
     tickets.assign(tenant, done, me.id, Actor.system("test"))
     tickets.transition(tenant, done, "resolved", Actor.system("test"))
     assert _queue(browser.text("/console/workspace/")) == ["紧急", "旧的普通", "新的普通", "低"]
+
+
+def test_my_queue_shows_the_most_urgent_and_links_to_the_rest(signed_in, tenant, frozen_clock, monkeypatch):
+    me, browser = signed_in("agent")
+    for subject, priority in [("普通", "normal"), ("紧急", "urgent"), ("低", "low"), ("高", "high")]:
+        tickets.assign(tenant, _create(tenant, subject, priority=priority), me.id, Actor.system("test"))
+        frozen_clock.advance(minutes=5)
+    monkeypatch.setattr(workspace, "QUEUE_SHOWN", 2)
+    monkeypatch.setattr(workspace, "QUEUE_CANDIDATES", 3)  # read the three most urgent, show two
+    page = browser.text("/console/workspace/")
+    assert _queue(page) == ["紧急", "高"]
+    assert "The 2 most urgent of 4." in page
+    assert "assignee=me" in page[page.index('id="queue-more"') :]
+    monkeypatch.setattr(workspace, "QUEUE_SHOWN", 10)
+    assert 'id="queue-more"' not in browser.text("/console/workspace/")
 
 
 def test_sla_due_time_comes_first_when_the_sla_block_has_one():
