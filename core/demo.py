@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 
-from gongdan import accounts, categories, tickets
+from gongdan import accounts, categories, hooks, tickets
 from gongdan.actors import Actor
 from gongdan.db import write_transaction
-from gongdan.models import AgentSkill, Skill, Team, Tenant, User
+from gongdan.models import AgentSkill, Skill, Team, Tenant, Ticket, User
 from gongdan.plugins import get_host
 from gongdan.schema import upgrade
 
@@ -100,4 +100,5 @@ def prepare() -> tuple[str, str]:
     from gongdan import demo_history
 
     demo_history.build(tenant, list(User.of(tenant).where(User.role == "agent").order_by(User.id)))
+    hooks.demo_history_built(tenant, list(Ticket.of(tenant).order_by(Ticket.id)))
     return ADMIN

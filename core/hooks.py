@@ -73,6 +73,11 @@ def deadline_announced(tenant: Any, ticket: Any, kind: str, due_at: datetime, so
     )
 
 
+def demo_history_built(tenant: Any, tickets: list[Any]) -> None:
+    """Tell the tenant's plugins that the demo's past tickets were built."""
+    get_host().notify(tenant, "gongdan_demo_history_built", tenant=tenant, tickets=tickets)
+
+
 def reconcile(tenant: Any) -> None:
     """Let the tenant's plugins repair their state."""
     get_host().notify(tenant, "gongdan_reconcile", tenant=tenant)

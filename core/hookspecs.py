@@ -276,3 +276,13 @@ def gongdan_demo_prepared(tenant: Any, admin: Any) -> None:
     Called after the plugin was enabled for the demo tenant, before the server starts. A
     plugin may start helper processes here (the Pinduoduo simulator does) and must not block.
     """
+
+
+@hookspec
+def gongdan_demo_history_built(tenant: Any, tickets: list[Any]) -> None:
+    """`gongdan demo` built its weeks of past tickets in `tenant` (`gongdan.demo_history`): add
+    what follows from them (the portal: customers' ratings of the resolved ones).
+
+    Called once, after `gongdan_demo_prepared`, with the history's tickets, before the server
+    starts. The clock is real time again; freeze it (`gongdan.clock.freeze`) to date what you add.
+    """

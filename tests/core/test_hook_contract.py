@@ -82,6 +82,7 @@ def triggers(tenant):
         "gongdan_plugin_toggled": lambda: get_host().set_enabled(tenant, "everything", enabled=False),
         "gongdan_reconcile": lambda: hooks.reconcile(tenant),
         "gongdan_demo_prepared": demo.prepare,
+        "gongdan_demo_history_built": lambda: hooks.demo_history_built(tenant, [ticket]),
     }
     return actions
 

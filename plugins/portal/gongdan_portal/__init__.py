@@ -86,6 +86,14 @@ def gongdan_ticket_status_changed(tenant: Any, ticket: Any, new: str, actor: Any
 
 
 @hookimpl
+def gongdan_demo_history_built(tenant: Any) -> None:
+    """The demo's customers answer most of the satisfaction questions of its past tickets."""
+    from gongdan_portal import csat
+
+    csat.answer_demo_surveys(tenant)
+
+
+@hookimpl
 def gongdan_customer_ratings(tenant: Any, customer: Any) -> Any:
     """The customer's answers to the satisfaction question, for the customer card."""
     from gongdan_portal import csat

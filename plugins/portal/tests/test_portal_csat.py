@@ -165,3 +165,20 @@ def test_the_customer_card_shows_their_ratings(browser: Any, tenant: Any, custom
         (ticket.id, 1, "不满意", "太慢")
     ]
     assert card["average_score"] == 1.0
+
+
+def test_the_demo_history_comes_with_ratings(tenant: Any, portal: Any, make_user: Any) -> None:
+    """`gongdan_demo_history_built`: most past resolutions are rated, dated after them, mixed."""
+    from gongdan import demo_history, hooks
+
+    agents = [make_user("agent", name=f"客服{n}")[0] for n in range(2)]
+    demo_history.build(tenant, agents, days=20)
+    hooks.demo_history_built(tenant, list(Ticket.of(tenant)))
+    asked = list(Survey.select())
+    rated = [s for s in asked if s.score is not None]
+    assert len(asked) >= 10
+    assert 0.4 <= len(rated) / len(asked) <= 0.9
+    assert {s.score for s in rated} >= {5, 3}
+    assert all(s.resolved_at < s.rated_at for s in rated)
+    events = TicketEvent.select().where(TicketEvent.kind == "portal.csat")
+    assert {e.ticket_id for e in events} == {s.ticket_id for s in rated}
