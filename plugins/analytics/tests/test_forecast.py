@@ -94,3 +94,30 @@ def test_forecast_and_staffing_api(analytics: Any, tenant: Any, make_user: Any, 
     assert staffing["handle_minutes"] == pytest.approx(10.0)  # one 10-minute reply per ticket
     assert staffing["hours"][10]["agents"] == 1
     assert staffing["hours"][3]["agents"] == 0
+
+
+def test_history_lands_on_local_hours_across_summer_time(analytics: Any, tenant: Any) -> None:
+    from datetime import UTC, datetime
+
+    from gongdan_analytics.forecast import load_history
+    from gongdan_analytics.models import Hourly
+
+    tenant.timezone = "Europe/London"  # summer time ends at 01:00 UTC on Sunday 2026-10-25
+    tenant.save()
+    stamps = {
+        datetime(2026, 10, 24, 23, 0, tzinfo=UTC): 1,  # Sunday 00:00 BST (UTC+1)
+        datetime(2026, 10, 25, 0, 0, tzinfo=UTC): 2,  # Sunday 01:00 BST
+        datetime(2026, 10, 25, 1, 0, tzinfo=UTC): 4,  # Sunday 01:00 GMT: the hour repeats
+        datetime(2026, 10, 25, 12, 0, tzinfo=UTC): 8,  # Sunday 12:00 GMT
+        datetime(2026, 10, 26, 23, 30, tzinfo=UTC): 16,  # not an hour boundary: 23:30 Monday, hour 23
+    }
+    for at, count in stamps.items():
+        for channel, part in (("web", count), ("email", count)):
+            Hourly.create(tenant=tenant, hour=at, channel=channel, metric="created", count=part)
+    history = load_history(tenant, date(2026, 10, 27), days=3)
+    assert sorted(history) == [date(2026, 10, 24), date(2026, 10, 25), date(2026, 10, 26)]
+    sunday, monday = history[date(2026, 10, 25)], history[date(2026, 10, 26)]
+    assert (sunday[0], sunday[1], sunday[12]) == (2, 4 + 8, 16)
+    assert sum(sunday) == 2 + 4 + 8 + 16
+    assert monday[23] == 32
+    assert load_history(tenant, date(2026, 10, 27), "web", days=3)[date(2026, 10, 25)][1] == 2 + 4
