@@ -37,7 +37,15 @@ def gongdan_schema() -> Schema:
     """The knowledge tables (articles, versions, votes, the search index, suggestions, usage)."""
     from gongdan_knowledge.models import MODELS
 
-    return Schema(owner="knowledge", models=MODELS, version=1)
+    # 2: search terms are cut from the simplified form of the text (articles in traditional re-cut)
+    return Schema(owner="knowledge", models=MODELS, version=2, migrations={2: _reindex_traditional})
+
+
+def _reindex_traditional(migrator: Any) -> None:
+    """Schema migration 2 (see `index.reindex_traditional`)."""
+    from gongdan_knowledge.index import reindex_traditional
+
+    reindex_traditional(migrator)
 
 
 @hookimpl

@@ -12,6 +12,7 @@ Typos: a Han bigram no article holds is replaced by the known bigram with the sa
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from gongdan.db import db, is_postgres
 from gongdan.models import Tenant
 from gongdan_knowledge import thesaurus
 from gongdan_knowledge.models import STATUSES, VISIBILITIES, Article, ArticleTag, Posting, TermStat
-from gongdan_knowledge.text import STOP_CHARS, index_text, is_han, normalize, pinyin_key, terms
+from gongdan_knowledge.text import STOP_CHARS, index_text, is_han, normalize, pinyin_key, simplified, terms
 
 K1, B, AVG_LEN = 1.2, 0.75, 300.0
 TITLE_BOOST, TAG_BOOST = 3, 2
@@ -78,6 +79,10 @@ QUESTION_WORDS = frozenset(
         "does",
     ]
 )
+PARTICLES = frozenset("了吗呢吧啊呀么的哦嘛啦我你")
+"""Particles and pronouns that are almost never inside a content word: a query bigram holding
+one straddles a word seam (了怎, 改吗, 我卡) and is left out when the query has other terms."""
+SEAM_WEIGHT = 0.5  # how much a query bigram across a word seam counts (they match by chance)
 MAX_ALTERNATIVES = 6
 SYNONYM_DEPTH = 30  # postings read per synonym or partial term (a query's own terms read TERM_DEPTH)
 PARTIAL_PER_CHAR = 4
@@ -86,6 +91,9 @@ TERM_DEPTH = 100
 MIN_SHARE = 0.2
 COMMON_SHARE = 0.4
 BATCH = 400
+
+
+_HAN_RUN = re.compile(r"[\u3400-\u9fff]+")
 
 
 def state_of(status: str, visibility: str) -> int:
@@ -177,6 +185,24 @@ def index_articles(articles: Sequence[Article]) -> None:
     if added:
         changes[DOC_COUNT] = added
     _bump(tenant_id, changes)
+
+
+def reindex_traditional(migrator: object = None) -> int:
+    """Schema migration 2: re-cut the articles holding traditional characters, since terms are
+    now cut from the simplified form (`text.simplified`); returns how many were re-cut.
+
+    Articles in simplified characters cut to the same terms as before and are left alone.
+    """
+    changed: dict[int, list[int]] = {}
+    rows = Article.select(Article.id, Article.tenant, Article.title, Article.body, Article.tags)
+    for article in rows.iterator():
+        text = " ".join([article.title, article.body, *(article.tags or [])])
+        if simplified(text) != text:
+            changed.setdefault(article.tenant_id, []).append(article.id)
+    for ids in changed.values():
+        for start in range(0, len(ids), BATCH):
+            index_articles(list(Article.select().where(Article.id.in_(ids[start : start + BATCH]))))
+    return sum(len(ids) for ids in changed.values())
 
 
 def refresh_statistics(vacuum: bool = False) -> None:
@@ -275,6 +301,11 @@ def _idf(total: int, df: int) -> float:
     return math.log(1 + (total - df + 0.5) / (df + 0.5))
 
 
+def is_noise(term: str) -> bool:
+    """Whether a query term says nothing: a question word, or a Han bigram across a word seam."""
+    return term in QUESTION_WORDS or (len(term) == 2 and is_han(term) and not PARTICLES.isdisjoint(term))
+
+
 def telling_terms(text: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
     """The terms of `text` that say something (question words left out), most frequent first."""
     return [t for t, _ in terms(text).most_common() if t not in QUESTION_WORDS][:limit]
@@ -295,12 +326,16 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     query = Query()
     counts: Counter[str] = Counter()
     repairable = len(wanted) <= MAX_REPAIRED_QUERY  # in long texts, unknown bigrams are mostly word seams
-    missing = {t: pinyin_key(t) for t in wanted if repairable and stats.get(t, 0) <= 0 and pinyin_key(t)}
+    missing = {
+        t: pinyin_key(t) for t in wanted if repairable and stats.get(t, 0) <= 0 and pinyin_key(t) and not is_noise(t)
+    }
     if missing:
-        replacements = _by_pinyin(tenant, set(missing.values()))
+        candidates = _sounding_like(tenant, set(missing.values()))
+        confirmed = _confirmed_places(text, stats)
         for term, key in missing.items():
-            if key in replacements:
-                found, df = replacements[key]
+            fits = [(t, df) for t, df in candidates.get(key, ()) if _fits(term, t, confirmed.get(term, set()))]
+            if fits:
+                found, df = fits[0]
                 query.repaired[term] = found
                 stats[found] = df
                 counts[found] += wanted[term]
@@ -309,7 +344,7 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             counts[term] += n
     if set(counts) - QUESTION_WORDS:
         counts = Counter({t: n for t, n in counts.items() if t not in QUESTION_WORDS})
-    scored = {t: _idf(total, stats[t]) for t in counts}
+    scored = {t: _idf(total, stats[t]) * (SEAM_WEIGHT if is_noise(t) else 1.0) for t in counts}
     ranked = sorted(scored, key=lambda t: (-counts[t] * scored[t], t))[:MAX_QUERY_TERMS]
     rare = [t for t in ranked if stats[t] <= COMMON_SHARE * total]
     if len(rare) >= 2:
@@ -325,7 +360,8 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
                 continue  # a synonym counts only when every term of it is known
             known = {t: _idf(total, stats[t]) for t in cut if stats[t] <= max(COMMON_SHARE * total, 1)}
             if known:
-                scale = weight * trigger_mass / sum(known.values())
+                # a synonym is worth its own terms' weight, never more than the trigger's
+                scale = weight * min(1.0, trigger_mass / sum(known.values()))
                 alternatives.append({t: round(v * scale, 4) for t, v in known.items()})
                 query.synonyms[word] = weight
         if alternatives:
@@ -360,14 +396,38 @@ def partial(tenant: Tenant, text: str) -> Query:
     return query
 
 
-def _by_pinyin(tenant: Tenant, keys: set[str]) -> dict[str, tuple[str, int]]:
-    """For each pinyin key, the most frequent known term that sounds like it."""
-    best: dict[str, tuple[str, int]] = {}
+def _confirmed_places(text: str, stats: dict[str, int]) -> dict[str, set[int]]:
+    """For each Han bigram of `text`, which of its two characters a known neighbouring bigram
+    shares (0: the first, 1: the second): a typo repair must not change those."""
+    places: dict[str, set[int]] = {}
+    for run in _HAN_RUN.findall(normalize(text)):
+        pairs = [run[i : i + 2] for i in range(len(run) - 1)]
+        for i, pair in enumerate(pairs):
+            seen = places.setdefault(pair, set())
+            if i > 0 and stats.get(pairs[i - 1], 0) > 0:
+                seen.add(0)
+            if i + 1 < len(pairs) and stats.get(pairs[i + 1], 0) > 0:
+                seen.add(1)
+    return places
+
+
+def _fits(term: str, repair: str, confirmed: set[int]) -> bool:
+    """Whether `repair` can be what `term` was meant to be: one character changed (a typo), and
+    not a character a known neighbour confirms."""
+    if len(repair) != len(term) or len(term) != 2:
+        return len(repair) == len(term)
+    changed = [i for i in range(2) if repair[i] != term[i]]
+    return len(changed) == 1 and changed[0] not in confirmed
+
+
+def _sounding_like(tenant: Tenant, keys: set[str]) -> dict[str, list[tuple[str, int]]]:
+    """For each pinyin key, the known terms that sound like it, most frequent first."""
+    found: dict[str, list[tuple[str, int]]] = {}
     rows = sorted(_select(tenant, "pinyin, term, df", "pinyin", sorted(keys)), key=lambda r: (-r[2], r[1]))
     for key, term, df in rows:
         if df > 0:
-            best.setdefault(key, (term, df))
-    return best
+            found.setdefault(key, []).append((term, df))
+    return found
 
 
 def _select(tenant: Tenant, columns: str, column: str, values: list[str]) -> list[tuple]:

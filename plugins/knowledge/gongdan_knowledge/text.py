@@ -11,16 +11,13 @@ import html
 import re
 from collections import Counter
 from functools import lru_cache
+from typing import Any
 
 import bleach
 import markdown
 
-from opencc import OpenCC
-
 from gongdan import text as core_text
 from gongdan.text import MAX_TERM, is_han, stem
-
-_T2S = OpenCC("t2s")
 
 ALLOWED_TAGS = sorted(
     set(bleach.sanitizer.ALLOWED_TAGS)
@@ -43,7 +40,15 @@ def simplified(text: str) -> str:
     Articles and queries both pass through it, so a buyer writing traditional characters finds
     articles written in simplified ones and the other way round. ASCII text is returned as is.
     """
-    return text if not text or text.isascii() else _T2S.convert(text)
+    return text if not text or text.isascii() else _t2s().convert(text)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    """OpenCC's traditional → simplified converter, loaded on first use (about 40 ms)."""
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
 
 
 def normalize(text: str) -> str:
@@ -92,18 +97,21 @@ def pinyin_key(term: str) -> str | None:
     return " ".join(lazy_pinyin(term))[:MAX_TERM]
 
 
+@lru_cache(maxsize=4096)
+def _pattern(wanted: frozenset[str]) -> re.Pattern[str] | None:
+    """One pattern finding, at every place, the longest of the `wanted` terms starting there."""
+    words = sorted((w for w in wanted if w), key=lambda w: (-len(w), w))
+    return re.compile("(?=(" + "|".join(map(re.escape, words)) + "))") if words else None
+
+
 def _spans(text: str, wanted: set[str]) -> list[tuple[int, int]]:
     """Character spans of `text` where any of the `wanted` terms occurs, merged."""
-    lowered = text.lower()
-    spans: list[tuple[int, int]] = []
-    for term in wanted:
-        start = lowered.find(term)
-        while start != -1:
-            spans.append((start, start + len(term)))
-            start = lowered.find(term, start + 1)
-    spans.sort()
+    pattern = _pattern(frozenset(wanted))
+    if pattern is None:
+        return []
     merged: list[tuple[int, int]] = []
-    for start, end in spans:
+    for found in pattern.finditer(text.lower()):
+        start, end = found.start(), found.start() + len(found.group(1))
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -29,6 +29,7 @@ MAX_GROUPS = 2000
 MAX_WORDS = 40
 MAX_WORD = 32
 CACHE_SECONDS = 5.0
+MEMO_SIZE = 4096  # expansions kept per thesaurus (cleared when full)
 _WEIGHT = re.compile(r"^\s*(0(?:\.\d+)?|1(?:\.0+)?)\s*:\s*(.*)$")
 
 
@@ -139,6 +140,8 @@ class Table:
 
     pattern: re.Pattern[str] | None
     mates: dict[str, tuple[tuple[str, float], ...]]
+    memo: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict, compare=False)
+    """Expansions already worked out, by normalised text (buyers ask the same things often)."""
 
 
 _cache: dict[tuple[int, int, bool], tuple[float, Table]] = {}
@@ -177,6 +180,8 @@ def expansions_by_trigger(tenant: Tenant, text: str) -> dict[str, dict[str, floa
     found: dict[str, dict[str, float]] = {}
     if table.pattern is None:
         return found
+    if normal in table.memo:
+        return table.memo[normal]
     # the longest word starting at each place (overlaps kept), then longest first: a word inside
     # a longer one already taken is left out
     places = [(m.start(), m.group(1)) for m in table.pattern.finditer(normal)]
@@ -188,4 +193,7 @@ def expansions_by_trigger(tenant: Tenant, text: str) -> dict[str, dict[str, floa
         wanted = {other: weight for other, weight in table.mates[word] if other not in normal}
         if wanted:
             found[word] = wanted
+    if len(table.memo) >= MEMO_SIZE:
+        table.memo.clear()
+    table.memo[normal] = found  # stored once complete: other threads read it
     return found

@@ -143,8 +143,10 @@ def test_tenants_do_not_see_each_other(corpus: Any, make_user: Any, other_tenant
 def test_same_ranking_on_every_database(corpus: Any, kb: Any) -> None:
     """The expected order is written out: both databases must produce exactly it."""
     data = kb.get("/api/v1/kb/search", query_string={"q": "退货退款运费"}).get_json()
-    assert [i["title"] for i in data["items"]] == ["七天无理由退货规则", "质量问题退款流程"]
-    assert [i["score"] for i in data["items"]] == pytest.approx([0.7264, 0.7013], abs=1e-4)
+    # the English article comes third through the thesaurus' English words (退货 return, 退款 refund)
+    expected = ["七天无理由退货规则", "质量问题退款流程", "Return policy for overseas buyers"]
+    assert [i["title"] for i in data["items"]] == expected
+    assert [i["score"] for i in data["items"]] == pytest.approx([0.5448, 0.526, 0.2033], abs=1e-4)
 
 
 def test_a_partial_match_when_the_strict_query_finds_nothing(
