@@ -20,7 +20,7 @@ from markupsafe import Markup
 from gongdan import actions, tickets
 from gongdan.actors import Actor
 from gongdan.contributions import ConsoleView, TicketPanel
-from gongdan.errors import GongdanError, ValidationError
+from gongdan.errors import Conflict, GongdanError, ValidationError
 from gongdan.models import Team, Tenant, Ticket, User
 from gongdan.permissions import ROLE_RANK, has_role
 
@@ -184,7 +184,10 @@ def _ordered(change: Any, back: str | None = None) -> Any:
     except GongdanError as exc:
         if wants_json:
             return {"error": exc.message, "fields": exc.fields}, exc.status
-        flash(gettext("Not done: %(why)s", why=exc.message), "danger")
+        if isinstance(exc, Conflict):
+            flash(gettext("The list changed since the page was shown: reload it and try again."), "danger")
+        else:
+            flash(gettext("Not done: %(why)s", why=exc.message), "danger")
         return redirect(back or request.referrer or url_for("automation_rules.index"))
     if wants_json:
         return {"positions": {str(k): v for k, v in positions.items()}, "message": gettext("Order saved.")}
