@@ -41,12 +41,13 @@ def set_notes(tenant: Tenant, customer_id: Any, text: str, actor: Actor) -> Cust
     if text == customer.notes:
         return customer
     now = clock.now()
+    by = (actor.user.display_name if actor.user is not None else "") or actor.label
     with write_transaction():
-        Customer.update(notes=text, notes_by=actor.label, notes_at=now).where(
+        Customer.update(notes=text, notes_by=by, notes_at=now).where(
             (Customer.tenant == tenant) & (Customer.id == customer.id)
         ).execute()
         audit.record(tenant, "customer.notes_changed", actor, data={"customer_id": customer.id, "length": len(text)})
-    customer.notes, customer.notes_by, customer.notes_at = text, actor.label, now
+    customer.notes, customer.notes_by, customer.notes_at = text, by, now
     return customer
 
 

@@ -81,20 +81,20 @@ def core_event_kinds() -> list[EventKind]:
         ),
         EventKind(
             "merged",
-            "合并到了另一工单",
+            "把此工单合并到了另一工单",
             "merged this ticket into another",
             fields={
-                "into_number": ("合并到工单", "into ticket", "text"),
+                "into": ("合并到", "into", "text"),
                 "comments": ("消息", "messages", "text"),
                 "attachments": ("附件", "files", "text"),
             },
         ),
         EventKind(
             "merged_in",
-            "合并进了另一工单",
+            "把另一工单合并了进来",
             "merged another ticket into this one",
             fields={
-                "from_number": ("来自工单", "from ticket", "text"),
+                "from": ("来自", "from", "text"),
                 "comments": ("消息", "messages", "text"),
                 "attachments": ("附件", "files", "text"),
             },
@@ -103,7 +103,7 @@ def core_event_kinds() -> list[EventKind]:
             "merge_undone",
             "撤销了合并",
             "undid a merge",
-            fields={"from_number": ("工单", "ticket", "text"), "into_number": ("合并到工单", "into ticket", "text")},
+            fields={"from": ("被合并的工单", "merged ticket", "text"), "into": ("合并到", "into", "text")},
         ),
         EventKind(
             "deadline.announced",

@@ -117,8 +117,10 @@ def merge(tenant: Tenant, source: Ticket | int, target: Ticket | int, actor: Act
         dst.updated_at = now
         dst.save(only=[Ticket.updated_at])
         counts = {"comments": len(comment_ids), "attachments": len(attachment_ids), "merge_id": record.id}
-        tickets.record_event(tenant, src, "merged", {"into_id": dst.id, "into_number": dst.number, **counts}, actor)
-        tickets.record_event(tenant, dst, "merged_in", {"from_id": src.id, "from_number": src.number, **counts}, actor)
+        into = {"into_id": dst.id, "into_number": dst.number, "into": f"#{dst.number} {dst.subject}"}
+        came = {"from_id": src.id, "from_number": src.number, "from": f"#{src.number} {src.subject}"}
+        tickets.record_event(tenant, src, "merged", {**into, **counts}, actor)
+        tickets.record_event(tenant, dst, "merged_in", {**came, **counts}, actor)
         audit.record(
             tenant,
             "ticket.merged",
@@ -191,7 +193,13 @@ def undo(tenant: Tenant, merge_id: Any, actor: Actor) -> TicketMerge:
         record.save(only=[TicketMerge.undone_at])
         dst.updated_at = now
         dst.save(only=[Ticket.updated_at])
-        data = {"merge_id": record.id, "from_number": src.number, "into_number": dst.number}
+        data = {
+            "merge_id": record.id,
+            "from_number": src.number,
+            "into_number": dst.number,
+            "from": f"#{src.number} {src.subject}",
+            "into": f"#{dst.number} {dst.subject}",
+        }
         tickets.record_event(tenant, src, "merge_undone", {"into_id": dst.id, **data}, actor)
         tickets.record_event(tenant, dst, "merge_undone", {"from_id": src.id, **data}, actor)
         audit.record(tenant, "ticket.merge_undone", actor, data=data)

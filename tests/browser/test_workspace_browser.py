@@ -317,3 +317,35 @@ def test_the_list_says_what_is_new_without_reloading(chromium, live_server, tena
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.click("#list-refresh")
         page.wait_for_selector(f"text=新来的 {width}")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_merge_undo_and_the_customer_card_in_chromium(chromium, live_server, tenant, make_user, tmp_path, language):
+    """Merge a duplicate (asked first), see it on the survivor, undo it; write a note on the customer
+    card; the ticket page fits a 390 px phone."""
+    keeper, duplicate = some_tickets(tenant, 2)
+    lead, _ = make_user("supervisor", name="主管")
+    page = tab(chromium, language, 1366)
+    sign_in(page, live_server, lead.email)
+    page.wait_for_selector("#dashboard")
+    page.goto(f"{live_server}/console/tickets/{duplicate.id}")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.fill("#merge-into", str(keeper.number))
+    page.click("#merge-submit")
+    page.wait_for_selector(".merged-here")
+    assert asked, "merging asks first"
+    assert page.url.rstrip("/").endswith(f"/console/tickets/{keeper.id}")
+    page.fill("#customer-notes", "只在下午接电话")
+    page.click("#save-customer-notes")
+    page.wait_for_selector("#customer-notes-by")
+    page.screenshot(path=str(shots(tmp_path) / f"merged-1366-{language}.png"), full_page=True)
+    page.click(".merged-here .undo-merge")
+    page.wait_for_selector("#merge-form")
+    assert tickets.get(tenant, duplicate.id).status == "new"
+    phone = tab(chromium, language, 390)
+    sign_in(phone, live_server, lead.email)
+    phone.wait_for_selector("#dashboard")
+    phone.goto(f"{live_server}/console/tickets/{keeper.id}")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=str(shots(tmp_path) / f"ticket-card-390-{language}.png"), full_page=True)
