@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
-from collections.abc import Callable
-from typing import Any
 
 from gongdan_automation import engine, rules
 
@@ -30,7 +27,7 @@ from gongdan.db import open_database
 from gongdan.plugins import get_host
 from gongdan.schema import upgrade
 
-from .common import latencies, percentile
+from .common import cpu_latencies, latencies, percentile
 
 SYSTEM = Actor.system("bench")
 RULES = 200
@@ -38,16 +35,6 @@ RULES = 200
 
 def _p(samples: list[float]) -> str:
     return " ".join(f"p{q} {percentile(samples, q) * 1000:.3f} ms" for q in (50, 95, 99))
-
-
-def _cpu(fn: Callable[[int], Any], count: int) -> list[float]:
-    """Seconds of this thread's CPU time each of `count` calls `fn(i)` takes."""
-    samples = []
-    for i in range(count):
-        start = time.thread_time()
-        fn(i)
-        samples.append(time.thread_time() - start)
-    return samples
 
 
 def _rule(i: int) -> dict:
@@ -99,7 +86,7 @@ def main() -> None:
         ("category 10 rules name", lambda i: engine.matching(busy, named, "updated")),
     ]
     for label, fn in cases:
-        wall, cpu = latencies(fn, args.events), _cpu(fn, args.events)
+        wall, cpu = latencies(fn, args.events), cpu_latencies(fn, args.events)
         print(f"trigger evaluation, {RULES} triggers, {label}: wall {_p(wall)} | cpu {_p(cpu)}")
     found = rules.active(busy, "trigger", "updated")
     unindexed = rules.RuleSet(list(found))
@@ -108,7 +95,7 @@ def main() -> None:
     rules.active = lambda tenant, kind, key: unindexed  # type: ignore[assignment]
     try:
         fn = cases[0][1]
-        wall, cpu = latencies(fn, args.events), _cpu(fn, args.events)
+        wall, cpu = latencies(fn, args.events), cpu_latencies(fn, args.events)
     finally:
         rules.active = original  # type: ignore[assignment]
     print(f"trigger evaluation, {RULES} triggers, no index (baseline): wall {_p(wall)} | cpu {_p(cpu)}")

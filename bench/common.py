@@ -34,6 +34,17 @@ def latencies(fn: Callable[[int], Any], count: int) -> list[float]:
     return samples
 
 
+def cpu_latencies(fn: Callable[[int], Any], count: int) -> list[float]:
+    """Seconds of this thread's CPU time each of `count` calls `fn(i)` takes (on SQLite the
+    database's work included): less sensitive than wall time to other processes on a busy machine."""
+    samples = []
+    for i in range(count):
+        start = time.thread_time()
+        fn(i)
+        samples.append(time.thread_time() - start)
+    return samples
+
+
 def summary_ms(samples: Sequence[float]) -> str:
     """`p50 … ms, p99 … ms` of samples given in seconds."""
     return f"p50 {percentile(samples, 50) * 1000:.2f} ms, p99 {percentile(samples, 99) * 1000:.2f} ms"
