@@ -24,6 +24,7 @@ import smtplib
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import gettext
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as Invalid
 
@@ -89,7 +90,7 @@ class SubscriptionSchema(Schema):
     def _unique_recipients(self, data: dict[str, Any], **_: Any) -> None:
         lowered = [r.lower() for r in data.get("recipients") or []]
         if len(set(lowered)) != len(lowered):
-            raise Invalid("the same address twice", "recipients")
+            raise Invalid(gettext("the same address twice"), "recipients")
 
 
 # --- when -----------------------------------------------------------------------------------
@@ -136,7 +137,14 @@ def _check_recipients(tenant: Tenant, recipients: list[str], actor: Actor) -> li
     if outside and not has_role(actor.user, "admin"):
         raise ValidationError(
             "outside recipients",
-            {"recipients": [f"not staff of this tenant (only an admin may add them): {', '.join(outside)}"]},
+            {
+                "recipients": [
+                    gettext(
+                        "not staff of this workspace (only an admin may add them): %(addresses)s",
+                        addresses=", ".join(outside),
+                    )
+                ]
+            },
         )
     return wanted
 
@@ -193,7 +201,7 @@ def _unique_name(tenant: Tenant, name: str, but: int | None = None) -> None:
     if but is not None:
         query = query.where(Subscription.id != but)
     if query.exists():
-        raise ValidationError("duplicate name", {"name": ["another scheduled report has this name"]})
+        raise ValidationError("duplicate name", {"name": [gettext("another scheduled report has this name")]})
 
 
 def save(tenant: Tenant, data: dict[str, Any], actor: Actor, row: Subscription | None = None) -> Subscription:

@@ -200,12 +200,13 @@ def test_without_a_mailbox_the_page_says_why(analytics: Any, console_client: Any
     assert page.user.email in form
     wrong = page.post(
         "/console/analytics/schedules/new",
-        {"name": "", "report": "summary", "group_by": "team", "frequency": "weekly", "weekday": "4",
+        {"name": "团队周报", "report": "summary", "group_by": "team", "frequency": "weekly", "weekday": "4",
          "hour": "18", "recipients": "someone@outside.example", "language": "zh", "format": "xlsx"},
     )  # fmt: skip
     assert wrong.status_code == 422
     body = wrong.get_data(as_text=True)
     assert "收件人" in body
+    assert "不是本工作区的员工" in body
     assert "someone@outside.example" in body
     saved = page.post(
         "/console/analytics/schedules/new",
