@@ -19,6 +19,7 @@ FORM_PAGES = (
     "/console/sla/policies/",
     "/console/sla/calendars/",
     "/console/assignment_rules/",
+    "/console/assignment_availability/",
     "/console/plugins/pdd_connector/settings",
 )
 

@@ -94,7 +94,9 @@ class AvailabilityView(ConsoleBaseView):
             for user in _agents(tenant)
             if user.id == me.id or has_role(current_user, "supervisor")
         ]
-        return self.render("gongdan_assignment/availability.html", rows=rows, statuses=STATUSES, me=me)
+        return self.render(
+            "gongdan_assignment/availability.html", rows=rows, statuses=STATUSES, me=me, days=console_forms.DAY_LABELS
+        )
 
     @expose("/<int:agent_id>", methods=("POST",))
     def change(self, agent_id: int) -> Any:
@@ -108,7 +110,8 @@ class AvailabilityView(ConsoleBaseView):
             payload = AvailabilitySchema().load(form)
         except MarshmallowValidationError as exc:
             for field, messages in flatten_messages(exc.messages).items():
-                flash(f"{field}: {'; '.join(messages)}", "error")
+                label = console_forms.AVAILABILITY_LABELS.get(field, "")
+                flash(f"{label}: {'; '.join(console_forms.worded(m) for m in messages)}", "error")
             return redirect(url_for(".index"))
         state, changes = availability.update(tenant, user, payload, Actor.of(self.current_user))
         if changes:

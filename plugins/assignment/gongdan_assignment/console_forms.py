@@ -225,6 +225,14 @@ def colleagues(tenant: Tenant, agent: User) -> list[User]:
     return list(query.order_by(User.name, User.id))
 
 
+AVAILABILITY_LABELS = {"status": _l("Status"), "capacity": _l("Capacity"), "weight": _l("Weight")}
+
+
+def worded(message: str) -> str:
+    """A service's message about one input, in the console's language."""
+    return fr.translated(message, MESSAGES)
+
+
 def service_errors(fields: dict[str, list[str]], where: dict[str, str], fallback: str) -> FormErrors:
     """The service's `{field path: [messages]}` beside the form's inputs, in the console's language."""
     errors = FormErrors()

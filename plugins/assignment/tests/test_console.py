@@ -160,6 +160,11 @@ def test_agents_set_their_shifts_and_leave_in_a_form(app, make_user, assignment,
     page = me.text(f"/console/assignment_availability/{worker.id}/schedule")
     assert 'name="s-1-end" id="s-1-end" value="06:00"' in page
     assert 'value="2026-12-03"' in page
+    summary = me.text("/console/assignment_availability/")
+    assert "Mon 09:00–18:00 · Fri 22:00–06:00" in summary
+    assert "2026-12-01 – 2026-12-03" in summary
+    refused = me.post(f"/console/assignment_availability/{worker.id}", {"capacity": "lots"}, follow_redirects=True)
+    assert "Capacity: Give a whole number." in refused.get_data(as_text=True)
     bad = {
         "s-0-day": "tue",
         "s-0-start": "25:00",
