@@ -330,6 +330,17 @@ def has_citus() -> bool:
     return is_postgres() and bool(_rows("SELECT 1 FROM pg_extension WHERE extname = 'citus'"))
 
 
+_known: dict[int, bool] = {}
+
+
+def on_citus() -> bool:
+    """`has_citus()`, asked once per opened database (for hot paths that need a Citus form)."""
+    key = id(db.obj)
+    if key not in _known:
+        _known[key] = has_citus()
+    return _known[key]
+
+
 def _citus_tables() -> dict[str, tuple[str, str | None, int]]:
     """table -> (citus_table_type, distribution column, colocation id) for Citus-managed tables."""
     return {

@@ -20,7 +20,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from gongdan import clock
+from gongdan import citus, clock
 from gongdan.db import db, is_postgres
 from gongdan.models import RateCounter
 from gongdan.statements import PreparedStatement
@@ -33,6 +33,14 @@ _HIT = PreparedStatement(
     'RETURNING "hits", (SELECT p."hits" FROM {t} AS p WHERE p."bucket" = ? AND p."key" = ? AND p."slot" = ?)',
     t=RateCounter,
 )
+# Citus runs no subquery in an INSERT's RETURNING: there the previous slot is a second
+# statement (both go to the one shard of the key, the distribution column)
+_HIT_ALONE = PreparedStatement(
+    'INSERT INTO {t} ("bucket", "key", "slot", "hits", "expires") VALUES (?, ?, ?, 1, ?) '
+    'ON CONFLICT ("bucket", "key", "slot") DO UPDATE SET "hits" = {t}."hits" + 1 RETURNING "hits"',
+    t=RateCounter,
+)
+_PREVIOUS = PreparedStatement('SELECT "hits" FROM {t} WHERE "bucket" = ? AND "key" = ? AND "slot" = ?', t=RateCounter)
 _PRUNE = PreparedStatement('DELETE FROM {t} WHERE "expires" < ?', t=RateCounter)
 
 
@@ -64,8 +72,13 @@ def hit(bucket: str, key: str, limit: int, per_seconds: int) -> Verdict:
     now = clock.now().timestamp()
     slot = int(now // per_seconds)
     hashed = hashlib.sha256(key.encode()).hexdigest()[:32]
-    row = _HIT.execute((bucket, hashed, slot, (slot + 2) * per_seconds, bucket, hashed, slot - 1)).fetchone()
-    current, previous = int(row[0]), int(row[1] or 0)
+    if citus.on_citus():
+        current = int(_HIT_ALONE.execute((bucket, hashed, slot, (slot + 2) * per_seconds)).fetchone()[0])
+        before = _PREVIOUS.execute((bucket, hashed, slot - 1)).fetchone()
+        previous = int(before[0]) if before else 0
+    else:
+        row = _HIT.execute((bucket, hashed, slot, (slot + 2) * per_seconds, bucket, hashed, slot - 1)).fetchone()
+        current, previous = int(row[0]), int(row[1] or 0)
     if random.randrange(PRUNE_ONE_IN) == 0:  # sampling, not security
         _PRUNE.execute((int(now),))
     elapsed = (now - slot * per_seconds) / per_seconds

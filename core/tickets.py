@@ -207,7 +207,7 @@ def _assignee_of(ticket: Ticket, user_id: int) -> User | None:
     held = attached(ticket, "assignee")
     if held is not None and held.id == user_id:
         return held
-    found = _USER_BY_ID.rows((), {"id": user_id})
+    found = _USER_BY_ID.rows((), {"id": user_id, "tenant": ticket.tenant_id})
     return found[0] if found else None
 
 
@@ -353,7 +353,7 @@ def _apply_update(tenant: Tenant, ticket: Ticket, fields: dict[str, Any], actor:
         fields["subject"] = fields["subject"].strip()
     events: list[TicketEvent] = []
     with write_transaction():
-        ticket = _locked(ticket.id)
+        ticket = _locked(ticket.id, ticket.tenant_id)
         changes = {}
         for key, new in fields.items():
             old = getattr(ticket, key)
@@ -371,12 +371,12 @@ def _apply_update(tenant: Tenant, ticket: Ticket, fields: dict[str, Any], actor:
 
 
 def _ticket_by_id(p: Any, lock: bool) -> Any:
-    query = Ticket.select().where(Ticket.id == p("id"))
+    query = Ticket.select().where((Ticket.id == p("id")) & (Ticket.tenant == p("tenant")))
     return query.for_update() if lock else query
 
 
 _TICKET_BY_ID = ShapedQuery(_ticket_by_id)
-_USER_BY_ID = ShapedQuery(lambda p: User.select().where(User.id == p("id")))
+_USER_BY_ID = ShapedQuery(lambda p: User.select().where((User.id == p("id")) & (User.tenant == p("tenant"))))
 _ASSIGNABLE = ShapedQuery(
     lambda p: User.select().where((User.id == p("id")) & (User.tenant == p("tenant")) & (User.is_active == True))  # noqa: E712
 )
@@ -385,9 +385,10 @@ _set_assignee = PreparedStatement(
 )
 
 
-def _locked(ticket_id: int) -> Ticket:
-    """The ticket, row-locked on PostgreSQL (SQLite's write transaction locks the database)."""
-    found = _TICKET_BY_ID.rows((is_postgres(),), {"id": ticket_id})
+def _locked(ticket_id: int, tenant_id: int) -> Ticket:
+    """The ticket, row-locked on PostgreSQL (SQLite's write transaction locks the database);
+    asked within its tenant (one shard on Citus, which locks rows only there)."""
+    found = _TICKET_BY_ID.rows((is_postgres(),), {"id": ticket_id, "tenant": tenant_id})
     if not found:
         raise NotFound("no such ticket")
     return found[0]
@@ -412,7 +413,7 @@ def transition(tenant: Tenant, ticket: Ticket, to: str, actor: Actor) -> Ticket:
     """Move `ticket` to status `to`; InvalidTransition when the state machine forbids it."""
     events: list[TicketEvent] = []
     with write_transaction():
-        ticket = _locked(ticket.id)
+        ticket = _locked(ticket.id, ticket.tenant_id)
         if to not in TRANSITIONS:
             raise ValidationError("unknown status", {"to": [f"must be one of: {', '.join(TRANSITIONS)}"]})
         if to == ticket.status:
@@ -472,7 +473,7 @@ def comment(
             raise ValidationError("unknown users mentioned", {"mentions": [f"no user {', '.join(unknown)}"]})
     events: list[TicketEvent] = []
     with write_transaction():
-        ticket = _locked(ticket.id)
+        ticket = _locked(ticket.id, ticket.tenant_id)
         if ticket.status == "closed":
             raise Conflict("the ticket is closed; open a follow-up instead")
         now = clock.now()
@@ -573,7 +574,7 @@ def assign(
     assignee = _assignable(tenant, assignee_id) if assignee_id is not None else None
     events: list[TicketEvent] = []
     with write_transaction():
-        ticket = _locked(ticket.id)
+        ticket = _locked(ticket.id, ticket.tenant_id)
         permissions.require(actor, "ticket.assign", ticket)
         if ticket.status == "closed":
             raise Conflict("a closed ticket cannot be reassigned")

@@ -27,8 +27,10 @@ def test_every_registered_table_has_a_kind_and_keeps_the_rule() -> None:
     assert citus.problems(found) == []
     kinds = citus.kinds(found)
     assert set(kinds) == {m._meta.table_name for s in found for m in s.models}
-    assert kinds["ticket"].kind == "tenant" and kinds["tenant"].kind == "reference"
-    assert kinds["rate_counter"].column == "key" and kinds["sign_in_name"].kind == "reference"
+    assert kinds["ticket"].kind == "tenant"
+    assert kinds["tenant"].kind == "reference"
+    assert kinds["rate_counter"].column == "key"
+    assert kinds["sign_in_name"].kind == "reference"
     if "pdd_shop_claim" in kinds:  # a shop is claimed across tenants
         assert kinds["pdd_shop_claim"].kind == "reference"
 
@@ -48,7 +50,8 @@ def test_a_new_table_without_tenant_id_fails_with_a_clear_message() -> None:
         ]
         as_reference = Schema(owner="notes", models=[Note], kinds={"shard_test_note": "reference"})
         pointing = citus.problems([*schemas(get_host()), as_reference])
-        assert len(pointing) == 1 and "foreign key 'ticket_id' to the tenant-owned table 'ticket'" in pointing[0]
+        assert len(pointing) == 1
+        assert "foreign key 'ticket_id' to the tenant-owned table 'ticket'" in pointing[0]
         misnamed = Schema(owner="notes", models=[Note], kinds={"shard_test_note": "sharded"})
         assert "unknown kind 'sharded'" in citus.problems([*schemas(get_host()), misnamed])[0]
     finally:
@@ -85,7 +88,8 @@ def test_tenant_owned_keys_carry_the_tenant(gongdan_db, gongdan_backend) -> None
 
 def test_inferred_joins_carry_the_tenant() -> None:
     sql, _ = Ticket.select(Ticket.id).join(User).sql()
-    assert '"t1"."assignee_id" = "t2"."id"' in sql and '"t1"."tenant_id" = "t2"."tenant_id"' in sql
+    assert '"t1"."assignee_id" = "t2"."id"' in sql
+    assert '"t1"."tenant_id" = "t2"."tenant_id"' in sql
     sql, _ = User.select(User.id).join(Tenant).sql()  # the tenant itself: nothing added
     assert sql.count("tenant_id") == 1
 
@@ -160,8 +164,10 @@ def test_todays_schema_migrates(gongdan_backend, gongdan_key_file, tmp_path) -> 
             assert _unique_indexes_without_tenant() == []
         else:
             assert "ticket: primary key (tenant_id, id)" in report
-            assert citus.key_problems(kinds) == [] and citus.doctor(kinds) == []
+            assert citus.key_problems(kinds) == []
+            assert citus.doctor(kinds) == []
         team.delete_instance()
-        assert User.get_by_id(user_id).team_id is None and Ticket.get_by_id(ticket.id).team_id is None
+        assert User.get_by_id(user_id).team_id is None
+        assert Ticket.get_by_id(ticket.id).team_id is None
     finally:
         database.close()
