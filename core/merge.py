@@ -59,6 +59,21 @@ def merged_into(tenant: Tenant, ticket: Ticket) -> TicketMerge | None:
     )
 
 
+def survivor(tenant: Tenant, ticket: Ticket) -> Ticket:
+    """The ticket that carries `ticket`'s conversation now: itself, or (through standing merges,
+    however many) the one it was merged into. Channels send a customer's later messages there."""
+    seen = {ticket.id}
+    while True:
+        record = merged_into(tenant, ticket)
+        if record is None or record.target_id in seen or len(seen) > 20:
+            return ticket
+        following = Ticket.get_or_none((Ticket.id == record.target_id) & (Ticket.tenant == tenant))
+        if following is None:
+            return ticket
+        ticket = following
+        seen.add(ticket.id)
+
+
 def merged_here(tenant: Tenant, ticket: Ticket) -> list[TicketMerge]:
     """The standing merges into `ticket`, newest first."""
     return list(
@@ -252,5 +267,6 @@ __all__ = [
     "merged_here",
     "merged_into",
     "set_undo_window",
+    "survivor",
     "undo",
 ]

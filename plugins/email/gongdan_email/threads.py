@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from gongdan import merge
 from gongdan.models import Tenant, Ticket
 
 from .models import EmailMessage
@@ -65,5 +66,8 @@ def by_token(tenant: Tenant, mail: ParsedMail, own: set[str]) -> Ticket | None:
 
 
 def find_ticket(tenant: Tenant, mail: ParsedMail, own: set[str]) -> Ticket | None:
-    """The ticket `mail` continues, or None for a new one. `own`: the tenant's mailbox addresses."""
-    return by_message_ids(tenant, mail.thread_ids) or by_token(tenant, mail, own)
+    """The ticket `mail` continues, or None for a new one. `own`: the tenant's mailbox addresses.
+
+    A reply to a ticket that was merged into another continues the survivor (`gongdan.merge`)."""
+    found = by_message_ids(tenant, mail.thread_ids) or by_token(tenant, mail, own)
+    return merge.survivor(tenant, found) if found is not None else None
