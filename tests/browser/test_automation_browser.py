@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from gongdan_automation import ordering, rules
+from gongdan_automation import macros, ordering, rules
 
 from gongdan.plugins import get_host
 
@@ -23,6 +23,10 @@ def test_an_admin_orders_triggers_by_drag_and_by_keyboard(chromium, app, live_se
     get_host().set_enabled(tenant, "automation", enabled=True, actor=admin)
     names = ("大促期间加急", "退款超过5000转主管", "差评客户优先")
     ids = [rules.create(tenant, "trigger", {"name": n, "event": "created", "actions": []}).id for n in names]
+    macro_ids = [
+        macros.save(tenant, admin, {"name": n, "body_zh": "您好 {customer_name}", "shared": True}).id
+        for n in ("A 物流查询", "B 退款进度")
+    ]
     shots = Path(os.environ.get("GONGDAN_SHOTS") or tmp_path)
     context = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
     page = context.new_page()
@@ -55,6 +59,13 @@ def test_an_admin_orders_triggers_by_drag_and_by_keyboard(chromium, app, live_se
         page.screenshot(path=str(shots / "automation-rules-zh-CN-1366.png"), full_page=True)
         page.set_viewport_size({"width": 390, "height": 900})
         page.screenshot(path=str(shots / "automation-rules-zh-CN-390.png"), full_page=True)
+
+        page.set_viewport_size({"width": 1366, "height": 900})
+        page.goto(f"{live_server}/console/automation/macros/")
+        page.click(f"#macro-{macro_ids[1]} .macro-up")  # the same script orders macros
+        wait_until(page, "() => document.getElementById('order-status-macros').textContent.length > 0")
+        assert [m.id for m in macros.visible(tenant, admin)] == [macro_ids[1], macro_ids[0]]
+        page.screenshot(path=str(shots / "automation-macros-zh-CN-1366.png"), full_page=True)
         assert errors == []
     finally:
         context.close()
