@@ -34,6 +34,10 @@ DEADLINE = 300.0
 WORKERS = 4
 BATCH_BYTES = 20 * 1024 * 1024
 BATCH_COUNT = 50
+COMMIT_EVERY = 10
+"""Messages per transaction: their tickets, dedup rows and the watermark commit together (a
+crash before the commit refetches them all, after it none), and the other plugins' hooks run
+after that commit. One commit per message cost about a quarter of the ingest's CPU."""
 FETCH_ITEM = re.compile(rb"UID (\d+)")
 SIZE_ITEM = re.compile(rb"RFC822\.SIZE (\d+)")
 
@@ -185,15 +189,21 @@ class _Fetcher:
                 self._too_large(large, sizes, _bodies(client, large, "BODY.PEEK[HEADER]"))
 
     def _handle(self, uids: list[int], bodies: dict[int, bytes]) -> None:
-        for uid in uids:
+        for start in range(0, len(uids), COMMIT_EVERY):
             if time.monotonic() > self.deadline:
                 raise FetchError(f"stopped after {int(DEADLINE)} s; the rest is fetched on the next run")
-            raw = bodies.get(uid)
-            if raw is None:  # expunged meanwhile
-                ingest.advance(self.mailbox, uid)
-                continue
-            result = ingest.ingest(self.tenant, self.mailbox, raw, uid=uid, reopen_days=self.reopen_days)
-            self._count(result.outcome)
+            done: list[str] = []
+            with write_transaction():  # each message in a savepoint of its own (see `ingest.ingest`)
+                for uid in uids[start : start + COMMIT_EVERY]:
+                    raw = bodies.get(uid)
+                    if raw is None:  # expunged meanwhile
+                        ingest.advance(self.mailbox, uid)
+                        continue
+                    done.append(
+                        ingest.ingest(self.tenant, self.mailbox, raw, uid=uid, reopen_days=self.reopen_days).outcome
+                    )
+            for outcome in done:  # counted once committed
+                self._count(outcome)
 
     def _too_large(self, uids: list[int], sizes: dict[int, int], headers: dict[int, bytes]) -> None:
         limit_mb = self.limit // (1024 * 1024)

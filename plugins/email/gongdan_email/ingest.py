@@ -1,9 +1,11 @@
 """One raw message in, exactly once: a ticket, a comment, a follow-up, ignored, or quarantined.
 
-`ingest` runs in one transaction per message: the ticket or comment, its attachments, the
-dedup row (`EmailMessage`, unique per mailbox on the Message-ID or a content hash) and the
-mailbox's UID watermark commit together. A crash before the commit leaves nothing behind and
-the message is fetched again; after it, the dedup row turns the refetch into a no-op.
+`ingest` runs in one transaction per message, or in a savepoint of its caller's (the fetcher
+commits ten messages at a time): the ticket or comment, its attachments, the dedup row
+(`EmailMessage`, unique per mailbox on the Message-ID or a content hash) and the mailbox's UID
+watermark commit together. A crash before the commit leaves nothing behind and the message is
+fetched again; after it, the dedup row turns the refetch into a no-op. The other plugins' hooks
+(assignment, SLA, ...) run after that commit (`gongdan.db.after_commit`).
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ def _record(row: dict, outcome: str, ticket: Ticket | None = None, comment: Comm
 
 
 def ingest(tenant: Tenant, mailbox: Mailbox, raw: bytes, *, uid: int | None = None, reopen_days: int = 7) -> Result:
-    """Turn one raw message into what it should become, exactly once; commits."""
+    """Turn one raw message into what it should become, exactly once; commits (inside a
+    caller's transaction: a savepoint of it, committed with it)."""
     try:
         mail: ParsedMail | None = parse(raw)
         key = dedup_key(mail.message_id, raw)

@@ -8,13 +8,16 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from typing import Any
 
 from gongdan_email import fetch
 from gongdan_email.models import EmailMessage, EmailQuarantine, Mailbox
 from gongdan_email.testing import HangingServer
+from gongdan_sla.models import SlaTicket
 
-from gongdan.models import Ticket
+from gongdan import clock, reconcile
+from gongdan.models import Ticket, TicketEvent
 
 
 def message(n: int, *, size: int = 0, sender: str = "buyer@example.com") -> bytes:
@@ -135,8 +138,9 @@ fetch.fetch_all()
 
 
 def test_kill_9_in_the_middle_loses_nothing_and_duplicates_nothing(
-    make_mailbox: Any, dovecot: Any, tenant: Any, gongdan_database_url: str, gongdan_db: Any
+    make_mailbox: Any, dovecot: Any, tenant: Any, gongdan_database_url: str, gongdan_db: Any, enable_plugin: Any
 ) -> None:
+    enable_plugin("sla")  # a plugin listening to new tickets: its hooks run after each commit
     box = make_mailbox()
     count = 300
     dovecot.deliver_many([message(n) for n in range(count)])
@@ -154,6 +158,14 @@ def test_kill_9_in_the_middle_loses_nothing_and_duplicates_nothing(
     assert len(subjects) == count
     assert len(set(subjects)) == count
     assert Mailbox.get_by_id(box.id).last_uid == count
+    # what the kill cut off between a commit and its hooks, the reconciliation delivers once
+    clock.freeze(clock.now() + timedelta(minutes=2))
+    try:
+        reconcile.reconcile_all()
+    finally:
+        clock.unfreeze()
+    assert TicketEvent.select().where(TicketEvent.dispatched_at.is_null()).count() == 0
+    assert SlaTicket.select().count() == count
 
 
 def test_the_command_line_fetches_and_says_what_it_did(make_mailbox: Any, dovecot: Any, tenant: Any) -> None:
