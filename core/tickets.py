@@ -148,7 +148,7 @@ def dispatch(events: Sequence[TicketEvent], tenant: Tenant, tickets: dict[int, T
     """Fire the notification hook of each event, then stamp them dispatched.
 
     Both happen after the outermost commit (`gongdan.db.after_commit`): when a caller nests a
-    service call in a transaction of its own (e-mail ingest, the portal's submit), the hooks see
+    service call in a transaction of its own (the e-mail fetcher), the hooks see
     committed data, run in no transaction of the caller's, and a rollback fires nothing. Outside
     a transaction they run at once. A process that dies between the commit and the hooks leaves
     the events undispatched for `dispatch_pending` (the reconciliation job).

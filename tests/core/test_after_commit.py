@@ -1,5 +1,5 @@
 """Notification hooks run after the OUTERMOST commit (`gongdan.db.after_commit`), when a caller
-nests the ticket service in a transaction of its own (e-mail ingest, the portal's submit): they
+nests the ticket service in a transaction of its own (the e-mail fetcher): they
 see committed data, a rollback fires nothing, a hook that raises undoes nothing, and a process
 killed between the commit and the hooks leaves the events for the reconciliation. SQLite and
 PostgreSQL."""
