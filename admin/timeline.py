@@ -121,9 +121,11 @@ def actor_name(event: TicketEvent) -> str:
         return event.actor.display_name
     label = event.actor_label or "system"
     kind, _, name = label.partition(":")
-    if kind == "plugin" and name in get_host().records:
-        info = get_host().records[name].as_dict()
-        return info["label_zh"] if _zh() else info["label"]
+    plugin, _, detail = name.partition(":")  # `plugin:automation:<rule>`: the plugin, then what of it
+    if kind == "plugin" and plugin in get_host().records:
+        info = get_host().records[plugin].as_dict()
+        shown = info["label_zh"] if _zh() else info["label"]
+        return f"{shown} · {detail}" if detail else shown
     if kind == "channel":
         from gongdan.admin.labels import channel_label
 

@@ -77,7 +77,7 @@ def on_event(tenant: Tenant, ticket: Ticket, event: str, comment: Comment | None
 
 def run_actions(tenant: Tenant, ticket: Ticket, rule: rules.Compiled, event: str) -> str:
     """Run a rule's actions on `ticket` in order, as the system; record the run on the rule."""
-    actor = Actor.system(f"automation:{rule.name}")
+    actor = Actor.system(f"plugin:{PLUGIN}:{rule.name}")  # the timeline shows 自动化 · <rule name>
     done: list[dict[str, Any]] = []
     outcome = "ok"
     for item in rule.actions:

@@ -42,7 +42,7 @@ def test_a_trigger_on_created_matches_levels_tier_and_text_and_acts(auto_tenant,
     assert (miss.tags, miss.priority) == ([], "normal")
     runs = TicketEvent.select().where((TicketEvent.ticket == hit.id) & (TicketEvent.kind == "action.run"))
     assert {r.data["source"] for r in runs} == {f"trigger:{rules.Rule.get().id}"}
-    assert {r.actor_label for r in runs} == {"automation:VIP 催发货加急"}
+    assert {r.actor_label for r in runs} == {"plugin:automation:VIP 催发货加急"}
     listed = rule_api.get("/api/v1/automation/rules").get_json()["items"][0]
     assert listed["fired_count"] == 1
     assert listed["last_fired_at"]
@@ -198,3 +198,15 @@ def test_a_trigger_on_linked_acts_on_the_parent(auto_tenant, rule_api, new_ticke
     child = tickets.link(auto_tenant, parent, {"subject": "寄出新品"}, Actor.system())
     assert tickets.get(auto_tenant, parent.id).tags == ["加急"]
     assert tickets.get(auto_tenant, child.id).tags == []
+
+
+def test_the_timeline_names_the_plugin_and_the_rule_not_a_code(app, auto_tenant, rule_api, new_ticket):
+    from gongdan.admin.timeline import actor_name
+
+    _rule(rule_api, name="大促期间加急", event="created", actions=[TAG_URGENT])
+    ticket = new_ticket("双11 订单还没发货")
+    run = TicketEvent.get((TicketEvent.ticket == ticket.id) & (TicketEvent.kind == "action.run"))
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert actor_name(run) == "自动化 · 大促期间加急"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert actor_name(run) == "Automation · 大促期间加急"
