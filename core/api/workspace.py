@@ -82,6 +82,32 @@ def undo_merge(merge_id: int) -> dict[str, Any]:
     return merge.as_dict(merge.undo(current_tenant(), merge_id, current_actor()))
 
 
+class UndoWindowSchema(Schema):
+    """How long a merge may be undone."""
+
+    class Meta:
+        unknown = RAISE
+
+    merge_undo_minutes = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0, max=merge.MAX_UNDO_MINUTES),
+        metadata={"description": "minutes (0: never; at most a week)"},
+    )
+
+
+@api_route(api, "/merges/window", ["GET"], response=UndoWindowSchema, tags=TAGS)
+def undo_window() -> dict[str, Any]:
+    """How long, in minutes, a merge of two tickets may be undone in this tenant."""
+    return {"merge_undo_minutes": current_tenant().merge_undo_minutes}
+
+
+@api_route(api, "/merges/window", ["PUT"], body=UndoWindowSchema, response=UndoWindowSchema, tags=TAGS)
+def set_undo_window(body: dict[str, Any]) -> dict[str, Any]:
+    """Change how long a merge may be undone (admins; audited as `tenant.settings_changed`)."""
+    minutes = merge.set_undo_window(current_tenant(), body["merge_undo_minutes"], current_actor())
+    return {"merge_undo_minutes": minutes}
+
+
 @api_route(api, "/tickets/<int:ticket_id>/merges", ["GET"], response=MergesSchema, tags=TAGS)
 def ticket_merges(ticket_id: int) -> dict[str, Any]:
     """The merge that closed this ticket (if any) and the tickets merged into it."""

@@ -60,3 +60,16 @@ def test_an_agent_cannot_merge_a_colleagues_ticket(tenant, console_client, make_
     answer = browser.post(f"/console/tickets/{theirs.id}/merge", {"into": str(keeper.number)}, follow_redirects=True)
     assert "合并同事的工单需要主管角色" in answer.get_data(as_text=True)
     assert Ticket.get_by_id(theirs.id).status == "new"
+
+
+def test_admins_set_how_long_a_merge_can_be_undone(tenant, console_client):
+    browser = console_client("admin", language="zh_CN")
+    page = browser.text("/console/settings/")
+    assert 'id="merge_undo_minutes"' in page
+    assert 'value="60"' in page
+    saved = browser.post("/console/settings/merge", {"merge_undo_minutes": "15"}, follow_redirects=True)
+    assert "合并后 15 分钟内可以撤销" in saved.get_data(as_text=True)
+    assert type(tenant).get_by_id(tenant.id).merge_undo_minutes == 15
+    wrong = browser.post("/console/settings/merge", {"merge_undo_minutes": "99999"}, follow_redirects=True)
+    assert "请填写 0 到 10080 之间的整数分钟" in wrong.get_data(as_text=True)
+    assert type(tenant).get_by_id(tenant.id).merge_undo_minutes == 15

@@ -55,6 +55,8 @@ TENANT_ROUTES = {
     ("PUT", "/inbox/preferences"),
     ("GET", "/views"),
     ("POST", "/views"),
+    ("GET", "/merges/window"),
+    ("PUT", "/merges/window"),
 }
 
 

@@ -160,3 +160,15 @@ def test_follow_over_the_api(tenant, make_user):
     assert api.put(f"/api/v1/tickets/{ticket.id}/follow").get_json() == {"following": True, "watcher_ids": [user.id]}
     assert TicketWatcher.select().count() == 1
     assert api.delete(f"/api/v1/tickets/{ticket.id}/follow").get_json()["following"] is False
+
+
+def test_the_undo_window_over_the_api(tenant, make_user):
+    _, admin = make_user("admin")
+    _, agent = make_user("agent")
+    assert agent.get("/api/v1/merges/window").get_json() == {"merge_undo_minutes": 60}
+    assert agent.put("/api/v1/merges/window", json={"merge_undo_minutes": 5}).status_code == 403
+    assert admin.put("/api/v1/merges/window", json={"merge_undo_minutes": 5}).get_json() == {"merge_undo_minutes": 5}
+    too_long = admin.put("/api/v1/merges/window", json={"merge_undo_minutes": 10081})
+    assert too_long.status_code == 422
+    assert "merge_undo_minutes" in too_long.get_json()["error"]["fields"]
+    assert len(list(audit.events(tenant, kind="tenant.settings_changed"))) == 1
