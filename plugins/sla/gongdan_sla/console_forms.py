@@ -50,7 +50,7 @@ TARGET_LABELS = {
     "next_response": _l("Next response"),
     "resolution": _l("Resolution"),
 }
-WEEKDAY_LABELS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
+WEEKDAY_LABELS = (_l("Mon."), _l("Tue."), _l("Wed."), _l("Thu."), _l("Fri."), _l("Sat."), _l("Sun."))
 DATE_KIND_LABELS = {"closed": _l("Closed"), "open": _l("Open with Monday’s hours"), "special": _l("Special hours")}
 
 # the services' English messages, in the console's language
