@@ -99,15 +99,32 @@ def queue(tenant: Tenant, ticket: Ticket) -> None:
     _queue.execute((tenant.id, ticket.id, PendingSuggestion.queued_at.db_value(clock.now())))
 
 
+_by_count: dict[tuple[str, int], PreparedStatement] = {}
+
+
+def _for(kind: str, count: int) -> PreparedStatement:
+    """The page statement `kind` for `count` ticket ids, compiled once per count."""
+    statement = _by_count.get((kind, count))
+    if statement is None:
+        marks = ", ".join("?" * count)
+        if kind == "pending":
+            sql = f"SELECT ticket_id FROM {{pending}} WHERE tenant_id = ? AND ticket_id IN ({marks})"
+        else:
+            sql = (
+                "SELECT s.ticket_id, s.score, a.id, a.title FROM {suggestion} s JOIN {article} a ON a.id = s.article_id"
+                f" WHERE s.tenant_id = ? AND s.ticket_id IN ({marks}) AND s.rank <= ? ORDER BY s.ticket_id, s.rank"
+            )
+        tables = {"pending": PendingSuggestion, "suggestion": Suggestion, "article": Article}
+        statement = _by_count[(kind, count)] = PreparedStatement(sql, **tables)
+    return statement
+
+
 def pending(tenant: Tenant, ticket_ids: Iterable[int]) -> set[int]:
     """Which of `ticket_ids` wait for their suggestions."""
     ids = list(ticket_ids)
     if not ids:
         return set()
-    rows = PendingSuggestion.select(PendingSuggestion.ticket).where(
-        (PendingSuggestion.tenant == tenant.id) & PendingSuggestion.ticket.in_(ids)
-    )
-    return {row.ticket_id for row in rows}
+    return {row[0] for row in _for("pending", len(ids)).execute([tenant.id, *ids]).fetchall()}
 
 
 def current(tenant: Tenant, ticket: Ticket) -> list[Suggestion]:
@@ -196,16 +213,13 @@ def blocks(tickets: list[Ticket], tenant: Tenant | None = None) -> dict[int, dic
     """`{ticket_id: {"suggestions": [{"id", "title", "score"}]}}` for a page, in one query;
     with `tenant`, a ticket whose suggestions are being computed also says `"pending": true`."""
     found: dict[int, dict[str, Any]] = {t.id: {"suggestions": []} for t in tickets}
+    if not found:
+        return found
     if tenant is not None:
         for ticket_id in pending(tenant, found):
             found[ticket_id]["pending"] = True
-    rows = (
-        Suggestion.select(Suggestion.ticket, Suggestion.score, Article.id, Article.title)
-        .join(Article)
-        .where(Suggestion.ticket.in_(list(found)) & (Suggestion.rank <= BLOCK_SIZE))
-        .order_by(Suggestion.ticket, Suggestion.rank)
-        .tuples()
-    )
+    tenant_id = tenant.id if tenant is not None else tickets[0].tenant_id
+    rows = _for("blocks", len(found)).execute([tenant_id, *found, BLOCK_SIZE]).fetchall()
     for ticket_id, score, article_id, title in rows:
         found[ticket_id]["suggestions"].append({"id": article_id, "title": title, "score": score})
     return found
