@@ -112,7 +112,7 @@ def _posted_entry(row: FormRow, form: Any) -> dict[str, Any]:
     return entry
 
 
-POLICY_IGNORE = ("order", "calendar", *(f"{t}_unit" for t in TARGETS))
+POLICY_IGNORE = ("order", "calendar", "after_unit", *(f"{t}_unit" for t in TARGETS))
 
 
 def policy_rows(form: Any) -> list[FormRow]:

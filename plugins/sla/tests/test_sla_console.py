@@ -51,6 +51,7 @@ def test_admins_edit_policies_in_a_form_and_see_why_a_save_is_refused(browser: A
         "p-1-name": "",  # the blank row offered for a new policy
         "p-1-calendar": "default",
         "p-1-first_response_unit": "h",
+        "p-1-e-0-after_unit": "min",  # and its blank escalation level
     }
     assert admin.post("/console/sla/policies/", form).status_code == 302
     stored = [policies.policy_dict(p) for p in policies.policies_of(tenant)]
