@@ -8,6 +8,7 @@ it: then `jd` registers the module for the test and creates its tables.
 import pytest
 
 import gongdan_jd
+from gongdan.cli import cli
 from gongdan.plugins import get_host
 from gongdan_jd.models import MODELS
 
@@ -16,7 +17,8 @@ from gongdan_jd.models import MODELS
 def jd(gongdan_db, register_plugin):
     """The plugin, loaded (registered for the test when it is not installed)."""
     host = get_host()
-    if "jd" not in host.loaded:
+    registered = "jd" not in host.loaded
+    if registered:
         register_plugin(gongdan_jd, "jd", everywhere=False)
         gongdan_db.create_tables(MODELS, safe=True)
     for model in MODELS:  # rows another test left (PostgreSQL keeps the tables)
@@ -24,6 +26,8 @@ def jd(gongdan_db, register_plugin):
     yield host.record("jd")
     for model in MODELS:
         model.delete().execute()
+    if registered:  # `gongdan jd ...` leaves with the plugin, for the tests that follow
+        cli.commands.pop("jd", None)
 
 
 @pytest.fixture
