@@ -78,6 +78,7 @@ def test_sla_policy_form_in_chromium(chromium, live_server, tenant, make_user, e
         page.fill("#p-0-warning_percent", "120")
         page.click("#sla-save")
         page.wait_for_selector("[data-for='p-0-warning_percent']")
+        page.screenshot(path=str(folder / f"sla-policy-refused-1366-{language}.png"), full_page=True)
         assert bad_text in page.inner_text("[data-for='p-0-warning_percent']")
         assert page.input_value("#p-0-warning_percent") == "120"  # what was typed stays
         assert errors == []
@@ -124,6 +125,7 @@ def test_assignment_rule_form_in_chromium(chromium, live_server, tenant, make_us
         page.select_option("#r-0-priority", "")
         page.click("#save-rules")
         page.wait_for_selector("[data-for='r-0-category']")
+        page.screenshot(path=str(folder / f"assignment-rule-refused-1366-{language}.png"), full_page=True)
         assert bad_text in page.inner_text("[data-for='r-0-category']")
         assert errors == []
         page.context.close()
