@@ -43,12 +43,15 @@ def by_urgency(tenant: Tenant, rows: list[Ticket]) -> list[tuple[Ticket, Any]]:
 def my_queue(tenant: Tenant, user: User, limit: int | None = None) -> list[tuple[Ticket, Any]]:
     """The user's unresolved tickets, most urgent first (the first `limit` of them).
 
-    With a `limit`, only the `QUEUE_CANDIDATES` most urgent by priority and age are read and
-    sorted (by SLA due time when the plugin is on): an agent's page stays one bounded read.
+    With a `limit`, the database orders by priority and age and gives the first `limit` rows;
+    with the SLA plugin on, the `QUEUE_CANDIDATES` first, sorted again by SLA due time: an
+    agent's page stays one bounded read.
     """
     query = with_relations(Ticket.of(tenant)).where((Ticket.assignee == user.id) & Ticket.status.in_(OPEN_STATUSES))
     if limit is not None:
-        query = query.order_by(URGENCY, Ticket.created_at, Ticket.id).limit(max(limit, QUEUE_CANDIDATES))
+        use_sla = get_host().is_enabled(tenant, urgency.SLA_PLUGIN)
+        query = query.order_by(URGENCY, Ticket.created_at, Ticket.id)
+        query = query.limit(max(limit, QUEUE_CANDIDATES) if use_sla else limit)
     ranked = by_urgency(tenant, list(query))
     return ranked if limit is None else ranked[:limit]
 
