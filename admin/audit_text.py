@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
+from gongdan import hooks
 from gongdan.admin.labels import EVENT_LABELS, priority_label, role_label, status_label
 from gongdan.audit import HIDDEN
 from gongdan.plugins import REDACTED, REDACTED_NEW
@@ -90,6 +91,9 @@ def kind_label(kind: str) -> str:
     known = KIND_LABELS.get(kind) or EVENT_LABELS.get(kind)
     if known is not None:
         return str(known)
+    registered = hooks.event_kinds().get(kind)  # a plugin's own words (gongdan_event_kinds)
+    if registered is not None:
+        return registered.label_zh if str(get_locale() or "").startswith("zh") else registered.label_en
     return kind.replace("_", " ").replace(".", ": ", 1)
 
 

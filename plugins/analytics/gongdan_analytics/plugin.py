@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongdan.contributions import ScheduledJob, Schema
+from gongdan.contributions import EventKind, ScheduledJob, Schema
 from gongdan.hookspecs import hookimpl
 from gongdan.models import Comment, Tenant, Ticket, User
 from gongdan.plugins import get_host
@@ -137,6 +137,23 @@ def gongdan_comment_added(tenant: Tenant, ticket: Ticket, comment: Comment) -> N
     if ticket.first_response_at is not None and ticket.first_response_at == comment.created_at:
         rollup.refresh(tenant, [ticket.id])
     rollup.record_work(tenant, comment)
+
+
+@hookimpl
+def gongdan_event_kinds() -> list[EventKind]:
+    """How the plugin's audit entries read: promotions and scheduled reports changed."""
+    shown = {"before": ("之前", "before", "text"), "after": ("之后", "after", "text")}
+    return [
+        EventKind("analytics.promotions_changed", "修改了大促日期", "changed the promotions", shown),
+        EventKind("analytics.subscription_created", "新建了定时报表", "scheduled a report", {"after": shown["after"]}),
+        EventKind("analytics.subscription_changed", "修改了定时报表", "changed a scheduled report", shown),
+        EventKind(
+            "analytics.subscription_deleted",
+            "删除了定时报表",
+            "deleted a scheduled report",
+            {"before": shown["before"]},
+        ),
+    ]
 
 
 @hookimpl

@@ -220,6 +220,7 @@ def test_without_a_mailbox_the_page_says_why(analytics: Any, console_client: Any
     row = Subscription.get(Subscription.name == "团队周报")
     sent = page.post(f"/console/analytics/schedules/{row.id}/send", follow_redirects=True)
     assert "没有可发信的邮箱" in sent.get_data(as_text=True)
+    assert "新建了定时报表" in console_client("admin", language="zh_CN").text("/console/audit/")
     assert console_client("agent").get("/console/analytics/schedules/").status_code == 403
     assert page.post(f"/console/analytics/schedules/{row.id}/delete").status_code == 302
     assert not Subscription.select().exists()
