@@ -102,18 +102,23 @@ SAVED = (
     "clocks",
     "updated_at",
 )
-_select_row = PreparedStatement("SELECT * FROM {row} WHERE ticket_id = ?", row=SlaTicket)
-_select_row_locked = PreparedStatement("SELECT * FROM {row} WHERE ticket_id = ? FOR UPDATE", row=SlaTicket)
+# by ticket *and* tenant: one shard on Citus (which locks rows only within one)
+_select_row = PreparedStatement("SELECT * FROM {row} WHERE ticket_id = ? AND tenant_id = ?", row=SlaTicket)
+_select_row_locked = PreparedStatement(
+    "SELECT * FROM {row} WHERE ticket_id = ? AND tenant_id = ? FOR UPDATE", row=SlaTicket
+)
 _insert_row = PreparedInsert(SlaTicket, [f.name for f in SlaTicket._meta.sorted_fields if f.name != "id"])
 _update_row = PreparedStatement(
-    "UPDATE {row} SET " + ", ".join(f"{SlaTicket._meta.fields[n].column_name} = ?" for n in SAVED) + " WHERE id = ?",
+    "UPDATE {row} SET "
+    + ", ".join(f"{SlaTicket._meta.fields[n].column_name} = ?" for n in SAVED)
+    + " WHERE id = ? AND tenant_id = ?",
     row=SlaTicket,
 )
 
 
-def _locked(ticket_id: int) -> SlaTicket | None:
+def _locked(ticket_id: int, tenant_id: int) -> SlaTicket | None:
     """The ticket's row, row-locked on PostgreSQL (precompiled: the sweep reads many)."""
-    cursor = (_select_row_locked if is_postgres() else _select_row).execute((ticket_id,))
+    cursor = (_select_row_locked if is_postgres() else _select_row).execute((ticket_id, tenant_id))
     found = cursor.fetchone()
     if found is None:
         return None
@@ -127,7 +132,7 @@ def _save(row: SlaTicket, created: bool) -> None:
         row.id = _insert_row.insert(row.__data__).id
         return
     fields = SlaTicket._meta.fields
-    _update_row.execute([*(fields[name].db_value(row.__data__.get(name)) for name in SAVED), row.id])
+    _update_row.execute([*(fields[name].db_value(row.__data__.get(name)) for name in SAVED), row.id, row.tenant_id])
 
 
 def _policy(row: SlaTicket) -> SlaPolicy | None:
@@ -184,7 +189,7 @@ def _change(
 ) -> SlaTicket | None:
     now = clock.now()
     with write_transaction():
-        row = _locked(ticket.id)
+        row = _locked(ticket.id, ticket.tenant_id)
         created = row is None
         if created:
             if not create:
