@@ -2,8 +2,9 @@
 
 Two places where peewee writes SQL by itself learn about the tenant:
 
-* a join between two tenant-owned models through a foreign key whose condition peewee infers
-  (`Ticket.select().join(User)`) also joins on `tenant_id`: `ticket.assignee_id = user.id AND
+* a join between two tenant-owned models through a foreign key — inferred
+  (`Ticket.select().join(User)`) or written as `on=(Ticket.assignee == User.id)` — also joins on
+  `tenant_id`: `ticket.assignee_id = user.id AND
   ticket.tenant_id = user.tenant_id`. Citus only runs joins of co-located tables on their
   distribution column; on SQLite and plain PostgreSQL the extra equality changes no answer
   (a row only ever points at rows of its own tenant).
@@ -38,6 +39,18 @@ def _with_tenant(on: Any, src: Any, dest: Any) -> Any:
         return on
 
 
+def _key_equality(on: Any) -> bool:
+    """True for an explicit `on=(Ticket.category == Category.id)`: a foreign key equal to the
+    primary key it points at (in either order, through aliases too)."""
+    if not isinstance(on, pw.Expression) or on.op != pw.OP.EQ:
+        return False
+    left, right = getattr(on.lhs, "field", on.lhs), getattr(on.rhs, "field", on.rhs)
+    for fk, key in ((left, right), (right, left)):
+        if isinstance(fk, pw.ForeignKeyField) and fk.name != TENANT_FIELD and key is fk.rel_field:
+            return True
+    return False
+
+
 def install() -> None:
     """Teach peewee's inferred joins and foreign-key reads to carry the tenant; idempotent."""
     global _installed
@@ -47,7 +60,7 @@ def install() -> None:
     normalize = pw.ModelSelect._normalize_join
 
     def _normalize_join(self: Any, src: Any, dest: Any, on: Any, attr: Any) -> Any:
-        inferred = on is None or isinstance(on, pw.ForeignKeyField)
+        inferred = on is None or isinstance(on, pw.ForeignKeyField) or _key_equality(on)
         on_out, attr_out, constructor, join_ctx = normalize(self, src, dest, on, attr)
         if inferred and on_out is not None and tenant_owned(src) and tenant_owned(dest):
             field = on if isinstance(on, pw.ForeignKeyField) else None

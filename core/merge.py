@@ -42,9 +42,11 @@ def _pair(tenant: Tenant, source_id: Any, target_id: Any, actor: Actor) -> tuple
     return source, target
 
 
-def _locked_pair(source_id: int, target_id: int) -> tuple[Ticket, Ticket]:
-    """Both rows locked, the lower id first (two merges of the same pair cannot deadlock)."""
-    query = Ticket.select().where(Ticket.id.in_([source_id, target_id])).order_by(Ticket.id)
+def _locked_pair(tenant_id: int, source_id: int, target_id: int) -> tuple[Ticket, Ticket]:
+    """Both rows locked, the lower id first (two merges of the same pair cannot deadlock);
+    asked within the tenant (Citus locks rows only within one shard)."""
+    query = Ticket.select().where((Ticket.tenant == tenant_id) & Ticket.id.in_([source_id, target_id]))
+    query = query.order_by(Ticket.id)
     found = {t.id: t for t in (query.for_update() if is_postgres() else query)}
     return found[source_id], found[target_id]
 
@@ -94,7 +96,7 @@ def merge(tenant: Tenant, source: Ticket | int, target: Ticket | int, actor: Act
     first, second = _pair(tenant, source_id, target_id, actor)
     events: list[TicketEvent] = []
     with write_transaction():
-        src, dst = _locked_pair(first.id, second.id)
+        src, dst = _locked_pair(first.tenant_id, first.id, second.id)
         permissions.require(actor, "ticket.merge", (src, dst))
         if src.status == "closed":
             raise Conflict("this ticket is closed: a closed ticket cannot be merged")
@@ -173,7 +175,7 @@ def undo(tenant: Tenant, merge_id: Any, actor: Actor) -> TicketMerge:
     events: list[TicketEvent] = []
     with write_transaction():
         record = TicketMerge.get_by_id(record.id)
-        src, dst = _locked_pair(source.id, target.id)
+        src, dst = _locked_pair(source.tenant_id, source.id, target.id)
         permissions.require(actor, "ticket.merge", (src, dst))
         if record.undone_at is not None:
             raise Conflict("this merge was undone already")

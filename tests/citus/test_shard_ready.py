@@ -18,6 +18,7 @@ from gongdan.contributions import Schema
 from gongdan.db import db, open_database
 from gongdan.models import BaseModel, SchemaVersion, SignInName, Team, Tenant, Ticket, User
 from gongdan.plugins import get_host
+from gongdan.representation import with_relations
 from gongdan.schema import schemas, upgrade
 from gongdan.testing import citus_mode
 
@@ -86,7 +87,11 @@ def test_tenant_owned_keys_carry_the_tenant(gongdan_db, gongdan_backend) -> None
         db.execute_sql("DROP INDEX shard_test_rogue")
 
 
-def test_inferred_joins_carry_the_tenant() -> None:
+def test_joins_on_a_foreign_key_carry_the_tenant(gongdan_db) -> None:
+    sql, _ = with_relations(Ticket.select()).sql()  # explicit on=(Ticket.category == Category.id), ...
+    for table in ("category", "team", "customer", "user"):
+        assert f'"{table}" AS "t' in sql
+    assert sql.count('"t1"."tenant_id" = "t') == 4
     sql, _ = Ticket.select(Ticket.id).join(User).sql()
     assert '"t1"."assignee_id" = "t2"."id"' in sql
     assert '"t1"."tenant_id" = "t2"."tenant_id"' in sql

@@ -150,7 +150,7 @@ def from_comment(
 
 
 def _locked(article: Article) -> Article:
-    query = Article.select().where(Article.id == article.id)
+    query = Article.select().where((Article.id == article.id) & (Article.tenant == article.tenant_id))
     return (query.for_update() if is_postgres() else query).get()
 
 
