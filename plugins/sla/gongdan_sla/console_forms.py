@@ -90,6 +90,7 @@ def policy_entry(item: dict[str, Any]) -> dict[str, Any]:
         "calendar": item.get("calendar") or DEFAULT_CALENDAR,
         "warning_percent": str(item.get("warning_percent") or ""),
         "escalations": [],
+        "pause": item.get("pause_when_pending", True),
     }
     for target in TARGETS:
         entry[target], entry[f"{target}_unit"] = fr.shown_duration(item.get(target))
@@ -103,6 +104,7 @@ def _posted_entry(row: FormRow, form: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {key: row.get(key) for key in ("name", "tier", "tags", "category", "warning_percent")}
     entry["calendar"] = row.get("calendar", DEFAULT_CALENDAR)
     entry["priority"], entry["channel"] = row.getlist("priority"), row.getlist("channel")
+    entry["pause"] = _pauses(row)
     for target in TARGETS:
         entry[target], entry[f"{target}_unit"] = row.get(target), row.get(f"{target}_unit", "min")
     entry["escalations"] = [
@@ -112,7 +114,12 @@ def _posted_entry(row: FormRow, form: Any) -> dict[str, Any]:
     return entry
 
 
-POLICY_IGNORE = ("order", "calendar", "after_unit", *(f"{t}_unit" for t in TARGETS))
+POLICY_IGNORE = ("order", "calendar", "after_unit", "pause", *(f"{t}_unit" for t in TARGETS))
+
+
+def _pauses(row: FormRow) -> bool:
+    """The pause box: a hidden 0 is always sent, the box adds 1 when ticked (a new row: ticked)."""
+    return "1" in row.getlist("pause") or not row.getlist("pause")
 
 
 def policy_rows(form: Any) -> list[FormRow]:
@@ -149,6 +156,7 @@ def policies_from_form(form: Any) -> tuple[dict[str, Any], FormErrors, list[dict
             "name": name,
             "conditions": conditions,
             "calendar": row.get("calendar") or DEFAULT_CALENDAR,
+            "pause_when_pending": _pauses(row),
         }
         for target in TARGETS:
             item[target] = fr.duration(row, target, errors)

@@ -139,6 +139,12 @@ def _policy(row: SlaTicket) -> SlaPolicy | None:
     return SlaPolicy.get_or_none(SlaPolicy.id == row.policy_id) if row.policy_id else None
 
 
+def pauses(policy: SlaPolicy | None) -> bool:
+    """Whether the clocks stop while the ticket waits on the customer (`pending`): the policy's
+    `pause_when_pending`, on unless the policy turned it off."""
+    return policy is None or bool(getattr(policy, "pause_when_pending", True))
+
+
 def _start_clocks(policy: SlaPolicy, ticket: Ticket, cal: BusinessCalendar, now: datetime) -> dict[str, Any]:
     """Clocks for a ticket the policy newly applies to, counted from the ticket's creation."""
     found = {}
@@ -146,7 +152,7 @@ def _start_clocks(policy: SlaPolicy, ticket: Ticket, cal: BusinessCalendar, now:
         found["first_response"] = ck.new_clock(policy.first_response, ticket.created_at)
     if policy.resolution and ticket.status in OPEN_STATUSES:
         found["resolution"] = ck.new_clock(policy.resolution, ticket.created_at)
-    if ticket.status == "pending":
+    if ticket.status == "pending" and pauses(policy):
         for state in found.values():
             ck.pause(state, cal, now)
     return found
@@ -252,7 +258,7 @@ def on_status_changed(tenant: Tenant, ticket: Ticket, old: str, new: str, actor:
 
     def apply(row: SlaTicket, policy: SlaPolicy | None, cal: BusinessCalendar, now: datetime, created: bool) -> Events:
         active = {name: state for name, state in row.clocks.items() if ck.is_active(state)}
-        if new == "pending":
+        if new == "pending" and pauses(policy):
             for state in active.values():
                 ck.pause(state, cal, now)
             left = {
@@ -350,7 +356,7 @@ def on_deadline(tenant: Tenant, ticket: Ticket, kind: str, due_at: datetime) -> 
             applies = ticket.status in OPEN_STATUSES and (kind == "resolution" or ticket.first_response_at is None)
             if not applies:
                 return []
-            state = row.clocks[kind] = ck.new_clock(None, now, paused=ticket.status == "pending")
+            state = row.clocks[kind] = ck.new_clock(None, now, paused=ticket.status == "pending" and pauses(policy))
         ck.recompute(state, cal, warning_percent(policy))
         tightened = ck.tighten(state, due_at, now, warning_percent(policy))
         return [("sla.deadline", {"target": kind, "due_at": ck.iso(due_at), "tightened": tightened})]

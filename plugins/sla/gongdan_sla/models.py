@@ -31,7 +31,8 @@ class SlaPolicy(TenantModel):
     `conditions`: `{"priority": [...], "tier": [...], "channel": [...], "category": "售后/",
     "tags": [...]}` (every given condition must hold; tags match when any is on the ticket).
     Targets are business minutes (null: no such target). `escalations` is a list of levels
-    `{"after": minutes, "actions": [...]}` counted from a breach.
+    `{"after": minutes, "actions": [...]}` counted from a breach. `pause_when_pending`: the clocks
+    stop while the ticket waits on the customer (on by default).
     """
 
     position = pw.IntegerField()
@@ -43,6 +44,7 @@ class SlaPolicy(TenantModel):
     resolution = pw.IntegerField(null=True)
     warning_percent = pw.IntegerField(default=80)
     escalations = JSONField(default=list)
+    pause_when_pending = pw.BooleanField(default=True)
     updated_at = UTCDateTimeField(default=clock.now)
 
     class Meta:

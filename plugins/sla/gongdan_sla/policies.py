@@ -62,6 +62,7 @@ class PolicySchema(Schema):
     resolution = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1))
     warning_percent = fields.Integer(load_default=80, validate=validate.Range(min=1, max=99))
     escalations = fields.List(fields.Nested(EscalationSchema), load_default=list)
+    pause_when_pending = fields.Boolean(load_default=True)
 
     @validates_schema
     def _has_target(self, data: dict[str, Any], **_: Any) -> None:
@@ -274,6 +275,7 @@ def policy_dict(policy: SlaPolicy) -> dict[str, Any]:
         "resolution": policy.resolution,
         "warning_percent": policy.warning_percent,
         "escalations": policy.escalations,
+        "pause_when_pending": policy.pause_when_pending,
     }
 
 

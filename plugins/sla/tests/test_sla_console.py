@@ -194,3 +194,25 @@ def test_the_console_warns_sixty_days_before_the_holiday_schedule_runs_out(
     nxt = supervisor.get(f"/console/sla/month/?calendar=default&month={CN_YEARS[1] + 1}-01").get_data(as_text=True)
     assert 'id="provisional"' in nxt
     assert re.search(rf'day-holiday[^"]*" data-date="{CN_YEARS[1] + 1}-01-01"', nxt)
+
+
+def test_a_policy_can_keep_its_clocks_running_while_the_ticket_is_pending(
+    browser: Any, tenant: Any, new_ticket: Any, frozen_clock: Any, look: Any
+) -> None:
+    admin = browser("admin")
+    policies.save_calendars(tenant, {"items": [{"name": "default", "weekly": WEEK}]})
+    form = {"p-0-name": "Nonstop", "p-0-first_response": "60", "p-0-first_response_unit": "min", "p-0-pause": "0"}
+    assert admin.post("/console/sla/policies/", form).status_code == 302
+    assert policies.policy_dict(policies.policies_of(tenant)[0])["pause_when_pending"] is False
+    assert re.search(r'id="p-0-pause"\s*>', admin.text("/console/sla/policies/"))  # shown unticked
+    ticket = new_ticket()
+    tickets.transition(tenant, ticket, "open", Actor.system("agent"))
+    tickets.transition(tenant, ticket, "pending", Actor.system("agent"))
+    row = look.row(ticket)
+    assert not row.paused
+    assert row.first_response_due == look.sh(2026, 11, 2, 11, 0)  # still counting
+    assert admin.post("/console/sla/policies/", {**form, "p-0-pause": ["0", "1"]}).status_code == 302
+    paused = new_ticket()
+    tickets.transition(tenant, paused, "open", Actor.system("agent"))
+    tickets.transition(tenant, paused, "pending", Actor.system("agent"))
+    assert look.row(paused).paused
