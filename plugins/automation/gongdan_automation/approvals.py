@@ -2,8 +2,9 @@
 
 Approvers are the tenant's active users holding the approver role (or above) — of the approver
 team when one is set, though an admin may decide any. Each hears of a new approval through the
-console's bell (`gongdan.inbox`, kind `approval`, in the approver's language), and whoever asked
-hears of the decision the same way.
+console's bell (`gongdan.inbox`, kind `approval`, in the approver's language) and by e-mail when
+a notification transport named `email` is registered (the SLA plugin's, with the tenant's SMTP
+settings; as `gongdan.mention_mail` does); whoever asked hears of the decision the same ways.
 
 The core asks `gongdan_action_gate` before running any action; when an active approval rule
 for that action matches the ticket, the run is held and an `Approval` row is written. Approving
@@ -16,9 +17,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from gongdan import actions, clock, inbox, permissions, tickets
+from gongdan import actions, clock, hooks, inbox, permissions, tickets
 from gongdan.actors import Actor
-from gongdan.contributions import ActionHeld, TicketAction
+from gongdan.contributions import ActionHeld, Notification, TicketAction
 from gongdan.db import write_transaction
 from gongdan.errors import Conflict, Forbidden, GongdanError, NotFound, ValidationError
 from gongdan.ids import parse_id
@@ -86,7 +87,7 @@ def request(
         if team is not None:
             data["approver_team"] = team
         tickets.record_event(tenant, ticket, "automation.approval_requested", data, actor)
-        _tell(tenant, ticket, approvers(tenant, role, team), "requested", action, actor.label)
+    _tell(tenant, ticket, approvers(tenant, role, team), "requested", action, actor)
     if rule is not None:
         Rule.update(last_fired_at=clock.now(), fired_count=Rule.fired_count + 1).where(Rule.id == rule.id).execute()
     return approval
@@ -145,18 +146,54 @@ BELL_TEXTS = {
 }
 
 
-def _tell(tenant: Tenant, ticket: Ticket, users: list[User], what: str, action: str, who: str) -> None:
-    """An `approval` item in each user's bell, in their language (the tenant's when unset)."""
+MAIL_TAIL = ("请在控制台的通知或工单页面处理。", "Decide it from the console's notifications or the ticket's page.")
+
+
+def person(label: str, user: User | None, language: str) -> str:
+    """Who acted, as people read it: a user's name; for `plugin:NAME[:what]` the plugin's label
+    (and what of it, e.g. the rule); for `channel:NAME` the channel; 系统 / system otherwise."""
+    if user is not None:
+        return user.display_name
+    from gongdan.plugins import get_host
+
+    zh = language.startswith("zh")
+    kind, _, rest = label.partition(":")
+    if kind == "plugin":
+        name, _, what = rest.partition(":")
+        record = get_host().records.get(name)
+        shown = (record.as_dict()["label_zh" if zh else "label"] if record else name) or name
+        return f"{shown} · {what}" if what else shown
+    if kind == "channel" and rest:
+        return rest
+    return "系统" if zh else "system"
+
+
+def _tell(tenant: Tenant, ticket: Ticket, users: list[User], what: str, action: str, actor: Actor) -> None:
+    """An `approval` item in each user's bell and an e-mail, in their language (the tenant's when
+    unset); after the change is committed."""
     registered = actions.registered().get(action)
     by_language: dict[str, list[int]] = {}
     for user in users:
         language = "zh" if (user.language or tenant.language or "zh").startswith("zh") else "en"
         by_language.setdefault(language, []).append(user.id)
+    mail = hooks.notification_transports().get("email")
     for language, ids in by_language.items():
         label = registered[1].label(language) if registered else action
-        template = BELL_TEXTS[what][0 if language == "zh" else 1]
-        text = template.format(action=label, number=ticket.number, subject=ticket.subject, who=who)
+        zh = language == "zh"
+        who = person(actor.label, actor.user, language)
+        text = BELL_TEXTS[what][0 if zh else 1].format(
+            action=label, number=ticket.number, subject=ticket.subject, who=who
+        )
         inbox.add(tenant, ids, "approval", text, ticket)
+        if mail is not None:
+            body = f"{text}\n\n{MAIL_TAIL[0 if zh else 1]}"
+            note = Notification(tenant.id, ids, f"approval_{what}", text, body, ticket_id=ticket.id)
+            try:
+                mail.send(note)
+            except Exception as exc:  # noqa: BLE001 - the bell told them; the failure is recorded
+                from gongdan.plugins import get_host
+
+                get_host().record_failure(engine.PLUGIN, tenant, "automation.approval_mail", exc)
 
 
 def decide(tenant: Tenant, approval_id: Any, user: User, approve: bool, reason: str = "") -> Approval:
@@ -180,8 +217,8 @@ def decide(tenant: Tenant, approval_id: Any, user: User, approve: bool, reason: 
             raise Conflict(f"this approval is already {current}")
         data = {"approval_id": approval.id, "action": approval.action, "reason": reason}
         tickets.record_event(tenant, approval.ticket, f"automation.approval_{status}", data, Actor.of(user))
-        asker = [approval.requested_by] if approval.requested_by_id and approval.requested_by_id != user.id else []
-        _tell(tenant, approval.ticket, asker, status, approval.action, user.display_name)
+    asker = [approval.requested_by] if approval.requested_by_id and approval.requested_by_id != user.id else []
+    _tell(tenant, approval.ticket, asker, status, approval.action, Actor.of(user))
     if approve:
         _run(tenant, approval, user)
     return Approval.get_by_id(approval.id)

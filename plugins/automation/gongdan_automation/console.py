@@ -79,7 +79,11 @@ def _approvals_html(tenant: Tenant, ticket: Ticket, user: User) -> Markup:
                 gettext("Reject"),
             )
         rows += Markup('<li id="approval-{}"><strong>{}</strong> · {} · {}{}</li>').format(
-            approval.id, _action_label(tenant, approval.action), approval.reason, approval.requested_label, decide
+            approval.id,
+            _action_label(tenant, approval.action),
+            approval.reason,
+            approvals.person(approval.requested_label, approval.requested_by, "zh" if _zh() else "en"),
+            decide,
         )
     return Markup('<h6>{}</h6><ul class="pl-3 small" id="pending-approvals">{}</ul>').format(
         gettext("Waiting for approval"), rows
@@ -465,6 +469,7 @@ def console_views() -> list[ConsoleView]:
                 decided=decided,
                 may_decide=lambda a: approvals.may_decide(self.current_user, a),
                 label=lambda name: _action_label(tenant, name),
+                asker=lambda a: approvals.person(a.requested_label, a.requested_by, "zh" if _zh() else "en"),
             )
 
         @expose("/<int:approval_id>/decide", methods=("POST",))

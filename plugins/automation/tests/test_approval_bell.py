@@ -4,8 +4,12 @@ approval chain reads in words on the timeline (zh and en)."""
 from __future__ import annotations
 
 import re
+import socket
+from email import message_from_bytes
+from email.header import decode_header, make_header
 
 import pytest
+from aiosmtpd.controller import Controller
 from gongdan_automation.models import Approval
 
 from gongdan import inbox
@@ -137,3 +141,46 @@ def test_the_approval_chain_reads_in_words_on_the_timeline(
     for word in words:
         assert word in text, (word, text)
     assert "wallet.refund" not in text
+
+
+class _Received:
+    """An aiosmtpd handler keeping `(recipients, message)` of every message."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(outbound_loopback):
+    """A real SMTP server on 127.0.0.1: `(received, port)`."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    received = _Received()
+    controller = Controller(received, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield received, port
+    controller.stop()
+
+
+def test_approvers_also_get_an_email_through_the_core_email_transport(
+    auto_tenant, team_rule, refund_rules, teams, make_user, enable_plugin, smtp
+):
+    from gongdan_sla.notify import retry_due
+
+    received, port = smtp
+    enable_plugin("sla", settings={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False})
+    lead, _ = _person(make_user, "supervisor", teams[0], "zh_CN")
+    elsewhere, _ = _person(make_user, "supervisor", teams[1], "zh_CN")
+    ticket = _with_balance(auto_tenant, refund_rules, 9000)
+    retry_due(auto_tenant)
+    got = {
+        to: str(make_header(decode_header(message["Subject"]))) for rcpt, message in received.messages for to in rcpt
+    }
+    assert lead.email in got
+    assert elsewhere.email not in got  # another team's supervisor
+    assert got[lead.email] == f"待您审批：退回余额 · #{ticket.number} 退款 9000 · 自动化 · 自动退款"
