@@ -369,11 +369,12 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     return query
 
 
-def partial(tenant: Tenant, text: str) -> Query:
+def partial(tenant: Tenant, text: str, share: float = COMMON_SHARE) -> Query:
     """A looser query for when the strict one finds nothing: each content character of `text`
     is a group of the known terms that hold it (at most `PARTIAL_PER_CHAR`, the most common
     below the share of articles that makes a term uninformative), scored at `PARTIAL_WEIGHT`.
-    Question words and stop characters are left out.
+    Question words and stop characters are left out. `share=1` lets in terms of any frequency
+    (the last resort, when the usual cap found nothing).
     """
     question = "".join(t for t in terms(text) if t in QUESTION_WORDS)
     chars = [c for c in dict.fromkeys(normalize(text)) if is_han(c) and c not in STOP_CHARS and c not in question]
@@ -386,7 +387,7 @@ def partial(tenant: Tenant, text: str) -> Query:
     for char in chars[:MAX_QUERY_TERMS]:
         rows = db.execute_sql(
             f'SELECT term, df FROM "{table}" WHERE tenant_id = {p} AND term LIKE {p} AND df > 0 AND df <= {p}',
-            [tenant.id, f"%{char}%", max(1, int(COMMON_SHARE * total))],
+            [tenant.id, f"%{char}%", max(1, int(share * total))],
         ).fetchall()
         # sorted here, not in SQL: the two databases order text differently
         best = [r for r in sorted(rows, key=lambda r: (-r[1], r[0])) if r[0] not in QUESTION_WORDS]
@@ -468,7 +469,7 @@ def run(
     depth = 10_000_000 if narrowed else TERM_DEPTH
     join, extra, extra_params = "", "", []
     if narrowed:
-        join = f' JOIN "{article_table}" a ON a.id = x.article_id'
+        join = f' JOIN "{article_table}" a ON a.id = x.article_id AND a.tenant_id = x.tenant_id'
         if filters.category_ids:
             extra += f" AND a.category_id IN ({', '.join([p] * len(filters.category_ids))})"
             extra_params.extend(filters.category_ids)

@@ -59,8 +59,12 @@ def local_hits(
     query = index.prepare(tenant, text, synonyms=synonyms)
     found, total = index.run(tenant, query, filters, limit, offset)
     if not found and fallback and not offset:
-        query = index.partial(tenant, text)
-        found, total = index.run(tenant, query, filters, limit, offset)
+        # single characters, first among the telling terms, then among terms of any frequency
+        for share in (index.COMMON_SHARE, 1.0):
+            query = index.partial(tenant, text, share)
+            found, total = index.run(tenant, query, filters, limit, offset)
+            if found:
+                break
     narrowed = bool(filters.category_ids or filters.tag)
     learned = learning.boosts(tenant, text) if synonyms and not offset and not narrowed else {}
     if learned:

@@ -68,3 +68,17 @@ def test_the_migration_recuts_articles_in_traditional_characters(kb: Any, publis
     assert _titles(kb, "退货运费")[:1] == ["退貨運費誰出"]
     assert Posting.select().where(Posting.article == plain).count() > 0
     assert Article.get_by_id(old).title == "退貨運費誰出"  # the text itself is kept as written
+
+
+def test_never_empty_when_only_common_terms_share_a_character(
+    kb: Any, publish: Any, enable_plugin: Any, tenant: Any
+) -> None:
+    enable_plugin("knowledge", settings={"builtin_synonyms": False})
+    for title in ("退款到账时间", "退款申请被驳回", "退款运费规则"):
+        publish(title, "按平台规则处理。")
+    # 退 is only in 退款, held by every article: the usual partial query (terms below 40% of the
+    # articles) finds nothing, the last resort lets every term in
+    assert index.partial(tenant, "退了").groups == []
+    found = kb.get("/api/v1/kb/search", query_string={"q": "退了"}).get_json()["items"]
+    assert len(found) == 3
+    assert {i["match"] for i in found} == {"partial"}
