@@ -67,21 +67,23 @@ ORDERS: dict[str, str] = {
 }
 NEEDS_LEVELS = {"skills", "tier"}
 # the agents, best placed first: sorting needs the agent rows (and levels) only
-INNER = """SELECT a.user_id, a.open_count, a.capacity, a.weight, a.assigned_total, a.last_assigned_at,
+INNER = """SELECT a.tenant_id, a.user_id, a.open_count, a.capacity, a.weight, a.assigned_total, a.last_assigned_at,
  COALESCE(a.shifts, '[]') AS shifts, {top} AS top FROM {{agent}} a{levels}
  WHERE a.tenant_id = ? AND a.status = 'online' AND a.open_count < a.capacity
  AND (a.leave_start IS NULL OR a.leave_start > ? OR a.leave_end <= ?)"""
 # each agent's sum and best of levels in the ticket's skills (or, when none matched, in any skill)
-LEVELS = """ LEFT JOIN (SELECT user_id, SUM(level) AS score, MAX(level) AS top FROM {{link}}
- WHERE tenant_id = ?{matched} GROUP BY user_id) s ON s.user_id = a.user_id"""
+LEVELS = """ LEFT JOIN (SELECT tenant_id, user_id, SUM(level) AS score, MAX(level) AS top FROM {{link}}
+ WHERE tenant_id = ?{matched} GROUP BY tenant_id, user_id) s ON s.user_id = a.user_id AND s.tenant_id = a.tenant_id"""
 # then the names (and the skill levels) of the few kept; an inactive user drops out here
 OUTER = """SELECT x.user_id, u.name, u.email, u.team_id, x.open_count, x.capacity, x.weight, x.assigned_total,
  x.last_assigned_at, x.shifts, x.top, {levels} FROM ({inner}) x JOIN {{user}} u ON u.id = x.user_id
+ AND u.tenant_id = x.tenant_id
  WHERE u.is_active = ?"""
 # `{skill id: level}` of one agent in the matched skills, as JSON
 LEVELS_JSON = {False: "json_group_object", True: "json_object_agg"}
 AGENT_LEVELS = (
-    "(SELECT {agg}(l.skill_id, l.level) FROM {{link}} l WHERE l.user_id = x.user_id AND l.skill_id IN ({ids}))"
+    "(SELECT {agg}(l.skill_id, l.level) FROM {{link}} l WHERE l.user_id = x.user_id AND l.tenant_id = x.tenant_id"
+    " AND l.skill_id IN ({ids}))"
 )
 
 

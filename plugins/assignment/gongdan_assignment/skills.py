@@ -57,7 +57,8 @@ def levels_for(skill_ids: list[int], user_ids: list[int]) -> dict[int, dict[str,
     if not skill_ids or not user_ids:
         return {}
     template = (
-        "SELECT l.user_id, s.name, l.level FROM {link} l JOIN {skill} s ON s.id = l.skill_id"
+        "SELECT l.user_id, s.name, l.level FROM {link} l"
+        " JOIN {skill} s ON s.id = l.skill_id AND s.tenant_id = l.tenant_id"
         f" WHERE l.skill_id IN ({marks(len(skill_ids))}) AND l.user_id IN ({marks(len(user_ids))})"
     )
     found: dict[int, dict[str, int]] = {}
