@@ -130,8 +130,10 @@ class _Transaction(peewee._transaction):
             _run_queued(self.db)
 
     def rollback(self, begin: bool = True) -> None:
-        super().rollback(begin)
-        _queue(self.db).clear()
+        try:
+            super().rollback(begin)
+        finally:  # even when the connection is gone: nothing queued in it may run later
+            _queue(self.db).clear()
 
 
 class _Savepoint(peewee._savepoint):
