@@ -169,6 +169,9 @@ def test_todays_schema_migrates(gongdan_backend, gongdan_key_file, tmp_path) -> 
             assert _unique_indexes_without_tenant() == []
         else:
             assert "ticket: primary key (tenant_id, id)" in report
+            if citus.has_citus():  # init says what it distributed
+                assert "ticket: distributed by tenant_id" in report
+                assert "tenant: reference table" in report
             assert citus.key_problems(kinds) == []
             assert citus.doctor(kinds) == []
         team.delete_instance()
@@ -176,3 +179,22 @@ def test_todays_schema_migrates(gongdan_backend, gongdan_key_file, tmp_path) -> 
         assert Ticket.get_by_id(ticket.id).team_id is None
     finally:
         database.close()
+
+
+def test_doctor_reports_the_layout(gongdan_db, gongdan_backend) -> None:
+    from click.testing import CliRunner
+
+    from gongdan.cli import cli
+
+    where = {"sqlite": "SQLite", "postgresql": "Citus" if citus.has_citus() else "PostgreSQL"}[gongdan_backend]
+    result = CliRunner().invoke(cli, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert f"tables checked on {where}: no problem" in result.output
+    if gongdan_backend == "postgresql" and not citus.has_citus():
+        db.execute_sql('CREATE UNIQUE INDEX shard_test_doctor ON "user" (email)')
+        try:
+            result = CliRunner().invoke(cli, ["doctor"])
+            assert result.exit_code == 1
+            assert "user: unique index shard_test_doctor lacks tenant_id" in result.output
+        finally:
+            db.execute_sql("DROP INDEX shard_test_doctor")
