@@ -9,7 +9,7 @@ import pytest
 from gongdan import audit, clock, merge, search, tickets, watchers
 from gongdan.actors import Actor
 from gongdan.errors import Conflict, Forbidden, ValidationError
-from gongdan.models import Attachment, Comment, Ticket, TicketEvent, TicketTerm, TicketWatcher
+from gongdan.models import Attachment, Comment, Ticket, TicketEvent, TicketMerge, TicketTerm, TicketWatcher
 
 SYSTEM = Actor.system("test")
 
@@ -172,3 +172,37 @@ def test_the_undo_window_over_the_api(tenant, make_user):
     assert too_long.status_code == 422
     assert "merge_undo_minutes" in too_long.get_json()["error"]["fields"]
     assert len(list(audit.events(tenant, kind="tenant.settings_changed"))) == 1
+
+
+def test_crossed_merges_at_the_same_moment_one_wins(tenant, make_user):
+    """A into B and B into A at once (two agents on the same pair): one merge, one refusal, no deadlock."""
+    import threading
+
+    from gongdan.db import db
+
+    lead, _ = make_user("supervisor")
+    first, second = _ticket(tenant, "A"), _ticket(tenant, "B")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run(source: Ticket, target: Ticket) -> None:
+        try:
+            start.wait()
+            merge.merge(tenant, source.id, target.id, Actor.of(lead))
+            outcomes.append("merged")
+        except Conflict:
+            outcomes.append("refused")
+        except Exception as exc:  # any other answer is the failure this test looks for
+            outcomes.append(repr(exc))
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in ((first, second), (second, first))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["merged", "refused"]
+    statuses = sorted(Ticket.get_by_id(t.id).status for t in (first, second))
+    assert statuses == ["closed", "new"]
+    assert TicketMerge.select().count() == 1
