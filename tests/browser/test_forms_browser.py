@@ -131,6 +131,8 @@ def test_assignment_rule_form_in_chromium(chromium, live_server, tenant, make_us
         page.context.close()
 
 
+# layout does not depend on the database: one is enough (keeps the suite fast)
+@pytest.mark.parametrize("gongdan_backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_every_form_page_fits_1366_and_a_phone(
     chromium, live_server, tenant, make_user, enable_plugin, tmp_path, language
