@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from gongdan import attachments
+from gongdan import attachments, merge
 from gongdan.errors import Conflict, GongdanError, NotFound, ValidationError
 from gongdan_portal import access, context, csat, csrf, forms, helpcentre, i18n, identity, limiter, mail
 from gongdan_portal import requests as service
@@ -380,8 +380,21 @@ def my_requests() -> Any:
     return _page("requests.html", rows=rows, page=page, more=more)
 
 
+def _merged_into(portal: Any, ticket: Any) -> Any:
+    """The request a closed one was merged into, when it is the same customer's (the visitor may
+    then open it: their conversation moved there); else None."""
+    if ticket.status != "closed" or ticket.customer_id is None:
+        return None
+    survivor = merge.survivor(portal.tenant, ticket)
+    if survivor.id == ticket.id or survivor.customer_id != ticket.customer_id:
+        return None
+    portal.visitor.grant(survivor.id)
+    return survivor
+
+
 def _ticket_page(ticket: Any, status: int = 200, **values: Any) -> Any:
     portal = current()
+    values.setdefault("merged_into", _merged_into(portal, ticket))
     return _page(
         "ticket.html",
         status=status,

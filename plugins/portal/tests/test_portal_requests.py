@@ -245,3 +245,28 @@ def test_expected_reply_time_from_the_sla_plugin(
     signed_in(browser, tenant, "buyer@example.com")
     html = browser.text(f"/requests/{ticket.id}")
     assert "You can expect our reply by 2026-11-02 11:00." in html
+
+
+def test_a_merged_request_points_to_where_the_conversation_went(
+    browser: Any, tenant: Any, customer_ticket: Any, make_user: Any
+) -> None:
+    """The customer's duplicate was merged into their other request: its page says so and links there
+    (opened through the duplicate's access link alone); another customer's survivor is not shown."""
+    from gongdan_portal import identity
+
+    from gongdan import merge
+
+    lead, _ = make_user("supervisor")
+    keeper = customer_ticket("buyer@example.com", subject="快递没到")
+    duplicate = customer_ticket("buyer@example.com", subject="快递还没到")
+    merge.merge(tenant, duplicate, keeper, Actor.of(lead))
+    assert browser.get(f"/t/{identity.access_token(tenant.id, duplicate.id)}").status_code == 302
+    page = browser.text(f"/requests/{duplicate.id}")
+    assert f"merged into request #{keeper.number}" in page
+    assert "快递没到" in browser.text(f"/requests/{keeper.id}")
+    stranger = customer_ticket("other@example.com", subject="别人的")
+    mine = customer_ticket("buyer@example.com", subject="又一个")
+    merge.merge(tenant, mine, stranger, Actor.of(lead))
+    assert browser.get(f"/t/{identity.access_token(tenant.id, mine.id)}").status_code == 302
+    assert "merged into request" not in browser.text(f"/requests/{mine.id}")
+    assert browser.get(f"/requests/{stranger.id}").status_code == 404
