@@ -1,6 +1,7 @@
 """The console pages: live load, availability (agents their own, supervisors anyone's), rules."""
 
 import re
+from pathlib import Path
 
 from gongdan_assignment import rules
 from gongdan_assignment.models import AgentState
@@ -188,3 +189,11 @@ def test_agents_set_their_shifts_and_leave_in_a_form(app, make_user, assignment,
     assert cleared.status_code == 302
     state = AgentState.get(AgentState.user == worker.id)
     assert (state.shifts, state.leave) == ([], None)
+
+
+def test_every_console_string_of_the_plugin_reads_in_chinese():
+    import gongdan_assignment
+
+    from gongdan.admin.i18n import untranslated
+
+    assert untranslated(Path(gongdan_assignment.__file__).parent) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,3 +217,11 @@ def test_a_policy_can_keep_its_clocks_running_while_the_ticket_is_pending(
     tickets.transition(tenant, paused, "open", Actor.system("agent"))
     tickets.transition(tenant, paused, "pending", Actor.system("agent"))
     assert look.row(paused).paused
+
+
+def test_every_console_string_of_the_plugin_reads_in_chinese() -> None:
+    import gongdan_sla
+
+    from gongdan.admin.i18n import untranslated
+
+    assert untranslated(Path(gongdan_sla.__file__).parent) == []
