@@ -8,6 +8,7 @@ language messages of what cannot be read, keyed by input name, and the entries t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask_babel import gettext
@@ -59,16 +60,29 @@ def rule_entry(rule: dict[str, Any]) -> dict[str, Any]:
     entry["strategy"] = rule.get("strategy") or "least_loaded"
     entry["team"] = rule.get("team") or ""
     entry["min_level"] = "" if rule.get("min_level") is None else str(rule["min_level"])
-    entry["options"] = [{"key": str(k), "value": str(v)} for k, v in (rule.get("options") or {}).items()]
+    entry["options"] = [{"key": str(k), "value": _option_text(v)} for k, v in (rule.get("options") or {}).items()]
     return entry
 
 
+def _option_text(value: Any) -> str:
+    """An option's value as the form shows it (`true`/`false`, numbers, text; never a Python value)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _option_value(text: str) -> Any:
-    """An option's value: a whole number when it reads as one, else the text."""
-    try:
-        return int(text)
-    except ValueError:
-        return text
+    """An option's value: `true`/`false`, a number when it reads as one, else the text."""
+    if text in ("true", "false"):
+        return text == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
 
 
 def _target(row: FormRow, form: Any, errors: FormErrors) -> dict[str, Any]:

@@ -79,6 +79,8 @@ def test_rules_are_edited_in_a_form_with_errors_beside_the_fields(app, make_user
         "r-1-strategy": "skills",
         "r-1-o-0-key": "spread",
         "r-1-o-0-value": "2",
+        "r-1-o-1-key": "strict",
+        "r-1-o-1-value": "true",
         "r-2-order": "3",
         "r-2-strategy": "least_loaded",  # the blank row offered for a new rule
         "d-0-strategy": "round_robin",
@@ -98,12 +100,13 @@ def test_rules_are_edited_in_a_form_with_errors_beside_the_fields(app, make_user
             "strategy": "skills",
             "team": None,
             "min_level": None,
-            "options": {"spread": 2},
+            "options": {"spread": 2, "strict": True},
         },
     ]
     assert stored["default"]["strategy"] == "round_robin"
     html = boss.text("/console/assignment_rules/")
     assert 'name="r-1-tags" id="r-1-tags" value="退款, 破损"' in html
+    assert 'name="r-1-o-1-value" value="true"' in html  # not Python's True
     swapped = {**form, "r-0-order": "2", "r-1-order": "1"}
     assert boss.post("/console/assignment_rules/", swapped).status_code == 302
     assert [r["strategy"] for r in rules.rules_dict(tenant)["rules"]] == ["skills", "tier"]
