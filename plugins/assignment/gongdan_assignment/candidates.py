@@ -78,11 +78,11 @@ LEVELS = """ LEFT JOIN (SELECT tenant_id, user_id, SUM(level) AS score, MAX(leve
 OUTER = """SELECT x.user_id, u.name, u.email, u.team_id, x.open_count, x.capacity, x.weight, x.assigned_total,
  x.last_assigned_at, x.shifts, x.top, {levels} FROM ({inner}) x JOIN {{user}} u ON u.id = x.user_id
  AND u.tenant_id = x.tenant_id
- WHERE u.is_active = ?"""
+ WHERE u.is_active = ? AND u.tenant_id = ?"""
 # `{skill id: level}` of one agent in the matched skills, as JSON
 LEVELS_JSON = {False: "json_group_object", True: "json_object_agg"}
 AGENT_LEVELS = (
-    "(SELECT {agg}(l.skill_id, l.level) FROM {{link}} l WHERE l.user_id = x.user_id AND l.tenant_id = x.tenant_id"
+    "(SELECT {agg}(l.skill_id, l.level) FROM {{link}} l WHERE l.tenant_id = ? AND l.user_id = x.user_id"
     " AND l.skill_id IN ({ids}))"
 )
 
@@ -90,9 +90,9 @@ AGENT_LEVELS = (
 def _template(order: str | None, team: bool, skills: int, by_level: bool, min_level: bool) -> str:
     """The candidates' SQL for one shape of question.
 
-    Parameters in order: matched skill ids (when levels are shown), then, when `by_level`, the
-    tenant and matched ids again; the tenant, now, now; the team, the minimum level and the
-    short list's length when the shape has them; and true (active users).
+    Parameters in order: the tenant and the matched skill ids (when levels are shown), then, when
+    `by_level`, the tenant and matched ids again; the tenant, now, now; the team, the minimum level
+    and the short list's length when the shape has them; true (active users) and the tenant.
     """
     matched = f" AND skill_id IN ({marks(skills)})" if skills else ""
     inner = INNER.format(
@@ -134,7 +134,8 @@ def available(
     skills = len(matched) if by_level else 0
     shape = (team_id is not None, skills, by_level, bool(min_level))
     now = AgentState.leave_start.db_value(clock.now())
-    params: list[Any] = [*matched] if skills else []
+    # the tenant named in every part: on Citus the whole question then goes to the tenant's shard
+    params: list[Any] = [tenant.id, *matched] if skills else []
     params += [tenant.id, *matched] if by_level else []
     params += [tenant.id, now, now]
     params += [team_id] if team_id is not None else []
@@ -145,7 +146,7 @@ def available(
     def fetch(order: str | None) -> list[Candidate]:
         paging = [SHORTLIST] if order else []
         sql = _template(order, *shape)
-        rows = run(sql, [*params, *paging, True], agent=AgentState, user=User, link=AgentSkill).fetchall()
+        rows = run(sql, [*params, *paging, True, tenant.id], agent=AgentState, user=User, link=AgentSkill).fetchall()
         ok = [r for r in rows if on_shift(r[9], local) and r[0] not in exclude and (keep is None or r[0] in keep)]
         return [_candidate(row, names, by_level) for row in ok]
 

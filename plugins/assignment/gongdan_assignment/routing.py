@@ -73,7 +73,8 @@ def _why_nobody(tenant: Tenant, target: Target, team_id: int | None) -> str:
     where = _team_label(team_id)
     online, free = run(
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.open_count < s.capacity THEN 1 ELSE 0 END), 0)"
-        " FROM {state} s JOIN {user} u ON u.id = s.user_id WHERE s.tenant_id = ? AND s.status = 'online'"
+        " FROM {state} s JOIN {user} u ON u.id = s.user_id AND u.tenant_id = s.tenant_id"
+        " WHERE s.tenant_id = ? AND s.status = 'online'"
         " AND u.is_active AND (? IS NULL OR u.team_id = ?)",
         [tenant.id, team_id, team_id],
         state=AgentState,
@@ -112,7 +113,8 @@ def set_routing(
     """Record that the ticket waits (`assignee_id` None) or is assigned, since `now`."""
     run(
         "INSERT INTO {routing} (tenant_id, ticket_id, waiting, assignee_id, reason, team_id, since, lapsed)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, '[]') ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET waiting = excluded.waiting,"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, '[]')"
+        " ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET waiting = excluded.waiting,"
         " assignee_id = excluded.assignee_id, reason = excluded.reason, team_id = excluded.team_id,"
         " since = excluded.since",
         [tenant_id, ticket_id, assignee_id is None, assignee_id, reason, team_id, Routing.since.db_value(now)],

@@ -111,7 +111,8 @@ def _for(kind: str, count: int) -> PreparedStatement:
             sql = f"SELECT ticket_id FROM {{pending}} WHERE tenant_id = ? AND ticket_id IN ({marks})"
         else:
             sql = (
-                "SELECT s.ticket_id, s.score, a.id, a.title FROM {suggestion} s JOIN {article} a ON a.id = s.article_id"
+                "SELECT s.ticket_id, s.score, a.id, a.title FROM {suggestion} s"
+                " JOIN {article} a ON a.id = s.article_id AND a.tenant_id = s.tenant_id"
                 f" WHERE s.tenant_id = ? AND s.ticket_id IN ({marks}) AND s.rank <= ? ORDER BY s.ticket_id, s.rank"
             )
         tables = {"pending": PendingSuggestion, "suggestion": Suggestion, "article": Article}

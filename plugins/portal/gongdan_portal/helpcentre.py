@@ -52,7 +52,7 @@ def categories(tenant: Tenant) -> list[dict[str, Any]]:
     p = db.obj.param
     sql = (
         f'SELECT c.id, c.name, c.path, COUNT(*) FROM "{_article_table()}" a'
-        f' JOIN "{Category._meta.table_name}" c ON c.id = a.category_id'
+        f' JOIN "{Category._meta.table_name}" c ON c.id = a.category_id AND c.tenant_id = a.tenant_id'
         f" WHERE a.tenant_id = {p} AND a.status = 'published' AND a.visibility = 'public'"
         " GROUP BY c.id, c.name, c.path ORDER BY c.path"
     )
