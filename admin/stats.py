@@ -124,14 +124,13 @@ def sla_attainment(tenant: Tenant, days: int = 30, actor: Actor | None = None) -
     """Met versus breached among finished SLA clocks of tickets of the last `days` (SLA plugin's block).
 
     Only the SLA plugin's blocks are asked for, a chunk of tickets at a time; the tickets carry
-    their short columns (no description, tags or references read).
+    their short text columns only (no description, times, tags or references read).
     """
     since = clock.now() - timedelta(days=days)
-    fields = [Ticket.id, Ticket.number, Ticket.subject, Ticket.status, Ticket.priority, Ticket.channel]
-    fields += [Ticket.created_at, Ticket.updated_at]
-    rows = _tickets(tenant, actor).select(*fields).where(Ticket.created_at >= since).tuples()
+    fields = [Ticket.id, Ticket.tenant, Ticket.number, Ticket.subject, Ticket.status, Ticket.priority, Ticket.channel]
+    query = _tickets(tenant, actor).select(*fields).where(Ticket.created_at >= since)
     names = [f.name for f in fields]
-    found = [hydrate(Ticket, dict(zip(names, row, strict=True))) for row in rows]
+    found = [hydrate(Ticket, dict(zip(names, row, strict=True))) for row in db.execute(query).fetchall()]
     met = breached = 0
     for start in range(0, len(found), SLA_CHUNK):
         chunk = found[start : start + SLA_CHUNK]
