@@ -195,15 +195,22 @@ def fill(tenant: Tenant, count: int) -> float:
 
 
 def latency(tenant: Tenant, count: int, like_sample: int) -> None:
-    """p50/p95 of search over `count` articles, and of the LIKE baseline."""
+    """p50/p95 of search over `count` articles, and of the LIKE baseline.
+
+    Search now and the previous strict search are measured in turns, question by question, so a
+    busy machine slows both alike; each row has its wall time and the CPU time of this thread (on
+    SQLite the database's work included), which other processes disturb much less.
+    """
     questions = [q["q"] for q in bundled("questions.jsonl")]
     published = index.Filters(statuses=("published",))
     for question in questions[:20]:  # warm the caches
         local_hits(tenant, question, published, 10)
-    searched = common.latencies(lambda i: local_hits(tenant, questions[i], published, 10), len(questions))
-    strict = common.latencies(
-        lambda i: local_hits(tenant, questions[i], published, 10, synonyms=False, fallback=False), len(questions)
-    )
+    samples: dict[str, list[tuple[float, float]]] = {"now": [], "strict": []}
+    for question in questions:
+        for name, options in (("now", {}), ("strict", {"synonyms": False, "fallback": False})):
+            wall, cpu = time.perf_counter(), time.thread_time()
+            local_hits(tenant, question, published, 10, **options)
+            samples[name].append((time.perf_counter() - wall, time.thread_time() - cpu))
     table = Article._meta.table_name
     p = db.obj.param
     like_sql = f'SELECT id, title FROM "{table}" WHERE tenant_id = {p} AND (title LIKE {p} OR body LIKE {p}) LIMIT 10'
@@ -213,31 +220,17 @@ def latency(tenant: Tenant, count: int, like_sample: int) -> None:
         db.execute_sql(like_sql, (tenant.id, words, words)).fetchall()
 
     baseline = common.latencies(like, like_sample)
-    cpu = _cpu_latencies(lambda i: local_hits(tenant, questions[i], published, 10), len(questions))
-    cpu_strict = _cpu_latencies(
-        lambda i: local_hits(tenant, questions[i], published, 10, synonyms=False, fallback=False), len(questions)
-    )
+    searched = [w for w, _ in samples["now"]]
     rows = [
         ("gongdan search now (top 10 + snippets)", len(searched), *_ms(searched)),
-        ("previous strict search (same tenant)", len(strict), *_ms(strict)),
+        ("previous strict search (same tenant)", len(questions), *_ms([w for w, _ in samples["strict"]])),
         ("baseline LIKE '%…%' (top 10)", len(baseline), *_ms(baseline)),
-        ("search now, CPU time of this thread", len(cpu), *_ms(cpu)),
-        ("previous strict search, CPU time", len(cpu_strict), *_ms(cpu_strict)),
+        ("search now, CPU time of this thread", len(questions), *_ms([c for _, c in samples["now"]])),
+        ("previous strict search, CPU time", len(questions), *_ms([c for _, c in samples["strict"]])),
     ]
     print(common.table(("query", "n", "p50 ms", "p95 ms", "p99 ms"), rows))
     ratio = common.percentile(baseline, 50) / common.percentile(searched, 50)
     print(f"search p50 is {ratio:.1f}× faster than the LIKE baseline at {count:,} articles")
-
-
-def _cpu_latencies(fn: Callable[[int], object], count: int) -> list[float]:
-    """CPU seconds this thread spends in each call (on SQLite, the database's work included):
-    what a query costs, less sensitive than wall time to other processes on a busy machine."""
-    samples = []
-    for i in range(count):
-        start = time.thread_time()
-        fn(i)
-        samples.append(time.thread_time() - start)
-    return samples
 
 
 def _ms(samples: list[float]) -> tuple[str, str, str]:
