@@ -249,3 +249,24 @@ def test_the_same_through_the_api(analytics: Any, make_user: Any) -> None:
     assert make_user("agent")[1].get("/api/v1/reports/subscriptions").status_code == 403
     assert api.delete(path).status_code == 200
     assert api.get(path).status_code == 404
+
+
+def test_bad_bodies_are_422_naming_the_field(analytics: Any, make_user: Any) -> None:
+    _, api = make_user("supervisor", email=BOSS)
+    cases = [
+        ({"name": "x", "recipients": BOSS}, "recipients"),
+        ({"name": "x", "recipients": [BOSS], "weekday": 9}, "weekday"),
+        ({"name": "x" * 101, "recipients": [BOSS]}, "name"),
+        ({"name": "x", "recipients": [BOSS, BOSS.upper()]}, "recipients"),
+        ({"name": "x", "recipients": [BOSS], "group_by": "day"}, "group_by"),
+        ({"name": "x", "recipients": []}, "recipients"),
+    ]
+    for body, field in cases:
+        answer = api.post("/api/v1/reports/subscriptions", json=body)
+        assert answer.status_code == 422, body
+        assert field in answer.get_json()["error"]["fields"], body
+    assert api.post("/api/v1/reports/subscriptions", data="nope", content_type="application/json").status_code in (
+        400,
+        422,
+    )
+    assert not Subscription.select().exists()

@@ -44,7 +44,7 @@
       data.staffing.length && data.staffing[0].scheduled !== null ? [
       { type: "bar", label: t.scheduled, data: data.staffing.map(function (h) { return h.scheduled; }), backgroundColor: palette[0], yAxisID: "y" }] : [], [
       { type: "line", label: t.arrivals, data: data.staffing.map(function (h) { return h.expected; }), borderColor: palette[1], backgroundColor: palette[1], yAxisID: "y1" }]) },
-      options: Object.assign({ scales: { y: { beginAtZero: true, ticks: { precision: 0 }, position: "left" },
+      options: Object.assign({ scales: { y: { beginAtZero: true, grace: 1, ticks: { precision: 0 }, position: "left" },
         y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } } } }, base) });
   }
 })();
