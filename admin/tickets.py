@@ -20,9 +20,9 @@ from gongdan.actors import Actor
 from gongdan.admin import conversation, urgency
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.concurrency import ticket_version, unchanged_since, warn_new_events
+from gongdan.admin.customer_card_view import CustomerCardMixin, card_context
 from gongdan.admin.errors import flash_error
 from gongdan.admin.labels import status_label
-from gongdan.admin.customer_card_view import CustomerCardMixin, card_context
 from gongdan.admin.live import LiveMixin
 from gongdan.admin.merge_view import MergeMixin, merge_context
 from gongdan.admin.new_ticket import NewTicketMixin
