@@ -20,6 +20,7 @@ from gongdan import clock
 from gongdan.accounts import user_for_token
 from gongdan.actors import Actor
 from gongdan.api import ratelimit
+from gongdan.api.error_language import in_callers_language
 from gongdan.errors import Forbidden, GongdanError, NotFound, ValidationError
 from gongdan.models import ApiToken, Tenant, User
 from gongdan.plugins import get_host
@@ -73,8 +74,8 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
 
 
 def error_response(code: str, message: str, status: int, fields: dict[str, list[str]] | None = None) -> Any:
-    """A JSON error response in the envelope."""
-    response = jsonify(error_body(code, message, fields))
+    """A JSON error response in the envelope, worded in the caller's `Accept-Language`."""
+    response = jsonify(in_callers_language(error_body(code, message, fields)))
     response.status_code = status
     return response
 

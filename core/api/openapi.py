@@ -44,7 +44,8 @@ ERROR_REASONS = {
 }
 DESCRIPTION = """gongdan (工单) REST API v1. JSON in and out; `Authorization: Bearer <token>`
 (`gongdan token create EMAIL`). The token's user fixes the tenant and the role. Every error
-uses the envelope `{"error": {"code", "message", "fields"}}`."""
+uses the envelope `{"error": {"code", "message", "fields"}}`; with `Accept-Language: zh-CN` the
+message and reasons are in Chinese (the English under `detail` and `fields_detail`)."""
 
 
 def flask_path(rule: str) -> tuple[str, list[dict[str, Any]]]:

@@ -470,11 +470,18 @@ class HealthSchema(OutSchema):
 
 
 class ErrorDetailSchema(OutSchema):
-    """What went wrong: a stable `code`, a message for people, and per-field reasons."""
+    """What went wrong: a stable `code`, a message for people, and per-field reasons — in Chinese when
+    `Accept-Language` prefers it, the English original then under `detail` and `fields_detail`."""
 
     code = fields.String(required=True)
     message = fields.String(required=True)
     field_reasons = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), data_key="fields")
+    detail = fields.String(metadata={"description": "the English message, when `message` is worded in Chinese"})
+    fields_detail = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "the English reasons, when `fields` are worded in Chinese"},
+    )
 
 
 class ErrorSchema(OutSchema):
