@@ -42,6 +42,8 @@ CORE_KINDS = {
     "rate_counter": "distributed:key",
     "sign_in_name": "reference",
     "lease": "reference",
+    # a failure may belong to no tenant (a job, a blueprint at start-up): the tenant is optional here
+    "plugin_failure": "reference",
 }
 
 
