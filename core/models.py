@@ -202,8 +202,8 @@ class Customer(TenantModel):
     tier = pw.CharField(max_length=32, default="normal")
     language = pw.CharField(max_length=16, null=True)
     # agents' notes on the customer (the customer card; see gongdan.customer_card)
-    notes = pw.TextField(default="")
-    notes_by = pw.CharField(max_length=200, default="")
+    notes = pw.TextField(default="", constraints=[pw.SQL("DEFAULT ''")])  # rows written by SQL alone too
+    notes_by = pw.CharField(max_length=200, default="", constraints=[pw.SQL("DEFAULT ''")])
     notes_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=clock.now)
 
