@@ -9,7 +9,7 @@ from flask_admin import expose
 from flask_babel import gettext
 from peewee import Case
 
-from gongdan import hooks, permissions, tickets
+from gongdan import permissions, tickets
 from gongdan.actors import Actor
 from gongdan.admin import urgency
 from gongdan.admin.base import ConsoleBaseView
@@ -24,17 +24,20 @@ from gongdan.representation import with_relations
 
 CANDIDATES = 200
 QUEUE_SHOWN = 50  # rows of My queue; the ticket list has the rest
-QUEUE_CANDIDATES = 500
+QUEUE_CANDIDATES = 200
 URGENCY = Case(Ticket.priority, [(p, n) for n, p in enumerate(reversed(PRIORITIES))], len(PRIORITIES))
 
 
 def by_urgency(tenant: Tenant, rows: list[Ticket]) -> list[tuple[Ticket, Any]]:
     """`(ticket, sla due time or None)` most urgent first (SLA due time when the plugin is on)."""
     use_sla = get_host().is_enabled(tenant, urgency.SLA_PLUGIN)
-    blocks = hooks.ticket_blocks(tenant, rows) if use_sla else {}
+    blocks: dict[int, Any] = {}
+    if use_sla and rows:  # the SLA plugin's blocks alone
+        found = get_host().gather_from(tenant, urgency.SLA_PLUGIN, "gongdan_ticket_blocks", tenant=tenant, tickets=rows)
+        blocks = found or {}
     keyed = []
     for ticket in rows:
-        block = blocks.get(ticket.id, {}).get(urgency.SLA_PLUGIN)
+        block = blocks.get(ticket.id)
         keyed.append((urgency_key(ticket, block, use_sla), ticket, sla_due(block) if use_sla else None))
     keyed.sort(key=lambda item: item[0])
     return [(ticket, due) for _, ticket, due in keyed]
@@ -67,12 +70,15 @@ def next_unassigned(tenant: Tenant, user: User) -> list[Ticket]:
 
     With team visibility on, an agent takes only their team's tickets.
     """
-    query = permissions.visible_tickets(Actor.of(user), Ticket.of(tenant), tenant).where(
-        Ticket.assignee.is_null() & Ticket.status.in_(OPEN_STATUSES)
-    )
-    if user.team_id:
-        query = query.where(Ticket.team.is_null() | (Ticket.team == user.team_id))
-    rows = list(query.order_by(Ticket.created_at).limit(CANDIDATES))
+    rows: list[Ticket] = []
+    for status in OPEN_STATUSES:  # one index range per status, (tenant, status, created_at): no scan of old tickets
+        query = permissions.visible_tickets(Actor.of(user), Ticket.of(tenant), tenant).where(
+            Ticket.assignee.is_null() & (Ticket.status == status)
+        )
+        if user.team_id:
+            query = query.where(Ticket.team.is_null() | (Ticket.team == user.team_id))
+        rows.extend(list(query.order_by(Ticket.created_at, Ticket.id).limit(CANDIDATES)))
+    rows = sorted(rows, key=lambda t: (t.created_at, t.id))[:CANDIDATES]
     return [ticket for ticket, _ in by_urgency(tenant, rows)]
 
 
