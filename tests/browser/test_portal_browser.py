@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from gongdan_email import mailboxes
-from gongdan_email.testing import SmtpSink
+from gongdan_email.testing import SmtpSink, sending_mailbox
 from gongdan_knowledge import articles
 
 from gongdan import categories, delivery
@@ -32,9 +31,8 @@ PNG = (
 
 @pytest.fixture
 def smtp_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
+    with SmtpSink() as sink:
+        yield sink
 
 
 @pytest.fixture
@@ -45,19 +43,7 @@ def shop(tenant, live_server, outbound_loopback, smtp_sink):
     host.set_enabled(tenant, "email", enabled=True)
     settings = {"public_url": live_server, "welcome_text": "工作日 9:00–18:00 在线，通常 2 小时内回复。"}
     host.set_enabled(tenant, "portal", enabled=True, settings=settings)
-    mailboxes.create(
-        tenant,
-        {
-            "address": "support@acme.example",
-            "imap_host": "127.0.0.1",
-            "imap_port": 1,
-            "imap_security": "none",
-            "password": "x",
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp_sink.port,
-            "smtp_security": "none",
-        },
-    )
+    sending_mailbox(tenant, smtp_sink)
     categories.ensure(tenant, "售后/退货退款/质量问题")
     categories.ensure(tenant, "物流/配送/延迟")
     for title, body, path in (

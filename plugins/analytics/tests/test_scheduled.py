@@ -17,8 +17,7 @@ from click.testing import CliRunner
 from gongdan_analytics import scheduled
 from gongdan_analytics.cli import analytics as analytics_cli
 from gongdan_analytics.models import Subscription
-from gongdan_email import mailboxes
-from gongdan_email.testing import SmtpSink
+from gongdan_email.testing import SmtpSink, sending_mailbox
 
 from gongdan import tickets
 from gongdan.actors import Actor
@@ -33,28 +32,15 @@ BOSS = "boss@acme.example.com"
 @pytest.fixture
 def smtp_sink() -> Iterator[SmtpSink]:
     """An aiosmtpd server on loopback that keeps what it receives."""
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
+    with SmtpSink() as sink:
+        yield sink
 
 
 @pytest.fixture
 def mailbox(enable_plugin: Any, tenant: Any, outbound_loopback: str, smtp_sink: SmtpSink) -> Any:
     """The e-mail plugin on in acme, with a mailbox that sends through `smtp_sink`."""
     enable_plugin("email")
-    return mailboxes.create(
-        tenant,
-        {
-            "address": "support@acme.example",
-            "imap_host": "127.0.0.1",
-            "imap_port": 1,
-            "imap_security": "none",
-            "password": "x",
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp_sink.port,
-            "smtp_security": "none",
-        },
-    )
+    return sending_mailbox(tenant, smtp_sink)
 
 
 @pytest.fixture

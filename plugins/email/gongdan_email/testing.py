@@ -211,12 +211,38 @@ class SmtpSink:
         if self.controller.loop.is_running():
             self.controller.stop()
 
+    def __enter__(self) -> SmtpSink:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def wait_for(self, count: int, seconds: float = 10.0) -> list[Any]:
         """The messages once at least `count` arrived."""
         end = time.monotonic() + seconds
         while len(self.messages) < count and time.monotonic() < end:
             time.sleep(0.02)
         return list(self.messages)
+
+
+def sending_mailbox(tenant: Any, sink: SmtpSink, address: str = "support@acme.example") -> Any:
+    """A mailbox of `tenant` that sends through `sink` and fetches from nowhere (for tests that only
+    send: notifications, sign-in links, scheduled reports). The e-mail plugin must be on."""
+    from gongdan_email import mailboxes
+
+    return mailboxes.create(
+        tenant,
+        {
+            "address": address,
+            "imap_host": "127.0.0.1",
+            "imap_port": 1,
+            "imap_security": "none",
+            "password": "x",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": sink.port,
+            "smtp_security": "none",
+        },
+    )
 
 
 class HangingServer:

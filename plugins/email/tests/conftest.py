@@ -33,9 +33,8 @@ def dovecot(tmp_path: Any) -> Iterator[Dovecot]:
 @pytest.fixture
 def smtp_sink() -> Iterator[SmtpSink]:
     """An SMTP server (aiosmtpd) that keeps what it receives."""
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
+    with SmtpSink() as sink:
+        yield sink
 
 
 @pytest.fixture
