@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import peewee
@@ -37,6 +38,27 @@ def upgrade(host: PluginHost, report: list[str] | None = None) -> list[SchemaCha
     database with the `citus` extension the tables are distributed or referenced (see
     `gongdan.citus`); one line per such change is appended to `report`.
     """
+    with _sqlite_foreign_keys_off():
+        return _upgrade(host, report)
+
+
+@contextmanager
+def _sqlite_foreign_keys_off() -> Iterator[None]:
+    """SQLite adds a NOT NULL column by rebuilding the table (copy, DROP, rename): with foreign keys
+    on, the DROP deletes or nulls every row that refers to it (a new column on `tenant` would cascade
+    to every ticket). The pragma only takes effect outside a transaction, so it is set here, around
+    the whole upgrade, and restored after."""
+    if is_postgres() or db.in_transaction() or not db.pragma("foreign_keys"):
+        yield
+        return
+    db.pragma("foreign_keys", 0)
+    try:
+        yield
+    finally:
+        db.pragma("foreign_keys", 1)
+
+
+def _upgrade(host: PluginHost, report: list[str] | None) -> list[SchemaChange]:
     migrator = PostgresqlMigrator(db.obj) if is_postgres() else SqliteMigrator(db.obj)
     SchemaVersion.create_table(safe=True)
     changes = []

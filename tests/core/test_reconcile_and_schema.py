@@ -9,7 +9,7 @@ from playhouse.migrate import migrate
 from gongdan import clock, reconcile, tickets
 from gongdan.actors import Actor
 from gongdan.contributions import Schema
-from gongdan.db import db
+from gongdan.db import db, is_postgres
 from gongdan.hookspecs import hookimpl
 from gongdan.models import SchemaVersion, TenantModel, TicketEvent
 from gongdan.plugins import get_host
@@ -136,3 +136,22 @@ def test_new_columns_reach_existing_tables_without_a_migration(tenant, cleanup_n
 def test_clock_can_be_frozen_and_moved(frozen_clock):
     start = clock.now()
     assert clock.advance(timedelta(hours=1)) - start == timedelta(hours=1)
+
+
+def test_a_new_not_null_column_on_a_parent_table_keeps_every_row_that_refers_to_it(tenant):
+    """SQLite adds a NOT NULL column by rebuilding the table; with foreign keys on, dropping the old
+    `tenant` table cascaded to every ticket (the audit trail's trigger refused, failing the upgrade)."""
+    from gongdan.models import Tenant, Ticket, User
+
+    user = User.create(tenant=tenant, email="老员工@acme.example.com", role="agent", name="老员工")
+    ticket, _ = tickets.create(tenant, {"subject": "升级前的工单"}, Actor.of(user))
+    events = TicketEvent.select().where(TicketEvent.ticket == ticket.id).count()
+    db.execute_sql('ALTER TABLE "tenant" DROP COLUMN "merge_undo_minutes"')  # as the previous release had it
+    db.execute_sql('ALTER TABLE "user" DROP COLUMN "mention_email"')
+    upgrade(get_host())
+    assert Tenant.get_by_id(tenant.id).merge_undo_minutes == 60
+    assert Ticket.select().where(Ticket.id == ticket.id).count() == 1
+    assert TicketEvent.select().where(TicketEvent.ticket == ticket.id).count() == events
+    assert TicketEvent.select().where(TicketEvent.actor == user.id).count() == events  # not set to NULL
+    if not is_postgres():
+        assert db.pragma("foreign_keys") == 1  # back on after the upgrade
