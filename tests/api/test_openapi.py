@@ -95,7 +95,7 @@ def test_bodies_queries_and_errors_are_documented(client):
     error = doc["components"]["responses"]["Error422"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/Error"}
     assert "Retry-After" in doc["components"]["responses"]["Error429"]["headers"]
-    assert set(schemas["ErrorDetail"]["properties"]) == {"code", "message", "fields"}
+    assert set(schemas["ErrorDetail"]["properties"]) == {"code", "message", "fields", "detail", "fields_detail"}
     listing = doc["paths"]["/api/v1/tickets"]["get"]["parameters"]
     names = {p["name"]: p for p in listing}
     assert set(names) == {"status", "priority", "assignee", "channel", "q", "sort", "cursor", "page", "per_page"}
