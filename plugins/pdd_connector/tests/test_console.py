@@ -102,3 +102,16 @@ def test_the_deadline_queue_lists_waiting_cases_soonest_first(synced, app, make_
     assert len(expected) >= 2
     shown = re.findall(r'<a href="(/console/tickets/\d+)">', page[page.index('id="pdd-deadlines"') :])
     assert shown == expected
+
+
+def test_the_settings_form_reads_in_words_not_codes(console_client, enable_plugin):
+    enable_plugin("pdd_connector")
+    chinese = console_client("admin", language="zh_CN").text("/console/plugins/pdd_connector/settings")
+    assert "售后类型对应的分类" in chinese
+    assert "同步间隔（秒）" in chinese
+    assert re.search(r'<option value="refund_only"[^>]*>仅退款</option>', chinese)
+    english = console_client("admin", language="en").text("/console/plugins/pdd_connector/settings")
+    assert "Category per after-sales type" in english
+    assert re.search(r'<option value="return_refund"[^>]*>Return and refund</option>', english)
+    for page in (chinese, english):
+        assert not re.search(r">\s*(refund_only|return_refund|sync_interval_seconds)\s*<", page)
