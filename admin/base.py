@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, redirect, request, session, url_for
-from flask_admin import BaseView
+from flask_admin import BaseView, expose
 from flask_login import current_user
 
 from gongdan.models import Tenant, User
@@ -86,3 +86,17 @@ class ConsoleBaseView(BaseView):
         if not plugin_enabled(self.plugin):
             abort(404)
         abort(403)
+
+
+class TicketPageView(ConsoleBaseView):
+    """A view the ticket page's panels post to (a plugin's ticket actions, a message's original):
+    no menu entry, and its root leads back to the ticket list."""
+
+    def is_visible(self) -> bool:
+        """Not a menu entry: reached from the ticket page."""
+        return False
+
+    @expose("/")
+    def index(self) -> Any:
+        """Nothing to show on its own."""
+        return redirect(url_for("tickets.index_view"))

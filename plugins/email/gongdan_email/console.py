@@ -221,20 +221,13 @@ def console_views() -> list[ConsoleView]:
             """The message as it arrived."""
             return _eml(self._entry(entry_id).raw, f"quarantine-{entry_id}")
 
-    class MessagesView(base):
+    from gongdan.admin.base import TicketPageView
+
+    class MessagesView(TicketPageView):
         """The originals of received mail, linked from the ticket page."""
 
         plugin = PLUGIN
         role = "agent"
-
-        def is_visible(self) -> bool:
-            """Not a menu entry: reached from the ticket page."""
-            return False
-
-        @expose("/")
-        def index(self) -> Any:
-            """Nothing on its own."""
-            return redirect(url_for("tickets.index_view"))
 
         @expose("/<int:message_id>/raw")
         def raw(self, message_id: int) -> Any:

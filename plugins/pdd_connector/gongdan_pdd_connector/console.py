@@ -237,20 +237,13 @@ def console_views() -> list[ConsoleView]:
             ]
             return self.render("pdd_connector/deadlines.html", rows=rows)
 
-    class ActionsView(base):
+    from gongdan.admin.base import TicketPageView
+
+    class ActionsView(TicketPageView):
         """The ticket panel's forms post here; the outcome is flashed and recorded on the ticket."""
 
         plugin = PLUGIN
         role = "agent"
-
-        def is_visible(self) -> bool:
-            """Not a menu entry: reached from the ticket page."""
-            return False
-
-        @expose("/")
-        def index(self) -> Any:
-            """Nothing to show on its own: the actions live on the ticket pages."""
-            return redirect(url_for("tickets.index_view"))
 
         def _back(self, ticket_id: int) -> Any:
             return redirect(url_for("tickets.ticket", ticket_id=ticket_id))

@@ -38,18 +38,11 @@ def ticket_panel(tenant: Any, ticket: Any, user: Any) -> TicketPanel | None:
 
 def action_views() -> list[ConsoleView]:
     """The hidden view the panel's form posts to (not a menu entry)."""
-    from gongdan.admin.base import ConsoleBaseView
+    from gongdan.admin.base import TicketPageView
 
-    class ActionsView(ConsoleBaseView):
+    class ActionsView(TicketPageView):
         plugin = NAME
         role = "agent"
-
-        def is_visible(self) -> bool:
-            return False
-
-        @expose("/")
-        def index(self) -> Any:
-            return redirect(url_for("tickets.index_view"))
 
         @expose("/<int:ticket_id>/approve-refund", methods=("POST",))
         def approve(self, ticket_id: int) -> Any:
