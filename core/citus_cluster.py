@@ -133,8 +133,12 @@ def add_worker(database: str, port: int) -> None:
 
 def ensure(database: str, workers: Sequence[int] = WORKERS) -> str:
     """Start (or reuse) the coordinator and `workers`, and make `database` a Citus database on
-    them; returns its URL on the coordinator."""
-    start_node(COORDINATOR)
+    them; returns its URL on the coordinator.
+
+    Every node is started before the first Citus call: a database kept from an earlier run already
+    lists its workers, and Citus reaches them on `citus_set_coordinator_host`."""
+    for port in (COORDINATOR, *workers):
+        start_node(port)
     _create_database(COORDINATOR, database)
     with closing(_connect(COORDINATOR, database)) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT citus_set_coordinator_host(%s, %s)", (HOST, COORDINATOR))
