@@ -3,9 +3,7 @@ string), the user's own or shared with the whole tenant (supervisors and admins 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from flask import flash, redirect, request
 from flask_admin import expose
@@ -13,19 +11,10 @@ from flask_babel import gettext
 
 from gongdan import permissions, saved_views
 from gongdan.errors import Conflict, GongdanError
-from gongdan.models import Tenant, User
 
 KEPT = saved_views.KEPT
 clean_query = saved_views.clean_query
 visible = saved_views.visible
-
-
-def with_counts(tenant: Tenant, user: User, count: Callable[[dict[str, str]], int]) -> list[dict[str, Any]]:
-    """Each visible view with how many tickets it holds now (`count(args)` applies the filters)."""
-    return [
-        {"view": view, "count": count(dict(parse_qsl(view.query))), "mine": view.user_id == user.id}
-        for view in visible(tenant, user)
-    ]
 
 
 class SavedViewsMixin:

@@ -5,17 +5,27 @@ Every change goes through `gongdan.tickets`; the console only reads models.
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext
-from peewee import SQL, Case, Select, fn
+from peewee import Case
 
-from gongdan import attachments, delivery, hooks, inbox, listing, masking, permissions, presence, tickets, watchers
+from gongdan import (
+    attachments,
+    delivery,
+    hooks,
+    inbox,
+    listing,
+    masking,
+    permissions,
+    presence,
+    saved_views,
+    ticket_filters,
+    tickets,
+    watchers,
+)
 from gongdan.actors import Actor
 from gongdan.admin import conversation, urgency
 from gongdan.admin.base import ConsoleBaseView
@@ -26,14 +36,13 @@ from gongdan.admin.labels import status_label
 from gongdan.admin.live import LiveMixin
 from gongdan.admin.merge_view import MergeMixin, merge_context
 from gongdan.admin.new_ticket import NewTicketMixin
-from gongdan.admin.saved_views import SavedViewsMixin, clean_query, with_counts
+from gongdan.admin.saved_views import SavedViewsMixin, clean_query
 from gongdan.admin.ticket_actions import TicketActionsMixin
 from gongdan.admin.timeline import describer, last_event_id
 from gongdan.api.attachments import accepts_uploads, download_response
-from gongdan.db import db
 from gongdan.errors import GongdanError, NotFound
 from gongdan.ids import parse_id
-from gongdan.models import PRIORITIES, STATUSES, Category, Comment, Customer, Team, Ticket, TicketEvent, User
+from gongdan.models import PRIORITIES, STATUSES, Category, Comment, Team, Ticket, TicketEvent, User
 from gongdan.plugins import get_host
 from gongdan.representation import with_relations
 
@@ -51,65 +60,11 @@ SORTS = {
 BULK_ACTIONS = ("assign", "status", "tag")
 
 
-def _ticket_filters(query: Any, args: Any, user: User) -> Any:
-    for name in ("status", "priority", "channel"):
-        value = args.get(name)
-        if value:
-            query = query.where(getattr(Ticket, name) == value)
-    assignee = args.get("assignee")
-    if assignee == "me":
-        query = query.where(Ticket.assignee == user.id)
-    elif assignee == "none":
-        query = query.where(Ticket.assignee.is_null())
-    elif assignee and parse_id(assignee):
-        query = query.where(Ticket.assignee == parse_id(assignee))
-    tag = (args.get("tag") or "").strip()
-    if tag:
-        # tags are stored as JSON text; COALESCE keeps the field's JSON converter off the pattern
-        query = query.where(fn.COALESCE(Ticket.tags, "").contains(json.dumps(tag, ensure_ascii=False)))
-    team = args.get("team")
-    if team and parse_id(team):
-        query = query.where(Ticket.team == parse_id(team))
-    query = _drill_down_filters(query, args, user)
-    text = (args.get("q") or "").strip()
-    if text:
-        condition = Ticket.subject.contains(text) | Ticket.description.contains(text)
-        if text.lstrip("#").isdigit():
-            condition |= Ticket.number == int(text.lstrip("#"))
-        query = query.where(condition)
-    return query
+_ticket_filters = ticket_filters.narrowed  # the list's filters, kept under the name callers know
 
 
 def _without(args: Any, *names: str) -> dict[str, str]:
     return {k: v for k, v in args.items() if k not in names}
-
-
-def _local_day(text: str | None, tz: ZoneInfo) -> datetime | None:
-    try:
-        return datetime.combine(date.fromisoformat((text or "").strip()), time(), tz)
-    except ValueError:
-        return None
-
-
-def _drill_down_filters(query: Any, args: Any, user: User) -> Any:
-    """The filters the analytics figures link with: a category and everything under it, the
-    customer's tier, and days of creation or resolution (`created_from`/`created_to`,
-    `resolved_from`/`resolved_to`, inclusive, in the tenant's time zone)."""
-    path = (args.get("category") or "").strip()
-    if path:
-        under = Category.select(Category.id).where((Category.path == path) | Category.path.startswith(path + "/"))
-        query = query.where(Ticket.category.in_(under))
-    tier = (args.get("tier") or "").strip()
-    if tier:
-        query = query.where(Ticket.customer.in_(Customer.select(Customer.id).where(Customer.tier == tier)))
-    tz = ZoneInfo(user.tenant.timezone or "Asia/Shanghai")
-    for name, field in (("created", Ticket.created_at), ("resolved", Ticket.resolved_at)):
-        start, end = _local_day(args.get(f"{name}_from"), tz), _local_day(args.get(f"{name}_to"), tz)
-        if start is not None:
-            query = query.where(field >= start)
-        if end is not None:
-            query = query.where(field < end + timedelta(days=1))
-    return query
 
 
 def _bulk_done(action: str, value: str, done: int, total: int, tenant: Any) -> str:
@@ -124,62 +79,9 @@ def _bulk_done(action: str, value: str, done: int, total: int, tenant: Any) -> s
     return gettext("%(n)s of %(total)s tickets tagged %(tag)s.", n=done, total=total, tag=value)
 
 
-def capped_count(query: Any) -> tuple[int, bool]:
-    """How many rows `query` gives, counted no further than `listing.COUNT_LIMIT` (True when exact)."""
-    inner = query.select(SQL("1")).order_by().limit(listing.COUNT_LIMIT + 1)
-    found = Select([inner.alias("capped")], [fn.COUNT(SQL("*"))]).bind(db).scalar()
-    return min(found, listing.COUNT_LIMIT), found <= listing.COUNT_LIMIT
-
-
-def count_text(total: int, exact: bool) -> str:
-    """A count as the console shows it: "10,000+" past the counting limit."""
-    return f"{total:,}" if exact else f"{total:,}+"
-
-
-def view_counter(tenant: Any, user: User) -> Any:
-    """`count(args)`: how many tickets the list shows `user` for the filters `args` (saved views);
-    an int, or "10,000+" past the counting limit."""
-    actor = Actor.of(user)
-
-    def count(args: dict[str, str]) -> int | str:
-        total, exact = capped_count(
-            _ticket_filters(permissions.visible_tickets(actor, Ticket.of(tenant), tenant), args, user)
-        )
-        return total if exact else count_text(total, exact)
-
-    return count
-
-
-# the console's sorts that `gongdan.listing` pages by cursor, by their name there
-LISTING_SORTS = {"-created_at": "-created_at", "created_at": "created_at", "-updated_at": "-updated_at"}
-LISTING_SORTS["priority"] = "-priority"  # most urgent first
-LISTING_ARGS = {"status", "priority", "channel", "assignee", "q", "sort", "page", "cursor"}
-
-
-def listing_filters(args: Any, user: User) -> listing.Filters | None:
-    """The `gongdan.listing` filters of the list's `args`, or None when they use a filter or a
-    sort only the general query offers (tag, team, category, tier, dates; by number)."""
-    if {name for name, value in args.items() if value} - LISTING_ARGS:
-        return None
-    sort = args.get("sort") or "-created_at"
-    if sort not in LISTING_SORTS:
-        return None
-    assignee: str | int | None = args.get("assignee") or None
-    if assignee == "me":
-        assignee = user.id
-    elif assignee not in (None, "none"):
-        assignee = parse_id(assignee)
-        if assignee is None:
-            return None
-    text = (args.get("q") or "").strip().lstrip("#")
-    return listing.Filters(
-        status=args.get("status") or None,
-        priority=args.get("priority") or None,
-        channel=args.get("channel") or None,
-        assignee=assignee,
-        q=text or None,
-        sort=LISTING_SORTS[sort],
-    )
+capped_count = ticket_filters.capped_count
+count_text = ticket_filters.count_text
+listing_filters = ticket_filters.listing_filters
 
 
 def agents_of(tenant: Any) -> list[User]:
@@ -248,7 +150,7 @@ class TicketsView(
             channels=sorted(hooks.channels()),
             agents=agents_of(tenant),
             teams=list(Team.of(tenant).order_by(Team.name)),
-            saved_views=with_counts(tenant, self.current_user, view_counter(tenant, self.current_user)),
+            saved_views=saved_views.counted(tenant, self.current_user),
             current_query=clean_query(request.query_string.decode()),
         )
 

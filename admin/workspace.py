@@ -9,18 +9,17 @@ from flask_admin import expose
 from flask_babel import gettext
 from peewee import Case
 
-from gongdan import permissions, tickets
+from gongdan import permissions, saved_views, tickets
 from gongdan.actors import Actor
 from gongdan.admin import urgency
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
-from gongdan.admin.saved_views import with_counts
-from gongdan.admin.tickets import capped_count, count_text, view_counter
 from gongdan.admin.urgency import sla_due, urgency_key
 from gongdan.errors import Conflict, GongdanError
 from gongdan.models import OPEN_STATUSES, PRIORITIES, Tenant, Ticket, User
 from gongdan.plugins import get_host
 from gongdan.representation import with_relations
+from gongdan.ticket_filters import capped_count, count_text
 
 CANDIDATES = 200
 QUEUE_SHOWN = 50  # rows of My queue; the ticket list has the rest
@@ -120,7 +119,7 @@ class WorkspaceView(ConsoleBaseView):
             queue_total=queue_size(tenant, self.current_user),
             waiting=len(next_unassigned(tenant, self.current_user)),
             sla_on=get_host().is_enabled(tenant, urgency.SLA_PLUGIN),
-            saved_views=with_counts(tenant, self.current_user, view_counter(tenant, self.current_user)),
+            saved_views=saved_views.counted(tenant, self.current_user),
         )
 
     @expose("/take", methods=["POST"])

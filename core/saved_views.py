@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from peewee import IntegrityError
 
-from gongdan import permissions
+from gongdan import permissions, ticket_filters
 from gongdan.db import write_transaction
 from gongdan.errors import Conflict, Forbidden, NotFound, ValidationError
 from gongdan.ids import parse_id
@@ -33,6 +33,26 @@ def visible(tenant: Tenant, user: User) -> list[SavedView]:
     """The user's own views and the tenant's shared ones, by name."""
     query = SavedView.of(tenant).where((SavedView.user == user.id) | (SavedView.shared == True))  # noqa: E712
     return list(query.order_by(SavedView.name, SavedView.id))
+
+
+def counted(tenant: Tenant, user: User) -> list[dict[str, Any]]:
+    """The user's visible views (`visible`), each with how many tickets it holds for them now, as
+    the list counts them: `{"view", "count", "exact", "text", "mine"}` — `count` stops at
+    `gongdan.listing.COUNT_LIMIT` (then `exact` is False and `text` reads "10,000+"). The console's
+    list, its queue page and `GET /api/v1/views` all show these."""
+    out = []
+    for view in visible(tenant, user):
+        total, exact = ticket_filters.count(tenant, user, filters(view))
+        out.append(
+            {
+                "view": view,
+                "count": total,
+                "exact": exact,
+                "text": ticket_filters.count_text(total, exact),
+                "mine": view.user_id == user.id,
+            }
+        )
+    return out
 
 
 def create(tenant: Tenant, user: User, name: str, query: str, *, shared: bool = False) -> SavedView:
@@ -65,4 +85,4 @@ def delete(tenant: Tenant, user: User, view_id: Any) -> SavedView:
     return view
 
 
-__all__ = ["KEPT", "clean_query", "create", "delete", "filters", "visible"]
+__all__ = ["KEPT", "clean_query", "counted", "create", "delete", "filters", "visible"]

@@ -12,7 +12,17 @@ from typing import Any
 from flask import request
 from marshmallow import RAISE, Schema, fields, validate
 
-from gongdan import customer_card, customers, inbox, mention_mail, merge, presence, saved_views, watchers
+from gongdan import (
+    customer_card,
+    customers,
+    inbox,
+    mention_mail,
+    merge,
+    presence,
+    saved_views,
+    ticket_filters,
+    watchers,
+)
 from gongdan import tickets as ticket_service
 from gongdan.api.blueprint import api
 from gongdan.api.common import api_route, current_actor, current_tenant, current_user
@@ -354,10 +364,17 @@ class ViewSchema(Schema):
     filters = fields.Dict()
     shared = fields.Boolean()
     mine = fields.Boolean()
+    count = fields.Integer(
+        metadata={"description": "tickets the view holds for the caller now, counted up to 10,000 (see count_exact)"}
+    )
+    count_exact = fields.Boolean(metadata={"description": "false past the counting limit: read count as 10,000+"})
 
 
-def _view_dict(view: Any) -> dict[str, Any]:
+def _view_dict(view: Any, counted: tuple[int, bool] | None = None) -> dict[str, Any]:
+    total, exact = counted or ticket_filters.count(current_tenant(), current_user(), saved_views.filters(view))
     return {
+        "count": total,
+        "count_exact": exact,
         "id": view.id,
         "name": view.name,
         "query": view.query,
@@ -369,8 +386,12 @@ def _view_dict(view: Any) -> dict[str, Any]:
 
 @api_route(api, "/views", ["GET"], response=ViewSchema(many=True), tags=TAGS)
 def list_views() -> list[dict[str, Any]]:
-    """The caller's saved views and the tenant's shared ones, by name."""
-    return [_view_dict(v) for v in saved_views.visible(current_tenant(), current_user())]
+    """The caller's saved views and the tenant's shared ones, by name, each with how many tickets
+    it holds for the caller now (as the ticket list counts them: `count_exact` false past 10,000)."""
+    return [
+        _view_dict(item["view"], (item["count"], item["exact"]))
+        for item in saved_views.counted(current_tenant(), current_user())
+    ]
 
 
 @api_route(api, "/views", ["POST"], body=ViewBodySchema, response=ViewSchema, status=201, tags=TAGS)

@@ -70,3 +70,41 @@ def test_saved_views_own_shared_and_who_may_delete(tenant, make_user):
     assert lead_api.delete(f"/api/v1/views/{own.get_json()['id']}").status_code == 404  # someone's own: unseen
     assert admin_api.delete(f"/api/v1/views/{shared.get_json()['id']}").status_code == 204
     assert [v.name for v in SavedView.select()] == ["我的高优先级"]
+
+
+def test_saved_views_carry_the_lists_counts_capped_like_the_list(tenant, make_user, app, monkeypatch):
+    """Each view's count over the API is the ticket list's count for its filters (the same
+    service the console's list and queue page show), and stops at the counting limit."""
+    from gongdan import listing
+    from gongdan.testing import ConsoleClient
+
+    agent, agent_api = make_user("agent", name="李娜")
+    for n in range(5):
+        ticket, _ = tickets.create(tenant, {"subject": f"破损 {n}", "channel": "web", "priority": "high"}, SYSTEM)
+        if n < 2:
+            tickets.assign(tenant, ticket, agent.id, SYSTEM)
+        if n == 0:
+            tickets.update(tenant, ticket, {"tags": ["加急"]}, SYSTEM)
+    tickets.create(tenant, {"subject": "咨询发票", "channel": "web"}, SYSTEM)
+    made = {
+        "mine": "assignee=me",  # the caller's own: 2
+        "high": "priority=high&sort=-number",  # a sort only the general query has: 5
+        "tagged": "tag=加急",  # a filter only the general query has: 1
+        "found": "q=破损",  # a search, as the list finds it: 5
+        "all": "",
+    }
+    for name, query in made.items():
+        assert agent_api.post("/api/v1/views", json={"name": name, "query": query}).status_code == 201
+    counts = {v["name"]: (v["count"], v["count_exact"]) for v in agent_api.get("/api/v1/views").get_json()}
+    assert counts == {"mine": (2, True), "high": (5, True), "tagged": (1, True), "found": (5, True), "all": (6, True)}
+
+    console = ConsoleClient(app, agent, language="zh_CN")
+    for page in ("/console/tickets/", "/console/workspace/"):  # the list and the queue page: the same figures
+        text = console.text(page)
+        assert 'all <span class="badge badge-light">6</span>' in text
+        assert 'mine <span class="badge badge-light">2</span>' in text
+
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 3)
+    capped = {v["name"]: (v["count"], v["count_exact"]) for v in agent_api.get("/api/v1/views").get_json()}
+    assert capped == {"mine": (2, True), "high": (3, False), "tagged": (1, True), "found": (3, False), "all": (3, False)}
+    assert 'all <span class="badge badge-light">3+</span>' in console.text("/console/workspace/")
