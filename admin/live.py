@@ -10,10 +10,10 @@ from typing import Any
 from flask import flash, jsonify, redirect, request
 from flask_admin import expose
 from flask_babel import gettext
+from peewee import fn
 
-from gongdan import clock, permissions, presence, watchers
-from gongdan.actors import Actor
-from gongdan.models import Ticket
+from gongdan import clock, presence, ticket_filters, watchers
+from gongdan.models import Tenant, Ticket, TicketEvent, User
 
 CHANGES_CAP = 100  # "100+" beyond: a count, not a scan of the tenant
 
@@ -26,15 +26,27 @@ def _since(text: str | None) -> datetime | None:
     return stamp if stamp.tzinfo is not None else None
 
 
-def list_changes(tenant: object, user: object, args: dict[str, str], since: datetime) -> dict[str, int]:
+def list_changes(tenant: Tenant, user: User, args: dict[str, str], since: datetime) -> dict[str, int]:
     """How many tickets under the list's filters `args` were created, and how many others changed,
-    after `since` (each counted up to `CHANGES_CAP`)."""
-    from gongdan.admin.tickets import _ticket_filters  # the list's own filters (the list imports this module)
-
-    seen = permissions.visible_tickets(Actor.of(user), Ticket.of(tenant), tenant)  # type: ignore[arg-type]
-    query = _ticket_filters(seen, args, user)
-    fresh = query.where(Ticket.created_at > since).limit(CHANGES_CAP).count()
-    changed = query.where((Ticket.updated_at > since) & (Ticket.created_at <= since)).limit(CHANGES_CAP).count()
+    after `since` by someone other than `user` (each counted up to `CHANGES_CAP`): the viewer's own
+    new tickets and changes are already known to them, so the banner does not offer them."""
+    query = ticket_filters.visible(tenant, user, args)
+    others = TicketEvent.actor.is_null() | (TicketEvent.actor != user.id)
+    own_creation = TicketEvent.select(TicketEvent.id).where(
+        (TicketEvent.tenant == tenant.id)
+        & (TicketEvent.ticket == Ticket.id)
+        & (TicketEvent.kind == "created")
+        & (TicketEvent.actor == user.id)
+    )
+    by_others = TicketEvent.select(TicketEvent.id).where(
+        (TicketEvent.tenant == tenant.id) & (TicketEvent.ticket == Ticket.id) & (TicketEvent.at > since) & others
+    )
+    fresh = query.where((Ticket.created_at > since) & ~fn.EXISTS(own_creation)).limit(CHANGES_CAP).count()
+    changed = (
+        query.where((Ticket.updated_at > since) & (Ticket.created_at <= since) & fn.EXISTS(by_others))
+        .limit(CHANGES_CAP)
+        .count()
+    )
     return {"new": fresh, "changed": changed}
 
 

@@ -106,5 +106,11 @@ def test_saved_views_carry_the_lists_counts_capped_like_the_list(tenant, make_us
 
     monkeypatch.setattr(listing, "COUNT_LIMIT", 3)
     capped = {v["name"]: (v["count"], v["count_exact"]) for v in agent_api.get("/api/v1/views").get_json()}
-    assert capped == {"mine": (2, True), "high": (3, False), "tagged": (1, True), "found": (3, False), "all": (3, False)}
+    assert capped == {
+        "mine": (2, True),
+        "high": (3, False),
+        "tagged": (1, True),
+        "found": (3, False),
+        "all": (3, False),
+    }
     assert 'all <span class="badge badge-light">3+</span>' in console.text("/console/workspace/")
