@@ -38,7 +38,9 @@ def gongdan_schema() -> Schema:
     from gongdan_knowledge.models import MODELS
 
     # 2: search terms are cut from the simplified form of the text (articles in traditional re-cut)
-    return Schema(owner="knowledge", models=MODELS, version=2, migrations={2: _reindex_traditional})
+    # 3: the same for the terms kept from tickets (learned ties, similar solved tickets)
+    migrations = {2: _reindex_traditional, 3: _refold_ticket_terms}
+    return Schema(owner="knowledge", models=MODELS, version=3, migrations=migrations)
 
 
 def _reindex_traditional(migrator: Any) -> None:
@@ -46,6 +48,13 @@ def _reindex_traditional(migrator: Any) -> None:
     from gongdan_knowledge.index import reindex_traditional
 
     reindex_traditional(migrator)
+
+
+def _refold_ticket_terms(migrator: Any) -> None:
+    """Schema migration 3 (see `refold.refold`)."""
+    from gongdan_knowledge.refold import refold
+
+    refold(migrator)
 
 
 @hookimpl

@@ -82,3 +82,47 @@ def test_never_empty_when_only_common_terms_share_a_character(
     found = kb.get("/api/v1/kb/search", query_string={"q": "退了"}).get_json()["items"]
     assert len(found) == 3
     assert {i["match"] for i in found} == {"partial"}
+
+
+def test_the_migration_refolds_terms_kept_from_traditional_tickets(
+    kb: Any, publish: Any, tenant: Any, make_user: Any, frozen_clock: Any
+) -> None:
+    from gongdan_knowledge import learning, refold, solved
+    from gongdan_knowledge.models import Learned, SolvedTerm
+
+    from gongdan import text as core_text
+    from gongdan import tickets
+    from gongdan.actors import Actor
+
+    agent = Actor.of(make_user("agent")[0])
+    target = publish("店铺活动说明", "活动期间满减以页面为准。")
+    old, _ = tickets.create(tenant, {"subject": "退貨運費誰出"}, Actor.system("channel:api"))
+    tickets.comment(tenant, old, "质量问题的运费由我们承担。", agent)
+    tickets.transition(tenant, old, "resolved", agent)
+    # as schema 2 kept them: the traditional subject cut without folding
+    raw = [t for t, _ in core_text.terms("退貨運費誰出").most_common()]
+    SolvedTerm.delete().where(SolvedTerm.ticket == old.id).execute()
+    comment = solved.answer_of(old)
+    SolvedTerm.insert_many(
+        [{"tenant": tenant.id, "term": t, "ticket": old.id, "comment": comment.id} for t in raw]
+    ).execute()
+    Learned.insert_many([{"tenant": tenant.id, "term": t, "article": target, "weight": 3.0} for t in raw]).execute()
+    learned_ticket, _ = tickets.create(tenant, {"subject": "退货运费"}, Actor.system("channel:api"))
+    learning.learn(tenant, learned_ticket, target, amount=1.0)  # 退货 and 运费 also tied, simplified
+    frozen_clock.advance(days=learning.HALF_LIFE_DAYS)
+    asking, _ = tickets.create(tenant, {"subject": "退货运费谁出"}, Actor.system("channel:api"))
+    assert solved.similar(tenant, asking) == []
+    before = learning.boosts(tenant, "退货运费谁出").get(target, 0.0)
+
+    done = refold.refold()
+
+    assert (done.solved_tickets, done.learned_ties, done.learned_merged) == (1, len(raw), 3)
+    assert [i["ticket_id"] for i in solved.similar(tenant, asking)] == [old.id]
+    terms = {t for (t,) in Learned.select(Learned.term).where(Learned.article == target).tuples()}
+    assert terms == {"退货", "货运", "运费", "费谁", "谁出"}
+    # 退货 (1.0) and the folded 退貨 (3.0), both tied at the start: 4.0, one half-life ago → 2.0
+    merged = Learned.get((Learned.article == target) & (Learned.term == "退货"))
+    assert learning._decayed(merged.weight, merged.updated_at, frozen_clock.now()) == pytest.approx(2.0, abs=1e-3)
+    assert learning.boosts(tenant, "退货运费谁出")[target] > before
+    again = refold.refold()
+    assert (again.solved_tickets, again.learned_ties) == (0, 0)
