@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -227,8 +228,9 @@ def permit(shop: PddShop) -> None:
 _listeners: dict[tuple[str, str], Listener] = {}
 _guard = threading.Lock()
 # one process of the installation listens at a time; another takes over within a minute when
-# it dies (the lease lapses after LEASE_SECONDS, and the job asks every 30 s)
-LEASE_SECONDS = 20.0
+# it dies (the lease lapses after LEASE_SECONDS, and the job asks every 30 s, `gongdan pdd listen`
+# every LEASE_SECONDS / 2); GONGDAN_PDD_LEASE_SECONDS shortens it (tests) or lengthens it
+LEASE_SECONDS = float(os.environ.get("GONGDAN_PDD_LEASE_SECONDS") or 20.0)
 listener_lease = Lease("pdd_connector.push", ttl=LEASE_SECONDS)
 
 

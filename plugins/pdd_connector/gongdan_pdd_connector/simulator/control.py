@@ -70,6 +70,7 @@ class Control:
             ("GET", "shops"): self.shops,
             ("GET", "messages"): lambda _: {"messages": [m.as_dict() for m in self.hub.messages.values()]},
             ("POST", "disconnect"): lambda _: {"dropped": self.hub.disconnect_all()},
+            ("GET", "sessions"): lambda _: self.hub.open_sessions(),
             ("GET", "stats"): lambda _: dict(self.gateway.stats) | {"cpu_seconds": time.process_time()},
         }
 

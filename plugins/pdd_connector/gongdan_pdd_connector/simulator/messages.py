@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.frames import Opcode
@@ -52,18 +52,20 @@ class Message:
     attempts: int = 0
     sent_at: float = 0.0
     fail_reason: str = ""
+    delivered_to: list[int] = field(default_factory=list)
+    """The numbers of the connections (1, 2, ... in the order they were opened) it was sent on."""
 
     def as_dict(self) -> dict[str, Any]:
         """The ground truth shown by `GET /_sim/messages`."""
-        keys = ("id", "owner_id", "topic", "refund_id", "state", "attempts", "fail_reason", "content")
+        keys = ("id", "owner_id", "topic", "refund_id", "state", "attempts", "fail_reason", "content", "delivered_to")
         return {k: getattr(self, k) for k in keys}
 
 
 class Session:
     """One connected message client."""
 
-    def __init__(self, protocol_: ServerProtocol, writer: asyncio.StreamWriter) -> None:
-        self.protocol, self.writer = protocol_, writer
+    def __init__(self, protocol_: ServerProtocol, writer: asyncio.StreamWriter, number: int = 0) -> None:
+        self.protocol, self.writer, self.number = protocol_, writer, number
 
     def flush(self) -> None:
         """Write whatever the protocol has queued."""
@@ -95,6 +97,8 @@ class MessageHub:
         self.sessions: list[Session] = []
         self._ids = itertools.count(int(world.settings.seed) * 1_000_000 + 1)
         self._turn = itertools.count()
+        self.connections = 0
+        """How many message clients were accepted since the start."""
         world.on_change = self.on_change
 
     def on_change(self, shop: Shop, refund: Refund, why: str) -> None:
@@ -140,6 +144,7 @@ class MessageHub:
         )
         if sent:
             message.state, message.attempts = "sent", message.attempts + 1
+            message.delivered_to.append(session.number)
             message.sent_at = asyncio.get_running_loop().time()
 
     def undelivered(self) -> list[Message]:
@@ -154,6 +159,11 @@ class MessageHub:
             for message in self.undelivered():
                 if message.state == "pending" or loop.time() - message.sent_at >= every:
                     self._deliver(message)
+
+    def open_sessions(self) -> dict[str, Any]:
+        """`GET /_sim/sessions`: the numbers of the connections open now, and how many were accepted."""
+        numbers = [s.number for s in self.sessions if s.protocol.state is State.OPEN]
+        return {"open": numbers, "connections": self.connections}
 
     def disconnect_all(self) -> int:
         """Drop every client connection (clients must reconnect); the number dropped."""
@@ -195,6 +205,8 @@ class MessageHub:
         if response.status_code != 101:
             writer.close()
             return
+        self.connections += 1
+        session.number = self.connections
         self.sessions.append(session)
         for message in self.undelivered():
             self._deliver(message)
