@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from gongdan_analytics import demo
+from gongdan_analytics.plugin import catch_up_job
 from gongdan_assignment import availability
 from gongdan_assignment.schemas import AvailabilitySchema
 
@@ -38,6 +39,7 @@ def test_a_manager_reads_the_week_drills_down_and_sees_tomorrow(
             tenant, {"subject": subject, "channel": "web", "category": "售后/退货退款/质量问题"}, Actor.system("t")
         )
     tickets.create(tenant, {"subject": "快递三天没更新", "channel": "email"}, Actor.system("t"))
+    catch_up_job()  # the worker counts new tickets every minute
     get_host().set_enabled(tenant, "assignment", enabled=True, actor=admin)
     agent, _ = make_user("agent", name="小李")
     week = [{"day": day, "start": "09:00", "end": "18:00"} for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]

@@ -13,15 +13,12 @@ from .plugin import (
     gongdan_cli_commands,
     gongdan_comment_added,
     gongdan_console_views,
+    gongdan_demo_history_built,
     gongdan_demo_prepared,
     gongdan_event_kinds,
     gongdan_scheduled_jobs,
     gongdan_schema,
     gongdan_settings_schema,
-    gongdan_ticket_assigned,
-    gongdan_ticket_created,
-    gongdan_ticket_status_changed,
-    gongdan_ticket_updated,
 )
 
 PLUGIN = PluginSpec(
@@ -38,13 +35,10 @@ __all__ = [
     "gongdan_cli_commands",
     "gongdan_comment_added",
     "gongdan_console_views",
+    "gongdan_demo_history_built",
     "gongdan_demo_prepared",
     "gongdan_event_kinds",
     "gongdan_scheduled_jobs",
     "gongdan_schema",
     "gongdan_settings_schema",
-    "gongdan_ticket_assigned",
-    "gongdan_ticket_created",
-    "gongdan_ticket_status_changed",
-    "gongdan_ticket_updated",
 ]

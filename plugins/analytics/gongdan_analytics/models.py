@@ -92,10 +92,11 @@ class AgentClock(TenantModel):
 
 
 class Watermark(TenantModel):
-    """The last event id the catch-up job has folded into the rollups."""
+    """The last event id the catch-up job has folded into the rollups, and when it last ran."""
 
     tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)
     event_id = pw.BigIntegerField(default=0)
+    counted_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "analytics_watermark"

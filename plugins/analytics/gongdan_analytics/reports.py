@@ -19,7 +19,7 @@ from gongdan.models import Team, Tenant, User
 
 from .models import Backlog, Daily, Hourly
 from .periods import Period, today
-from .rollup import DIMENSIONS, tz_of
+from .rollup import CATCH_UP_SECONDS, DIMENSIONS, counted_at, tz_of
 
 Cells = dict[str, tuple[int, float]]
 AGE_BUCKETS = (("lt_1d", 0, 1), ("d1_3", 1, 3), ("d3_7", 3, 7), ("ge_7d", 7, None))
@@ -149,7 +149,16 @@ def summary(tenant: Tenant, span: Period, group_by: str) -> dict[str, Any]:
         },
         "previous_total": previous_total,
         "items": rows,
+        "counted": counted(tenant),
     }
+
+
+def counted(tenant: Tenant) -> dict[str, Any]:
+    """How current the figures are: `at`, when the catch-up job last counted the tenant's changes
+    (ISO 8601 in the tenant's zone; None before its first run), and `every_seconds`, how often it
+    runs. Figures include every change made before `at`; later ones appear within `every_seconds`."""
+    at = counted_at(tenant)
+    return {"at": at.astimezone(tz_of(tenant)).isoformat() if at else None, "every_seconds": CATCH_UP_SECONDS}
 
 
 def daily(tenant: Tenant, span: Period, dim: str = "all", value: str = "") -> dict[str, Any]:

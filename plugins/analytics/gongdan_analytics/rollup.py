@@ -9,16 +9,18 @@ It also adds its arrival to the hourly table under its channel. `docs/analytics.
 
 `refresh(tenant, ids)` recomputes those tickets from their rows (and the SLA and portal tables
 when the plugins are installed), compares with what `Fact` says was applied, and upserts only
-the difference into `Daily`/`Hourly`. It is idempotent, so the notification hooks (delivered at
-least once) and the catch-up job (`catch_up`, which follows the event log) may both call it.
+the difference into `Daily`/`Hourly`. It is idempotent. The catch-up job (`catch_up`) calls it
+for the tickets with events after its watermark in the event log, in batches: nothing is counted
+in the request that changes a ticket, and figures are at most one job interval behind.
 Agents' work time is an additive stream of its own (`record_work`), measured per public reply.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +38,8 @@ CATEGORY_LEVELS = ("appeal", "scene", "problem")
 WORK_GAP_MINUTES = 30.0
 """A public reply counts as work since the agent's previous reply when that was at most this long ago."""
 BATCH = 500
+CATCH_UP_SECONDS = 60
+"""How often the worker's catch-up job counts the tenants' changes: figures are at most this late."""
 
 Key = tuple[str, ...]
 
@@ -375,27 +379,57 @@ def record_work(tenant: Tenant, comment: Comment) -> float | None:
 # --- catching up from the event log -----------------------------------------------------------
 
 
-def _ticket_ids_after(tenant: Tenant, event_id: int, limit: int) -> tuple[list[int], int]:
-    rows = list(
-        TicketEvent.select(TicketEvent.id, TicketEvent.ticket)
+SETTLE_SECONDS = 30
+"""How long after its time an event's id is taken as final. PostgreSQL hands out ids when a row is
+written, not when it commits, so an event may become visible after one with a higher id: the
+watermark stays behind the events of the last `SETTLE_SECONDS`, and the next run looks at them
+again (recounting is idempotent; SQLite, with one writer, never shows the gap)."""
+RUN_SECONDS = 45.0
+"""A run stops taking new batches after this long; the next run goes on from its watermark."""
+
+
+def _events_after(tenant: Tenant, event_id: int, limit: int) -> list[tuple[int, int | None, datetime]]:
+    return list(
+        TicketEvent.select(TicketEvent.id, TicketEvent.ticket, TicketEvent.at)
         .where((TicketEvent.tenant == tenant) & (TicketEvent.id > event_id))
         .order_by(TicketEvent.id)
         .limit(limit)
         .tuples()
     )
-    last = rows[-1][0] if rows else event_id
-    return sorted({ticket for _, ticket in rows if ticket is not None}), last
 
 
-def catch_up(tenant: Tenant, limit: int = 20_000) -> int:
-    """Refresh the tickets with events after the tenant's watermark (SLA breaches, ratings, anything
-    the hooks missed), then move the watermark. Returns how many tickets changed."""
+def catch_up(tenant: Tenant, limit: int = 20_000, budget: float = RUN_SECONDS) -> int:
+    """Count every ticket with events after the tenant's watermark: new tickets, their changes,
+    SLA breaches, ratings. The worker runs it every `CATCH_UP_SECONDS`, so figures are at most
+    that late. Reads `limit` events a batch until none is left or `budget` seconds have passed, then
+    moves the watermark to the last event older than `SETTLE_SECONDS` and stamps `counted_at`.
+    Returns how many tickets changed."""
+    started, now = time.monotonic(), clock.now()
     mark, _ = Watermark.get_or_create(tenant=tenant)
-    ids, last = _ticket_ids_after(tenant, mark.event_id, limit)
-    changed = refresh(tenant, ids) if ids else 0
-    if last != mark.event_id:
-        Watermark.update(event_id=last).where(Watermark.id == mark.id).execute()
+    settled_before = now - timedelta(seconds=SETTLE_SECONDS)
+    seen = settled = mark.event_id
+    settling, changed = True, 0
+    while True:
+        rows = _events_after(tenant, seen, limit)
+        if not rows:
+            break
+        ids = sorted({ticket for _, ticket, _ in rows if ticket is not None})
+        changed += refresh(tenant, ids) if ids else 0
+        for event_id, _, at in rows:
+            settling = settling and at is not None and at <= settled_before
+            if settling:
+                settled = event_id
+        seen = rows[-1][0]
+        if len(rows) < limit or time.monotonic() - started > budget:
+            break
+    Watermark.update(event_id=settled, counted_at=now).where(Watermark.id == mark.id).execute()
     return changed
+
+
+def counted_at(tenant: Tenant) -> datetime | None:
+    """When the catch-up last counted `tenant`'s events (None: not yet): figures include every
+    change made before then."""
+    return Watermark.select(Watermark.counted_at).where(Watermark.tenant == tenant).scalar()
 
 
 def rebuild(tenant: Tenant, since: date | None = None) -> int:

@@ -58,7 +58,14 @@ def robots(http_server: Any, enable_plugin: Any, feishu_answer: bytes = b'{"code
 
 
 def test_spike_once_per_episode_to_three_robots(
-    analytics: Any, tenant: Any, at: Any, new_ticket: Any, http_server: Any, outbound_loopback: Any, enable_plugin: Any
+    analytics: Any,
+    tenant: Any,
+    at: Any,
+    new_ticket: Any,
+    http_server: Any,
+    outbound_loopback: Any,
+    enable_plugin: Any,
+    counted: Any,
 ) -> None:
     wecom, ding, feishu = robots(http_server, enable_plugin)
     history(tenant, "web", 1)
@@ -66,6 +73,7 @@ def test_spike_once_per_episode_to_three_robots(
     for n in range(15):
         new_ticket(f"同一个问题 {n}", channel="web")
     at(2026, 11, 2, 10, 5)
+    counted()
     found = alerts.evaluate(tenant)
     assert [f.kind for f in found] == ["arrivals_spike"]
     assert found[0].data["actual"] == 15
@@ -105,6 +113,7 @@ def test_spike_once_per_episode_to_three_robots(
     for n in range(15):
         new_ticket(f"又来了 {n}", channel="web")
     at(2026, 11, 2, 12, 1)
+    counted()
     alerts.evaluate(tenant)
     assert len(wecom.seen) == 2  # a new episode, announced again
     assert Episode.select().where(Episode.tenant == tenant).count() == 2

@@ -13,10 +13,11 @@ from gongdan.models import Ticket, TicketEvent
 
 
 def test_reports_page_links_each_figure_to_its_tickets(
-    analytics: Any, console_client: Any, new_ticket: Any, app: Any
+    analytics: Any, console_client: Any, new_ticket: Any, app: Any, counted: Any
 ) -> None:
     new_ticket("破损", channel="web", category="售后/退货退款/质量问题")
     new_ticket("催单", channel="email", customer={"name": "VIP 客户", "tier": "vip"})
+    counted()
     page = console_client("supervisor", language="en")
     vip = page.text("/console/tickets/?tier=vip")
     assert "催单" in vip
@@ -39,10 +40,16 @@ def test_reports_page_links_each_figure_to_its_tickets(
     assert Ticket.select().count() == 2
 
 
-def test_pages_in_chinese_and_roles(analytics: Any, console_client: Any, new_ticket: Any) -> None:
+def test_pages_in_chinese_and_roles(analytics: Any, console_client: Any, new_ticket: Any, counted: Any) -> None:
     new_ticket("一", channel="web")
     page = console_client("supervisor", language="zh_CN")
-    assert "本周概览" in page.text("/console/analytics/week/")
+    assert "尚未统计：新工单和变更每 60 秒统计一次。" in page.text("/console/analytics/week/")
+    counted()
+    week = page.text("/console/analytics/week/")
+    assert "本周概览" in week
+    assert "统计于 2026-11-02 10:00。新工单和变更每 60 秒统计一次" in week
+    english = console_client("supervisor", language="en").text("/console/analytics/reports/")
+    assert "Counted at 2026-11-02 10:00. New tickets and changes are counted every 60 seconds" in english
     assert "报表" in page.text("/console/analytics/reports/")
     forecast = page.text("/console/analytics/forecast/")
     assert "预测与排班" in forecast

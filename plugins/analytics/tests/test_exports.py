@@ -21,10 +21,11 @@ def _customer_ticket(new_ticket: Any) -> Any:
     )
 
 
-def test_report_as_csv_in_chinese(analytics: Any, make_user: Any, new_ticket: Any) -> None:
+def test_report_as_csv_in_chinese(analytics: Any, make_user: Any, new_ticket: Any, counted: Any) -> None:
     supervisor = make_user("supervisor")[1]
     new_ticket("一", channel="web")
     new_ticket("二", channel="email")
+    counted()
     answer = supervisor.get("/api/v1/reports/summary/export?from=2026-11-02&to=2026-11-02&format=csv&lang=zh")
     assert answer.status_code == 200
     assert answer.is_streamed

@@ -60,7 +60,9 @@ def test_model_beats_seasonal_naive_and_knows_promotions_and_holidays() -> None:
     assert national_day < 0.8 * model.level * model.weekday[3]
 
 
-def test_forecast_and_staffing_api(analytics: Any, tenant: Any, make_user: Any, new_ticket: Any, at: Any) -> None:
+def test_forecast_and_staffing_api(
+    analytics: Any, tenant: Any, make_user: Any, new_ticket: Any, at: Any, counted: Any
+) -> None:
     agent, supervisor = make_user("agent")[0], make_user("supervisor")[1]
     admin = make_user("admin")[1]
     for n in range(14):  # two weeks of a ticket at 10:00 each day, answered in 20 min
@@ -72,6 +74,7 @@ def test_forecast_and_staffing_api(analytics: Any, tenant: Any, make_user: Any, 
         at(day.year, day.month, day.day, 10, 30)
         tickets.comment(tenant, ticket, "还有别的吗", Actor.of(agent))
     at(2026, 11, 2, 9, 0)
+    counted()
     saved = admin.put(
         "/api/v1/reports/promotions",
         json={"items": [{"name": "双11", "start": "2026-11-11", "end": "2026-11-11", "uplift": 4}]},

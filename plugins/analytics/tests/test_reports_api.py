@@ -19,14 +19,18 @@ from .conftest import CUSTOMER
 ALL_WEEK = {str(d): [["00:00", "23:59"]] for d in range(7)}
 
 
-def test_roles_validation_and_switch(analytics: Any, make_user: Any, new_ticket: Any, client: Any) -> None:
+def test_roles_validation_and_switch(
+    analytics: Any, make_user: Any, new_ticket: Any, client: Any, counted: Any
+) -> None:
     _, supervisor = make_user("supervisor")
     _, agent = make_user("agent")
     new_ticket("一张", channel="web")
+    counted()
     answer = supervisor.get("/api/v1/reports/summary?from=2026-11-02&to=2026-11-02&group_by=channel")
     assert answer.status_code == 200
     assert answer.json["items"][0]["value"] == "web"
     assert answer.json["items"][0]["created"] == 1
+    assert answer.json["counted"] == {"at": "2026-11-02T10:00:00+08:00", "every_seconds": 60}
     assert agent.get("/api/v1/reports/summary").status_code == 403
     bad = supervisor.get("/api/v1/reports/summary?group_by=colour")
     assert bad.status_code == 422
@@ -59,7 +63,7 @@ def test_sla_attainment_counts_no_unanswered_target_as_met(
     tickets.transition(tenant, Ticket.get_by_id(silent.id), "resolved", Actor.of(agent))
     at(2026, 11, 2, 12, 0)
     tickets.comment(tenant, Ticket.get_by_id(late.id), "抱歉久等", Actor.of(agent))
-    rollup.catch_up(tenant)  # the SLA plugin's stamps come after the analytics hooks ran
+    rollup.catch_up(tenant)
     report = supervisor.get("/api/v1/reports/summary?from=2026-11-02&to=2026-11-02&group_by=channel").json
     first = report["total"]["sla"]["first_response"]
     assert first == {"met": 1, "missed": 1, "attainment": 0.5}  # the silent ticket is not applicable
@@ -82,7 +86,14 @@ def test_csat_from_the_portal(
 
 
 def test_knowledge_deflection_against_portal_tickets(
-    analytics: Any, enable_plugin: Any, tenant: Any, make_user: Any, new_ticket: Any, at: Any, console_client: Any
+    analytics: Any,
+    enable_plugin: Any,
+    tenant: Any,
+    make_user: Any,
+    new_ticket: Any,
+    at: Any,
+    console_client: Any,
+    counted: Any,
 ) -> None:
     from gongdan_portal.models import Deflection
 
@@ -93,6 +104,7 @@ def test_knowledge_deflection_against_portal_tickets(
     at(2026, 11, 2, 11)
     new_ticket("还是要退货", channel="portal")
     new_ticket("邮件来的", channel="email")
+    counted()
     total = supervisor.get("/api/v1/reports/summary?from=2026-11-02&to=2026-11-03").json["total"]
     assert total["deflection"] == {"deflected": 3, "portal_tickets": 1, "rate": 0.75}
     page = console_client("supervisor", language="zh_CN").text(

@@ -115,10 +115,18 @@ def _tickets_of_the_week(new_ticket: Any, at: Any) -> None:
 
 
 def test_weekly_report_reaches_the_recipients_once_in_chinese(
-    analytics: Any, tenant: Any, boss: Actor, mailbox: Any, smtp_sink: SmtpSink, new_ticket: Any, at: Any
+    analytics: Any,
+    tenant: Any,
+    boss: Actor,
+    mailbox: Any,
+    smtp_sink: SmtpSink,
+    new_ticket: Any,
+    at: Any,
+    counted: Any,
 ) -> None:
     row = subscribe(tenant, boss, format="csv", group_by="channel", language="zh")
     _tickets_of_the_week(new_ticket, at)
+    counted()
     now = at(2026, 11, 9, 8, 0, 30)
     stale = Subscription.get_by_id(row.id)  # what a second worker read before the first claimed
     assert scheduled.run_due(tenant, now) == 1
