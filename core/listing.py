@@ -18,24 +18,27 @@ from datetime import datetime
 from typing import Any
 
 import peewee
-from peewee import SQL, Tuple, fn
+from peewee import JOIN, SQL, NodeList, Tuple, fn
 
 from gongdan import permissions, search
 from gongdan.actors import Actor
 from gongdan.db import db
 from gongdan.errors import ValidationError
-from gongdan.models import PRIORITIES, Tenant, Ticket
+from gongdan.models import PRIORITIES, Tenant, Ticket, TicketTerm
 from gongdan.queries import Placeholders, ShapedQuery
 from gongdan.representation import with_relations
 
 COUNT_LIMIT = 10_000
 MAX_OFFSET = 10_000
+READ_LIMIT = COUNT_LIMIT + 1
+"""Candidates (postings, or tickets by a filter) a search reads at most to count its matches."""
 SEARCH = "q"
 
 
 @dataclass
 class Filters:
-    """What a list asks for: equal filters, the assignee (`none` or a user id), a query, a sort."""
+    """What a list asks for: equal filters, the assignee (`none` or a user id), a query, a sort,
+    a team, a tag, and a creation range."""
 
     status: str | None = None
     priority: str | None = None
@@ -43,6 +46,12 @@ class Filters:
     assignee: str | int | None = None
     q: str | None = None
     sort: str = "-created_at"
+    team: int | None = None
+    tag: str | None = None
+    created_from: datetime | None = None
+    """Created at or after this moment (an aware datetime)."""
+    created_to: datetime | None = None
+    """Created before this moment (an aware datetime)."""
 
 
 @dataclass
@@ -56,8 +65,19 @@ class Page:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _where(query: Any, p: Placeholders, equal: tuple[str, ...], assignee: str | None, sight: str | None) -> Any:
+def _where(
+    query: Any, p: Placeholders, equal: tuple[str, ...], assignee: str | None, sight: str | None, more: tuple = ()
+) -> Any:
     query = query.where(Ticket.tenant == p("tenant"))
+    if "team" in more:
+        query = query.where(Ticket.team == p("team"))
+    if "tag" in more:  # tags are JSON text: the tag as a quoted JSON string, any case
+        pattern = NodeList((fn.LOWER(fn.COALESCE(Ticket.tags, "")), SQL("LIKE"), p("tag_like", str), SQL("ESCAPE '!'")))
+        query = query.where(pattern)
+    if "created_from" in more:
+        query = query.where(Ticket.created_at >= p("created_from", str))
+    if "created_to" in more:
+        query = query.where(Ticket.created_at < p("created_to", str))
     if sight is not None:  # team visibility: see gongdan.permissions.visible_tickets
         query = query.where(permissions.scope_condition(p("viewer"), p("viewer_team") if sight == "team" else None))
     for name in equal:
@@ -109,9 +129,12 @@ def _capped_count(p: Placeholders, filters: tuple, order: tuple) -> Any:
 
 
 def _exact(p: Placeholders, filters: tuple, by: str) -> Any:
-    query = _where(with_relations(Ticket.select()), p, *filters)
+    """The ticket `id` if it passes the filters (`by` "id"), or the ids of the tenant's tickets
+    numbered `exact_number` or with the external id `exact` (by their own indexes)."""
+    if by == "id":  # the rowid first: SQLite took a filter's index over the number's
+        return _where(with_relations(Ticket.select()), p, *filters).where(Ticket.id == p("id"))
     column = Ticket.number == p("exact_number") if by == "number" else Ticket.external_id == p("exact", str)
-    return query.where(column).order_by(Ticket.id.desc()).limit(5)
+    return Ticket.select(Ticket.id).where((Ticket.tenant == p("tenant")) & column).order_by(Ticket.id.desc()).limit(5)
 
 
 PAGE = ShapedQuery(_page)
@@ -149,7 +172,16 @@ def _filter_values(tenant: Tenant, actor: Actor, filters: Filters) -> tuple[tupl
     if assignee not in (None, "none"):
         assignee, values["assignee"] = "id", int(assignee)
     sight = None if scope is None else ("own" if scope[1] is None else "team")
-    return (equal, assignee, sight), values
+    more = tuple(name for name in ("team", "tag", "created_from", "created_to") if getattr(filters, name) is not None)
+    if filters.team is not None:
+        values["team"] = filters.team
+    if filters.tag is not None:
+        quoted = json.dumps(filters.tag, ensure_ascii=False).lower()
+        values["tag_like"] = "%" + quoted.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+    for name in ("created_from", "created_to"):
+        if getattr(filters, name) is not None:
+            values[name] = Ticket.created_at.db_value(getattr(filters, name))
+    return (equal, assignee, sight, more), values
 
 
 def list_page(
@@ -232,35 +264,157 @@ def _stored(stamp: Any) -> Any:
 def _search_page(
     tenant: Tenant, shape: tuple, values: dict[str, Any], q: str, per_page: int, page: int, cursor: str | None
 ) -> Page:
+    """A page of a search: exact numbers first, then the tickets holding every term, newest first.
+
+    The plan follows what is rarer. When the query's rarest term or the filters (by one of their
+    indexes) leave at most `READ_LIMIT` candidates, the smaller side is read once whole: every
+    match is known, so the count is exact and the page is cut from them. Otherwise the postings
+    of the rarest term are read newest first until the page is full, and counted over their
+    newest `READ_LIMIT` (a lower bound, `total_exact` false). Both plans give the same tickets.
+    """
     text = q.strip()
     values = values | {"exact": text, "exact_number": int(text) if text.isdigit() and len(text) <= 9 else -1}
-    exact: list[Ticket] = []
-    if cursor is None:
-        if values["exact_number"] > 0:
-            exact += EXACT.rows((shape, "number"), values)
-        exact += [t for t in EXACT.rows((shape, "external"), values) if t not in exact]
-    wanted = search.rarest_first(tenant.id, search.query_terms(text))
-    for n, term in enumerate(wanted):
+    first = cursor is None and page == 1
+    exact: list[Ticket] = []  # listed on the first page, never among the matches after it
+    for by in ("number", "external") if values["exact_number"] > 0 else ("external",):
+        for (ticket_id,) in EXACT.cursor(((), by), values).fetchall():
+            if all(t.id != ticket_id for t in exact):
+                exact += EXACT.rows((shape, "id"), values | {"id": ticket_id})
+    counted = search.counted_terms(tenant.id, search.query_terms(text))
+    if not counted:
+        return Page(exact[:per_page] if first else [], len(exact), True, None)
+    for n, (_, term) in enumerate(counted):
         values[f"term{n}"] = term
+    terms = len(counted)
     after_id = decode_cursor(cursor, SEARCH)[1] if cursor is not None else None
-    rows: list[Ticket] = []
-    more = False
-    if wanted:
-        order = (SEARCH, len(wanted), after_id is not None)
-        offset = 0 if cursor is not None else max(0, (page - 1) * per_page - len(exact))
-        take = per_page + 1 - (len(exact) if page == 1 and cursor is None else 0)
-        bound = values | {"limit": max(take, 1), "offset": offset} | ({"after_id": after_id} if after_id else {})
+    skip = 0 if cursor is not None else max(0, (page - 1) * per_page - len(exact))
+    take = per_page + 1 - (len(exact) if first else 0)
+    rarest = counted[0][0]
+    if rarest >= search.RARITY_PROBE:
+        rarest = search.postings(tenant.id, counted[0][1], READ_LIMIT)
+    driver = "term"
+    if any(_probe_count(kind, values, rarest) < rarest for kind in _indexed(shape)):
+        driver = "filter"
+    if driver == "filter" or rarest < READ_LIMIT:  # every match, read once
+        found = MATCHES.cursor((shape, driver, terms, "ids"), values | {"read": READ_LIMIT}).fetchall()
+        listed = {t.id for t in exact}  # found by number: listed first, once
+        ids = sorted((row[0] for row in found if row[0] not in listed), reverse=True)
+        total, total_exact = len(ids) + len(exact), True
+        later = [i for i in ids if i < after_id] if after_id is not None else ids
+        chosen = later[skip : skip + max(take, 0)]
+        more = take > 0 and len(later) > skip + take - 1
+        rows = _by_ids(tenant, chosen[: max(take - 1, 0)])
+    else:  # newest postings until the page is full; counted over the newest READ_LIMIT
+        order = (SEARCH, terms, after_id is not None)
+        bound = values | {"limit": max(take, 1), "offset": skip} | ({"after_id": after_id} if after_id else {})
         rows = PAGE.rows((shape, order), bound)
         more = len(rows) >= take and take > 0
         rows = rows[: max(take - 1, 0)]
-    found = (exact if page == 1 and cursor is None else []) + rows
-    found = found[:per_page]
+        if terms == 1 and _unfiltered(shape):  # every posting is a match: READ_LIMIT of them at least
+            matched = READ_LIMIT
+        else:
+            matched = MATCHES.scalar((shape, "term", terms, "count"), values | {"read": READ_LIMIT})
+        total, total_exact = max(matched, skip + len(rows) + len(exact)), False
+    found = ((exact if first else []) + rows)[:per_page]
     next_cursor = encode_cursor(SEARCH, None, found[-1].id) if more and found else None
-    if not wanted:
-        return Page(found, len(exact), True, None)
-    counted = COUNT.scalar((shape, (SEARCH, len(wanted), False)), values | {"cap": COUNT_LIMIT + 1})
-    total = counted + len(exact)
-    return Page(found, min(total, COUNT_LIMIT), total <= COUNT_LIMIT, next_cursor)
+    if total > COUNT_LIMIT:
+        total, total_exact = COUNT_LIMIT, False
+    return Page(found, total, total_exact, next_cursor)
 
 
-__all__ = ["COUNT_LIMIT", "MAX_OFFSET", "Filters", "Page", "decode_cursor", "encode_cursor", "list_page"]
+def _indexed(shape: tuple) -> list[str]:
+    """The filters of `shape` with an index of their own, that can drive a search."""
+    equal, assignee, _, more = shape
+    found = [name for name in ("status", "priority") if name in equal]
+    found += ["assignee"] if assignee == "id" else []
+    found += [name for name in ("team", "created") if name in more or f"{name}_from" in more or f"{name}_to" in more]
+    return found
+
+
+def _probe(p: Placeholders, kind: str, more: tuple) -> Any:
+    """How many tickets one filter leaves (up to `cap`), read from its index alone: an estimate
+    (an assignee's or a team's tickets are their tenant's)."""
+    if kind in ("status", "priority"):
+        query = Ticket.select(SQL("1")).where((Ticket.tenant == p("tenant")) & (getattr(Ticket, kind) == p(kind, str)))
+    elif kind in ("assignee", "team"):
+        query = Ticket.select(SQL("1")).where(getattr(Ticket, kind) == p(kind))
+    else:
+        query = _where(Ticket.select(SQL("1")), p, (), None, None, tuple(n for n in more if n.startswith("created")))
+    return peewee.Select([query.limit(p("cap")).alias("probe")], [fn.COUNT(SQL("*"))]).bind(db)
+
+
+PROBE = ShapedQuery(_probe)
+
+
+def _probe_count(kind: str, values: dict[str, Any], cap: int) -> int:
+    more = tuple(name for name in ("created_from", "created_to") if name in values)
+    return PROBE.scalar((kind, more if kind == "created" else ()), values | {"cap": cap})
+
+
+def _unfiltered(shape: tuple) -> bool:
+    """Whether `shape` asks for every ticket of the tenant (no filter, no team visibility)."""
+    equal, assignee, sight, more = shape
+    return not equal and assignee is None and sight is None and not more
+
+
+def _not_exact(p: Placeholders) -> peewee.Expression:
+    """Not a ticket found by its number or external id (those rank first, listed once)."""
+    return (Ticket.number != p("exact_number")) & (
+        Ticket.external_id.is_null() | (Ticket.external_id != p("exact", str))
+    )
+
+
+def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str) -> Any:
+    """The tickets holding every term of a search (their ids, or their count; those found by
+    their number too are left to the caller).
+
+    `driver` "filter": the filters' rows, each looked up in the postings of every term (the
+    database narrows by the filters' index first). "term": the newest `read` postings of the
+    rarest term (`term0`), each ticket then checked against the filters and the other terms.
+    """
+    if driver == "filter":
+        query = _where(Ticket.select(Ticket.id), p, *filters).where(search.held_by(p, terms, Ticket.id))
+        query = query.limit(p("read"))
+    else:
+        newest = (
+            TicketTerm.select(TicketTerm.ticket)
+            .where((TicketTerm.tenant == p("tenant")) & (TicketTerm.term == p("term0", str)))
+            .order_by(TicketTerm.ticket.desc())
+            .limit(p("read"))
+            .alias("newest")
+        )
+        if _unfiltered(filters):  # the postings alone answer
+            query = peewee.Select([newest], [newest.c.ticket_id]).bind(db)
+            ticket_id = newest.c.ticket_id
+        else:
+            query = Ticket.select(Ticket.id).from_(newest).join(Ticket, JOIN.CROSS)  # the postings first
+            query = _where(query.where(Ticket.id == newest.c.ticket_id), p, *filters)
+            ticket_id = Ticket.id
+        if terms > 1:
+            query = query.where(search.held_by(p, terms, ticket_id, first=1))
+    if what == "ids":
+        return query
+    return peewee.Select([query.select(SQL("1")).alias("matched")], [fn.COUNT(SQL("*"))]).bind(db)
+
+
+def _one_by_one(p: Placeholders, count: int) -> Any:
+    wanted = [p(f"id{n}") for n in range(count)]
+    # `+ 0`: the tenant's indexes are no way to these rows (SQLite took one for a long IN list)
+    return with_relations(Ticket.select()).where(((Ticket.tenant + 0) == p("tenant")) & Ticket.id.in_(wanted))
+
+
+MATCHES = ShapedQuery(_matches)
+BY_IDS = ShapedQuery(_one_by_one)
+
+
+def _by_ids(tenant: Tenant, ids: list[int]) -> list[Ticket]:
+    """The tickets `ids` of `tenant`, in that order."""
+    if not ids:
+        return []
+    found = {
+        t.id: t for t in BY_IDS.rows((len(ids),), {"tenant": tenant.id} | {f"id{n}": i for n, i in enumerate(ids)})
+    }
+    return [found[i] for i in ids if i in found]
+
+
+__all__ = ["COUNT_LIMIT", "MAX_OFFSET", "READ_LIMIT", "Filters", "Page", "decode_cursor", "encode_cursor", "list_page"]

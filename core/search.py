@@ -73,8 +73,17 @@ def query_terms(text: str) -> list[str]:
 
 def rarest_first(tenant_id: int, wanted: Iterable[str]) -> list[str]:
     """`wanted` ordered from the term fewest tickets hold (counted up to `RARITY_PROBE`)."""
-    counted = [(_probe.execute((tenant_id, term, RARITY_PROBE)).fetchone()[0], term) for term in wanted]
-    return [term for _, term in sorted(counted)]
+    return [term for _, term in counted_terms(tenant_id, wanted)]
+
+
+def counted_terms(tenant_id: int, wanted: Iterable[str]) -> list[tuple[int, str]]:
+    """`(tickets holding it, term)` for each of `wanted`, rarest first (counted up to `RARITY_PROBE`)."""
+    return sorted((postings(tenant_id, term, RARITY_PROBE), term) for term in wanted)
+
+
+def postings(tenant_id: int, term: str, cap: int) -> int:
+    """How many of the tenant's tickets hold `term`, counted no further than `cap` (one index range)."""
+    return _probe.execute((tenant_id, term, cap)).fetchone()[0]
 
 
 def holding(p: Any, count: int) -> tuple[Any, peewee.Expression]:
@@ -95,4 +104,27 @@ def holding(p: Any, count: int) -> tuple[Any, peewee.Expression]:
     return drive, condition
 
 
-__all__ = ["add", "holding", "query_terms", "rarest_first", "reindex", "ticket_terms"]
+def held_by(p: Any, count: int, ticket_id: Any, first: int = 0) -> peewee.Expression:
+    """The condition that the ticket `ticket_id` (a column) holds the terms `term<first>`… of a
+    search of `count` terms: one index lookup each, for a search driven by another index."""
+    condition: Any = None
+    for n in range(first, count):
+        term = TicketTerm.alias(f"held{n}")
+        probe = term.select(peewee.SQL("1")).where(
+            (term.tenant == p("tenant")) & (term.term == p(f"term{n}", str)) & (term.ticket == ticket_id)
+        )
+        condition = peewee.fn.EXISTS(probe) if condition is None else condition & peewee.fn.EXISTS(probe)
+    return condition
+
+
+__all__ = [
+    "add",
+    "counted_terms",
+    "held_by",
+    "holding",
+    "postings",
+    "query_terms",
+    "rarest_first",
+    "reindex",
+    "ticket_terms",
+]
