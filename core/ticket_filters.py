@@ -27,6 +27,7 @@ from gongdan.models import Category, Customer, Tenant, Ticket, User
 LISTING_SORTS = {"-created_at": "-created_at", "created_at": "created_at", "-updated_at": "-updated_at"}
 LISTING_SORTS["priority"] = "-priority"  # most urgent first
 LISTING_ARGS = {"status", "priority", "channel", "assignee", "q", "sort", "page", "cursor"}
+LISTING_ARGS |= {"team", "tag", "created_from", "created_to"}
 
 
 def _local_day(text: str | None, tz: ZoneInfo) -> datetime | None:
@@ -93,7 +94,7 @@ def visible(tenant: Tenant, user: User, args: Any) -> Any:
 
 def listing_filters(args: Any, user: User) -> listing.Filters | None:
     """The `gongdan.listing` filters of the list's `args`, or None when they use a filter or a
-    sort only the general query offers (tag, team, category, tier, dates; by number)."""
+    sort only the general query offers (category, tier, resolution days; by number)."""
     if {name for name, value in args.items() if value} - LISTING_ARGS:
         return None
     sort = args.get("sort") or "-created_at"
@@ -107,7 +108,18 @@ def listing_filters(args: Any, user: User) -> listing.Filters | None:
         if assignee is None:
             return None
     text = (args.get("q") or "").strip().lstrip("#")
+    team = parse_id(args["team"]) if args.get("team") else None
+    tz = ZoneInfo(user.tenant.timezone or "Asia/Shanghai")
+    since, until = _local_day(args.get("created_from"), tz), _local_day(args.get("created_to"), tz)
+    if (args.get("team") and team is None) or (args.get("created_from") and since is None):
+        return None
+    if args.get("created_to") and until is None:
+        return None
     return listing.Filters(
+        team=team,
+        tag=(args.get("tag") or "").strip() or None,
+        created_from=since,
+        created_to=until + timedelta(days=1) if until is not None else None,
         status=args.get("status") or None,
         priority=args.get("priority") or None,
         channel=args.get("channel") or None,

@@ -8,6 +8,7 @@ added later), so clients must ignore keys they do not know.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -158,6 +159,14 @@ class TicketQuerySchema(PageQuerySchema):
         metadata={"description": "`me`, `none` or a user id"},
     )
     channel = fields.String(validate=validate.Length(min=1, max=32))
+    team = fields.Integer(validate=validate.Range(min=1, max=999_999_999), metadata={"description": "a team's id"})
+    tag = fields.String(validate=validate.Length(min=1, max=50), metadata={"description": "tickets carrying this tag"})
+    created_from = fields.AwareDateTime(
+        default_timezone=UTC, metadata={"description": "created at or after (ISO 8601; no offset: UTC)"}
+    )
+    created_to = fields.AwareDateTime(
+        default_timezone=UTC, metadata={"description": "created before (ISO 8601; no offset: UTC)"}
+    )
     q = fields.String(
         validate=validate.Length(min=1, max=200),
         metadata={

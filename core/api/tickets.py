@@ -64,10 +64,11 @@ def list_tickets(args: dict[str, Any]) -> dict[str, Any]:
     """List the tenant's tickets the caller may see, newest first or by `sort`.
 
     Filters combine: `status`, `priority`, `assignee` (`me`, `none` or a user id), `channel`,
-    and `q` (words in the subject, description or public replies, Chinese included, or a ticket,
-    order or external number; ranked: exact numbers first, then the newest). Pages follow
-    `next_cursor` (`cursor=`); `page` reaches the first 10,000 tickets. `total` stops at 10,000
-    (`total_exact` false).
+    `team`, `tag`, `created_from`/`created_to` (created in `[from, to)`), and `q` (words in the
+    subject, description or public replies, Chinese included, or a ticket, order or external
+    number; ranked: exact numbers first, then the newest). Pages follow `next_cursor`
+    (`cursor=`); `page` reaches the first 10,000 tickets. `total` stops at 10,000; with `q` and
+    many candidates it counts the newest 10,001 of them (`total_exact` false: at least `total`).
     """
     assignee = args.get("assignee")
     filters = listing.Filters(
@@ -77,6 +78,10 @@ def list_tickets(args: dict[str, Any]) -> dict[str, Any]:
         assignee=current_user().id if assignee == "me" else assignee,
         q=args.get("q"),
         sort=args["sort"],
+        team=args.get("team"),
+        tag=args.get("tag"),
+        created_from=args.get("created_from"),
+        created_to=args.get("created_to"),
     )
     page, per_page = args["page"], args["per_page"]
     found = listing.list_page(

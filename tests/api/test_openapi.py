@@ -98,7 +98,12 @@ def test_bodies_queries_and_errors_are_documented(client):
     assert set(schemas["ErrorDetail"]["properties"]) == {"code", "message", "fields", "detail", "fields_detail"}
     listing = doc["paths"]["/api/v1/tickets"]["get"]["parameters"]
     names = {p["name"]: p for p in listing}
-    assert set(names) == {"status", "priority", "assignee", "channel", "q", "sort", "cursor", "page", "per_page"}
+    assert set(names) == {"status", "priority", "assignee", "channel", "q", "sort", "cursor", "page", "per_page"} | {
+        "team",
+        "tag",
+        "created_from",
+        "created_to",
+    }
     assert names["per_page"]["schema"]["maximum"] == 100
     users = doc["paths"]["/api/v1/users"]["get"]
     assert "403" in users["responses"]

@@ -138,3 +138,17 @@ def test_a_ticket_number_ranks_first_once_under_filters(tenant, shop):
     other = next(s for s in ("new", "open", "pending", "resolved", "closed") if s != target.status)
     page = listing.list_page(tenant, SYSTEM, listing.Filters(q=query, status=other), per_page=5)
     assert target.id not in [t.id for t in page.tickets]
+
+
+def test_the_api_filters_by_team_tag_and_creation_range(tenant, shop, admin_api):
+    made, _, teams, start = shop
+    since, until = start + timedelta(hours=30), start + timedelta(hours=80)
+    query = f"q=破损&team={teams[0].id}&tag=vip&created_from={since.isoformat()}&created_to={until.isoformat()}"
+    body = admin_api.get("/api/v1/tickets?per_page=100&" + query.replace("+", "%2B")).get_json()
+    filters = listing.Filters(q="破损", team=teams[0].id, tag="vip", created_from=since, created_to=until)
+    assert [t["id"] for t in body["items"]] == _expected(made, "破损", filters)
+    assert body["items"]
+    assert (body["total"], body["total_exact"]) == (len(body["items"]), True)
+    bad = admin_api.get("/api/v1/tickets?created_from=yesterday&team=0")
+    assert bad.status_code == 422
+    assert {"created_from", "team"} <= set(bad.get_json()["error"]["fields"])
