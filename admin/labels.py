@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 
 from gongdan import hooks
@@ -21,6 +23,7 @@ STATUS_LABELS = {
 }
 PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
 CHANNEL_LABELS = {"api": _l("API"), "web": _l("Web"), "email": _l("E-mail"), "phone": _l("Phone")}
+TAG_MODE_LABELS = {"set": _l("Replace the tags with"), "add": _l("Add the tags"), "remove": _l("Remove the tags")}
 EVENT_LABELS = {
     "created": _l("created the ticket"),
     "updated": _l("changed"),
@@ -66,3 +69,13 @@ def channel_label(code: str | None) -> str:
 def event_label(code: str | None) -> str:
     """An event kind's label."""
     return label(EVENT_LABELS, code)
+
+
+def choice_words(choices: list[list[Any]]) -> list[list[Any]]:
+    """A select's `[[value, label], ...]` with words for labels that are only the core's codes
+    (statuses, priorities, the tag action's modes); other labels are kept as given."""
+    codes = {str(value) for value, label in choices if str(label) == str(value)}
+    for table in (STATUS_LABELS, PRIORITY_LABELS, TAG_MODE_LABELS):
+        if codes and codes <= set(table):
+            return [[value, str(table[str(value)]) if str(label) == str(value) else label] for value, label in choices]
+    return choices

@@ -17,6 +17,7 @@ from flask_babel import get_locale, gettext
 from gongdan import actions
 from gongdan.actors import Actor
 from gongdan.admin.errors import flash_error
+from gongdan.admin.labels import choice_words
 from gongdan.contributions import TicketAction
 from gongdan.errors import GongdanError
 from gongdan.models import Ticket
@@ -38,17 +39,28 @@ def _zh() -> bool:
     return str(get_locale() or "en").startswith("zh")
 
 
+def labelled_inputs(tenant: Any, ticket: Ticket | None, action: TicketAction) -> list[dict[str, Any]]:
+    """The action's inputs (`gongdan.actions.inputs_of`) with `label` in the console's language and
+    words, not codes, in their choices (statuses, priorities…): what a console form shows."""
+    zh = _zh()
+    return [
+        {**field, "label": field["label_zh"] if zh else field["label_en"], "choices": choice_words(field["choices"])}
+        for field in actions.inputs_of(tenant, ticket, action)
+    ]
+
+
 def action_forms_for(tenant: Any, ticket: Ticket, actor: Actor) -> list[ActionForm]:
     """The forms of the actions `actor` may run on `ticket` now, labelled in the console's language."""
     zh = _zh()
-    forms = []
-    for action in actions.available(tenant, ticket, actor):
-        inputs = [
-            {**field, "label": field["label_zh"] if zh else field["label_en"]}
-            for field in actions.inputs_of(tenant, ticket, action)
-        ]
-        forms.append(ActionForm(action.name, action.label("zh" if zh else "en"), action.needs_confirmation, inputs))
-    return forms
+    return [
+        ActionForm(
+            action.name,
+            action.label("zh" if zh else "en"),
+            action.needs_confirmation,
+            labelled_inputs(tenant, ticket, action),
+        )
+        for action in actions.available(tenant, ticket, actor)
+    ]
 
 
 def form_inputs(fields: list[dict[str, Any]], form: Any) -> dict[str, Any]:

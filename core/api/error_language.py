@@ -68,6 +68,7 @@ NOUNS = {
     "team": "团队",
     "tenant": "租户",
     "ticket": "工单",
+    "ticket action": "工单动作",
     "time zone": "时区",
     "token": "访问令牌",
     "trigger": "触发器",
@@ -101,6 +102,10 @@ PATTERNS: list[tuple[re.Pattern[str], Wording]] = [
     (re.compile(r"^Invalid input type\.$"), lambda m: "输入类型不正确。"),
     (re.compile(r"^Must be one of: (?P<choices>.+)\.$"), lambda m: f"必须是以下之一：{m.group('choices')}。"),
     (re.compile(r"^Longer than maximum length (?P<n>\d+)\.$"), lambda m: f"最多 {m.group('n')} 个字符。"),
+    (
+        re.compile(r"^Length must be between (?P<low>\d+) and (?P<high>\d+)\.$"),
+        lambda m: f"长度须在 {m.group('low')} 到 {m.group('high')} 个字符之间。",
+    ),
     (re.compile(r"^Shorter than minimum length (?P<n>\d+)\.$"), lambda m: f"至少 {m.group('n')} 个字符。"),
     (
         re.compile(r"^Must be greater than or equal to (?P<low>\S+) and less than or equal to (?P<high>\S+)\.$"),
@@ -110,6 +115,7 @@ PATTERNS: list[tuple[re.Pattern[str], Wording]] = [
     (re.compile(r"^Must be less than or equal to (?P<high>\S+)\.$"), lambda m: f"不能大于 {m.group('high')}。"),
     (re.compile(r"^must not be blank\b"), lambda m: "不能为空。"),
     (re.compile(r"unstorable characters|\bNUL\b"), lambda m: "含有无法保存的字符（如 NUL）。"),
+    (re.compile(r"^give a reply text or an action"), lambda m: "请填写回复内容，或至少选一个动作。"),
     (re.compile(r"^the list changed since it was shown"), lambda m: "列表在显示后已被修改，请刷新后重试。"),
 ]
 

@@ -63,3 +63,21 @@ def test_a_forged_post_without_csrf_runs_nothing(signed_in, tenant):
     _, agent = signed_in("agent")
     agent.post(f"/console/tickets/{ticket.id}/actions/set_priority", {"priority": "urgent", "csrf_token": "forged"})
     assert tickets.get(tenant, ticket.id).priority == "normal"
+
+
+def test_action_choices_read_as_words_not_codes(signed_in, tenant):
+    """The status, priority and tag-mode selects of the ticket page's actions show words in the
+    console's language (they showed `resolved`, `urgent`, `add`), their values stay the codes."""
+    ticket, _ = tickets.create(tenant, {"subject": "选项"}, Actor.system())
+    _, browser = signed_in("agent")
+    browser.post("/console/language", {"lang": "zh_CN"})
+    html = browser.text(f"/console/tickets/{ticket.id}")
+
+    def form_of(name: str) -> str:
+        return html[html.index(f'id="action-{name}"') :].split("</form>")[0]
+
+    assert '<option value="resolved">已解决</option>' in form_of("set_status")
+    assert '<option value="urgent">紧急</option>' in form_of("set_priority")
+    assert '<option value="add">添加标签</option>' in form_of("set_tags")
+    for code in (">resolved<", ">urgent<", ">add<"):
+        assert code not in html

@@ -24,14 +24,13 @@ from gongdan.errors import Conflict, GongdanError, ValidationError
 from gongdan.models import Team, Tenant, Ticket, User
 from gongdan.permissions import ROLE_RANK, has_role
 
-from . import approvals, engine, macros, ordering, rules, webhooks
+from . import action_rows, approvals, engine, macros, ordering, rules, webhooks
 from .conditions import FIELDS, OPERATORS
 from .models import RULE_KINDS, Approval, Rule, RuleRun, Subscription, WebhookDelivery
 
 MENU = _l("Automation")
 STATIC = str(Path(__file__).parent / "static")
 CONDITION_ROWS = 6
-ACTION_ROWS = 4
 DRAFT_KEY = "automation_drafts"
 
 
@@ -123,25 +122,6 @@ def _macros_html(tenant: Tenant, ticket: Ticket, user: User) -> Markup:
 # --- forms -> rules -------------------------------------------------------------------------
 
 
-def _lines_to_inputs(tenant: Tenant, name: str, text: str) -> dict[str, Any]:
-    """`key=value` lines as the inputs of action `name` (lists comma-separated, numbers as numbers)."""
-    from gongdan.admin.ticket_actions import form_inputs
-
-    pairs = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key.strip():
-            pairs[key.strip()] = value.strip()
-    found = actions.registered().get(name)
-    if found is None:
-        return pairs
-    return form_inputs(actions.inputs_of(tenant, None, found[1]), pairs)
-
-
-def _inputs_to_lines(inputs: dict[str, Any]) -> str:
-    return "\n".join(f"{k}={', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in inputs.items())
-
-
 def rule_from_form(tenant: Tenant, form: Any) -> dict[str, Any]:
     """The rule a builder form describes."""
     conditions = []
@@ -151,11 +131,7 @@ def rule_from_form(tenant: Tenant, form: Any) -> dict[str, Any]:
             conditions.append(
                 {"field": field, "op": form.get(f"cond_op_{i}", ""), "value": form.get(f"cond_value_{i}", "")}
             )
-    steps = []
-    for i in range(ACTION_ROWS):
-        name = form.get(f"act_name_{i}", "").strip()
-        if name:
-            steps.append({"action": name, "inputs": _lines_to_inputs(tenant, name, form.get(f"act_inputs_{i}", ""))})
+    steps, _shown = action_rows.posted(tenant, form)
     data: dict[str, Any] = {
         "name": form.get("name", "").strip(),
         "active": form.get("active") == "1",
@@ -227,9 +203,8 @@ def console_views() -> list[ConsoleView]:
                 "teams": [(str(t.id), t.name) for t in Team.of(tenant).order_by(Team.name)],
                 "kinds": RULE_KINDS,
                 "condition_rows": CONDITION_ROWS,
-                "action_rows": ACTION_ROWS,
                 "can_edit": has_role(self.current_user, "admin"),
-                "as_lines": _inputs_to_lines,
+                "offered": action_rows.catalogue(tenant),
             }
 
         @expose("/")
@@ -287,13 +262,19 @@ def console_views() -> list[ConsoleView]:
                     flash(gettext("Rule saved."), "success")
                     return redirect(self.get_url(".history", rule_id=saved.id))
                 except ValidationError as exc:
-                    errors = exc.fields or {"_schema": [exc.message]}
+                    errors = action_rows.errors_of(exc)
                     values = {**values, **{k: v for k, v in request.form.items()}}
+            steps = (
+                action_rows.posted(self.current_tenant(), request.form)[1]
+                if request.method == "POST"
+                else action_rows.stored_rows(values.get("actions"))
+            )
             page = self.render(
                 "automation/rule_form.html",
                 rule=rule,
                 kind=kind,
                 values=values,
+                steps=steps,
                 errors=errors,
                 form=request.form if request.method == "POST" else None,
                 **self._catalogue(),
@@ -372,15 +353,10 @@ def console_views() -> list[ConsoleView]:
                 except GongdanError:
                     abort(404)
             errors: dict[str, list[str]] = {}
+            shown = action_rows.stored_rows(editing.actions if editing else [])
             if request.method == "POST":
                 form = request.form
-                steps = []
-                for i in range(ACTION_ROWS):
-                    name = form.get(f"act_name_{i}", "").strip()
-                    if name:
-                        steps.append(
-                            {"action": name, "inputs": _lines_to_inputs(tenant, name, form.get(f"act_inputs_{i}", ""))}
-                        )
+                steps, shown = action_rows.posted(tenant, form)
                 data = {
                     "name": form.get("name", ""),
                     "body_zh": form.get("body_zh", ""),
@@ -393,16 +369,15 @@ def console_views() -> list[ConsoleView]:
                     flash(gettext("Macro saved."), "success")
                     return redirect(self.get_url(".index"))
                 except GongdanError as exc:
-                    errors = exc.fields or {"_schema": [exc.message]}
-            zh = _zh()
+                    errors = action_rows.errors_of(exc)
             page = self.render(
                 "automation/macros.html",
                 items=macros.visible(tenant, user),
                 editing=editing,
                 errors=errors,
-                actions=[(a.name, a.label("zh" if zh else "en")) for a in actions.offered(tenant)],
-                action_rows=ACTION_ROWS,
-                as_lines=_inputs_to_lines,
+                offered=action_rows.catalogue(tenant),
+                steps=shown,
+                form=request.form if request.method == "POST" else None,
                 can_share=has_role(user, "supervisor"),
                 placeholders=macros.PLACEHOLDERS,
             )

@@ -75,8 +75,10 @@ def save(tenant: Tenant, user: User, data: dict[str, Any], macro: Macro | None =
     if macro is not None and macro.owner_id is None and not has_role(user, "supervisor"):
         raise Forbidden("shared macros need the supervisor role")
     name = str(data.get("name", macro.name if macro else "")).strip()
-    if not name or len(name) > 200:
-        raise ValidationError("invalid macro", {"name": ["must be 1–200 characters"]})
+    if not name:
+        raise ValidationError("invalid macro", {"name": ["must not be blank"]})
+    if len(name) > 200:
+        raise ValidationError("invalid macro", {"name": ["Longer than maximum length 200."]})
     checked = check_actions(tenant, data.get("actions", macro.actions if macro else []))
     fields = {
         "name": name,

@@ -226,7 +226,13 @@ def check_actions(tenant: Tenant, items: Any) -> list[dict[str, Any]]:
         inputs = item.get("inputs") or {}
         errors = known[name].schema().validate(inputs)
         for field, why in errors.items():
-            problems[f"actions.{i}.inputs.{field}"] = why if isinstance(why, list) else [str(why)]
+            if isinstance(why, dict):  # a list's items: {index: [reasons]}, each under its own path
+                for index, reasons in why.items():
+                    problems[f"actions.{i}.inputs.{field}.{index}"] = (
+                        list(reasons) if isinstance(reasons, list) else [str(reasons)]
+                    )
+            else:
+                problems[f"actions.{i}.inputs.{field}"] = why if isinstance(why, list) else [str(why)]
         clean.append({"action": name, "inputs": inputs})
     if problems:
         raise ValidationError("invalid actions", problems)

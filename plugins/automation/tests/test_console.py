@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from gongdan_automation import engine, webhooks
-from gongdan_automation.models import Approval, Rule
+from gongdan_automation.models import Approval, Macro, Rule
 
 from gongdan import clock, tickets
 from gongdan.actors import Actor
@@ -42,8 +42,8 @@ def test_an_admin_builds_close_72h_after_resolved_in_chinese(app, make_user, aut
             "cond_field_1": "hours_since_resolved",
             "cond_op_1": "gte",
             "cond_value_1": "72",
-            "act_name_0": "set_status",
-            "act_inputs_0": "status=closed",
+            "act-0-action": "set_status",
+            "act-0-in-status": "closed",
         },
     )
     assert saved.status_code == 302, saved.get_data(as_text=True)
@@ -64,7 +64,8 @@ def test_an_admin_builds_close_72h_after_resolved_in_chinese(app, make_user, aut
         f"/console/automation/rules/{rule.id}/edit", {"name": "x", "cond_field_0": "status", "cond_op_0": "like"}
     )
     assert bad.status_code == 422
-    assert "conditions.0.op" in bad.get_data(as_text=True)
+    assert "条件 1" in bad.get_data(as_text=True)  # the row, in words: no field paths on screen
+    assert "conditions.0.op" not in bad.get_data(as_text=True)
     admin.post(f"/console/automation/rules/{rule.id}/switch", {"active": "0"})
     admin.post(f"/console/automation/rules/{rule.id}/switch", {"position": "3"})
     rule = Rule.get()
@@ -83,8 +84,9 @@ def test_a_trigger_from_the_builder_and_its_dry_run(app, make_user, auto_tenant)
             "cond_field_0": "subject",
             "cond_op_0": "contains",
             "cond_value_0": "投诉",
-            "act_name_0": "set_tags",
-            "act_inputs_0": "tags=投诉, 加急\nmode=add",
+            "act-0-action": "set_tags",
+            "act-0-in-tags": "投诉, 加急",
+            "act-0-in-mode": "add",
         },
     )
     rule = Rule.get()
@@ -169,3 +171,82 @@ def test_webhooks_page_subscribes_shows_the_log_and_replays(
     assert len(receiver.seen) == 2
     supervisor, _ = make_user("supervisor")
     assert ConsoleClient(app, supervisor).get("/console/automation/webhooks/").status_code == 403
+
+
+def _field_errors(page: str, name: str) -> list[str]:
+    marker = f'<div class="field-error" data-for="{name}">'
+    return [part.split("</div>", 1)[0] for part in page.split(marker)[1:]]
+
+
+def test_macro_actions_are_rows_with_the_apis_checks_and_words_in_both_languages(app, make_user, auto_tenant):
+    """A macro's actions are rows (an action, then its own fields; choices in words, not codes);
+    a refused input is marked beside itself with the reason the API gives in that language."""
+    supervisor, api = make_user("supervisor", name="主管")
+    zh = ConsoleClient(app, supervisor, language="zh_CN")
+    blank = zh.text("/console/automation/macros/")
+    assert 'name="act-0-action"' in blank
+    assert "name=value" not in blank
+    assert "act_inputs" not in blank
+    assert '<template id="action-inputs-set_status">' in blank
+    status_fields = blank.split('<template id="action-inputs-set_status">', 1)[1].split("</template>", 1)[0]
+    assert 'name="act-__row__-in-status"' in status_fields
+    assert ">已解决</option>" in status_fields
+    assert ">resolved</option>" not in status_fields
+
+    too_long = "长" * 51
+    form = {
+        "name": "转人工并加标签",
+        "body_zh": "已为你转人工。",
+        "act-0-action": "set_status",
+        "act-0-in-status": "pending",
+        "act-1-action": "set_tags",
+        "act-1-in-tags": f"加急, {too_long}",
+        "act-1-in-mode": "add",
+        "act-2-action": "set_assignee",
+        "act-2-in-assignee_id": "abc",
+    }
+    refused = zh.post("/console/automation/macros/", form)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    via_api = api.post(
+        "/api/v1/automation/macros",
+        json={
+            "name": "转人工并加标签",
+            "body_zh": "已为你转人工。",
+            "actions": [
+                {"action": "set_status", "inputs": {"status": "pending"}},
+                {"action": "set_tags", "inputs": {"tags": ["加急", too_long], "mode": "add"}},
+                {"action": "set_assignee", "inputs": {"assignee_id": "abc"}},
+            ],
+        },
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert via_api.status_code == 422
+    api_fields = via_api.get_json()["error"]["fields"]
+    too_long_zh = ["长度须在 1 到 50 个字符之间。"]
+    assert _field_errors(page, "act-1-in-tags") == api_fields["actions.1.inputs.tags.1"] == too_long_zh
+    assert _field_errors(page, "act-2-in-assignee_id") == api_fields["actions.2.inputs.assignee_id"]
+    assert _field_errors(page, "act-0-in-status") == []
+    assert f'value="加急, {too_long}"' in page  # the form comes back as typed, row by row
+    assert "{1: [" not in page  # no Python values
+    assert "actions.1" not in page  # no field paths
+
+    en = ConsoleClient(app, supervisor, language="en")
+    english = en.post("/console/automation/macros/", form).get_data(as_text=True)
+    assert _field_errors(english, "act-1-in-tags") == ["Length must be between 1 and 50."]
+    assert ">Pending</option>" in english
+
+    form["act-1-in-tags"], form["act-2-in-assignee_id"] = "加急, 转人工", str(supervisor.id)
+    assert zh.post("/console/automation/macros/", form).status_code == 302
+    (macro,) = Macro.select()
+    assert macro.actions == [
+        {"action": "set_status", "inputs": {"status": "pending"}},
+        {"action": "set_tags", "inputs": {"tags": ["加急", "转人工"], "mode": "add"}},
+        {"action": "set_assignee", "inputs": {"assignee_id": supervisor.id}},
+    ]
+    editing = zh.text(f"/console/automation/macros/?id={macro.id}")
+    assert 'value="加急, 转人工"' in editing
+    assert 'name="act-2-in-assignee_id"' in editing
+    removed = {**form, "act-1-delete": "1"}
+    assert zh.post(f"/console/automation/macros/?id={macro.id}", removed).status_code == 302
+    assert [step["action"] for step in Macro.get_by_id(macro.id).actions] == ["set_status", "set_assignee"]
