@@ -32,5 +32,6 @@ class DashboardView(ConsoleBaseView, AdminIndexView):
             "by_team": {(k if k is not None else gettext("No team")): v for k, v in queue["by_team"].items()},
             "times": found["times"],
             "sla": found["sla"],
+            "sla_pending": found["sla_pending"],
         }
         return self.render("console/dashboard.html", figures=figures, tenant=tenant)

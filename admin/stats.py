@@ -18,9 +18,9 @@ from peewee import Case, fn
 
 from gongdan import clock, permissions
 from gongdan.actors import Actor
-from gongdan.admin import urgency
+from gongdan.admin import dashboard_snapshot, urgency
 from gongdan.admin.urgency import sla_outcome
-from gongdan.db import db
+from gongdan.db import db, on_open
 from gongdan.models import OPEN_STATUSES, Team, Tenant, Ticket
 from gongdan.plugins import get_host
 from gongdan.statements import hydrate
@@ -151,47 +151,62 @@ def sla_attainment(tenant: Tenant, days: int = 30, actor: Actor | None = None) -
 def dashboard(tenant: Tenant, actor: Actor | None = None) -> dict[str, Any]:
     """Every figure of the dashboard for `actor` (untranslated), cached for a short while.
 
-    The cache key holds what a change moves: the tenant's highest ticket number and the newest
-    `updated_at` of its tickets (one index lookup each), and who is looking (team visibility);
-    so a change shows at once, and figures that move with the clock alone within
-    `DASHBOARD_SECONDS`; SLA attainment, which reads every ticket of 30 days, within `SLA_SECONDS`
-    (`recent_sla_attainment`).
+    Counted from the tenant's `gongdan.admin.dashboard_snapshot` (the open tickets and those of
+    the last 31 days, brought up to date by the tickets changed since the last visit), so a
+    change shows at once and costs the changed rows only; figures that move with the clock
+    alone refresh within `DASHBOARD_SECONDS`. SLA attainment, which asks the SLA plugin about
+    every ticket of 30 days, is shown as of at most `SLA_SECONDS` ago (`recent_sla_attainment`);
+    `sla_pending` is true while the very first is being computed.
     """
-    newest = Ticket.select(fn.MAX(Ticket.updated_at)).where(Ticket.tenant == tenant.id).scalar()
-    last = Ticket.select(fn.MAX(Ticket.number)).where(Ticket.tenant == tenant.id).scalar()
+    scope = permissions.ticket_scope(actor, tenant) if actor else None
+    snap = dashboard_snapshot.snapshot(tenant.id)
     sla_on = get_host().is_enabled(tenant, urgency.SLA_PLUGIN)
-    key = (id(db.obj), tenant.id, tenant.created_at, permissions.ticket_scope(actor, tenant) if actor else None)
-    stamp = (last, newest, tenant.plugins_rev, sla_on)
+    key = (id(db.obj), tenant.id, tenant.created_at, scope)
+    stamp = (snap.version, tenant.plugins_rev, sla_on)
     found = _dashboards.get(key)
     now = _monotonic()
-    if found is not None and found[0] == stamp and now - found[1] < DASHBOARD_SECONDS:
+    if found is not None and found[0] == stamp and now - found[1] < DASHBOARD_SECONDS and not found[2]["sla_pending"]:
         return found[2]
+    rows = list(snap.visible(scope))
+    zone = _zone(tenant)
+    today = clock.now().astimezone(zone).date()
+    dates = [today - timedelta(days=13 - n) for n in range(14)]
+    bounds = [datetime.combine(d, time.min, zone) for d in [*dates, today + timedelta(days=1)]]
+    by_status, by_team = dashboard_snapshot.backlog(rows)
+    names = {team.id: team.name for team in Team.of(tenant)} if by_team else {}
+    first, resolved = dashboard_snapshot.hours(rows, clock.now() - timedelta(days=30))
+    sla, pending = recent_sla_attainment(tenant, actor, key, len(rows)) if sla_on else (None, False)
     figures = {
-        "per_day": tickets_per_day(tenant, actor=actor),
-        "backlog": backlog(tenant, actor),
-        "times": response_times(tenant, actor=actor),
-        "sla": recent_sla_attainment(tenant, actor, key) if sla_on else None,
+        "per_day": {"labels": [d.isoformat() for d in dates], "series": dashboard_snapshot.per_day(rows, bounds)},
+        "backlog": {"by_status": by_status, "by_team": {names.get(t): n for t, n in by_team.items()}},
+        "times": {"first_response": _hours(first), "resolution": _hours(resolved)},
+        "sla": sla,
+        "sla_pending": pending,
     }
     _dashboards[key] = (stamp, now, figures)
     return figures
 
 
-def recent_sla_attainment(tenant: Tenant, actor: Actor | None, key: tuple[Any, ...]) -> dict[str, int] | None:
-    """`sla_attainment` as of at most `SLA_SECONDS` ago.
+def recent_sla_attainment(
+    tenant: Tenant, actor: Actor | None, key: tuple[Any, ...], tickets: int = 0
+) -> tuple[dict[str, int] | None, bool]:
+    """`(sla_attainment, pending)` as of at most `SLA_SECONDS` ago.
 
     It reads every ticket of 30 days, so it is not recomputed for each change: a figure older
     than `SLA_SECONDS` is still shown while a background thread computes the next (one at a time
-    per tenant and viewer); only the very first is computed while the viewer waits.
+    per tenant and viewer). The very first is computed while the viewer waits only for a tenant
+    of at most `SLA_WAIT_TICKETS` tickets (`tickets`, the dashboard's); otherwise it is pending
+    (None, True) until the background thread has it.
     """
     found = _sla_figures.get(key)
-    if found is None:
+    if found is None and tickets <= SLA_WAIT_TICKETS:
         value = sla_attainment(tenant, actor=actor)
         _sla_figures[key] = (_monotonic(), value)
-        return value
-    if _monotonic() - found[0] >= SLA_SECONDS and key not in _sla_refreshing:
+        return value, False
+    if (found is None or _monotonic() - found[0] >= SLA_SECONDS) and key not in _sla_refreshing:
         _sla_refreshing.add(key)
         threading.Thread(target=_refresh_sla, args=(tenant, actor, key), daemon=True).start()
-    return found[1]
+    return (None, True) if found is None else (found[1], False)
 
 
 def _refresh_sla(tenant: Tenant, actor: Actor | None, key: tuple[Any, ...]) -> None:
@@ -206,9 +221,20 @@ def _refresh_sla(tenant: Tenant, actor: Actor | None, key: tuple[Any, ...]) -> N
 
 
 SLA_CHUNK = 500
+SLA_WAIT_TICKETS = 2_000
 DASHBOARD_SECONDS = 30.0
 SLA_SECONDS = 60.0
 _dashboards: dict[tuple[Any, ...], tuple[Any, float, dict[str, Any]]] = {}
 _sla_figures: dict[tuple[Any, ...], tuple[float, dict[str, int] | None]] = {}
 _sla_refreshing: set[tuple[Any, ...]] = set()
 log = logging.getLogger(__name__)
+
+
+def forget() -> None:
+    """Drop every cached figure and snapshot (a database was opened: they were of the last one)."""
+    _dashboards.clear()
+    _sla_figures.clear()
+    dashboard_snapshot.forget()
+
+
+on_open(forget)

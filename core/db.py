@@ -35,14 +35,28 @@ SQLITE_PRAGMAS = {
 
 
 def open_database(url: str) -> peewee.Database:
-    """Open the database at `url` and bind every model to it; returns the database."""
+    """Open the database at `url` and bind every model to it; returns the database.
+
+    Calls the `on_open` callbacks first: what a process keeps of the previous database is stale.
+    """
     if url.startswith("sqlite"):
         database = connect_url(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
     else:
         database = connect_url(url)
     _track_commits(database)
     db.initialize(database)
+    for callback in _on_open:
+        callback()
     return database
+
+
+_on_open: list[Callable[[], None]] = []
+
+
+def on_open(callback: Callable[[], None]) -> None:
+    """Call `callback()` whenever a database is opened (to drop in-memory figures of the last one)."""
+    if callback not in _on_open:
+        _on_open.append(callback)
 
 
 def is_postgres() -> bool:

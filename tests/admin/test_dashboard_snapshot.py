@@ -1,0 +1,104 @@
+"""The dashboard counted from its in-memory snapshot, brought up to date by the changed tickets,
+gives the figures the SQL of `gongdan.admin.stats` counts, after any mix of changes and for a
+viewer limited by team visibility (both databases); SLA attainment of a big tenant is computed
+in the background, pending meanwhile."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from gongdan import tickets
+from gongdan.actors import Actor
+from gongdan.admin import dashboard_snapshot, stats, urgency
+from gongdan.hookspecs import hookimpl
+from gongdan.models import Team, Tenant, Ticket, User
+
+SYSTEM = Actor.system("test")
+
+
+def _sql_figures(tenant, actor=None):
+    return {
+        "per_day": stats.tickets_per_day(tenant, actor=actor),
+        "backlog": stats.backlog(tenant, actor),
+        "times": stats.response_times(tenant, actor=actor),
+    }
+
+
+def _shown(figures):
+    return {name: figures[name] for name in ("per_day", "backlog", "times")}
+
+
+def test_the_snapshot_follows_changes_as_the_sql_counts(tenant, make_user, frozen_clock):
+    rng = random.Random(16)
+    teams = [Team.create(tenant=tenant, name=name) for name in ("售后组", "售前组")]
+    agent = User.get_by_id(make_user("agent")[0].id)
+    User.update(team=teams[0].id).where(User.id == agent.id).execute()
+    Tenant.update(team_visibility=True).where(Tenant.id == tenant.id).execute()
+    tenant = Tenant.get_by_id(tenant.id)
+    made = []
+    for day in range(40):
+        frozen_clock.advance(hours=rng.choice((5, 11, 19)))
+        for _ in range(rng.randint(0, 3)):
+            channel = rng.choice(("api", "email", "web"))
+            made.append(tickets.create(tenant, {"subject": f"第{day}天", "channel": channel}, SYSTEM)[0])
+    viewer = Actor.of(User.get_by_id(agent.id))
+    assert _shown(stats.dashboard(tenant)) == _sql_figures(tenant)
+    for step in range(30):
+        frozen_clock.advance(minutes=rng.randint(1, 300))
+        ticket = Ticket.get_by_id(rng.choice(made).id)
+        action = rng.choice(("reply", "status", "assign", "team", "new"))
+        if action == "reply":
+            tickets.comment(tenant, ticket, "您好", SYSTEM)
+        elif action == "status":
+            allowed = sorted(tickets.TRANSITIONS[ticket.status])
+            if allowed:
+                tickets.transition(tenant, ticket, rng.choice(allowed), SYSTEM)
+        elif action == "assign":
+            tickets.assign(tenant, ticket, rng.choice((agent.id, None)), SYSTEM)
+        elif action == "team":
+            tickets.update(tenant, ticket, {"team": str(rng.choice(teams).id)}, SYSTEM)
+        else:
+            made.append(tickets.create(tenant, {"subject": "新的", "channel": "email"}, SYSTEM)[0])
+        if step % 3 == 0:
+            assert _shown(stats.dashboard(tenant)) == _sql_figures(tenant), (step, action)
+            assert _shown(stats.dashboard(tenant, viewer)) == _sql_figures(tenant, viewer), (step, action)
+    assert _shown(stats.dashboard(tenant, viewer)) != _shown(stats.dashboard(tenant))  # the scope narrows
+
+
+def test_a_change_reads_the_changed_rows_only(tenant, frozen_clock, monkeypatch):
+    made = [tickets.create(tenant, {"subject": f"工单{n}"}, SYSTEM)[0] for n in range(5)]
+    stats.dashboard(tenant)
+    rebuilt = []
+    monkeypatch.setattr(dashboard_snapshot.Snapshot, "rebuild", lambda self: rebuilt.append(self))
+    frozen_clock.advance(minutes=1)
+    tickets.transition(tenant, made[0], "resolved", SYSTEM)
+    assert stats.dashboard(tenant)["backlog"]["by_status"]["new"] == 4
+    assert rebuilt == []
+
+
+class FakeSlaOutcomes:
+    """Stands in for the SLA plugin: every ticket's clock met."""
+
+    @hookimpl
+    def gongdan_ticket_blocks(self, tenant, tickets):
+        return {t.id: {"state": "met", "targets": {}} for t in tickets}
+
+
+def test_sla_attainment_of_a_big_tenant_is_pending_then_shown(
+    tenant, register_plugin, enable_plugin, monkeypatch, frozen_clock
+):
+    register_plugin(FakeSlaOutcomes(), "fake_sla")
+    monkeypatch.setattr(urgency, "SLA_PLUGIN", "fake_sla")
+    monkeypatch.setattr(stats, "SLA_WAIT_TICKETS", 2)  # three tickets: a big tenant
+    enable_plugin("fake_sla")
+    for n in range(3):
+        tickets.create(tenant, {"subject": f"工单{n}"}, SYSTEM)
+    tenant = Tenant.get_by_id(tenant.id)
+    first = stats.dashboard(tenant)
+    assert (first["sla"], first["sla_pending"]) == (None, True)
+    deadline = time.monotonic() + 10
+    while stats._sla_refreshing and time.monotonic() < deadline:  # the background thread, polled
+        time.sleep(0.01)
+    shown = stats.dashboard(tenant)
+    assert (shown["sla"], shown["sla_pending"]) == ({"met": 3, "breached": 0}, False)
