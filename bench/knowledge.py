@@ -132,14 +132,17 @@ def rankers(tenant: Tenant) -> dict[str, Callable[[str], list[str]]]:
     }
 
 
-def quality(stamp: int, misses: bool = False) -> None:
+def quality(stamp: int, misses: bool = False, dev_only: bool = False) -> None:
     """Recall@1/@3, MRR and zero-result rate of each ranking on each set, then ticket
     suggestions on the bundled questions. `misses` prints the questions search now misses at
-    3 — of development sets only: held-out misses are never shown."""
+    3 — of development sets only: held-out misses are never shown. `dev_only` ranks the
+    development sets alone (what tuning looks at, so held-out figures are read once at the end)."""
     rows = []
     shown: list[tuple[str, str, str, str]] = []
     suggestion_tenant = None
     for number, (name, role, corpus, questions) in enumerate(evaluation_sets()):
+        if dev_only and role != "development":
+            continue
         tenant = accounts.create_tenant(f"kb-quality-{stamp}-{number}", name)
         get_host().set_enabled(tenant, "knowledge", enabled=True)
         import_records(tenant, [{**r, "status": "published"} for r in corpus], None)
@@ -250,7 +253,7 @@ def _ms(samples: list[float]) -> tuple[str, str, str]:
     return tuple(f"{common.percentile(samples, q) * 1000:.2f}" for q in (50, 95, 99))
 
 
-def run(label: str, url: str, count: int, like_sample: int, misses: bool = False) -> None:
+def run(label: str, url: str, count: int, like_sample: int, misses: bool = False, dev_only: bool = False) -> None:
     """Every figure on one database."""
     print(f"\n== {label} ==")
     if db.obj is not None:
@@ -261,7 +264,7 @@ def run(label: str, url: str, count: int, like_sample: int, misses: bool = False
         tables = ", ".join(f'"{m._meta.table_name}"' for m in MODELS)
         db.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     stamp = int(time.time())
-    quality(stamp, misses)
+    quality(stamp, misses, dev_only)
     if not count:
         return
     big = accounts.create_tenant(f"kb-latency-{stamp}", "latency")
@@ -282,6 +285,7 @@ def main() -> None:
     parser.add_argument(
         "--misses", action="store_true", help="print the misses of development sets (never of held-out ones)"
     )
+    parser.add_argument("--dev-only", action="store_true", help="rank the development sets only (while tuning)")
     parser.add_argument(
         "--latency-on", metavar="URL", help="only measure latency again, on a database a --keep run left"
     )
@@ -301,7 +305,7 @@ def main() -> None:
     elif args.only != "sqlite":
         print("(GONGDAN_BENCH_PG_URL not set: PostgreSQL skipped)")
     for label, url in targets:
-        run(label, url, 0 if args.quality_only else args.articles, args.like_sample, args.misses)
+        run(label, url, 0 if args.quality_only else args.articles, args.like_sample, args.misses, args.dev_only)
     db.close()
     if args.keep:
         print(f"kept {folder}/knowledge.db")

@@ -21,7 +21,16 @@ from gongdan.db import db, is_postgres
 from gongdan.models import Tenant
 from gongdan_knowledge import thesaurus
 from gongdan_knowledge.models import STATUSES, VISIBILITIES, Article, ArticleTag, Posting, TermStat
-from gongdan_knowledge.text import STOP_CHARS, index_text, is_han, normalize, pinyin_key, simplified, terms
+from gongdan_knowledge.text import (
+    STOP_CHARS,
+    index_text,
+    is_han,
+    latin_pinyin_keys,
+    normalize,
+    pinyin_key,
+    simplified,
+    terms,
+)
 
 K1, B, AVG_LEN = 1.2, 0.75, 300.0
 TITLE_BOOST, TAG_BOOST = 3, 2
@@ -83,6 +92,9 @@ PARTICLES = frozenset("了吗呢吧啊呀么的哦嘛啦我你")
 """Particles and pronouns that are almost never inside a content word: a query bigram holding
 one straddles a word seam (了怎, 改吗, 我卡) and is left out when the query has other terms."""
 SEAM_WEIGHT = 0.5  # how much a query bigram across a word seam counts (they match by chance)
+NEGATIONS = "不没未无非别"
+"""Negations buyers use for one another (没熟, 不熟, 未熟; 没拆封, 未拆封): an unknown query bigram
+starting with one stands for the known bigram with another."""
 MAX_ALTERNATIVES = 6
 SYNONYM_DEPTH = 30  # postings read per synonym or partial term (a query's own terms read TERM_DEPTH)
 PARTIAL_PER_CHAR = 4
@@ -284,6 +296,12 @@ class Query:
         return self.terms
 
     @property
+    def telling(self) -> bool:
+        """Whether anything of the query says what it is about: a synonym, or a term of its own
+        that is not noise (`is_noise`: question words, word seams, bare numbers)."""
+        return any(not g.own or any(not is_noise(t) for a in g.alternatives for t in a) for g in self.groups)
+
+    @property
     def mass(self) -> float:
         """What an article must reach a share of (`MIN_SHARE`) to be found: the query's own
         terms, or, when only synonyms or single characters matched, their groups."""
@@ -302,8 +320,18 @@ def _idf(total: int, df: int) -> float:
 
 
 def is_noise(term: str) -> bool:
-    """Whether a query term says nothing: a question word, or a Han bigram across a word seam."""
-    return term in QUESTION_WORDS or (len(term) == 2 and is_han(term) and not PARTICLES.isdisjoint(term))
+    """Whether a query term says little: a question word, a Han bigram across a word seam, or a
+    bare number (a buyer's quantities and prices match an article's figures by chance)."""
+    return (
+        term in QUESTION_WORDS or term.isdigit() or (len(term) == 2 and is_han(term) and not PARTICLES.isdisjoint(term))
+    )
+
+
+def negation_variants(term: str) -> list[str]:
+    """`term` with its leading negation swapped for each other one (没熟 → 不熟, 未熟…)."""
+    if len(term) != 2 or term[0] not in NEGATIONS:
+        return []
+    return [n + term[1] for n in NEGATIONS if n != term[0]]
 
 
 def telling_terms(text: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
@@ -320,17 +348,33 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     synonym_terms = {word: terms(word) for mates in by_trigger.values() for word in mates}
     if not wanted and not synonym_terms:
         return Query()
-    names = sorted(set(wanted).union(*synonym_terms.values(), {DOC_COUNT}))
+    negated = {v for t in wanted for v in negation_variants(t)}
+    names = sorted(set(wanted).union(*synonym_terms.values(), negated, {DOC_COUNT}))
     stats = dict(_select(tenant, "term, df", "term", names))
     total = max(stats.get(DOC_COUNT, 0), 1)
     query = Query()
     counts: Counter[str] = Counter()
+    for term in wanted:
+        # 没熟 for the article's 未熟: the known variant with the most articles
+        known = [v for v in negation_variants(term) if stats.get(term, 0) <= 0 and stats.get(v, 0) > 0]
+        if known:
+            found = max(known, key=lambda v: (stats[v], v))
+            query.repaired[term] = found
+            counts[found] += wanted[term]
     repairable = len(wanted) <= MAX_REPAIRED_QUERY  # in long texts, unknown bigrams are mostly word seams
     missing = {
-        t: pinyin_key(t) for t in wanted if repairable and stats.get(t, 0) <= 0 and pinyin_key(t) and not is_noise(t)
+        t: pinyin_key(t)
+        for t in wanted
+        if repairable and stats.get(t, 0) <= 0 and t not in query.repaired and pinyin_key(t) and not is_noise(t)
     }
-    if missing:
-        candidates = _sounding_like(tenant, set(missing.values()))
+    # pinyin typed as Latin letters (fapiao, huaiguo), when the articles do not know the word
+    spelled = {
+        t: latin_pinyin_keys(t)
+        for t in wanted
+        if stats.get(t, 0) <= 0 and not is_han(t) and t not in by_trigger and latin_pinyin_keys(t)
+    }
+    if missing or spelled:
+        candidates = _sounding_like(tenant, set(missing.values()).union(*spelled.values()))
         confirmed = _confirmed_places(text, stats)
         for term, key in missing.items():
             fits = [(t, df) for t, df in candidates.get(key, ()) if _fits(term, t, confirmed.get(term, set()))]
@@ -339,6 +383,13 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
                 query.repaired[term] = found
                 stats[found] = df
                 counts[found] += wanted[term]
+        for term, keys in spelled.items():
+            for key in keys:
+                if candidates.get(key):
+                    found, df = candidates[key][0]
+                    query.repaired[term] = found
+                    stats[found] = df
+                    counts[found] += wanted[term]
     for term, n in wanted.items():
         if stats.get(term, 0) > 0:
             counts[term] += n
@@ -358,7 +409,11 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             cut = [t for t in synonym_terms.get(word, ()) if t not in QUESTION_WORDS]
             if not cut or any(stats.get(t, 0) <= 0 for t in cut):
                 continue  # a synonym counts only when every term of it is known
-            known = {t: _idf(total, stats[t]) for t in cut if stats[t] <= max(COMMON_SHARE * total, 1)}
+            known = {
+                t: _idf(total, stats[t]) * (SEAM_WEIGHT if is_noise(t) else 1.0)
+                for t in cut
+                if stats[t] <= max(COMMON_SHARE * total, 1)
+            }
             if known:
                 # a synonym is worth its own terms' weight, never more than the trigger's
                 scale = weight * min(1.0, trigger_mass / sum(known.values()))

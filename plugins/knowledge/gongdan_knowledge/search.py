@@ -58,12 +58,14 @@ def local_hits(
     """
     query = index.prepare(tenant, text, synonyms=synonyms)
     found, total = index.run(tenant, query, filters, limit, offset)
-    if not found and fallback and not offset:
-        # single characters, first among the telling terms, then among terms of any frequency
+    if fallback and not offset and (not found or not query.telling):
+        # single characters, first among the telling terms, then among terms of any frequency;
+        # also when the strict query matched only noise (怎么 alone, a seam, a number)
         for share in (index.COMMON_SHARE, 1.0):
-            query = index.partial(tenant, text, share)
-            found, total = index.run(tenant, query, filters, limit, offset)
-            if found:
+            loose = index.partial(tenant, text, share)
+            hits, count = index.run(tenant, loose, filters, limit, offset)
+            if hits:
+                query, found, total = loose, hits, count
                 break
     narrowed = bool(filters.category_ids or filters.tag)
     learned = learning.boosts(tenant, text) if synonyms and not offset and not narrowed else {}

@@ -97,6 +97,45 @@ def pinyin_key(term: str) -> str | None:
     return " ".join(lazy_pinyin(term))[:MAX_TERM]
 
 
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable (`lv` for lü, as `pinyin_key` writes it), from pypinyin's
+    dictionary; built on first use (about 50 ms)."""
+    import unicodedata
+
+    from pypinyin.constants import PINYIN_DICT
+
+    found = set()
+    for readings in PINYIN_DICT.values():
+        for reading in readings.split(","):
+            plain = unicodedata.normalize("NFD", reading).replace("u\u0308", "v")
+            plain = "".join(c for c in plain if not unicodedata.combining(c))
+            if plain.isascii() and plain.isalpha() and not set(plain).isdisjoint("aeiouv"):
+                found.add(plain)  # not the interjections of consonants alone (n, ng, hm)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=4096)
+def latin_pinyin_keys(word: str) -> tuple[str, ...]:
+    """The pinyin keys of the Han bigrams a buyer typing pinyin without the input method meant
+    (`fapiao` → `fa piao`; `zhiniaoku` → `zhi niao`, `niao ku`): the word cut into the fewest
+    toneless syllables, each two neighbours one key. Empty when the word is not wholly pinyin
+    or is one syllable (`refund`, `pump`, `ma`)."""
+    if not (word.isascii() and word.isalpha()) or len(word) > 24:
+        return ()
+    known = _syllables()
+    best: list[list[str] | None] = [[]] + [None] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - 6), end):
+            head, piece = best[start], word[start:end]
+            if head is not None and piece in known and (best[end] is None or len(head) + 1 < len(best[end])):
+                best[end] = [*head, piece]
+    cut = best[len(word)]
+    if not cut or len(cut) < 2:
+        return ()
+    return tuple(f"{cut[i]} {cut[i + 1]}" for i in range(len(cut) - 1))
+
+
 @lru_cache(maxsize=4096)
 def _pattern(wanted: frozenset[str]) -> re.Pattern[str] | None:
     """One pattern finding, at every place, the longest of the `wanted` terms starting there."""
@@ -154,6 +193,7 @@ __all__ = [
     "highlight",
     "index_text",
     "is_han",
+    "latin_pinyin_keys",
     "normalize",
     "pinyin_key",
     "plain_text",

@@ -126,3 +126,34 @@ def test_the_migration_refolds_terms_kept_from_traditional_tickets(
     assert learning.boosts(tenant, "退货运费谁出")[target] > before
     again = refold.refold()
     assert (again.solved_tickets, again.learned_ties) == (0, 0)
+
+
+def test_pinyin_typed_in_latin_letters_finds_the_han_words(kb: Any, shop: dict[str, int], tenant: Any) -> None:
+    from gongdan_knowledge.text import latin_pinyin_keys
+
+    assert latin_pinyin_keys("yunfei") == ("yun fei",)
+    assert latin_pinyin_keys("zhiniaoku") == ("zhi niao", "niao ku")
+    assert latin_pinyin_keys("refund") == latin_pinyin_keys("pump") == latin_pinyin_keys("ma") == ()
+    assert _titles(kb, "yunfei")[:1] == ["退货运费谁出"]
+    assert index.prepare(tenant, "yunfei").repaired == {"yunfei": "运费"}
+
+
+def test_a_negation_stands_for_another(kb: Any, publish: Any, tenant: Any) -> None:
+    unopened = publish("未拆封可以退吗", "商品未拆封、吊牌完好的，签收七天内可以退货。")
+    publish("拆封后的处理", "已经拆封使用的商品，请联系客服。")
+    assert index.negation_variants("没拆") == ["不拆", "未拆", "无拆", "非拆", "别拆"]
+    assert index.prepare(tenant, "没拆过的能退吗", synonyms=False).repaired == {"没拆": "未拆"}
+    found = kb.get("/api/v1/kb/search", query_string={"q": "没拆过的能退吗"}).get_json()["items"]
+    assert found[0]["id"] == unopened
+
+
+def test_numbers_and_question_words_alone_fall_back_to_characters(kb: Any, publish: Any, tenant: Any) -> None:
+    weight = publish("重量不足怎么处理", "如称重后明显不足，请拍摄称重照片申请售后。")
+    publish("发货时间", "下单后48小时内发货，5天内送达。")
+    assert [index.is_noise(t) for t in ("5", "怎么", "称重")] == [True, True, False]
+    query = index.prepare(tenant, "怎么说好5天", synonyms=False)
+    assert [list(g.alternatives[0]) for g in query.groups] == [["5"]]  # the number alone matched
+    assert not query.telling
+    # 称 of the question is in 称重: the character search runs although the strict one found the number
+    found = kb.get("/api/v1/kb/search", query_string={"q": "说好5斤称了才4斤"}).get_json()["items"]
+    assert found[0]["id"] == weight
