@@ -70,6 +70,8 @@ def test_navbar_fits_1366_and_the_list_fits_a_phone(
     navbar = wide.evaluate("document.querySelector('nav.navbar').getBoundingClientRect().height")
     wide.screenshot(path=str(folder / f"tickets-1366-{language}.png"))
     assert navbar < 70, f"the navbar wraps: {navbar} px high"
+    overflow = wide.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the navbar runs {overflow} px past the window's right edge"
     phone = tab(chromium, language, 390)
     sign_in(phone, live_server, admin.email)
     phone.wait_for_selector("#dashboard")
