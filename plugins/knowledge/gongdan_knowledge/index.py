@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from gongdan.db import db, is_postgres
 from gongdan.models import Tenant
-from gongdan_knowledge import thesaurus
+from gongdan_knowledge import charmap, thesaurus
 from gongdan_knowledge.models import STATUSES, VISIBILITIES, Article, ArticleTag, Posting, TermStat
 from gongdan_knowledge.text import (
     STOP_CHARS,
@@ -435,17 +435,12 @@ def partial(tenant: Tenant, text: str, share: float = COMMON_SHARE) -> Query:
     chars = [c for c in dict.fromkeys(normalize(text)) if is_han(c) and c not in STOP_CHARS and c not in question]
     if not chars:
         return Query()
-    total = max(dict(_select(tenant, "term, df", "term", [DOC_COUNT])).get(DOC_COUNT, 0), 1)
+    count = dict(_select(tenant, "term, df", "term", [DOC_COUNT])).get(DOC_COUNT, 0)
+    total = max(count, 1)
     query = Query(partial=True)
-    p = db.obj.param
-    table = TermStat._meta.table_name
     for char in chars[:MAX_QUERY_TERMS]:
-        rows = db.execute_sql(
-            f'SELECT term, df FROM "{table}" WHERE tenant_id = {p} AND term LIKE {p} AND df > 0 AND df <= {p}',
-            [tenant.id, f"%{char}%", max(1, int(share * total))],
-        ).fetchall()
-        # sorted here, not in SQL: the two databases order text differently
-        best = [r for r in sorted(rows, key=lambda r: (-r[1], r[0])) if r[0] not in QUESTION_WORDS]
+        held = charmap.holding(tenant, char, count, max(1, int(share * total)))
+        best = [r for r in held if r[0] not in QUESTION_WORDS]
         alternatives = [{term: round(_idf(total, df) * PARTIAL_WEIGHT, 4)} for term, df in best[:PARTIAL_PER_CHAR]]
         if alternatives:
             query.groups.append(TermGroup(alternatives, own=False))

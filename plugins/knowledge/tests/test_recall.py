@@ -157,3 +157,20 @@ def test_numbers_and_question_words_alone_fall_back_to_characters(kb: Any, publi
     # 称 of the question is in 称重: the character search runs although the strict one found the number
     found = kb.get("/api/v1/kb/search", query_string={"q": "说好5斤称了才4斤"}).get_json()["items"]
     assert found[0]["id"] == weight
+
+
+def test_the_character_map_follows_new_articles(kb: Any, publish: Any, tenant: Any) -> None:
+    from gongdan_knowledge import charmap
+
+    publish("发票怎么开", "确认收货后在订单详情申请电子发票。")
+    assert index.partial(tenant, "榴莲").groups == []
+    durian = publish("榴莲开口", "榴莲到货后常温放置，裂口后即可食用。")
+    loose = index.partial(tenant, "榴梿")  # 梿 unknown; 榴 is in 榴莲, known since the last article
+    assert [list(a) for g in loose.groups for a in g.alternatives] == [["榴莲"]]
+    assert kb.get("/api/v1/kb/search", query_string={"q": "榴梿"}).get_json()["items"][0]["id"] == durian
+    # a large vocabulary is not read again for every new article, only after MIN_SECONDS
+    big = charmap.CharMap(doc_count=5, built=100.0, size=charmap.SMALL + 1, by_char={})
+    assert charmap._fresh(big, 6, 100.0 + charmap.MIN_SECONDS / 2)
+    assert not charmap._fresh(big, 6, 100.0 + charmap.MIN_SECONDS)
+    assert charmap._fresh(big, 5, 100.0 + charmap.REFRESH_SECONDS / 2)
+    assert not charmap._fresh(big, 5, 100.0 + charmap.REFRESH_SECONDS)
