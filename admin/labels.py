@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from gongdan import hooks
@@ -63,7 +64,10 @@ def channel_label(code: str | None) -> str:
     if code in CHANNEL_LABELS or code is None:
         return label(CHANNEL_LABELS, code)
     registered = hooks.channels().get(code)
-    return registered.label or code if registered else code
+    if registered is None:
+        return code
+    zh = str(get_locale() or "en").startswith("zh")
+    return (registered.label_zh if zh else registered.label_en) or registered.label or code
 
 
 def event_label(code: str | None) -> str:

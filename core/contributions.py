@@ -85,11 +85,14 @@ class Channel:
     through this channel; it raises `gongdan.delivery.DeliveryError(reason, permanent)` when it
     cannot. None (the default) means the channel cannot reach the customer. The outbox calls it
     from the worker, only in tenants where the plugin that registered the channel is enabled.
+    `label_zh`/`label_en` name it in the console's language (`label` when they are empty).
     """
 
     name: str
     label: str = ""
     deliver: Callable[[OutboundMessage], DeliveryReceipt] | None = None
+    label_zh: str = ""  # the console's words in each language (else `label`)
+    label_en: str = ""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def gongdan_channels() -> list[Channel]:
     """The `email` channel, which can reach the customer (SMTP)."""
     from .send import deliver
 
-    return [Channel(name="email", label="E-mail", deliver=deliver)]
+    return [Channel(name="email", label="E-mail", deliver=deliver, label_zh="邮件", label_en="E-mail")]
 
 
 @hookimpl

@@ -36,7 +36,7 @@ def gongdan_schema() -> Schema:
 @hookimpl
 def gongdan_channels() -> list[Channel]:
     """Tickets from Pinduoduo arrive by channel `pdd`."""
-    return [Channel(name="pdd", label="拼多多")]
+    return [Channel(name="pdd", label="拼多多", label_zh="拼多多", label_en="Pinduoduo")]
 
 
 @hookimpl

@@ -33,7 +33,9 @@ def deliver(message: OutboundMessage) -> DeliveryReceipt:
     return email.deliver(message)
 
 
-CHANNEL = Channel(name=NAME, label="客户门户 Customer portal", deliver=deliver)
+CHANNEL = Channel(
+    name=NAME, label="客户门户 Customer portal", deliver=deliver, label_zh="客户门户", label_en="Customer portal"
+)
 
 
 def base_url(tenant: Tenant) -> str:
