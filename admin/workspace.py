@@ -69,6 +69,12 @@ def next_unassigned(tenant: Tenant, user: User) -> list[Ticket]:
 
     With team visibility on, an agent takes only their team's tickets.
     """
+    return [ticket for ticket, _ in by_urgency(tenant, unassigned_candidates(tenant, user))]
+
+
+def unassigned_candidates(tenant: Tenant, user: User) -> list[Ticket]:
+    """The `CANDIDATES` oldest unassigned unresolved tickets the user may take, unranked (what
+    `next_unassigned` ranks; their number is what My queue shows as waiting)."""
     rows: list[Ticket] = []
     for status in OPEN_STATUSES:  # one index range per status, (tenant, status, created_at): no scan of old tickets
         query = permissions.visible_tickets(Actor.of(user), Ticket.of(tenant), tenant).where(
@@ -77,8 +83,7 @@ def next_unassigned(tenant: Tenant, user: User) -> list[Ticket]:
         if user.team_id:
             query = query.where(Ticket.team.is_null() | (Ticket.team == user.team_id))
         rows.extend(list(query.order_by(Ticket.created_at, Ticket.id).limit(CANDIDATES)))
-    rows = sorted(rows, key=lambda t: (t.created_at, t.id))[:CANDIDATES]
-    return [ticket for ticket, _ in by_urgency(tenant, rows)]
+    return sorted(rows, key=lambda t: (t.created_at, t.id))[:CANDIDATES]
 
 
 def take_next(tenant: Tenant, user: User) -> Ticket | None:
@@ -117,7 +122,7 @@ class WorkspaceView(ConsoleBaseView):
             "console/workspace.html",
             queue=my_queue(tenant, self.current_user, limit=QUEUE_SHOWN),
             queue_total=queue_size(tenant, self.current_user),
-            waiting=len(next_unassigned(tenant, self.current_user)),
+            waiting=len(unassigned_candidates(tenant, self.current_user)),  # counted, not ranked
             sla_on=get_host().is_enabled(tenant, urgency.SLA_PLUGIN),
             saved_views=saved_views.counted(tenant, self.current_user),
         )
