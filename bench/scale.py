@@ -3,18 +3,20 @@
     .venv/bin/python -m bench.scale [--sizes 10000,100000,1000000] [--service-limit 100000] [--samples 30]
         [--db PATH]  # keep the grown SQLite database and measure it again later without growing
     GONGDAN_BENCH_PG_URL=postgresql://... .venv/bin/python -m bench.scale [--pg-sizes 10000,100000]
+        [--pg-service-limit 2000] [--pg-keep] [--skip-sqlite]
+    [--only REGEX]  # measure only those requests; [--retrofit]: a kept database gets this version's data
 
 One tenant grows to each size in turn, as a shop of 1,000 tickets a day would over the years
 (ticket n is created n × 86.4 s after the first; the newest is today): through the ticket service
 (validation, numbering, search postings, events) up to `--service-limit` tickets, by bulk inserts
-of the same rows and postings beyond. Tickets older than 14 days are resolved or closed with
+of the same rows and postings beyond (COPY on PostgreSQL). Tickets older than 14 days are resolved or closed with
 their response and resolution times, newer ones are new, open, pending or resolved (for the
 service-made part this is written afterwards by a bulk update). At each size it prints p50/p95
 of `GET /api/v1/tickets` for search (`q=破损`), an order-number lookup, a deep offset page, a
 deep cursor page, every sort, status filters, the agent's queue (`assignee=me`), the console's
 ticket list (first page and a page 200 pages in by cursor), My queue, and the dashboard (first
-visit: nothing cached; after a change: counted again, SLA attainment as of the last minute;
-warm: as a second visitor sees it) — once with no
+visit: nothing in memory; after a change: a ticket changed through the service, then the
+dashboard; warm: as a second visitor sees it), and search combined with each filter — once with no
 plugin enabled and once with every installed first-party plugin enabled, side by side, through
 the Flask app in process. Prints figures; asserts nothing.
 """
@@ -22,6 +24,7 @@ the Flask app in process. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import random
 import re
@@ -35,8 +38,8 @@ from bench.common import percentile, table
 from gongdan import accounts, clock, search, tickets
 from gongdan.actors import Actor
 from gongdan.admin import stats
-from gongdan.db import db, open_database
-from gongdan.models import Tenant, Ticket, TicketEvent, TicketTerm, User
+from gongdan.db import db, is_postgres, open_database
+from gongdan.models import Team, Tenant, Ticket, TicketEvent, TicketTerm, User
 from gongdan.plugins import get_host
 from gongdan.schema import all_models, upgrade
 
@@ -78,8 +81,11 @@ def created_at(origin: datetime, n: int) -> datetime:
 
 
 def life(n: int, created: datetime, now: datetime) -> dict[str, Any]:
-    """Status and times of ticket `n` created at `created`: old ones are finished."""
-    rng = random.Random(-n)
+    """Status and times of ticket `n` created at `created`: old ones are finished.
+
+    Seeded apart from `payload` (`random.Random(-n)` is `random.Random(n)`: every 破损 ticket
+    was new or resolved, none open, and `q=破损&status=open` had no match at all)."""
+    rng = random.Random(f"life-{n}")
     old = now - created > timedelta(days=RECENT_DAYS)
     status = rng.choice(("resolved", "closed", "closed")) if old else rng.choice(STATUSES)
     answered = status not in ("new",)
@@ -92,21 +98,50 @@ def life(n: int, created: datetime, now: datetime) -> dict[str, Any]:
     }
 
 
-def age(tenant: Any, origin: datetime, now: datetime) -> None:
+CHANNELS = ("web", "web", "email", "email", "api", "api", "api", "phone")  # phone: 1 in 8
+TEAM_SHARE = (0.3, 0.02)  # the big team's share of tickets, the small team's
+TAGS = (("vip", 0.05), ("投诉", 0.005))
+
+
+def traits(n: int, agent_id: int, teams: list[int]) -> dict[str, Any]:
+    """Ticket `n`'s channel, assignee (the bench agent, 1 in 20), team and tags."""
+    rng = random.Random(f"traits-{n}")
+    pick = rng.random()
+    team = teams[0] if pick < TEAM_SHARE[0] else teams[1] if pick < sum(TEAM_SHARE) else None
+    return {
+        "channel": rng.choice(CHANNELS),
+        "assignee": agent_id if rng.random() < 0.05 else None,
+        "team": team,
+        "tags": [tag for tag, share in TAGS if rng.random() < share],
+    }
+
+
+def age(tenant: Any, origin: datetime, now: datetime, agent_id: int, teams: list[int]) -> None:
     """Move the tenant's tickets back in time so that ticket n was created at `created_at(origin, n)`
-    (numbers start at 1), with the status and times of that age."""
+    (numbers start at 1), with the status, times and traits of that age (one statement run for
+    many rows: a kept database of a million tickets is rewritten in a minute or two)."""
     rows = Ticket.select(Ticket.id, Ticket.number).where(Ticket.tenant == tenant).order_by(Ticket.id).tuples()
     rows = list(rows)
-    for start in range(0, len(rows), BULK):
+    names = ("created_at", "updated_at", "status", "first_response_at", "resolved_at", "closed_at")
+    names += ("channel", "assignee_id", "team_id", "tags")
+    mark = db.param
+    sql = f"UPDATE {Ticket._meta.table_name} SET {', '.join(f'{n} = {mark}' for n in names)} WHERE id = {mark}"
+    stamp = Ticket.created_at.db_value
+    for start in range(0, len(rows), BULK * 10):
+        params = []
+        for ticket_id, number in rows[start : start + BULK * 10]:
+            created = created_at(origin, number - 1)
+            fate = life(number - 1, created, now)
+            kind = traits(number - 1, agent_id, teams)
+            times = [stamp(fate[n]) for n in ("first_response_at", "resolved_at", "closed_at")]
+            tags = Ticket.tags.db_value(kind["tags"])
+            shown = (kind["channel"], kind["assignee"], kind["team"], tags)
+            params.append((stamp(created), stamp(created), fate["status"], *times, *shown, ticket_id))
         with db.atomic():
-            for ticket_id, number in rows[start : start + BULK]:
-                created = created_at(origin, number - 1)
-                Ticket.update(created_at=created, updated_at=created, **life(number - 1, created, now)).where(
-                    Ticket.id == ticket_id
-                ).execute()
+            db.cursor().executemany(sql, params)
 
 
-def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int) -> None:
+def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int, teams: list[int]) -> None:
     """Add tickets `have`…`want`-1 (the service up to `service_limit`, bulk beyond); the newest is
     created now, the older ones moved back in time to keep 1,000 a day."""
     if want <= have:
@@ -115,7 +150,7 @@ def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int) -
     now = clock.now()
     origin = now - timedelta(seconds=(want - 1) * SPACING)
     if have:
-        age(tenant, origin, now)
+        age(tenant, origin, now, agent_id, teams)
     n = have
     made = []
     try:
@@ -130,10 +165,8 @@ def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int) -
             for offset, ticket_id in enumerate(made[start : start + BULK]):
                 i = have + start + offset
                 created = created_at(origin, i)
-                fate = life(i, created, now) | {"updated_at": created}
-                Ticket.update(**fate, assignee=agent_id if random.Random(i).random() < 0.05 else None).where(
-                    Ticket.id == ticket_id
-                ).execute()
+                fate = life(i, created, now) | traits(i, agent_id, teams) | {"updated_at": created}
+                Ticket.update(**fate).where(Ticket.id == ticket_id).execute()
     if n >= want:
         return
     number = Ticket.select(Ticket.number).where(Ticket.tenant == tenant).order_by(Ticket.number.desc()).scalar() or 0
@@ -143,7 +176,6 @@ def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int) -
             rows = []
             for i in batch:
                 data = payload(i)
-                rng = random.Random(-i)
                 number += 1
                 created = created_at(origin, i)
                 rows.append(
@@ -152,36 +184,60 @@ def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int) -
                         "number": number,
                         "subject": data["subject"],
                         "description": data["description"],
-                        "channel": "api",
                         "priority": data["priority"],
-                        "assignee": agent_id if rng.random() < 0.05 else None,
-                        "tags": [],
                         "created_at": created,
                         "updated_at": created,
+                        **traits(i, agent_id, teams),
                         **life(i, created, now),
                     }
                 )
             Ticket.insert_many(rows).execute()
             first = Ticket.select(Ticket.id).where((Ticket.tenant == tenant) & (Ticket.number == rows[0]["number"]))
             first = first.scalar()
-            for offset, row in enumerate(rows):
-                search.add(tenant.id, first + offset, row["subject"], row["description"])
+            postings = [
+                (tenant.id, term, first + offset)
+                for offset, row in enumerate(rows)
+                for term in search.ticket_terms(row["subject"], row["description"])
+            ]
+            bulk_postings(postings)
         n = batch[-1] + 1
     Tenant.update(ticket_seq=number).where(Tenant.id == tenant.id).execute()
 
 
+def bulk_postings(rows: list[tuple[int, str, int]]) -> None:
+    """Write search postings as `gongdan.search.add` would: COPY on PostgreSQL, multi-row INSERTs on SQLite."""
+    if is_postgres():
+        buffer = io.StringIO("".join(f"{tenant}\t{term}\t{ticket}\n" for tenant, term, ticket in rows))
+        with db.connection().cursor() as cursor:
+            cursor.copy_expert(f"COPY {TicketTerm._meta.table_name} (tenant_id, term, ticket_id) FROM STDIN", buffer)
+        return
+    for start in range(0, len(rows), search.CHUNK):
+        chunk = rows[start : start + search.CHUNK]
+        search._insert(len(chunk)).execute([value for row in chunk for value in row])
+
+
 def measure(call: Any, samples: int) -> tuple[float, float]:
-    """p50 and p95 in ms of `call()` (one warm-up call first)."""
+    """p50 and p95 in ms of `call()` (one warm-up call first); a call that returns a number
+    timed its own part (seconds)."""
     call()
     took = []
     for _ in range(samples):
         start = time.perf_counter()
-        call()
-        took.append(time.perf_counter() - start)
+        own = call()
+        took.append(own if isinstance(own, float) else time.perf_counter() - start)
     return percentile(took, 50) * 1000, percentile(took, 95) * 1000
 
 
-def probes(app: Any, admin_token: str, agent_token: str, console: Any, agent_console: Any, size: int) -> dict[str, Any]:
+def probes(
+    app: Any,
+    admin_token: str,
+    agent_token: str,
+    console: Any,
+    agent_console: Any,
+    size: int,
+    teams: list[int],
+    agent_id: int,
+) -> dict[str, Any]:
     """What is measured at each size: name → call."""
     client = app.test_client()
 
@@ -193,6 +249,7 @@ def probes(app: Any, admin_token: str, agent_token: str, console: Any, agent_con
         return call
 
     deep_cursor: dict[str, str] = {}
+    week_ago = (clock.now() - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def cursor_page() -> None:
         if "c" not in deep_cursor:  # the cursor 5,000 tickets in (page 200 of 25), found once
@@ -214,19 +271,37 @@ def probes(app: Any, admin_token: str, agent_token: str, console: Any, agent_con
             console_cursor["c"] = path
         console.text(console_cursor["c"])
 
-    def dashboard_changed() -> None:  # as after any change: every figure counted again, SLA's as of <= 60 s ago
-        stats._dashboards.clear()
-        console.text("/console/")
+    shop = Tenant.get(Tenant.slug == "scale")
+    newest = Ticket.select().where(Ticket.tenant == shop).order_by(Ticket.id.desc()).first()
 
-    def dashboard_cold() -> None:  # as the first visit after a start: SLA attainment computed too
-        stats._dashboards.clear()
-        stats._sla_figures.clear()
+    def dashboard_changed() -> float:  # a ticket changed through the service, then the dashboard (timed)
+        ticket = Ticket.get_by_id(newest.id)
+        priority = "high" if ticket.priority != "high" else "normal"
+        tickets.update(shop, ticket, {"priority": priority}, Actor.system("bench"))
+        start = time.perf_counter()
+        console.text("/console/")
+        return time.perf_counter() - start
+
+    def dashboard_cold() -> None:  # as the first visit after a start: nothing in memory
+        stats.forget()
         console.text("/console/")
 
     found = {
         "q=破损": api("/api/v1/tickets?q=破损"),
         "q=<order number>": api(f"/api/v1/tickets?q={order_sn(size // 2)}"),
         "q=破损&status=open": api("/api/v1/tickets?q=破损&status=open"),
+        "q=破损&status=pending (rare)": api("/api/v1/tickets?q=破损&status=pending"),
+        "q=破损&status=closed": api("/api/v1/tickets?q=破损&status=closed"),
+        "q=破损&priority=urgent": api("/api/v1/tickets?q=破损&priority=urgent"),
+        "q=破损&assignee=<agent>": api(f"/api/v1/tickets?q=破损&assignee={agent_id}"),
+        "q=破损&assignee=none": api("/api/v1/tickets?q=破损&assignee=none"),
+        "q=破损&team=<big team>": api(f"/api/v1/tickets?q=破损&team={teams[0]}"),
+        "q=破损&team=<small team>": api(f"/api/v1/tickets?q=破损&team={teams[1]}"),
+        "q=破损&tag=vip": api("/api/v1/tickets?q=破损&tag=vip"),
+        "q=破损&tag=投诉 (rare)": api("/api/v1/tickets?q=破损&tag=投诉"),
+        "q=破损&channel=phone": api("/api/v1/tickets?q=破损&channel=phone"),
+        "q=破损&created last 7 days": api(f"/api/v1/tickets?q=破损&created_from={week_ago}"),
+        "q=破损&status=open&priority=high": api("/api/v1/tickets?q=破损&status=open&priority=high"),
         "page=200": api("/api/v1/tickets?page=200"),
         "cursor 200 pages in": cursor_page,
     }
@@ -257,8 +332,9 @@ def switch(tenant: Any, names: list[str], on: bool) -> None:
         get_host().set_enabled(tenant, name, enabled=on)
 
 
-def setup(url: str, keep: bool) -> tuple[Any, Any, Any, int]:
-    """The bench tenant, its admin and agent, and how many tickets it has (a kept database's)."""
+def setup(url: str, keep: bool) -> tuple[Any, Any, Any, int, list[int]]:
+    """The bench tenant, its admin and agent, how many tickets it has (a kept database's), and
+    its two teams (a big one and a small one)."""
     open_database(url)
     host = get_host()
     host.forget_tenants()
@@ -273,16 +349,34 @@ def setup(url: str, keep: bool) -> tuple[Any, Any, Any, int]:
     admin = User.get(User.email == "admin@scale.example.com")
     agent = User.get(User.email == "agent@scale.example.com")
     have = Ticket.select().where(Ticket.tenant == tenant).count()
-    return tenant, admin, agent, have
+    teams = [Team.get_or_create(tenant=tenant, name=name)[0].id for name in ("售后组", "大客户组")]
+    return tenant, admin, agent, have, teams
 
 
-def run(url: str, label: str, sizes: list[int], service_limit: int, samples: int, keep: bool = False) -> None:
-    """Grow one tenant on `url` through `sizes`, printing a table at each (no plugin / every plugin)."""
+def run(
+    url: str,
+    label: str,
+    sizes: list[int],
+    service_limit: int,
+    samples: int,
+    keep: bool = False,
+    only: str | None = None,
+    retrofit: bool = False,
+) -> None:
+    """Grow one tenant on `url` through `sizes`, printing a table at each (no plugin / every plugin).
+
+    `only`: measure the requests whose name matches this regular expression; `retrofit`: give a
+    kept database's tickets this version's statuses and traits first (no growing)."""
     from gongdan.testing import ConsoleClient
     from gongdan.web import create_app
 
     os.environ.setdefault("GONGDAN_RATE_LIMIT_PER_MINUTE", "0")
-    tenant, admin, agent, have = setup(url, keep)
+    tenant, admin, agent, have, teams = setup(url, keep)
+    if retrofit and have:
+        started = time.perf_counter()
+        now = clock.now()
+        age(tenant, now - timedelta(seconds=(have - 1) * SPACING), now, agent.id, teams)
+        print(f"retrofitted {have:,} tickets in {time.perf_counter() - started:.0f} s", flush=True)
     _, admin_token = accounts.create_token(admin)
     _, agent_token = accounts.create_token(agent)
     app = create_app()
@@ -294,7 +388,9 @@ def run(url: str, label: str, sizes: list[int], service_limit: int, samples: int
             continue
         started = time.perf_counter()
         switch(tenant, plugins, on=False)
-        grow(tenant, have, size, service_limit, agent.id)
+        grow(tenant, have, size, service_limit, agent.id, teams)
+        if is_postgres():  # as autovacuum would after the load: the planner's statistics
+            db.execute_sql("ANALYZE")
         built = time.perf_counter() - started
         rate = f"{(size - have) / built:.0f}/s" if size > have else "kept"
         print(f"\n{label}: {size:,} tickets (grown {size - have:,} in {built:.0f} s, {rate})", flush=True)
@@ -303,7 +399,10 @@ def run(url: str, label: str, sizes: list[int], service_limit: int, samples: int
         for on in (False, True):
             switch(tenant, plugins, on=on)
             tenant = Tenant.get_by_id(tenant.id)
-            for name, call in probes(app, admin_token, agent_token, console, agent_console, size).items():
+            found = probes(app, admin_token, agent_token, console, agent_console, size, teams, agent.id)
+            for name, call in found.items():
+                if only and not re.search(only, name):
+                    continue
                 p50, p95 = measure(call, samples)
                 figures.setdefault(name, []).extend([f"{p50:.1f}", f"{p95:.1f}"])
         switch(tenant, plugins, on=False)
@@ -319,9 +418,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--pg-sizes", default=None, help="sizes on PostgreSQL (default: --sizes)")
     parser.add_argument("--service-limit", type=int, default=100_000)
+    parser.add_argument("--pg-service-limit", type=int, default=100_000, help="on PostgreSQL (bulk beyond)")
+    parser.add_argument("--pg-keep", action="store_true", help="keep the PostgreSQL tables (measure them again)")
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--db", default=None, help="SQLite file to grow and keep (grown again only past its size)")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--only", default=None, help="measure only the requests matching this regular expression")
+    parser.add_argument("--retrofit", action="store_true", help="rewrite a kept database's statuses and traits")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     with tempfile.TemporaryDirectory() as workdir:
@@ -329,11 +432,13 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("GONGDAN_ATTACHMENTS_DIR", str(Path(workdir) / "files"))
         if not args.skip_sqlite:
             path = Path(args.db) if args.db else Path(workdir) / "scale.db"
-            run(f"sqlite:///{path}", "SQLite", sizes, args.service_limit, args.samples, keep=bool(args.db))
+            url = f"sqlite:///{path}"
+            run(url, "SQLite", sizes, args.service_limit, args.samples, bool(args.db), args.only, args.retrofit)
         pg = os.environ.get("GONGDAN_BENCH_PG_URL")
         if pg:
             pg_sizes = sorted(int(s) for s in (args.pg_sizes or args.sizes).split(","))
-            run(pg, "PostgreSQL", pg_sizes, args.service_limit, args.samples)
+            limit = args.pg_service_limit
+            run(pg, "PostgreSQL", pg_sizes, limit, args.samples, args.pg_keep, args.only, args.retrofit)
 
 
 if __name__ == "__main__":
