@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from gongdan import tickets
+import importlib
+import pkgutil
+from importlib.metadata import entry_points
+from typing import Any
+
+from gongdan import hooks, tickets
 from gongdan.actors import Actor
 from gongdan.contributions import Channel
 from gongdan.hookspecs import hookimpl
@@ -25,3 +30,36 @@ def test_a_plugins_channel_is_named_in_the_consoles_language(tenant, console_cli
     assert "Pinduoduo" not in chinese
     assert ">Pinduoduo<" in english
     assert "拼多多 Pinduoduo" not in english
+
+
+def _hookimpls_defined_in(package: Any) -> set[str]:
+    """Names of the hook implementations defined in `package`'s own modules (simulators and
+    `__main__` modules, which start programs when imported, left out)."""
+    found = set()
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if "simulator" in info.name or info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, item in vars(module).items():
+            implemented = name.startswith("gongdan_") and getattr(item, "gongdan_impl", None) is not None
+            if implemented and getattr(item, "__module__", "") == module.__name__:
+                found.add(name)
+    return found
+
+
+def test_every_hook_a_plugin_implements_is_registered(gongdan_db):
+    """The SLA and assignment plugins wrote `gongdan_event_kinds` in a submodule but the entry
+    point's module did not re-export it, so the timeline showed `sla.policy_changed` and
+    `assignment.waiting`: every hookimpl in a plugin's package is one the host registers."""
+    for entry in entry_points(group="gongdan.plugins"):
+        package = entry.load()
+        if not hasattr(package, "__path__"):
+            continue
+        exported = {name for name in dir(package) if name.startswith("gongdan_")}
+        assert _hookimpls_defined_in(package) - exported == set(), entry.name
+
+
+def test_the_sla_and_assignment_events_read_as_words(gongdan_db):
+    kinds = hooks.event_kinds()
+    assert kinds["sla.policy_changed"].label_zh
+    assert kinds["assignment.waiting"].label_en == "is waiting for an agent"
