@@ -91,6 +91,8 @@ QUESTION_WORDS = frozenset(
 PARTICLES = frozenset("了吗呢吧啊呀么的哦嘛啦我你")
 """Particles and pronouns that are almost never inside a content word: a query bigram holding
 one straddles a word seam (了怎, 改吗, 我卡) and is left out when the query has other terms."""
+ASKING = PARTICLES | set("怎什啥咋吗呢嘛")
+"""Particles and the characters questions are made of: a bigram of two of them only asks."""
 SEAM_WEIGHT = 0.5  # how much a query bigram across a word seam counts (they match by chance)
 NEGATIONS = "不没未无非别"
 """Negations buyers use for one another (没熟, 不熟, 未熟; 没拆封, 未拆封): an unknown query bigram
@@ -327,6 +329,12 @@ def is_noise(term: str) -> bool:
     )
 
 
+def is_question(term: str) -> bool:
+    """Whether a query term only asks: a question word, or a bigram of particles and question
+    characters across a word seam (了怎 of 写错了怎么改, 么呢)."""
+    return term in QUESTION_WORDS or (len(term) == 2 and is_han(term) and set(term) <= ASKING)
+
+
 def negation_variants(term: str) -> list[str]:
     """`term` with its leading negation swapped for each other one (没熟 → 不熟, 未熟…)."""
     if len(term) != 2 or term[0] not in NEGATIONS:
@@ -354,13 +362,13 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     total = max(stats.get(DOC_COUNT, 0), 1)
     query = Query()
     counts: Counter[str] = Counter()
+    negations: dict[str, list[str]] = {}
     for term in wanted:
-        # 没熟 for the article's 未熟: the known variant with the most articles
+        # 不发 for the articles' 没发 or 未发: one group of the known variants, the best counts
         known = [v for v in negation_variants(term) if stats.get(term, 0) <= 0 and stats.get(v, 0) > 0]
         if known:
-            found = max(known, key=lambda v: (stats[v], v))
-            query.repaired[term] = found
-            counts[found] += wanted[term]
+            negations[term] = sorted(known, key=lambda v: (-stats[v], v))
+            query.repaired[term] = negations[term][0]
     repairable = len(wanted) <= MAX_REPAIRED_QUERY  # in long texts, unknown bigrams are mostly word seams
     missing = {
         t: pinyin_key(t)
@@ -393,14 +401,17 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     for term, n in wanted.items():
         if stats.get(term, 0) > 0:
             counts[term] += n
-    if set(counts) - QUESTION_WORDS:
-        counts = Counter({t: n for t, n in counts.items() if t not in QUESTION_WORDS})
+    if {t for t in counts if not is_question(t)}:
+        counts = Counter({t: n for t, n in counts.items() if not is_question(t)})
     scored = {t: _idf(total, stats[t]) * (SEAM_WEIGHT if is_noise(t) else 1.0) for t in counts}
     ranked = sorted(scored, key=lambda t: (-counts[t] * scored[t], t))[:MAX_QUERY_TERMS]
     rare = [t for t in ranked if stats[t] <= COMMON_SHARE * total]
     if len(rare) >= 2:
         ranked = rare
     query.groups = [TermGroup([{t: round(scored[t], 4)}]) for t in ranked]
+    for variants in negations.values():
+        if not set(variants) & set(ranked):
+            query.groups.append(TermGroup([{v: round(_idf(total, stats[v]), 4)} for v in variants]))
     for trigger, mates in by_trigger.items():
         # the trigger counts as much as its own words would if every article lacked them
         trigger_mass = sum(_idf(total, stats.get(t, 0)) for t in terms(trigger) if t not in QUESTION_WORDS)

@@ -145,6 +145,19 @@ def test_a_negation_stands_for_another(kb: Any, publish: Any, tenant: Any) -> No
     assert index.prepare(tenant, "没拆过的能退吗", synonyms=False).repaired == {"没拆": "未拆"}
     found = kb.get("/api/v1/kb/search", query_string={"q": "没拆过的能退吗"}).get_json()["items"]
     assert found[0]["id"] == unopened
+    publish("不拆包装能验货吗", "可以隔着包装检查外观。")
+    # every known variant joins one group, where an article's best counts
+    groups = [[list(a) for a in g.alternatives] for g in index.prepare(tenant, "没拆", synonyms=False).groups]
+    assert groups == [[["不拆"], ["未拆"]]]
+
+
+def test_bigrams_that_only_ask_are_left_out(kb: Any, publish: Any, tenant: Any) -> None:
+    publish("收货地址写错了怎么办", "未发货的订单可以在订单详情修改地址。")
+    assert index.is_question("了怎")
+    assert not index.is_question("么改")
+    kept = {t for g in index.prepare(tenant, "地址写错了怎么改", synonyms=False).groups for t in g.alternatives[0]}
+    assert "了怎" not in kept
+    assert {"地址", "写错"} <= kept
 
 
 def test_numbers_and_question_words_alone_fall_back_to_characters(kb: Any, publish: Any, tenant: Any) -> None:
