@@ -94,6 +94,10 @@ def _value(value: Any, kind: str, codes: dict[str, tuple[str, str]], names: _Nam
         return "; ".join(f"{_code(name, codes)}: {_outcome(state, codes)}" for name, state in value.items())
     if kind == "flag":
         return gettext("yes") if value else gettext("no")
+    if kind == "strategy" and value not in codes:
+        found = hooks.assignment_strategies().get(value)
+        if found is not None:
+            return (found.label_zh if _zh() else found.label) or found.label or str(value)
     return _code(value, codes)
 
 

@@ -127,6 +127,7 @@ class AssignmentStrategy:
     choose: Callable[..., Any]
     label: str = ""
     description: str = ""
+    label_zh: str = ""  # the label in Chinese (the console's timeline; `label` when empty)
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,8 @@ class EventKind:
     `fields` names the data keys worth showing, in order, as `{key: (label_zh, label_en, kind)}`
     where `kind` tells how to show the value: `text`, `user` or `team` (an id shown by name),
     `time` (ISO text shown in the tenant's zone), `minutes`, `code` (looked up in `codes`),
-    `flag` (yes/no), `changes` (`{field: [old, new]}`, fields and values through `codes`) or
+    `flag` (yes/no), `strategy` (an assignment strategy's name, shown by its label), `changes`
+    (`{field: [old, new]}`, fields and values through `codes`) or
     `targets` (`{target: {"breached": bool} | {"outcome": code}}`, shown in time / late / the code).
     Keys not listed are not shown. `codes` labels code values
     (`{"first_response": ("首次响应", "first response")}`), also inside dict values.

@@ -66,7 +66,7 @@ def core_event_kinds() -> list[EventKind]:
             fields={
                 "to": ("给", "to", "user"),
                 "team": ("团队", "team", "team"),
-                "strategy": ("方式", "by", "code"),
+                "strategy": ("方式", "by", "strategy"),
                 "reason": ("原因", "why", "text"),
             },
             codes=STRATEGY_CODES,

@@ -63,3 +63,17 @@ def test_the_sla_and_assignment_events_read_as_words(gongdan_db):
     kinds = hooks.event_kinds()
     assert kinds["sla.policy_changed"].label_zh
     assert kinds["assignment.waiting"].label_en == "is waiting for an agent"
+
+
+def test_an_assignment_reads_its_strategy_by_name(tenant, console_client, make_user):
+    """The timeline read "方式: skills": a registered strategy is shown by its label."""
+    from gongdan_assignment.strategies import BUILTIN
+
+    agent, _ = make_user("agent", name="王伟")
+    ticket, _ = tickets.create(tenant, {"subject": "换尺码", "channel": "web"}, Actor.system("t"))
+    tickets.assign(tenant, ticket, agent.id, Actor.system("plugin:assignment"), reason="", strategy="skills")
+    assert "skills" in {s.name for s in BUILTIN}
+    chinese = console_client("agent", language="zh_CN").text(f"/console/tickets/{ticket.id}")
+    english = console_client("agent", language="en").text(f"/console/tickets/{ticket.id}")
+    assert '<span class="event-field">方式: 按技能</span>' in chinese
+    assert '<span class="event-field">by: Skills</span>' in english

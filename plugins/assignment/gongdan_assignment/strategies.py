@@ -60,9 +60,9 @@ def tier(ticket: Ticket, candidates: list[Candidate], options: dict[str, Any]) -
 
 
 BUILTIN: list[AssignmentStrategy] = [
-    AssignmentStrategy("least_loaded", least_loaded, "Least loaded", least_loaded.__doc__ or ""),
-    AssignmentStrategy("round_robin", round_robin, "Round robin", round_robin.__doc__ or ""),
-    AssignmentStrategy("weighted", weighted, "Weighted", weighted.__doc__ or ""),
-    AssignmentStrategy("skills", skills, "Skills", skills.__doc__ or ""),
-    AssignmentStrategy("tier", tier, "Tier (most senior)", tier.__doc__ or ""),
+    AssignmentStrategy("least_loaded", least_loaded, "Least loaded", least_loaded.__doc__ or "", "负载最低"),
+    AssignmentStrategy("round_robin", round_robin, "Round robin", round_robin.__doc__ or "", "轮流分配"),
+    AssignmentStrategy("weighted", weighted, "Weighted", weighted.__doc__ or "", "按权重"),
+    AssignmentStrategy("skills", skills, "Skills", skills.__doc__ or "", "按技能"),
+    AssignmentStrategy("tier", tier, "Tier (most senior)", tier.__doc__ or "", "按级别（最资深）"),
 ]
