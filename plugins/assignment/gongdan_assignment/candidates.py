@@ -143,17 +143,17 @@ def available(
     local = local_now(tenant)
     keep = set(only) if only is not None else None
 
-    def fetch(order: str | None) -> list[Candidate]:
+    def fetch(order: str | None) -> tuple[list[Candidate], int]:
         paging = [SHORTLIST] if order else []
         sql = _template(order, *shape)
         rows = run(sql, [*params, *paging, True, tenant.id], agent=AgentState, user=User, link=AgentSkill).fetchall()
         ok = [r for r in rows if on_shift(r[9], local) and r[0] not in exclude and (keep is None or r[0] in keep)]
-        return [_candidate(row, names, by_level) for row in ok]
+        return [_candidate(row, names, by_level) for row in ok], len(rows)
 
-    found = fetch(order)
-    if not found and order is not None:
+    found, read = fetch(order)
+    if not found and order is not None and read >= SHORTLIST:
         order = None  # nobody of the short list can take it (off shift, inactive): look at everyone
-        found = fetch(None)
+        found, _ = fetch(None)  # (a short list shorter than SHORTLIST already held everyone)
     if found and not by_level and order is None:
         _fill_skills(matched, found)
     return found

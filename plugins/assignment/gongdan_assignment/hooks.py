@@ -16,6 +16,7 @@ from gongdan_assignment.jobs import JOBS, hand_over_leave
 from gongdan_assignment.models import MODELS, AgentState, Routing
 from gongdan_assignment.routing import ACTOR, PLUGIN, decide, drain, mark_waiting, route, set_routing
 from gongdan_assignment.schemas import SettingsSchema
+from gongdan_assignment.sql import marks, run
 from gongdan_assignment.strategies import BUILTIN
 
 ROUTING_FIELDS = {"team", "category", "tags", "priority", "language"}
@@ -175,14 +176,21 @@ def gongdan_reconcile(tenant: Tenant) -> None:
 @hookimpl
 def gongdan_ticket_blocks(tenant: Tenant, tickets: list[Ticket]) -> dict[int, dict[str, Any]]:
     """`assignment: {"waiting", "reason", "since"}` on each ticket the plugin routed."""
-    rows = Routing.select().where(Routing.ticket.in_([t.id for t in tickets]))
+    if not tickets:
+        return {}
+    ids = sorted({t.id for t in tickets})
+    query = (
+        "SELECT ticket_id, waiting, reason, since FROM {routing}"
+        f" WHERE tenant_id = ? AND ticket_id IN ({marks(len(ids))})"
+    )
+    rows = run(query, [tenant.id, *ids], routing=Routing).fetchall()
     return {
-        row.ticket_id: {
-            "waiting": row.waiting,
-            "reason": row.reason or None,
-            "since": row.since.isoformat(),
+        ticket_id: {
+            "waiting": bool(waiting),
+            "reason": reason or None,
+            "since": Routing.since.python_value(since).isoformat(),
         }
-        for row in rows
+        for ticket_id, waiting, reason, since in rows
     }
 
 

@@ -1,4 +1,5 @@
-"""The `sla` block of the ticket representation, read for a whole page in one query."""
+"""The `sla` block of the ticket representation, read for a whole page in one query (its SQL
+compiled once per page size through `gongdan.queries`: every API answer with a ticket reads it)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from peewee import JOIN
 
 from gongdan import clock
 from gongdan.models import Tenant, Ticket
+from gongdan.queries import Placeholders, ShapedQuery
 
 from . import china_days
 from . import clocks as ck
@@ -37,21 +39,31 @@ def _provisional_years(cal: BusinessCalendar, row: SlaTicket) -> list[int]:
     return sorted({d.year for d in dues if d is not None and not china_days.is_official(d.year)})
 
 
+def _rows_of(p: Placeholders, count: int) -> Any:
+    """The rows of `count` tickets with their policy's calendar (`row.policy`, None without one)."""
+    wanted = [p(f"id{n}") for n in range(count)]
+    return (
+        SlaTicket.select(SlaTicket, SlaPolicy.id, SlaPolicy.calendar)
+        .join(SlaPolicy, JOIN.LEFT_OUTER, on=(SlaTicket.policy == SlaPolicy.id))
+        .where((SlaTicket.tenant == p("tenant")) & SlaTicket.ticket.in_(wanted))
+    )
+
+
+ROWS = ShapedQuery(_rows_of)
+
+
 def ticket_blocks(tenant: Tenant, tickets: list[Ticket]) -> dict[int, dict[str, Any]]:
     """`{ticket_id: block}`: policy, due times, state, business minutes remaining, per target."""
     if not tickets:
         return {}
-    rows = (
-        SlaTicket.select(SlaTicket, SlaPolicy.calendar)
-        .join(SlaPolicy, JOIN.LEFT_OUTER, on=(SlaTicket.policy == SlaPolicy.id))
-        .where((SlaTicket.tenant == tenant) & SlaTicket.ticket.in_([t.id for t in tickets]))
-        .objects()
-    )
+    ids = sorted({t.id for t in tickets})
+    rows = ROWS.rows((len(ids),), {"tenant": tenant.id} | {f"id{n}": i for n, i in enumerate(ids)})
     now = clock.now()
     blocks = {}
     calendars: dict[str | None, Any] = {}
     for row in rows:
-        name = getattr(row, "calendar", None)
+        policy = row.__rel__.get("policy")
+        name = policy.calendar if policy is not None else None
         cal = calendars.get(name) or calendars.setdefault(name, calendar_for(tenant, name))
         left = [ck.remaining(row.clocks[name], cal, now) for name in TARGETS if ck.is_active(row.clocks.get(name))]
         left = [value for value in left if value is not None]
