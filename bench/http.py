@@ -14,9 +14,17 @@ the agent's), once with no plugin enabled and once, on a second fresh database, 
 first-party plugin enabled for the tenant, with `GET /api/v1/health` (no token, no query) as
 the baseline measured in the same run. The rate limit is raised for the bench
 (`GONGDAN_RATE_LIMIT_PER_MINUTE=0` switches the shared limiter off, to measure what its
-statement costs). Figures only; nothing passes or fails.
+statement costs).
+
+The creates at full load, the figure issue 15 compares, run in `--rounds` interleaved rounds
+(no plugin, every plugin, the peer, again and again; the median round is printed) with every
+server up at once, so a noisy neighbour slows them alike. The peer is **django-helpdesk**'s REST
+API (`POST /api/tickets/`) served by gunicorn with as many workers, on SQLite, with DRF token
+authentication, from its own virtual environment (see `bench.peer_helpdesk`; skipped, and said
+so, when none is installed). Figures only; nothing passes or fails.
 
     .venv/bin/python -m bench.http [--duration 5] [--clients 4] [--workers 2] [--assigned 200]
+                                   [--rounds 3] [--peer-venv /tmp/dh-venv]
 """
 
 from __future__ import annotations
@@ -37,8 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import peer_helpdesk
+
 BIN = Path(sys.executable).parent
-DJANGO_HELPDESK = "21–43 tickets/s at p50 45 ms (django-helpdesk REST API, quoted in the issue)"
 
 
 @dataclass
@@ -121,11 +130,17 @@ def start_server(
 
 
 def request(
-    port: int, method: str, path: str, body: Any = None, token: str | None = None, conn: Any = None
+    port: int,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+    conn: Any = None,
+    scheme: str = "Bearer",
 ) -> tuple[int, bytes]:
     """One HTTP request over loopback; returns (status, body)."""
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {"Authorization": f"{scheme} {token}"} if token else {}
     data = None
     if body is not None:
         data = json.dumps(body, ensure_ascii=False).encode()
@@ -138,8 +153,12 @@ def request(
 # --- the clients --------------------------------------------------------------------------------
 
 
-def _call_for(kind: str, port: int, token: str, client: int) -> Callable[[int], int]:
+def _call_for(kind: str, port: int, token: str, client: int, extra: Any = None) -> Callable[[int], int]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    if kind == "peer":  # django-helpdesk: `extra` is its queue's id
+        return lambda n: request(
+            port, "POST", "/api/tickets/", peer_helpdesk.create_body(extra, client, n), token, conn, "Token"
+        )[0]
     if kind == "create":
         return lambda n: request(
             port,
@@ -154,10 +173,12 @@ def _call_for(kind: str, port: int, token: str, client: int) -> Callable[[int], 
     return lambda n: request(port, "GET", "/api/v1/health", None, None, conn)[0]
 
 
-def _client(kind: str, port: int, token: str, client: int, seconds: float, rate: float | None, out: Any) -> None:
+def _client(
+    kind: str, port: int, token: str, client: int, seconds: float, rate: float | None, out: Any, extra: Any = None
+) -> None:
     """One client process: closed loop when `rate` is None, else one request every 1/rate s."""
-    call = _call_for(kind, port, token, client)
-    ok = {"create": (200, 201)}.get(kind, (200,))
+    call = _call_for(kind, port, token, client, extra)
+    ok = {"create": (200, 201), "peer": (201,)}.get(kind, (200,))
     latencies, errors, n = [], 0, 0
     start = time.perf_counter()
     end = start + seconds
@@ -182,13 +203,16 @@ def _client(kind: str, port: int, token: str, client: int, seconds: float, rate:
     out.put((latencies, errors, time.perf_counter() - start))
 
 
-def drive(kind: str, port: int, token: str, clients: int, seconds: float, rate: float | None) -> Result:
+def drive(
+    kind: str, port: int, token: str, clients: int, seconds: float, rate: float | None, extra: Any = None
+) -> Result:
     """Run `clients` client processes for `seconds`; `rate` (total requests/s) for an open loop."""
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     per_client = None if rate is None else rate / clients
     processes = [
-        context.Process(target=_client, args=(kind, port, token, c, seconds, per_client, out)) for c in range(clients)
+        context.Process(target=_client, args=(kind, port, token, c, seconds, per_client, out, extra))
+        for c in range(clients)
     ]
     for process in processes:
         process.start()
@@ -229,6 +253,7 @@ def table(results: list[tuple[str, Result]], baseline: Result) -> str:
         "health": "GET /api/v1/health (baseline)",
         "create": "POST /api/v1/tickets",
         "list": "GET /api/v1/tickets?assignee=me",
+        "peer": "django-helpdesk POST /api/tickets/",
     }
     for setup, r in results:
         lines.append(
@@ -238,54 +263,116 @@ def table(results: list[tuple[str, Result]], baseline: Result) -> str:
     return "\n".join(lines)
 
 
-def phases(setup: str, port: int, token: str, args: Any) -> list[tuple[str, Result]]:
-    """Creates and lists at full and half load against one server."""
-    found = []
-    full = drive("create", port, token, args.clients, args.duration, None)
-    found += [full, drive("create", port, token, args.clients, args.duration, full.rate / 2)]
-    assign_some(port, token, args.assigned)
-    full = drive("list", port, token, args.clients, args.duration, None)
-    found += [full, drive("list", port, token, args.clients, args.duration, full.rate / 2)]
-    return [(setup, r) for r in found]
+@dataclass
+class Server:
+    """One server under test: gongdan with some plugins, or the peer."""
+
+    setup: str
+    process: subprocess.Popen
+    port: int
+    token: str
+    kind: str = "create"
+    extra: Any = None
+
+
+def _health(port: int) -> bool:
+    try:
+        return request(port, "GET", "/api/v1/health")[0] == 200
+    except OSError:
+        return False
+
+
+def _peer_ready(port: int) -> bool:
+    try:
+        return request(port, "GET", "/api/tickets/")[0] in (200, 401, 403)
+    except OSError:
+        return False
+
+
+def create_rounds(servers: list[Server], args: Any) -> dict[str, list[Result]]:
+    """Creates at full load on each server, interleaved over `args.rounds` rounds."""
+    found: dict[str, list[Result]] = {s.setup: [] for s in servers}
+    for _ in range(args.rounds):
+        for s in servers:
+            found[s.setup].append(drive(s.kind, s.port, s.token, args.clients, args.duration, None, s.extra))
+    return found
+
+
+def median_round(results: list[Result]) -> Result:
+    """The round with the median rate."""
+    return sorted(results, key=lambda r: r.rate)[len(results) // 2]
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the benchmark with no plugin and with every first-party plugin, and print the table."""
+    """Run the benchmark with no plugin, with every first-party plugin and the peer; print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per phase")
     parser.add_argument("--clients", type=int, default=4, help="client processes")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--assigned", type=int, default=200, help="tickets assigned to the agent before listing")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of full-load creates")
+    parser.add_argument("--peer-venv", default=None, help="virtual environment with django-helpdesk and gunicorn")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="gongdan-bench-"))
     plugins = first_party()
-    results: list[tuple[str, Result]] = []
-    baseline = None
+    peer_venv = peer_helpdesk.find_venv(args.peer_venv)
+    servers: list[Server] = []
     try:
         print(f"gunicorn -w {args.workers}, SQLite in {workdir}, {args.clients} client processes")
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the run")
         print(f"all: {', '.join(plugins)} enabled for the tenant (no worker runs: deferred work waits in its queue)")
         for setup, enabled in (("none", []), ("all", plugins)):
-            server, port, token, _ = start_server(workdir, args.workers, enabled, name=f"bench-{setup}")
-            try:
-                if baseline is None:
-                    baseline = drive("health", port, token, args.clients, args.duration, None)
-                    results.append(("-", baseline))
-                results += phases(setup, port, token, args)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+            process, port, token, _ = start_server(workdir, args.workers, enabled, name=f"bench-{setup}")
+            servers.append(Server(setup, process, port, token))
+        if peer_venv is not None:
+            port = _free_port()
+            process, queue, token = peer_helpdesk.start(peer_venv, workdir, args.workers, port, _peer_ready)
+            servers.append(Server("peer", process, port, token, kind="peer", extra=queue))
+            print(f"peer: django-helpdesk {peer_helpdesk.version(peer_venv)} from {peer_venv}")
+        else:
+            print("peer: django-helpdesk not installed (see bench/peer_helpdesk.py): no peer figure")
+        baseline = drive("health", servers[0].port, "", args.clients, args.duration, None)
+        rounds = create_rounds(servers, args)
+        creates = {setup: median_round(found) for setup, found in rounds.items()}
+        results: list[tuple[str, Result]] = [("-", baseline)]
+        results += [(setup, r) for setup, r in creates.items() if setup != "peer"]
+        for s in servers[:2]:
+            full = creates[s.setup]
+            results.append((s.setup, drive("create", s.port, s.token, args.clients, args.duration, full.rate / 2)))
+            assign_some(s.port, s.token, args.assigned)
+            full = drive("list", s.port, s.token, args.clients, args.duration, None)
+            results += [
+                (s.setup, full),
+                (s.setup, drive("list", s.port, s.token, args.clients, args.duration, full.rate / 2)),
+            ]
+        if "peer" in creates:
+            results.append(("peer", creates["peer"]))
         print(table(results, baseline))
-        creates = {setup: r for setup, r in results if r.name == "create" and r.load == "full"}
-        half = next(r for setup, r in results if setup == "all" and r.name == "create" and r.load != "full")
-        print(
-            f"\ncreates at full load: {creates['none'].rate:.0f}/s with no plugin, {creates['all'].rate:.0f}/s with"
-            f" every first-party plugin ({creates['all'].rate / creates['none'].rate:.0%} of it); all plugins at half"
-            f" load p99 {half.percentile(99):.1f} ms ({DJANGO_HELPDESK}; not measured here);"
-            f" load average {os.getloadavg()[0]:.1f} after the run"
-        )
+        _summary(rounds, creates, results)
     finally:
+        for s in servers:
+            s.process.terminate()
+            s.process.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _summary(rounds: dict[str, list[Result]], creates: dict[str, Result], results: list[tuple[str, Result]]) -> None:
+    """The ratios issue 15 asks for, from the median rounds, and each round's rates."""
+    each = "; ".join(f"{setup} " + ", ".join(f"{r.rate:.0f}" for r in found) for setup, found in rounds.items())
+    print(f"\ncreates at full load, each round (req/s): {each}")
+    none, every = creates["none"].rate, creates["all"].rate
+    half = next(r for setup, r in results if setup == "all" and r.name == "create" and r.load != "full")
+    print(
+        f"median round: {none:.0f}/s with no plugin, {every:.0f}/s with every first-party plugin"
+        f" ({every / none:.0%} of it); all plugins at half load p99 {half.percentile(99):.1f} ms"
+    )
+    if "peer" in creates:
+        peer = creates["peer"].rate
+        print(
+            f"django-helpdesk in the same run: {peer:.0f}/s (p50 {creates['peer'].percentile(50):.1f} ms);"
+            f" gongdan with every plugin {every / peer:.1f}x, with none {none / peer:.1f}x"
+        )
+    print(f"load average {os.getloadavg()[0]:.1f} after the run")
 
 
 if __name__ == "__main__":
