@@ -16,7 +16,7 @@ from gongdan.models import Category, Tenant
 from gongdan.plugins import get_host
 from gongdan_knowledge import gaps, index, learning
 from gongdan_knowledge.models import Article
-from gongdan_knowledge.text import index_text, snippet, terms
+from gongdan_knowledge.text import colloquial, index_text, simplified, snippet, terms
 
 LOCAL = "local"
 PLUGIN = "knowledge"
@@ -56,6 +56,8 @@ def local_hits(
     fallback=False` is the strict search alone, as before synonyms and learning (what the
     benchmark compares against).
     """
+    if synonyms:
+        text = colloquial(simplified(text))  # 冇 → 没有, 咋 → 怎么: the articles' words
     query = index.prepare(tenant, text, synonyms=synonyms)
     found, total = index.run(tenant, query, filters, limit, offset)
     if fallback and not offset and (not found or not query.telling):

@@ -56,6 +56,43 @@ def normalize(text: str) -> str:
     return simplified(core_text.normalize(text))
 
 
+_DIALECT = [
+    # Cantonese as written in Hong Kong and Guangdong
+    ("乜嘢", "什么"),
+    ("点解", "为什么"),
+    ("几时", "什么时候"),
+    ("冇", "没"),
+    ("唔该", "谢谢"),
+    ("唔", "不"),
+    ("咗", "了"),
+    ("嘅", "的"),
+    ("俾", "给"),
+    ("咩", "什么"),
+    # northern, Sichuan and Wu colloquial forms, and the internet's spellings
+    ("肿么", "怎么"),
+    ("神马", "什么"),
+    ("有木有", "有没有"),
+    ("木有", "没"),
+    ("米有", "没"),
+    ("啷个", "怎么"),
+    ("咋个", "怎么"),
+    ("咋", "怎么"),
+    ("啥", "什么"),
+    ("俺", "我"),
+    ("侬", "你"),
+    ("东东", "东西"),
+]
+_DIALECT_PATTERN = re.compile("|".join(re.escape(w) for w, _ in _DIALECT) + r"|(?<![砍征讨步])伐(?=[\s?？!！。，,]|$)")
+_DIALECT_MAP = dict(_DIALECT) | {"伐": "吗"}
+
+
+def colloquial(text: str) -> str:
+    """A buyer's question with dialect and internet spellings in standard Mandarin (冇收到 →
+    没收到, 咋整 → 怎么整, 肿么办 → 怎么办, a closing 伐 → 吗), so their words meet the
+    articles' and the thesaurus'. Applied to queries only; articles are left as written."""
+    return _DIALECT_PATTERN.sub(lambda m: _DIALECT_MAP[m.group(0)], text or "")
+
+
 def terms(text: str) -> Counter[str]:
     """The search terms of `text` (the core's `gongdan.text.terms` of its simplified form)."""
     return core_text.terms(simplified(text or ""))
@@ -190,6 +227,7 @@ def snippet(text: str, wanted: set[str], width: int = 90) -> str:
 __all__ = [
     "MAX_TERM",
     "STOP_CHARS",
+    "colloquial",
     "highlight",
     "index_text",
     "is_han",

@@ -187,3 +187,16 @@ def test_the_character_map_follows_new_articles(kb: Any, publish: Any, tenant: A
     assert not charmap._fresh(big, 6, 100.0 + charmap.MIN_SECONDS)
     assert charmap._fresh(big, 5, 100.0 + charmap.REFRESH_SECONDS / 2)
     assert not charmap._fresh(big, 5, 100.0 + charmap.REFRESH_SECONDS)
+
+
+def test_dialect_and_internet_spellings_read_as_mandarin(kb: Any, publish: Any) -> None:
+    from gongdan_knowledge.text import colloquial
+
+    assert colloquial("冇收到货，肿么办") == "没收到货，怎么办"
+    assert colloquial("两单可以一起寄伐") == "两单可以一起寄吗"
+    assert colloquial("砍伐") == "砍伐"
+    publish("意见反馈", "对我们的服务有意见，请在评价中告诉我们。")
+    lost = publish("包裹不见了怎么办", "请先询问家人、邻居和快递柜，仍未找到请联系客服。")
+    # 唔见咗 → 不见了: 不见 is a word of the articles (read as written, only 见 would match, partially)
+    found = kb.get("/api/v1/kb/search", query_string={"q": "唔见咗"}).get_json()["items"]
+    assert [(i["id"], i["match"]) for i in found] == [(lost, "full")]
