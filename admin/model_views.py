@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import peewee
 from flask import abort, redirect, request, url_for
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.form import CustomModelConverter
+from flask_admin.model import typefmt
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,7 +25,7 @@ from gongdan.actors import Actor
 from gongdan.admin.base import ROLE_RANK, current_tenant, has_role
 from gongdan.admin.customers import CustomerPII
 from gongdan.admin.errors import flash_error
-from gongdan.admin.labels import ROLE_LABELS
+from gongdan.admin.labels import ROLE_LABELS, role_label
 from gongdan.errors import GongdanError
 from gongdan.ids import parse_id
 from gongdan.models import AgentSkill, Customer, Skill, Team, Tenant, User
@@ -54,10 +56,30 @@ class IdModelConverter(CustomModelConverter):
         return field.name, IdSelectField(model=field.rel_model, **kwargs)
 
 
+def _local_datetime(view: Any, value: datetime, name: str) -> str:
+    """A time in the tenant's zone, to the minute (not UTC with microseconds)."""
+    from gongdan.admin import local_time
+
+    return local_time(value)
+
+
+def _named(view: Any, context: Any, model: Any, name: str) -> str:
+    """A related row (team, user, skill) by its name, not its id."""
+    related = getattr(model, name, None)
+    if related is None:
+        return ""
+    return str(getattr(related, "name", None) or getattr(related, "email", None) or related.get_id())
+
+
+TIER_LABELS = {"vip": "VIP", "normal": _l("Regular")}
+
+
 class ConsoleModelView(ModelView):
-    """A ModelView with the console's checks: signed in, `role`, CSRF-protected forms."""
+    """A ModelView with the console's checks: signed in, `role`, CSRF-protected forms. Times read
+    in the tenant's zone; related rows by name."""
 
     role = "admin"
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: _local_datetime}
     form_base_class = FlaskForm
     model_form_converter = IdModelConverter
     action_disallowed_list = ["delete"]
@@ -221,6 +243,7 @@ class AgentSkillView(TenantModelView):
     """Agents' skill levels (1–5)."""
 
     column_list = ["user", "skill", "level"]
+    column_formatters = {"user": _named, "skill": _named}
     column_labels = {"user": _l("Agent"), "skill": _l("Skill"), "level": _l("Level")}
     form_columns = ["user", "skill", "level"]
     scoped_fields = {"user": User, "skill": Skill}
@@ -245,6 +268,10 @@ class CustomerView(CustomerPII, AuditedModelView):
     }
     form_columns = ["name", "email", "phone", "address", "tier"]
     column_filters = ["tier"]
+    column_formatters = {
+        **CustomerPII.column_formatters,  # the masked contact details
+        "tier": lambda view, context, model, name: str(TIER_LABELS.get(model.tier, model.tier or "")),
+    }
 
 
 def _role_choices() -> list[tuple[str, str]]:
@@ -283,6 +310,7 @@ class UserView(TenantModelView):
     form_args = {"role": {"choices": [SelectChoice(code) for code in ROLE_LABELS]}}
     column_searchable_list = ["email", "name"]
     column_filters = ["role", "is_active"]
+    column_formatters = {"role": lambda view, context, model, name: role_label(model.role), "team": _named}
     scoped_fields = {"team": Team}
 
     def _scope(self, form: Any) -> Any:

@@ -77,3 +77,35 @@ def test_an_assignment_reads_its_strategy_by_name(tenant, console_client, make_u
     english = console_client("agent", language="en").text(f"/console/tickets/{ticket.id}")
     assert '<span class="event-field">方式: 按技能</span>' in chinese
     assert '<span class="event-field">by: Skills</span>' in english
+
+
+def test_the_users_and_customers_lists_read_as_words_and_local_times(tenant, console_client, make_user):
+    """The users list showed `agent`, the team's id and `2026-11-30 20:30:01.948825+00:00`; the
+    customers list `vip` and UTC: roles and tiers in words, teams by name, times in the tenant's
+    zone to the minute."""
+    from gongdan.models import Customer, Team, User
+
+    team = Team.create(tenant=tenant, name="售后组")
+    agent, _ = make_user("agent", name="李娜")
+    agent.team = team
+    agent.save()
+    Customer.create(tenant=tenant, name="王女士", tier="vip")
+    admin = console_client("admin", language="zh_CN")
+    users = admin.text("/console/users/")
+    assert "+00:00" not in users
+    assert ">售后组<" in users.replace("\n", "").replace(" ", "")
+    assert "管理员" in users
+    assert ">agent<" not in users.replace("\n", "").replace(" ", "")
+    login = User.get_by_id(admin.user.id).last_login_at
+    assert login is not None
+    assert local_minute(login, tenant) in users
+    customers = admin.text("/console/customers/")
+    assert "+00:00" not in customers
+    assert ">VIP<" in customers.replace("\n", "").replace(" ", "")
+    assert ">vip<" not in customers.replace("\n", "").replace(" ", "")
+
+
+def local_minute(value: Any, tenant: Any) -> str:
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(tenant.timezone or "Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
