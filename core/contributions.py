@@ -25,6 +25,7 @@ class PluginSpec:
     description: str = ""
     requires_core: str = ""
     label_zh: str = ""
+    description_zh: str = ""  # the console shows it on Chinese pages (`description` when empty)
 
 
 @dataclass(frozen=True)

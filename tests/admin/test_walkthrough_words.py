@@ -109,3 +109,12 @@ def local_minute(value: Any, tenant: Any) -> str:
     from zoneinfo import ZoneInfo
 
     return value.astimezone(ZoneInfo(tenant.timezone or "Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def test_the_plugins_page_describes_each_plugin_in_the_pages_language(tenant, console_client):
+    """The Chinese plugins page described every plugin in English (PluginSpec.description_zh)."""
+    chinese = console_client("admin", language="zh_CN").text("/console/plugins/")
+    english = console_client("admin", language="en").text("/console/plugins/")
+    assert "按技能、负载和客户等级分配工单" in chinese
+    assert "Assigns tickets by skill" not in chinese
+    assert "Assigns tickets by skill" in english

@@ -26,6 +26,7 @@ PLUGIN = PluginSpec(
     label_zh="数据分析",
     category="analytics",
     description="Reports, exports, forecast and staffing, anomaly alerts to WeCom, DingTalk and Feishu robots.",
+    description_zh="报表、导出、预测与排班；异常提醒推送到企业微信、钉钉和飞书机器人。",
     requires_core=">=0.1,<1",
 )
 

@@ -30,6 +30,7 @@ PLUGIN = PluginSpec(
     label_zh="智能分配",
     category="workflow",
     description="Assigns tickets by skill, load and customer tier; queues what nobody can take yet.",
+    description_zh="按技能、负载和客户等级分配工单；暂时无人可接的工单排队等待。",
     requires_core=">=0.1,<1",
 )
 

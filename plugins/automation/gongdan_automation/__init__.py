@@ -17,6 +17,7 @@ PLUGIN = PluginSpec(
     label_zh="自动化",
     category="workflow",
     description="Triggers, time rules, macros and approvals over ticket actions.",
+    description_zh="触发器、时间规则、快捷回复和审批，均基于工单操作。",
     requires_core=">=0.1,<1",
 )
 

@@ -24,6 +24,7 @@ PLUGIN = PluginSpec(
     label_zh="邮件渠道",
     category="channel",
     description="Mailboxes fetched over IMAP become tickets and comments; agents' replies go out over SMTP, threaded.",
+    description_zh="经 IMAP 收取的邮件变成工单和评论；客服的回复经 SMTP 发出，保持在同一会话中。",
     requires_core=">=0.1,<1",
 )
 

@@ -15,6 +15,7 @@ PLUGIN = PluginSpec(
     label_zh="知识库",
     category="knowledge",
     description="Articles with versions and votes, Chinese full-text search, suggestions on tickets.",
+    description_zh="带版本和投票的文章，中文全文搜索，在工单上推荐文章。",
     requires_core=">=0.1,<1",
 )
 

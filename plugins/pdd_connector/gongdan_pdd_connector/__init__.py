@@ -18,6 +18,7 @@ PLUGIN = PluginSpec(
     label_zh="拼多多连接器",
     category="connector",
     description="Pinduoduo after-sales requests become tickets; agree to refunds and returns from the ticket.",
+    description_zh="拼多多售后申请变成工单；在工单上同意退款和退货。",
     requires_core=">=0.1,<1",
 )
 

@@ -18,6 +18,7 @@ PLUGIN = PluginSpec(
     label_zh="客户门户",
     category="channel",
     description="Help centre, request submission, sign-in by e-mail link or code, my requests, satisfaction ratings.",
+    description_zh="帮助中心、提交请求、邮件链接或验证码登录、我的请求、满意度评价。",
     requires_core=">=0.1,<1",
 )
 

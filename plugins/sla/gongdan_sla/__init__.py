@@ -33,6 +33,7 @@ PLUGIN = PluginSpec(
     label_zh="服务时效 (SLA)",
     category="sla",
     description="Deadlines on business time with China's holidays; warnings, breaches, escalations, notifications.",
+    description_zh="按工作时间（含中国节假日）计算时限；即将超时提醒、超时、升级和通知。",
     requires_core=">=0.1,<1",
 )
 
