@@ -87,6 +87,7 @@ def _walk(tenant, filters: listing.Filters) -> tuple[list[int], listing.Page]:
 def test_search_with_every_filter_matches_a_plain_filter(tenant, shop, read_limit, monkeypatch):
     made, agents, teams, start = shop
     monkeypatch.setattr(listing, "READ_LIMIT", read_limit)  # 12: most searches read newest first
+    monkeypatch.setattr(listing, "SAMPLE_READ", 5)  # and count among their newest 5 postings
     rng = random.Random(read_limit)
     choices = {
         "status": ["pending", "open", "closed"],
