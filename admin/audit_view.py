@@ -10,12 +10,31 @@ from flask import request
 from flask_admin import expose
 from flask_babel import gettext
 
-from gongdan import audit
-from gongdan.admin.audit_text import actor_text, kind_label, lines
+from gongdan import audit, hooks
+from gongdan.admin import timeline
+from gongdan.admin.audit_text import KIND_LABELS, actor_text, kind_label, lines
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.models import Tenant, Ticket, User
 
 PER_PAGE = 50
+
+
+def details(event: Any, users: dict[int, str], describe: Any, registered: dict[str, Any]) -> list[str]:
+    """The event's facts as lines: a ticket event a plugin or the core registered (`EventKind`)
+    reads as on the ticket's timeline (its listed fields, names for ids, codes in words, times
+    in the tenant's zone); the console's own kinds (sign-ins, settings, users) as `lines` says."""
+    if event.kind in registered and event.kind not in KIND_LABELS:
+        return [f"{name}: {value}" for name, value in describe(event).fields]
+    return lines(event.kind, event.data, users)
+
+
+def who(event: Any, users: dict[int, str]) -> str:
+    """The person, else the plugin or channel by its label (not `plugin:sla`)."""
+    if event.actor_id in users:
+        return users[event.actor_id]
+    if (event.actor_label or "").startswith(("plugin:", "channel:")):
+        return timeline.actor_name(event)
+    return actor_text(event.actor_label)
 
 
 def _zone(tenant: Tenant) -> ZoneInfo:
@@ -66,14 +85,15 @@ class AuditView(ConsoleBaseView):
         numbers = {
             t.id: t.number for t in Ticket.of(tenant).where(Ticket.id.in_([e.ticket_id for e in rows if e.ticket_id]))
         }
+        describe, registered = timeline.describer(tenant), hooks.event_kinds()
         events = [
             {
                 "at": event.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-                "actor": users.get(event.actor_id) or actor_text(event.actor_label),
+                "actor": who(event, users),
                 "actor_label": event.actor_label,
                 "what": kind_label(event.kind),
                 "ticket": (event.ticket_id, numbers.get(event.ticket_id)) if event.ticket_id else None,
-                "lines": lines(event.kind, event.data, users),
+                "lines": details(event, users, describe, registered),
             }
             for event in rows
         ]

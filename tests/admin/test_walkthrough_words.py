@@ -118,3 +118,21 @@ def test_the_plugins_page_describes_each_plugin_in_the_pages_language(tenant, co
     assert "按技能、负载和客户等级分配工单" in chinese
     assert "Assigns tickets by skill" not in chinese
     assert "Assigns tickets by skill" in english
+
+
+def test_the_audit_log_reads_a_plugins_ticket_events_as_the_timeline_does(tenant, console_client):
+    """The audit log showed `插件 pdd_connector`, `due at: 2026-12-02T19:49:52+00:00`,
+    `outcome: not_applicable`: a registered ticket event reads as on the ticket's timeline."""
+    from gongdan.models import Team
+
+    team = Team.create(tenant=tenant, name="售后组")
+    ticket, _ = tickets.create(tenant, {"subject": "等人接", "channel": "web"}, Actor.system("t"))
+    tickets.record_event(
+        tenant, ticket, "assignment.waiting", {"team": team.id, "reason": "满员"}, Actor.system("plugin:assignment")
+    )
+    page = console_client("supervisor", language="zh_CN").text("/console/audit/")
+    assert "等待分配" in page
+    assert "团队: 售后组" in page
+    assert ">智能分配<" in page.replace("\n", "")
+    assert "plugin assignment" not in page
+    assert f"team: {team.id}" not in page
