@@ -136,3 +136,16 @@ def test_the_audit_log_reads_a_plugins_ticket_events_as_the_timeline_does(tenant
     assert ">智能分配<" in page.replace("\n", "")
     assert "plugin assignment" not in page
     assert f"team: {team.id}" not in page
+
+
+def test_on_a_phone_the_lists_facts_go_under_the_subject(tenant, console_client):
+    """At 390 px the list squeezed subjects to two characters a line beside four narrow columns
+    (and still ran 24 px past the screen in English): on a phone status, priority, assignee and
+    SLA due read as one line under the subject, the columns from 576 px up."""
+    tickets.create(tenant, {"subject": "快递一直没到", "channel": "web", "priority": "high"}, Actor.system("t"))
+    page = console_client("agent", language="zh_CN").text("/console/tickets/")
+    facts = page.split('class="d-sm-none small text-muted ticket-facts">', 1)[1].split("</div>", 1)[0]
+    assert "新建" in facts
+    assert "高" in facts
+    assert "未分配" in facts
+    assert '<th class="d-none d-sm-table-cell">状态</th>' in page
