@@ -34,6 +34,14 @@ def test_english_words_buyers_mix_in_find_chinese_articles(kb: Any, shop: dict[s
     assert _titles(kb, "bluetooth earphone connect不了")[:1] == ["蓝牙耳机连接不上手机"]
 
 
+def test_more_english_words_of_after_sales(kb: Any, publish: Any) -> None:
+    expired = publish("收到临期或过期商品", "请拍下生产日期联系客服，核实后退款。")
+    publish("商品保存方法", "请放在阴凉干燥处保存。")
+    assert [i["id"] for i in kb.get("/api/v1/kb/search", query_string={"q": "expired了"}).get_json()["items"]] == [
+        expired
+    ]
+
+
 def test_a_one_character_typo_is_repaired(kb: Any, shop: dict[str, int]) -> None:
     assert _titles(kb, "充不近电")[:1] == ["充不进电或充电很慢"]
 
