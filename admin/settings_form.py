@@ -39,7 +39,7 @@ class SettingInput:
 
     name: str
     label: str
-    kind: str  # text | number | checkbox | select | list | password | mapping | rows | group
+    kind: str  # text | number | checkbox | select | checks | list | password | mapping | rows | group
     value: Any
     required: bool = False
     help: str = ""
@@ -83,6 +83,9 @@ def _kind(item: fields.Field) -> tuple[str, list[str]]:
         return "checkbox", []
     if isinstance(item, (fields.Integer, fields.Float, fields.Decimal)):
         return "number", []
+    if isinstance(item, fields.List) and item.metadata.get("choices") is not None:
+        offered = item.metadata["choices"]
+        return "checks", [str(c) for c in (offered() if callable(offered) else offered)]
     if isinstance(item, fields.List):
         return ("rows", []) if isinstance(item.inner, fields.Nested) else ("list", [])
     if isinstance(item, fields.Nested):
@@ -147,6 +150,8 @@ def _shown(kind: str, value: Any) -> Any:
         return ""
     if kind == "list":
         return ", ".join(str(v) for v in value)
+    if kind == "checks":
+        return [str(v) for v in value]
     return value
 
 
@@ -203,6 +208,8 @@ def build_inputs(
             continue
         kind, choices = _kind(item)
         key = item.data_key or name
+        if kind == "checks":  # a value no longer offered stays visible (and ticked) until unticked
+            choices += [str(v) for v in dumped.get(key) or () if str(v) not in choices]
         parts = _parts(item, kind) if kind in ROW_KINDS else []
         inputs.append(
             SettingInput(
@@ -269,6 +276,10 @@ def read_form(inputs: list[SettingInput], form: Any) -> tuple[dict[str, Any], di
             data[item.name] = item.name in form
         elif item.kind == "list":
             data[item.name] = [v.strip() for v in raw.replace("，", ",").replace("\n", ",").split(",") if v.strip()]
+        elif item.kind == "checks":
+            data[item.name] = [v for v in form.getlist(item.name) if v]
+            item.value = data[item.name]
+            continue
         elif item.kind in ROW_KINDS:
             value = _read_rows(item, form, errors)
             if value is not None or item.required:
@@ -311,9 +322,9 @@ def attach_errors(inputs: list[SettingInput], fields_errors: dict[str, list[str]
     rest: list[str] = []
     for key, messages in fields_errors.items():
         name = key[len(SETTINGS_PREFIX) :] if key.startswith(SETTINGS_PREFIX) else key
-        top, _, rest = name.partition(".")
+        top, _, path = name.partition(".")
         if top in by_name:
-            where = _row_of(by_name[top], rest)
+            where = _row_of(by_name[top], path)
             by_name[top].errors.extend(where + console_message(str(m)) for m in messages)
         else:
             rest.extend(console_message(str(m)) for m in messages)

@@ -149,3 +149,21 @@ def test_on_a_phone_the_lists_facts_go_under_the_subject(tenant, console_client)
     assert "高" in facts
     assert "未分配" in facts
     assert '<th class="d-none d-sm-table-cell">状态</th>' in page
+
+
+def test_the_sla_transports_are_ticked_not_typed_as_codes(tenant, console_client, enable_plugin):
+    """The SLA settings asked for "in_app, email, webhook" typed as codes: each notification
+    transport is a box to tick, in words, and what is ticked is saved."""
+    from gongdan.plugins import get_host
+
+    enable_plugin("sla", settings={"transports": ["in_app"]})
+    admin = console_client("admin", language="zh_CN")
+    page = admin.text("/console/plugins/sla/settings")
+    assert "站内通知（铃铛）" in page
+    assert 'name="transports" value="email"' in page
+    assert 'value="in_app" id="in-transports-' in page
+    assert "in_app 站内" not in page
+    form = {"transports": ["in_app", "email"], "smtp_host": "", "smtp_port": "25"}
+    saved = admin.post("/console/plugins/sla/settings", form)
+    assert saved.status_code in (200, 302), saved.get_data(as_text=True)[:500]
+    assert get_host().settings(tenant, "sla")["transports"] == ["in_app", "email"]

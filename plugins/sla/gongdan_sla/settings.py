@@ -22,8 +22,11 @@ class SlaSettingsSchema(Schema):
         metadata={
             "label_zh": "通知方式",
             "label_en": "Transports",
-            "description": "notification transports to use (in_app, email, webhook, or a plugin's)",
-            "description_zh": "用哪些方式通知（in_app 站内、email 邮件、webhook，或插件提供的方式），逗号分隔",
+            "description": "how notifications go out (a plugin may offer more ways)",
+            "description_zh": "通知通过哪些方式发出（插件可以提供更多方式）",
+            "choices": lambda: sorted({t.name for _, t in get_host().registered("gongdan_notification_transports")}),
+            "choice_labels_zh": {"in_app": "站内通知（铃铛）", "email": "邮件", "webhook": "Webhook"},
+            "choice_labels_en": {"in_app": "In the console (the bell)", "email": "E-mail", "webhook": "Webhook"},
         },
     )
     smtp_host = fields.String(
