@@ -7,11 +7,13 @@ afterwards only the tickets whose `updated_at` moved since the newest it saw (th
 `(tenant, updated_at)` index; every change through the ticket service moves it), with a margin
 for transactions that committed late, and reads everything again every `REBUILD_SECONDS`. The
 figures are then counted in Python from the rows, as the SQL of `gongdan.admin.stats` counts
-them (a test compares the two).
+them (a test compares the two). A snapshot is built in a background thread: until it is ready
+the dashboard counts with that SQL.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -20,7 +22,7 @@ from time import monotonic
 from typing import Any, NamedTuple
 
 from gongdan import clock
-from gongdan.db import db
+from gongdan.db import db, is_postgres
 from gongdan.models import OPEN_STATUSES, Ticket
 
 WINDOW_DAYS = 31
@@ -29,18 +31,20 @@ OVERLAP = timedelta(seconds=15)
 """Changes read again behind the newest seen: a transaction may commit after a later one."""
 REBUILD_SECONDS = 600.0
 MAX_TENANTS = 64
+log = logging.getLogger(__name__)
 
 
 class Row(NamedTuple):
-    """What the dashboard counts of one ticket (naive UTC times)."""
+    """What the dashboard counts of one ticket: its creation (naive UTC), and its first-response
+    and resolution times in hours (None when it has none)."""
 
     created_at: datetime
     status: str
     team_id: int | None
     assignee_id: int | None
     channel: str
-    first_response_at: datetime | None
-    resolved_at: datetime | None
+    first_hours: float | None
+    resolution_hours: float | None
 
 
 _COLUMNS = (
@@ -77,14 +81,21 @@ class Snapshot:
         self.lock = threading.Lock()
 
     def _read(self, query: Any) -> None:
-        for ticket_id, created, status, team, assignee, channel, answered, resolved, updated in db.execute(query):
-            row = Row(_naive(created), status, team, assignee, channel, _naive(answered), _naive(resolved))
-            if self.rows.get(ticket_id) != row:
-                self.rows[ticket_id] = row
-                self.version += 1
-            stamp = _naive(updated)
-            if stamp is not None and (self.newest is None or stamp > self.newest):
-                self.newest = stamp
+        found = db.execute(query).fetchall()
+        stamp = _naive if is_postgres() else datetime.fromisoformat  # SQLite: naive UTC text
+        rows, changed = self.rows, 0
+        for ticket_id, created, status, team, assignee, channel, answered, resolved, _ in found:
+            start = stamp(created)
+            first = (stamp(answered) - start).total_seconds() / 3600 if answered is not None else None
+            done = (stamp(resolved) - start).total_seconds() / 3600 if answered and resolved is not None else None
+            row = Row(start, status, team, assignee, channel, first, done)
+            if rows.get(ticket_id) != row:
+                rows[ticket_id] = row
+                changed += 1
+        self.version += changed
+        if found:
+            newest = max(stamp(row[-1]) for row in found)
+            self.newest = newest if self.newest is None else max(self.newest, newest)
 
     def _tickets(self) -> Any:
         return Ticket.select(*_COLUMNS).where(Ticket.tenant == self.tenant_id)
@@ -100,10 +111,9 @@ class Snapshot:
         self.built = monotonic()
 
     def refresh(self) -> None:
-        """Read the tickets changed since the newest change seen (all of them when due)."""
+        """Read the tickets changed since the newest change seen."""
         with self.lock:
-            if self.newest is None or monotonic() - self.built >= REBUILD_SECONDS:
-                self.rebuild()
+            if self.newest is None:
                 return
             since = self.newest - OVERLAP
             self._read(self._tickets().where(Ticket.updated_at >= since).order_by(Ticket.updated_at))
@@ -118,18 +128,70 @@ class Snapshot:
 
 
 _snapshots: dict[tuple[int, int], Snapshot] = {}
+_building: set[tuple[int, int]] = set()
+SYNC_ROWS = 5_000
+"""A tenant with fewer tickets in the window than this has its snapshot built in the request."""
 
 
-def snapshot(tenant_id: int) -> Snapshot:
-    """The tenant's snapshot, brought up to date."""
+def snapshot(tenant_id: int) -> Snapshot | None:
+    """The tenant's snapshot brought up to date, or None while it is first being built.
+
+    The first call for a tenant with `SYNC_ROWS` tickets in the window or more starts building
+    it in a background thread (the caller counts with SQL meanwhile); a smaller one is built at
+    once. One older than `REBUILD_SECONDS` is still used and kept up to date while its
+    successor is built the same way.
+    """
     key = (id(db.obj), tenant_id)
     found = _snapshots.get(key)
-    if found is None:
-        if len(_snapshots) >= MAX_TENANTS:
-            _snapshots.pop(next(iter(_snapshots)))
-        found = _snapshots[key] = Snapshot(tenant_id)
-    found.refresh()
+    if found is None or monotonic() - found.built >= REBUILD_SECONDS:
+        _build(key, tenant_id, small=_window_size(tenant_id) < SYNC_ROWS)
+        found = _snapshots.get(key)
+    if found is not None:
+        found.refresh()
     return found
+
+
+def _window_size(tenant_id: int) -> int:
+    """The tenant's tickets created in the window, counted up to `SYNC_ROWS` (index only)."""
+    since = clock.now() - timedelta(days=WINDOW_DAYS)
+    inner = Ticket.select(Ticket.id).where((Ticket.tenant == tenant_id) & (Ticket.created_at >= since))
+    return inner.limit(SYNC_ROWS).count()
+
+
+def _build(key: tuple[int, int], tenant_id: int, small: bool) -> None:
+    if small:
+        fresh = Snapshot(tenant_id)
+        fresh.rebuild()
+        _keep(key, fresh)
+        return
+    if key in _building:
+        return
+    _building.add(key)
+    threading.Thread(target=_build_apart, args=(key, tenant_id), daemon=True).start()
+
+
+def _build_apart(key: tuple[int, int], tenant_id: int) -> None:
+    try:
+        fresh = Snapshot(tenant_id)
+        fresh.rebuild()
+        _keep(key, fresh)
+    except Exception:  # the SQL figures stay in use; the next visit tries again
+        log.exception("dashboard snapshot of tenant %s", tenant_id)
+    finally:
+        _building.discard(key)
+        if not db.is_closed():
+            db.close()  # this thread's connection
+
+
+def _keep(key: tuple[int, int], fresh: Snapshot) -> None:
+    if key not in _snapshots and len(_snapshots) >= MAX_TENANTS:
+        _snapshots.pop(next(iter(_snapshots)))
+    _snapshots[key] = fresh
+
+
+def building() -> bool:
+    """Whether a snapshot is being built in the background (tests poll it)."""
+    return bool(_building)
 
 
 def per_day(rows: Iterable[Row], bounds: list[datetime]) -> dict[str, list[int]]:
@@ -155,16 +217,13 @@ def backlog(rows: Iterable[Row]) -> tuple[dict[str, int], dict[int | None, int]]
 
 
 def hours(rows: Iterable[Row], since: datetime) -> tuple[list[float], list[float]]:
-    """First-response and resolution hours of the answered tickets created since `since`."""
+    """First-response and resolution hours of the answered tickets created since `since`
+    (resolution: of the answered ones only, as `gongdan.admin.stats.response_times`)."""
     start = since.astimezone(UTC).replace(tzinfo=None)
-    first: list[float] = []
-    resolved: list[float] = []
-    for row in rows:
-        if row.created_at >= start and row.first_response_at is not None:
-            first.append((row.first_response_at - row.created_at).total_seconds() / 3600)
-            if row.resolved_at is not None:
-                resolved.append((row.resolved_at - row.created_at).total_seconds() / 3600)
-    return first, resolved
+    recent = [row for row in rows if row.created_at >= start and row.first_hours is not None]
+    first = [row.first_hours for row in recent]
+    resolved = [row.resolution_hours for row in recent if row.resolution_hours is not None]
+    return first, resolved  # type: ignore[return-value]
 
 
 def forget() -> None:
@@ -172,4 +231,16 @@ def forget() -> None:
     _snapshots.clear()
 
 
-__all__ = ["OVERLAP", "REBUILD_SECONDS", "Row", "Snapshot", "backlog", "forget", "hours", "per_day", "snapshot"]
+__all__ = [
+    "OVERLAP",
+    "REBUILD_SECONDS",
+    "SYNC_ROWS",
+    "Row",
+    "Snapshot",
+    "backlog",
+    "building",
+    "forget",
+    "hours",
+    "per_day",
+    "snapshot",
+]

@@ -162,12 +162,27 @@ def dashboard(tenant: Tenant, actor: Actor | None = None) -> dict[str, Any]:
     snap = dashboard_snapshot.snapshot(tenant.id)
     sla_on = get_host().is_enabled(tenant, urgency.SLA_PLUGIN)
     key = (id(db.obj), tenant.id, tenant.created_at, scope)
-    stamp = (snap.version, tenant.plugins_rev, sla_on)
+    stamp = (snap.version if snap is not None else None, tenant.plugins_rev, sla_on)
     found = _dashboards.get(key)
     now = _monotonic()
-    if found is not None and found[0] == stamp and now - found[1] < DASHBOARD_SECONDS and not found[2]["sla_pending"]:
+    fresh = found is not None and found[0] == stamp and now - found[1] < DASHBOARD_SECONDS
+    if fresh and snap is not None and not found[2]["sla_pending"]:
         return found[2]
-    rows = list(snap.visible(scope))
+    if snap is None:  # being built: counted in SQL meanwhile
+        figures = {"per_day": tickets_per_day(tenant, actor=actor), "backlog": backlog(tenant, actor)}
+        figures["times"] = response_times(tenant, actor=actor)
+        windowed = None
+    else:
+        rows = list(snap.visible(scope))
+        figures, windowed = _counted(tenant, rows), len(rows)
+    sla, pending = recent_sla_attainment(tenant, actor, key, windowed) if sla_on else (None, False)
+    figures |= {"sla": sla, "sla_pending": pending}
+    _dashboards[key] = (stamp, now, figures)
+    return figures
+
+
+def _counted(tenant: Tenant, rows: list[Any]) -> dict[str, Any]:
+    """The dashboard's figures counted from snapshot rows (as the SQL functions above count)."""
     zone = _zone(tenant)
     today = clock.now().astimezone(zone).date()
     dates = [today - timedelta(days=13 - n) for n in range(14)]
@@ -175,31 +190,26 @@ def dashboard(tenant: Tenant, actor: Actor | None = None) -> dict[str, Any]:
     by_status, by_team = dashboard_snapshot.backlog(rows)
     names = {team.id: team.name for team in Team.of(tenant)} if by_team else {}
     first, resolved = dashboard_snapshot.hours(rows, clock.now() - timedelta(days=30))
-    sla, pending = recent_sla_attainment(tenant, actor, key, len(rows)) if sla_on else (None, False)
-    figures = {
+    return {
         "per_day": {"labels": [d.isoformat() for d in dates], "series": dashboard_snapshot.per_day(rows, bounds)},
         "backlog": {"by_status": by_status, "by_team": {names.get(t): n for t, n in by_team.items()}},
         "times": {"first_response": _hours(first), "resolution": _hours(resolved)},
-        "sla": sla,
-        "sla_pending": pending,
     }
-    _dashboards[key] = (stamp, now, figures)
-    return figures
 
 
 def recent_sla_attainment(
-    tenant: Tenant, actor: Actor | None, key: tuple[Any, ...], tickets: int = 0
+    tenant: Tenant, actor: Actor | None, key: tuple[Any, ...], tickets: int | None = 0
 ) -> tuple[dict[str, int] | None, bool]:
     """`(sla_attainment, pending)` as of at most `SLA_SECONDS` ago.
 
     It reads every ticket of 30 days, so it is not recomputed for each change: a figure older
     than `SLA_SECONDS` is still shown while a background thread computes the next (one at a time
     per tenant and viewer). The very first is computed while the viewer waits only for a tenant
-    of at most `SLA_WAIT_TICKETS` tickets (`tickets`, the dashboard's); otherwise it is pending
-    (None, True) until the background thread has it.
+    of at most `SLA_WAIT_TICKETS` tickets (`tickets`, the dashboard's; None: not known yet);
+    otherwise it is pending (None, True) until the background thread has it.
     """
     found = _sla_figures.get(key)
-    if found is None and tickets <= SLA_WAIT_TICKETS:
+    if found is None and tickets is not None and tickets <= SLA_WAIT_TICKETS:
         value = sla_attainment(tenant, actor=actor)
         _sla_figures[key] = (_monotonic(), value)
         return value, False

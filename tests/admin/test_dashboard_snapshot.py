@@ -6,6 +6,7 @@ in the background, pending meanwhile."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 
 from gongdan import tickets
@@ -102,3 +103,28 @@ def test_sla_attainment_of_a_big_tenant_is_pending_then_shown(
         time.sleep(0.01)
     shown = stats.dashboard(tenant)
     assert (shown["sla"], shown["sla_pending"]) == ({"met": 3, "breached": 0}, False)
+
+
+def test_a_big_tenant_counts_in_sql_while_its_snapshot_is_built_apart(tenant, monkeypatch, frozen_clock):
+    monkeypatch.setattr(dashboard_snapshot, "SYNC_ROWS", 2)  # three tickets: a big tenant
+    for n in range(3):
+        tickets.create(tenant, {"subject": f"工单{n}", "channel": "email"}, SYSTEM)
+    release, original = threading.Event(), dashboard_snapshot.Snapshot.rebuild
+
+    def held_rebuild(self):
+        release.wait(10)
+        original(self)
+
+    monkeypatch.setattr(dashboard_snapshot.Snapshot, "rebuild", held_rebuild)
+    first = stats.dashboard(tenant)
+    assert _shown(first) == _sql_figures(tenant)
+    assert dashboard_snapshot._snapshots == {}
+    assert dashboard_snapshot.building()
+    release.set()
+    deadline = time.monotonic() + 10
+    while dashboard_snapshot.building() and time.monotonic() < deadline:  # the thread, polled
+        time.sleep(0.01)
+    assert len(dashboard_snapshot._snapshots) == 1
+    frozen_clock.advance(minutes=1)
+    tickets.create(tenant, {"subject": "又一个", "channel": "web"}, SYSTEM)
+    assert _shown(stats.dashboard(tenant)) == _sql_figures(tenant)
