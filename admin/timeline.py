@@ -79,7 +79,21 @@ def _code(value: Any, codes: dict[str, tuple[str, str]]) -> str:
     return _pick(codes[value]) if isinstance(value, str) and value in codes else str(value)
 
 
+def _worded(text: str) -> str:
+    """A plugin's free text in the page's language, by the first registered `EventKind.words`
+    that knows it (as written when none does)."""
+    language = "zh" if _zh() else "en"
+    for known in hooks.event_kinds().values():
+        if known.words is not None:
+            found = known.words(text, language)
+            if found is not None:
+                return found
+    return text
+
+
 def _value(value: Any, kind: str, codes: dict[str, tuple[str, str]], names: _Names) -> str:
+    if kind == "text" and isinstance(value, str):
+        return _worded(value)
     if kind == "user":
         return names.user(value)
     if kind == "team":

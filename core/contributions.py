@@ -221,6 +221,10 @@ class EventKind:
     Keys not listed are not shown. `codes` labels code values
     (`{"first_response": ("首次响应", "first response")}`), also inside dict values.
     `warning`: the console flashes such an event to whoever caused it (e.g. over capacity).
+    `words(text, language)` (optional) words a `text` value the plugin wrote (a reason such as
+    "skills: 换货 level 3; load 0/8") in `zh` or `en`, or returns None for text it did not write;
+    the console asks every registered kind's `words`, so a plugin also words the text it puts in
+    the core's events (an assignment's reason).
     """
 
     kind: str
@@ -229,6 +233,7 @@ class EventKind:
     fields: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     warning: bool = False
+    words: Callable[[str, str], str | None] | None = None
 
     @property
     def name(self) -> str:

@@ -66,17 +66,22 @@ def test_the_sla_and_assignment_events_read_as_words(gongdan_db):
 
 
 def test_an_assignment_reads_its_strategy_by_name(tenant, console_client, make_user):
-    """The timeline read "方式: skills": a registered strategy is shown by its label."""
+    """The timeline read "方式: skills" and "原因: skills: 换货 level 3; load 0/8": a registered
+    strategy is shown by its label, the plugin's reason in the page's language."""
     from gongdan_assignment.strategies import BUILTIN
 
     agent, _ = make_user("agent", name="王伟")
     ticket, _ = tickets.create(tenant, {"subject": "换尺码", "channel": "web"}, Actor.system("t"))
-    tickets.assign(tenant, ticket, agent.id, Actor.system("plugin:assignment"), reason="", strategy="skills")
+    reason = "skills: 换货 level 3; load 0/8 (rule 2)"
+    tickets.assign(tenant, ticket, agent.id, Actor.system("plugin:assignment"), reason=reason, strategy="skills")
     assert "skills" in {s.name for s in BUILTIN}
     chinese = console_client("agent", language="zh_CN").text(f"/console/tickets/{ticket.id}")
     english = console_client("agent", language="en").text(f"/console/tickets/{ticket.id}")
     assert '<span class="event-field">方式: 按技能</span>' in chinese
     assert '<span class="event-field">by: Skills</span>' in english
+    # the reason the plugin wrote reads in the page's language too (it read "skills: 换货 level 3; …")
+    assert '<span class="event-field">原因: 按技能：换货 等级 3；负载 0/8（规则 2）</span>' in chinese
+    assert '<span class="event-field">why: Skills: 换货 level 3; load 0/8 (rule 2)</span>' in english
 
 
 def test_the_users_and_customers_lists_read_as_words_and_local_times(tenant, console_client, make_user):

@@ -11,7 +11,7 @@ from gongdan.hooks import assignment_strategies
 from gongdan.hookspecs import hookimpl
 from gongdan.models import OPEN_STATUSES, Team, Tenant, Ticket, User
 from gongdan.plugins import get_host
-from gongdan_assignment import availability, load, rules
+from gongdan_assignment import availability, load, reasons, rules
 from gongdan_assignment.jobs import JOBS, hand_over_leave
 from gongdan_assignment.models import MODELS, AgentState, Routing
 from gongdan_assignment.routing import ACTOR, PLUGIN, decide, drain, mark_waiting, route, set_routing
@@ -108,6 +108,7 @@ def gongdan_event_kinds() -> list[EventKind]:
             "等待分配",
             "is waiting for an agent",
             {"team": ("团队", "team", "team"), "reason": ("原因", "why", "text")},
+            words=reasons.words,  # also words the reasons it writes into the core's `assigned`
         ),
         EventKind(
             "assignment.reassign_skipped",
