@@ -9,9 +9,10 @@ development part (70%) and a held-out part (30%) never tuned on, a general after
 (24 articles, 72 questions; development), a digital-electronics shop (24 articles, 96 questions
 in colloquial, mistyped, English-mixed, traditional and full-width phrasings; development), a
 fresh-food shop (30 articles, 100 questions; held out), a beauty shop (20 articles, 60
-questions; held out), 125 new phrasings over those two corpora (development) and a baby-products
-shop (30 articles, 104 questions; held out), all in bench/data and each written before the
-tuning it was used for. `--misses` prints what search misses on the development sets.
+questions; held out), 125 new phrasings over those two corpora (development), a baby-products
+shop (30 articles, 104 questions; held out) and a home-appliances shop (24 articles, 77
+questions; development), all in bench/data and each written before the tuning it was used for.
+`--misses` prints what search misses on the development sets.
 Each is ranked by the plain LIKE baseline, by the previous strict search (no synonyms, no
 partial matching) and by search now.
 Ticket suggestions are measured on the bundled questions (one ticket per question). Latency is measured on
