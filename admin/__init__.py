@@ -21,6 +21,7 @@ from flask_login import current_user
 from gongdan.admin.auth import CONSOLE_URL, init_auth
 from gongdan.admin.base import current_tenant
 from gongdan.admin.dashboard import DashboardView
+from gongdan.admin.errors import error_page
 from gongdan.admin.i18n import LANGUAGES, TRANSLATIONS, init_i18n
 from gongdan.admin.inbox_view import unread
 from gongdan.admin.labels import channel_label, event_label, priority_label, role_label, status_label
@@ -75,6 +76,7 @@ def init_console(app: Flask) -> Admin:
         console_unread=unread,
     )
     app.jinja_env.filters["local"] = local_time
+    app.extensions["gongdan_error_page"] = error_page
     admin = Admin(
         app,
         name="gongdan",

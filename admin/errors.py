@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -46,3 +48,22 @@ def error_text(exc: GongdanError) -> str:
 def flash_error(exc: GongdanError, prefix: str = "") -> None:
     """Flash a domain error for the next page."""
     flash(prefix + gettext("Not done: %(why)s", why=error_text(exc)), "danger")
+
+
+# the console's own pages for the refusals people meet by following a link (not the API's)
+ERROR_PAGES = {
+    403: (_l("Not for your role"), _l("Your role does not open this page. Ask an admin if you need it.")),
+    404: (_l("Not found"), _l("This page or the thing it shows is not there (any more), or not in your tenant.")),
+}
+
+
+def error_page(exc: Any) -> Any:
+    """A console page in the user's language for a 403 or 404 under `/console/` (Werkzeug's
+    English page otherwise); None for anything else, which keeps its default answer."""
+    from flask import render_template, request
+
+    code = getattr(exc, "code", None)
+    if code not in ERROR_PAGES or not request.path.startswith("/console"):
+        return None
+    title, explanation = ERROR_PAGES[code]
+    return render_template("console/error.html", title=title, explanation=explanation, status=code), code

@@ -146,7 +146,8 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
         if not _wants_json():
-            return exc
+            page = app.extensions.get("gongdan_error_page")  # the console's own, in the user's language
+            return (page(exc) if page else None) or exc
         code = exc.code or 500
         response = error_response(HTTP_CODES.get(code, "error"), exc.description or exc.name, code)
         if code == 405 and exc.valid_methods:

@@ -172,3 +172,19 @@ def test_the_sla_transports_are_ticked_not_typed_as_codes(tenant, console_client
     saved = admin.post("/console/plugins/sla/settings", form)
     assert saved.status_code in (200, 302), saved.get_data(as_text=True)[:500]
     assert get_host().settings(tenant, "sla")["transports"] == ["in_app", "email"]
+
+
+def test_a_refused_or_missing_console_page_speaks_the_users_language(tenant, console_client, agent_api):
+    """An agent following a link to the audit log met Werkzeug's English "Forbidden" page."""
+    agent = console_client("agent", language="zh_CN")
+    refused = agent.get("/console/audit/")
+    assert refused.status_code == 403
+    assert "你的角色不能打开这个页面" in refused.get_data(as_text=True)
+    missing = agent.get("/console/tickets/999999")
+    assert missing.status_code == 404
+    assert "不存在" in missing.get_data(as_text=True)
+    english = console_client("agent", language="en").get("/console/audit/")
+    assert "Your role does not open this page" in english.get_data(as_text=True)
+    api = agent_api.get("/api/v1/tickets/999999")  # the API keeps its JSON envelope
+    assert api.status_code == 404
+    assert api.get_json()["error"]["code"] == "not_found"
