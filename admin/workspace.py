@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, redirect
 from flask_admin import expose
 from flask_babel import gettext
-from peewee import Case
+from peewee import SQL, Case, Select, fn
 
 from gongdan import permissions, saved_views, tickets
 from gongdan.actors import Actor
@@ -15,6 +15,7 @@ from gongdan.admin import urgency
 from gongdan.admin.base import ConsoleBaseView
 from gongdan.admin.errors import flash_error
 from gongdan.admin.urgency import sla_due, urgency_key
+from gongdan.db import db
 from gongdan.errors import Conflict, GongdanError
 from gongdan.models import OPEN_STATUSES, PRIORITIES, Tenant, Ticket, User
 from gongdan.plugins import get_host
@@ -72,18 +73,35 @@ def next_unassigned(tenant: Tenant, user: User) -> list[Ticket]:
     return [ticket for ticket, _ in by_urgency(tenant, unassigned_candidates(tenant, user))]
 
 
+def _unassigned(tenant: Tenant, user: User, status: str) -> Any:
+    """The unassigned tickets of `status` the user may take (their team's or unrouted)."""
+    query = permissions.visible_tickets(Actor.of(user), Ticket.of(tenant), tenant).where(
+        Ticket.assignee.is_null() & (Ticket.status == status)
+    )
+    if user.team_id:
+        query = query.where(Ticket.team.is_null() | (Ticket.team == user.team_id))
+    return query
+
+
 def unassigned_candidates(tenant: Tenant, user: User) -> list[Ticket]:
     """The `CANDIDATES` oldest unassigned unresolved tickets the user may take, unranked (what
-    `next_unassigned` ranks; their number is what My queue shows as waiting)."""
+    `next_unassigned` ranks)."""
     rows: list[Ticket] = []
     for status in OPEN_STATUSES:  # one index range per status, (tenant, status, created_at): no scan of old tickets
-        query = permissions.visible_tickets(Actor.of(user), Ticket.of(tenant), tenant).where(
-            Ticket.assignee.is_null() & (Ticket.status == status)
-        )
-        if user.team_id:
-            query = query.where(Ticket.team.is_null() | (Ticket.team == user.team_id))
-        rows.extend(list(query.order_by(Ticket.created_at, Ticket.id).limit(CANDIDATES)))
+        rows.extend(list(_unassigned(tenant, user, status).order_by(Ticket.created_at, Ticket.id).limit(CANDIDATES)))
     return sorted(rows, key=lambda t: (t.created_at, t.id))[:CANDIDATES]
+
+
+def waiting_count(tenant: Tenant, user: User) -> int:
+    """How many tickets `unassigned_candidates` gives, counted without reading them (My queue's
+    "N unassigned tickets waiting")."""
+    total = 0
+    for status in OPEN_STATUSES:
+        inner = _unassigned(tenant, user, status).select(SQL("1")).limit(CANDIDATES - total)
+        total += Select([inner.alias("waiting")], [fn.COUNT(SQL("*"))]).bind(db).scalar()
+        if total >= CANDIDATES:
+            break
+    return total
 
 
 def take_next(tenant: Tenant, user: User) -> Ticket | None:
@@ -122,7 +140,7 @@ class WorkspaceView(ConsoleBaseView):
             "console/workspace.html",
             queue=my_queue(tenant, self.current_user, limit=QUEUE_SHOWN),
             queue_total=queue_size(tenant, self.current_user),
-            waiting=len(unassigned_candidates(tenant, self.current_user)),  # counted, not ranked
+            waiting=waiting_count(tenant, self.current_user),
             sla_on=get_host().is_enabled(tenant, urgency.SLA_PLUGIN),
             saved_views=saved_views.counted(tenant, self.current_user),
         )
