@@ -142,7 +142,16 @@ def _page(p: Placeholders, filters: tuple, order: tuple) -> Any:
 
 
 def _capped_count(p: Placeholders, filters: tuple, order: tuple) -> Any:
-    inner = _rows(Ticket.select(SQL("1")), p, filters, order).order_by().limit(p("cap"))
+    equal, assignee, sight, more = filters
+    if order[0] != SEARCH and not order[3] and assignee == "id" and set(equal) <= {"status"} and not sight and not more:
+        # an assignee's tickets are all their tenant's (the service assigns within it): the partial
+        # index (assignee, status) counts them alone (50,000 row reads for the tenant were 100 ms)
+        inner = Ticket.select(SQL("1")).where(Ticket.assignee == p("assignee"))
+        if equal:
+            inner = inner.where(Ticket.status == p("status", str))
+        inner = inner.limit(p("cap"))
+    else:
+        inner = _rows(Ticket.select(SQL("1")), p, filters, order).order_by().limit(p("cap"))
     return peewee.Select([inner.alias("capped")], [fn.COUNT(SQL("*"))]).bind(db)
 
 

@@ -153,3 +153,12 @@ def test_the_api_filters_by_team_tag_and_creation_range(tenant, shop, admin_api)
     bad = admin_api.get("/api/v1/tickets?created_from=yesterday&team=0")
     assert bad.status_code == 422
     assert {"created_from", "team"} <= set(bad.get_json()["error"]["fields"])
+
+
+def test_an_assignees_count_is_their_tickets_in_any_status(tenant, shop):
+    made, agents, _, _ = shop
+    for status in (None, "open", "closed"):
+        filters = listing.Filters(assignee=agents[0].id, status=status)
+        page = listing.list_page(tenant, SYSTEM, filters, per_page=3)
+        wanted = [t for t in made if t.assignee_id == agents[0].id and status in (None, t.status)]
+        assert (page.total, page.total_exact) == (len(wanted), True), status
