@@ -120,7 +120,8 @@ class Snapshot:
 
     def visible(self, scope: tuple[int, int | None] | None) -> Iterable[Row]:
         """The rows a viewer with `scope` (`gongdan.permissions.ticket_scope`) may see."""
-        rows = self.rows.values()
+        with self.lock:  # another request may be reading changes into it
+            rows = list(self.rows.values())
         if scope is None:
             return rows
         user_id, team_id = scope
