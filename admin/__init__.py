@@ -46,10 +46,18 @@ def _plugin_templates(app: Flask, host: PluginHost) -> None:
             app.register_blueprint(Blueprint(f"console_templates_{name}", __name__, template_folder=str(folder)))
 
 
-def local_time(value: datetime | None) -> str:
-    """`value` in the console tenant's time zone, to the minute."""
-    if value is None:
+def local_time(value: datetime | str | None) -> str:
+    """`value` (a time, or ISO text such as an API dict carries) in the console tenant's time
+    zone, to the minute; text that is not a time is shown as it is."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if value.tzinfo is None:
+            return value.strftime("%Y-%m-%d %H:%M")
     tenant = current_tenant()
     try:
         zone = ZoneInfo(tenant.timezone) if tenant is not None else ZoneInfo("UTC")

@@ -25,6 +25,10 @@ def test_shops_and_quarantine_pages(synced, app, make_user):
     assert sim.client_secret not in page
     assert 'name="since"' not in page  # supervisors see the state; admins start syncs
     assert "pdd-quarantined" not in browser.text("/console/pdd-quarantine/")
+    chinese = ConsoleClient(app, supervisor, language="zh_CN").text("/console/pdd-shops/")
+    assert "已授权" in chinese  # words and local times, not `authorized` and ISO text in UTC
+    assert "+00:00" not in chinese
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", chinese)
     admin, _ = make_user("admin")
     assert 'name="since"' in ConsoleClient(app, admin).text("/console/pdd-shops/")
     agent, _ = make_user("agent")
