@@ -24,6 +24,7 @@ REFRESH_SECONDS = 60.0
 MIN_SECONDS = 5.0
 SMALL = 20_000  # terms: a vocabulary this small is read again whenever the article count changes
 KEEP = 16  # tenants kept per process
+PER_CHAR = 200  # terms kept per character, the most frequent: partial matching takes 4 below a cap
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ def char_map(tenant: Tenant, doc_count: int) -> CharMap:
         if term and len(term) <= 2 and is_han(term):
             for char in set(term):
                 by_char.setdefault(char, []).append((term, df))
-    for held in by_char.values():
+    for char, held in by_char.items():
         held.sort(key=lambda r: (-r[1], r[0]))  # here, not in SQL: the two databases order text differently
+        by_char[char] = held[:PER_CHAR]
     built = CharMap(doc_count, now, len(rows), by_char)
     with _lock:
         if len(_cache) >= KEEP and key not in _cache:
