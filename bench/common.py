@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -63,3 +64,25 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 def mean(samples: Sequence[float]) -> float:
     """The arithmetic mean."""
     return statistics.fmean(samples)
+
+
+def run_queue_wait() -> float:
+    """Seconds this process's live threads have spent runnable but waiting for a core (Linux
+    `/proc/self/task/*/schedstat`; 0.0 elsewhere). On a shared machine most of a benchmark's wall
+    time can be this wait; `wall - wait` is what the run would take with a core to itself (threads
+    that already ended are not counted, so the estimate errs towards the slower side)."""
+    total = 0
+    for path in Path("/proc/self/task").glob("*/schedstat"):
+        try:
+            total += int(path.read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
+def thread_run_queue_wait() -> float:
+    """Seconds the calling thread has spent runnable but waiting for a core (Linux; 0.0 elsewhere)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0

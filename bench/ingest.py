@@ -14,8 +14,9 @@ neighbour slows them all alike (each figure is the median round):
   event, hooks) with no plugin enabled, with the four plugins of issue 15's first figure
   (assignment, sla, knowledge, pdd_connector), and with every installed plugin enabled.
 
-Beside each rate, the CPU time of this process per ticket (SQLite's work included): on a shared
-machine the wall clock mostly measures the queue for a core, the CPU time much less so. The
+Beside each rate, the CPU time of this process per ticket (SQLite's work included) and the rate
+with the time spent waiting for a core taken out (`bench.common.run_queue_wait`): on a shared
+machine the wall clock mostly measures the queue for a core. The
 all-plugin path's ratio to the no-plugin path is printed for both. Work a plugin moved out of the
 request into the worker is measured too: the analytics catch-up job's CPU per ticket, run once
 over every ticket of the all-plugin path after the rounds (what the worker spends on them).
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import statistics
 import tempfile
@@ -34,7 +36,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from bench.common import table, timed
+from bench.common import run_queue_wait, table, timed
 from gongdan import accounts, categories, tickets
 from gongdan.actors import Actor
 from gongdan.db import SQLITE_PRAGMAS, db, open_database
@@ -168,17 +170,21 @@ class RawPath:
 
 def rounds(
     paths: dict[str, RawPath | ServicePath], per_round: int, count: int
-) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-    """Tickets per second, and CPU milliseconds per ticket, of each path in each of `count`
-    interleaved rounds."""
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[float]]]:
+    """Tickets per second, CPU milliseconds per ticket, and tickets per second without the time
+    spent waiting for a core, of each path in each of `count` interleaved rounds."""
     rates: dict[str, list[float]] = {name: [] for name in paths}
     cpu: dict[str, list[float]] = {name: [] for name in paths}
+    unqueued: dict[str, list[float]] = {name: [] for name in paths}
     for _ in range(count):
         for name, path in paths.items():
-            started = time.process_time()
-            rates[name].append(per_round / timed(partial(path.run, per_round)))
+            started, waited = time.process_time(), run_queue_wait()
+            seconds = timed(partial(path.run, per_round))
+            waited = run_queue_wait() - waited
+            rates[name].append(per_round / seconds)
             cpu[name].append(1000 * (time.process_time() - started) / per_round)
-    return rates, cpu
+            unqueued[name].append(per_round / max(seconds - waited, 1e-9))
+    return rates, cpu, unqueued
 
 
 def worker_share(path: ServicePath) -> tuple[int, float] | None:
@@ -211,7 +217,7 @@ def main() -> None:
             f"ticket service, issue 15's four: {', '.join(ISSUE_FOUR)}": ServicePath(folder, "four", ISSUE_FOUR),
             f"ticket service, plugins enabled: {', '.join(service_full.enabled) or 'none installed'}": service_full,
         }
-        rates, cpu = rounds(paths, per_round, args.rounds)
+        rates, cpu, unqueued = rounds(paths, per_round, args.rounds)
         stored = {name: path.done for name, path in paths.items() if isinstance(path, ServicePath)}
         for name, path in paths.items():
             if isinstance(path, ServicePath):
@@ -221,6 +227,7 @@ def main() -> None:
         worker = worker_share(service_full)
     medians = {name: statistics.median(values) for name, values in rates.items()}
     cpu_medians = {name: statistics.median(values) for name, values in cpu.items()}
+    free = {name: statistics.median(values) for name, values in unqueued.items()}
     bare, schema = list(medians.values())[:2]
     none = list(paths)[2]
     print(
@@ -234,6 +241,7 @@ def main() -> None:
                 "tickets/s",
                 "(min-max)",
                 "CPU ms/ticket",
+                "tickets/s with a core",
                 "rate vs no plugin",
                 "vs bare insert",
                 "vs insert into gongdan's tables",
@@ -244,6 +252,7 @@ def main() -> None:
                     f"{rate:,.0f}",
                     f"({min(rates[name]):,.0f}-{max(rates[name]):,.0f})",
                     f"{cpu_medians[name]:.3f}",
+                    f"{free[name]:,.0f}",
                     f"{rate / medians[none]:.2f}",
                     f"{rate / bare:.2f}",
                     f"{rate / schema:.2f}",
@@ -255,7 +264,12 @@ def main() -> None:
     full = list(paths)[-1]
     print(
         f"every plugin against no plugin, same run: {medians[full] / medians[none]:.0%} of the rate,"
+        f" {free[full] / free[none]:.0%} with a core to itself,"
         f" {cpu_medians[none] / cpu_medians[full]:.0%} by CPU time (no plugin's CPU ÷ every plugin's)"
+    )
+    print(
+        "(tickets/s with a core: wall time less the time the process was runnable but waiting for a core,"
+        f" from /proc schedstat; load average {os.getloadavg()[0]:.1f} now)"
     )
     if worker is not None:
         tickets_counted, per_ticket = worker
