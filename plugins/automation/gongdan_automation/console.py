@@ -21,6 +21,7 @@ from gongdan import actions, tickets
 from gongdan.actors import Actor
 from gongdan.contributions import ConsoleView, TicketPanel
 from gongdan.errors import Conflict, GongdanError, ValidationError
+from gongdan.event_kinds import OUTCOME_CODES
 from gongdan.models import Team, Tenant, Ticket, User
 from gongdan.permissions import ROLE_RANK, has_role
 
@@ -333,7 +334,17 @@ def console_views() -> list[ConsoleView]:
                     status = 422
                 else:
                     trial = engine.dry_run(tenant, rule, ticket)
-            page = self.render("automation/rule_history.html", rule=rule, runs=runs, trial=trial, **self._catalogue())
+            numbers = {t.id: t.number for t in Ticket.of(tenant).where(Ticket.id.in_([r.ticket_id for r in runs]))}
+            outcomes = {code: pair[0] if _zh() else pair[1] for code, pair in OUTCOME_CODES.items()}
+            page = self.render(
+                "automation/rule_history.html",
+                rule=rule,
+                runs=runs,
+                trial=trial,
+                numbers=numbers,
+                outcome_words=outcomes,
+                **self._catalogue(),
+            )
             return page, status
 
     class MacrosView(base):  # type: ignore[misc, valid-type]

@@ -57,8 +57,10 @@ def test_an_admin_builds_close_72h_after_resolved_in_chinese(app, make_user, aut
     assert tickets.get(auto_tenant, ticket.id).status == "closed"
     admin = _zh(app, make_user, "admin")  # a new session: 73 hours passed the idle timeout
     history = admin.text(f"/console/automation/rules/{rule.id}")
-    assert "ok" in history
-    assert "set_status" in history
+    runs = history.split('id="rule-runs"', 1)[1]
+    assert "设置状态: 成功" in runs  # words, not `set_status: ok`
+    assert "set_status" not in runs
+    assert f"#{ticket.number}</a>" in runs
 
     bad = admin.post(
         f"/console/automation/rules/{rule.id}/edit", {"name": "x", "cond_field_0": "status", "cond_op_0": "like"}
@@ -98,6 +100,9 @@ def test_a_trigger_from_the_builder_and_its_dry_run(app, make_user, auto_tenant)
     text = trial.get_data(as_text=True)
     assert 'id="dry-run-result"' in text
     assert "不会触发" in text
+    result = text.split('id="dry-run-result"', 1)[1].split("</div></div>", 1)[0]
+    assert "主题 包含 投诉" in result  # the condition in words (it read `subject contains 投诉`)
+    assert "设置标签" in result
     assert tickets.get(auto_tenant, other.id).tags == []
     assert admin.post(f"/console/automation/rules/{rule.id}", {"ticket_number": "999"}).status_code == 422
 
