@@ -33,5 +33,6 @@ class DashboardView(ConsoleBaseView, AdminIndexView):
             "times": found["times"],
             "sla": found["sla"],
             "sla_pending": found["sla_pending"],
+            "times_pending": found["times_pending"],
         }
         return self.render("console/dashboard.html", figures=figures, tenant=tenant)

@@ -156,7 +156,9 @@ def dashboard(tenant: Tenant, actor: Actor | None = None) -> dict[str, Any]:
     change shows at once and costs the changed rows only; figures that move with the clock
     alone refresh within `DASHBOARD_SECONDS`. SLA attainment, which asks the SLA plugin about
     every ticket of 30 days, is shown as of at most `SLA_SECONDS` ago (`recent_sla_attainment`);
-    `sla_pending` is true while the very first is being computed.
+    `sla_pending` is true while the very first is being computed. While a big tenant's snapshot
+    is first built in the background, tickets per day and the backlog are counted in SQL and
+    the response times are pending (`times_pending`).
     """
     scope = permissions.ticket_scope(actor, tenant) if actor else None
     snap = dashboard_snapshot.snapshot(tenant.id)
@@ -166,15 +168,15 @@ def dashboard(tenant: Tenant, actor: Actor | None = None) -> dict[str, Any]:
     found = _dashboards.get(key)
     now = _monotonic()
     fresh = found is not None and found[0] == stamp and now - found[1] < DASHBOARD_SECONDS
-    if fresh and snap is not None and not found[2]["sla_pending"]:
+    if fresh and snap is not None and not found[2]["sla_pending"] and not found[2]["times_pending"]:
         return found[2]
-    if snap is None:  # being built: counted in SQL meanwhile
+    if snap is None:  # being built: the counts in SQL meanwhile, the times once it is there
         figures = {"per_day": tickets_per_day(tenant, actor=actor), "backlog": backlog(tenant, actor)}
-        figures["times"] = response_times(tenant, actor=actor)
+        figures |= {"times": {"first_response": _hours([]), "resolution": _hours([])}, "times_pending": True}
         windowed = None
     else:
         rows = list(snap.visible(scope))
-        figures, windowed = _counted(tenant, rows), len(rows)
+        figures, windowed = _counted(tenant, rows) | {"times_pending": False}, len(rows)
     sla, pending = recent_sla_attainment(tenant, actor, key, windowed) if sla_on else (None, False)
     figures |= {"sla": sla, "sla_pending": pending}
     _dashboards[key] = (stamp, now, figures)

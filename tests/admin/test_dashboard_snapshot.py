@@ -1,11 +1,13 @@
 """The dashboard counted from its in-memory snapshot, brought up to date by the changed tickets,
 gives the figures the SQL of `gongdan.admin.stats` counts, after any mix of changes and for a
 viewer limited by team visibility (both databases); SLA attainment of a big tenant is computed
-in the background, pending meanwhile."""
+in the background, pending meanwhile, and so are the response times while a big tenant's
+snapshot is first built."""
 
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 
@@ -116,8 +118,8 @@ def test_a_big_tenant_counts_in_sql_while_its_snapshot_is_built_apart(tenant, mo
         original(self)
 
     monkeypatch.setattr(dashboard_snapshot.Snapshot, "rebuild", held_rebuild)
-    first = stats.dashboard(tenant)
-    assert _shown(first) == _sql_figures(tenant)
+    first, sql = stats.dashboard(tenant), _sql_figures(tenant)
+    assert (first["per_day"], first["backlog"], first["times_pending"]) == (sql["per_day"], sql["backlog"], True)
     assert dashboard_snapshot._snapshots == {}
     assert dashboard_snapshot.building()
     release.set()
@@ -127,4 +129,28 @@ def test_a_big_tenant_counts_in_sql_while_its_snapshot_is_built_apart(tenant, mo
     assert len(dashboard_snapshot._snapshots) == 1
     frozen_clock.advance(minutes=1)
     tickets.create(tenant, {"subject": "又一个", "channel": "web"}, SYSTEM)
-    assert _shown(stats.dashboard(tenant)) == _sql_figures(tenant)
+    shown = stats.dashboard(tenant)
+    assert (_shown(shown), shown["times_pending"]) == (_sql_figures(tenant), False)
+
+
+def test_the_page_says_pending_for_the_times_while_the_snapshot_is_built(tenant, console_client, monkeypatch):
+    monkeypatch.setattr(dashboard_snapshot, "SYNC_ROWS", 1)
+    release, original = threading.Event(), dashboard_snapshot.Snapshot.rebuild
+
+    def held_rebuild(self):
+        release.wait(10)
+        original(self)
+
+    monkeypatch.setattr(dashboard_snapshot.Snapshot, "rebuild", held_rebuild)
+    tickets.create(tenant, {"subject": "工单"}, SYSTEM)
+    browser = console_client("supervisor")
+    page = browser.text("/console/")
+    assert re.search(r'id="kpi-first-response"><span class="text-muted">Pending<', page)
+    assert 'id="chart-times"' not in page
+    chinese = console_client("supervisor", language="zh_CN").text("/console/")
+    assert re.search(r'id="kpi-resolution"><span class="text-muted">等待中<', chinese)
+    release.set()
+    deadline = time.monotonic() + 10
+    while dashboard_snapshot.building() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert 'id="chart-times"' in browser.text("/console/")
