@@ -297,6 +297,12 @@ def _backup_postgres(url: str, target: Path, progress: Progress | None) -> dict[
     with _partial(target) as partial, _pg(url) as connection:
         connection.set_session(isolation_level="REPEATABLE READ", readonly=True)
         with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'")
+            if cursor.fetchone() is not None:  # pg_dump of the coordinator holds no shard's rows
+                raise BackupError(
+                    "this database is a Citus cluster: pg_dump of the coordinator would hold none of the "
+                    "distributed rows; back up every node instead (docs/operations.md, Backups on Citus)"
+                )
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
             counts = _pg_counts(cursor)  # in the snapshot pg_dump reads: the dump holds exactly these
