@@ -131,6 +131,18 @@ def add_worker(database: str, port: int) -> None:
             cursor.execute("SELECT citus_add_node(%s, %s)", (HOST, port))
 
 
+def remove_worker(database: str, port: int) -> bool:
+    """Move every shard of `database` off the worker on `port` and take it out of the cluster;
+    False when it was not in it (a kept benchmark database is rebalanced from two workers again)."""
+    with closing(_connect(COORDINATOR, database)) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_dist_node WHERE nodename = %s AND nodeport = %s", (HOST, port))
+        if cursor.fetchone() is None:
+            return False
+        cursor.execute("SELECT citus_drain_node(%s, %s, shard_transfer_mode => 'force_logical')", (HOST, port))
+        cursor.execute("SELECT citus_remove_node(%s, %s)", (HOST, port))
+    return True
+
+
 def ensure(database: str, workers: Sequence[int] = WORKERS) -> str:
     """Start (or reuse) the coordinator and `workers`, and make `database` a Citus database on
     them; returns its URL on the coordinator.
