@@ -36,6 +36,7 @@ import multiprocessing
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -289,13 +290,32 @@ def _peer_ready(port: int) -> bool:
         return False
 
 
-def create_rounds(servers: list[Server], args: Any) -> dict[str, list[Result]]:
-    """Creates at full load on each server, interleaved over `args.rounds` rounds."""
+def server_cpu(process: subprocess.Popen) -> float:
+    """CPU seconds gunicorn's worker processes (the children of `process`) have used so far
+    (Linux /proc; 0.0 elsewhere). Unlike the wall-clock rate, it hardly depends on the load."""
+    ticks = 0
+    for children in Path(f"/proc/{process.pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            try:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            except (OSError, IndexError, ValueError):
+                continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def create_rounds(servers: list[Server], args: Any) -> tuple[dict[str, list[Result]], dict[str, list[float]]]:
+    """Creates at full load on each server, interleaved over `args.rounds` rounds; with the
+    server's CPU milliseconds per create in each round."""
     found: dict[str, list[Result]] = {s.setup: [] for s in servers}
+    cpu: dict[str, list[float]] = {s.setup: [] for s in servers}
     for _ in range(args.rounds):
         for s in servers:
-            found[s.setup].append(drive(s.kind, s.port, s.token, args.clients, args.duration, None, s.extra))
-    return found
+            before = server_cpu(s.process)
+            result = drive(s.kind, s.port, s.token, args.clients, args.duration, None, s.extra)
+            found[s.setup].append(result)
+            cpu[s.setup].append(1000 * (server_cpu(s.process) - before) / max(result.requests + result.errors, 1))
+    return found, cpu
 
 
 def median_round(results: list[Result]) -> Result:
@@ -332,7 +352,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print("peer: django-helpdesk not installed (see bench/peer_helpdesk.py): no peer figure")
         baseline = drive("health", servers[0].port, "", args.clients, args.duration, None)
-        rounds = create_rounds(servers, args)
+        rounds, cpu = create_rounds(servers, args)
         creates = {setup: median_round(found) for setup, found in rounds.items()}
         results: list[tuple[str, Result]] = [("-", baseline)]
         results += [(setup, r) for setup, r in creates.items() if setup != "peer"]
@@ -348,7 +368,7 @@ def main(argv: list[str] | None = None) -> None:
         if "peer" in creates:
             results.append(("peer", creates["peer"]))
         print(table(results, baseline))
-        _summary(rounds, creates, results)
+        _summary(rounds, creates, results, {setup: statistics.median(ms) for setup, ms in cpu.items()})
     finally:
         for s in servers:
             s.process.terminate()
@@ -356,8 +376,13 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _summary(rounds: dict[str, list[Result]], creates: dict[str, Result], results: list[tuple[str, Result]]) -> None:
-    """The ratios issue 15 asks for, from the median rounds, and each round's rates."""
+def _summary(
+    rounds: dict[str, list[Result]],
+    creates: dict[str, Result],
+    results: list[tuple[str, Result]],
+    cpu: dict[str, float],
+) -> None:
+    """The ratios issue 15 asks for, from the median rounds and the servers' CPU per create."""
     each = "; ".join(f"{setup} " + ", ".join(f"{r.rate:.0f}" for r in found) for setup, found in rounds.items())
     print(f"\ncreates at full load, each round (req/s): {each}")
     none, every = creates["none"].rate, creates["all"].rate
@@ -366,11 +391,17 @@ def _summary(rounds: dict[str, list[Result]], creates: dict[str, Result], result
         f"median round: {none:.0f}/s with no plugin, {every:.0f}/s with every first-party plugin"
         f" ({every / none:.0%} of it); all plugins at half load p99 {half.percentile(99):.1f} ms"
     )
+    print(
+        f"server CPU a create (gunicorn workers, median round): {cpu['none']:.2f} ms with no plugin,"
+        f" {cpu['all']:.2f} ms with every plugin ({cpu['none'] / cpu['all']:.0%} of the rate it allows)"
+    )
     if "peer" in creates:
         peer = creates["peer"].rate
         print(
-            f"django-helpdesk in the same run: {peer:.0f}/s (p50 {creates['peer'].percentile(50):.1f} ms);"
-            f" gongdan with every plugin {every / peer:.1f}x, with none {none / peer:.1f}x"
+            f"django-helpdesk in the same run: {peer:.0f}/s (p50 {creates['peer'].percentile(50):.1f} ms),"
+            f" {cpu['peer']:.2f} ms server CPU a create; gongdan with every plugin {every / peer:.1f}x the rate"
+            f" ({cpu['peer'] / cpu['all']:.1f}x by CPU), with none {none / peer:.1f}x"
+            f" ({cpu['peer'] / cpu['none']:.1f}x)"
         )
     print(f"load average {os.getloadavg()[0]:.1f} after the run")
 
