@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import peewee
-from peewee import JOIN, SQL, NodeList, Tuple, fn
+from peewee import SQL, NodeList, Tuple, fn
 
 from gongdan import permissions, search
 from gongdan.actors import Actor
@@ -401,6 +401,8 @@ def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str
     `driver` a filter's kind (`_indexed`): the filters' rows, by that filter's index, each
     looked up in the postings of every term. "term": the newest `read` postings of the
     rarest term (`term0`), each ticket then checked against the filters and the other terms.
+    Every check is a subquery of one row (`search.found`): PostgreSQL turned EXISTS into a hash
+    join over every posting, or a scan of the tickets, where a few thousand lookups were wanted.
     """
     if driver != "term":
         query = _where(Ticket.select(Ticket.id), p, *filters, drive=driver).where(search.held_by(p, terms, Ticket.id))
@@ -413,15 +415,12 @@ def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str
             .limit(p("read"))
             .alias("newest")
         )
-        if _unfiltered(filters):  # the postings alone answer
-            query = peewee.Select([newest], [newest.c.ticket_id]).bind(db)
-            ticket_id = newest.c.ticket_id
-        else:
-            query = Ticket.select(Ticket.id).from_(newest).join(Ticket, JOIN.CROSS)  # the postings first
-            query = _where(query.where(Ticket.id == newest.c.ticket_id), p, *filters)
-            ticket_id = Ticket.id
+        query = peewee.Select([newest], [newest.c.ticket_id]).bind(db)
+        if not _unfiltered(filters):  # each posting's ticket checked by its id (one lookup each)
+            ticket = _where(Ticket.select(SQL("1")), p, *filters).where(Ticket.id == newest.c.ticket_id)
+            query = query.where(search.found(ticket))
         if terms > 1:
-            query = query.where(search.held_by(p, terms, ticket_id, first=1))
+            query = query.where(search.held_by(p, terms, newest.c.ticket_id, first=1))
     if what == "ids":
         return query
     return peewee.Select([query.select(SQL("1")).alias("matched")], [fn.COUNT(SQL("*"))]).bind(db)

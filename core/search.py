@@ -113,13 +113,21 @@ def held_by(p: Any, count: int, ticket_id: Any, first: int = 0) -> peewee.Expres
         probe = term.select(peewee.SQL("1")).where(
             (term.tenant == p("tenant")) & (term.term == p(f"term{n}", str)) & (term.ticket == ticket_id)
         )
-        condition = peewee.fn.EXISTS(probe) if condition is None else condition & peewee.fn.EXISTS(probe)
+        condition = found(probe) if condition is None else condition & found(probe)
     return condition
+
+
+def found(probe: Any) -> Any:
+    """`(probe LIMIT 1) IS NOT NULL`: EXISTS as a subquery of one row, looked up for each outer
+    row on both databases (PostgreSQL plans an EXISTS as a join, and chose a hash join over every
+    posting of a term where a few thousand index lookups were wanted)."""
+    return peewee.NodeList((probe.limit(1), peewee.SQL("IS NOT NULL")))
 
 
 __all__ = [
     "add",
     "counted_terms",
+    "found",
     "held_by",
     "holding",
     "postings",
