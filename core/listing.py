@@ -428,8 +428,10 @@ def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str
 
 def _one_by_one(p: Placeholders, count: int) -> Any:
     wanted = [p(f"id{n}") for n in range(count)]
-    # `+ 0`: the tenant's indexes are no way to these rows (SQLite took one for a long IN list)
-    return with_relations(Ticket.select()).where(((Ticket.tenant + 0) == p("tenant")) & Ticket.id.in_(wanted))
+    # SQLite: `+ 0`, the tenant's indexes are no way to these rows (it took one for a long IN
+    # list); PostgreSQL's key is (tenant, id): the tenant as it is
+    tenant = Ticket.tenant if is_postgres() else Ticket.tenant + 0
+    return with_relations(Ticket.select()).where((tenant == p("tenant")) & Ticket.id.in_(wanted))
 
 
 MATCHES = ShapedQuery(_matches)
