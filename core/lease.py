@@ -70,6 +70,8 @@ class Lease:
     def release(self) -> None:
         """Give the lease up now (another process may take it at once); stops `keep`."""
         self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(self.ttl)  # a renewal under way would write the row again
         LeaseRow.delete().where((LeaseRow.name == self.name) & (LeaseRow.holder == self.holder)).execute()
 
     @property

@@ -60,6 +60,7 @@ def test_ensure_listeners_permits_shops_and_starts_one_listener_per_app(pdd_tena
         wait_for(lambda: _stored(pdd_tenant, added["id"]))
         assert {str(r["id"]) for r in truth(sim, connected[1].owner_id)} >= {str(added["id"])}
     finally:
+        push.listener_lease.release()  # stops renewing: no lease row written under later tests
         for listener in started:
             push._listeners.clear()
             listener.stop()
