@@ -6,11 +6,12 @@ gongdan's: make it once with
     python3 -m venv /tmp/dh-venv && /tmp/dh-venv/bin/pip install django-helpdesk gunicorn
 
 and `bench.http` finds it there (or at `--peer-venv` / `GONGDAN_BENCH_PEER_VENV`). `start` writes
-a minimal Django site into a work folder (SQLite in WAL mode like gongdan's, teams mode off, the
-REST API on, DRF token authentication — as cheap per request as gongdan's bearer tokens; Django's
-default password hashing on every basic-auth request would make the peer look slower than it
-is —, persistent database connections as gongdan keeps them), migrates it, creates a staff user, a queue and a token, and serves it with gunicorn and the
-same number of workers. Figures only; nothing here asserts on time.
+a minimal Django site into a work folder: SQLite in WAL mode like gongdan's, persistent database
+connections as gongdan keeps them, teams mode off, the REST API on with DRF token
+authentication (as cheap per request as gongdan's bearer tokens; Django's password hashing on
+every basic-auth request would make the peer look slower than it is). It migrates the site,
+creates a staff user, a queue and a token, and serves it with gunicorn and the same number of
+workers. Figures only; nothing here asserts on time.
 """
 
 from __future__ import annotations
