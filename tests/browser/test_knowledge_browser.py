@@ -42,6 +42,10 @@ def test_synonyms_and_the_reasons_of_suggestions(
         assert ("内置电商词表" if locale == "zh-CN" else "Built-in e-commerce vocabulary") in page.inner_text("body")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(shots / f"kb-synonyms-{locale}-{width}.png"), full_page=True)
+        page.goto(f"{live_server}/console/knowledge/")
+        assert page.locator("#kb-articles").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, "the article list scrolls sideways"
+        page.screenshot(path=str(shots / f"kb-list-{locale}-{width}.png"), full_page=True)
         page.goto(f"{live_server}/console/tickets/{ticket.id}")
         why = page.inner_text(".kb-why")
         assert ("同义词" if locale == "zh-CN" else "synonyms") in why
