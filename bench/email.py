@@ -23,6 +23,10 @@
    (every first-party plugin on), then a second fetch and the reconciliation, which delivers
    the hooks the kill cut off between a commit and its hooks; how many events it left undelivered.
 
+5. With `--commit-rounds N`: the fetch with every first-party plugin, its commits waiting for
+   the WAL flush (`fetch.RELAXED_COMMITS` off, the old behaviour) and not waiting (on, the
+   default; PostgreSQL only, see `fetch.relaxed_commits`), alternately N times in the same run.
+
 Needs `dovecot` (apt-get install dovecot-imapd). Figures are printed; nothing asserts on time.
 """
 
@@ -38,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from gongdan_email import corpus, fetch, ingest, mailboxes
@@ -286,6 +291,25 @@ def kill_nine(url: str, dovecot: Dovecot, user: str, count: int) -> tuple[int, i
     return before, lost, duplicated, undelivered
 
 
+def commit_rounds(
+    url: Callable[[], str], dovecot: Dovecot, user: str, count: int, rounds: int
+) -> list[tuple[str, ...]]:
+    """Rows of the alternating comparison: each round the fetch with every first-party plugin with
+    synchronous commits (the old way), then with `synchronous_commit = off` (the default); `url()`
+    gives each run its database."""
+    rows = []
+    try:
+        for n in range(1, rounds + 1):
+            for relaxed in (False, True):
+                fetch.RELAXED_COMMITS = relaxed
+                rate, cpu, tickets, free = ingest_rate(url(), dovecot, user, ("email", *FIRST_PARTY), count)
+                label = f"round {n}: " + ("synchronous_commit off (new)" if relaxed else "every commit waits (old)")
+                rows.append((*_row(label, count, rate, free, cpu, tickets), f"{os.getloadavg()[0]:.1f}"))
+    finally:
+        fetch.RELAXED_COMMITS = True
+    return rows
+
+
 def _row(label: str, n: int, rate: float, free: float, cpu: float, tickets: int) -> tuple[str, ...]:
     return (label, f"{rate:.0f}", f"{free:.0f}", f"{cpu:.2f}", str(tickets), f"{n / rate:.2f}")
 
@@ -296,6 +320,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument(
         "--live", type=float, default=0, metavar="SECONDS", help="measure delivery to ticket with the scheduler running"
+    )
+    parser.add_argument(
+        "--commit-rounds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="compare the fetch's commits waiting for the WAL flush or not, alternately N times",
     )
     parser.add_argument(
         "--database-url", default=None, help="default: a new SQLite file each time; PostgreSQL is emptied"
@@ -333,6 +364,7 @@ def main() -> None:
         latency = one_message_latency(url(), dovecot, "one@acme.example")
         before, lost, duplicated, undelivered = kill_nine(url(), dovecot, "kill@acme.example", args.messages)
         live = live_latency(url(), dovecot, "one@acme.example", args.live) if args.live else []
+        compared = commit_rounds(url, dovecot, "all@acme.example", args.messages, args.commit_rounds)
     n = args.messages
     kind = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") else "SQLite"
     print(f"\nIngest of {n} messages from Dovecot (10% replies, 5% with a 20 KB PDF), {kind}")
@@ -390,6 +422,13 @@ def main() -> None:
         )
     print(f"\nkill -9 during a {n}-message fetch: {before} handled before the kill; after a second fetch")
     print(f"  lost {lost}, duplicated {duplicated}; events left undelivered after the reconciliation {undelivered}")
+    if compared:
+        print(f"\nEvery first-party plugin, {kind}: commits waiting for the WAL flush or not, alternately")
+        head = ["run", "messages/s", "with a core", "CPU ms/message", "tickets", "seconds", "load"]
+        print(table(head, compared))
+        old = [float(r[1]) for r in compared[0::2]]
+        new = [float(r[1]) for r in compared[1::2]]
+        print("new / old, same round: " + ", ".join(f"{b / a:.2f}×" for a, b in zip(old, new, strict=True)))
 
 
 if __name__ == "__main__":

@@ -11,12 +11,15 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from gongdan_email import fetch
+import pytest
+from gongdan_email import fetch, ingest
 from gongdan_email.models import EmailMessage, EmailQuarantine, Mailbox
 from gongdan_email.testing import HangingServer
 from gongdan_sla.models import SlaTicket
 
 from gongdan import clock, reconcile
+from gongdan.db import db, is_postgres
+from gongdan.hookspecs import hookimpl
 from gongdan.models import Ticket, TicketEvent
 
 
@@ -166,6 +169,50 @@ def test_kill_9_in_the_middle_loses_nothing_and_duplicates_nothing(
         clock.unfreeze()
     assert TicketEvent.select().where(TicketEvent.dispatched_at.is_null()).count() == 0
     assert SlaTicket.select().count() == count
+
+
+def _synchronous_commit() -> str:
+    return db.execute_sql("SHOW synchronous_commit").fetchone()[0]
+
+
+class _CommitProbe:
+    """A plugin noting, in each new ticket's hook (after the commit), whether commits wait for the WAL flush."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    @hookimpl
+    def gongdan_ticket_created(self, ticket: Any) -> None:
+        self.seen.append((ticket.subject, _synchronous_commit()))
+
+
+def test_a_fetch_commits_without_waiting_for_the_wal_flush_and_nothing_else_does(
+    make_mailbox: Any, dovecot: Any, tenant: Any, register_plugin: Any, agent_api: Any, monkeypatch: Any
+) -> None:
+    if not is_postgres():
+        pytest.skip("PostgreSQL only: SQLite has no synchronous_commit")
+    probe = _CommitProbe()
+    register_plugin(probe, "commit-probe")
+    inside: list[tuple[bool, str]] = []
+    real_ingest = ingest.ingest
+
+    def noting_ingest(*args: Any, **kwargs: Any) -> Any:
+        inside.append((db.in_transaction(), _synchronous_commit()))
+        return real_ingest(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "ingest", noting_ingest)
+    box = make_mailbox()
+    dovecot.deliver_many([message(1), message(2)])
+    before = _synchronous_commit()
+    assert before != "off"
+    run = fetch.fetch_mailbox(box.id)  # on this test's own connection
+    assert (run.error, dict(run.counts)) == (None, {"ticket": 2})
+    assert inside == [(True, "off"), (True, "off")]  # the fetch's transactions
+    assert sorted(probe.seen) == [("question 1", "off"), ("question 2", "off")]  # the hooks after their commit
+    assert _synchronous_commit() == before  # reset when the fetch ends
+    created = agent_api.post("/api/v1/tickets", json={"subject": "by the API"})
+    assert created.status_code == 201, created.get_json()
+    assert probe.seen[-1] == ("by the API", before)  # a request on the same connection waits for the flush
 
 
 def test_the_command_line_fetches_and_says_what_it_did(make_mailbox: Any, dovecot: Any, tenant: Any) -> None:
