@@ -1,6 +1,6 @@
-"""E-mail channel figures, against a real Dovecot on loopback and a SQLite database.
+"""E-mail channel figures, against a real Dovecot on loopback and a SQLite database (or PostgreSQL).
 
-    .venv/bin/python -m bench.email [--messages 1000] [--database-url URL]
+    .venv/bin/python -m bench.email [--messages 1000] [--database-url URL] [--commit-rounds N]
 
 1. Messages per second ingested from Dovecot through the ticket service (`--messages`, 10%
    replies threaded by In-Reply-To, 5% with a PDF attachment): with no other plugin enabled,
