@@ -67,14 +67,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In the Citus mode the SQLite variants are deselected (they ran in `make test`), so the
-    run reports only what it ran rather than a skip for each."""
-    if not citus_mode():
-        return
+    """In the Citus mode the SQLite variants and the tests marked `single_node` are deselected
+    (they ran in `make test`); outside it the tests marked `citus` (they need the cluster) are.
+    A run reports only what it ran rather than a skip for each."""
     keep, dropped = [], []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        (dropped if params.get("gongdan_backend") == "sqlite" else keep).append(item)
+        if citus_mode():
+            left_out = params.get("gongdan_backend") == "sqlite" or item.get_closest_marker("single_node") is not None
+        else:
+            left_out = item.get_closest_marker("citus") is not None
+        (dropped if left_out else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

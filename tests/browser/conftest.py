@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from gongdan.testing import PG_ENV, citus_mode
+
 from ..admin.console_fixtures import app, quick_password_hashing  # noqa: F401 - shared fixtures
 
 CHROMIUM = "/usr/bin/chromium"
@@ -22,6 +24,32 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def _language(item: pytest.Item) -> str | None:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    value = params.get("language") or params.get("locale")
+    return value[:2] if isinstance(value, str) else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A browser flow written for both languages runs Chinese on SQLite and English on PostgreSQL
+    when both databases are configured: each language and each database still runs every flow
+    once, in half the browser time. Without PostgreSQL both languages run on SQLite."""
+    if not os.environ.get(PG_ENV) or citus_mode():
+        return
+    pairs = {("sqlite", "en"), ("postgresql", "zh")}  # the two left out
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("browser")
+        and (item.callspec.params.get("gongdan_backend") if hasattr(item, "callspec") else None, _language(item))
+        in pairs
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(map(id, dropped))
+        items[:] = [item for item in items if id(item) not in gone]
 
 
 @pytest.fixture

@@ -25,11 +25,9 @@ import pytest
 from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.backup import manifest_path
-from gongdan.testing import citus_mode
 
 # pg_dump of a Citus coordinator holds none of the distributed rows: gongdan backup refuses it
 # (test_backup_refuses_a_citus_database); a cluster is backed up node by node
-not_on_citus = pytest.mark.skipif(citus_mode(), reason="gongdan backup refuses a Citus cluster")
 GONGDAN = [sys.executable, "-c", "from gongdan.cli import main; main()"]
 # columns the writer changes after a row was written (the counter of ticket numbers, delivery marks)
 VOLATILE = {"tenant": {"ticket_seq"}, "ticket_event": {"dispatched_at"}}
@@ -106,7 +104,7 @@ def fresh_url(gongdan_backend: str, gongdan_database_url: str, tmp_path: Path) -
     admin.close()
 
 
-@not_on_citus
+@pytest.mark.single_node  # gongdan backup refuses a Citus cluster
 def test_a_backup_taken_during_writes_restores_one_consistent_moment(
     gongdan_db: Any, gongdan_database_url: str, tenant: Any, fresh_url: str, tmp_path: Path
 ) -> None:
@@ -151,7 +149,7 @@ def test_a_backup_taken_during_writes_restores_one_consistent_moment(
     assert [row[seq] for row in copy["tenant"][1]] == [len(ticket_ids)]
 
 
-@not_on_citus
+@pytest.mark.single_node  # gongdan backup refuses a Citus cluster
 def test_restore_refuses_a_database_in_use_and_a_backup_of_another_kind(
     gongdan_backend: str, gongdan_db: Any, gongdan_database_url: str, tenant: Any, tmp_path: Path
 ) -> None:
@@ -172,11 +170,10 @@ def test_restore_refuses_a_database_in_use_and_a_backup_of_another_kind(
     assert "backup; the configured database is" in wrong.stderr
 
 
+@pytest.mark.citus
 def test_backup_refuses_a_citus_database(
     gongdan_db: Any, gongdan_database_url: str, tenant: Any, tmp_path: Path
 ) -> None:
-    if not citus_mode():
-        pytest.skip("runs on the Citus test cluster (GONGDAN_TEST_CITUS=1)")
     tickets.create(tenant, {"subject": "分布式的工单", "channel": "web"}, Actor.system("seed"))
     target = tmp_path / "b.backup"
     refused = _gongdan(gongdan_database_url, "backup", str(target))

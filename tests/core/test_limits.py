@@ -57,9 +57,8 @@ def test_keys_are_stored_hashed(gongdan_db):
     assert "boss" not in RateCounter.get().key
 
 
+@pytest.mark.parametrize("gongdan_backend", ["postgresql"], indirect=True)  # SQLite has no unlogged tables
 def test_the_counters_need_no_wal_flush_on_postgresql(gongdan_db, gongdan_backend):
-    if gongdan_backend != "postgresql":
-        pytest.skip("SQLite has no unlogged tables")
     persistence = db.execute_sql("SELECT relpersistence FROM pg_class WHERE relname = 'rate_counter'").fetchone()
     # on Citus it stays logged: shard moves (rebalance, tenant isolation) cannot carry an unlogged table
     assert persistence == (("p",) if citus.on_citus() else ("u",))
