@@ -18,7 +18,7 @@ from gongdan_email.testing import HangingServer
 from gongdan_sla.models import SlaTicket
 
 from gongdan import clock, reconcile
-from gongdan.db import db, is_postgres
+from gongdan.db import db
 from gongdan.hookspecs import hookimpl
 from gongdan.models import Ticket, TicketEvent
 
@@ -186,11 +186,10 @@ class _CommitProbe:
         self.seen.append((ticket.subject, _synchronous_commit()))
 
 
+@pytest.mark.parametrize("gongdan_backend", ["postgresql"], indirect=True)  # SQLite has no synchronous_commit
 def test_a_fetch_commits_without_waiting_for_the_wal_flush_and_nothing_else_does(
     make_mailbox: Any, dovecot: Any, tenant: Any, register_plugin: Any, agent_api: Any, monkeypatch: Any
 ) -> None:
-    if not is_postgres():
-        pytest.skip("PostgreSQL only: SQLite has no synchronous_commit")
     probe = _CommitProbe()
     register_plugin(probe, "commit-probe")
     inside: list[tuple[bool, str]] = []
