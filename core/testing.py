@@ -66,13 +66,19 @@ def pytest_configure(config: pytest.Config) -> None:
         logging.getLogger("gongdan.hooks.trace").setLevel(logging.INFO)
 
 
+def item_params(item: pytest.Item) -> dict[str, Any]:
+    """The parameters a collected test runs with (`gongdan_backend`, `language`, ...); empty when
+    it is not parametrized."""
+    return getattr(getattr(item, "callspec", None), "params", {})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In the Citus mode the SQLite variants and the tests marked `single_node` are deselected
     (they ran in `make test`); outside it the tests marked `citus` (they need the cluster) are.
     A run reports only what it ran rather than a skip for each."""
     keep, dropped = [], []
     for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
+        params = item_params(item)
         if citus_mode():
             left_out = params.get("gongdan_backend") == "sqlite" or item.get_closest_marker("single_node") is not None
         else:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from gongdan.testing import PG_ENV, citus_mode
+from gongdan.testing import PG_ENV, citus_mode, item_params
 
 from ..admin.console_fixtures import app, quick_password_hashing  # noqa: F401 - shared fixtures
 
@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
 
 
 def _language(item: pytest.Item) -> str | None:
-    params = getattr(getattr(item, "callspec", None), "params", {})
+    params = item_params(item)
     value = params.get("language") or params.get("locale")
     return value[:2] if isinstance(value, str) else None
 
@@ -39,17 +39,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not os.environ.get(PG_ENV) or citus_mode():
         return
     pairs = {("sqlite", "en"), ("postgresql", "zh")}  # the two left out
-    dropped = [
-        item
-        for item in items
-        if item.get_closest_marker("browser")
-        and (item.callspec.params.get("gongdan_backend") if hasattr(item, "callspec") else None, _language(item))
-        in pairs
-    ]
+    keep, dropped = [], []
+    for item in items:
+        browser = item.get_closest_marker("browser") is not None
+        left_out = browser and (item_params(item).get("gongdan_backend"), _language(item)) in pairs
+        (dropped if left_out else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        gone = set(map(id, dropped))
-        items[:] = [item for item in items if id(item) not in gone]
+        items[:] = keep
 
 
 @pytest.fixture
