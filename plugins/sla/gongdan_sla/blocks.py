@@ -81,7 +81,7 @@ def ticket_blocks(tenant: Tenant, tickets: list[Ticket]) -> dict[int, dict[str, 
         if provisional:
             blocks[row.ticket_id]["warnings"] = [
                 f"{year}: China's holiday schedule not yet announced (known to {CN_YEARS[1]}); "
-                "statutory holidays used, without make-up working days"
+                f"closed: {china_days.PROVISIONAL_RULE}"
                 for year in provisional
             ]
     return blocks

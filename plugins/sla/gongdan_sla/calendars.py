@@ -194,7 +194,7 @@ class BusinessCalendar:
         if day.year not in self._warned:
             self._warned.add(day.year)
             log.warning(
-                "%s: China's holiday schedule not yet announced; statutory holidays used, no make-up days", day.year
+                "%s: China's holiday schedule not yet announced; closed: %s", day.year, china_days.PROVISIONAL_RULE
             )
 
     def hours(self, day: date) -> tuple[tuple[int, int], ...]:

@@ -6,8 +6,9 @@ announced schedule they agree day for day but for one date (a test checks it: 31
 make-up working day that `chinesecalendar` misses), so `holidays` is read first and
 `chinesecalendar` fills a year only it knows; a year either knows counts as **official**.
 Past the announced years, `holidays` still knows the statutory holidays by the rules of the
-全国年节及纪念日放假办法 (Spring Festival eve and three days, Labour Day two days, …) but not
-the make-up working days: such a year is **provisional**, its holidays and weekends closed,
+全国年节及纪念日放假办法 (Spring Festival eve and three days, Labour Day two days, …) and adds
+a weekday in lieu ("observed") for one that falls on a weekend, but not the make-up working
+days: such a year is **provisional**, every date `holidays` lists and the weekends closed,
 and a warning says so until an upgrade of either package (or the calendar's own per-date
 overrides) brings the announced schedule.
 """
@@ -29,6 +30,13 @@ _CC_WORKDAYS: frozenset[date] = frozenset(_chinese_calendar.workdays)
 _CC_YEARS = frozenset(d.year for d in _CC_HOLIDAYS)
 _PH_YEARS = frozenset(ChinaStaticHolidays.special_public_holidays)
 
+PROVISIONAL_RULE = (
+    "the holidays `holidays` derives from the statutory rules (with the days in lieu it adds when one "
+    "falls on a weekend); make-up working days (调休) are not yet known, and the announced schedule "
+    "may close or open other dates"
+)
+"""What a provisional year closes and what it cannot know yet, for warnings."""
+
 OFFICIAL_YEARS: tuple[int, int] = (min(_CC_YEARS | _PH_YEARS), max(_CC_YEARS | _PH_YEARS))
 """First and last year (inclusive) whose announced schedule one of the sources carries."""
 
@@ -43,7 +51,8 @@ def year_days(year: int) -> tuple[frozenset[date], frozenset[date]]:
     """`(holidays, make-up working days)` of `year`: closed dates and weekend dates that open.
 
     An official year comes from `holidays` when it carries the year's announced schedule (else
-    from `chinesecalendar`); a provisional year has the statutory holidays and no make-up days.
+    from `chinesecalendar`); a provisional year has every date `holidays` lists for it (statutory
+    days and the days in lieu it derives) and no make-up days.
     """
     if year in _CC_YEARS and year not in _PH_YEARS:
         return (
@@ -68,7 +77,6 @@ def horizon_warning(today: date) -> str | None:
         return None
     return (
         f"China's announced holiday schedule is known up to {end.isoformat()}; from {end.year + 1} "
-        "deadlines use the statutory holidays without make-up working days (调休) until the "
-        "schedule is announced: upgrade `holidays`/`chinesecalendar` or enter it as per-date "
-        "overrides on each calendar"
+        f"deadlines close {PROVISIONAL_RULE} until the schedule is announced: upgrade "
+        "`holidays`/`chinesecalendar` or enter it as per-date overrides on each calendar"
     )

@@ -150,9 +150,10 @@ def horizon_notice() -> str | None:
     if china_days.horizon_warning(clock.now().date()) is None:
         return None
     return gettext(
-        "China's announced holiday schedule is known up to %(last)s. From %(next)s, deadlines use the "
-        "statutory holidays without make-up working days (调休) until the schedule is announced: "
-        "enter it below as closed and open dates, or upgrade the holiday packages.",
+        "China's announced holiday schedule is known up to %(last)s. From %(next)s, until the schedule "
+        "is announced, deadlines close the holidays the statutory rules give (with days in lieu when one "
+        "falls on a weekend); the make-up working days (调休) are not yet known and the announced "
+        "schedule may differ: enter it below as closed and open dates, or upgrade the holiday packages.",
         last=CN_YEARS[1],
         next=CN_YEARS[1] + 1,
     )

@@ -199,3 +199,51 @@ def test_bad_zone_region_and_naive_times_are_rejected(cal: BusinessCalendar) -> 
         cal.add_business_minutes(datetime(2026, 11, 2, 10, 0), 5)
     with pytest.raises(ValueError, match="negative"):
         cal.add_business_minutes(sh(2026, 11, 2, 10, 0), -5)
+
+
+def _oracle_minutes(start: datetime, end: datetime) -> int:
+    """Business minutes by a plain count from python-holidays: its working days, 09:00–12:00 and 13:30–18:00."""
+    china = holidays.China(years=range(start.year, end.year + 1))
+    total, day = 0, start.date()
+    while day <= end.date():
+        if china.is_working_day(day):
+            for (h1, m1), (h2, m2) in (((9, 0), (12, 0)), ((13, 30), (18, 0))):
+                low = max(start, datetime(day.year, day.month, day.day, h1, m1, tzinfo=SH))
+                high = min(end, datetime(day.year, day.month, day.day, h2, m2, tzinfo=SH))
+                total += max(0, int((high - low).total_seconds()) // 60)
+        day += timedelta(days=1)
+    return total
+
+
+def test_2027_closes_every_date_holidays_lists_and_counts_minutes_like_a_plain_oracle() -> None:
+    """2027 (provisional with holidays 0.109): Spring Festival and National Day, observed days included."""
+    lenient = BusinessCalendar(weekly=LUNCH, on_unknown_year="warn")
+    listed = holidays.China(years=2027)
+    assert {date(2027, 2, 9), date(2027, 2, 10), date(2027, 10, 4), date(2027, 10, 5)} <= set(listed)
+    for day in listed:
+        assert lenient.hours(day) == (), day
+    for day in (date(2027, 1, 1) + timedelta(days=n) for n in range(365)):
+        assert lenient.is_open_day(day) == listed.is_working_day(day), day
+    # Thursday 4 Feb 17:00: one hour that day, then 5–10 Feb closed (eve, three days, two in lieu)
+    assert lenient.add_business_minutes(sh(2027, 2, 4, 17, 0), 120) == sh(2027, 2, 11, 10, 0)
+    assert lenient.business_minutes_between(sh(2027, 2, 4, 17, 0), sh(2027, 2, 11, 10, 0)) == 120
+    # Thursday 30 Sep 17:00: 1–5 Oct closed (three days, two in lieu of the weekend)
+    assert lenient.add_business_minutes(sh(2027, 9, 30, 17, 0), 120) == sh(2027, 10, 6, 10, 0)
+    rng = random.Random(2027)
+    for first, last in ((sh(2027, 1, 25), sh(2027, 2, 20)), (sh(2027, 9, 20), sh(2027, 10, 15))):
+        span = int((last - first).total_seconds()) // 60
+        for _ in range(60):
+            a = first + timedelta(minutes=rng.randrange(span))
+            b = a + timedelta(minutes=rng.randrange(span))
+            assert lenient.business_minutes_between(a, b) == _oracle_minutes(a, b), (a, b)
+            minutes = rng.randrange(1, 3000)
+            due = lenient.add_business_minutes(a, minutes)
+            assert _oracle_minutes(a, due) == minutes, (a, minutes)
+            assert _oracle_minutes(a, due - timedelta(minutes=1)) == minutes - 1, (a, minutes)
+
+
+def test_the_provisional_warnings_say_what_is_not_yet_known() -> None:
+    warning = china_days.horizon_warning(date(CN_YEARS[1], 12, 1))
+    assert warning is not None
+    assert "days in lieu" in warning
+    assert "make-up working days (调休) are not yet known" in warning
