@@ -116,6 +116,9 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         # clothing and shoes, written in one sitting before the fourth round of tuning and read
         # only at its end: the closest estimate of an independent trial
         ("apparel shop 26 articles", "held out", "knowledge-apparel", "knowledge-apparel"),
+        # slang, pinyin and colloquial phrasings over the after-sales corpus, written with the
+        # set above, before the fourth round of tuning, to tune that round on
+        ("after-sales, slang phrasings", "development", "knowledge-aftersales", "knowledge-aftersales-slang"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
