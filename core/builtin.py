@@ -117,8 +117,9 @@ def gongdan_ticket_status_changed(tenant: Any, ticket: Any, old: str, new: str, 
 
 @hookimpl
 def gongdan_scheduled_jobs() -> list[ScheduledJob]:
-    """Reconciliation: re-dispatch undelivered events, then let plugins repair their part."""
-    from gongdan import delivery
+    """Delivery, the search postings of new tickets, and reconciliation (re-dispatch undelivered events,
+    then let plugins repair their part)."""
+    from gongdan import delivery, search
     from gongdan.reconcile import reconcile_all
 
     return [
@@ -127,6 +128,12 @@ def gongdan_scheduled_jobs() -> list[ScheduledJob]:
             func=delivery.flush,
             seconds=5,
             description="send queued replies and notifications through each ticket's channel",
+        ),
+        ScheduledJob(
+            id="core.search_index",
+            func=search.index_pending,
+            seconds=search.INTERVAL_SECONDS,
+            description="write the search postings of new tickets, in batches",
         ),
         ScheduledJob(
             id="core.reconcile",

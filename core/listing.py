@@ -308,6 +308,7 @@ def _search_page(
         for (ticket_id,) in EXACT.cursor(((), by), values).fetchall():
             if all(t.id != ticket_id for t in exact):
                 exact += EXACT.rows((shape, "id"), values | {"id": ticket_id})
+    search.settle(tenant.id)  # tickets whose postings still wait are indexed first: exact answers
     counted = search.counted_terms(tenant.id, search.query_terms(text))
     if not counted:
         return Page(exact[:per_page] if first else [], len(exact), True, None)

@@ -309,6 +309,22 @@ class TicketTerm(TenantModel):
         primary_key = pw.CompositeKey("tenant", "term", "ticket")
 
 
+class TicketIndexPending(TenantModel):
+    """A ticket whose search postings are still to be written (see `gongdan.search.index_pending`).
+
+    The ticket service records a new ticket here, in its own transaction, instead of writing its
+    forty-odd postings there; the worker's job (and any search of the tenant, first) indexes the
+    waiting tickets in batches and deletes their rows. Keyed `(tenant, ticket)`: one shard each.
+    """
+
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)
+    ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE", index=False)
+
+    class Meta:
+        table_name = "ticket_index_pending"
+        primary_key = pw.CompositeKey("tenant", "ticket")
+
+
 AUTHOR_KINDS = ("agent", "customer", "system")
 
 
@@ -593,6 +609,7 @@ CORE_MODELS: list[type[BaseModel]] = [
     Category,
     Ticket,
     TicketTerm,
+    TicketIndexPending,
     Comment,
     Attachment,
     Delivery,

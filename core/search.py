@@ -1,10 +1,16 @@
 """Ticket search: postings of every ticket's terms (subject, description, public replies).
 
 The terms are cut by `gongdan.text.terms` (Han bigrams, Latin words, numbers), the tokenizer the
-knowledge plugin uses too, and kept in `TicketTerm` by the ticket service in the same
-transaction as the change, so a ticket is findable the moment it is created. A query's tickets
-are those holding every one of its terms: read from the key `(tenant, term, ticket)` newest
-first, driven by the query's rarest term, the same rows on SQLite and PostgreSQL.
+knowledge plugin uses too, and kept in `TicketTerm`. A query's tickets are those holding every
+one of its terms: read from the key `(tenant, term, ticket)` newest first, driven by the query's
+rarest term, the same rows on SQLite and PostgreSQL.
+
+A new ticket's postings are deferred: its creation records one `TicketIndexPending` row (`queue`)
+instead of some forty postings scattered over the index, whose page writes were most of what a
+commit cost. `index_pending` writes the waiting tickets' postings in batches of hundreds per
+transaction — run by the worker's job `core.search_index` every few seconds, and by every search
+of the tenant before it reads the index (`settle`), so a search's answer is the one an index
+written at once would give. Replies and edits still index in their own transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from typing import Any
 
 import peewee
 
-from gongdan.models import Comment, Ticket, TicketTerm
+from gongdan.db import is_postgres, write_transaction
+from gongdan.models import Comment, Ticket, TicketIndexPending, TicketTerm
 from gongdan.statements import PreparedStatement
 from gongdan.text import term_set
 
@@ -24,11 +31,21 @@ CHUNK = 300
 RARITY_PROBE = 2_000
 """How many postings of a term are counted, at most, to choose the rarest term to drive a search."""
 MAX_QUERY_TERMS = 12
+BATCH = 500
+"""Waiting tickets indexed per transaction by `index_pending`."""
+INTERVAL_SECONDS = 2
+"""How often the worker's job `core.search_index` indexes the waiting tickets."""
 
 _forget = PreparedStatement("DELETE FROM {term} WHERE tenant_id = ? AND ticket_id = ?", term=TicketTerm)
 _probe = PreparedStatement(
     "SELECT COUNT(*) FROM (SELECT 1 FROM {term} WHERE tenant_id = ? AND term = ? LIMIT ?) AS probe", term=TicketTerm
 )
+
+
+_enqueue = PreparedStatement(
+    "INSERT INTO {pending} (tenant_id, ticket_id) VALUES (?, ?) ON CONFLICT DO NOTHING", pending=TicketIndexPending
+)
+_waiting = PreparedStatement("SELECT 1 FROM {pending} WHERE tenant_id = ? LIMIT 1", pending=TicketIndexPending)
 
 
 @lru_cache(maxsize=64)
@@ -50,13 +67,90 @@ def ticket_terms(*texts: str) -> set[str]:
 
 def add(tenant_id: int, ticket_id: int, *texts: str) -> None:
     """Index `texts` (a new ticket's subject and description, a public reply) for the ticket."""
-    found = sorted(ticket_terms(*texts))
-    for start in range(0, len(found), CHUNK):
-        chunk = found[start : start + CHUNK]
-        params: list[Any] = []
-        for term in chunk:
-            params += (tenant_id, term, ticket_id)
-        _insert(len(chunk)).execute(params)
+    _insert_rows([(tenant_id, term, ticket_id) for term in sorted(ticket_terms(*texts))])
+
+
+def _insert_rows(rows: list[tuple[int, str, int]]) -> None:
+    """Insert postings `(tenant, term, ticket)`, several hundred per statement."""
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        _insert(len(chunk)).execute([value for row in chunk for value in row])
+
+
+def queue(tenant_id: int, ticket_id: int) -> None:
+    """Record that a new ticket's postings are to be written (by `index_pending`), in the caller's
+    transaction: the ticket is searchable as soon as it commits, since every search settles first."""
+    _enqueue.execute((tenant_id, ticket_id))
+
+
+def settle(tenant_id: int) -> int:
+    """Index the tenant's waiting tickets, if any, before a search reads the postings; returns how
+    many. One index probe when nothing waits (the worker's job keeps the queue short)."""
+    if _waiting.execute((tenant_id,)).fetchone() is None:
+        return 0
+    return index_pending(tenant_id)
+
+
+def index_pending(tenant_id: int | None = None, batch: int = BATCH) -> int:
+    """Write the postings of the waiting tickets (of `tenant_id`, or of every tenant) and delete
+    their `TicketIndexPending` rows, `batch` tickets per transaction, until none waits; returns
+    how many were indexed. The worker's job `core.search_index`; safe to call at any time.
+
+    Idempotent and safe beside another caller: postings are inserted with ON CONFLICT DO NOTHING
+    from the ticket's current subject, description and public replies. On PostgreSQL the waiting
+    rows are claimed with FOR UPDATE SKIP LOCKED (two workers take different tickets) and the
+    tickets read FOR UPDATE, so an edit or reply committing meanwhile is either seen here or
+    indexes after it; on SQLite the write lock serialises the whole batch.
+    """
+    done = 0
+    while True:
+        with write_transaction():
+            claimed = _claim(tenant_id, batch)
+            if not claimed:
+                return done
+            _index_claimed(claimed)
+        done += len(claimed)
+        if len(claimed) < batch:
+            return done
+
+
+def _claim(tenant_id: int | None, batch: int) -> list[tuple[int, int]]:
+    query = TicketIndexPending.select(TicketIndexPending.tenant, TicketIndexPending.ticket)
+    if tenant_id is not None:
+        query = query.where(TicketIndexPending.tenant == tenant_id)
+    query = query.order_by(TicketIndexPending.tenant, TicketIndexPending.ticket).limit(batch)
+    if is_postgres():
+        query = query.for_update("FOR UPDATE SKIP LOCKED")
+    return list(query.tuples())
+
+
+def _index_claimed(claimed: list[tuple[int, int]]) -> None:
+    """Postings of the claimed `(tenant, ticket)` pairs, then their pending rows deleted."""
+    by_tenant: dict[int, list[int]] = {}
+    for tenant, ticket in claimed:
+        by_tenant.setdefault(tenant, []).append(ticket)
+    rows: list[tuple[int, str, int]] = []
+    for tenant, ids in by_tenant.items():
+        texts: dict[int, list[str]] = {}
+        found = Ticket.select(Ticket.id, Ticket.subject, Ticket.description).where(
+            (Ticket.tenant == tenant) & Ticket.id.in_(ids)
+        )
+        if is_postgres():  # an edit holding the row commits first; its text is the one read
+            found = found.order_by(Ticket.id).for_update()
+        for ticket_id, subject, description in found.tuples():
+            texts[ticket_id] = [subject, description]
+        replies = Comment.select(Comment.ticket, Comment.body).where(
+            (Comment.tenant == tenant) & Comment.ticket.in_(ids) & (Comment.internal == False)  # noqa: E712
+        )
+        for ticket_id, body in replies.tuples():
+            texts.setdefault(ticket_id, []).append(body)
+        for ticket_id, parts in texts.items():
+            rows += ((tenant, term, ticket_id) for term in ticket_terms(*parts))
+        TicketIndexPending.delete().where(
+            (TicketIndexPending.tenant == tenant) & TicketIndexPending.ticket.in_(ids)
+        ).execute()
+    rows.sort()  # neighbouring keys together: fewer index pages touched per statement
+    _insert_rows(rows)
 
 
 def reindex(ticket: Ticket) -> None:
@@ -130,9 +224,12 @@ __all__ = [
     "found",
     "held_by",
     "holding",
+    "index_pending",
     "postings",
     "query_terms",
+    "queue",
     "rarest_first",
     "reindex",
+    "settle",
     "ticket_terms",
 ]

@@ -311,7 +311,7 @@ def _create_or_update(
             "updated_at": now,
         }
         ticket = _insert_ticket.insert(values)
-        search.add(tenant.id, ticket.id, values["subject"], values["description"])
+        search.queue(tenant.id, ticket.id)  # postings written by the worker's batch (search settles first)
         ticket.tenant, ticket.category, ticket.team, ticket.customer = tenant, category, team, customer
         events.append(_event(tenant, ticket, "created", actor, {"number": ticket.number, "channel": ticket.channel}))
         delivery.enqueue(tenant, ticket, "acknowledgement")
