@@ -38,6 +38,13 @@ def registered() -> dict[str, tuple[str, TicketAction]]:
     return found
 
 
+def label_of(name: str, language: str) -> str | None:
+    """The label of the registered action `name` in `language` (`zh...` or English); None when
+    no action has that name (how the timeline words the `action` of an `action.run` event)."""
+    found = registered().get(name)
+    return found[1].label(language) if found is not None else None
+
+
 def offered(tenant: Tenant) -> list[TicketAction]:
     """The actions of the core and of the plugins enabled in `tenant`, in display order."""
     host = get_host()
@@ -195,6 +202,7 @@ __all__ = [
     "find",
     "inputs_of",
     "is_available",
+    "label_of",
     "masked",
     "offered",
     "permitted",

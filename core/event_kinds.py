@@ -41,6 +41,13 @@ OUTCOME_CODES = {
 }
 
 
+def _action_words(text: str, language: str) -> str | None:
+    """A ticket action's name (`set_priority`) as its label in `language` (设置优先级)."""
+    from gongdan.actions import label_of
+
+    return label_of(text, language)
+
+
 def core_event_kinds() -> list[EventKind]:
     """The kinds the ticket service records."""
     return [
@@ -78,6 +85,7 @@ def core_event_kinds() -> list[EventKind]:
             "ran an action",
             fields={"action": ("操作", "action", "text"), "outcome": ("结果", "outcome", "code")},
             codes=OUTCOME_CODES,
+            words=_action_words,
         ),
         EventKind(
             "merged",

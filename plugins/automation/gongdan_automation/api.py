@@ -105,11 +105,13 @@ class ApprovalQuerySchema(Schema):
 
 @api_route(bp, "/fields", plugin=PLUGIN, tags=("automation",))
 def list_fields() -> dict[str, Any]:
-    """The condition fields, operators and trigger events rules can use (plugin fields are `plugin.key`)."""
+    """The condition fields, operators and trigger events rules can use (plugin fields are `plugin.key`;
+    events include the event kinds of the plugins enabled in the tenant, e.g. `pdd_connector.request_received`)."""
+    events = rules.events_offered(current_tenant())
     return {
         "fields": [{"name": k, "kind": v[0], "label_zh": v[1], "label_en": v[2]} for k, v in FIELDS.items()],
         "operators": [{"name": k, "label_zh": v[0], "label_en": v[1]} for k, v in OPERATORS.items()],
-        "events": [{"name": k, "label_zh": v[0], "label_en": v[1]} for k, v in rules.EVENTS.items()],
+        "events": [{"name": k, "label_zh": zh, "label_en": en} for k, zh, en in events],
     }
 
 

@@ -198,7 +198,7 @@ def console_views() -> list[ConsoleView]:
             return {
                 "fields": [(k, v[1] if zh else v[2]) for k, v in FIELDS.items()],
                 "operators": [(k, v[0] if zh else v[1]) for k, v in OPERATORS.items()],
-                "events": [(k, v[0] if zh else v[1]) for k, v in rules.EVENTS.items()],
+                "events": [(k, label_zh if zh else label_en) for k, label_zh, label_en in rules.events_offered(tenant)],
                 "actions": [(a.name, a.label("zh" if zh else "en")) for a in actions.offered(tenant)],
                 "roles": [r for r in ROLE_RANK if r != "agent"],
                 "teams": [(str(t.id), t.name) for t in Team.of(tenant).order_by(Team.name)],

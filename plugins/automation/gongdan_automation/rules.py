@@ -38,6 +38,28 @@ EVENTS: dict[str, tuple[str, str]] = {
     "sla.warning": ("SLA 预警", "SLA warning"),
     "sla.breach": ("SLA 超时", "SLA breach"),
 }
+# plugin event kinds that are not events of a ticket a trigger should react to
+NOT_TRIGGERS = ("action.run", "automation.")
+
+
+def events_offered(tenant: Tenant) -> list[tuple[str, str, str]]:
+    """`(name, label_zh, label_en)` of the events a trigger of `tenant` can listen to: the core's
+    (`EVENTS`), then the event kinds the plugins enabled in `tenant` register
+    (`gongdan_event_kinds`, e.g. 收到拼多多售后申请 `pdd_connector.request_received`), by name."""
+    from gongdan.plugins import get_host
+
+    host = get_host()
+    names = host.enabled(tenant) | host.always_on
+    offered = [(name, zh, en) for name, (zh, en) in EVENTS.items()]
+    plugin_kinds = []
+    for plugin, kind in host.registered("gongdan_event_kinds"):
+        name = getattr(kind, "kind", "")
+        if plugin in names and "." in name and name not in EVENTS and not name.startswith(NOT_TRIGGERS):
+            plugin_kinds.append((name, kind.label_zh, kind.label_en))
+    seen: set[str] = set()
+    return offered + [k for k in sorted(plugin_kinds) if not (k[0] in seen or seen.add(k[0]))]
+
+
 EDITABLE = (
     "name",
     "position",

@@ -141,6 +141,12 @@ def test_the_approval_chain_reads_in_words_on_the_timeline(
     for word in words:
         assert word in text, (word, text)
     assert "wallet.refund" not in text
+    held = TicketEvent.get((TicketEvent.ticket == ticket.id) & (TicketEvent.kind == "action.run"))
+    assert held.data["action"] == "wallet.refund"
+    with app.test_request_context(headers={"Accept-Language": "zh-CN" if language == "zh" else "en"}):
+        ran = repr(describe(held, _Names(auto_tenant)))
+    assert words[1] in ran, ran  # the core's "ran an action" names the action by its label too
+    assert "wallet.refund" not in ran
 
 
 class _Received:

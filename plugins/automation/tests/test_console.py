@@ -255,3 +255,36 @@ def test_macro_actions_are_rows_with_the_apis_checks_and_words_in_both_languages
     removed = {**form, "act-1-delete": "1"}
     assert zh.post(f"/console/automation/macros/?id={macro.id}", removed).status_code == 302
     assert [step["action"] for step in Macro.get_by_id(macro.id).actions] == ["set_status", "set_assignee"]
+
+
+def test_a_trigger_can_listen_to_an_enabled_plugins_event_by_its_words(app, make_user, auto_tenant, enable_plugin):
+    """The builder's "when" offers the event kinds of the tenant's plugins (收到拼多多售后申请),
+    so the issue's Pinduoduo refund trigger can be built in the console."""
+    admin = _zh(app, make_user, "admin")
+    form = admin.get("/console/automation/rules/new/trigger").get_data(as_text=True)
+    assert "pdd_connector.request_received" not in form  # the connector is off in this tenant
+    enable_plugin("pdd_connector")
+    form = admin.get("/console/automation/rules/new/trigger").get_data(as_text=True)
+    assert '<option value="pdd_connector.request_received">收到拼多多售后申请</option>' in form
+    assert "action.run" not in form  # the engine's own kinds are not events
+    assert "automation.approval" not in form
+    saved = admin.post(
+        "/console/automation/rules/new/trigger",
+        {
+            "name": "拼多多退款：低于 ¥5,000 立即同意并备注",
+            "active": "1",
+            "match": "all",
+            "event": "pdd_connector.request_received",
+            "act-0-action": "pdd_connector.agree_refund",
+            "act-1-action": "add_note",
+            "act-1-in-body": "已按退款规则自动同意",
+        },
+    )
+    assert saved.status_code == 302
+    rule = Rule.get()
+    assert (rule.event, [a["action"] for a in rule.actions]) == (
+        "pdd_connector.request_received",
+        ["pdd_connector.agree_refund", "add_note"],
+    )
+    rules_page = admin.get("/console/automation/rules/").get_data(as_text=True)
+    assert "收到拼多多售后申请" in rules_page
