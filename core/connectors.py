@@ -6,7 +6,13 @@ connector (which uses them), so a new connector does not copy them.
   the window grows, each record once (its newest version);
 * `keep_agent_edits` — the update to send for a known record without undoing an agent's edits;
 * `walk_to` — a ticket moved to a target status through the state machine's legal steps;
-* `SlidingWindow` — a client-side rate limiter that stays a little under a published limit.
+* `SlidingWindow` — a client-side rate limiter that stays a little under a published limit;
+* `read_by_token` — every record of a window from an API paged by an opaque token (a cursor);
+* `SyncCursor`, `RecordMirror`, `RecordQuarantine` — the tables every connector keeps (subclass
+  each with a table name of your plugin's): how far a shop was read, what the sync last applied
+  to each record's ticket, and the records that could not become tickets;
+* `upsert` — one mapped record → its ticket (created, or updated keeping agents' edits, walked
+  to its status) and its mirror row, skipping a version already stored.
 
 See docs/writing-connectors.md for why each rule matters.
 """
@@ -22,9 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from gongdan import tickets
+import peewee as pw
+
+from gongdan import categories, clock, tickets
 from gongdan.actors import Actor
-from gongdan.models import Tenant, Ticket
+from gongdan.db import write_transaction
+from gongdan.fields import JSONField, UTCDateTimeField
+from gongdan.models import Tenant, TenantModel, Ticket
 
 
 @dataclass(frozen=True)
@@ -175,3 +185,170 @@ class SlidingWindow:
                 pause = self.seconds - (now - self._sent[0])
             self._sleep(pause)
             waited += pause
+
+
+TokenPage = tuple[list[dict[str, Any]], str | None]
+
+
+class TokenRepeated(RuntimeError):
+    """The API gave a page token it had given before: reading on would never end."""
+
+
+def read_by_token(
+    fetch: Callable[[str | None], TokenPage],
+    *,
+    key: Callable[[dict[str, Any]], str],
+    version: Callable[[dict[str, Any]], Any],
+    max_pages: int = 10_000,
+) -> list[dict[str, Any]]:
+    """Every record of one window from an API paged by an opaque token: `fetch(token)` →
+    `(items, next_token)`, `None` for the first page and, as the answer, after the last.
+
+    A token (a cursor such as 抖店's `cursor` with `has_more`) marks a position in a list sorted
+    by update time and id, not an offset, so a record that changes while the window is read
+    leaves the window (the next window reads its new version) and moves no other record: reading
+    forward misses nothing, unlike page numbers (`read_backwards`). A record met twice is kept
+    once, its newest `version`; records without a `key` are all kept. A token given twice raises
+    `TokenRepeated`; more than `max_pages` pages raises it too.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    anonymous: list[dict[str, Any]] = []
+    given: set[str] = set()
+    token: str | None = None
+    for _ in range(max_pages):
+        items, token = fetch(token)
+        for item in items:
+            name = key(item)
+            if not name:
+                anonymous.append(item)
+            elif name not in found or version(item) >= version(found[name]):
+                found[name] = item
+        if token is None:
+            return list(found.values()) + anonymous
+        if token in given:
+            raise TokenRepeated(f"the API gave the page token {token[:40]!r} twice")
+        given.add(token)
+    raise TokenRepeated(f"more than {max_pages} pages in one window")
+
+
+class SyncCursor(TenantModel):
+    """How far the sync has read one shop (account) of a tenant: the end of the last window read
+    completely. Subclass it with your table's name (the tenant comes first in its unique index)::
+
+        class Cursor(SyncCursor):
+            class Meta:
+                table_name = "jd_cursor"
+    """
+
+    shop = pw.CharField(max_length=64)
+    until = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("tenant", "shop"), True),)
+
+    @classmethod
+    def position(cls, tenant: Tenant, shop: str) -> datetime | None:
+        """Where the shop's last complete window ended, or None before its first sync."""
+        row = cls.of(tenant).where(cls.shop == shop).first()
+        return row.until if row else None
+
+    @classmethod
+    def advance(cls, tenant: Tenant, shop: str, until: datetime) -> None:
+        """Record that every record up to `until` is stored or quarantined (call it per window)."""
+        with write_transaction():
+            if not cls.update(until=until).where((cls.tenant == tenant) & (cls.shop == shop)).execute():
+                cls.create(tenant=tenant, shop=shop, until=until)
+
+
+class RecordMirror(TenantModel):
+    """One outside record as the sync last stored it: its version (`updated_at`), its state in
+    the outside system, its ticket and the ticket values the sync applied (`applied`, so a re-read
+    keeps what agents changed since). Subclass it with your table's name, like `SyncCursor`."""
+
+    record_id = pw.CharField(max_length=64)
+    ticket_id = pw.BigIntegerField()
+    state = pw.CharField(max_length=32, default="")
+    applied = JSONField(default=dict)
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("tenant", "record_id"), True),)
+
+    @classmethod
+    def find(cls, tenant: Tenant, record_id: str) -> RecordMirror | None:
+        """The mirror row of `record_id`, or None if the sync never stored it."""
+        return cls.of(tenant).where(cls.record_id == str(record_id)).first()
+
+
+class RecordQuarantine(TenantModel):
+    """An outside record that could not become a ticket: the raw record and the reason, for a
+    person to act on (fix the mapping, the settings or the record) and a retry. Subclass it with
+    your table's name, like `SyncCursor`."""
+
+    record_id = pw.CharField(max_length=64)
+    raw = JSONField(default=dict)
+    reason = pw.TextField()
+    at = UTCDateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("tenant", "record_id"), True),)
+
+    @classmethod
+    def hold(cls, tenant: Tenant, record_id: str, raw: dict[str, Any], reason: str) -> None:
+        """Keep `raw` with its `reason` (the newest attempt replaces an older one)."""
+        with write_transaction():
+            query = cls.update(raw=raw, reason=reason, at=clock.now())
+            if not query.where((cls.tenant == tenant) & (cls.record_id == str(record_id))).execute():
+                cls.create(tenant=tenant, record_id=str(record_id), raw=raw, reason=reason)
+
+    @classmethod
+    def release(cls, tenant: Tenant, record_id: str) -> bool:
+        """Forget the record (it was stored since); True if it was held."""
+        return bool(cls.delete().where((cls.tenant == tenant) & (cls.record_id == str(record_id))).execute())
+
+
+APPLIED = ("subject", "priority", "category", "tags")
+
+
+def upsert(
+    tenant: Tenant,
+    mapped: dict[str, Any],
+    *,
+    mirror: type[RecordMirror],
+    version: datetime,
+    actor: Actor,
+    target: str | None = None,
+    state: str = "",
+) -> Ticket | None:
+    """Store one outside record: `mapped` is its `tickets.create` payload (with `external_ref`).
+
+    Skips a `version` not newer than the mirror's (an old or the same version read again: None).
+    Otherwise creates the ticket, or updates it without undoing what agents changed since the
+    last sync (`keep_agent_edits`), creates its category path (`categories.ensure`), walks it to
+    `target` (`walk_to`; None leaves the status) and writes the mirror row with `version`,
+    `state` (the record's own status, for your panels and actions) and what was applied.
+    Returns the ticket.
+    """
+    record_id = str(mapped["external_ref"]["id"])
+    row = mirror.find(tenant, record_id)
+    if row is not None and row.updated_at >= version:
+        return None
+    current = tickets.by_external_ref(tenant, mapped["external_ref"]["system"], record_id) if row else None
+    payload = {**mapped, **keep_agent_edits(current, mapped, row.applied if row else {})}
+    if payload.get("category"):
+        categories.ensure(tenant, payload["category"])
+    ticket, _ = tickets.create(tenant, payload, actor)
+    if target:
+        ticket = walk_to(tenant, ticket, target, actor)
+    values = {
+        "ticket_id": ticket.id,
+        "state": str(state)[:32],
+        "applied": {key: mapped.get(key) for key in APPLIED},
+        "updated_at": version,
+    }
+    with write_transaction():
+        if row is None:
+            mirror.create(tenant=tenant, record_id=record_id, **values)
+        else:
+            mirror.update(**values).where(mirror.id == row.id).execute()
+    return ticket

@@ -117,3 +117,112 @@ def test_the_rate_limiter_stays_under_the_limit() -> None:
 def _jump(window: connectors.SlidingWindow, seconds: float) -> None:
     """Instead of sleeping: age the calls made so far by `seconds`."""
     window._sent = type(window._sent)(t - seconds for t in window._sent)
+
+
+class Keyset:
+    """A list sorted by (update time, id) paged by an opaque token (the last row's key), where a
+    record may change between two reads: its update time moves past the window and it leaves."""
+
+    def __init__(self, count: int, page_size: int) -> None:
+        self.rows = {str(n): n for n in range(1, count + 1)}  # id → update time
+        self.page_size, self.reads = page_size, 0
+        self.on_read: Any = None
+
+    def fetch(self, token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        self.reads += 1
+        if self.on_read:
+            self.on_read(self)
+        after = tuple(int(x) for x in token.split(":")) if token else (-1, -1)
+        rows = sorted((t, int(i)) for i, t in self.rows.items() if (t, int(i)) > after)
+        page = rows[: self.page_size]
+        more = len(rows) > self.page_size
+        return [{"id": str(i), "v": t} for t, i in page], (f"{page[-1][0]}:{page[-1][1]}" if more else None)
+
+
+def test_token_pages_read_forward_miss_nothing_while_records_move() -> None:
+    listing = Keyset(25, 10)
+
+    def two_change(this: Keyset) -> None:
+        if this.reads == 2:  # after page 1: record 3 (read) and record 18 (not yet) change
+            del this.rows["3"], this.rows["18"]
+
+    listing.on_read = two_change
+    found = connectors.read_by_token(listing.fetch, key=lambda r: r["id"], version=lambda r: r["v"])
+    assert sorted(int(r["id"]) for r in found) == [n for n in range(1, 26) if n != 18]  # 18: the next window's
+    assert listing.reads == 3
+
+
+def test_a_token_given_twice_stops_the_read() -> None:
+    with pytest.raises(connectors.TokenRepeated, match="twice"):
+        connectors.read_by_token(lambda token: ([{"id": "1"}], "same"), key=lambda r: r["id"], version=lambda r: 0)
+
+
+class Cursor(connectors.SyncCursor):
+    class Meta:
+        table_name = "test_conn_cursor"
+
+
+class Mirror(connectors.RecordMirror):
+    class Meta:
+        table_name = "test_conn_mirror"
+
+
+class Held(connectors.RecordQuarantine):
+    class Meta:
+        table_name = "test_conn_quarantine"
+
+
+@pytest.fixture
+def connector_tables(gongdan_db: Any) -> Any:
+    models = [Cursor, Mirror, Held]
+    gongdan_db.create_tables(models)
+    yield models
+    gongdan_db.drop_tables(models)
+
+
+def test_cursor_mirror_and_quarantine_tables(
+    gongdan_db: Any, tenant: Any, other_tenant: Any, connector_tables: Any
+) -> None:
+    for model in connector_tables:  # shard-ready: the tenant first in every unique index
+        unique = [i.columns for i in gongdan_db.get_indexes(model._meta.table_name) if i.unique and i.columns != ["id"]]
+        assert unique, model
+        assert all(columns[0] == "tenant_id" for columns in unique), unique
+    assert Cursor.position(tenant, "shop-1") is None
+    Cursor.advance(tenant, "shop-1", T0)
+    Cursor.advance(tenant, "shop-1", T0 + timedelta(hours=1))
+    Cursor.advance(other_tenant, "shop-1", T0)
+    assert Cursor.position(tenant, "shop-1") == T0 + timedelta(hours=1)
+    assert Cursor.of(tenant).count() == 1
+    Held.hold(tenant, "9", {"id": 9}, "no status")
+    Held.hold(tenant, "9", {"id": 9, "status": "?"}, "unknown status ?")
+    assert [(h.reason, h.raw) for h in Held.of(tenant)] == [("unknown status ?", {"id": 9, "status": "?"})]
+    assert Held.release(tenant, "9")
+    assert not Held.release(tenant, "9")
+
+
+def test_upsert_skips_old_versions_keeps_agents_edits_and_walks_the_ticket(tenant: Any, connector_tables: Any) -> None:
+    mapped = {
+        "subject": "破损",
+        "channel": "api",
+        "priority": "normal",
+        "category": "售后/退货退款/质量问题",
+        "tags": ["退款"],
+        "external_ref": {"system": "test", "id": "A1"},
+    }
+    ticket = connectors.upsert(tenant, mapped, mirror=Mirror, version=T0, actor=SYNC, target="open", state="6")
+    assert (ticket.status, ticket.category.path) == ("new", "售后/退货退款/质量问题")  # a new ticket stays new
+    assert Mirror.find(tenant, "A1").state == "6"
+    tickets.update(tenant, ticket, {"priority": "urgent", "tags": ["退款", "VIP"]}, SYNC)
+    assert connectors.upsert(tenant, {**mapped, "subject": "旧"}, mirror=Mirror, version=T0, actor=SYNC) is None
+    later = {**mapped, "tags": ["退款中"]}
+    again = connectors.upsert(tenant, later, mirror=Mirror, version=T0 + timedelta(1), actor=SYNC, target="pending")
+    assert again.id == ticket.id
+    stored = tickets.get(tenant, ticket.id)
+    assert (stored.status, stored.priority, stored.subject, stored.tags) == (
+        "pending",
+        "urgent",
+        "破损",
+        ["VIP", "退款中"],
+    )
+    row = Mirror.find(tenant, "A1")
+    assert (row.ticket_id, row.applied["tags"], row.updated_at) == (ticket.id, ["退款中"], T0 + timedelta(1))
