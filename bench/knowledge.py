@@ -119,6 +119,9 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         # slang, pinyin and colloquial phrasings over the after-sales corpus, written with the
         # set above, before the fourth round of tuning, to tune that round on
         ("after-sales, slang phrasings", "development", "knowledge-aftersales", "knowledge-aftersales-slang"),
+        # a second general after-sales corpus in another merchant's words (出库, 承运商, 价保),
+        # written during the fourth round, before its figures were read
+        ("general after-sales 24 articles", "development", "knowledge-general", "knowledge-general"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
