@@ -19,6 +19,7 @@ from gongdan import actions, clock
 from gongdan.actors import Actor
 from gongdan.db import write_transaction
 from gongdan.errors import GongdanError
+from gongdan.locks import try_lock
 from gongdan.models import Comment, Tenant, Ticket, TicketEvent
 from gongdan.plugins import get_host
 
@@ -125,21 +126,45 @@ def dry_run(tenant: Tenant, rule: Rule, ticket: Ticket, event: str | None = None
 
 
 def run_time_rules(tenant: Tenant) -> int:
-    """Evaluate the tenant's time rules over its open and resolved tickets; returns actions taken."""
+    """Evaluate the tenant's time rules over every ticket of it that is not closed, in batches of
+    `TIME_RULE_BATCH` by id; returns the actions taken (0 when another worker is at it now).
+
+    One worker at a time per tenant (an installation-wide lock): a second worker started at the
+    same moment could otherwise read a ticket between the first one's action and its claim of the
+    change that action made, and act again. The claims still make each action once per change
+    should the lock be lost (a restarted database, a worker that ran the rules by hand).
+    """
     found = rules.active(tenant, "time", "")
     if not found:
         return 0
+    with try_lock(f"automation.time_rules:{tenant.id}") as got:
+        if not got:
+            return 0
+        taken, after = 0, 0
+        while True:
+            batch = list(
+                Ticket.of(tenant)
+                .where((Ticket.status != "closed") & (Ticket.id > after))
+                .order_by(Ticket.id)
+                .limit(TIME_RULE_BATCH)
+            )
+            for ticket in batch:
+                taken += _time_rules_on(tenant, found, ticket)
+            if len(batch) < TIME_RULE_BATCH:
+                return taken
+            after = batch[-1].id
+
+
+def _time_rules_on(tenant: Tenant, found: rules.RuleSet, ticket: Ticket) -> int:
     taken = 0
-    candidates = list(
-        Ticket.of(tenant).where(Ticket.status != "closed").order_by(Ticket.updated_at).limit(TIME_RULE_BATCH)
-    )
-    for ticket in candidates:
-        seen = facts(tenant, ticket, "time")
-        for rule in found:
-            if rule.matches(seen) and claim(tenant, rule.id, ticket):
-                run_actions(tenant, ticket, rule, "time")
-                claim(tenant, rule.id, Ticket.get_by_id(ticket.id))  # its own change is not a new one
-                taken += 1
+    seen = facts(tenant, ticket, "time")
+    for rule in found:
+        if rule.matches(seen) and claim(tenant, rule.id, ticket):
+            run_actions(tenant, ticket, rule, "time")
+            ticket = Ticket.get_by_id(ticket.id)
+            claim(tenant, rule.id, ticket)  # its own change is not a new one
+            seen = facts(tenant, ticket, "time")  # the next rule sees what this one did
+            taken += 1
     return taken
 
 

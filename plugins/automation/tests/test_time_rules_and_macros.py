@@ -61,6 +61,52 @@ def test_close_72h_after_resolved_exactly_once_with_two_workers(auto_tenant, rul
     assert engine.run_time_rules(auto_tenant) == 0
 
 
+def test_two_schedulers_at_the_same_moment_close_each_ticket_once(auto_tenant, rule_api, new_ticket, frozen_clock):
+    """The hourly job as two workers' schedulers run it (`gongdan.scheduler.run_job`), at once."""
+    from gongdan import scheduler
+    from gongdan.plugins import get_host
+
+    assert rule_api.post("/api/v1/automation/rules", json=CLOSE_72H).status_code == 201
+    resolved = [new_ticket(f"已解决 {i}") for i in range(3)]
+    for ticket in resolved:
+        tickets.transition(auto_tenant, ticket, "resolved", Actor.system())
+    clock.advance(timedelta(hours=73))
+    (job,) = [j for j in scheduler.jobs(get_host()) if j.id == "automation.time_rules"]
+    barrier = threading.Barrier(2)
+    ran: list[bool] = []
+
+    def worker():
+        barrier.wait()
+        ran.append(scheduler.run_job(job))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(ran) == [False, True]  # one of them ran this hour's slot
+    assert {tickets.get(auto_tenant, t.id).status for t in resolved} == {"closed"}
+    closes = [e for e in TicketEvent.select().where(TicketEvent.kind == "status_changed") if e.data["to"] == "closed"]
+    assert len(closes) == 3
+    assert RuleRun.select().count() == 3
+
+
+def test_every_open_ticket_is_reached_not_only_the_first_batch(
+    auto_tenant, rule_api, new_ticket, frozen_clock, monkeypatch
+):
+    """A tenant with more open tickets than one batch: the resolved ones after them are closed too."""
+    monkeypatch.setattr(engine, "TIME_RULE_BATCH", 2)
+    assert rule_api.post("/api/v1/automation/rules", json=CLOSE_72H).status_code == 201
+    backlog = [new_ticket(f"积压 {i}") for i in range(5)]  # older, still open, never matching
+    resolved = [new_ticket(f"已解决 {i}") for i in range(3)]
+    for ticket in resolved:
+        tickets.transition(auto_tenant, ticket, "resolved", Actor.system())
+    clock.advance(timedelta(hours=73))
+    assert engine.run_time_rules(auto_tenant) == 3
+    assert {tickets.get(auto_tenant, t.id).status for t in resolved} == {"closed"}
+    assert {tickets.get(auto_tenant, t.id).status for t in backlog} == {"new"}
+
+
 def test_a_time_rule_acts_once_per_change(auto_tenant, rule_api, new_ticket, frozen_clock):
     assert rule_api.post("/api/v1/automation/rules", json=REMIND_48H).status_code == 201
     ticket = new_ticket()
