@@ -26,6 +26,11 @@ without importing anything:
 Under pytest-xdist (`pytest -n 2`) each worker gets its own PostgreSQL database, named after the
 configured one with the worker's id (`gongdan_ci_gw0`), dropped and created afresh on first use.
 
+Two plain functions for plugin tests: `run_job("name.sync")` runs a registered scheduled job as
+the worker would (its failure recorded like a hook's), and `unexported_hookimpls(my_plugin)`
+lists hook implementations in the plugin's modules that its entry-point module does not expose
+(gongdan only sees the entry-point module's attributes: such a hook is silently never called).
+
 `GONGDAN_TRACE_HOOKS=1` logs every hook call — hook, plugin, tenant and milliseconds — on the
 logger `gongdan.hooks.trace` (`pytest -o log_cli=true` shows them live).
 """
@@ -513,6 +518,43 @@ def outbound_loopback(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 Responder = Callable[[BaseHTTPRequestHandler], None]
+
+
+def run_job(job_id: str) -> bool:
+    """Run the scheduled job `job_id` once, as `gongdan worker` does (a failure is recorded in
+    `plugin_failure` and `JobRun.last_error`, not raised); True if it ran. KeyError names the
+    registered ids when there is no such job."""
+    from gongdan import scheduler
+
+    registered = {job.id: job for job in scheduler.jobs(get_host())}
+    if job_id not in registered:
+        raise KeyError(f"no scheduled job {job_id!r}; registered: {', '.join(sorted(registered))}")
+    return scheduler.run_job(registered[job_id])
+
+
+def unexported_hookimpls(package: Any) -> list[str]:
+    """`module.function` of every `@hookimpl` in `package`'s modules that `package` itself (the
+    module your entry point names) does not expose under the hook's name: gongdan registers that
+    module's attributes only, so such a hook is never called. `[]` when every hook is reachable."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    marker = "gongdan_impl"  # where pluggy's HookimplMarker("gongdan") leaves its options
+    missing = []
+    names = [package.__name__]
+    if hasattr(package, "__path__"):
+        found = pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+        names += [info.name for info in found if not info.name.endswith(".__main__")]  # never run a CLI
+    for name in names:
+        module = importlib.import_module(name)
+        for attr, value in vars(module).items():
+            if not (inspect.isfunction(value) and hasattr(value, marker) and value.__module__ == name):
+                continue
+            hook = getattr(value, marker).get("specname") or attr
+            if getattr(package, hook, None) is not value:
+                missing.append(f"{name}.{attr}")
+    return sorted(missing)
 
 
 def answer(status: int = 200, body: bytes = b'{"ok": true}', **headers: str) -> Responder:
