@@ -93,6 +93,7 @@ PARTICLES = frozenset("了吗呢吧啊呀么的哦嘛啦我你")
 one straddles a word seam (了怎, 改吗, 我卡) and is left out when the query has other terms."""
 ASKING = PARTICLES | set("怎什啥咋吗呢嘛")
 """Particles and the characters questions are made of: a bigram of two of them only asks."""
+JOIN_RATIO = 4  # a bigram this many times rarer than both neighbours joins two words by chance
 SEAM_WEIGHT = 0.5  # how much a query bigram across a word seam counts (they match by chance)
 NEGATIONS = "不没未无非别"
 """Negations buyers use for one another (没熟, 不熟, 未熟; 没拆封, 未拆封): an unknown query bigram
@@ -403,7 +404,8 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             counts[term] += n
     if {t for t in counts if not is_question(t)}:
         counts = Counter({t: n for t, n in counts.items() if not is_question(t)})
-    scored = {t: _idf(total, stats[t]) * (SEAM_WEIGHT if is_noise(t) else 1.0) for t in counts}
+    joins = _rare_joins(text, stats)
+    scored = {t: _idf(total, stats[t]) * (SEAM_WEIGHT if is_noise(t) or t in joins else 1.0) for t in counts}
     ranked = sorted(scored, key=lambda t: (-counts[t] * scored[t], t))[:MAX_QUERY_TERMS]
     rare = [t for t in ranked if stats[t] <= COMMON_SHARE * total]
     if len(rare) >= 2:
@@ -431,6 +433,8 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
                 alternatives.append({t: round(v * scale, 4) for t, v in known.items()})
                 query.synonyms[word] = weight
         if alternatives:
+            # the most telling synonyms when there are many (not the first in spelling order)
+            alternatives.sort(key=lambda a: (-sum(a.values()), sorted(a)))
             query.groups.append(TermGroup(alternatives[:MAX_ALTERNATIVES], own=False))
     return query
 
@@ -456,6 +460,21 @@ def partial(tenant: Tenant, text: str, share: float = COMMON_SHARE) -> Query:
         if alternatives:
             query.groups.append(TermGroup(alternatives, own=False))
     return query
+
+
+def _rare_joins(text: str, stats: dict[str, int]) -> set[str]:
+    """The Han bigrams of `text` that join two known words by chance: both neighbours are known
+    and the bigram is far rarer than either (款申 of 退款申请: articles saying 仅退款申请 are no
+    better answers than others holding 退款 and 申请). Inside a phrase the middle bigram is about
+    as frequent as its neighbours (天无 of 七天无理由) and keeps its weight."""
+    joins = set()
+    for run in _HAN_RUN.findall(normalize(text)):
+        pairs = [run[i : i + 2] for i in range(len(run) - 1)]
+        for i in range(1, len(pairs) - 1):
+            df, left, right = stats.get(pairs[i], 0), stats.get(pairs[i - 1], 0), stats.get(pairs[i + 1], 0)
+            if df > 0 and JOIN_RATIO * df < min(left, right):
+                joins.add(pairs[i])
+    return joins
 
 
 def _confirmed_places(text: str, stats: dict[str, int]) -> dict[str, set[int]]:

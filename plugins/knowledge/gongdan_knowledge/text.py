@@ -85,12 +85,36 @@ _DIALECT = [
 _DIALECT_PATTERN = re.compile("|".join(re.escape(w) for w, _ in _DIALECT) + r"|(?<![砍征讨步])伐(?=[\s?？!！。，,]|$)")
 _DIALECT_MAP = dict(_DIALECT) | {"伐": "吗"}
 
+ABBREVIATIONS = {
+    # the Latin initials Chinese shoppers type for after-sales words (淘宝, 拼多多, 京东 chats):
+    # only those with one meaning there; bj (北京? 比价?), sh (上海? 售后?), dd are left out
+    "tk": "退款",
+    "th": "退货",
+    "hh": "换货",
+    "thk": "退货退款",
+    "kf": "客服",
+    "fh": "发货",
+    "wl": "物流",
+    "yf": "运费",
+    "yfx": "运费险",
+    "sf": "顺丰",
+    "hp": "好评",
+    "cp": "差评",
+}
+"""Latin abbreviations read as the Chinese words they stand for, when they stand alone (`tk多久到`
+→ `退款多久到`; never inside an English word: `with`, `bluetooth`)."""
+_ABBREVIATION = re.compile(
+    r"(?<![a-z0-9])(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![a-z0-9])", re.IGNORECASE
+)
+
 
 def colloquial(text: str) -> str:
     """A buyer's question with dialect and internet spellings in standard Mandarin (冇收到 →
     没收到, 咋整 → 怎么整, 肿么办 → 怎么办, a closing 伐 → 吗), so their words meet the
-    articles' and the thesaurus'. Applied to queries only; articles are left as written."""
-    return _DIALECT_PATTERN.sub(lambda m: _DIALECT_MAP[m.group(0)], text or "")
+    articles' and the thesaurus', and shoppers' initials as words (tk → 退款, th → 退货,
+    `ABBREVIATIONS`). Applied to queries only; articles are left as written."""
+    text = _DIALECT_PATTERN.sub(lambda m: _DIALECT_MAP[m.group(0)], text or "")
+    return _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1).lower()], text)
 
 
 def terms(text: str) -> Counter[str]:
@@ -225,6 +249,7 @@ def snippet(text: str, wanted: set[str], width: int = 90) -> str:
 
 
 __all__ = [
+    "ABBREVIATIONS",
     "MAX_TERM",
     "STOP_CHARS",
     "colloquial",
