@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 import peewee
 
 from gongdan import actions, clock
 from gongdan.actors import Actor
-from gongdan.db import write_transaction
+from gongdan.db import is_postgres, write_transaction
 from gongdan.errors import GongdanError
 from gongdan.locks import try_lock
 from gongdan.models import Comment, Tenant, Ticket, TicketEvent
@@ -60,13 +61,19 @@ def matching(tenant: Tenant, ticket: Ticket, event: str, comment: Comment | None
     return [rule for rule in found.candidates(seen) if rule.id not in running and rule.matches(seen)]
 
 
-def on_event(tenant: Tenant, ticket: Ticket, event: str, comment: Comment | None = None) -> int:
-    """Fire the tenant's triggers on `event` for `ticket`; returns how many fired."""
+def on_event(
+    tenant: Tenant, ticket: Ticket, event: str, comment: Comment | None = None, *, once: str | None = None
+) -> int:
+    """Fire the tenant's triggers on `event` for `ticket`; returns how many fired. With `once`
+    (e.g. `event:ID`), each trigger fires at most once for that key (a claim per rule and ticket),
+    however many workers or re-reads of the event log meet it."""
     stack = _stack.get()
     if stack and len(stack) >= settings(tenant)["max_depth"]:
         log.warning("trigger chain %s stopped at the depth limit on ticket %s", stack, ticket.id)
         return 0
     fired = matching(tenant, ticket, event, comment)
+    if once is not None:
+        fired = [rule for rule in fired if claim_key(tenant, rule.id, ticket.id, once)]
     for rule in fired:
         token = _stack.set((*stack, rule.id))
         try:
@@ -170,13 +177,37 @@ def _time_rules_on(tenant: Tenant, found: rules.RuleSet, ticket: Ticket) -> int:
 
 def claim(tenant: Tenant, rule_id: int, ticket: Ticket) -> bool:
     """Claim acting on `ticket` for this change of it; False when another worker already did."""
-    change = ticket.updated_at.isoformat()
+    return claim_key(tenant, rule_id, ticket.id, ticket.updated_at.isoformat())
+
+
+def claim_key(tenant: Tenant, rule_id: int, ticket_id: int, change: str) -> bool:
+    """Claim rule `rule_id` acting on ticket `ticket_id` for `change` (a unique row); False when
+    it was claimed before, by this worker or another."""
     try:
         with write_transaction():
-            TimeClaim.create(tenant=tenant, rule=rule_id, ticket=ticket.id, change=change)
+            TimeClaim.create(tenant=tenant, rule=rule_id, ticket=ticket_id, change=change)
     except peewee.IntegrityError:
         return False
     return True
+
+
+SETTLE = timedelta(seconds=30)
+
+
+def settled(events: list[TicketEvent], cursor: int) -> int:
+    """How far a reader of the event log may move its cursor after reading `events` (in id order,
+    all after `cursor`). On PostgreSQL an event can become visible after one with a higher id (its
+    transaction committed later), so the cursor stays before the events of the last `SETTLE` and
+    the next read sees them again (readers drop repeats by a unique key). SQLite commits one
+    writer at a time, in id order: the cursor moves to the last event."""
+    if not is_postgres():
+        return events[-1].id if events else cursor
+    limit = clock.now() - SETTLE
+    for event in events:
+        if event.at > limit:
+            break
+        cursor = event.id
+    return cursor
 
 
 def time_rules_job() -> None:
@@ -194,8 +225,9 @@ def time_rules_job() -> None:
 
 def tail_plugin_events(tenant: Tenant) -> int:
     """Fire the triggers on plugin events (kinds with a dot, e.g. `sla.breach`) recorded since the
-    last call; the tenant's cursor moves by a conditional update, so one worker takes each batch.
-    The first call starts at the end of the log (no history is replayed)."""
+    last call, each trigger once per event (`on_event(once=...)`) however many workers read it;
+    the tenant's cursor moves by a conditional update, behind the events not yet settled
+    (`settled`). The first call starts at the end of the log (no history is replayed)."""
     state = RulesState.get_or_none(RulesState.tenant == tenant.id) or RulesState.create(tenant=tenant)
     newest = TicketEvent.select(peewee.fn.MAX(TicketEvent.id)).where(TicketEvent.tenant == tenant.id).scalar() or 0
     if state.last_event_id is None:
@@ -214,13 +246,6 @@ def tail_plugin_events(tenant: Tenant) -> int:
     )
     if not batch:
         return 0
-    moved = (
-        RulesState.update(last_event_id=batch[-1].id)
-        .where((RulesState.id == state.id) & (RulesState.last_event_id == state.last_event_id))
-        .execute()
-    )
-    if not moved:
-        return 0
     fired = 0
     for event in batch:
         if (
@@ -231,7 +256,12 @@ def tail_plugin_events(tenant: Tenant) -> int:
             continue
         ticket = Ticket.get_or_none(Ticket.id == event.ticket_id)
         if ticket is not None:
-            fired += on_event(tenant, ticket, event.kind)
+            fired += on_event(tenant, ticket, event.kind, once=f"event:{event.id}")
+    cursor = settled(batch, state.last_event_id)
+    if cursor != state.last_event_id:
+        RulesState.update(last_event_id=cursor).where(
+            (RulesState.id == state.id) & (RulesState.last_event_id == state.last_event_id)
+        ).execute()
     return fired
 
 

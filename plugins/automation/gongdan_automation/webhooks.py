@@ -1,8 +1,9 @@
 """Event webhooks: ticket events POSTed to integrators' systems, signed, from an outbox.
 
-A job reads the event log from where it stopped (a conditional update of the tenant's cursor
-decides which worker takes each batch) and queues one `WebhookDelivery` per matching
-subscription (unique per event and subscription). Sending claims due rows with a lease, POSTs
+A job reads the event log from where it stopped (the tenant's cursor, kept behind the events
+of the last 30 s on PostgreSQL, which can become visible out of id order) and queues one
+`WebhookDelivery` per matching subscription (unique per event and subscription, so a re-read
+or a second worker queues nothing twice). Sending claims due rows with a lease, POSTs
 through `gongdan.outbound` and either marks them sent or schedules a retry with exponential
 back-off; after `MAX_ATTEMPTS` a row is `failed`, and can be replayed from the delivery log.
 
@@ -31,6 +32,7 @@ from gongdan.models import Tenant, Ticket, TicketEvent
 from gongdan.plugins import get_host
 from gongdan.representation import iso
 
+from . import engine
 from .models import InboundResult, RulesState, Subscription, WebhookDelivery
 
 PLUGIN = "automation"
@@ -86,7 +88,10 @@ def _payload(event: TicketEvent) -> dict[str, Any]:
 
 
 def enqueue_new_events(tenant: Tenant) -> int:
-    """Queue deliveries for the events since the last call (from the log's end the first time)."""
+    """Queue deliveries for the events since the last call (from the log's end the first time);
+    returns how many were queued. Each event once per subscription (a unique key), however many
+    workers read it; the cursor stays behind the events not yet settled (`engine.settled`: on
+    PostgreSQL an event can become visible after one with a higher id), which are read again."""
     subs = list(Subscription.of(tenant).where(Subscription.active == True))  # noqa: E712
     state = RulesState.get_or_none(RulesState.tenant == tenant.id) or RulesState.create(tenant=tenant)
     if state.webhook_event_id is None:
@@ -101,22 +106,27 @@ def enqueue_new_events(tenant: Tenant) -> int:
     )
     if not events:
         return 0
-    moved = (
-        RulesState.update(webhook_event_id=events[-1].id)
-        .where((RulesState.id == state.id) & (RulesState.webhook_event_id == state.webhook_event_id))
-        .execute()
-    )
-    if not moved:
-        return 0
+    ids = [e.id for e in events]
+    queued = {
+        (d.subscription_id, d.event_id)
+        for d in WebhookDelivery.select(WebhookDelivery.subscription, WebhookDelivery.event_id).where(
+            (WebhookDelivery.tenant == tenant.id) & WebhookDelivery.event_id.in_(ids)
+        )
+    }
     rows = [
         {"tenant": tenant.id, "subscription": sub.id, "event_id": e.id, "kind": e.kind, "payload": _payload(e)}
         for e in events
         for sub in subs
-        if not sub.kinds or e.kind in sub.kinds
+        if (not sub.kinds or e.kind in sub.kinds) and (sub.id, e.id) not in queued
     ]
-    if rows:
-        with write_transaction():
+    cursor = engine.settled(events, state.webhook_event_id)
+    with write_transaction():  # the deliveries and the cursor together: a crash loses neither
+        if rows:
             WebhookDelivery.insert_many(rows).on_conflict_ignore().execute()
+        if cursor != state.webhook_event_id:
+            RulesState.update(webhook_event_id=cursor).where(
+                (RulesState.id == state.id) & (RulesState.webhook_event_id == state.webhook_event_id)
+            ).execute()
     return len(rows)
 
 

@@ -11,7 +11,10 @@ import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from gongdan_automation import webhooks
+from gongdan_automation.models import RulesState, WebhookDelivery
+from peewee import fn
 
 from gongdan import clock, tickets
 from gongdan.actors import Actor
@@ -115,3 +118,30 @@ def test_the_inbound_result_route_is_idempotent_on_its_id(auto_tenant, make_user
     bad = erp.post("/api/v1/automation/results", json={"ticket_id": ticket.id})
     assert set(bad.get_json()["error"]["fields"]) == {"id", "status"}
     assert erp.post("/api/v1/automation/results", json={**body, "id": "x", "ticket_id": 99999}).status_code == 404
+
+
+def _late_event(tenant, ticket, event_id, kind):
+    """An event with the id `event_id`, written now: one whose transaction committed after a later one's."""
+    TicketEvent.insert(
+        id=event_id, tenant=tenant.id, ticket=ticket.id, kind=kind, data={}, at=clock.now(), dispatched_at=clock.now()
+    ).execute()
+
+
+@pytest.mark.parametrize("gongdan_backend", ["postgresql"], indirect=True)  # SQLite commits in id order
+def test_an_event_that_becomes_visible_late_is_still_queued_once(
+    auto_tenant, rule_api, new_ticket, outbound_loopback, frozen_clock
+):
+    created = rule_api.post("/api/v1/automation/webhooks", json={"url": "http://127.0.0.1:9/hook", "kinds": []})
+    assert created.status_code == 201, created.get_json()
+    assert webhooks.enqueue_new_events(auto_tenant) == 0  # starts at the end of the log
+    ticket = new_ticket("退款")
+    newest = TicketEvent.select(fn.MAX(TicketEvent.id)).scalar()
+    _late_event(auto_tenant, ticket, newest + 50, "erp.synced")  # visible first, with the higher id
+    assert webhooks.enqueue_new_events(auto_tenant) == 2  # created, erp.synced
+    _late_event(auto_tenant, ticket, newest + 10, "erp.checked")  # committed later, with a lower id
+    assert webhooks.enqueue_new_events(auto_tenant) == 1  # still read: the cursor stayed behind
+    clock.advance(timedelta(seconds=31))
+    assert webhooks.enqueue_new_events(auto_tenant) == 0
+    kinds = [d.kind for d in WebhookDelivery.select().order_by(WebhookDelivery.event_id)]
+    assert kinds == ["created", "erp.checked", "erp.synced"]  # each once
+    assert RulesState.get(RulesState.tenant == auto_tenant.id).webhook_event_id == newest + 50
