@@ -122,6 +122,7 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         # a second general after-sales corpus in another merchant's words (出库, 承运商, 价保),
         # written during the fourth round, before its figures were read
         ("general after-sales 24 articles", "development", "knowledge-general", "knowledge-general"),
+        ("general after-sales, new phrasings", "development", "knowledge-general", "knowledge-general-dev"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
