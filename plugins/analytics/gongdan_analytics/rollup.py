@@ -93,7 +93,8 @@ def sla_outcome(name: str, state: dict[str, Any], ticket: Ticket, now: datetime)
 
     A target is met only when what it waits for happened in time. A first-response target whose
     clock stopped without a public reply (the ticket was resolved first) is missed if its due
-    time had passed by then and not applicable otherwise; a running target is missed once due.
+    time had passed by then and not applicable otherwise; a running target is missed once due, a
+    paused one (waiting on the customer) once it has spent its target.
     """
     due = _parse(state.get("due"))
     if state.get("status") == "missed":  # the SLA plugin closed it unmet, after its due time
@@ -105,6 +106,9 @@ def sla_outcome(name: str, state: dict[str, Any], ticket: Ticket, now: datetime)
         return "missed" if state.get("breached") else "met"
     if state.get("status") in ("running", "paused") and due is not None and due <= now:
         return "missed"
+    target, spent = state.get("target"), state.get("spent")
+    if state.get("status") == "paused" and target is not None and spent is not None and spent >= target:
+        return "missed"  # waiting on the customer after its target ran out (a paused clock has no due time)
     return None
 
 
