@@ -10,14 +10,17 @@ Fields a plugin declares are read from its block of the ticket representation
 from __future__ import annotations
 
 import operator
+import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from gongdan import clock, hooks
+from gongdan.db import db
 from gongdan.errors import ValidationError
-from gongdan.models import Comment, Tenant, Ticket, TicketEvent
+from gongdan.models import Category, Comment, Team, Tenant, Ticket, TicketEvent
 
 Predicate = Callable[["Facts"], bool]
 
@@ -97,9 +100,9 @@ class Facts:
         if name == "tags":
             return list(t.tags or [])
         if name == "team":
-            return t.team.name if t.team_id else None
+            return _name_of(self.tenant, Team, Team.name, t, "team")
         if name.startswith("category"):
-            path = t.category.path if t.category_id else None
+            path = _name_of(self.tenant, Category, Category.path, t, "category")
             if name == "category" or path is None:
                 return path
             levels = path.split("/")
@@ -150,6 +153,39 @@ class Facts:
             self._blocks = hooks.ticket_blocks(self.tenant, [self.ticket]).get(self.ticket.id, {})
         block = self._blocks.get(plugin)
         return block.get(key) if isinstance(block, dict) else None
+
+
+NAMES_SECONDS = 2.0  # how long a process trusts the tenant's category paths and team names it read
+_names: dict[tuple[str, str, int], tuple[float, dict[int, str]]] = {}
+
+
+def db_token() -> str:
+    """A name of the database now open, unique in the process (a test opens a new one per test):
+    what the plugin's per-process caches are keyed by, with the tenant."""
+    database = db.obj
+    token = getattr(database, "_gongdan_automation_token", None)
+    if token is None:
+        token = database._gongdan_automation_token = uuid.uuid4().hex
+    return token
+
+
+def _name_of(tenant: Tenant, model: Any, column: Any, ticket: Ticket, relation: str) -> str | None:
+    """The path of the ticket's category (or its team's name) without a query per event: the
+    tenant's `{id: path}` is read at once and kept `NAMES_SECONDS` in the process (a category or
+    team the map does not know yet reads it again). A ticket that already loaded the relation
+    answers from it."""
+    key_id = getattr(ticket, f"{relation}_id")
+    if key_id is None:
+        return None
+    loaded = ticket.__rel__.get(relation)
+    if loaded is not None:
+        return getattr(loaded, column.name)
+    key, now = (db_token(), model.__name__, tenant.id), time.monotonic()
+    found = _names.get(key)
+    if found is None or now - found[0] > NAMES_SECONDS or key_id not in found[1]:
+        rows = model.select(model.id, column).where(model.tenant == tenant.id).tuples()
+        found = _names[key] = (now, dict(rows))
+    return found[1].get(key_id)
 
 
 def _pending_since(ticket: Ticket) -> datetime | None:

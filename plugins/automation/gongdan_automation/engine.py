@@ -1,7 +1,8 @@
 """Running rules: triggers on ticket events, time rules hourly, and dry runs.
 
-Loop protection: while a trigger's actions run, it is on the context's stack; the events its
-actions cause do not fire it again, and no chain of triggers goes deeper than the tenant's
+Loop protection: while a trigger's actions run, it is on the context's stack (also around the
+dispatch of the events they cause, when that waits for the outermost commit); those events do
+not fire it again, and no chain of triggers goes deeper than the tenant's
 `max_depth`. Time rules act on a ticket once per rule and change (its `updated_at`; the change
 the rule's own actions make is claimed too, so it is not a new one), exactly once across
 workers: a `TimeClaim` row with a unique key is written before acting.
@@ -18,7 +19,7 @@ import peewee
 
 from gongdan import actions, clock
 from gongdan.actors import Actor
-from gongdan.db import is_postgres, write_transaction
+from gongdan.db import after_commit, is_postgres, write_transaction
 from gongdan.errors import GongdanError
 from gongdan.locks import try_lock
 from gongdan.models import Comment, Tenant, Ticket, TicketEvent
@@ -75,11 +76,16 @@ def on_event(
     if once is not None:
         fired = [rule for rule in fired if claim_key(tenant, rule.id, ticket.id, once)]
     for rule in fired:
-        token = _stack.set((*stack, rule.id))
+        inner = (*stack, rule.id)
+        token = _stack.set(inner)
+        # the events its actions cause may be dispatched only after the outermost commit (when
+        # this runs inside a transaction): the stack is set again around them, in that order
+        after_commit(lambda inner=inner: _stack.set(inner))
         try:
             run_actions(tenant, ticket, rule, event)
         finally:
             _stack.reset(token)
+            after_commit(lambda stack=stack: _stack.set(stack))
     return len(fired)
 
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from gongdan import actions, clock
-from gongdan.db import db, write_transaction
+from gongdan.db import write_transaction
 from gongdan.errors import NotFound, ValidationError
 from gongdan.ids import parse_id
 from gongdan.models import Team, Tenant
 from gongdan.permissions import ROLE_RANK
 
-from .conditions import Predicate, compile_rule, kind_of, validate_conditions
+from .conditions import Predicate, compile_rule, db_token, kind_of, validate_conditions
 from .models import RULE_KINDS, Rule, RulesState
 
 # events a trigger can listen to
@@ -152,11 +152,7 @@ _lock = threading.Lock()
 
 def _key(tenant: Tenant) -> tuple[str, int]:
     """The cache key of `tenant` in the database now open (a test opens a new one per test)."""
-    database = db.obj
-    token = getattr(database, "_gongdan_automation_token", None)
-    if token is None:
-        token = database._gongdan_automation_token = uuid.uuid4().hex
-    return token, tenant.id
+    return db_token(), tenant.id
 
 
 def _current_stamp(tenant: Tenant) -> str:

@@ -210,3 +210,39 @@ def test_the_timeline_names_the_plugin_and_the_rule_not_a_code(app, auto_tenant,
         assert actor_name(run) == "自动化 · 大促期间加急"
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert actor_name(run) == "Automation · 大促期间加急"
+
+
+def test_200_triggers_read_nothing_from_the_database_per_event(auto_tenant, rule_api, new_ticket):
+    """Once compiled, evaluating an event over 200 triggers filed by category and team costs no
+    query for a ticket as the hooks get it (relations not loaded); a new category is still seen."""
+    from gongdan_automation import engine
+
+    from gongdan.db import db
+    from gongdan.models import Team, Ticket
+
+    Team.create(tenant=auto_tenant, name="售后组")
+    for i in range(200):
+        conditions = [{"field": "category_2", "op": "is", "value": f"场景{i % 20}"}]
+        if i % 2:
+            conditions.append({"field": "team", "op": "is", "value": "售后组"})
+        rules.create(auto_tenant, "trigger", {"name": f"r{i}", "event": "updated", "conditions": conditions})
+    categories.ensure(auto_tenant, "售后/场景3/问题")
+    ticket = new_ticket("物流", category="售后/场景3/问题", team="售后组")
+    engine.matching(auto_tenant, Ticket(**ticket.__data__), "updated")  # compiles, reads the names once
+    statements: list[str] = []
+    original = db.obj.execute_sql
+
+    def counting(sql, *args, **kwargs):
+        statements.append(sql)
+        return original(sql, *args, **kwargs)
+
+    db.obj.execute_sql = counting
+    try:
+        found = [engine.matching(auto_tenant, Ticket(**ticket.__data__), "updated") for _ in range(50)]
+    finally:
+        del db.obj.execute_sql
+    assert statements == []
+    assert [r.name for r in found[0]] == ["r3", "r23", "r43", "r63", "r83", "r103", "r123", "r143", "r163", "r183"]
+    categories.ensure(auto_tenant, "售后/场景4/问题")  # a category the process has not seen yet
+    fresh = new_ticket("新分类", category="售后/场景4/问题")
+    assert [r.name for r in engine.matching(auto_tenant, Ticket(**fresh.__data__), "updated")][:2] == ["r4", "r24"]
