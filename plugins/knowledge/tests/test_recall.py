@@ -1,5 +1,6 @@
 """Recall for buyers' own phrasings: traditional characters, English words, one-character typos,
-and the migration that re-cuts articles written in traditional characters."""
+shoppers' initials, chance word joins, and the migration that re-cuts articles written in
+traditional characters."""
 
 from __future__ import annotations
 
@@ -208,3 +209,27 @@ def test_dialect_and_internet_spellings_read_as_mandarin(kb: Any, publish: Any) 
     # 唔见咗 → 不见了: 不见 is a word of the articles (read as written, only 见 would match, partially)
     found = kb.get("/api/v1/kb/search", query_string={"q": "唔见咗"}).get_json()["items"]
     assert [(i["id"], i["match"]) for i in found] == [(lost, "full")]
+
+
+def test_shoppers_initials_read_as_words(kb: Any, publish: Any) -> None:
+    from gongdan_knowledge.text import colloquial
+
+    assert colloquial("tk多久到") == "退款多久到"
+    assert colloquial("没用过能TH吗") == "没用过能退货吗"
+    assert colloquial("with bluetooth, thk") == "with bluetooth, 退货退款"  # never inside a word
+    refund = publish("退款多久到账", "商家同意后，款项按原支付方式退回，银行卡三到七个工作日。")
+    publish("发货时间", "下单后48小时内发货。")
+    found = kb.get("/api/v1/kb/search", query_string={"q": "tk几天"}).get_json()["items"]
+    assert [(i["id"], i["match"]) for i in found[:1]] == [(refund, "full")]
+
+
+def test_a_bigram_joining_two_words_by_chance_counts_half(kb: Any, publish: Any, tenant: Any) -> None:
+    # 退款 and 申请 are in every article, 款申 (of 仅退款申请) in one: it joins two words, not a phrase
+    for n in range(4):
+        publish(f"退款说明{n}", f"退款流程第{n}步：提交申请后等待审核，审核后款项原路返回。")
+    publish("仅退款申请条件", "未发货的订单可以提交仅退款申请，无需退回商品。")
+    query = index.prepare(tenant, "退款申请了一周", synonyms=False)
+    weights = {t: c for g in query.groups for a in g.alternatives for t, c in a.items()}
+    assert "款申" in index._rare_joins("退款申请", {"退款": 5, "款申": 1, "申请": 5})
+    assert "天无" not in index._rare_joins("七天无理由", {"七天": 5, "天无": 4, "无理": 4})  # a phrase
+    assert weights["款申"] == pytest.approx(index._idf(5, 1) * index.SEAM_WEIGHT, abs=1e-3)
