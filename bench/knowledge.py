@@ -123,6 +123,7 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         # written during the fourth round, before its figures were read
         ("general after-sales 24 articles", "development", "knowledge-general", "knowledge-general"),
         ("general after-sales, new phrasings", "development", "knowledge-general", "knowledge-general-dev"),
+        ("kitchen shop 20 articles", "development", "knowledge-kitchen", "knowledge-kitchen"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
