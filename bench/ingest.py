@@ -18,8 +18,9 @@ Beside each rate, the CPU time of this process per ticket (SQLite's work include
 with the time spent waiting for a core taken out (`bench.common.run_queue_wait`): on a shared
 machine the wall clock mostly measures the queue for a core. The
 all-plugin path's ratio to the no-plugin path is printed for both. Work a plugin moved out of the
-request into the worker is measured too: the analytics catch-up job's CPU per ticket, run once
-over every ticket of the all-plugin path after the rounds (what the worker spends on them).
+request into the worker is measured too, run once over every ticket of the all-plugin path after
+the rounds (what the worker spends on them): the search index job's CPU per ticket (the postings
+of new tickets, written in batches by `gongdan.search.index_pending`) and the analytics catch-up's.
 
 Prints figures and ratios; passes or fails on nothing.
 """
@@ -37,10 +38,10 @@ from functools import partial
 from pathlib import Path
 
 from bench.common import run_queue_wait, table, timed
-from gongdan import accounts, categories, tickets
+from gongdan import accounts, categories, search, tickets
 from gongdan.actors import Actor
 from gongdan.db import SQLITE_PRAGMAS, db, open_database
-from gongdan.models import Customer, Tenant, Ticket, TicketEvent
+from gongdan.models import Customer, Tenant, Ticket, TicketEvent, TicketIndexPending
 from gongdan.plugins import get_host
 from gongdan.schema import upgrade
 
@@ -187,6 +188,17 @@ def rounds(
     return rates, cpu, unqueued
 
 
+def index_share(path: ServicePath) -> tuple[int, float, float]:
+    """(tickets, CPU ms per ticket, wall seconds) of the search index job writing the postings of
+    every ticket of `path` still waiting (the work that left the request for the worker)."""
+    use(path.path)
+    started, wall = time.process_time(), time.perf_counter()
+    indexed = search.index_pending()
+    seconds = time.perf_counter() - wall
+    assert TicketIndexPending.select().count() == 0
+    return indexed, 1000 * (time.process_time() - started) / max(indexed, 1), seconds
+
+
 def worker_share(path: ServicePath) -> tuple[int, float] | None:
     """(tickets, CPU ms per ticket) of the analytics catch-up job counting every ticket of `path`
     (the work that left the request for the worker); None without the plugin."""
@@ -224,6 +236,7 @@ def main() -> None:
                 use(path.path)
                 assert Ticket.select().count() == TicketEvent.select().where(TicketEvent.kind == "created").count()
                 assert Ticket.select().count() == stored[name]
+        indexing = index_share(service_full)
         worker = worker_share(service_full)
     medians = {name: statistics.median(values) for name, values in rates.items()}
     cpu_medians = {name: statistics.median(values) for name, values in cpu.items()}
@@ -271,11 +284,21 @@ def main() -> None:
         "(tickets/s with a core: wall time less the time the process was runnable but waiting for a core,"
         f" from /proc schedstat; load average {os.getloadavg()[0]:.1f} now)"
     )
+    indexed, index_cpu, index_seconds = indexing
+    print(
+        f"moved to the worker: the search index job wrote the postings of the {indexed:,} tickets of the"
+        f" all-plugin path in {index_cpu:.3f} ms CPU a ticket ({indexed / max(index_seconds, 1e-9):,.0f} tickets/s,"
+        f" batches of {search.BATCH})"
+    )
     if worker is not None:
         tickets_counted, per_ticket = worker
         print(
             f"moved to the worker: the analytics catch-up job counted the {tickets_counted:,} tickets of the"
             f" all-plugin path in {per_ticket:.3f} ms CPU a ticket (once, in batches of 500)"
+        )
+        print(
+            f"request + worker, every plugin: {cpu_medians[full] + index_cpu + per_ticket:.3f} ms CPU a ticket"
+            f" (no plugin, request + index job: {cpu_medians[none] + index_cpu:.3f})"
         )
 
 

@@ -29,7 +29,7 @@ from gongdan import audit, clock, crypto, hookspecs, outbound, permissions
 from gongdan.actors import Actor
 from gongdan.config import Settings
 from gongdan.contributions import PluginSpec
-from gongdan.db import write_transaction
+from gongdan.db import db, write_transaction
 from gongdan.errors import NotFound, ValidationError
 from gongdan.models import PluginFailure, Tenant, TenantPlugin, User
 from gongdan.schemas import secret_names
@@ -378,9 +378,14 @@ class PluginHost:
         # pluggy calls the last registered first; keep that order
         yield from reversed(caller.get_hookimpls())
 
-    def _call_one(self, impl: Any, tenant: Tenant | None, hook: str, kwargs: dict[str, Any]) -> Any:
+    def _call_one(
+        self, impl: Any, tenant: Tenant | None, hook: str, kwargs: dict[str, Any], *, savepoint: bool = False
+    ) -> Any:
         started = time.perf_counter() if self.trace_hooks else 0.0
         try:
+            if savepoint and db.in_transaction():  # what the plugin wrote goes back if it raises
+                with db.atomic():
+                    return impl.function(*[kwargs[name] for name in impl.argnames])
             return impl.function(*[kwargs[name] for name in impl.argnames])
         except Exception as exc:  # noqa: BLE001 - isolation is the point
             self.record_failure(impl.plugin_name, tenant, hook, exc)
@@ -393,14 +398,20 @@ class PluginHost:
                 )
 
     def notify(self, tenant: Tenant, hook: str, /, **kwargs: Any) -> None:
-        """Call notification `hook` on the tenant's enabled plugins, each on its own."""
+        """Call notification `hook` on the tenant's enabled plugins, each on its own.
+
+        Inside a transaction (the ticket service dispatches an event's hooks in one) each plugin
+        runs in a savepoint: one that raises is rolled back to it and recorded as failed, and
+        what the others wrote commits with the transaction.
+        """
         for impl in self._each(self._caller(tenant, hook)):
-            self._call_one(impl, tenant, hook, kwargs)
+            self._call_one(impl, tenant, hook, kwargs, savepoint=True)
 
     def notify_all(self, tenant: Tenant | None, hook: str, /, **kwargs: Any) -> None:
-        """Call notification `hook` on every loaded plugin, each on its own."""
+        """Call notification `hook` on every loaded plugin, each on its own (in a savepoint inside
+        a transaction, as `notify`)."""
         for impl in self._each(self._caller(None, hook)):
-            self._call_one(impl, tenant, hook, kwargs)
+            self._call_one(impl, tenant, hook, kwargs, savepoint=True)
 
     def decide(self, tenant: Tenant, hook: str, /, **kwargs: Any) -> Any:
         """Call decision `hook` in the tenant's scope; the first non-None answer wins."""

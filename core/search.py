@@ -102,6 +102,9 @@ def index_pending(tenant_id: int | None = None, batch: int = BATCH) -> int:
     tickets read FOR UPDATE, so an edit or reply committing meanwhile is either seen here or
     indexes after it; on SQLite the write lock serialises the whole batch.
     """
+    if tenant_id is None:  # tenant by tenant: every statement stays on one shard (Citus)
+        waiting = TicketIndexPending.select(TicketIndexPending.tenant).distinct()
+        return sum(index_pending(tenant, batch) for (tenant,) in waiting.tuples())
     done = 0
     while True:
         with write_transaction():
@@ -114,11 +117,13 @@ def index_pending(tenant_id: int | None = None, batch: int = BATCH) -> int:
             return done
 
 
-def _claim(tenant_id: int | None, batch: int) -> list[tuple[int, int]]:
-    query = TicketIndexPending.select(TicketIndexPending.tenant, TicketIndexPending.ticket)
-    if tenant_id is not None:
-        query = query.where(TicketIndexPending.tenant == tenant_id)
-    query = query.order_by(TicketIndexPending.tenant, TicketIndexPending.ticket).limit(batch)
+def _claim(tenant_id: int, batch: int) -> list[tuple[int, int]]:
+    query = (
+        TicketIndexPending.select(TicketIndexPending.tenant, TicketIndexPending.ticket)
+        .where(TicketIndexPending.tenant == tenant_id)
+        .order_by(TicketIndexPending.ticket)
+        .limit(batch)
+    )
     if is_postgres():
         query = query.for_update("FOR UPDATE SKIP LOCKED")
     return list(query.tuples())

@@ -7,7 +7,6 @@ after the commit (see `dispatch`). A crash between the two leaves events with no
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -160,14 +159,20 @@ def dispatch(events: Sequence[TicketEvent], tenant: Tenant, tickets: dict[int, T
 
 
 def _dispatch_now(pending: list[TicketEvent], tenant: Tenant, known: dict[int, Ticket]) -> None:
+    """Each event's hooks and its dispatched stamp in ONE transaction of their own.
+
+    Every plugin's hook runs in a savepoint of it (`PluginHost.notify`): a plugin that raises is
+    rolled back to its savepoint and recorded as failed, the others' work commits — one commit
+    per event instead of one per plugin. What the hooks queue with `after_commit` (the events of
+    an assignment they make) runs after that commit.
+    """
+    now = TicketEvent.dispatched_at.db_value(clock.now())
     for event in pending:
         ticket = known.get(event.ticket_id)
         if ticket is None:
             ticket = known[event.ticket_id] = Ticket.get_by_id(event.ticket_id)
-        _fire(tenant, ticket, event)
-    now = TicketEvent.dispatched_at.db_value(clock.now())
-    with write_transaction() if len(pending) > 1 else contextlib.nullcontext():
-        for event in pending:
+        with write_transaction():
+            _fire(tenant, ticket, event)
             _mark_dispatched.execute((now, event.id))
 
 

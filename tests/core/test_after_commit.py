@@ -68,7 +68,8 @@ def test_hooks_of_a_nested_create_run_after_the_outer_commit_and_see_committed_d
         first = new_ticket(tenant, "一")
         second = new_ticket(tenant, "二")
         assert watcher.created == []  # not inside the caller's transaction
-    assert watcher.created == [(first.id, False, True), (second.id, False, True)]
+    # each event's hooks run in a transaction of their own, once the caller's has committed
+    assert watcher.created == [(first.id, True, True), (second.id, True, True)]
     assert TicketEvent.select().where(TicketEvent.dispatched_at.is_null()).count() == 0
 
 
@@ -76,7 +77,7 @@ def test_outside_a_transaction_hooks_still_run_at_once(tenant, register_plugin):
     watcher = Watcher()
     register_plugin(watcher, "watcher")
     ticket = new_ticket(tenant)
-    assert watcher.created == [(ticket.id, False, True)]
+    assert watcher.created == [(ticket.id, True, True)]
 
 
 def create_then_give_up(tenant: Any, subject: str) -> None:
@@ -113,6 +114,29 @@ def test_a_hook_that_raises_is_reported_and_undoes_nothing(tenant, register_plug
     assert (failure.hook, failure.tenant_id) == ("gongdan_ticket_created", tenant.id)
     assert "this plugin is broken" in failure.error
     assert TicketEvent.select().where(TicketEvent.dispatched_at.is_null()).count() == 0
+
+
+class WritesThenFails:
+    @hookimpl
+    def gongdan_ticket_created(self, tenant: Any, ticket: Any, actor: Any) -> None:
+        tickets.record_event(tenant, ticket, "failing.note", {}, actor)
+        raise RuntimeError("broken after writing")
+
+
+class Writes:
+    @hookimpl
+    def gongdan_ticket_created(self, tenant: Any, ticket: Any, actor: Any) -> None:
+        tickets.record_event(tenant, ticket, "writer.note", {}, actor)
+
+
+def test_one_transaction_per_event_a_failing_plugin_rolls_back_to_its_savepoint(tenant, register_plugin):
+    register_plugin(Writes(), "writer")
+    register_plugin(WritesThenFails(), "failing")
+    ticket = new_ticket(tenant)
+    kinds = [e.kind for e in TicketEvent.select().where(TicketEvent.ticket == ticket.id).order_by(TicketEvent.id)]
+    assert kinds == ["created", "writer.note"]  # the failing plugin's write went back, the other's stayed
+    assert "broken after writing" in PluginFailure.get(PluginFailure.plugin == "failing").error
+    assert TicketEvent.get(TicketEvent.kind == "created").dispatched_at is not None
 
 
 def test_callbacks_run_in_order_and_one_that_raises_stops_none(tenant, caplog):

@@ -122,6 +122,19 @@ def set_routing(
     )
 
 
+# one statement: the ticket starts waiting (kept `since` when it already waited), or nothing
+# changes when it already waits for the same reason and team (then no row is counted)
+_WAIT = (
+    "INSERT INTO {routing} (tenant_id, ticket_id, waiting, assignee_id, reason, team_id, since, lapsed)"
+    " VALUES (?, ?, TRUE, NULL, ?, ?, ?, '[]')"
+    " ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET waiting = TRUE, assignee_id = NULL,"
+    " reason = excluded.reason, team_id = excluded.team_id,"
+    " since = CASE WHEN {routing}.waiting THEN {routing}.since ELSE excluded.since END"
+    " WHERE NOT ({routing}.waiting AND {routing}.reason = excluded.reason"
+    " AND {routing}.team_id IS NOT DISTINCT FROM excluded.team_id)"
+)
+
+
 def route(
     tenant: Tenant,
     ticket: Ticket,
@@ -172,14 +185,9 @@ def mark_waiting(tenant: Tenant, ticket: Ticket, decision: AssignmentDecision) -
     if decision.team_id is not None and decision.team_id != ticket.team_id:
         ticket = tickets.update(tenant, ticket, {"team": str(decision.team_id)}, ACTOR)
     with write_transaction():
-        row = run(
-            "SELECT waiting, reason, team_id, since FROM {routing} WHERE ticket_id = ?", [ticket.id], routing=Routing
-        ).fetchone()
-        waiting = row is not None and bool(row[0])
-        if waiting and row[1] == decision.reason and row[2] == decision.team_id:
+        params = [tenant.id, ticket.id, decision.reason, decision.team_id, Routing.since.db_value(clock.now())]
+        if not run(_WAIT, params, routing=Routing).rowcount:  # already waiting, for this reason and team
             return
-        since = Routing.since.python_value(row[3]) if waiting else clock.now()
-        set_routing(ticket.id, tenant.id, None, decision.reason, decision.team_id, since)
         tickets.record_event(
             tenant,
             ticket,
