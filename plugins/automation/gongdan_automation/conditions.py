@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from gongdan import clock, hooks
 from gongdan.db import db
 from gongdan.errors import ValidationError
-from gongdan.models import Category, Comment, Team, Tenant, Ticket, TicketEvent
+from gongdan.models import Category, Comment, Customer, Team, Tenant, Ticket, TicketEvent
 
 Predicate = Callable[["Facts"], bool]
 
@@ -109,7 +109,7 @@ class Facts:
             index = int(name[-1]) - 1
             return levels[index] if index < len(levels) else None
         if name == "tier":
-            return t.customer.tier if t.customer_id else None
+            return _tier_of(self.tenant, t)
         if name == "comment_author":
             return self.comment.author_kind if self.comment else None
         if name == "hour":
@@ -186,6 +186,33 @@ def _name_of(tenant: Tenant, model: Any, column: Any, ticket: Ticket, relation: 
         rows = model.select(model.id, column).where(model.tenant == tenant.id).tuples()
         found = _names[key] = (now, dict(rows))
     return found[1].get(key_id)
+
+
+TIERS_KEPT = 10_000  # customers whose tier a process keeps (`NAMES_SECONDS` each)
+_tiers: dict[tuple[str, int], tuple[float, str | None]] = {}
+
+
+def _tier_of(tenant: Tenant, ticket: Ticket) -> str | None:
+    """The tier of the ticket's customer: the one column (not the whole row, whose contact fields
+    are decrypted on load), kept `NAMES_SECONDS` per customer so the events of one change (created,
+    assigned, updated) read it once."""
+    if ticket.customer_id is None:
+        return None
+    loaded = ticket.__rel__.get("customer")
+    if loaded is not None:
+        return loaded.tier
+    key, now = (db_token(), ticket.customer_id), time.monotonic()
+    found = _tiers.get(key)
+    if found is None or now - found[0] > NAMES_SECONDS:
+        tier = (
+            Customer.select(Customer.tier)
+            .where((Customer.id == ticket.customer_id) & (Customer.tenant == tenant.id))
+            .scalar()
+        )
+        if len(_tiers) >= TIERS_KEPT:
+            _tiers.clear()
+        found = _tiers[key] = (now, tier)
+    return found[1]
 
 
 def _pending_since(ticket: Ticket) -> datetime | None:
