@@ -27,8 +27,10 @@ CONNECTOR_PARTS = {
         "from .connector import (\n"
         "    gongdan_channels,\n"
         "    gongdan_connectors,\n"
+        "    gongdan_event_kinds,\n"
         "    gongdan_scheduled_jobs,\n"
         "    gongdan_schema,\n"
+        "    gongdan_ticket_actions,\n"
         "    gongdan_ticket_panels,\n"
         ")\n"
     ),
@@ -47,14 +49,12 @@ CONNECTOR_PARTS = {
     @validates("gateway_url")
     def _reachable(self, value: str | None, **_: object) -> None:
         outbound.check_url(value, allow_http=True)  # checked when saved, and again on every call""",
-    "console_imports": "from .panel import action_views\n",
-    "connector_views": ", *action_views()",
 }
 BASE_PARTS = dict.fromkeys(CONNECTOR_PARTS, "") | {"category": "automation"}
 HOOKS = ["gongdan_api_blueprints", "gongdan_cli_commands", "gongdan_console_views", "gongdan_settings_schema"]
 HOOKS += ["gongdan_ticket_created"]
 CONNECTOR_HOOKS = ["gongdan_channels", "gongdan_connectors", "gongdan_scheduled_jobs", "gongdan_schema"]
-CONNECTOR_HOOKS += ["gongdan_ticket_panels"]
+CONNECTOR_HOOKS += ["gongdan_event_kinds", "gongdan_ticket_actions", "gongdan_ticket_panels"]
 
 # (English, Chinese) of every string the new plugin shows a person
 MESSAGES = [
@@ -65,6 +65,7 @@ MESSAGES = [
     ("Enabled for this tenant.", "已在本租户启用。"),
     ("set", "已设置"),
     ("not set", "未设置"),
+    ("@@Title@@", "@@Title@@"),
 ]
 CONNECTOR_MESSAGES = [
     ("Gateway URL", "网关地址"),
@@ -72,13 +73,8 @@ CONNECTOR_MESSAGES = [
     ("Shop id", "店铺编号"),
     ("API key", "接口密钥"),
     ("Stored encrypted, never shown.", "加密保存，从不显示。"),
-    ("Actions", "操作"),
-    ("I am sure", "我确定"),
-    ("Approve refund", "批准退款"),
     ("@@Title@@ record %(id)s", "@@Title@@ 售后单 %(id)s"),
-    ("Tick the box to confirm.", "请勾选以确认。"),
-    ("Refund approved.", "已批准退款。"),
-    ("Not done: %(why)s", "未完成：%(why)s"),
+    ("On the marketplace", "平台上的状态"),
 ]
 
 

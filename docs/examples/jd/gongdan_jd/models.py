@@ -1,37 +1,33 @@
-"""The connector's tables: how far the sync has read per shop, and what it last applied per
-service order (so a re-read keeps what agents changed since)."""
+"""The connector's tables, from `gongdan.connectors` (each subclass names its own table; the
+tenant comes first in every unique index): how far the sync has read per shop, each service order
+as last stored (so a re-read keeps what agents changed since), and the orders that could not
+become tickets, with the reason."""
 
 from __future__ import annotations
 
-import peewee as pw
-
-from gongdan.fields import JSONField, UTCDateTimeField
-from gongdan.models import TenantModel
+from gongdan.connectors import RecordMirror, RecordQuarantine, SyncCursor
 
 
-class Cursor(TenantModel):
-    """The end of the last window read completely, for one shop of one tenant."""
-
-    shop = pw.CharField(max_length=64)
-    until = UTCDateTimeField()
+class Cursor(SyncCursor):
+    """The end of the last window read completely, for one shop (vender) of one tenant."""
 
     class Meta:
         table_name = "jd_cursor"
-        indexes = ((("tenant", "shop"), True),)  # the tenant first in every unique index
 
 
-class Mirror(TenantModel):
-    """A service order as last read, and the ticket values the sync applied from it."""
-
-    service_id = pw.CharField(max_length=64)
-    ticket_id = pw.BigIntegerField()
-    step = pw.CharField(max_length=8, default="")
-    applied = JSONField(default=dict)
-    updated_at = UTCDateTimeField()
+class Mirror(RecordMirror):
+    """A service order as last stored: its `updateTime`, its step (`state`), its ticket and the
+    ticket values the sync applied."""
 
     class Meta:
         table_name = "jd_mirror"
-        indexes = ((("tenant", "service_id"), True),)
 
 
-MODELS = [Cursor, Mirror]
+class Quarantine(RecordQuarantine):
+    """Service orders that could not become tickets: the raw order and the reason."""
+
+    class Meta:
+        table_name = "jd_quarantine"
+
+
+MODELS = [Cursor, Mirror, Quarantine]

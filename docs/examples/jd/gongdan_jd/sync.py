@@ -4,10 +4,11 @@
   JD's clock, each overlapping the last (`plan_windows`);
 * each window read from its last page to its first (`read_backwards`), so service orders that
   change while read are neither missed nor doubled; the newest `updateTime` wins;
-* each order mirrored (`Mirror`): a re-read sends only what JD changed, never undoing what an
-  agent changed since (`keep_agent_edits`), and walks the ticket to the status JD's step calls
-  for through legal transitions (`walk_to`);
-* a malformed order is recorded as the plugin's failure and the others are stored;
+* each order stored with `upsert`: a version already stored is skipped, a re-read sends only what
+  JD changed, never undoing what an agent changed since (`keep_agent_edits`), walks the ticket to
+  the status JD's step calls for through legal transitions (`walk_to`) and mirrors the order;
+* a malformed order is quarantined with its reason (`Quarantine`), recorded as the plugin's
+  failure, and the others are stored;
 * the cursor moves after each window is stored, so a failure re-reads one window, not all.
 """
 
@@ -16,16 +17,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from gongdan import categories, clock, tickets
+from gongdan import clock
 from gongdan.actors import Actor
-from gongdan.connectors import keep_agent_edits, plan_windows, read_backwards, walk_to
-from gongdan.db import write_transaction
+from gongdan.connectors import plan_windows, read_backwards, upsert
 from gongdan.models import Ticket
 from gongdan.plugins import get_host
 
 from .gateway import PAGE_SIZE, Gateway
 from .mapping import Malformed, target_status, to_ticket, updated_at
-from .models import Cursor, Mirror
+from .models import Cursor, Mirror, Quarantine
 from .settings import NAME
 
 LAG = timedelta(minutes=1)  # recent changes may not be queryable yet
@@ -60,23 +60,19 @@ def forget(tenant: Any) -> None:
         _clients.pop(key, None)
 
 
-def store(tenant: Any, record: dict[str, Any]) -> Ticket:
-    """One service order → its ticket (created, or updated keeping agents' edits) and its mirror."""
-    mapped = to_ticket(record)
-    service_id = mapped["external_ref"]["id"]
-    mirror = Mirror.of(tenant).where(Mirror.service_id == service_id).first()
-    current = tickets.by_external_ref(tenant, NAME, service_id) if mirror else None
-    payload = {**mapped, **keep_agent_edits(current, mapped, mirror.applied if mirror else {})}
-    categories.ensure(tenant, payload["category"])
-    ticket, _ = tickets.create(tenant, payload, ACTOR)
-    ticket = walk_to(tenant, ticket, target_status(record), ACTOR)
-    applied = {key: mapped[key] for key in ("subject", "priority", "category", "tags")}
-    values = {"ticket_id": ticket.id, "step": str(record.get("afsServiceStep") or ""), "applied": applied}
-    with write_transaction():
-        if mirror is None:
-            Mirror.create(tenant=tenant, service_id=service_id, updated_at=updated_at(record), **values)
-        else:
-            Mirror.update(updated_at=updated_at(record), **values).where(Mirror.id == mirror.id).execute()
+def store(tenant: Any, record: dict[str, Any]) -> Ticket | None:
+    """One service order → its ticket (created, or updated keeping agents' edits) and its mirror;
+    None when this version was stored before. Raises `Malformed` for an order that cannot be a ticket."""
+    ticket = upsert(
+        tenant,
+        to_ticket(record),
+        mirror=Mirror,
+        version=updated_at(record),
+        target=target_status(record),
+        state=str(record.get("afsServiceStep") or ""),
+        actor=ACTOR,
+    )
+    Quarantine.release(tenant, str(record["afsServiceId"]))
     return ticket
 
 
@@ -87,10 +83,9 @@ def sync_tenant(tenant: Any) -> int:
         return 0
     shop = get_host().settings(tenant, NAME)["vender_id"]
     end = client.now() - LAG
-    cursor = Cursor.of(tenant).where(Cursor.shop == shop).first()
-    start = cursor.until if cursor else end - FIRST
+    since = Cursor.position(tenant, shop)
     stored = 0
-    for window in plan_windows(start, end, span=SPAN, overlap=OVERLAP, first_overlap=cursor is not None):
+    for window in plan_windows(since or end - FIRST, end, span=SPAN, overlap=OVERLAP, first_overlap=since is not None):
 
         def fetch(page: int, window: Any = window) -> tuple[int, list[dict[str, Any]]]:
             return client.services(window.start, window.end, page)
@@ -98,15 +93,11 @@ def sync_tenant(tenant: Any) -> int:
         records = read_backwards(fetch, PAGE_SIZE, key=lambda r: str(r.get("afsServiceId") or ""), version=_version)
         for record in records:
             try:
-                store(tenant, record)
-                stored += 1
-            except Malformed as exc:  # one bad record never stops the sync
+                stored += store(tenant, record) is not None
+            except Malformed as exc:  # one bad order never stops the sync: kept with its reason
+                Quarantine.hold(tenant, str(record.get("afsServiceId") or "?"), record, str(exc))
                 get_host().record_failure(NAME, tenant, f"{NAME}.record", exc)
-        with write_transaction():
-            if cursor is None:
-                cursor = Cursor.create(tenant=tenant, shop=shop, until=window.end)
-            else:
-                Cursor.update(until=window.end).where(Cursor.id == cursor.id).execute()
+        Cursor.advance(tenant, shop, window.end)  # every order of the window is stored or quarantined
     return stored
 
 

@@ -26,8 +26,9 @@ def jd(gongdan_db, register_plugin):
     yield host.record("jd")
     for model in MODELS:
         model.delete().execute()
-    if registered:  # `gongdan jd ...` leaves with the plugin, for the tests that follow
+    if registered:  # `gongdan jd ...` and the tables leave with the plugin, for the tests that follow
         cli.commands.pop("jd", None)
+        gongdan_db.drop_tables(MODELS, safe=True)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from gongdan.models import PluginFailure, Ticket, TicketEvent
 from gongdan.plugins import get_host
 from gongdan_jd import gateway as jd_gateway
 from gongdan_jd import mapping, sync
-from gongdan_jd.models import Cursor, Mirror
+from gongdan_jd.models import Cursor, Mirror, Quarantine
 from gongdan_jd.simulator import FakeGateway
 
 SETTINGS = {"app_key": "jd-app", "app_secret": "jd-secret", "access_token": "jd-token", "vender_id": "10001"}
@@ -92,7 +92,8 @@ def test_the_sync_job_stores_each_order_once_quarantines_bad_ones_and_moves_the_
     assert found["1002"].status == "pending"  # 待收货: waiting on the buyer, walked new → open → pending
     assert PluginFailure.get(PluginFailure.plugin == "jd").hook == "jd.record"
     assert Cursor.of(connected).get().shop == "10001"
-    gateway.add("1002", afsServiceStep="50")  # changed since: read again, updated, not doubled
+    assert Quarantine.of(connected).get().reason == "the service order has no customerPin"
+    gateway.add("1002", minutes_ago=2, afsServiceStep="50")  # changed a minute later: read again, updated, not doubled
     _next_run(connected)
     sync.sync_tenant(connected)
     assert tickets.by_external_ref(connected, "jd", "1002").status == "resolved"
@@ -117,7 +118,9 @@ def test_a_re_read_keeps_what_an_agent_changed(connected, gateway, make_user):
     ticket = tickets.by_external_ref(connected, "jd", "3001")
     agent, _ = make_user("agent")
     tickets.update(connected, ticket, {"priority": "urgent", "tags": [*ticket.tags, "VIP"]}, Actor.of(agent))
-    gateway.add("3001", applyAmount=100, questionDesc="少发配件，请尽快补发")  # JD changed the words only
+    gateway.add(
+        "3001", minutes_ago=2, applyAmount=100, questionDesc="少发配件，请尽快补发"
+    )  # a minute later, JD changed the words
     _next_run(connected)
     sync.sync_tenant(connected)
     ticket = tickets.by_external_ref(connected, "jd", "3001")

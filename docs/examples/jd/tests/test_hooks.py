@@ -2,14 +2,21 @@
 
 import pytest
 
+import gongdan_jd
 from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.cli import main
 from gongdan.plugins import get_host
+from gongdan.testing import unexported_hookimpls
 
 
 def test_it_is_discovered_and_loaded(jd):
     assert get_host().record("jd").status == "loaded"
+
+
+def test_every_hook_is_exported():
+    # gongdan sees only what gongdan_jd/__init__.py exposes: import each new hook there
+    assert unexported_hookimpls(gongdan_jd) == []
 
 
 def test_settings_schema_validates(on):
