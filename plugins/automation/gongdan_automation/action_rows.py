@@ -117,4 +117,37 @@ def errors_of(exc: Any) -> dict[str, list[str]]:
     return {"_schema": [worded(exc.message)]}
 
 
-__all__ = ["PREFIX", "catalogue", "errors_beside", "errors_of", "posted", "stored_rows", "worded"]
+def message_words(text: str) -> str:
+    """A failure's message (an action's, an outside system's) for the console's language: as the
+    API words it for a Chinese reader, or a plain sentence when it has no wording there."""
+    if not _zh():
+        return worded(text)
+    from gongdan.api.error_language import in_chinese
+
+    return in_chinese(str(text)) or gettext("the action did not succeed")
+
+
+def sentence(exc: Any) -> str:
+    """A service's error as one sentence in the console's language, its fields' reasons after it
+    (for a flash message): never the services' English on a Chinese page."""
+    found = errors_of(exc)
+    reasons = [reason for field_reasons in found.values() for reason in field_reasons]
+    if not exc.fields:
+        return "；".join(reasons) if _zh() else "; ".join(reasons)
+    from gongdan.api.error_language import BY_CODE, in_chinese
+
+    head = (in_chinese(exc.message) or BY_CODE.get(exc.code, BY_CODE["bad_request"])) if _zh() else worded(exc.message)
+    return f"{head}（{'；'.join(reasons)}）" if _zh() else f"{head} ({'; '.join(reasons)})"
+
+
+__all__ = [
+    "PREFIX",
+    "catalogue",
+    "errors_beside",
+    "errors_of",
+    "message_words",
+    "posted",
+    "sentence",
+    "stored_rows",
+    "worded",
+]

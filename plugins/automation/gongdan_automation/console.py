@@ -8,6 +8,7 @@ one runs its actions and puts its text into a reply box to edit before sending.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -168,12 +169,27 @@ def _ordered(change: Any, back: str | None = None) -> Any:
         if isinstance(exc, Conflict):
             flash(gettext("The list changed since the page was shown: reload it and try again."), "danger")
         else:
-            flash(gettext("Not done: %(why)s", why=exc.message), "danger")
+            flash(gettext("Not done: %(why)s", why=action_rows.sentence(exc)), "danger")
         return redirect(back or request.referrer or url_for("automation_rules.index"))
     if wants_json:
         return {"positions": {str(k): v for k, v in positions.items()}, "message": gettext("Order saved.")}
     flash(gettext("Order saved."), "success")
     return redirect(back or request.referrer or url_for("automation_rules.index"))
+
+
+def _delivery_error(text: str) -> str:
+    """A delivery's last error (one of `gongdan.outbound`'s fixed sentences) in the console's language."""
+    from gongdan import outbound
+
+    if not text:
+        return ""
+    for english, chinese in outbound.MESSAGES.values():
+        if text == english:
+            return chinese if _zh() else english
+    status = re.fullmatch(r"the remote side answered HTTP (\d+)", text)
+    if status is not None:
+        return outbound.StatusError(int(status.group(1))).localized("zh" if _zh() else "en")
+    return action_rows.message_words(text)
 
 
 def _base() -> type:
@@ -431,7 +447,7 @@ def console_views() -> list[ConsoleView]:
                 session[DRAFT_KEY] = drafts
                 flash(gettext("Macro applied: edit the reply below and send it."), "success")
             except GongdanError as exc:
-                flash(gettext("Not done: %(why)s", why=exc.message), "danger")
+                flash(gettext("Not done: %(why)s", why=action_rows.sentence(exc)), "danger")
             return redirect(url_for("tickets.ticket", ticket_id=ticket.id))
 
     class ApprovalsView(base):  # type: ignore[misc, valid-type]
@@ -473,13 +489,14 @@ def console_views() -> list[ConsoleView]:
                 if done.status == "approved":
                     flash(gettext("Approved: the action ran."), "success")
                 elif done.status == "failed":
-                    flash(
-                        gettext("Approved, but the action failed: %(why)s", why=done.result.get("error", "")), "danger"
-                    )
+                    why = action_rows.message_words(done.result.get("error", ""))
+                    flash(gettext("Approved, but the action failed: %(why)s", why=why), "danger")
                 else:
                     flash(gettext("Rejected."), "info")
+            except Conflict:
+                flash(gettext("Not done: this approval was already decided or has expired."), "warning")
             except GongdanError as exc:
-                flash(gettext("Not done: %(why)s", why=exc.message), "danger")
+                flash(gettext("Not done: %(why)s", why=action_rows.sentence(exc)), "danger")
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/console/") else self.get_url(".index"))
 
@@ -495,7 +512,8 @@ def console_views() -> list[ConsoleView]:
             tenant = self.current_tenant()
             errors: dict[str, list[str]] = {}
             if request.method == "POST":
-                kinds = [k.strip() for k in request.form.get("kinds", "").replace("，", ",").split(",") if k.strip()]
+                posted = ",".join(request.form.getlist("kinds")).replace("，", ",")
+                kinds = [k.strip() for k in posted.split(",") if k.strip()]
                 try:
                     _, secret = webhooks.subscribe(tenant, request.form.get("url", "").strip(), kinds)
                     flash(
@@ -503,10 +521,24 @@ def console_views() -> list[ConsoleView]:
                     )
                     return redirect(self.get_url(".index"))
                 except GongdanError as exc:
-                    errors = exc.fields or {"_schema": [exc.message]}
+                    errors = action_rows.errors_of(exc)
             subs = list(Subscription.of(tenant).order_by(Subscription.id))
             log = list(WebhookDelivery.of(tenant).order_by(WebhookDelivery.id.desc()).limit(100))
-            page = self.render("automation/webhooks.html", subs=subs, log=log, errors=errors)
+            zh = _zh()
+            offered = [
+                (kind, label_zh if zh else label_en) for kind, label_zh, label_en in webhooks.kinds_offered(tenant)
+            ]
+            page = self.render(
+                "automation/webhooks.html",
+                subs=subs,
+                log=log,
+                errors=errors,
+                offered=offered,
+                kind_words=dict(offered),
+                error_words=_delivery_error,
+                checked=request.form.getlist("kinds") if request.method == "POST" else [],
+                url=request.form.get("url", "") if request.method == "POST" else "",
+            )
             return (page, 422) if errors else page
 
         @expose("/<int:subscription_id>/switch", methods=("POST",))
@@ -527,7 +559,7 @@ def console_views() -> list[ConsoleView]:
                 webhooks.replay(self.current_tenant(), delivery_id)
                 flash(gettext("Queued again."), "success")
             except GongdanError as exc:
-                flash(gettext("Not done: %(why)s", why=exc.message), "danger")
+                flash(gettext("Not done: %(why)s", why=action_rows.sentence(exc)), "danger")
             return redirect(self.get_url(".index"))
 
     static = {"static_folder": STATIC, "static_url_path": "/_static"}

@@ -73,6 +73,18 @@ def subscription(tenant: Tenant, subscription_id: Any) -> Subscription:
     return found
 
 
+def kinds_offered(tenant: Tenant) -> list[tuple[str, str, str]]:
+    """`(kind, label_zh, label_en)` of the event kinds a subscription of `tenant` can name: the
+    core's and those of the plugins enabled in `tenant` (`gongdan_event_kinds`), by kind."""
+    host = get_host()
+    names = host.enabled(tenant) | host.always_on
+    found: dict[str, tuple[str, str, str]] = {}
+    for plugin, kind in host.registered("gongdan_event_kinds"):
+        if plugin in names and getattr(kind, "kind", None):
+            found.setdefault(kind.kind, (kind.kind, kind.label_zh, kind.label_en))
+    return [found[k] for k in sorted(found)]
+
+
 # --- queueing -----------------------------------------------------------------------------
 
 

@@ -158,8 +158,14 @@ def test_webhooks_page_subscribes_shows_the_log_and_replays(
 ):
     receiver = http_server()
     admin = _zh(app, make_user, "admin")
-    refused = admin.post("/console/automation/webhooks/", {"url": "http://10.0.0.1/hook"})
+    form = admin.text("/console/automation/webhooks/")
+    assert "创建了工单" in form  # event kinds to tick, by their words
+    refused = admin.post("/console/automation/webhooks/", {"url": "http://10.0.0.1/hook", "kinds": "created"})
     assert refused.status_code == 422
+    refusal = refused.get_data(as_text=True)
+    assert "地址: 该主机未解析到公网地址" in refusal  # the field by its label, the reason in Chinese
+    assert 'value="created" id="kind-' in refusal
+    assert refusal.split('value="created" id="kind-', 1)[1].split(">", 1)[0].endswith(" checked")  # kept ticked
     done = admin.post(
         "/console/automation/webhooks/", {"url": f"{receiver.base}/hook", "kinds": "created"}, follow_redirects=True
     )
@@ -170,6 +176,9 @@ def test_webhooks_page_subscribes_shows_the_log_and_replays(
     assert webhooks.send_due(auto_tenant) == 1
     page = admin.text("/console/automation/webhooks/")
     assert "已送达" in page
+    log = page.split('id="webhook-deliveries"', 1)[1]
+    assert "创建了工单" in log
+    assert ">created<" not in log
     delivery = page.split("/deliveries/", 1)[1].split("/replay", 1)[0]
     admin.post(f"/console/automation/webhooks/deliveries/{delivery}/replay")
     assert webhooks.send_due(auto_tenant) == 1
@@ -288,3 +297,33 @@ def test_a_trigger_can_listen_to_an_enabled_plugins_event_by_its_words(app, make
     )
     rules_page = admin.get("/console/automation/rules/").get_data(as_text=True)
     assert "收到拼多多售后申请" in rules_page
+
+
+def test_every_console_string_of_the_plugin_is_in_its_chinese_catalogue():
+    from pathlib import Path
+
+    import gongdan_automation
+
+    from gongdan.admin.i18n import untranslated
+
+    assert untranslated(Path(gongdan_automation.__file__).parent) == []
+
+
+def test_refusals_on_the_console_read_in_chinese(app, make_user, auto_tenant, new_ticket):
+    """A decided approval decided again, and a delivery's error, in words of the page's language."""
+    from gongdan_automation import approvals
+    from gongdan_automation.console import _delivery_error
+
+    ticket = new_ticket()
+    approval = approvals.request(auto_tenant, ticket, "set_priority", {"priority": "high"}, Actor.system())
+    admin = _zh(app, make_user, "admin")
+    url = f"/console/automation/approvals/{approval.id}/decide"
+    admin.post(url, {"decision": "reject", "reason": "不需要"})
+    again = admin.post(url, {"decision": "approve"}, follow_redirects=True).get_data(as_text=True)
+    assert "此审批已被处理或已过期" in again
+    assert "already" not in again
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert _delivery_error("no usable answer from the address (refused, timed out or failed TLS)").startswith(
+            "对方地址没有可用的应答"
+        )
+        assert _delivery_error("the remote side answered HTTP 503") == "对方返回 HTTP 503"
