@@ -4,7 +4,7 @@ the console's Chart.js, from JSON the page embeds (no inline script: the console
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -66,6 +66,28 @@ def drill_down(group_by: str, value: str, span: Period, field: str = "created") 
     return url_for("tickets.index_view") + "?" + urlencode(args)
 
 
+def presets(day: date, span: Period, group_by: str) -> list[dict[str, Any]]:
+    """Quick periods beside the date inputs: the last 7 days, last week (Monday to Sunday), this
+    month and last month, each `{label, query, active}` for `day` (today, the tenant's zone)."""
+    monday = day - timedelta(days=day.weekday())
+    first = day.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    spans = [
+        (gettext("Last 7 days"), Period(day - timedelta(days=6), day)),
+        (gettext("Last week"), Period(monday - timedelta(days=7), monday - timedelta(days=1))),
+        (gettext("This month"), Period(first, day)),
+        (gettext("Last month"), Period(last_month_end.replace(day=1), last_month_end)),
+    ]
+    return [
+        {
+            "label": label,
+            "query": {"from": p.start.isoformat(), "to": p.end.isoformat(), "group_by": group_by},
+            "active": p == span,
+        }
+        for label, p in spans
+    ]
+
+
 def _base() -> type:
     from gongdan.admin.base import ConsoleBaseView
 
@@ -107,7 +129,8 @@ def _views() -> list[ConsoleView]:
             except ValidationError as exc:
                 errors, span = exc.fields or {}, period(tenant, None, None)
             group_by = args["group_by"]
-            report = reports.summary(tenant, span, group_by)
+            lang = "zh" if str(get_locale()).startswith("zh") else "en"
+            report = reports.summary(tenant, span, group_by, lang)
             for row in report["items"]:
                 row["link"] = drill_down(group_by, row["value"], span)
                 row["resolved_link"] = drill_down(group_by, row["value"], span, "resolved")
@@ -124,7 +147,8 @@ def _views() -> list[ConsoleView]:
                 columns=exports.TICKET_COLUMNS,
                 static=STATIC,
                 drill_problem=lambda value: drill_down("problem", value, span),
-                lang="zh" if str(get_locale()).startswith("zh") else "en",
+                lang=lang,
+                presets=presets(today(tenant), span, group_by),
             )
             return (page, 422) if errors else page
 
@@ -154,7 +178,7 @@ def _views() -> list[ConsoleView]:
         def index(self) -> Any:
             """KPIs with trend, new and resolved per day, arrivals by weekday × hour, top problems, backlog."""
             tenant = self.current_tenant()
-            week = reports.week(tenant)
+            week = reports.week(tenant, "zh" if str(get_locale()).startswith("zh") else "en")
             end = today(tenant)
             span = Period(end - timedelta(days=6), end)
             for row in week["daily"]["items"]:

@@ -26,7 +26,7 @@ from gongdan import audit, masking, permissions
 from gongdan.actors import Actor
 from gongdan.models import Category, Customer, Team, Tenant, Ticket, User
 
-from . import service
+from . import reports, service
 from .rollup import tz_of
 
 FORMATS = {
@@ -101,7 +101,10 @@ def report_table(report: dict[str, Any], lang: str) -> tuple[list[str], Iterator
     items = report.get("items") or []
     keys = [key for key in REPORT_COLUMNS if any(dig(item, key) is not None for item in items)] or ["value"]
     header = [REPORT_COLUMNS[key][1 if lang == "zh" else 0] for key in keys]
-    return header, ([dig(item, key) for key in keys] for item in items)
+    none = "（无）" if lang == "zh" else "(none)"
+    return header, (
+        [none if key == "label" and item.get("value") == "" else dig(item, key) for key in keys] for item in items
+    )
 
 
 def may_unmask(actor: Actor) -> bool:
@@ -151,9 +154,13 @@ def _local(value: datetime | None, tenant: Tenant) -> str:
     return value.astimezone(tz_of(tenant)).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def ticket_rows(tenant: Tenant, query: pw.ModelSelect, columns: Sequence[str], masked: bool) -> Iterator[list[Any]]:
+def ticket_rows(
+    tenant: Tenant, query: pw.ModelSelect, columns: Sequence[str], masked: bool, lang: str = "en"
+) -> Iterator[list[Any]]:
     """The cells of each ticket, in batches from the database; contact details masked when `masked`
-    (each customer's details decrypted and masked once per export)."""
+    (each customer's details decrypted and masked once per export); status, priority, channel and
+    customer tier in words of `lang`."""
+    words = {dim: reports.code_words(dim, lang) for dim in ("status", "priority", "channel", "tier")}
     shown_of: dict[int, dict[str, Any]] = {}
     for ticket in query.iterator():
         category, team = getattr(ticket, "category", None), getattr(ticket, "team", None)
@@ -166,9 +173,9 @@ def ticket_rows(tenant: Tenant, query: pw.ModelSelect, columns: Sequence[str], m
         cells = {
             "number": ticket.number,
             "subject": masking.mask_text(ticket.subject) if masked else ticket.subject,
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "channel": ticket.channel,
+            "status": words["status"].get(ticket.status, ticket.status),
+            "priority": words["priority"].get(ticket.priority, ticket.priority),
+            "channel": words["channel"].get(ticket.channel, ticket.channel),
             "category": category.path if category and category.path else "",
             "tags": ",".join(ticket.tags or []),
             "team": team.name if team and team.name else "",
@@ -176,7 +183,7 @@ def ticket_rows(tenant: Tenant, query: pw.ModelSelect, columns: Sequence[str], m
             "customer_name": shown.get("name") or "",
             "customer_email": shown.get("email") or "",
             "customer_phone": shown.get("phone") or "",
-            "customer_tier": shown.get("tier") or "",
+            "customer_tier": words["tier"].get(shown.get("tier") or "", shown.get("tier") or ""),
             "created_at": _local(ticket.created_at, tenant),
             "first_response_at": _local(ticket.first_response_at, tenant),
             "resolved_at": _local(ticket.resolved_at, tenant),
@@ -274,5 +281,5 @@ def export_tickets(
     record(tenant, actor, "tickets", args["format"], data, ip)
     header = [TICKET_COLUMNS[c][1 if args["lang"] == "zh" else 0] for c in columns]
     contact = bool(CONTACT_COLUMNS.keys() & set(columns))
-    rows = ticket_rows(tenant, ticket_query(tenant, actor, filters, contact=contact), columns, masked)
+    rows = ticket_rows(tenant, ticket_query(tenant, actor, filters, contact=contact), columns, masked, args["lang"])
     return response(args["format"], f"tickets-{span.start.isoformat()}", header, rows)

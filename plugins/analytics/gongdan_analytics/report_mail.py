@@ -131,7 +131,9 @@ def compose(tenant: Tenant, row: Subscription, span: Period, sender: str, now: d
     language = row.language
     w = words(language)
     report = service.run(
-        tenant, row.report, {"start": span.start, "end": span.end, "group_by": row.group_by, "limit": 20}
+        tenant,
+        row.report,
+        {"start": span.start, "end": span.end, "group_by": row.group_by, "limit": 20, "lang": language},
     )
     header, body_rows = exports.report_table(report, language)
     attached = exports.file_bytes(row.format, header, body_rows, row.report)

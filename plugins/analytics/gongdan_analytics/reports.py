@@ -85,15 +85,49 @@ def sums(tenant: Tenant, dim: str, span: Period, metrics: tuple[str, ...] = ()) 
     return found
 
 
-def labels(tenant: Tenant, dim: str, values: list[str]) -> dict[str, str | None]:
-    """What a person reads for each value: team and agent names instead of ids; None for "none"."""
+# the core's codes a report groups by, as a person reads them: (English, Chinese)
+CODE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "channel": {"api": ("API", "API"), "web": ("Web", "网页"), "email": ("E-mail", "邮箱"), "phone": ("Phone", "电话")},
+    "priority": {
+        "low": ("Low", "低"),
+        "normal": ("Normal", "普通"),
+        "high": ("High", "高"),
+        "urgent": ("Urgent", "紧急"),
+    },
+    "tier": {"normal": ("Regular", "普通"), "vip": ("VIP", "VIP"), "svip": ("SVIP", "SVIP")},
+    "status": {
+        "new": ("New", "新建"),
+        "open": ("Open", "处理中"),
+        "pending": ("Pending", "等待中"),
+        "resolved": ("Resolved", "已解决"),
+        "closed": ("Closed", "已关闭"),
+    },
+}
+
+
+def code_words(dim: str, lang: str) -> dict[str, str]:
+    """`{code: words}` of `dim`'s codes in `lang` (`zh` or `en`); channels that plugins register
+    (拼多多, the portal) with the labels they give."""
+    pick = 1 if lang == "zh" else 0
+    words = {code: pair[pick] for code, pair in CODE_WORDS.get(dim, {}).items()}
+    if dim == "channel":
+        from gongdan import hooks
+
+        for code, channel in hooks.channels().items():
+            words.setdefault(code, (channel.label_zh if pick else channel.label_en) or channel.label or code)
+    return words
+
+
+def labels(tenant: Tenant, dim: str, values: list[str], lang: str = "en") -> dict[str, str | None]:
+    """What a person reads for each value: team and agent names instead of ids, channels,
+    priorities and customer tiers in words of `lang`; None for "none"."""
     ids = [int(v) for v in values if v.isdigit()]
     if dim == "team" and ids:
         names = {str(t.id): t.name for t in Team.of(tenant).where(Team.id.in_(ids))}
     elif dim == "agent" and ids:
         names = {str(u.id): u.display_name for u in User.of(tenant).where(User.id.in_(ids))}
     else:
-        names = {}
+        names = code_words(dim, lang)
     return {value: (names.get(value, value) if value else None) for value in values}
 
 
@@ -119,15 +153,15 @@ def deflection(tenant: Tenant, span: Period) -> dict[str, Any] | None:
     return {"deflected": deflected, "portal_tickets": raised, "rate": _ratio(deflected, deflected + raised)}
 
 
-def summary(tenant: Tenant, span: Period, group_by: str) -> dict[str, Any]:
+def summary(tenant: Tenant, span: Period, group_by: str, lang: str = "en") -> dict[str, Any]:
     """Figures per value of `group_by` (and in total) for the period, with the previous period's
-    volume and the change in volume. `group_by="day"` gives the daily series instead."""
+    volume and the change in volume; labels in `lang`. `group_by="day"` gives the daily series instead."""
     if group_by == "day":
         return daily(tenant, span)
     current, before = sums(tenant, group_by, span), sums(tenant, group_by, span.previous(), ("created",))
     totals = sums(tenant, "all", span).get("", {})
     totals_before = sums(tenant, "all", span.previous()).get("", {})
-    names = labels(tenant, group_by, sorted(set(current) | set(before)))
+    names = labels(tenant, group_by, sorted(set(current) | set(before)), lang)
     rows = []
     for value in sorted(set(current) | set(before), key=lambda v: -current.get(v, {}).get("created", (0, 0))[0]):
         row = figures(current.get(value, {}))
@@ -212,9 +246,9 @@ def top_problems(tenant: Tenant, span: Period, limit: int = 10) -> dict[str, Any
     return {"report": "top_problems", "from": span.start.isoformat(), "to": span.end.isoformat(), "items": items}
 
 
-def backlog(tenant: Tenant, group_by: str) -> dict[str, Any]:
+def backlog(tenant: Tenant, group_by: str, lang: str = "en") -> dict[str, Any]:
     """Open tickets (new, open, pending) now per value of `group_by`: how many, their mean age in
-    days and how many fall in each age bucket (by local creation day)."""
+    days and how many fall in each age bucket (by local creation day); labels in `lang`."""
     now_day = today(tenant)
     query = (
         Backlog.select(Backlog.value, Backlog.day, Backlog.count)
@@ -233,7 +267,7 @@ def backlog(tenant: Tenant, group_by: str) -> dict[str, Any]:
         for name, low, high in AGE_BUCKETS:
             if age >= low and (high is None or age < high):
                 group[name] += count
-    names = labels(tenant, group_by, sorted(groups))
+    names = labels(tenant, group_by, sorted(groups), lang)
     items = []
     for value, group in sorted(groups.items(), key=lambda item: -item[1]["open"]):
         age_sum = group.pop("age_days_sum")
@@ -262,14 +296,14 @@ def heatmap(tenant: Tenant, span: Period) -> dict[str, Any]:
     return {"report": "heatmap", "from": span.start.isoformat(), "to": span.end.isoformat(), "grid": grid}
 
 
-def week(tenant: Tenant) -> dict[str, Any]:
-    """The week at a glance: the last 7 days (to today) against the 7 before."""
+def week(tenant: Tenant, lang: str = "en") -> dict[str, Any]:
+    """The week at a glance: the last 7 days (to today) against the 7 before; labels in `lang`."""
     end = today(tenant)
     span = Period(end - timedelta(days=6), end)
     return {
-        "summary": summary(tenant, span, "channel"),
+        "summary": summary(tenant, span, "channel", lang),
         "daily": daily(tenant, span),
         "top_problems": top_problems(tenant, span, 5),
         "heatmap": heatmap(tenant, span),
-        "backlog": backlog(tenant, "team"),
+        "backlog": backlog(tenant, "team", lang),
     }

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow import ValidationError as Invalid
 
-from gongdan import audit
+from gongdan import audit, outbound
 from gongdan.actors import Actor
 from gongdan.db import write_transaction
 from gongdan.errors import ValidationError
@@ -74,17 +74,25 @@ class PromotionsBody(Schema):
     items = fields.List(fields.Nested(PromotionSchema), required=True, validate=validate.Length(max=200))
 
 
+def language(args: dict[str, Any]) -> str:
+    """`zh` or `en`: the query's `lang`, else the request's language (the console's, or the API
+    caller's Accept-Language), else English."""
+    if args.get("lang") in LANGS:
+        return args["lang"]
+    return "zh" if outbound.request_language().lower().startswith("zh") else "en"
+
+
 def run(tenant: Tenant, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    """The report `name` for the loaded query `args`."""
+    """The report `name` for the loaded query `args`; labels of values in `args["lang"]` (or the request's)."""
     if name == "backlog":
-        return reports.backlog(tenant, args.get("group_by", "channel"))
+        return reports.backlog(tenant, args.get("group_by", "channel"), language(args))
     if name == "forecast":
         return forecast(tenant, args.get("start") or today(tenant), args.get("days", 14), args.get("channel"))
     if name == "staffing":
         return staffing(tenant, args.get("day") or today(tenant) + timedelta(days=1))
     span = period(tenant, args.get("start"), args.get("end"))
     if name == "summary":
-        return reports.summary(tenant, span, args.get("group_by", "channel"))
+        return reports.summary(tenant, span, args.get("group_by", "channel"), language(args))
     if name == "daily":
         return reports.daily(tenant, span)
     if name == "top_problems":

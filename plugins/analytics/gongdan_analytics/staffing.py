@@ -16,16 +16,20 @@ from .rollup import tz_of
 
 DEFAULT_HANDLE_MINUTES = 10.0
 HANDLE_DAYS = 28
+MIN_MEASURED_REPLIES = 10
+"""Fewer measured replies than this in `HANDLE_DAYS` days, or no work time at all: the default is used."""
 ASSIGNMENT = "assignment"
 
 
 def handle_minutes(tenant: Tenant, until: date) -> tuple[float, str]:
     """Agent work minutes per ticket over the `HANDLE_DAYS` days before `until`: the work time of
-    public replies (see `rollup.record_work`) ÷ new tickets; `("default")` when nothing was measured."""
+    public replies (see `rollup.record_work`) ÷ the tickets answered in those days (first responses:
+    imported arrival counts and tickets nobody has touched yet do not dilute it); `("default")` when
+    fewer than `MIN_MEASURED_REPLIES` replies or no work time were measured."""
     cells = sums(tenant, "all", Period(until - timedelta(days=HANDLE_DAYS), until - timedelta(days=1))).get("", {})
-    work, created = cells.get("work", (0, 0.0)), cells.get("created", (0, 0.0))
-    if work[0] and created[0]:
-        return round(work[1] / created[0], 2), "measured"
+    work, answered = cells.get("work", (0, 0.0)), cells.get("first_response", (0, 0.0))
+    if work[0] >= MIN_MEASURED_REPLIES and work[1] > 0 and answered[0]:
+        return round(work[1] / answered[0], 2), "measured"
     return DEFAULT_HANDLE_MINUTES, "default"
 
 

@@ -47,7 +47,13 @@ def test_ticket_list_masked_by_default_and_audited(analytics: Any, make_user: An
     assert answer.status_code == 200
     rows = list(csv.reader(io.StringIO(answer.get_data().decode("utf-8-sig"))))
     assert rows[0] == ["Number", "Subject", "Customer", "Customer phone", "Customer e-mail", "Customer tier", "Created"]
-    assert rows[1][1:6] == ["退款 138****5678", "赵磊", "138****5678", "z***@example.com", "vip"]
+    assert rows[1][1:6] == [
+        "退款 138****5678",
+        "赵磊",
+        "138****5678",
+        "z***@example.com",
+        "VIP",
+    ]  # the tier in words, not its code
     assert rows[1][6] == "2026-11-02 10:00:00"  # the tenant's time zone
     clear = supervisor.get(f"/api/v1/reports/tickets/export?format=csv&columns={columns}&unmasked=true")
     assert PHONE in clear.get_data().decode("utf-8-sig")
@@ -73,3 +79,62 @@ def test_ticket_list_as_excel_and_bad_input(analytics: Any, make_user: Any, new_
     assert "columns" in unknown.json["error"]["fields"]
     assert supervisor.get("/api/v1/reports/tickets/export?format=pdf").status_code == 422
     assert agent.get("/api/v1/reports/tickets/export").status_code == 403
+
+
+def test_a_manager_exports_last_week_by_agent_to_excel_in_chinese(
+    analytics: Any, tenant: Any, console_client: Any, new_ticket: Any, at: Any, counted: Any
+) -> None:
+    """The console's 上周 (last week) by agent as Excel, read back with openpyxl (another library than
+    the writer): Chinese headers, agents by name, words not codes; the ticket list masked unless asked."""
+    import re
+    from html import unescape
+
+    import openpyxl
+
+    from gongdan import accounts, tickets
+    from gongdan.actors import Actor
+
+    agent = accounts.create_user(tenant, "li@acme.example.com", "agent", "李娜", "pw-123456789")
+    at(2026, 11, 1, 23, 30)  # Sunday: last week (Monday 26 October to Sunday 1 November)
+    first = _customer_ticket(new_ticket)
+    tickets.assign(tenant, first, agent.id, Actor.of(agent))
+    new_ticket("没人接", channel="email", priority="urgent")
+    at(2026, 11, 2, 9, 0)  # Monday: this week, not in the export
+    new_ticket("今天的", channel="web")
+    counted()
+    manager = console_client("supervisor", language="zh_CN")
+    page = manager.text("/console/analytics/reports/?group_by=agent")
+    preset = re.search(r'href="([^"]+)">上周</a>', page)
+    assert preset is not None
+    query = unescape(preset.group(1)).split("?", 1)[1]
+    assert "from=2026-10-26" in query
+    assert "to=2026-11-01" in query
+    answer = manager.get(f"/console/analytics/reports/export?report=summary&format=xlsx&{query}")
+    assert answer.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(answer.get_data()), read_only=True).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][:3] == ["分组", "取值", "新建工单"]
+    assert {(row[0], row[2]) for row in rows[1:]} == {("李娜", 1), ("（无）", 1)}
+
+    columns = "".join(f"&column={c}" for c in ("number", "status", "priority", "channel", "customer_phone", "assignee"))
+    listed = manager.get(f"/console/analytics/reports/export?report=tickets&format=xlsx&{query}{columns}")
+    sheet = openpyxl.load_workbook(io.BytesIO(listed.get_data()), read_only=True).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["编号", "状态", "优先级", "渠道", "客户电话", "处理人"]
+    assert [row[1:] for row in rows[1:]] == [
+        ["新建", "普通", "网页", "138****5678", "李娜"],
+        ["新建", "紧急", "邮箱", None, None],
+    ]
+    clear = manager.get(f"/console/analytics/reports/export?report=tickets&format=xlsx&unmasked=1&{query}{columns}")
+    sheet = openpyxl.load_workbook(io.BytesIO(clear.get_data()), read_only=True).active
+    assert PHONE in [row[4] for row in sheet.iter_rows(values_only=True)]  # a supervisor may reveal; audited
+    audits = TicketEvent.select().where(TicketEvent.kind == "export.created").order_by(TicketEvent.id)
+    assert [(e.data["what"], e.data.get("masked")) for e in audits] == [
+        ("report:summary", None),
+        ("tickets", True),
+        ("tickets", False),
+    ]
+    assert console_client("agent", language="zh_CN").get(f"/console/analytics/reports/export?{query}").status_code in (
+        302,
+        403,
+    )

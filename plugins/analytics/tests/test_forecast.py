@@ -124,3 +124,28 @@ def test_history_lands_on_local_hours_across_summer_time(analytics: Any, tenant:
     assert sum(sunday) == 2 + 4 + 8 + 16
     assert monday[23] == 32
     assert load_history(tenant, date(2026, 10, 27), "web", days=3)[date(2026, 10, 25)][1] == 2 + 4
+
+
+def test_staffing_never_plans_zero_agents_from_too_little_handling_data(
+    analytics: Any, tenant: Any, make_user: Any, new_ticket: Any, at: Any, counted: Any
+) -> None:
+    """Imported arrivals (the demo's history) and two instant replies: the default handling time, not ~0 min."""
+    from datetime import UTC, datetime
+
+    from gongdan_analytics import rollup
+    from gongdan_analytics.staffing import DEFAULT_HANDLE_MINUTES, staffing
+
+    start = datetime(2026, 10, 12, tzinfo=UTC)
+    rollup.import_arrivals(tenant, {(start + timedelta(hours=n), "web"): 5 for n in range(21 * 24)})
+    agent = make_user("agent")[0]
+    at(2026, 11, 1, 10, 0)
+    ticket = new_ticket("一张", channel="web")
+    at(2026, 11, 1, 10, 1)
+    tickets.comment(tenant, ticket, "好的", Actor.of(agent))
+    at(2026, 11, 1, 10, 2)
+    tickets.comment(tenant, ticket, "还有吗", Actor.of(agent))  # one minute of work in 28 days
+    at(2026, 11, 2, 9, 0)
+    counted()
+    plan = staffing(tenant, date(2026, 11, 3))
+    assert (plan["handle_minutes"], plan["handle_source"]) == (DEFAULT_HANDLE_MINUTES, "default")
+    assert max(hour["agents"] for hour in plan["hours"]) >= 1  # five tickets an hour need someone
