@@ -125,14 +125,16 @@ def _macros_html(tenant: Tenant, ticket: Ticket, user: User) -> Markup:
 
 
 def rule_from_form(tenant: Tenant, form: Any) -> dict[str, Any]:
-    """The rule a builder form describes."""
+    """The rule a builder form describes: a condition's field picked or typed by its words (or its
+    name, `plugin.key` for a plugin's), a status, priority or channel value in words or as its code."""
     conditions = []
+    by_words = {words.casefold(): name for name, words in field_words(tenant)}
     for i in range(CONDITION_ROWS):
-        field = form.get(f"cond_field_{i}", "").strip()
-        if field:
-            conditions.append(
-                {"field": field, "op": form.get(f"cond_op_{i}", ""), "value": form.get(f"cond_value_{i}", "")}
-            )
+        typed = form.get(f"cond_field_{i}", "").strip()
+        if typed:
+            field = by_words.get(typed.casefold(), typed)
+            value = value_from_words(field, form.get(f"cond_value_{i}", ""))
+            conditions.append({"field": field, "op": form.get(f"cond_op_{i}", ""), "value": value})
     steps, _shown = action_rows.posted(tenant, form)
     data: dict[str, Any] = {
         "name": form.get("name", "").strip(),
@@ -192,6 +194,90 @@ def _delivery_error(text: str) -> str:
     return action_rows.message_words(text)
 
 
+WORDED_VALUES = ("status", "priority", "channel")
+PLUGIN_FIELD_SAMPLE = 50  # recent tickets whose plugin blocks tell which plugin fields exist
+
+
+def field_words(tenant: Tenant) -> list[tuple[str, str]]:
+    """`(field, words)` a condition can name, in the console's language: the core's fields, then
+    the plugin fields (`plugin.key`) the blocks of the tenant's recent tickets carry, as
+    "<plugin> · <key's label>" (the label a plugin gives the key in its event kinds, else the key)."""
+    from gongdan import hooks
+    from gongdan.plugins import get_host
+
+    zh = _zh()
+    found = [(name, (label_zh if zh else label_en)) for name, (_, label_zh, label_en) in FIELDS.items()]
+    recent = list(Ticket.of(tenant).order_by(Ticket.id.desc()).limit(PLUGIN_FIELD_SAMPLE))
+    keys: dict[str, set[str]] = {}
+    for blocks in hooks.ticket_blocks(tenant, recent).values():
+        for plugin, block in blocks.items():
+            if isinstance(block, dict):
+                keys.setdefault(plugin, set()).update(
+                    k for k, v in block.items() if isinstance(v, (str, int, float, bool)) or v is None
+                )
+    if not keys:
+        return found
+    named: dict[str, str] = {}
+    for kind in hooks.event_kinds().values():
+        plugin = kind.kind.partition(".")[0]
+        for key, (label_zh, label_en, _shown) in kind.fields.items():
+            named.setdefault(f"{plugin}.{key}", label_zh if zh else label_en)
+    records = get_host().records
+    for plugin in sorted(keys):
+        record = records.get(plugin)
+        shown = (record.as_dict()["label_zh" if zh else "label"] if record else plugin) or plugin
+        found += [(f"{plugin}.{k}", f"{shown} · {named.get(f'{plugin}.{k}', k)}") for k in sorted(keys[plugin])]
+    return found
+
+
+def _value_codes(field: str) -> list[str]:
+    from gongdan import hooks
+    from gongdan.admin.labels import CHANNEL_LABELS
+    from gongdan.models import PRIORITIES, STATUSES
+
+    if field == "status":
+        return list(STATUSES)
+    if field == "priority":
+        return list(PRIORITIES)
+    return sorted(set(CHANNEL_LABELS) | set(hooks.channels()))
+
+
+def _value_word(field: str, code: str) -> str:
+    from gongdan.admin.labels import channel_label, priority_label, status_label
+
+    return {"status": status_label, "priority": priority_label, "channel": channel_label}[field](code)
+
+
+def _parts(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else str(value).replace("，", ",").split(",")
+    return [str(part).strip() for part in items if str(part).strip()]
+
+
+def value_in_words(field: str, value: Any) -> str:
+    """A condition's stored value as the builder shows it: statuses, priorities and channels in
+    words (`resolved` → 已解决), several comma-separated; other fields as stored."""
+    if value is None:
+        return ""
+    if field not in WORDED_VALUES:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return ", ".join(_value_word(field, part) for part in _parts(value))
+
+
+def value_from_words(field: str, value: str) -> str:
+    """What the builder posted as the value the rule stores: words of statuses, priorities and
+    channels (in either language, or the code itself) as their codes; other fields as typed."""
+    if field not in WORDED_VALUES or not value.strip():
+        return value
+    from gongdan.event_kinds import PRIORITY_CODES, STATUS_CODES
+
+    table = {"status": STATUS_CODES, "priority": PRIORITY_CODES}.get(field, {})
+    known: dict[str, str] = {}
+    for code in _value_codes(field):
+        words = (code, _value_word(field, code), *table.get(code, ()))
+        known.update({str(word).casefold(): code for word in words})
+    return ",".join(known.get(part.casefold(), part) for part in _parts(value))
+
+
 def _base() -> type:
     from gongdan.admin.base import ConsoleBaseView
 
@@ -212,7 +298,7 @@ def console_views() -> list[ConsoleView]:
             tenant = self.current_tenant()
             zh = _zh()
             return {
-                "fields": [(k, v[1] if zh else v[2]) for k, v in FIELDS.items()],
+                "fields": field_words(tenant),
                 "operators": [(k, v[0] if zh else v[1]) for k, v in OPERATORS.items()],
                 "events": [(k, label_zh if zh else label_en) for k, label_zh, label_en in rules.events_offered(tenant)],
                 "actions": [(a.name, a.label("zh" if zh else "en")) for a in actions.offered(tenant)],
@@ -222,6 +308,7 @@ def console_views() -> list[ConsoleView]:
                 "condition_rows": CONDITION_ROWS,
                 "can_edit": has_role(self.current_user, "admin"),
                 "offered": action_rows.catalogue(tenant),
+                "value_words": value_in_words,
             }
 
         @expose("/")

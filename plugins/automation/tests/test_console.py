@@ -29,6 +29,7 @@ def test_an_admin_builds_close_72h_after_resolved_in_chinese(app, make_user, aut
     form = admin.text("/console/automation/rules/new/time")
     assert "条件" in form
     assert 'name="cond_field_0"' in form
+    assert '<option value="解决后小时数">' in form  # fields are offered by their words
     saved = admin.post(
         "/console/automation/rules/new/time",
         {
@@ -36,10 +37,10 @@ def test_an_admin_builds_close_72h_after_resolved_in_chinese(app, make_user, aut
             "position": "10",
             "active": "1",
             "match": "all",
-            "cond_field_0": "status",
+            "cond_field_0": "状态",  # picked by its words
             "cond_op_0": "is",
-            "cond_value_0": "resolved",
-            "cond_field_1": "hours_since_resolved",
+            "cond_value_0": "已解决",
+            "cond_field_1": "hours_since_resolved",  # or typed by its name
             "cond_op_1": "gte",
             "cond_value_1": "72",
             "act-0-action": "set_status",
@@ -48,7 +49,15 @@ def test_an_admin_builds_close_72h_after_resolved_in_chinese(app, make_user, aut
     )
     assert saved.status_code == 302, saved.get_data(as_text=True)
     rule = Rule.get()
-    assert rule.conditions[1] == {"field": "hours_since_resolved", "op": "gte", "value": "72"}
+    assert rule.conditions == [
+        {"field": "status", "op": "is", "value": "resolved"},
+        {"field": "hours_since_resolved", "op": "gte", "value": "72"},
+    ]
+    shown = admin.text(f"/console/automation/rules/{rule.id}/edit")
+    assert 'name="cond_field_0" list="automation-fields"' in shown
+    assert 'value="状态"' in shown  # shown again in words, not `status`
+    assert 'value="已解决"' in shown
+    assert 'value="解决后小时数"' in shown
     assert rule.actions == [{"action": "set_status", "inputs": {"status": "closed"}}]
     ticket, _ = tickets.create(auto_tenant, {"subject": "已处理"}, Actor.system())
     tickets.transition(auto_tenant, ticket, "resolved", Actor.system())
