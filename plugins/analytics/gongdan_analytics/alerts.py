@@ -35,7 +35,7 @@ from . import robots
 from .forecast import fit, interval, load_history, predict_day, promotions_of, specials
 from .models import Episode, Hourly
 from .periods import Period, today
-from .reports import labels, sums
+from .reports import code_words, labels, sums
 from .rollup import tz_of
 
 NORM_DAYS = 28
@@ -121,6 +121,7 @@ def silent(tenant: Tenant, settings: dict[str, Any], now: datetime) -> list[Find
         .tuples()
     }
     found = []
+    zh, en = code_words("channel", "zh"), code_words("channel", "en")
     for channel in sorted(known):
         if actual.get(channel, 0):
             continue
@@ -131,8 +132,8 @@ def silent(tenant: Tenant, settings: dict[str, Any], now: datetime) -> list[Find
                     "channel_silent",
                     channel,
                     (
-                        f"渠道 {channel} 最近 {len(hours)} 小时没有新工单，预测约 {expected:.1f} 张",
-                        f"channel {channel}: no ticket in {len(hours)} hours, forecast {expected:.1f}",
+                        f"渠道「{zh.get(channel, channel)}」最近 {len(hours)} 小时没有新工单，预测约 {expected:.1f} 张",
+                        f"channel {en.get(channel, channel)}: no ticket in {len(hours)} hours, forecast {expected:.1f}",
                     ),
                     f"analytics/reports/?group_by=channel&channel={channel}",
                     {"channel": channel, "expected": round(expected, 2), "hours": len(hours)},

@@ -127,6 +127,7 @@ def test_silent_channel_and_a_refusing_robot(
     at(2026, 11, 2, 10, 5)
     found = alerts.evaluate(tenant)
     assert [(f.kind, f.subject) for f in found] == [("channel_silent", "email")]
+    assert found[0].lines[0].startswith("渠道「邮箱」最近")  # the channel in words, not its code
     assert len(feishu.seen) == 1
     episode = Episode.get(Episode.tenant == tenant)
     assert episode.notified_at is not None  # WeCom and DingTalk took it
