@@ -120,6 +120,14 @@ def _add_new_columns(migrator: SchemaMigrator, models: Sequence[type], tenant_ta
             continue
         present = {column.name for column in db.get_columns(table)}
         missing = [f for f in model._meta.sorted_fields if f.column_name not in present]
+        for field in missing:
+            if not field.null and field.default is None:
+                raise ValueError(
+                    f"{table}.{field.column_name}: the table exists without this column, and a column added to an"
+                    " existing table must allow NULL or have a default. Give the field null=True or a default,"
+                    " or change the table in a numbered migration (Schema(version=N + 1, migrations={N + 1: fn}))."
+                    " In a test database, a table of this name left by an older version of the plugin: drop it."
+                )
         if missing:
             migrate(*(migrator.add_column(table, f.column_name, _plain_column(f, tenant_tables)) for f in missing))
 

@@ -155,3 +155,29 @@ def test_a_new_not_null_column_on_a_parent_table_keeps_every_row_that_refers_to_
     assert TicketEvent.select().where(TicketEvent.actor == user.id).count() == events  # not set to NULL
     if not is_postgres():
         assert db.pragma("foreign_keys") == 1  # back on after the upgrade
+
+
+class NoteV1Required(TenantModel):
+    text = peewee.CharField()
+    author = peewee.CharField()  # NOT NULL, no default: cannot be added to an existing table
+
+    class Meta:
+        table_name = "note"
+
+
+class NotesV1Required:
+    @hookimpl
+    def gongdan_schema(self):
+        return Schema(owner="notes", models=[NoteV1Required], version=1)
+
+
+def test_a_required_new_column_names_the_table_and_the_way_out(tenant, cleanup_notes):
+    host = get_host()
+    host.add(NotesV1(), "notes")
+    upgrade(host)
+    host.remove("notes")
+    host.add(NotesV1Required(), "notes")
+    with pytest.raises(ValueError, match=r"note\.author: the table exists without this column") as refused:
+        upgrade(host)
+    assert "null=True or a default" in str(refused.value)
+    assert "numbered migration" in str(refused.value)
