@@ -337,6 +337,16 @@ class PluginHost:
         Cached until the tenant's `plugins_rev` changes (every settings change bumps it); the
         caller gets its own copy.
         """
+        return copy.deepcopy(self._loaded_settings(tenant, name))
+
+    def setting(self, tenant: Tenant, name: str, key: str) -> Any:
+        """One of plugin `name`'s settings for `tenant` (None when the schema has no such key):
+        what a hook on the ticket path reads, without copying the others (a copy if mutable)."""
+        value = self._loaded_settings(tenant, name).get(key)
+        return value if isinstance(value, (str, int, float, bool, type(None))) else copy.deepcopy(value)
+
+    def _loaded_settings(self, tenant: Tenant, name: str) -> dict[str, Any]:
+        """The cached settings of `settings` (shared: never hand it out to be changed)."""
         cached = self._settings_cache.get((tenant.id, name))
         if cached is None or cached[0] != tenant.plugins_rev:
             row = TenantPlugin.get_or_none(tenant=tenant, plugin=name)
@@ -345,7 +355,7 @@ class PluginHost:
             loaded = schema_cls().load(stored) if schema_cls is not None else dict(stored)
             cached = (tenant.plugins_rev, loaded)
             self._settings_cache[(tenant.id, name)] = cached
-        return copy.deepcopy(cached[1])
+        return cached[1]
 
     def shown_settings(self, tenant: Tenant, name: str) -> tuple[dict[str, Any], dict[str, bool]]:
         """What the API and the console may show: the settings without secrets, and per secret whether it is set."""

@@ -23,7 +23,7 @@ ROUTING_FIELDS = {"team", "category", "tags", "priority", "language"}
 
 
 def _auto(tenant: Tenant) -> bool:
-    return get_host().settings(tenant, PLUGIN)["auto_assign"]
+    return bool(get_host().setting(tenant, PLUGIN, "auto_assign"))
 
 
 @hookimpl

@@ -106,7 +106,7 @@ def _suggest(tenant: Any, ticket: Any, changes: dict | None) -> None:
     from gongdan.plugins import get_host
     from gongdan_knowledge import suggestions
 
-    if get_host().settings(tenant, "knowledge")["suggest_on_tickets"]:
+    if get_host().setting(tenant, "knowledge", "suggest_on_tickets"):
         suggestions.on_ticket_changed(tenant, ticket, changes)
 
 

@@ -167,17 +167,20 @@ def change(
     policies: Mapping[int, SlaPolicy] | None = None,
     fired: set[str] | None = None,
     actor: Actor = SYSTEM,
+    new: bool = False,
 ) -> SlaTicket | None:
     """Run `apply(row, policy, calendar, now, created)` on the ticket's row, then save and audit
     (the events credited to `actor`).
 
     Creates the row (choosing the policy) when the ticket has none and `create` is set. A caller
     that already holds the tenant's `policies` (by id) or the ticket's `fired` keys passes them
-    to save the queries (the sweep does).
+    to save the queries (the sweep does). `new`: the ticket was just created, so its row is
+    inserted without reading first (a row that exists after all — an event dispatched again —
+    fails the insert, and the second try reads it).
     """
     for attempt in range(2):
         try:
-            return _change(tenant, ticket, apply, create, policies or {}, fired, actor)
+            return _change(tenant, ticket, apply, create, policies or {}, fired, actor, new and not attempt)
         except peewee.IntegrityError:
             if attempt:
                 raise  # a concurrent stamp created the row: the second try edits it
@@ -192,10 +195,11 @@ def _change(
     policies: Mapping[int, SlaPolicy],
     fired: set[str] | None,
     actor: Actor = SYSTEM,
+    new: bool = False,
 ) -> SlaTicket | None:
     now = clock.now()
     with write_transaction():
-        row = _locked(ticket.id, ticket.tenant_id)
+        row = None if new else _locked(ticket.id, ticket.tenant_id)
         created = row is None
         if created:
             if not create:
@@ -238,7 +242,7 @@ def on_created(tenant: Tenant, ticket: Ticket) -> SlaTicket | None:
     def apply(row: SlaTicket, policy: SlaPolicy | None, cal: BusinessCalendar, now: datetime, created: bool) -> Events:
         return [("sla.applied", {"policy": row.policy_name})] if created and policy else []
 
-    return change(tenant, ticket, apply)
+    return change(tenant, ticket, apply, new=True)
 
 
 def _closed_events(stopped: dict[str, dict[str, Any]]) -> Events:
