@@ -5,9 +5,12 @@ GONGDAN_SHOTS or tmp_path."""
 
 from __future__ import annotations
 
+import io
 import os
+import re
 from pathlib import Path
 
+import openpyxl
 import pytest
 from gongdan_analytics import demo
 from gongdan_analytics.plugin import catch_up_job
@@ -45,7 +48,7 @@ def test_a_manager_reads_the_week_drills_down_and_sees_tomorrow(
     week = [{"day": day, "start": "09:00", "end": "18:00"} for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
     availability.update(tenant, agent, load(AvailabilitySchema(), {"shifts": week}), Actor.system("t"))
     shots = Path(os.environ.get("GONGDAN_SHOTS") or tmp_path)
-    context = chromium.new_context(locale=locale, viewport={"width": width, "height": 900})
+    context = chromium.new_context(locale=locale, viewport={"width": width, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15000)
     errors: list[str] = []
@@ -71,6 +74,18 @@ def test_a_manager_reads_the_week_drills_down_and_sees_tomorrow(
         assert "羽绒服有破洞" in listed
         assert "杯子碎了" in listed
         assert "快递三天没更新" not in listed
+
+        page.goto(f"{live_server}/console/analytics/reports/?group_by=channel")
+        page.click("#report-presets a:nth-child(2)")  # 上周 / Last week: Monday to Sunday
+        page.wait_for_url(re.compile(r"from=\d{4}-\d\d-\d\d&to="))
+        assert page.locator("#report-presets a.active").inner_text() == ("上周" if zh else "Last week")
+        with page.expect_download() as download:
+            page.click("#export-xlsx")
+        assert download.value.suggested_filename.endswith(".xlsx")
+        sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][:3] == (("分组", "取值", "新建工单") if zh else ("Group", "Value", "New tickets"))
+        assert ("网页" if zh else "Web") in {row[0] for row in rows[1:]}  # the demo's imported weeks, in words
 
         page.goto(f"{live_server}/console/analytics/forecast/")
         wait_until(page, CHARTS, ["chart-forecast", "chart-staffing"])
