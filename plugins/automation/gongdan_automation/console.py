@@ -79,9 +79,11 @@ def _approvals_html(tenant: Tenant, ticket: Ticket, user: User) -> Markup:
                 gettext("Approve"),
                 gettext("Reject"),
             )
-        rows += Markup('<li id="approval-{}"><strong>{}</strong> · {} · {}{}</li>').format(
+        inputs = inputs_in_words(tenant, approval)
+        rows += Markup('<li id="approval-{}"><strong>{}</strong>{} · {} · {}{}</li>').format(
             approval.id,
             _action_label(tenant, approval.action),
+            Markup(" <span class='approval-inputs'>（{}）</span>").format(inputs) if inputs else "",
             approval.reason,
             approvals.person(approval.requested_label, approval.requested_by, "zh" if _zh() else "en"),
             decide,
@@ -89,6 +91,31 @@ def _approvals_html(tenant: Tenant, ticket: Ticket, user: User) -> Markup:
     return Markup('<h6>{}</h6><ul class="pl-3 small" id="pending-approvals">{}</ul>').format(
         gettext("Waiting for approval"), rows
     )
+
+
+def inputs_in_words(tenant: Tenant, approval: Approval) -> str:
+    """What the held action would run with, as its form words it (优先级：紧急; secrets masked),
+    so an approver sees what they approve."""
+    from gongdan.admin.ticket_actions import labelled_inputs
+
+    found = actions.registered().get(approval.action)
+    if found is None or not approval.inputs:
+        return ""
+    values = actions.masked(found[1].schema(), approval.inputs)
+    parts = []
+    for field in labelled_inputs(tenant, approval.ticket, found[1]):
+        value = values.get(field["name"])
+        if value in (None, "", []):
+            continue
+        words = {str(code): label for code, label in field["choices"] or []}
+        if isinstance(value, bool):
+            shown = gettext("yes") if value else gettext("no")
+        elif isinstance(value, list):
+            shown = ", ".join(words.get(str(v), str(v)) for v in value)
+        else:
+            shown = words.get(str(value), str(value))
+        parts.append(f"{field['label']}：{shown}" if _zh() else f"{field['label']}: {shown}")
+    return "；".join(parts) if _zh() else "; ".join(parts)
 
 
 def _action_label(tenant: Tenant, name: str) -> str:
@@ -558,6 +585,7 @@ def console_views() -> list[ConsoleView]:
                 decided=decided,
                 may_decide=lambda a: approvals.may_decide(self.current_user, a),
                 label=lambda name: _action_label(tenant, name),
+                inputs=lambda a: inputs_in_words(tenant, a),
                 asker=lambda a: approvals.person(a.requested_label, a.requested_by, "zh" if _zh() else "en"),
             )
 

@@ -326,6 +326,9 @@ def test_refusals_on_the_console_read_in_chinese(app, make_user, auto_tenant, ne
     ticket = new_ticket()
     approval = approvals.request(auto_tenant, ticket, "set_priority", {"priority": "high"}, Actor.system())
     admin = _zh(app, make_user, "admin")
+    waiting = admin.text("/console/automation/approvals/")
+    assert "优先级：高" in waiting  # what the approver approves, in words
+    assert "优先级：高" in admin.text(f"/console/tickets/{ticket.id}")
     url = f"/console/automation/approvals/{approval.id}/decide"
     admin.post(url, {"decision": "reject", "reason": "不需要"})
     again = admin.post(url, {"decision": "approve"}, follow_redirects=True).get_data(as_text=True)
