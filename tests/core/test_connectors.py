@@ -72,6 +72,19 @@ def test_records_moving_while_the_pages_are_read_are_neither_missed_nor_doubled(
     assert "5" not in read  # reading forward misses the record that moved onto a page already read
 
 
+def test_an_oldest_first_list_read_backwards_misses_nothing_either() -> None:
+    listing = Listing(25, 10)
+    listing.records.reverse()  # oldest first: page 1 holds 1..10, page 2 11..20, page 3 21..25
+
+    def one_leaves_while_reading(this: Listing) -> None:
+        if this.reads == 3:  # page 3 is read; record 5 (page 1) changes: 11 moves to page 1, 21 to page 2
+            this.leave("5")
+
+    listing.on_read = one_leaves_while_reading
+    found = [r["id"] for r in _read(listing)]
+    assert sorted(found, key=int) == [str(n) for n in range(1, 26) if n != 5]
+
+
 def test_a_growing_window_is_read_again_and_one_that_keeps_growing_is_an_error() -> None:
     listing = Listing(15, 10)
 
