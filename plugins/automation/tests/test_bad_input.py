@@ -105,6 +105,16 @@ CASES = [
     ("post", "/api/v1/automation/results", {"id": "x", "ticket_id": "{ticket}", "status": ""}, "status"),
     ("post", "/api/v1/automation/results", {"id": "x" * 201, "ticket_id": "{ticket}", "status": "ok"}, "id"),
 ]
+# the core's ticket actions, which automation runs (gongdan.actions)
+CASES += [
+    ("post", "/api/v1/tickets/{ticket}/actions/set_priority", {"priority": "asap"}, "priority"),
+    ("post", "/api/v1/tickets/{ticket}/actions/set_priority", ["urgent"], None),
+    ("post", "/api/v1/tickets/{ticket}/actions/set_assignee", {"assignee_id": "abc"}, "assignee_id"),
+    ("post", "/api/v1/tickets/{ticket}/actions/set_tags", {"tags": "加急"}, "tags"),
+    ("post", "/api/v1/tickets/{ticket}/actions/set_tags", {"tags": ["x" * 51]}, "tags"),
+    ("post", "/api/v1/tickets/{ticket}/actions/link_followup", {}, "subject"),
+    ("post", "/api/v1/tickets/{ticket}/actions/add_note", {"body": ""}, "body"),
+]
 NOT_FOUND = [
     ("get", "/api/v1/automation/rules/999999"),
     ("get", "/api/v1/automation/rules/abc"),
@@ -121,6 +131,9 @@ NOT_FOUND = [
     ("post", "/api/v1/automation/approvals/abc/reject"),
     ("patch", "/api/v1/automation/webhooks/999999"),
     ("post", "/api/v1/automation/webhooks/deliveries/999999/replay"),
+    ("post", "/api/v1/tickets/{ticket}/actions/nope", {}),
+    ("get", "/api/v1/tickets/999999/actions"),
+    ("post", "/api/v1/tickets/abc/actions/set_status", {"status": "open"}),
 ]
 
 
