@@ -197,3 +197,16 @@ def test_unknown_ids_are_404_in_chinese(ids, rule_api):
         if response.status_code != 404 or not CJK.search(str(error.get("message", ""))):
             failures.append(f"{method.upper()} {path} -> {response.status_code} {error}")
     assert failures == []
+
+
+def test_every_automation_route_is_in_the_openapi_document(app, auto_tenant, rule_api):
+    from gongdan_automation.api import bp
+
+    document = rule_api.get("/api/v1/openapi.json").get_json()
+    documented = {(path, method.upper()) for path, methods in document["paths"].items() for method in methods}
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith(f"{bp.name}.")]
+    assert len(rules) >= 20
+    for rule in rules:
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method) in documented, (path, method)
