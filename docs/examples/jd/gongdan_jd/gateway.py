@@ -80,8 +80,11 @@ class Gateway:
         params["sign"] = sign(params, self.app_secret)
         self.limiter.acquire()
         # allow_http: plain http only to an allow-listed host (GONGDAN_OUTBOUND_ALLOW), e.g. the fake gateway
-        response = outbound.request("POST", f"{self.base_url}/routerjson", allow_http=True, data=params, timeout=10)
-        body = outbound.check_status(response).json()
+        try:
+            response = outbound.request("POST", f"{self.base_url}/routerjson", allow_http=True, data=params, timeout=10)
+            body = outbound.check_status(response).json()
+        except outbound.OutboundError as exc:  # unreachable, an error status: a GatewayError too, never a 500
+            raise GatewayError("-", exc.message_zh, exc.message) from exc
         if "error_response" in body:
             error = body["error_response"]
             raise GatewayError(str(error.get("code")), error.get("zh_desc", ""), error.get("en_desc", ""))

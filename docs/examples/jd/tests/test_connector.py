@@ -68,6 +68,9 @@ def test_jd_refuses_a_bad_signature_in_its_own_words(gateway, outbound_loopback)
     assert refused.value.jd_code == "14"
     right = jd_gateway.Gateway(gateway.url, "jd-app", "jd-secret", "jd-token")
     assert abs((right.now() - datetime.now(jd_gateway.BEIJING)).total_seconds()) < 60
+    gateway.stop()
+    with pytest.raises(jd_gateway.GatewayError, match=r"JD -: .* / "):  # unreachable: JD's error type, both languages
+        right.now()
 
 
 def test_schema_creates_the_tables(jd, gongdan_db):
