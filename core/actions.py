@@ -58,7 +58,13 @@ def find(tenant: Tenant, name: str) -> TicketAction:
     for action in offered(tenant):
         if action.name == name:
             return action
-    raise NotFound(f"no ticket action {name!r} in this tenant")
+    owner = registered().get(name)
+    if owner is not None:
+        raise NotFound(f"no such ticket action in this tenant: {name!r} is plugin {owner[0]}'s, not enabled here")
+    raise NotFound(
+        f"no such ticket action: no loaded plugin registers {name!r}"
+        " (a plugin's gongdan_ticket_actions must be exported from its entry-point module)"
+    )
 
 
 def permitted(actor: Actor, action: TicketAction, ticket: Ticket) -> bool:

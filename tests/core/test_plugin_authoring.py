@@ -127,3 +127,32 @@ def test_console_client_is_signed_in_and_posts_with_the_csrf_token(console_clien
     assert supervisor.post("/console/logout", {"csrf_token": "forged"}).status_code == 400
     assert supervisor.post("/console/logout").status_code == 302
     assert supervisor.get("/console/tickets/").status_code == 302  # signed out
+
+
+class Refunder:
+    """A plugin with one ticket action."""
+
+    @hookimpl
+    def gongdan_ticket_actions(self) -> list[Any]:
+        from marshmallow import Schema
+
+        from gongdan.contributions import TicketAction
+
+        return [TicketAction("refunder.refund", "退款", "Refund", Schema, lambda *args: None)]
+
+
+def test_an_action_not_offered_says_why(tenant: Any, admin_api: Any, register_plugin: Any) -> None:
+    from gongdan import tickets
+    from gongdan.actors import Actor
+
+    register_plugin(Refunder(), "refunder", everywhere=False)
+    ticket, _ = tickets.create(tenant, {"subject": "退款"}, Actor.system())
+    off = admin_api.post(f"/api/v1/tickets/{ticket.id}/actions/refunder.refund", json={})
+    assert off.status_code == 404
+    assert "plugin refunder's, not enabled here" in off.get_json()["error"]["message"]
+    unknown = admin_api.post(f"/api/v1/tickets/{ticket.id}/actions/doudian.refund", json={})
+    assert "exported from its entry-point module" in unknown.get_json()["error"]["message"]
+    chinese = admin_api.post(
+        f"/api/v1/tickets/{ticket.id}/actions/doudian.refund", json={}, headers={"Accept-Language": "zh-CN"}
+    )
+    assert chinese.get_json()["error"]["message"] == "找不到该工单动作。"
