@@ -155,6 +155,11 @@ class _Savepoint(peewee._savepoint):
 
     _mark = 0
 
+    def __init__(self, database: peewee.Database, sid: str | None = None) -> None:
+        # named by nesting depth, not peewee's random uuid: the same few statements each time,
+        # prepared once by the driver's statement cache (a hook batch opens several per ticket)
+        super().__init__(database, sid or f"gongdan_sp{database.transaction_depth()}")
+
     def _begin(self) -> None:
         super()._begin()
         self._mark = len(_queue(self.db))
