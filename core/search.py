@@ -88,27 +88,28 @@ def settle(tenant_id: int) -> int:
     many. One index probe when nothing waits (the worker's job keeps the queue short)."""
     if _waiting.execute((tenant_id,)).fetchone() is None:
         return 0
-    return index_pending(tenant_id)
+    return index_pending(tenant_id, wait=True)
 
 
-def index_pending(tenant_id: int | None = None, batch: int = BATCH) -> int:
+def index_pending(tenant_id: int | None = None, batch: int = BATCH, *, wait: bool = False) -> int:
     """Write the postings of the waiting tickets (of `tenant_id`, or of every tenant) and delete
     their `TicketIndexPending` rows, `batch` tickets per transaction, until none waits; returns
     how many were indexed. The worker's job `core.search_index`; safe to call at any time.
 
     Idempotent and safe beside another caller: postings are inserted with ON CONFLICT DO NOTHING
     from the ticket's current subject, description and public replies. On PostgreSQL the waiting
-    rows are claimed with FOR UPDATE SKIP LOCKED (two workers take different tickets) and the
-    tickets read FOR UPDATE, so an edit or reply committing meanwhile is either seen here or
-    indexes after it; on SQLite the write lock serialises the whole batch.
+    rows are claimed with FOR UPDATE SKIP LOCKED (two workers take different tickets; `wait`:
+    FOR UPDATE, waiting for rows another batch holds — a search must not read the postings before
+    that batch commits) and the tickets read FOR UPDATE, so an edit or reply committing meanwhile
+    is either seen here or indexes after it; on SQLite the write lock serialises the whole batch.
     """
     if tenant_id is None:  # tenant by tenant: every statement stays on one shard (Citus)
         waiting = TicketIndexPending.select(TicketIndexPending.tenant).distinct()
-        return sum(index_pending(tenant, batch) for (tenant,) in waiting.tuples())
+        return sum(index_pending(tenant, batch, wait=wait) for (tenant,) in waiting.tuples())
     done = 0
     while True:
         with write_transaction():
-            claimed = _claim(tenant_id, batch)
+            claimed = _claim(tenant_id, batch, wait)
             if not claimed:
                 return done
             _index_claimed(claimed)
@@ -117,7 +118,7 @@ def index_pending(tenant_id: int | None = None, batch: int = BATCH) -> int:
             return done
 
 
-def _claim(tenant_id: int, batch: int) -> list[tuple[int, int]]:
+def _claim(tenant_id: int, batch: int, wait: bool) -> list[tuple[int, int]]:
     query = (
         TicketIndexPending.select(TicketIndexPending.tenant, TicketIndexPending.ticket)
         .where(TicketIndexPending.tenant == tenant_id)
@@ -125,7 +126,7 @@ def _claim(tenant_id: int, batch: int) -> list[tuple[int, int]]:
         .limit(batch)
     )
     if is_postgres():
-        query = query.for_update("FOR UPDATE SKIP LOCKED")
+        query = query.for_update("FOR UPDATE" if wait else "FOR UPDATE SKIP LOCKED")
     return list(query.tuples())
 
 
