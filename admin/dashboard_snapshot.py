@@ -14,16 +14,19 @@ the dashboard counts with that SQL.
 from __future__ import annotations
 
 import logging
+import marshal
 import threading
+import zlib
 from bisect import bisect_right
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from time import monotonic
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from gongdan import clock
-from gongdan.db import db, is_postgres
-from gongdan.models import OPEN_STATUSES, Ticket
+from gongdan.db import db, is_postgres, write_transaction
+from gongdan.models import OPEN_STATUSES, DashboardSnapshot, Ticket
 
 WINDOW_DAYS = 31
 """Tickets created this many days back are kept (the figures reach 30 days)."""
@@ -68,6 +71,74 @@ def _naive(value: Any) -> datetime | None:
     return found.astimezone(UTC).replace(tzinfo=None) if found.tzinfo is not None else found
 
 
+class Tally:
+    """The figures of every row of a snapshot (no team scope), kept up to date row by row.
+
+    Tickets by local day (in `zone`) and channel, open tickets by status and team, and each
+    local day's first-response and resolution hours: a dashboard is then counted from a few
+    hundred numbers instead of 30,000 rows (see `Snapshot.summary`).
+    """
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.days: dict[tuple[int, str], int] = {}
+        """(local day's ordinal, channel) → tickets created."""
+        self.open: dict[tuple[str, int | None], int] = {}
+        """(status, team id) → open tickets."""
+        self.times: dict[int, tuple[list[float], list[float | None]]] = {}
+        """Local day's ordinal → first-response hours of its answered tickets, and their resolution hours."""
+
+    def day(self, created: datetime) -> int:
+        """The local day (ordinal) of a naive-UTC creation time."""
+        return created.replace(tzinfo=UTC).astimezone(self.zone).toordinal()
+
+    def add(self, row: Row, sign: int = 1) -> None:
+        """Count `row` in (`sign` 1) or out (-1)."""
+        day = self.day(row.created_at)
+        _bump(self.days, (day, row.channel), sign)
+        if row.status in OPEN_STATUSES:
+            _bump(self.open, (row.status, row.team_id), sign)
+        if row.first_hours is None:
+            return
+        firsts, resolutions = self.times.setdefault(day, ([], []))
+        if sign > 0:
+            firsts.append(row.first_hours)
+            resolutions.append(row.resolution_hours)
+            return
+        for n, first in enumerate(firsts):
+            if first == row.first_hours and resolutions[n] == row.resolution_hours:
+                del firsts[n], resolutions[n]
+                break
+        if not firsts:
+            del self.times[day]
+
+    def dump(self) -> dict[str, Any]:
+        """Plain data (`load` reads it back)."""
+        return {
+            "zone": self.zone.key,
+            "days": [(d, c, n) for (d, c), n in self.days.items()],
+            "open": [(s, t, n) for (s, t), n in self.open.items()],
+            "times": [(d, f, r) for d, (f, r) in self.times.items()],
+        }
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Tally:
+        """The tally `dump` gave."""
+        found = cls(ZoneInfo(data["zone"]))
+        found.days = {(d, c): n for d, c, n in data["days"]}
+        found.open = {(s, t): n for s, t, n in data["open"]}
+        found.times = {d: (list(f), list(r)) for d, f, r in data["times"]}
+        return found
+
+
+def _bump(counts: dict[Any, int], key: Any, sign: int) -> None:
+    n = counts.get(key, 0) + sign
+    if n:
+        counts[key] = n
+    else:
+        counts.pop(key, None)
+
+
 class Snapshot:
     """One tenant's open tickets and tickets of the last `WINDOW_DAYS`, by id."""
 
@@ -79,6 +150,11 @@ class Snapshot:
         self.version = 0
         """Moves whenever a read changed a row."""
         self.lock = threading.Lock()
+        self.tally: Tally | None = None
+        self._saved: tuple[list[Any], ...] | None = None
+        """A saved snapshot's rows as read (columns), turned into `rows` only when a viewer's scope needs them."""
+        self._at: dict[int, int] = {}
+        """Ticket id → its place in `_saved`."""
 
     def _read(self, query: Any) -> None:
         found = db.execute(query).fetchall()
@@ -89,9 +165,14 @@ class Snapshot:
             first = (stamp(answered) - start).total_seconds() / 3600 if answered is not None else None
             done = (stamp(resolved) - start).total_seconds() / 3600 if answered and resolved is not None else None
             row = Row(start, status, team, assignee, channel, first, done)
-            if rows.get(ticket_id) != row:
+            old = self._row(ticket_id)
+            if old != row:
                 rows[ticket_id] = row
                 changed += 1
+                if self.tally is not None:
+                    if old is not None:
+                        self.tally.add(old, -1)
+                    self.tally.add(row)
         self.version += changed
         if found:
             newest = max(stamp(row[-1]) for row in found)
@@ -102,7 +183,7 @@ class Snapshot:
 
     def rebuild(self) -> None:
         """Read every kept ticket again."""
-        self.rows, self.newest = {}, None
+        self.rows, self.newest, self.tally, self._saved, self._at = {}, None, None, None, {}
         self.version += 1
         since = clock.now() - timedelta(days=WINDOW_DAYS)
         self._read(self._tickets().where(Ticket.created_at >= since))
@@ -121,15 +202,114 @@ class Snapshot:
     def visible(self, scope: tuple[int, int | None] | None) -> Iterable[Row]:
         """The rows a viewer with `scope` (`gongdan.permissions.ticket_scope`) may see."""
         with self.lock:  # another request may be reading changes into it
+            self._unpack()
             rows = list(self.rows.values())
         if scope is None:
             return rows
         user_id, team_id = scope
         return [r for r in rows if r.assignee_id == user_id or (team_id is not None and r.team_id == team_id)]
 
+    def _row(self, ticket_id: int) -> Row | None:
+        """The row kept for a ticket (read from the saved columns if it was not read since)."""
+        found = self.rows.get(ticket_id)
+        if found is None and self._saved is not None and ticket_id in self._at:
+            n = self._at[ticket_id]
+            _, created, status, team, assignee, channel, first, done = (column[n] for column in self._saved)
+            found = Row(datetime.fromisoformat(created), status, team, assignee, channel, first, done)
+        return found
+
+    def _unpack(self) -> None:
+        """Every saved row as a `Row` (the ones read since loading win)."""
+        if self._saved is None:
+            return
+        ids, created, *rest = self._saved
+        stamps = map(datetime.fromisoformat, created)
+        unpacked = dict(zip(ids, map(Row._make, zip(stamps, *rest, strict=True)), strict=True))
+        self.rows = unpacked | self.rows
+        self._saved, self._at = None, {}
+
+    def summary(
+        self, zone: ZoneInfo, dates: list[date], since: date
+    ) -> tuple[dict[str, list[int]], dict[str, int], dict[int | None, int], list[float], list[float]]:
+        """Every row's figures (no scope): tickets per channel on each of `dates` (local days in
+        `zone`), open tickets by status and by team id, and the first-response and resolution
+        hours of the answered tickets created on local day `since` or later."""
+        with self.lock:
+            if self.tally is None or self.tally.zone != zone:
+                self._unpack()
+                self.tally = Tally(zone)
+                for row in self.rows.values():
+                    self.tally.add(row)
+            tally = self.tally
+            index = {d.toordinal(): n for n, d in enumerate(dates)}
+            series: dict[str, list[int]] = {}
+            for (day, channel), n in tally.days.items():
+                if day in index:
+                    series.setdefault(channel, [0] * len(dates))[index[day]] += n
+            by_status = dict.fromkeys(OPEN_STATUSES, 0)
+            by_team: dict[int | None, int] = {}
+            for (status, team), n in tally.open.items():
+                by_status[status] += n
+                by_team[team] = by_team.get(team, 0) + n
+            first: list[float] = []
+            resolved: list[float] = []
+            start = since.toordinal()
+            for day, (firsts, resolutions) in tally.times.items():
+                if day >= start:
+                    first += firsts
+                    resolved += [r for r in resolutions if r is not None]
+        return dict(sorted(series.items())), by_status, by_team, first, resolved
+
+    def save(self) -> None:
+        """Keep this snapshot in the database (`DashboardSnapshot`): another process's first
+        dashboard loads it and reads the tickets changed since (`load`)."""
+        with self.lock:
+            self._unpack()
+            if self.tally is None:
+                return
+            items = list(self.rows.items())
+            newest, tally = self.newest, self.tally.dump()
+        columns = [
+            [i for i, _ in items],
+            [r.created_at.isoformat() for _, r in items],
+            *([r[n] for _, r in items] for n in range(1, len(Row._fields))),
+        ]
+        blob = zlib.compress(marshal.dumps({"format": SAVED_FORMAT, "rows": columns, "tally": tally}), 1)
+        saved = {"saved_at": clock.now(), "newest": newest, "data": blob}
+        with write_transaction():
+            query = DashboardSnapshot.insert(tenant=self.tenant_id, **saved)
+            query.on_conflict(conflict_target=[DashboardSnapshot.tenant], update=saved).execute()
+
+    @classmethod
+    def load(cls, tenant_id: int) -> Snapshot | None:
+        """The tenant's saved snapshot (None if there is none, it is older than `SAVED_DAYS`, or
+        unreadable); its rows stay as saved columns until a scope needs them."""
+        found = DashboardSnapshot.get_or_none(DashboardSnapshot.tenant == tenant_id)
+        if found is None or found.newest is None or clock.now() - found.saved_at > timedelta(days=SAVED_DAYS):
+            return None
+        try:
+            data = marshal.loads(zlib.decompress(bytes(found.data)))  # noqa: S302 -- `save` wrote it: plain data, no code run
+            if data["format"] != SAVED_FORMAT:
+                return None
+            fresh = cls(tenant_id)
+            fresh.tally = Tally.load(data["tally"])
+            fresh._saved = tuple(data["rows"])
+            fresh._at = {ticket_id: n for n, ticket_id in enumerate(fresh._saved[0])}
+        except (ValueError, EOFError, TypeError, KeyError, zlib.error):  # another Python's, or damaged
+            log.warning("dashboard snapshot of tenant %s unreadable; built again", tenant_id)
+            return None
+        fresh.newest = found.newest.astimezone(UTC).replace(tzinfo=None)
+        fresh.built = monotonic() - (clock.now() - found.saved_at).total_seconds()
+        return fresh
+
 
 _snapshots: dict[tuple[int, int], Snapshot] = {}
 _building: set[tuple[int, int]] = set()
+_unsaved: set[int] = set()
+"""Tenants found with no saved snapshot (not looked up again until one is built here)."""
+SAVED_FORMAT = 1
+SAVED_DAYS = 1
+"""A saved snapshot older than this is not loaded (the figures are counted again)."""
 SYNC_ROWS = 5_000
 """A tenant with fewer tickets in the window than this has its snapshot built in the request."""
 
@@ -144,6 +324,12 @@ def snapshot(tenant_id: int) -> Snapshot | None:
     """
     key = (id(db.obj), tenant_id)
     found = _snapshots.get(key)
+    if found is None and tenant_id not in _unsaved:  # saved by an earlier process: its changes since are read below
+        found = Snapshot.load(tenant_id)
+        if found is not None:
+            _keep(key, found)
+        else:
+            _unsaved.add(tenant_id)
     if found is None or monotonic() - found.built >= REBUILD_SECONDS:
         _build(key, tenant_id, small=_window_size(tenant_id) < SYNC_ROWS)
         found = _snapshots.get(key)
@@ -176,12 +362,26 @@ def _build_apart(key: tuple[int, int], tenant_id: int) -> None:
         fresh = Snapshot(tenant_id)
         fresh.rebuild()
         _keep(key, fresh)
+        fresh.summary(_zone_of(tenant_id), [], clock.now().date())  # the tally, counted here rather than in a request
+        fresh.save()
+        _unsaved.discard(tenant_id)
     except Exception:  # the SQL figures stay in use; the next visit tries again
         log.exception("dashboard snapshot of tenant %s", tenant_id)
     finally:
         _building.discard(key)
         if not db.is_closed():
             db.close()  # this thread's connection
+
+
+def _zone_of(tenant_id: int) -> ZoneInfo:
+    """The tenant's time zone (UTC when it names none this machine knows)."""
+    from gongdan.models import Tenant
+
+    name = Tenant.select(Tenant.timezone).where(Tenant.id == tenant_id).scalar()
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, TypeError):
+        return ZoneInfo("UTC")
 
 
 def _keep(key: tuple[int, int], fresh: Snapshot) -> None:
@@ -228,8 +428,9 @@ def hours(rows: Iterable[Row], since: datetime) -> tuple[list[float], list[float
 
 
 def forget() -> None:
-    """Drop every snapshot (tests, the bench's first visit)."""
+    """Drop every snapshot kept in memory (tests, the bench's first visit); saved ones stay."""
     _snapshots.clear()
+    _unsaved.clear()
 
 
 __all__ = [
@@ -238,6 +439,7 @@ __all__ = [
     "SYNC_ROWS",
     "Row",
     "Snapshot",
+    "Tally",
     "backlog",
     "building",
     "forget",

@@ -97,14 +97,21 @@ def _moment(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _days_back(tenant: Tenant, days: int) -> datetime:
+    """The start (local midnight, aware) of the local day `days` before today."""
+    zone = _zone(tenant)
+    return datetime.combine(clock.now().astimezone(zone).date() - timedelta(days=days), time.min, zone)
+
+
 def response_times(tenant: Tenant, days: int = 30, actor: Actor | None = None) -> dict[str, Any]:
-    """First-response and resolution times (hours) of tickets created in the last `days`.
+    """First-response and resolution times (hours) of tickets created in the last `days` local
+    days and today (from the local midnight `days` days ago).
 
     Resolution counts only answered tickets: a case that arrived already finished (or was closed
     without a reply) has no resolution time to speak of, and would pull the median to 0.
     Only the answered tickets' three timestamps are read, as stored (no model rows).
     """
-    since = clock.now() - timedelta(days=days)
+    since = _days_back(tenant, days)
     query = (
         _tickets(tenant, actor)
         .select(Ticket.created_at, Ticket.first_response_at, Ticket.resolved_at)
@@ -174,6 +181,8 @@ def dashboard(tenant: Tenant, actor: Actor | None = None) -> dict[str, Any]:
         figures = {"per_day": tickets_per_day(tenant, actor=actor), "backlog": backlog(tenant, actor)}
         figures |= {"times": {"first_response": _hours([]), "resolution": _hours([])}, "times_pending": True}
         windowed = None
+    elif scope is None:  # the snapshot's tally: a few hundred numbers
+        figures, windowed = _tallied(tenant, snap) | {"times_pending": False}, len(snap.rows) + len(snap._at)
     else:
         rows = list(snap.visible(scope))
         figures, windowed = _counted(tenant, rows) | {"times_pending": False}, len(rows)
@@ -181,6 +190,20 @@ def dashboard(tenant: Tenant, actor: Actor | None = None) -> dict[str, Any]:
     figures |= {"sla": sla, "sla_pending": pending}
     _dashboards[key] = (stamp, now, figures)
     return figures
+
+
+def _tallied(tenant: Tenant, snap: dashboard_snapshot.Snapshot) -> dict[str, Any]:
+    """The dashboard's figures of every ticket from the snapshot's tally (as `_counted` counts rows)."""
+    zone = _zone(tenant)
+    today = clock.now().astimezone(zone).date()
+    dates = [today - timedelta(days=13 - n) for n in range(14)]
+    series, by_status, by_team, first, resolved = snap.summary(zone, dates, today - timedelta(days=30))
+    names = {team.id: team.name for team in Team.of(tenant)} if by_team else {}
+    return {
+        "per_day": {"labels": [d.isoformat() for d in dates], "series": series},
+        "backlog": {"by_status": by_status, "by_team": {names.get(t): n for t, n in by_team.items()}},
+        "times": {"first_response": _hours(first), "resolution": _hours(resolved)},
+    }
 
 
 def _counted(tenant: Tenant, rows: list[Any]) -> dict[str, Any]:
@@ -191,7 +214,7 @@ def _counted(tenant: Tenant, rows: list[Any]) -> dict[str, Any]:
     bounds = [datetime.combine(d, time.min, zone) for d in [*dates, today + timedelta(days=1)]]
     by_status, by_team = dashboard_snapshot.backlog(rows)
     names = {team.id: team.name for team in Team.of(tenant)} if by_team else {}
-    first, resolved = dashboard_snapshot.hours(rows, clock.now() - timedelta(days=30))
+    first, resolved = dashboard_snapshot.hours(rows, _days_back(tenant, 30))
     return {
         "per_day": {"labels": [d.isoformat() for d in dates], "series": dashboard_snapshot.per_day(rows, bounds)},
         "backlog": {"by_status": by_status, "by_team": {names.get(t): n for t, n in by_team.items()}},

@@ -39,7 +39,7 @@ from gongdan import accounts, clock, search, tickets
 from gongdan.actors import Actor
 from gongdan.admin import dashboard_snapshot, stats
 from gongdan.db import db, is_postgres, open_database
-from gongdan.models import Team, Tenant, Ticket, TicketEvent, TicketTerm, User
+from gongdan.models import DashboardSnapshot, Team, Tenant, Ticket, TicketEvent, TicketTerm, User
 from gongdan.plugins import get_host
 from gongdan.schema import all_models, upgrade
 
@@ -138,7 +138,23 @@ def age(tenant: Any, origin: datetime, now: datetime, agent_id: int, teams: list
             shown = (kind["channel"], kind["assignee"], kind["team"], tags)
             params.append((stamp(created), stamp(created), fate["status"], *times, *shown, ticket_id))
         with db.atomic():
-            db.cursor().executemany(sql, params)
+            if is_postgres():  # one statement a chunk (executemany is a round trip a row there)
+                _update_from_values(tenant.id, names, params)
+            else:
+                db.cursor().executemany(sql, params)
+
+
+def _update_from_values(tenant_id: int, names: tuple[str, ...], params: list[tuple]) -> None:
+    """PostgreSQL: `UPDATE ticket … FROM (VALUES …)` of the tenant's rows `(*values of names, id)`."""
+    from psycopg2.extras import execute_values
+
+    table_name = Ticket._meta.table_name
+    kinds = {"channel": "text", "status": "text", "tags": "text", "assignee_id": "int", "team_id": "int"}
+    sets = ", ".join(f"{n} = v.{n}::{kinds.get(n, 'timestamp')}" for n in names)
+    sql = f"UPDATE {table_name} AS t SET {sets} FROM (VALUES %s) AS v({', '.join(names)}, id)"
+    sql += f" WHERE t.tenant_id = {int(tenant_id)} AND t.id = v.id"
+    with db.connection().cursor() as cursor:
+        execute_values(cursor, sql, params, page_size=5_000)
 
 
 def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int, teams: list[int]) -> None:
@@ -160,6 +176,9 @@ def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int, t
             n += 1
     finally:
         clock.unfreeze()
+    settle = getattr(search, "index_pending", None)  # postings the service left to the worker's job
+    if made and settle is not None:
+        settle(tenant.id)
     for start in range(0, len(made), BULK):  # the service makes new tickets; age them as the shop would have
         with db.atomic():
             for offset, ticket_id in enumerate(made[start : start + BULK]):
@@ -191,7 +210,7 @@ def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int, t
                         **life(i, created, now),
                     }
                 )
-            Ticket.insert_many(rows).execute()
+            insert_tickets(rows)
             first = Ticket.select(Ticket.id).where((Ticket.tenant == tenant) & (Ticket.number == rows[0]["number"]))
             first = first.scalar()
             postings = [
@@ -202,6 +221,34 @@ def grow(tenant: Any, have: int, want: int, service_limit: int, agent_id: int, t
             bulk_postings(postings)
         n = batch[-1] + 1
     Tenant.update(ticket_seq=number).where(Tenant.id == tenant.id).execute()
+
+
+COPIED = (
+    "tenant", "number", "subject", "description", "priority", "created_at", "updated_at", "channel", "assignee",
+    "team", "tags", "status", "first_response_at", "resolved_at", "closed_at",
+)  # fmt: skip
+
+
+def _copy_text(value: Any) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    text = value.isoformat(sep=" ") if isinstance(value, datetime) else str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def insert_tickets(rows: list[dict[str, Any]]) -> None:
+    """Insert ticket rows (the `COPIED` keys) in one go: COPY on PostgreSQL (peewee's multi-row
+    INSERT spent more time building its SQL text than the server writing it), `insert_many` on SQLite."""
+    if not is_postgres():
+        Ticket.insert_many(rows).execute()
+        return
+    fields = [Ticket._meta.fields[name] for name in COPIED]
+    lines = ("\t".join(_copy_text(f.db_value(row[f.name])) for f in fields) + "\n" for row in rows)
+    buffer = io.StringIO("".join(lines))
+    columns = ", ".join(f.column_name for f in fields)
+    with db.connection().cursor() as cursor:
+        cursor.copy_expert(f"COPY {Ticket._meta.table_name} ({columns}) FROM STDIN", buffer)
 
 
 def bulk_postings(rows: list[tuple[int, str, int]]) -> None:
@@ -290,6 +337,15 @@ def probes(
         console.text("/console/")
         return time.perf_counter() - start
 
+    def dashboard_unsaved() -> float:  # a first visit with no snapshot saved either: counted in SQL
+        while dashboard_snapshot.building():
+            time.sleep(0.01)
+        stats.forget()
+        DashboardSnapshot.delete().where(DashboardSnapshot.tenant == shop.id).execute()
+        start = time.perf_counter()
+        console.text("/console/")
+        return time.perf_counter() - start
+
     found = {
         "q=破损": api("/api/v1/tickets?q=破损"),
         "q=<order number>": api(f"/api/v1/tickets?q={order_sn(size // 2)}"),
@@ -313,12 +369,15 @@ def probes(
         found[f"sort={sort}"] = api(f"/api/v1/tickets?sort={sort}")
     for status in ("new", "open", "closed"):
         found[f"status={status}"] = api(f"/api/v1/tickets?status={status}")
+    found["tag=投诉 (rare)"] = api("/api/v1/tickets?tag=投诉")
+    found["channel=phone"] = api("/api/v1/tickets?channel=phone")
     found["agent queue (assignee=me)"] = api("/api/v1/tickets?assignee=me", agent_token)
     found["console ticket list"] = lambda: console.text("/console/tickets/")
     found["console list, 200 pages in (Next)"] = console_deep
     found["console list, status=open"] = lambda: console.text("/console/tickets/?status=open")
     found["console My queue (agent)"] = lambda: agent_console.text("/console/workspace/")
     found["console dashboard, first visit"] = dashboard_cold
+    found["console dashboard, first visit, none saved"] = dashboard_unsaved
     found["console dashboard, after a change"] = dashboard_changed
     found["console dashboard, warm"] = lambda: console.text("/console/")
     return found
@@ -366,8 +425,11 @@ def run(
     keep: bool = False,
     only: str | None = None,
     retrofit: bool = False,
-) -> None:
-    """Grow one tenant on `url` through `sizes`, printing a table at each (no plugin / every plugin).
+    baseline: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Grow one tenant on `url` through `sizes`, printing a table at each (no plugin / every plugin)
+    with each p95's ratio to the `baseline` (`{"size", "figures"}`; by default the first size
+    measured); returns that baseline.
 
     `only`: measure the requests whose name matches this regular expression; `retrofit`: give a
     kept database's tickets this version's statuses and traits first (no growing)."""
@@ -388,6 +450,7 @@ def run(
     agent_console = ConsoleClient(app, agent, password=PASSWORD)
     plugins = first_party()
     for size in sizes:
+        size = size or have  # 0: the kept database as it is
         if size < have:
             continue
         started = time.perf_counter()
@@ -399,7 +462,7 @@ def run(
         rate = f"{(size - have) / built:.0f}/s" if size > have else "kept"
         print(f"\n{label}: {size:,} tickets (grown {size - have:,} in {built:.0f} s, {rate})", flush=True)
         have = size
-        figures: dict[str, list[str]] = {}
+        figures: dict[str, list[float]] = {}
         for on in (False, True):
             switch(tenant, plugins, on=on)
             tenant = Tenant.get_by_id(tenant.id)
@@ -407,13 +470,27 @@ def run(
             for name, call in found.items():
                 if only and not re.search(only, name):
                     continue
-                p50, p95 = measure(call, samples)
-                figures.setdefault(name, []).extend([f"{p50:.1f}", f"{p95:.1f}"])
+                figures.setdefault(name, []).extend(measure(call, samples))
         switch(tenant, plugins, on=False)
-        heads = ["request", "p50 ms, no plugin", "p95", "p50 ms, all plugins", "p95"]
-        print(table(heads, [(name, *values) for name, values in figures.items()]))
+        if baseline is None:  # the first size measured in this run: what the others are compared to
+            baseline = {"size": size, "figures": figures}
+        if figures:
+            print(report(figures, baseline))
         print(f"plugins: {', '.join(plugins)}; load average {os.getloadavg()[0]:.1f}")
         print(f"postings: {TicketTerm.select().count():,} rows; events {TicketEvent.select().count():,}", flush=True)
+    return baseline
+
+
+def report(figures: dict[str, list[float]], baseline: dict[str, Any]) -> str:
+    """The table of one size: p50/p95 without and with every plugin, and each p95 ÷ the baseline's."""
+    base, rows = baseline["figures"], []
+    for name, (p50, p95, all50, all95) in figures.items():
+        then = base.get(name)
+        ratios = [f"{now / then[n]:.2f}" if then and then[n] else "-" for now, n in ((p95, 1), (all95, 3))]
+        rows.append((name, f"{p50:.1f}", f"{p95:.1f}", ratios[0], f"{all50:.1f}", f"{all95:.1f}", ratios[1]))
+    mark = f"÷{baseline['size'] // 1000}k"
+    heads = ["request", "p50 ms, no plugin", "p95", mark, "p50 ms, all plugins", "p95", mark]
+    return table(heads, rows)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -429,20 +506,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--only", default=None, help="measure only the requests matching this regular expression")
     parser.add_argument("--retrofit", action="store_true", help="rewrite a kept database's statuses and traits")
+    parser.add_argument("--baseline-db", default=None, help="a kept SQLite database measured first (the ÷ column)")
+    parser.add_argument("--pg-baseline-url", default=None, help="a kept PostgreSQL database measured first")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     with tempfile.TemporaryDirectory() as workdir:
         os.environ.setdefault("GONGDAN_KEY_FILE", str(Path(args.db or workdir).with_suffix(".key")))
         os.environ.setdefault("GONGDAN_ATTACHMENTS_DIR", str(Path(workdir) / "files"))
         if not args.skip_sqlite:
+            base = None
+            if args.baseline_db:  # a kept small database measured first, in this run
+                url = f"sqlite:///{Path(args.baseline_db)}"
+                base = run(url, "SQLite baseline", [0], args.service_limit, args.samples, True, args.only)
             path = Path(args.db) if args.db else Path(workdir) / "scale.db"
             url = f"sqlite:///{path}"
-            run(url, "SQLite", sizes, args.service_limit, args.samples, bool(args.db), args.only, args.retrofit)
+            keep = bool(args.db)
+            run(url, "SQLite", sizes, args.service_limit, args.samples, keep, args.only, args.retrofit, base)
         pg = os.environ.get("GONGDAN_BENCH_PG_URL")
         if pg:
             pg_sizes = sorted(int(s) for s in (args.pg_sizes or args.sizes).split(","))
-            limit = args.pg_service_limit
-            run(pg, "PostgreSQL", pg_sizes, limit, args.samples, args.pg_keep, args.only, args.retrofit)
+            limit, base = args.pg_service_limit, None
+            if args.pg_baseline_url:
+                base = run(args.pg_baseline_url, "PostgreSQL baseline", [0], limit, args.samples, True, args.only)
+            run(pg, "PostgreSQL", pg_sizes, limit, args.samples, args.pg_keep, args.only, args.retrofit, base)
 
 
 if __name__ == "__main__":

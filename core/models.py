@@ -598,6 +598,20 @@ class TicketMerge(TenantModel):
         indexes = ((("tenant", "source", "merged_at"), False), (("tenant", "target", "merged_at"), False))
 
 
+class DashboardSnapshot(TenantModel):
+    """A tenant's dashboard snapshot as last built (`gongdan.admin.dashboard_snapshot`): its
+    rows and tally, packed, and the newest change it had read. A process's first dashboard
+    loads it and reads only the tickets changed since, instead of a month of tickets."""
+
+    tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", primary_key=True)
+    saved_at = UTCDateTimeField()
+    newest = UTCDateTimeField(null=True)
+    data = pw.BlobField()
+
+    class Meta:
+        table_name = "dashboard_snapshot"
+
+
 CORE_MODELS: list[type[BaseModel]] = [
     Tenant,
     Team,
@@ -628,6 +642,7 @@ CORE_MODELS: list[type[BaseModel]] = [
     InboxItem,
     TicketWatcher,
     TicketMerge,
+    DashboardSnapshot,
 ]
 
 # joins, foreign-key reads and saves of tenant-owned rows carry the tenant (one Citus shard)

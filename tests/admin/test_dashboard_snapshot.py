@@ -15,7 +15,7 @@ from gongdan import tickets
 from gongdan.actors import Actor
 from gongdan.admin import dashboard_snapshot, stats, urgency
 from gongdan.hookspecs import hookimpl
-from gongdan.models import Team, Tenant, Ticket, User
+from gongdan.models import DashboardSnapshot, Team, Tenant, Ticket, User
 
 SYSTEM = Actor.system("test")
 
@@ -154,3 +154,56 @@ def test_the_page_says_pending_for_the_times_while_the_snapshot_is_built(tenant,
     while dashboard_snapshot.building() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert 'id="chart-times"' in browser.text("/console/")
+
+
+def _built_apart(tenant, monkeypatch):
+    """The tenant's snapshot built in the background, as for a big tenant, and saved."""
+    monkeypatch.setattr(dashboard_snapshot, "SYNC_ROWS", 1)
+    stats.dashboard(tenant)
+    deadline = time.monotonic() + 10
+    while dashboard_snapshot.building() and time.monotonic() < deadline:  # the thread, polled
+        time.sleep(0.01)
+
+
+def test_a_new_process_loads_the_saved_snapshot_and_reads_the_changes_since(
+    tenant, make_user, frozen_clock, monkeypatch
+):
+    rng = random.Random(15)
+    team = Team.create(tenant=tenant, name="售后组")
+    agent = User.get_by_id(make_user("agent")[0].id)
+    User.update(team=team.id).where(User.id == agent.id).execute()
+    Tenant.update(team_visibility=True).where(Tenant.id == tenant.id).execute()
+    tenant = Tenant.get_by_id(tenant.id)
+    made = []
+    for day in range(20):
+        frozen_clock.advance(hours=rng.choice((7, 13, 23)))
+        made.append(tickets.create(tenant, {"subject": f"第{day}天", "channel": rng.choice(("api", "web"))}, SYSTEM)[0])
+        tickets.comment(tenant, made[-1], "您好", SYSTEM)
+    _built_apart(tenant, monkeypatch)
+    assert DashboardSnapshot.select().where(DashboardSnapshot.tenant == tenant.id).count() == 1
+    frozen_clock.advance(minutes=5)  # changes the saved snapshot has not seen
+    tickets.transition(tenant, Ticket.get_by_id(made[-1].id), "resolved", SYSTEM)
+    tickets.assign(tenant, Ticket.get_by_id(made[-2].id), agent.id, SYSTEM)
+    tickets.update(tenant, Ticket.get_by_id(made[-3].id), {"team": str(team.id)}, SYSTEM)
+    tickets.create(tenant, {"subject": "新的", "channel": "email"}, SYSTEM)
+    stats.forget()  # a new process: nothing in memory
+    rebuilt = []
+    monkeypatch.setattr(dashboard_snapshot.Snapshot, "rebuild", lambda self: rebuilt.append(self))
+    shown = stats.dashboard(tenant)
+    assert (_shown(shown), shown["times_pending"]) == (_sql_figures(tenant), False)
+    viewer = Actor.of(User.get_by_id(agent.id))
+    assert _shown(stats.dashboard(tenant, viewer)) == _sql_figures(tenant, viewer)
+    assert rebuilt == []  # loaded, not read again
+    assert not dashboard_snapshot.building()
+
+
+def test_an_unreadable_saved_snapshot_is_built_again(tenant, frozen_clock, monkeypatch):
+    for n in range(3):
+        tickets.create(tenant, {"subject": f"工单{n}"}, SYSTEM)
+    _built_apart(tenant, monkeypatch)
+    DashboardSnapshot.update(data=b"not a snapshot").where(DashboardSnapshot.tenant == tenant.id).execute()
+    assert dashboard_snapshot.Snapshot.load(tenant.id) is None
+    stats.forget()
+    assert stats.dashboard(tenant)["backlog"] == _sql_figures(tenant)["backlog"]  # SQL while it is built again
+    _built_apart(tenant, monkeypatch)
+    assert dashboard_snapshot.Snapshot.load(tenant.id) is not None
