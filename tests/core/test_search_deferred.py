@@ -5,11 +5,14 @@ first, so its answers are those of an index written at once. Runs on SQLite and 
 from __future__ import annotations
 
 import random
+import threading
+import time
 
 import pytest
 
 from gongdan import accounts, listing, scheduler, search, tickets
 from gongdan.actors import Actor
+from gongdan.db import db, write_transaction
 from gongdan.models import Comment, Ticket, TicketIndexPending, TicketTerm
 from gongdan.plugins import get_host
 
@@ -144,3 +147,33 @@ def test_a_search_without_words_leaves_the_queue_alone(tenant, waiting):
         tickets.create(tenant, {"subject": f"物流 {n}"}, SYSTEM)
     listing.list_page(tenant, SYSTEM, listing.Filters(status="new"), per_page=5)
     assert _waiting(tenant) == waiting  # lists without `q` never write
+
+
+@pytest.mark.parametrize("gongdan_backend", ["postgresql"], indirect=True)  # SQLite: one writer at a time
+def test_a_search_waits_for_a_batch_another_worker_holds(tenant):
+    ticket = tickets.create(tenant, {"subject": "杯子碎了"}, SYSTEM)[0]
+    claimed, blocked = threading.Event(), []
+
+    def worker() -> None:  # the job, caught between claiming the ticket and committing its postings
+        try:
+            with write_transaction():
+                rows = search._claim(tenant.id, search.BATCH, wait=False)
+                claimed.set()
+                deadline = time.monotonic() + 20
+                while not blocked and time.monotonic() < deadline:  # until the search waits for the rows
+                    waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    if db.execute_sql(waiting + " AND datname = current_database()").fetchone()[0]:
+                        blocked.append(True)
+                    time.sleep(0.01)
+                search._index_claimed(rows)
+        finally:
+            db.close()
+
+    job = threading.Thread(target=worker)
+    job.start()
+    assert claimed.wait(20)
+    page = listing.list_page(tenant, SYSTEM, listing.Filters(q="杯子"), per_page=5)
+    job.join(30)
+    assert blocked  # the search waited for the batch in flight ...
+    assert [t.id for t in page.tickets] == [ticket.id]  # ... and found its ticket
+    assert _waiting(tenant) == 0
