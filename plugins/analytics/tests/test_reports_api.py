@@ -30,6 +30,11 @@ def test_roles_validation_and_switch(
     assert answer.status_code == 200
     assert answer.json["items"][0]["value"] == "web"
     assert answer.json["items"][0]["created"] == 1
+    assert answer.json["items"][0]["label"] == "Web"  # the channel in words
+    chinese = supervisor.get(
+        "/api/v1/reports/summary?from=2026-11-02&to=2026-11-02&group_by=channel", headers={"Accept-Language": "zh-CN"}
+    )
+    assert chinese.json["items"][0]["label"] == "网页"
     assert answer.json["counted"] == {"at": "2026-11-02T10:00:00+08:00", "every_seconds": 60}
     assert agent.get("/api/v1/reports/summary").status_code == 403
     bad = supervisor.get("/api/v1/reports/summary?group_by=colour")
