@@ -97,15 +97,26 @@ def read_backwards(
         last_total = total
         for page in range(pages, 0, -1):
             last_total, items = fetch(page)
-            for item in items:
-                name = key(item)
-                if not name:
-                    anonymous.append(item)
-                elif name not in found or version(item) >= version(found[name]):
-                    found[name] = item
+            _keep_newest(items, found, anonymous, key, version)
         if last_total <= total:
             return list(found.values()) + anonymous
     raise WindowKeptGrowing("the window kept growing while it was read")
+
+
+def _keep_newest(
+    items: list[dict[str, Any]],
+    found: dict[str, dict[str, Any]],
+    anonymous: list[dict[str, Any]],
+    key: Callable[[dict[str, Any]], str],
+    version: Callable[[dict[str, Any]], Any],
+) -> None:
+    """Add a page's `items` to `found` (by `key`, the newest `version` kept) or, keyless, to `anonymous`."""
+    for item in items:
+        name = key(item)
+        if not name:
+            anonymous.append(item)
+        elif name not in found or version(item) >= version(found[name]):
+            found[name] = item
 
 
 def keep_agent_edits(ticket: Ticket | None, mapped: dict[str, Any], applied: dict[str, Any]) -> dict[str, Any]:
@@ -217,12 +228,7 @@ def read_by_token(
     token: str | None = None
     for _ in range(max_pages):
         items, token = fetch(token)
-        for item in items:
-            name = key(item)
-            if not name:
-                anonymous.append(item)
-            elif name not in found or version(item) >= version(found[name]):
-                found[name] = item
+        _keep_newest(items, found, anonymous, key, version)
         if token is None:
             return list(found.values()) + anonymous
         if token in given:
