@@ -265,6 +265,11 @@ _sla_refreshing: set[tuple[Any, ...]] = set()
 log = logging.getLogger(__name__)
 
 
+def refreshing() -> bool:
+    """Whether SLA attainment is being computed in the background (the bench waits for it)."""
+    return bool(_sla_refreshing)
+
+
 def forget() -> None:
     """Drop every cached figure and snapshot (a database was opened: they were of the last one)."""
     _dashboards.clear()

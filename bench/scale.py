@@ -330,7 +330,7 @@ def probes(
         return time.perf_counter() - start
 
     def dashboard_cold() -> float:  # as the first visit after a start: nothing in memory, nothing being built
-        while dashboard_snapshot.building():  # the previous sample's background build
+        while dashboard_snapshot.building() or stats.refreshing():  # the previous sample's background work
             time.sleep(0.01)
         stats.forget()
         start = time.perf_counter()
@@ -338,7 +338,7 @@ def probes(
         return time.perf_counter() - start
 
     def dashboard_unsaved() -> float:  # a first visit with no snapshot saved either: counted in SQL
-        while dashboard_snapshot.building():
+        while dashboard_snapshot.building() or stats.refreshing():
             time.sleep(0.01)
         stats.forget()
         DashboardSnapshot.delete().where(DashboardSnapshot.tenant == shop.id).execute()

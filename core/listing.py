@@ -36,6 +36,9 @@ every match."""
 SAMPLE_READ = 2_000
 """Newest postings a search with more candidates than `READ_LIMIT` counts its matches among."""
 SEARCH = "q"
+SCAN_LIMIT = 20_000
+"""Newest tickets a list filtered only by columns without an index of their own (a tag, the
+channel) counts its matches among, in a tenant with more (`total_exact` false: at least)."""
 
 
 @dataclass
@@ -265,8 +268,31 @@ def list_page(
         next_cursor = encode_cursor(kind, key, last.id)
     if cursor is None and page == 1 and not more:
         return Page(rows, len(rows), True, None)
-    total, exact = _total(shape, values, segments, ("sort", column, descending, False))
+    order = ("sort", column, descending, False)
+    if _unindexed(shape):  # every ticket would be read to count: only the newest SCAN_LIMIT are
+        floor = FLOOR.scalar((), {"tenant": tenant.id, "scan": SCAN_LIMIT})
+        if floor is not None:
+            newest = (*shape[:3], (*shape[3], "created_from"))
+            total, _ = _total(newest, values | {"created_from": floor}, segments, order)
+            seen = len(rows) + (0 if cursor is not None else (page - 1) * per_page)
+            return Page(rows, max(total, seen), False, next_cursor)
+    total, exact = _total(shape, values, segments, order)
     return Page(rows, total, exact, next_cursor)
+
+
+def _unindexed(shape: tuple) -> bool:
+    """Whether a list's filters are a tag or the channel with no indexed filter beside them."""
+    equal, _, _, more = shape
+    return ("tag" in more or "channel" in equal) and not _indexed(shape)
+
+
+def _floor(p: Placeholders) -> Any:
+    """The creation time of the tenant's `scan`-th newest ticket (none with fewer tickets)."""
+    newest = Ticket.select(Ticket.created_at).where(Ticket.tenant == p("tenant"))
+    return newest.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1).offset(p("scan"))
+
+
+FLOOR = ShapedQuery(_floor)
 
 
 def _total(shape: tuple, values: dict[str, Any], segments: list, order: tuple) -> tuple[int, bool]:
