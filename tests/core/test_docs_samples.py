@@ -1,10 +1,11 @@
 """Every Python sample in docs/ is either run here or marked as a fragment.
 
-Each ```python block must follow a marker line: `<!-- runs -->` — executed here, on its own,
-with `tenant`, `ticket`, `actor` (an admin of the tenant), `admin` and `data` (a small JPEG)
-defined — or `<!-- fragment: why -->` — a part of a larger whole (a method without its class, a
-test that needs its plugin's fixtures, a sample that starts processes), which must still be
-valid Python. A new sample without a marker fails, and so does a `runs` sample that raises.
+Each ```python block of docs/ (sub-folders such as docs/hooks/ too, but not docs/examples/) must
+follow a marker line: `<!-- runs -->` — executed here, on its own, with `tenant`, `ticket`,
+`actor` (an admin of the tenant), `admin` and `data` (a small JPEG) defined — or
+`<!-- fragment: why -->` — a part of a larger whole (a method without its class, a test that
+needs its plugin's fixtures, a sample that starts processes), which must still be valid Python.
+A new sample without a marker fails, and so does a `runs` sample that raises.
 """
 
 from __future__ import annotations
@@ -25,15 +26,21 @@ FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```", re.S | re.M)
 MARKER = re.compile(r"^<!-- (runs|fragment: [^>]+) -->$")
 
 
+def pages() -> list[Path]:
+    """Every page of the docs site: docs/**/*.md but the example plugins (docs/examples/)."""
+    return sorted(p for p in DOCS.rglob("*.md") if p.relative_to(DOCS).parts[0] != "examples")
+
+
 def samples() -> list[tuple[str, str, str]]:
-    """`(where, marker, code)` of every Python block of docs/*.md (`where` is `page.md:line`)."""
+    """`(where, marker, code)` of every Python block of the docs' pages (`where` is
+    `page.md:line`, `hooks/page.md:line` below docs/)."""
     found = []
-    for page in sorted(DOCS.glob("*.md")):
+    for page in pages():
         text = page.read_text(encoding="utf-8")
         for block in FENCE.finditer(text):
             before = text[: block.start()].rstrip("\n").rsplit("\n", 1)[-1]
             line = text[: block.start()].count("\n") + 1
-            found.append((f"{page.name}:{line}", before, block.group(1)))
+            found.append((f"{page.relative_to(DOCS).as_posix()}:{line}", before, block.group(1)))
     return found
 
 
@@ -76,3 +83,9 @@ def test_every_runnable_sample_runs(tenant, make_user) -> None:
 def test_there_are_samples_of_both_kinds() -> None:
     assert len(RUNS) >= 10
     assert len(SAMPLES) > len(RUNS)
+
+
+def test_the_hook_pages_samples_are_collected() -> None:
+    """The pages in sub-folders (a page per hook) are read too."""
+    assert any(where.startswith("hooks/gongdan_ticket_created.md:") for where, _ in RUNS)
+    assert not any(where.startswith("examples/") for where, _, _ in SAMPLES)
