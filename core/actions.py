@@ -20,7 +20,7 @@ from marshmallow.validate import OneOf
 from gongdan import hooks, permissions, tickets
 from gongdan.actors import Actor
 from gongdan.contributions import TicketAction
-from gongdan.errors import Conflict, Forbidden, GongdanError, NotFound
+from gongdan.errors import Conflict, Forbidden, GongdanError, NotFound, PluginFailed
 from gongdan.models import Tenant, Ticket
 from gongdan.plugins import get_host
 from gongdan.schemas import Secret
@@ -104,7 +104,8 @@ def run(
     """Run action `name` on `ticket` with `inputs`; returns `{"action", "outcome", "result"}`.
 
     Raises ValidationError (bad inputs, not recorded), Denied (403), Conflict (409: not
-    available now) or whatever the action raises; every attempt with valid inputs is an
+    available now), the `GongdanError` the action raises, or `PluginFailed` (502) for anything
+    else it raises (recorded as the plugin's failure); every attempt with valid inputs is an
     `action.run` event carrying `source` (`console`, `api`, `trigger:7`, ...). Unless `gate`
     is False (an approved run), the tenant's plugins may hold it (`gongdan_action_gate`): the
     outcome is then `held`, with the plugin's `reason` and `result` data.
@@ -128,6 +129,11 @@ def run(
     except GongdanError as exc:
         _record(tenant, ticket, actor, data, "failed", error=exc.message)
         raise
+    except Exception as exc:  # a plugin's bug: recorded as its failure, answered as a 502, never a 500
+        plugin = _plugin_of(action)
+        get_host().record_failure(plugin, tenant, f"action {name}", exc)
+        _record(tenant, ticket, actor, data, "failed", error=f"the {plugin} plugin failed")
+        raise PluginFailed(f"the {plugin} plugin failed while running {name}; the failure is recorded") from exc
     _record(tenant, ticket, actor, data, "ok", result=result)
     return {"action": name, "outcome": "ok", "result": result}
 

@@ -49,6 +49,14 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class PluginFailed(GongdanError):
+    """A plugin's code raised something it did not mean to: recorded as the plugin's failure
+    (`PluginHost.record_failure`) and answered as a 502, the rest of gongdan carrying on."""
+
+    code = "plugin_failed"
+    status = 502
+
+
 class DeliveryError(Exception):
     """A channel could not send a message: `reason` for people; `permanent` stops the retries.
 

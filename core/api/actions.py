@@ -79,6 +79,7 @@ def list_actions(ticket_id: int) -> dict[str, Any]:
     ["POST"],
     body=ActionInputsBodySchema,
     response=ActionRunSchema,
+    errors=(502,),
     tags=TAGS,
 )
 def run_action(ticket_id: int, name: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
@@ -86,7 +87,8 @@ def run_action(ticket_id: int, name: str, body: dict[str, Any]) -> tuple[dict[st
 
     422 names each bad input; 403 when the caller's role or the action's permission rule
     forbids it; 409 when the action does not apply to the ticket now (e.g. it is closed);
-    202 with outcome `held` when a plugin holds it (e.g. for a supervisor's approval).
+    202 with outcome `held` when a plugin holds it (e.g. for a supervisor's approval); 502
+    `plugin_failed` when the action's plugin raises unexpectedly (recorded as its failure).
     """
     tenant, actor = current_tenant(), current_actor()
     ticket = ticket_service.get(tenant, ticket_id, actor)

@@ -30,6 +30,7 @@ BY_CODE = {
     "validation_error": "部分字段未通过校验，见各字段的原因。",
     "rate_limited": "请求过于频繁，请稍后再试。",
     "internal_error": "服务器出现意外错误，已记录。",
+    "plugin_failed": "插件执行出错，已记录；其他功能不受影响，请稍后重试或联系管理员。",
 }
 FIELD_FALLBACK = "此值不被接受。"
 

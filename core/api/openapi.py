@@ -41,6 +41,7 @@ ERROR_REASONS = {
     413: "The body is larger than the server accepts (`payload_too_large`)",
     422: "Invalid input; `fields` names each bad field and why (`validation_error`)",
     429: "Rate limit exceeded; retry after `Retry-After` seconds (`rate_limited`)",
+    502: "A plugin or an outside service failed; recorded, the rest carries on (`plugin_failed`, gateway errors)",
 }
 DESCRIPTION = """gongdan (工单) REST API v1. JSON in and out; `Authorization: Bearer <token>`
 (`gongdan token create EMAIL`). The token's user fixes the tenant and the role. Every error

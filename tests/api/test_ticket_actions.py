@@ -9,7 +9,7 @@ from gongdan import actions, categories, tickets
 from gongdan.actors import Actor
 from gongdan.contributions import ActionHeld, TicketAction
 from gongdan.hookspecs import hookimpl
-from gongdan.models import Comment, TicketEvent
+from gongdan.models import Comment, PluginFailure, TicketEvent
 from gongdan.schemas import Secret
 
 CORE = {
@@ -173,7 +173,7 @@ def test_openapi_documents_the_action_routes(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "get" in paths["/api/v1/tickets/{ticket_id}/actions"]
     run = paths["/api/v1/tickets/{ticket_id}/actions/{name}"]["post"]
-    assert {"403", "409", "422"} <= set(run["responses"])
+    assert {"403", "409", "422", "502"} <= set(run["responses"])
 
 
 class Holder:
@@ -207,3 +207,34 @@ def test_a_gate_holds_an_action_which_an_approved_run_passes(tenant, agent_api, 
         ("ok", "api"),
         ("ok", "approval:7"),
     ]
+
+
+class Breaker:
+    """A plugin whose action has a bug: it raises something no service raises on purpose."""
+
+    @hookimpl
+    def gongdan_ticket_actions(self):
+        def run(tenant, ticket, inputs, actor):
+            raise KeyError("shop_id")
+
+        return [TicketAction("breaker.go", "出错", "Break", Schema, run)]
+
+
+def test_an_action_that_crashes_is_a_502_recorded_as_the_plugins_failure(tenant, agent_api, register_plugin):
+    register_plugin(Breaker(), "breaker")
+    ticket = _ticket(tenant)
+    url = f"/api/v1/tickets/{ticket.id}/actions/breaker.go"
+    answer = agent_api.post(url, json={}, headers={"Accept-Language": "zh-CN"})
+    assert answer.status_code == 502
+    error = answer.get_json()["error"]
+    assert error["code"] == "plugin_failed"
+    assert "插件" in error["message"]
+    assert "shop_id" not in error["message"]
+    assert [r["outcome"] for r in _runs(ticket)] == ["failed"]
+    failure = PluginFailure.get(PluginFailure.plugin == "breaker")
+    assert failure.hook == "action breaker.go"
+    assert "KeyError" in failure.error
+    assert (
+        agent_api.post(f"/api/v1/tickets/{ticket.id}/actions/set_priority", json={"priority": "high"}).status_code
+        == 200
+    )
