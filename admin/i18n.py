@@ -1,8 +1,13 @@
 """Languages of the console: zh_CN and English, chosen from the browser and switchable.
 
 The console's catalogue (`admin/translations`, domain `messages`) is merged with the
-`translations` directory of every loaded plugin module; Flask-Admin's own strings come from
-`admin/translations/<lang>/LC_MESSAGES/admin.po` (a copy of Flask-Admin's zh_Hans_CN catalogue).
+`translations` directory of every loaded plugin module into one; Flask-Admin's own strings come
+from `admin/translations/<lang>/LC_MESSAGES/admin.po` (a copy of Flask-Admin's zh_Hans_CN catalogue).
+
+One meaning per msgid: when two catalogues translate a msgid differently, the one merged later
+wins (Flask-Babel), so the order is fixed — plugins by name, then the core, so a plugin cannot
+re-translate the core's words; directories the deployment configures come last, to override.
+`tests/admin/test_i18n_catalogues.py` fails when first-party catalogues disagree.
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 
 
 def plugin_translation_dirs(host: PluginHost) -> list[str]:
-    """The `translations` directory of every loaded plugin module that ships one."""
+    """The `translations` directory of every loaded plugin module that ships one, by plugin name."""
     dirs = []
-    for name in host.loaded:
+    for name in sorted(host.loaded):
         module = host.records[name].module
         path = getattr(module, "__file__", None)
         if path:
@@ -86,12 +91,16 @@ def _chosen_code() -> str:
 
 
 def init_i18n(app: Flask, host: PluginHost) -> None:
-    """Set up Flask-Babel with the console's and the plugins' catalogues."""
-    dirs = [str(TRANSLATIONS), *plugin_translation_dirs(host)]
-    existing = app.config.get("BABEL_TRANSLATION_DIRECTORIES")
-    if existing:
-        dirs.extend(d for d in existing.split(";") if d and d not in dirs)
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(os.path.abspath(d) for d in dirs)
+    """Set up Flask-Babel with the console's and the plugins' catalogues, merged in a fixed order
+    where a later catalogue wins: the plugins by name, then the core (its words are never
+    re-translated by a plugin), then any `BABEL_TRANSLATION_DIRECTORIES` already configured."""
+    dirs = [os.path.abspath(d) for d in (*plugin_translation_dirs(host), str(TRANSLATIONS))]
+    configured = app.config.get("BABEL_TRANSLATION_DIRECTORIES")
+    if configured:
+        for extra in (os.path.abspath(d) for d in configured.split(";") if d):
+            if extra not in dirs:
+                dirs.append(extra)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     if "babel" in app.extensions:
         app.extensions["babel"].locale_selector = select_locale
