@@ -36,9 +36,10 @@ every match."""
 SAMPLE_READ = 2_000
 """Newest postings a search with more candidates than `READ_LIMIT` counts its matches among."""
 SEARCH = "q"
-SCAN_LIMIT = 20_000
+SCAN_LIMIT = COUNT_LIMIT
 """Newest tickets a list filtered only by columns without an index of their own (a tag, the
-channel) counts its matches among, in a tenant with more (`total_exact` false: at least)."""
+channel) counts its matches among, in a tenant with more (`total_exact` false: at least): a
+tenant of any size reads what one of this size reads."""
 
 
 @dataclass
