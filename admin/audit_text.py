@@ -68,7 +68,7 @@ FIELD_LABELS = {
     "active": _l("Active"),
     "title": _l("Title"),
     "visibility": _l("Visibility"),
-    "articles": _l("Articles"),
+    "articles": _l("Number of articles"),
     "ip": _l("IP address"),
     "subject": _l("Subject"),
     "priority": _l("Priority"),

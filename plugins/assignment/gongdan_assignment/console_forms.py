@@ -25,7 +25,7 @@ STRATEGY_LABELS = {
     "least_loaded": _l("Least loaded"),
     "round_robin": _l("Round robin"),
     "weighted": _l("Weighted"),
-    "skills": _l("Skills"),
+    "skills": _l("Best skill match"),
     "tier": _l("Tier (most senior)"),
 }
 STRATEGY_HELP = {

@@ -19,7 +19,7 @@ from . import fetch, ingest, mailboxes, send
 from .models import SECURITIES, EmailMessage, EmailQuarantine, Mailbox
 from .settings import PLUGIN, settings_of
 
-MENU = _l("E-mail")
+MENU = _l("Mail")
 FORM_FIELDS = (
     "address",
     "imap_host",

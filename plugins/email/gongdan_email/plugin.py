@@ -82,4 +82,4 @@ def gongdan_ticket_panels(tenant: Tenant, ticket: Ticket, user: Any) -> Any:
     from .console import ticket_panel
 
     html = ticket_panel(tenant, ticket)
-    return TicketPanel(name="email", title=str(_l("E-mail")), html=html, order=30) if html else None
+    return TicketPanel(name="email", title=str(_l("Mail")), html=html, order=30) if html else None

@@ -51,7 +51,7 @@ TARGET_LABELS = {
     "resolution": _l("Resolution"),
 }
 WEEKDAY_LABELS = (_l("Mon."), _l("Tue."), _l("Wed."), _l("Thu."), _l("Fri."), _l("Sat."), _l("Sun."))
-DATE_KIND_LABELS = {"closed": _l("Closed"), "open": _l("Open with Monday’s hours"), "special": _l("Special hours")}
+DATE_KIND_LABELS = {"closed": _l("Closed day"), "open": _l("Open with Monday’s hours"), "special": _l("Special hours")}
 
 # the services' English messages, in the console's language
 MESSAGES = (
