@@ -217,10 +217,12 @@ def decide(tenant: Tenant, approval_id: Any, user: User, approve: bool, reason: 
             raise Conflict(f"this approval is already {current}")
         data = {"approval_id": approval.id, "action": approval.action, "reason": reason}
         tickets.record_event(tenant, approval.ticket, f"automation.approval_{status}", data, Actor.of(user))
+        if approve:
+            # in the decision's transaction: a process that dies before the commit leaves the
+            # approval pending and the action not run — never approved without its run, never run twice
+            _run(tenant, approval, user)
     asker = [approval.requested_by] if approval.requested_by_id and approval.requested_by_id != user.id else []
     _tell(tenant, approval.ticket, asker, status, approval.action, Actor.of(user))
-    if approve:
-        _run(tenant, approval, user)
     return Approval.get_by_id(approval.id)
 
 

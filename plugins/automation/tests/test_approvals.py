@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from gongdan_automation import approvals
 from gongdan_automation.models import Approval
 from peewee import fn
@@ -107,3 +108,28 @@ def test_the_api_asks_for_an_approval_directly(auto_tenant, refund_rules, make_u
     bad = agent.post("/api/v1/automation/approvals", json={**body, "action": "nope"})
     assert bad.status_code == 404
     assert agent.post("/api/v1/automation/approvals", json={"action": "x"}).status_code == 422
+
+
+def test_a_process_dying_during_the_approved_run_leaves_the_approval_pending(
+    auto_tenant, refund_rules, make_user, monkeypatch
+):
+    big = _with_balance(auto_tenant, refund_rules, 7000)
+    (approval,) = Approval.select()
+    supervisor, _ = make_user("supervisor")
+    comment = tickets.comment
+
+    def written_then_killed(*args, **kwargs):  # the refund's note is written, then the process goes away
+        comment(*args, **kwargs)
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(tickets, "comment", written_then_killed)
+    with pytest.raises(SystemExit):
+        approvals.decide(auto_tenant, approval.id, supervisor, True, "ok")
+    monkeypatch.setattr(tickets, "comment", comment)
+    assert Approval.get_by_id(approval.id).status == "pending"
+    assert not [n for n in _notes(big) if n.startswith("refunded")]
+    assert "automation.approval_approved" not in {e.kind for e in TicketEvent.select()}
+    refund_rules.balances[big.id] = 7000  # the wallet in memory is not the database: as it was before
+    approvals.decide(auto_tenant, approval.id, supervisor, True, "again")
+    assert Approval.get_by_id(approval.id).status == "approved"
+    assert [n for n in _notes(big) if n.startswith("refunded")] == ["refunded ¥7000 自动"]
