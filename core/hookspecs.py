@@ -1,6 +1,6 @@
 """The public hook contract between the core and plugins.
 
-Three kinds of hooks (see docs/hooks.md):
+Three kinds of hooks (see docs/hooks/index.md; each hook has its page, docs/hooks/<hook>.md):
 
 * **Registration** hooks (`gongdan_schema`, `gongdan_channels`, ...) take no tenant and return
   typed descriptions from `gongdan.contributions`; they describe what an *installed* plugin

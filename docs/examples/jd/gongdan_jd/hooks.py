@@ -1,4 +1,4 @@
-"""The hooks of jd (see gongdan's docs/hooks.md for when each is called)."""
+"""The hooks of jd (see gongdan's docs/hooks/, a page per hook, for when each is called)."""
 
 from __future__ import annotations
 
