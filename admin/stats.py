@@ -182,7 +182,7 @@ def dashboard(tenant: Tenant, actor: Actor | None = None) -> dict[str, Any]:
         figures |= {"times": {"first_response": _hours([]), "resolution": _hours([])}, "times_pending": True}
         windowed = None
     elif scope is None:  # the snapshot's tally: a few hundred numbers
-        figures, windowed = _tallied(tenant, snap) | {"times_pending": False}, len(snap.rows) + len(snap._at)
+        figures, windowed = _tallied(tenant, snap) | {"times_pending": False}, snap.size()
     else:
         rows = list(snap.visible(scope))
         figures, windowed = _counted(tenant, rows) | {"times_pending": False}, len(rows)
