@@ -12,8 +12,13 @@ re-translate the core's words; directories the deployment configures come last, 
 
 from __future__ import annotations
 
+import gettext as pygettext
+import logging
 import os
+from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from flask import Flask, request, session
@@ -22,6 +27,7 @@ from flask_login import current_user
 
 from gongdan.plugins import PluginHost
 
+log = logging.getLogger(__name__)
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 LANG_KEY = "console_lang"
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -29,6 +35,10 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 
 def plugin_translation_dirs(host: PluginHost) -> list[str]:
     """The `translations` directory of every loaded plugin module that ships one, by plugin name."""
+    return [folder for _name, folder in _named_plugin_dirs(host)]
+
+
+def _named_plugin_dirs(host: PluginHost) -> list[tuple[str, str]]:
     dirs = []
     for name in sorted(host.loaded):
         module = host.records[name].module
@@ -36,8 +46,43 @@ def plugin_translation_dirs(host: PluginHost) -> list[str]:
         if path:
             candidate = Path(path).parent / "translations"
             if candidate.is_dir():
-                dirs.append(str(candidate))
+                dirs.append((name, str(candidate)))
     return dirs
+
+
+def compiled_catalogue(folder: str | os.PathLike[str], language: str = "zh_CN") -> dict[Any, str]:
+    """The messages of `folder/<language>/LC_MESSAGES/messages.mo` as {msgid: translation}
+    (plural msgids are `(msgid, n)`); empty when there is none."""
+    mo = Path(folder) / language / "LC_MESSAGES" / "messages.mo"
+    if not mo.is_file():
+        return {}
+    with mo.open("rb") as f:
+        compiled = pygettext.GNUTranslations(f)
+    return {msgid: text for msgid, text in compiled._catalog.items() if msgid}
+
+
+def clashes(catalogues: Mapping[str, Mapping[Any, str]]) -> list[str]:
+    """One line per msgid that two of `catalogues` ({name: {msgid: translation}}) translate
+    differently, naming each catalogue and its words: what must stay empty, as the console
+    merges them into one catalogue where only one translation can win."""
+    by_msgid: dict[Any, dict[str, str]] = defaultdict(dict)
+    for name, catalogue in catalogues.items():
+        for msgid, text in catalogue.items():
+            by_msgid[msgid][name] = text
+    lines = []
+    for msgid, texts in sorted(by_msgid.items(), key=lambda item: str(item[0])):
+        if len(set(texts.values())) > 1:
+            lines.append(f"{msgid!r}: " + ", ".join(f"{name} {text!r}" for name, text in texts.items()))
+    return lines
+
+
+def _warn_of_clashes(host: PluginHost) -> None:
+    """Log, once when the console starts, every msgid the loaded plugins translate unlike the core
+    or each other (the merge order decides; a first-party clash fails tests/admin instead)."""
+    catalogues = {name: compiled_catalogue(folder) for name, folder in _named_plugin_dirs(host)}
+    catalogues["core"] = compiled_catalogue(TRANSLATIONS)
+    for line in clashes(catalogues):
+        log.warning("console catalogues disagree on %s (the core, else the later plugin name, wins)", line)
 
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
@@ -47,8 +92,6 @@ def untranslated(folder: str | os.PathLike[str], language: str = "zh_CN") -> lis
     """The console strings of a package (its `.py` files and `templates/`) that its
     `translations/<language>/LC_MESSAGES/messages.po` does not translate, or its `.mo` not yet
     compiled: what a plugin's test asserts is empty."""
-    import gettext as pygettext
-
     from babel.messages.extract import extract_from_dir
     from babel.messages.pofile import read_po
 
@@ -101,6 +144,7 @@ def init_i18n(app: Flask, host: PluginHost) -> None:
             if extra not in dirs:
                 dirs.append(extra)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs)
+    _warn_of_clashes(host)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     if "babel" in app.extensions:
         app.extensions["babel"].locale_selector = select_locale

@@ -9,8 +9,6 @@ the same Chinese.
 
 from __future__ import annotations
 
-import gettext as pygettext
-from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,42 +19,22 @@ from babel.messages.mofile import write_mo
 import gongdan.admin
 from gongdan import tickets
 from gongdan.actors import Actor
-from gongdan.admin.i18n import TRANSLATIONS, plugin_translation_dirs
+from gongdan.admin.i18n import TRANSLATIONS, clashes, compiled_catalogue, plugin_translation_dirs
 from gongdan.plugins import PluginRecord, get_host
 
 ROOT = Path(gongdan.admin.__file__).resolve().parent.parent
-MO = Path("zh_CN/LC_MESSAGES/messages.mo")
 FIRST_PARTY = ("analytics", "assignment", "automation", "email", "knowledge", "pdd_connector", "portal", "sla")
 
 
 def first_party_catalogues() -> dict[str, dict]:
     """`{"core" or plugin folder: {msgid: translation}}` of the compiled zh_CN catalogues the
     console merges: the core's and every first-party plugin's (in this repository)."""
-    folders = {"core": TRANSLATIONS}
+    catalogues = {"core": compiled_catalogue(TRANSLATIONS)}
     for name in FIRST_PARTY:
         found = sorted((ROOT / "plugins" / name).glob("gongdan_*/translations"))
         assert found, f"plugin {name} ships no translations directory"
-        folders[name] = found[0]
-    catalogues = {}
-    for name, folder in folders.items():
-        with (folder / MO).open("rb") as f:
-            compiled = pygettext.GNUTranslations(f)
-        catalogues[name] = {k: v for k, v in compiled._catalog.items() if k}
+        catalogues[name] = compiled_catalogue(found[0])
     return catalogues
-
-
-def clashes(catalogues: dict[str, dict]) -> list[str]:
-    """One line per msgid that two catalogues translate differently, naming each catalogue's words."""
-    by_msgid: dict = defaultdict(dict)
-    for name, catalogue in catalogues.items():
-        for msgid, text in catalogue.items():
-            by_msgid[msgid][name] = text
-    lines = []
-    for msgid, texts in sorted(by_msgid.items(), key=lambda item: str(item[0])):
-        if len(set(texts.values())) > 1:
-            said = ", ".join(f"{name} {text!r}" for name, text in texts.items())
-            lines.append(f"{msgid!r}: {said}")
-    return lines
 
 
 def test_no_msgid_is_translated_differently_by_two_first_party_catalogues():
@@ -103,8 +81,19 @@ def retranslating_plugin(tmp_path):
         host.records.pop(name, None)
 
 
-def test_the_core_wins_and_plugins_merge_in_name_order(retranslating_plugin, app):
+def test_the_core_wins_and_plugins_merge_in_name_order(retranslating_plugin, caplog, gongdan_db):
     from flask_babel import gettext
+
+    from gongdan.web import create_app
+
+    with caplog.at_level("WARNING", logger="gongdan.admin.i18n"):
+        app = create_app()
+    warned = [r.getMessage() for r in caplog.records if r.name == "gongdan.admin.i18n"]
+    closed = [m for m in warned if "disagree on 'Closed':" in m]
+    assert closed, warned
+    for words in ("aaa_words '甲'", "zzz_words '乙'", "core '已关闭'"):
+        assert words in closed[0]
+    assert any("'Rota': aaa_words '值班表甲', zzz_words '值班表乙'" in m for m in warned), warned
 
     dirs = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
     assert Path(dirs[-1]) == TRANSLATIONS.resolve()
