@@ -142,7 +142,16 @@ def _rows(query: Any, p: Placeholders, filters: tuple, order: tuple) -> Any:
 
 
 def _page(p: Placeholders, filters: tuple, order: tuple) -> Any:
-    return _rows(with_relations(Ticket.select()), p, filters, order).limit(p("limit")).offset(p("offset"))
+    if order[0] == SEARCH:
+        return _rows(with_relations(Ticket.select()), p, filters, order).limit(p("limit")).offset(p("offset"))
+    # the page's ids first, from the sort's index alone, then only those rows with their relations:
+    # PostgreSQL joined the relations of every row an offset skips (5,000 at page 200: 38 ms)
+    ids = _rows(Ticket.select(Ticket.id), p, filters, order).limit(p("limit")).offset(p("offset"))
+    tenant = Ticket.tenant if is_postgres() else Ticket.tenant + 0  # SQLite: by rowid, as `_one_by_one`
+    query = with_relations(Ticket.select()).where((tenant == p("tenant")) & Ticket.id.in_(ids))
+    _, column, descending, _ = order
+    key = getattr(Ticket, column)
+    return query.order_by(key.desc(), Ticket.id.desc()) if descending else query.order_by(key.asc(), Ticket.id.asc())
 
 
 def _capped_count(p: Placeholders, filters: tuple, order: tuple) -> Any:
