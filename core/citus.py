@@ -107,10 +107,10 @@ def problems(schemas: Sequence[Any]) -> list[str]:
                     columns = [model._meta.fields[n].column_name for n in pk.field_names]
                     if columns[0] != TENANT_COLUMN:
                         out.append(f"{schema.owner}: table {table!r}: its composite primary key must start with tenant")
-                elif not isinstance(pk, pw.AutoField):
+                elif not isinstance(pk, pw.AutoField) and pk.column_name != TENANT_COLUMN:
                     out.append(
-                        f"{schema.owner}: table {table!r}: a tenant-owned table needs an `id` AutoField or a "
-                        "composite primary key starting with tenant"
+                        f"{schema.owner}: table {table!r}: a tenant-owned table needs an `id` AutoField, a "
+                        "composite primary key starting with tenant, or the tenant itself (one row a tenant)"
                     )
             for field in model._meta.refs:
                 target = found.get(field.rel_model._meta.table_name)

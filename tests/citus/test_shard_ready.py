@@ -16,7 +16,7 @@ import pytest
 from gongdan import accounts, citus
 from gongdan.contributions import Schema
 from gongdan.db import db, open_database
-from gongdan.models import BaseModel, SchemaVersion, SignInName, Team, Tenant, Ticket, User
+from gongdan.models import BaseModel, SchemaVersion, SignInName, Team, Tenant, TenantModel, Ticket, User
 from gongdan.plugins import get_host
 from gongdan.representation import with_relations
 from gongdan.schema import schemas, upgrade
@@ -57,6 +57,30 @@ def test_a_new_table_without_tenant_id_fails_with_a_clear_message() -> None:
         assert "unknown kind 'sharded'" in citus.problems([*schemas(get_host()), misnamed])[0]
     finally:
         Note._meta.remove_ref(Note.ticket)
+
+
+def test_a_tenant_owned_primary_key_is_an_id_the_tenant_first_or_the_tenant_itself() -> None:
+    class ByCode(TenantModel):
+        code = pw.CharField(primary_key=True)
+
+        class Meta:
+            table_name = "shard_test_by_code"
+
+    class OnePerTenant(TenantModel):
+        tenant = pw.ForeignKeyField(Tenant, primary_key=True, backref="+")
+
+        class Meta:
+            table_name = "shard_test_one_per_tenant"
+
+    try:
+        found = citus.problems([*schemas(get_host()), Schema(owner="notes", models=[ByCode, OnePerTenant])])
+        assert found == [
+            "notes: table 'shard_test_by_code': a tenant-owned table needs an `id` AutoField, a composite primary "
+            "key starting with tenant, or the tenant itself (one row a tenant)"
+        ]
+    finally:
+        ByCode._meta.remove_ref(ByCode.tenant)
+        OnePerTenant._meta.remove_ref(OnePerTenant.tenant)
 
 
 def _unique_indexes_without_tenant() -> list[str]:
