@@ -101,14 +101,17 @@ def citus_mode() -> bool:
 
 
 def _citus_url() -> str:
-    """The Citus test database (one per pytest-xdist worker), kept between runs: `upgrade` is
-    idempotent and each test starts from emptied tables."""
+    """The Citus test database (one per pytest-xdist worker), made afresh once per test run on
+    the kept nodes (like the PostgreSQL tests' databases); each test starts from emptied tables."""
     if "url" not in _citus:
         from gongdan import citus_cluster
 
         name = os.environ.get("GONGDAN_TEST_CITUS_DATABASE", "gongdan_test")
         worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-        _citus["url"] = citus_cluster.ensure(f"{name}_{worker}" if worker else name)
+        database = f"{name}_{worker}" if worker else name
+        citus_cluster.ensure(database)  # every node up, so the database goes from each of them
+        citus_cluster.drop_database(database)
+        _citus["url"] = citus_cluster.ensure(database)
     return _citus["url"]
 
 
