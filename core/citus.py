@@ -361,7 +361,11 @@ def distribute(table_kinds: dict[str, TableKind]) -> list[str]:
         return []
     present = {r[0] for r in _rows("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
     managed = _citus_tables()
-    todo = {t: k for t, k in table_kinds.items() if t in present and t not in managed}
+    # a table added to an existing Citus database arrives with its foreign key to the reference
+    # table `tenant`, for which Citus makes it a "Citus local" table: distribute it all the same
+    # (Citus converts a local table, its foreign keys dropped and made again)
+    todo = {t: k for t, k in table_kinds.items() if t in present and managed.get(t, ("local",))[0] == "local"}
+    managed = {t: v for t, v in managed.items() if v[0] != "local"}
     if not todo:
         return add_foreign_keys(table_kinds)
     done = []

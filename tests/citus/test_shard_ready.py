@@ -222,3 +222,48 @@ def test_doctor_reports_the_layout(gongdan_db, gongdan_backend) -> None:
             assert "user: unique index shard_test_doctor lacks tenant_id" in result.output
         finally:
             db.execute_sql("DROP INDEX shard_test_doctor")
+
+
+@pytest.mark.citus
+def test_a_plugin_table_added_to_a_kept_citus_database_is_distributed(gongdan_key_file, register_plugin) -> None:
+    """A table a new plugin brings to a Citus database already in use is created with its foreign key to
+    the reference table `tenant` (Citus then makes it a "Citus local" table); init distributes it."""
+    from gongdan import citus_cluster
+    from gongdan.hookspecs import hookimpl
+
+    class Memo(TenantModel):
+        ticket = pw.ForeignKeyField(Ticket, on_delete="CASCADE", backref="+")
+        body = pw.TextField()
+
+        class Meta:
+            table_name = "shard_test_memo"
+
+    class Memos:
+        @hookimpl
+        def gongdan_schema(self):
+            return Schema(owner="memos", models=[Memo])
+
+    if db.obj is not None:
+        db.close()
+    name = "gongdan_plugin_upgrade"
+    citus_cluster.ensure(name)
+    citus_cluster.drop_database(name)
+    database = open_database(citus_cluster.ensure(name))
+    try:
+        host = get_host()
+        upgrade(host)
+        register_plugin(Memos(), "memos")
+        report: list[str] = []
+        upgrade(host, report=report)
+        assert "shard_test_memo: distributed by tenant_id" in report
+        kinds = citus.kinds(schemas(host))
+        assert citus.doctor(kinds) == []
+        tenant = Tenant.create(slug="memo", name="Memo")
+        ticket = Ticket.create(tenant=tenant, number=1, subject="备注")
+        Memo.create(tenant=tenant, ticket=ticket, body="已核实")
+        assert Memo.select().where(Memo.tenant == tenant).count() == 1
+    finally:
+        Memo._meta.remove_ref(Memo.tenant)
+        Memo._meta.remove_ref(Memo.ticket)
+        database.close()
+        citus_cluster.drop_database(name)
