@@ -30,7 +30,8 @@ CORE_CHANNELS = ("api", "web", "email", "phone")
 @hookimpl
 def gongdan_schema() -> Schema:
     """The core's tables."""
-    return Schema(owner="core", models=CORE_MODELS, version=2, migrations={2: _drop_v1_indexes}, kinds=CORE_KINDS)
+    migrations = {2: _drop_v1_indexes, 3: _index_tags}
+    return Schema(owner="core", models=CORE_MODELS, version=3, migrations=migrations, kinds=CORE_KINDS)
 
 
 # how the core's installation-wide tables spread over a Citus cluster (see gongdan.citus)
@@ -51,6 +52,18 @@ def _drop_v1_indexes(migrator: Any) -> None:
     """Drop version 1's redundant and full indexes; `upgrade` then creates version 2's."""
     for name in _INDEXES_BEFORE_V2:
         migrator.database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def _index_tags(migrator: Any) -> None:
+    """Version 3: tickets' tags are search postings (`gongdan.search.tag_term`); write those of
+    the tickets that exist, tenant by tenant (a database from before the postings has none)."""
+    from gongdan import search
+    from gongdan.models import Tenant
+
+    if "ticket_term" not in migrator.database.get_tables():
+        return
+    for (tenant_id,) in Tenant.select(Tenant.id).tuples():
+        search.index_tags(tenant_id)
 
 
 @hookimpl
@@ -117,9 +130,9 @@ def gongdan_ticket_status_changed(tenant: Any, ticket: Any, old: str, new: str, 
 
 @hookimpl
 def gongdan_scheduled_jobs() -> list[ScheduledJob]:
-    """Delivery, the search postings of new tickets, and reconciliation (re-dispatch undelivered events,
-    then let plugins repair their part)."""
-    from gongdan import delivery, search
+    """Delivery, the search postings of new tickets, the hooks of events left to the worker, and
+    reconciliation (re-dispatch undelivered events, then let plugins repair their part)."""
+    from gongdan import delivery, dispatcher, search
     from gongdan.reconcile import reconcile_all
 
     return [
@@ -134,6 +147,12 @@ def gongdan_scheduled_jobs() -> list[ScheduledJob]:
             func=search.index_pending,
             seconds=search.INTERVAL_SECONDS,
             description="write the search postings of new tickets, in batches",
+        ),
+        ScheduledJob(
+            id="core.dispatch",
+            func=dispatcher.dispatch_batches,
+            seconds=dispatcher.INTERVAL_SECONDS,
+            description="fire the plugins' hooks of ingested tickets' events (and any a crash left), in batches",
         ),
         ScheduledJob(
             id="core.reconcile",

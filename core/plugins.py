@@ -384,6 +384,10 @@ class PluginHost:
         """Whether any plugin dispatched in `tenant` implements `hook`."""
         return bool(self._caller(tenant, hook).get_hookimpls())
 
+    def listening(self, tenant: Tenant, hook: str) -> list[Any]:
+        """The implementations of `hook` dispatched in `tenant` (each names its `plugin_name`)."""
+        return list(self._caller(tenant, hook).get_hookimpls())
+
     def _each(self, caller: Any) -> Iterator[Any]:
         # pluggy calls the last registered first; keep that order
         yield from reversed(caller.get_hookimpls())

@@ -2,12 +2,21 @@
 
 Every change is written with its audit event in one transaction; notification hooks fire
 after the commit (see `dispatch`). A crash between the two leaves events with no
-`dispatched_at`, which the reconciliation job dispatches later.
+`dispatched_at`, which the worker's job `core.dispatch` (`gongdan.dispatcher`) dispatches.
+
+Ingestion (connectors' sync, the e-mail fetcher, imports: nobody waits for the answer) leaves
+every event to that job instead (`ingesting()`, or `create(..., dispatch="worker")`): the
+ticket and its events are written, and the hooks run in the worker's batches within the job's
+interval. An event is fired exactly once whoever takes it: the request, the job or the
+reconciliation job each claim it (`dispatched_at` set only where still NULL, in the
+transaction of the hooks' work), and one ticket's events fire in order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +29,7 @@ from gongdan.db import after_commit, is_postgres, write_transaction
 from gongdan.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from gongdan.ids import parse_id
 from gongdan.models import AUTHOR_KINDS, OPEN_STATUSES, Attachment, Comment, Team, Tenant, Ticket, TicketEvent, User
-from gongdan.plugins import get_host
+from gongdan.plugins import CORE, get_host
 from gongdan.queries import ShapedQuery
 from gongdan.schemas import MAX_COMMENT_LENGTH, TicketCreateSchema, TicketUpdateSchema
 from gongdan.statements import PreparedInsert, PreparedStatement, attached
@@ -72,7 +81,23 @@ _insert_event = PreparedInsert(TicketEvent, EVENT_COLUMNS)
 _next_seq = PreparedStatement(
     "UPDATE {tenant} SET ticket_seq = ticket_seq + 1 WHERE id = ? RETURNING ticket_seq", tenant=Tenant
 )
-_mark_dispatched = PreparedStatement("UPDATE {event} SET dispatched_at = ? WHERE id = ?", event=TicketEvent)
+# the request's claim of its own event: taken only while undelivered and no earlier event of the
+# ticket still waits (the worker has it: this one then waits for the worker too, to keep order)
+_claim_event = PreparedStatement(
+    "UPDATE {event} SET dispatched_at = ? WHERE tenant_id = ? AND id = ? AND dispatched_at IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM {event} e WHERE e.tenant_id = ? AND e.ticket_id = ?"
+    " AND e.dispatched_at IS NULL AND e.id < ?)",
+    event=TicketEvent,
+)
+_pending_of = PreparedStatement(
+    "SELECT ticket_id, kind FROM {event} WHERE tenant_id = ? AND ticket_id = ? AND dispatched_at IS NULL",
+    event=TicketEvent,
+)
+
+DISPATCH_MODES = ("inline", "worker")
+# how the events written in this context are dispatched: "inline" (after the commit, by whoever
+# made the change) or "worker" (left to the `core.dispatch` job's batches)
+_mode: ContextVar[str] = ContextVar("gongdan_dispatch_mode", default="inline")
 
 _create_schema = TicketCreateSchema()
 _update_schema = TicketUpdateSchema()
@@ -143,17 +168,42 @@ def record_event(tenant: Tenant, ticket: Ticket | None, kind: str, data: dict[st
     return _event(tenant, ticket, kind, actor, data)
 
 
+@contextlib.contextmanager
+def ingesting() -> Iterator[None]:
+    """Within this block (this thread or task), ticket changes leave their hooks to the worker.
+
+    For ingestion, where nobody waits for the assignee or the SLA clock: a connector's sync, the
+    e-mail fetcher, an import. The ticket and its events are committed with `dispatched_at`
+    NULL and the job `core.dispatch` (`gongdan.dispatcher.dispatch_batches`, every
+    `INTERVAL_SECONDS`) fires their hooks in batches — a few hundred events a transaction,
+    which costs a fraction of one transaction per event. Until then the ticket's representation
+    lists the plugins whose work is pending (`pending_work`). Threads started inside do not
+    inherit it: enter it in the thread that changes the tickets.
+    """
+    token = _mode.set("worker")
+    try:
+        yield
+    finally:
+        _mode.reset(token)
+
+
+def dispatch_mode() -> str:
+    """`inline` or `worker`: how events written now are dispatched (see `ingesting`)."""
+    return _mode.get()
+
+
 def dispatch(events: Sequence[TicketEvent], tenant: Tenant, tickets: dict[int, Ticket] | None = None) -> None:
     """Fire the notification hook of each event, then stamp them dispatched.
 
     Both happen after the outermost commit (`gongdan.db.after_commit`): when a caller nests a
     service call in a transaction of its own (the e-mail fetcher), the hooks see
     committed data, run in no transaction of the caller's, and a rollback fires nothing. Outside
-    a transaction they run at once. A process that dies between the commit and the hooks leaves
-    the events undispatched for `dispatch_pending` (the reconciliation job).
+    a transaction they run at once. Under `ingesting()` nothing happens here: the events wait
+    for the worker's job. A process that dies between the commit and the hooks leaves the events
+    undispatched for the same job (`gongdan.dispatcher`).
     """
     pending = [e for e in events if e.dispatched_at is None]  # `_event` writes the rest delivered
-    if pending:
+    if pending and _mode.get() == "inline":
         known = dict(tickets or {})
         after_commit(lambda: _dispatch_now(pending, tenant, known))
 
@@ -161,19 +211,61 @@ def dispatch(events: Sequence[TicketEvent], tenant: Tenant, tickets: dict[int, T
 def _dispatch_now(pending: list[TicketEvent], tenant: Tenant, known: dict[int, Ticket]) -> None:
     """Each event's hooks and its dispatched stamp in ONE transaction of their own.
 
-    Every plugin's hook runs in a savepoint of it (`PluginHost.notify`): a plugin that raises is
-    rolled back to its savepoint and recorded as failed, the others' work commits — one commit
-    per event instead of one per plugin. What the hooks queue with `after_commit` (the events of
-    an assignment they make) runs after that commit.
+    The event is claimed first (stamped where still undelivered and no earlier event of its
+    ticket waits): one the worker took meanwhile, or that must follow an earlier one still
+    waiting for the worker, is left to the worker. Every plugin's hook runs in a savepoint of it
+    (`PluginHost.notify`): a plugin that raises is rolled back to its savepoint and recorded as
+    failed, the others' work commits — one commit per event instead of one per plugin. What the
+    hooks queue with `after_commit` (the events of an assignment they make) runs after that commit.
     """
     now = TicketEvent.dispatched_at.db_value(clock.now())
     for event in pending:
-        ticket = known.get(event.ticket_id)
-        if ticket is None:
-            ticket = known[event.ticket_id] = Ticket.get_by_id(event.ticket_id)
         with write_transaction():
-            _fire(tenant, ticket, event)
-            _mark_dispatched.execute((now, event.id))
+            claim = (now, tenant.id, event.id, tenant.id, event.ticket_id, event.id)
+            if not _claim_event.execute(claim).rowcount:
+                continue
+            ticket = known.get(event.ticket_id)
+            if ticket is None:
+                ticket = known[event.ticket_id] = Ticket.get_by_id(event.ticket_id)
+            fire(tenant, ticket, event)
+
+
+def pending_work(tenant: Tenant, ticket_ids: Iterable[int]) -> dict[int, list[str]]:
+    """`{ticket_id: [plugin, ...]}`: the plugins whose hooks still wait to run for each ticket.
+
+    A ticket listed with no plugin waits for the core's own listeners only; a ticket absent has
+    nothing pending. Filled while its events wait for the worker (`ingesting`), for at most the
+    job's interval on a running worker.
+    """
+    ids = list(dict.fromkeys(ticket_ids))
+    if len(ids) == 1:
+        rows = _pending_of.execute((tenant.id, ids[0])).fetchall()
+    elif ids:
+        rows = (
+            TicketEvent.select(TicketEvent.ticket, TicketEvent.kind)
+            .where(
+                (TicketEvent.tenant == tenant.id) & TicketEvent.dispatched_at.is_null() & TicketEvent.ticket.in_(ids)
+            )
+            .tuples()
+        )
+    else:
+        rows = []
+    kinds: dict[int, set[str]] = {}
+    for ticket_id, kind in rows:
+        kinds.setdefault(ticket_id, set()).add(kind)
+    host = get_host()
+    found: dict[int, list[str]] = {}
+    for ticket_id, waiting in kinds.items():
+        hooks_waiting = {HOOK_OF_KIND[kind] for kind in waiting if kind in HOOK_OF_KIND}
+        names = {impl.plugin_name for hook in hooks_waiting for impl in host.listening(tenant, hook)}
+        found[ticket_id] = sorted(names - {CORE})
+    return found
+
+
+def fire(tenant: Tenant, ticket: Ticket, event: TicketEvent) -> None:
+    """Call the notification hook of `event` on the tenant's plugins (each in a savepoint when in a
+    transaction). The dispatchers call it once they claimed the event; nothing else should."""
+    _fire(tenant, ticket, event)
 
 
 def _fire(tenant: Tenant, ticket: Ticket, event: TicketEvent) -> None:
@@ -217,17 +309,12 @@ def _assignee_of(ticket: Ticket, user_id: int) -> User | None:
 
 
 def dispatch_pending(tenant: Tenant, older_than: datetime) -> int:
-    """Dispatch the tenant's events a crash left undelivered (created before `older_than`)."""
-    events = list(
-        TicketEvent.of(tenant)
-        .where(
-            TicketEvent.dispatched_at.is_null() & (TicketEvent.at < older_than) & TicketEvent.kind.in_(DISPATCHED_KINDS)
-        )
-        .order_by(TicketEvent.id)
-        .limit(1000)
-    )
-    dispatch(events, tenant)
-    return len(events)
+    """Dispatch the tenant's undelivered events created before `older_than` (the reconciliation
+    job's repair), in the worker's batches and claims (`gongdan.dispatcher`): an event the job
+    `core.dispatch` or a request fires at the same time is fired once. Returns how many."""
+    from gongdan import dispatcher
+
+    return dispatcher.dispatch_batches(tenant.id, older_than=older_than, nested="inline")
 
 
 # --- creating -----------------------------------------------------------------------------
@@ -256,12 +343,30 @@ def _check_channel(channel: str) -> None:
         raise ValidationError("unknown channel", {"channel": [f"must be one of: {known}"]})
 
 
-def create(tenant: Tenant, data: dict[str, Any], actor: Actor, *, parent: Ticket | None = None) -> tuple[Ticket, bool]:
+def create(
+    tenant: Tenant,
+    data: dict[str, Any],
+    actor: Actor,
+    *,
+    parent: Ticket | None = None,
+    dispatch: str | None = None,
+) -> tuple[Ticket, bool]:
     """Create a ticket from `data` (see `TicketCreateSchema`); returns `(ticket, created)`.
 
     The same `external_ref` again updates the existing ticket instead (`created` False).
     Raises ValidationError with the bad fields. `parent` makes it a follow-up (see `link`).
+    `dispatch`: `"inline"` fires the hooks right after the commit (someone waits: the API, the
+    console, the portal), `"worker"` leaves them to the worker's batches (ingestion, see
+    `ingesting`); None (the default) follows the enclosing `ingesting()` block, else inline.
     """
+    if dispatch is not None:
+        if dispatch not in DISPATCH_MODES:
+            raise ValueError(f"dispatch must be one of {DISPATCH_MODES}")
+        token = _mode.set(dispatch)
+        try:
+            return create(tenant, data, actor, parent=parent)
+        finally:
+            _mode.reset(token)
     payload = load(_create_schema, data)
     payload["parent"] = parent
     _check_channel(payload["channel"])
@@ -370,6 +475,8 @@ def _apply_update(tenant: Tenant, ticket: Ticket, fields: dict[str, Any], actor:
             ticket.save()
             if "subject" in changes or "description" in changes:
                 search.reindex(ticket)
+            elif "tags" in changes:  # the tags' postings (`search.tag_term`) follow the tags
+                search.retag(ticket, changes["tags"][0])
             events.append(_event(tenant, ticket, "updated", actor, {"changes": changes}))
     dispatch(events, tenant, {ticket.id: ticket})
     return ticket
@@ -689,10 +796,14 @@ __all__ = [
     "comment",
     "create",
     "dispatch",
+    "dispatch_mode",
     "dispatch_pending",
+    "fire",
     "get",
+    "ingesting",
     "link",
     "open_count",
+    "pending_work",
     "record_event",
     "transition",
     "update",

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from gongdan import clock, outbound
+from gongdan import clock, outbound, tickets
 from gongdan.db import db, is_postgres, write_transaction
 from gongdan.locks import try_lock
 from gongdan.models import Tenant
@@ -270,7 +270,7 @@ def fetch_mailbox(mailbox_id: int, *, timeout: float = TIMEOUT, progress: Progre
             client = open_imap(mailbox, timeout)
             try:
                 fetcher.open_folder(client)
-                with relaxed_commits():
+                with relaxed_commits(), tickets.ingesting():  # hooks by the worker's batches
                     fetcher.fetch(client)
             finally:
                 _close(client)

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from gongdan import clock
+from gongdan import clock, tickets
 from gongdan.connectors import Window, WindowKeptGrowing, plan_windows, read_backwards
 from gongdan.db import db
 from gongdan.locks import try_lock
@@ -88,7 +88,16 @@ def read_window(client: PddClient, window: Window) -> list[dict[str, Any]]:
 
 
 def _process(ctx: store.Context, client: PddClient, item: dict[str, Any], known: PddRefund | None) -> str:
-    """Store one list item (with its detail); returns `current`, `quarantined`, `stored` or `created`."""
+    """Store one list item (with its detail); returns `current`, `quarantined`, `stored` or `created`.
+
+    Ingestion: the tickets' hooks (assignment, SLA, ...) are left to the worker's batches
+    (`tickets.ingesting`; entered here, in the record's thread).
+    """
+    with tickets.ingesting():
+        return _store_item(ctx, client, item, known)
+
+
+def _store_item(ctx: store.Context, client: PddClient, item: dict[str, Any], known: PddRefund | None) -> str:
     if store.is_current(known, item):
         return "current"
     detail: dict[str, Any] | None = None

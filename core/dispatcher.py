@@ -1,0 +1,126 @@
+"""The worker's dispatch of pending ticket events, in batches (the job `core.dispatch`).
+
+Ingestion leaves its events undelivered (`gongdan.tickets.ingesting`); a crash between a
+request's commit and its hooks does too. `dispatch_batches` fires them: per tenant, `BATCH`
+events a transaction, oldest first, each plugin's hook in a savepoint of its own as in the
+request (`PluginHost.notify`: a plugin that raises is rolled back to it and recorded, the
+others' work stays), and the events' `dispatched_at` stamps committed with the hooks' work.
+
+Exactly once: the stamp and the hooks' work commit together or not at all (a worker killed
+mid-batch leaves the whole batch undelivered, nothing of it written). Two workers never take the
+same tenant's batch at once: on SQLite the batch holds the write lock (BEGIN IMMEDIATE); on
+PostgreSQL it takes a transaction-level advisory lock of the tenant (a second worker skips the
+tenant) and reads the events FOR UPDATE, so a request firing its own event meanwhile
+(`tickets._dispatch_now` claims it the same way) is waited for and its event skipped. Events
+fire in the order they were written, so one ticket's events stay in order.
+
+Bounded: the job runs every `INTERVAL_SECONDS` and loops until nothing waits, so an event waits
+for about that interval plus the batches before it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime
+
+from gongdan import clock, tickets
+from gongdan.db import db, is_postgres, write_transaction
+from gongdan.models import Tenant, Ticket, TicketEvent
+from gongdan.statements import PreparedStatement
+
+BATCH = 300
+INTERVAL_SECONDS = 2
+_LOCK_CLASS = zlib.crc32(b"gongdan.dispatch") & 0x7FFFFFFF  # advisory lock space (class, tenant)
+
+_tenants_waiting = PreparedStatement(
+    "SELECT DISTINCT tenant_id FROM {event} WHERE dispatched_at IS NULL", event=TicketEvent
+)
+
+
+def dispatch_batches(
+    tenant_id: int | None = None,
+    batch: int = BATCH,
+    *,
+    older_than: datetime | None = None,
+    nested: str = "worker",
+) -> int:
+    """Fire the hooks of the undelivered events (of `tenant_id`, or of every tenant), `batch`
+    events a transaction, until none waits; returns how many events were fired.
+
+    `older_than` takes only events written before it (the reconciliation job's grace).
+    `nested`: how the events the hooks themselves write (an assignment's `assigned`) are
+    dispatched — `worker` leaves them to the next batch, `inline` fires them after the batch
+    commits as a request would. Safe beside other workers and requests (see the module).
+    """
+    if tenant_id is None:  # tenant by tenant: every statement stays on one shard (Citus)
+        waiting = [row[0] for row in _tenants_waiting.execute(()).fetchall()]
+        return sum(dispatch_batches(t, batch, older_than=older_than, nested=nested) for t in sorted(waiting))
+    tenant = Tenant.get_or_none(Tenant.id == tenant_id)
+    if tenant is None:
+        return 0
+    done = 0
+    while True:
+        fired = _one_batch(tenant, batch, older_than, nested)
+        done += fired
+        if fired == 0:
+            return done
+
+
+def _one_batch(tenant: Tenant, batch: int, older_than: datetime | None, nested: str) -> int:
+    """One transaction: claim up to `batch` events, fire them in order, stamp them; 0 when none
+    waits or another worker holds the tenant."""
+    with write_transaction():
+        if is_postgres() and not _tenant_lock(tenant.id):
+            return 0
+        events = _claim(tenant.id, batch, older_than)
+        if not events:
+            return 0
+        now = clock.now()
+        TicketEvent.update(dispatched_at=now).where(
+            (TicketEvent.tenant == tenant.id) & TicketEvent.id.in_([e.id for e in events])
+        ).execute()
+        ids = {e.ticket_id for e in events}
+        known = {t.id: t for t in Ticket.select().where((Ticket.tenant == tenant.id) & Ticket.id.in_(list(ids)))}
+        fired: set[int] = set()
+        token = tickets._mode.set(nested)
+        try:
+            for event in events:
+                if event.ticket_id in fired:  # an earlier hook of this batch may have changed it
+                    known[event.ticket_id] = Ticket.get_or_none(Ticket.id == event.ticket_id)
+                ticket = known.get(event.ticket_id)
+                if ticket is None:
+                    continue
+                ticket.tenant = tenant
+                fired.add(event.ticket_id)
+                tickets.fire(tenant, ticket, event)
+        finally:
+            tickets._mode.reset(token)
+    return len(events)
+
+
+def _tenant_lock(tenant_id: int) -> bool:
+    """The tenant's dispatch lock for this transaction (PostgreSQL), without waiting."""
+    got = db.execute_sql("SELECT pg_try_advisory_xact_lock(%s, %s)", (_LOCK_CLASS, tenant_id)).fetchone()[0]
+    return bool(got)
+
+
+def _claim(tenant_id: int, batch: int, older_than: datetime | None) -> list[TicketEvent]:
+    where = (TicketEvent.tenant == tenant_id) & TicketEvent.dispatched_at.is_null()
+    where &= TicketEvent.kind.in_(tickets.DISPATCHED_KINDS)
+    if older_than is not None:
+        where &= TicketEvent.at < older_than
+    query = TicketEvent.select().where(where).order_by(TicketEvent.id).limit(batch)
+    if is_postgres():  # a request firing one of them now is waited for; its stamp then excludes it
+        query = query.for_update()
+    return list(query)
+
+
+def pending_count(tenant_id: int | None = None) -> int:
+    """How many events wait for their hooks (of `tenant_id`, or everywhere)."""
+    query = TicketEvent.select().where(TicketEvent.dispatched_at.is_null())
+    if tenant_id is not None:
+        query = query.where(TicketEvent.tenant == tenant_id)
+    return query.count()
+
+
+__all__ = ["BATCH", "INTERVAL_SECONDS", "dispatch_batches", "pending_count"]
