@@ -37,6 +37,33 @@ def new_ticket(auto_tenant: Any) -> Any:
     return make
 
 
+CLOSE_72H = {
+    "kind": "time",
+    "name": "解决 72 小时后关闭",
+    "conditions": [
+        {"field": "status", "op": "is", "value": "resolved"},
+        {"field": "hours_since_resolved", "op": "gte", "value": 72},
+    ],
+    "actions": [{"action": "set_status", "inputs": {"status": "closed"}}],
+}
+
+
+@pytest.fixture
+def close_after_72h(auto_tenant: Any, rule_api: Any, new_ticket: Any) -> Any:
+    """The time rule "close 72 h after resolved", made through the API; returns `resolve(count)`,
+    which makes `count` tickets (`已解决 0`, `已解决 1`, ...) and resolves them."""
+    response = rule_api.post("/api/v1/automation/rules", json=CLOSE_72H)
+    assert response.status_code == 201, response.get_json()
+
+    def resolve(count: int, subject: str = "已解决") -> list[Any]:
+        made = [new_ticket(f"{subject} {i}") for i in range(count)]
+        for ticket in made:
+            tickets.transition(auto_tenant, ticket, "resolved", Actor.system())
+        return made
+
+    return resolve
+
+
 @pytest.fixture
 def wallet(register_plugin):
     """The documented example plugin, registered."""

@@ -13,15 +13,6 @@ from gongdan import clock, tickets
 from gongdan.actors import Actor
 from gongdan.models import TicketEvent
 
-CLOSE_72H = {
-    "kind": "time",
-    "name": "解决 72 小时后关闭",
-    "conditions": [
-        {"field": "status", "op": "is", "value": "resolved"},
-        {"field": "hours_since_resolved", "op": "gte", "value": 72},
-    ],
-    "actions": [{"action": "set_status", "inputs": {"status": "closed"}}],
-}
 REMIND_48H = {
     "kind": "time",
     "name": "待回复 48 小时提醒",
@@ -30,11 +21,8 @@ REMIND_48H = {
 }
 
 
-def test_close_72h_after_resolved_exactly_once_with_two_workers(auto_tenant, rule_api, new_ticket, frozen_clock):
-    assert rule_api.post("/api/v1/automation/rules", json=CLOSE_72H).status_code == 201
-    resolved = [new_ticket(f"已解决 {i}") for i in range(4)]
-    for ticket in resolved:
-        tickets.transition(auto_tenant, ticket, "resolved", Actor.system())
+def test_close_72h_after_resolved_exactly_once_with_two_workers(auto_tenant, new_ticket, frozen_clock, close_after_72h):
+    resolved = close_after_72h(4)
     still_open = new_ticket("还在处理")
     clock.advance(timedelta(hours=71))
     assert engine.run_time_rules(auto_tenant) == 0
@@ -61,15 +49,12 @@ def test_close_72h_after_resolved_exactly_once_with_two_workers(auto_tenant, rul
     assert engine.run_time_rules(auto_tenant) == 0
 
 
-def test_two_schedulers_at_the_same_moment_close_each_ticket_once(auto_tenant, rule_api, new_ticket, frozen_clock):
+def test_two_schedulers_at_the_same_moment_close_each_ticket_once(auto_tenant, frozen_clock, close_after_72h):
     """The hourly job as two workers' schedulers run it (`gongdan.scheduler.run_job`), at once."""
     from gongdan import scheduler
     from gongdan.plugins import get_host
 
-    assert rule_api.post("/api/v1/automation/rules", json=CLOSE_72H).status_code == 201
-    resolved = [new_ticket(f"已解决 {i}") for i in range(3)]
-    for ticket in resolved:
-        tickets.transition(auto_tenant, ticket, "resolved", Actor.system())
+    resolved = close_after_72h(3)
     clock.advance(timedelta(hours=73))
     (job,) = [j for j in scheduler.jobs(get_host()) if j.id == "automation.time_rules"]
     barrier = threading.Barrier(2)
@@ -92,15 +77,12 @@ def test_two_schedulers_at_the_same_moment_close_each_ticket_once(auto_tenant, r
 
 
 def test_every_open_ticket_is_reached_not_only_the_first_batch(
-    auto_tenant, rule_api, new_ticket, frozen_clock, monkeypatch
+    auto_tenant, new_ticket, frozen_clock, monkeypatch, close_after_72h
 ):
     """A tenant with more open tickets than one batch: the resolved ones after them are closed too."""
     monkeypatch.setattr(engine, "TIME_RULE_BATCH", 2)
-    assert rule_api.post("/api/v1/automation/rules", json=CLOSE_72H).status_code == 201
     backlog = [new_ticket(f"积压 {i}") for i in range(5)]  # older, still open, never matching
-    resolved = [new_ticket(f"已解决 {i}") for i in range(3)]
-    for ticket in resolved:
-        tickets.transition(auto_tenant, ticket, "resolved", Actor.system())
+    resolved = close_after_72h(3)
     clock.advance(timedelta(hours=73))
     assert engine.run_time_rules(auto_tenant) == 3
     assert {tickets.get(auto_tenant, t.id).status for t in resolved} == {"closed"}

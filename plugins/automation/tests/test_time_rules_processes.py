@@ -14,7 +14,6 @@ import pytest
 from gongdan_automation.models import RuleRun
 
 from gongdan import clock, tickets
-from gongdan.actors import Actor
 from gongdan.models import Ticket, TicketEvent
 
 RUN_AT_THE_SIGNAL = textwrap.dedent(
@@ -34,25 +33,12 @@ RUN_AT_THE_SIGNAL = textwrap.dedent(
     print(engine.run_time_rules(tenant))
     """
 )
-CLOSE_72H = {
-    "kind": "time",
-    "name": "解决 72 小时后关闭",
-    "conditions": [
-        {"field": "status", "op": "is", "value": "resolved"},
-        {"field": "hours_since_resolved", "op": "gte", "value": 72},
-    ],
-    "actions": [{"action": "set_status", "inputs": {"status": "closed"}}],
-}
 
 
 @pytest.mark.slow
-def test_two_worker_processes_close_each_ticket_once(auto_tenant, rule_api, new_ticket, gongdan_database_url, tmp_path):
-    assert rule_api.post("/api/v1/automation/rules", json=CLOSE_72H).status_code == 201
-    resolved = [new_ticket(f"已解决 {i}") for i in range(12)]
-    for ticket in resolved:
-        tickets.transition(auto_tenant, ticket, "resolved", Actor.system())
-    recent = new_ticket("昨天才解决")
-    tickets.transition(auto_tenant, recent, "resolved", Actor.system())
+def test_two_worker_processes_close_each_ticket_once(auto_tenant, gongdan_database_url, tmp_path, close_after_72h):
+    resolved = close_after_72h(12)
+    (recent,) = close_after_72h(1, "昨天才解决")
     long_ago = clock.now() - timedelta(hours=73)
     Ticket.update(resolved_at=long_ago).where(Ticket.id.in_([t.id for t in resolved])).execute()
     signal: Path = tmp_path / "go"
