@@ -1,0 +1,213 @@
+"""Hooks of ingested tickets fired by the worker in batches (`gongdan.dispatcher`, issue 15): pending
+shown then cleared, one ticket's events in order, a raising plugin recorded and the others' work
+kept, exactly once with two worker processes, and nothing lost nor fired twice when a worker is
+killed mid-batch. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from gongdan import dispatcher, tickets
+from gongdan.actors import Actor
+from gongdan.hookspecs import hookimpl
+from gongdan.models import PluginFailure, Ticket, TicketEvent
+
+SYSTEM = Actor.system("channel:test")
+
+# a plugin that leaves a trace of each created ticket it saw, in the hooks' transaction
+COUNTER = textwrap.dedent(
+    """
+    import os, signal
+    from gongdan import tickets
+    from gongdan.actors import Actor
+    from gongdan.hookspecs import hookimpl
+
+    class Counting:
+        def __init__(self, kill_at=0):
+            self.seen = 0
+            self.kill_at = kill_at
+
+        @hookimpl
+        def gongdan_ticket_created(self, tenant, ticket, actor):
+            tickets.record_event(tenant, ticket, "counting.saw", {"pid": os.getpid()}, Actor.system("plugin:counting"))
+            self.seen += 1
+            if self.seen == self.kill_at:  # dies mid-batch, its batch not committed
+                os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+namespace: dict[str, Any] = {}
+exec(COUNTER, namespace)
+Counting = namespace["Counting"]
+
+WORKER = COUNTER + textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from gongdan import dispatcher
+    from gongdan.db import open_database
+    from gongdan.models import Tenant
+    from gongdan.plugins import get_host
+
+    url, slug, batch, kill_at, signal_file, ready = sys.argv[1:7]
+    open_database(url)
+    get_host().add(Counting(int(kill_at)), "counting")
+    get_host().always_on.add("counting")
+    tenant = Tenant.get(Tenant.slug == slug)
+    Path(ready).touch()
+    while signal_file != "-" and not Path(signal_file).exists():
+        time.sleep(0.005)
+    print(dispatcher.dispatch_batches(tenant.id, int(batch)))
+    """
+)
+
+
+def ingest(tenant: Any, count: int, prefix: str = "同步来的单") -> list[Ticket]:
+    with tickets.ingesting():
+        return [tickets.create(tenant, {"subject": f"{prefix} {i}"}, SYSTEM)[0] for i in range(count)]
+
+
+def saw(ticket_ids: list[int]) -> Counter:
+    rows = TicketEvent.select(TicketEvent.ticket).where(TicketEvent.kind == "counting.saw")
+    return Counter(t for (t,) in rows.tuples() if t in set(ticket_ids))
+
+
+def undelivered() -> int:
+    return TicketEvent.select().where(TicketEvent.dispatched_at.is_null()).count()
+
+
+def start_worker(url: str, tenant: Any, batch: int, kill_at: int, signal: str, ready: Path) -> subprocess.Popen:
+    args = [sys.executable, "-c", WORKER, url, tenant.slug, str(batch), str(kill_at), signal, str(ready)]
+    return subprocess.Popen(args, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_ingested_hooks_wait_for_the_worker_shown_pending_then_cleared(tenant, hook_recorder):
+    (ticket,) = ingest(tenant, 1)
+    interactive, _ = tickets.create(tenant, {"subject": "客服在等"}, SYSTEM)
+    # the interactive create fired at once; the ingested one waits, and says so
+    assert [c["ticket"].id for c in hook_recorder.calls("gongdan_ticket_created")] == [interactive.id]
+    assert tickets.pending_work(tenant, [ticket.id, interactive.id]) == {ticket.id: ["hook-recorder"]}
+    assert tickets.pending_work(tenant, [ticket.id]) == {ticket.id: ["hook-recorder"]}
+    assert tickets.dispatch_mode() == "inline"  # the block is over
+    assert dispatcher.dispatch_batches() == 1
+    assert [c["ticket"].id for c in hook_recorder.calls("gongdan_ticket_created")] == [interactive.id, ticket.id]
+    assert tickets.pending_work(tenant, [ticket.id]) == {}
+    assert dispatcher.dispatch_batches() == 0
+    assert undelivered() == 0
+
+
+def test_the_create_argument_chooses_the_worker_too(tenant, hook_recorder):
+    ticket, _ = tickets.create(tenant, {"subject": "导入的单"}, SYSTEM, dispatch="worker")
+    assert hook_recorder.calls("gongdan_ticket_created") == []
+    assert dispatcher.pending_count(tenant.id) == 1
+    with tickets.ingesting():  # an explicit inline wins over the block
+        tickets.create(tenant, {"subject": "立即"}, SYSTEM, dispatch="inline")
+    assert len(hook_recorder.calls("gongdan_ticket_created")) == 1
+    dispatcher.dispatch_batches(tenant.id)
+    assert [c["ticket"].id for c in hook_recorder.calls("gongdan_ticket_created")][-1] == ticket.id
+
+
+class Sequence:
+    """Every hook call in order, with the subject the hook saw."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, str]] = []
+
+    @hookimpl
+    def gongdan_ticket_created(self, ticket: Any) -> None:
+        self.calls.append(("created", ticket.id, ticket.subject))
+
+    @hookimpl
+    def gongdan_ticket_updated(self, ticket: Any, changes: dict) -> None:
+        self.calls.append(("updated", ticket.id, ticket.subject))
+
+    @hookimpl
+    def gongdan_ticket_status_changed(self, ticket: Any, new: str) -> None:
+        self.calls.append((new, ticket.id, ticket.subject))
+
+
+def test_one_tickets_events_fire_in_order_even_when_a_request_follows_the_ingestion(tenant, register_plugin):
+    order = Sequence()
+    register_plugin(order, "sequence")
+    first, second = ingest(tenant, 2)
+    with tickets.ingesting():
+        tickets.update(tenant, first, {"subject": "同步改了标题"}, SYSTEM)
+    # an agent acts on the ticket before the worker ran: its event waits behind the ingested ones
+    tickets.transition(tenant, first, "open", Actor.system("agent"))
+    assert order.calls == []
+    assert tickets.pending_work(tenant, [first.id]) == {first.id: ["sequence"]}
+    assert dispatcher.dispatch_batches(tenant.id, batch=2) == 4
+    # (the hooks see the ticket as it is when they run, like any hook run after the commit)
+    assert order.calls == [
+        ("created", first.id, "同步改了标题"),
+        ("created", second.id, "同步来的单 1"),
+        ("updated", first.id, "同步改了标题"),
+        ("open", first.id, "同步改了标题"),
+    ]
+    # once nothing of the ticket waits, a request fires its own event at once again
+    tickets.transition(tenant, first, "resolved", Actor.system("agent"))
+    assert order.calls[-1] == ("resolved", first.id, "同步改了标题")
+
+
+class Failing:
+    @hookimpl
+    def gongdan_ticket_created(self, tenant: Any, ticket: Any) -> None:
+        tickets.record_event(tenant, ticket, "failing.half", {}, SYSTEM)  # rolled back with its savepoint
+        raise RuntimeError("this plugin is broken")
+
+
+def test_a_raising_plugin_is_recorded_and_the_others_work_is_kept(tenant, register_plugin):
+    register_plugin(Counting(), "counting")
+    register_plugin(Failing(), "failing")
+    made = ingest(tenant, 5)
+    assert dispatcher.dispatch_batches(tenant.id, batch=2) == 5
+    assert saw([t.id for t in made]) == Counter({t.id: 1 for t in made})
+    assert TicketEvent.select().where(TicketEvent.kind == "failing.half").count() == 0
+    failures = PluginFailure.select().where(PluginFailure.plugin == "failing")
+    assert [f.hook for f in failures] == ["gongdan_ticket_created"] * 5
+    assert undelivered() == 0
+
+
+def test_two_worker_processes_fire_each_event_once(tenant, register_plugin, gongdan_database_url, tmp_path):
+    register_plugin(Counting(), "counting")  # so that the events are written waiting for a listener
+    made = ingest(tenant, 120)
+    signal = tmp_path / "go"
+    ready = [tmp_path / f"ready-{n}" for n in range(2)]
+    workers = [start_worker(gongdan_database_url, tenant, 10, 0, str(signal), mark) for mark in ready]
+    deadline = time.monotonic() + 60
+    while not all(mark.exists() for mark in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    signal.touch()
+    fired = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err[-2000:]
+        fired.append(int(out.strip().splitlines()[-1]))
+    assert sum(fired) == len(made)
+    assert saw([t.id for t in made]) == Counter({t.id: 1 for t in made})
+    assert undelivered() == 0
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_fires_nothing_twice(
+    tenant, register_plugin, gongdan_database_url, tmp_path
+):
+    counting = Counting()
+    register_plugin(counting, "counting")
+    made = ingest(tenant, 50)
+    # batches of 20: the first two commit, the third dies at its 5th event
+    worker = start_worker(gongdan_database_url, tenant, 20, 45, "-", tmp_path / "ready")
+    _, err = worker.communicate(timeout=120)
+    assert worker.returncode == -9, err[-2000:]
+    ids = [t.id for t in made]
+    assert sum(saw(ids).values()) == 40
+    assert undelivered() == 10
+    assert dispatcher.dispatch_batches(tenant.id) == 10
+    assert counting.seen == 10
+    assert saw(ids) == Counter({t: 1 for t in ids})
+    assert undelivered() == 0
