@@ -12,7 +12,13 @@ neighbour slows them all alike (each figure is the median round):
   these rows in this schema;
 - the ticket service (validation, customer and category resolution, numbering, insert, audit
   event, hooks) with no plugin enabled, with the four plugins of issue 15's first figure
-  (assignment, sla, knowledge, pdd_connector), and with every installed plugin enabled.
+  (assignment, sla, knowledge, pdd_connector), and with every installed plugin enabled — the
+  hooks fired in the request, right after its commit, as for an API or console create;
+- the same two plugin sets ingesting (`tickets.ingesting()`, as the connectors' sync and the
+  e-mail fetcher do): the request writes the ticket and its events, and the worker's job
+  `core.dispatch` fires the hooks in batches (`gongdan.dispatcher`). After the rounds that job
+  is run over every waiting event of those paths and its CPU per ticket printed, with the
+  request + worker CPU per ticket beside the inline paths'.
 
 Beside each rate, the CPU time of this process per ticket (SQLite's work included) and the rate
 with the time spent waiting for a core taken out (`bench.common.run_queue_wait`): on a shared
@@ -38,7 +44,7 @@ from functools import partial
 from pathlib import Path
 
 from bench.common import run_queue_wait, table, timed
-from gongdan import accounts, categories, search, tickets
+from gongdan import accounts, categories, dispatcher, search, tickets
 from gongdan.actors import Actor
 from gongdan.db import SQLITE_PRAGMAS, db, open_database
 from gongdan.models import Customer, Tenant, Ticket, TicketEvent, TicketIndexPending
@@ -82,8 +88,9 @@ def fresh(folder: Path, name: str) -> Tenant:
 class ServicePath:
     """`tickets.create` on its own database, with or without every installed plugin."""
 
-    def __init__(self, folder: Path, name: str, plugins: bool | list[str]) -> None:
+    def __init__(self, folder: Path, name: str, plugins: bool | list[str], *, ingesting: bool = False) -> None:
         self.path = folder / f"{name}.db"
+        self.ingesting = ingesting
         tenant = fresh(folder, name)
         if isinstance(plugins, list):
             self.enabled = [p for p in plugins if p in get_host().loaded]
@@ -99,8 +106,9 @@ class ServicePath:
         """Create the next `count` tickets."""
         use(self.path)
         tenant = Tenant.get(Tenant.slug == "bench")
+        mode = "worker" if self.ingesting else "inline"
         for i in range(self.done, self.done + count):
-            tickets.create(tenant, payload(i), self.actor)
+            tickets.create(tenant, payload(i), self.actor, dispatch=mode)
         self.done += count
 
 
@@ -199,6 +207,19 @@ def index_share(path: ServicePath) -> tuple[int, float, float]:
     return indexed, 1000 * (time.process_time() - started) / max(indexed, 1), seconds
 
 
+def dispatch_share(path: ServicePath) -> tuple[int, float, float]:
+    """(tickets, CPU ms per ticket, wall seconds) of the worker's job `core.dispatch` firing the
+    hooks of every event `path` left waiting (run once after the rounds, batches of
+    `gongdan.dispatcher.BATCH`, the events the hooks write included)."""
+    use(path.path)
+    waiting = TicketEvent.select(TicketEvent.ticket).where(TicketEvent.dispatched_at.is_null()).distinct().count()
+    started, wall = time.process_time(), time.perf_counter()
+    dispatcher.dispatch_batches()
+    seconds = time.perf_counter() - wall
+    assert dispatcher.pending_count() == 0
+    return waiting, 1000 * (time.process_time() - started) / max(waiting, 1), seconds
+
+
 def worker_share(path: ServicePath) -> tuple[int, float] | None:
     """(tickets, CPU ms per ticket) of the analytics catch-up job counting every ticket of `path`
     (the work that left the request for the worker); None without the plugin."""
@@ -222,12 +243,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         service_full = ServicePath(folder, "full", plugins=True)
+        every = ", ".join(service_full.enabled) or "none installed"
+        ingest_four = ServicePath(folder, "four-ingest", ISSUE_FOUR, ingesting=True)
+        ingest_full = ServicePath(folder, "full-ingest", plugins=True, ingesting=True)
         paths = {
             "raw sqlite3 insert, bare tables (ticket + event, no secondary index)": RawPath(folder, False),
             "raw sqlite3 insert, gongdan's tables (numbering, ticket + event, their indexes)": RawPath(folder, True),
             "ticket service, no plugin enabled": ServicePath(folder, "bare", plugins=False),
             f"ticket service, issue 15's four: {', '.join(ISSUE_FOUR)}": ServicePath(folder, "four", ISSUE_FOUR),
-            f"ticket service, plugins enabled: {', '.join(service_full.enabled) or 'none installed'}": service_full,
+            f"ticket service, plugins enabled: {every}": service_full,
+            f"ingesting (hooks by the worker), issue 15's four: {', '.join(ISSUE_FOUR)}": ingest_four,
+            f"ingesting (hooks by the worker), plugins enabled: {every}": ingest_full,
         }
         rates, cpu, unqueued = rounds(paths, per_round, args.rounds)
         stored = {name: path.done for name, path in paths.items() if isinstance(path, ServicePath)}
@@ -236,6 +262,7 @@ def main() -> None:
                 use(path.path)
                 assert Ticket.select().count() == TicketEvent.select().where(TicketEvent.kind == "created").count()
                 assert Ticket.select().count() == stored[name]
+        dispatching = {name: dispatch_share(path) for name, path in (("four", ingest_four), ("every", ingest_full))}
         indexing = index_share(service_full)
         worker = worker_share(service_full)
     medians = {name: statistics.median(values) for name, values in rates.items()}
@@ -274,12 +301,27 @@ def main() -> None:
             ],
         )
     )
-    full = list(paths)[-1]
+    four, full, ingest_four_name, ingest_full_name = list(paths)[3:7]
     print(
         f"every plugin against no plugin, same run: {medians[full] / medians[none]:.0%} of the rate,"
         f" {free[full] / free[none]:.0%} with a core to itself,"
         f" {cpu_medians[none] / cpu_medians[full]:.0%} by CPU time (no plugin's CPU ÷ every plugin's)"
     )
+    for label, inline, ingest_name, key in (
+        ("issue 15's four", four, ingest_four_name, "four"),
+        ("every plugin", full, ingest_full_name, "every"),
+    ):
+        fired, dispatch_cpu, dispatch_seconds = dispatching[key]
+        print(
+            f"ingesting, {label}: the request {medians[ingest_name]:,.0f} tickets/s"
+            f" = {medians[ingest_name] / medians[none]:.0%} of no plugin's"
+            f" ({free[ingest_name] / free[none]:.0%} with a core; hooks inline: {medians[inline] / medians[none]:.0%});"
+            f" the worker's core.dispatch then fired the hooks of its {fired:,} tickets in {dispatch_cpu:.3f} ms CPU"
+            f" a ticket ({fired / max(dispatch_seconds, 1e-9):,.0f} tickets/s, batches of {dispatcher.BATCH});"
+            f" request + worker {cpu_medians[ingest_name] + dispatch_cpu:.3f} ms CPU a ticket"
+            f" against {cpu_medians[inline]:.3f} with the hooks inline"
+            f" ({cpu_medians[inline] / (cpu_medians[ingest_name] + dispatch_cpu):.2f}x)"
+        )
     print(
         "(tickets/s with a core: wall time less the time the process was runnable but waiting for a core,"
         f" from /proc schedstat; load average {os.getloadavg()[0]:.1f} now)"
