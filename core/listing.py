@@ -5,8 +5,10 @@ by the ticket id, so a page costs the same at the first ticket and the millionth
 carries the last row's sort key and the next page starts right after it. `page` (offset paging)
 stays for links people already have, bounded to the first `MAX_OFFSET` rows. Counts stop at
 `COUNT_LIMIT` ("10,000+"). `q` finds tickets through the postings of `gongdan.search`; a ticket
-or external number typed as the query ranks first, then matches newest first. Team visibility
-(`gongdan.permissions.ticket_scope`) narrows every query, counts included.
+or external number typed as the query ranks first, then matches newest first. A tag is a posting
+too (`search.tag_term`): a rare tag's postings drive its list and its exact count, a common one is
+looked up ticket by ticket down the sort's index, and with `q` the tag is one more term of the
+search. Team visibility (`gongdan.permissions.ticket_scope`) narrows every query, counts included.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ SAMPLE_READ = 2_000
 """Newest postings a search with more candidates than `READ_LIMIT` counts its matches among."""
 SEARCH = "q"
 SCAN_LIMIT = COUNT_LIMIT
-"""Newest tickets a list filtered only by columns without an index of their own (a tag, the
-channel) counts its matches among, in a tenant with more (`total_exact` false: at least): a
-tenant of any size reads what one of this size reads."""
+"""Newest tickets a list filtered only by columns without an index of their own (the channel, or
+a tag with more than `READ_LIMIT` tickets beside it) counts its matches among, in a tenant with
+more (`total_exact` false: at least): a tenant of any size reads what one of this size reads."""
 
 
 @dataclass
@@ -93,9 +95,10 @@ def _where(
     query = query.where(Ticket.tenant == p("tenant"))
     if "team" in more:
         query = query.where(col(Ticket.team, "team") == p("team"))
-    if "tag" in more:  # tags are JSON text: the tag as a quoted JSON string, any case
-        pattern = NodeList((fn.LOWER(fn.COALESCE(Ticket.tags, "")), SQL("LIKE"), p("tag_like", str), SQL("ESCAPE '!'")))
-        query = query.where(pattern)
+    if "tag" in more:  # the tag's posting of this ticket, looked up by its key (a common tag)
+        query = query.where(search.found(_tag_postings(p, SQL("1")).where(_TAGGED.ticket == Ticket.id)))
+    if "tagged" in more:  # among the tag's postings, read first (a rare tag: `READ_LIMIT` at most)
+        query = query.where(Ticket.id.in_(_tag_postings(p, _TAGGED.ticket)))
     if "created_from" in more:
         query = query.where(col(Ticket.created_at, "created") >= p("created_from", str))
     if "created_to" in more:
@@ -109,6 +112,14 @@ def _where(
     elif assignee == "id":
         query = query.where(col(Ticket.assignee, "assignee") == p("assignee"))
     return query
+
+
+_TAGGED = TicketTerm.alias("tagged")
+
+
+def _tag_postings(p: Placeholders, column: Any) -> Any:
+    """`column` of the postings of the list's tag (`tag_term`)."""
+    return _TAGGED.select(column).where((_TAGGED.tenant == p("tenant")) & (_TAGGED.term == p("tag_term", str)))
 
 
 def _ordered(query: Any, p: Placeholders, column: str, descending: bool, after: bool) -> Any:
@@ -216,8 +227,7 @@ def _filter_values(tenant: Tenant, actor: Actor, filters: Filters) -> tuple[tupl
     if filters.team is not None:
         values["team"] = filters.team
     if filters.tag is not None:
-        quoted = json.dumps(filters.tag, ensure_ascii=False).lower()
-        values["tag_like"] = "%" + quoted.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+        values["tag_term"] = search.tag_term(filters.tag)
     for name in ("created_from", "created_to"):
         if getattr(filters, name) is not None:
             values[name] = Ticket.created_at.db_value(getattr(filters, name))
@@ -235,6 +245,12 @@ def list_page(
     if filters.q is not None:
         return _search_page(tenant, shape, values, filters.q, per_page, page, cursor)
     descending, column = filters.sort.startswith("-"), filters.sort.lstrip("-")
+    tag_count = None
+    if "tag" in shape[3]:  # the tag's postings: tickets whose postings still wait are indexed first
+        search.settle(tenant.id)
+        tag_count = _tag_plan(tenant, values)
+    if tag_count is not None and tag_count < READ_LIMIT:  # a rare tag: its postings first
+        shape = (*shape[:3], tuple("tagged" if name == "tag" else name for name in shape[3]))
     kind = filters.sort
     segments: list[str | None] = [None]
     if column == "priority":
@@ -279,6 +295,8 @@ def list_page(
     if cursor is None and page == 1 and not more:
         return Page(rows, len(rows), True, None)
     order = ("sort", column, descending, False)
+    if tag_count is not None and tag_count > COUNT_LIMIT and shape[:3] == ((), None, None) and shape[3] == ("tag",):
+        return Page(rows, COUNT_LIMIT, False, next_cursor)  # the tag's postings alone: over the limit
     if _unindexed(shape):  # every ticket would be read to count: only the newest SCAN_LIMIT are
         floor = FLOOR.scalar((), {"tenant": tenant.id, "scan": SCAN_LIMIT})
         if floor is not None:
@@ -291,9 +309,14 @@ def list_page(
 
 
 def _unindexed(shape: tuple) -> bool:
-    """Whether a list's filters are a tag or the channel with no indexed filter beside them."""
+    """Whether a list's filters are a common tag or the channel with no indexed filter beside them."""
     equal, _, _, more = shape
-    return ("tag" in more or "channel" in equal) and not _indexed(shape)
+    return ("tag" in more or "channel" in equal) and "tagged" not in more and not _indexed(shape)
+
+
+def _tag_plan(tenant: Tenant, values: dict[str, Any]) -> int:
+    """How many of the tenant's tickets carry the list's tag, counted up to `READ_LIMIT` (one index range)."""
+    return search.postings(tenant.id, values["tag_term"], READ_LIMIT)
 
 
 def _floor(p: Placeholders) -> Any:
@@ -339,15 +362,20 @@ def _search_page(
     text = q.strip()
     values = values | {"exact": text, "exact_number": int(text) if text.isdigit() and len(text) <= 9 else -1}
     first = cursor is None and page == 1
+    search.settle(tenant.id)  # tickets whose postings still wait are indexed first: exact answers
     exact: list[Ticket] = []  # listed on the first page, never among the matches after it
     for by in ("number", "external") if values["exact_number"] > 0 else ("external",):
         for (ticket_id,) in EXACT.cursor(((), by), values).fetchall():
             if all(t.id != ticket_id for t in exact):
                 exact += EXACT.rows((shape, "id"), values | {"id": ticket_id})
-    search.settle(tenant.id)  # tickets whose postings still wait are indexed first: exact answers
-    counted = search.counted_terms(tenant.id, search.query_terms(text))
-    if not counted:
+    wanted = search.query_terms(text)
+    if not wanted:
         return Page(exact[:per_page] if first else [], len(exact), True, None)
+    equal, assignee, sight, more = shape
+    if "tag" in more:  # the tag is one more term: the rarest of them all drives the search
+        wanted.append(values["tag_term"])
+        shape = (equal, assignee, sight, tuple(name for name in more if name != "tag"))
+    counted = _recounted(tenant, search.counted_terms(tenant.id, wanted))
     for n, (_, term) in enumerate(counted):
         values[f"term{n}"] = term
     terms = len(counted)
@@ -355,8 +383,6 @@ def _search_page(
     skip = 0 if cursor is not None else max(0, (page - 1) * per_page - len(exact))
     take = per_page + 1 - (len(exact) if first else 0)
     rarest = counted[0][0]
-    if rarest >= search.RARITY_PROBE:
-        rarest = search.postings(tenant.id, counted[0][1], READ_LIMIT)
     driver, fewest = "term", rarest
     for kind in _indexed(shape):  # the filter leaving the fewest tickets, if fewer than the term
         left = _probe_count(kind, values, fewest)
@@ -387,6 +413,19 @@ def _search_page(
     if total > COUNT_LIMIT:
         total, total_exact = COUNT_LIMIT, False
     return Page(found, total, total_exact, next_cursor)
+
+
+def _recounted(tenant: Tenant, counted: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """`counted` (`search.counted_terms`) with the terms counted past `search.RARITY_PROBE`
+    counted again up to `READ_LIMIT` when none is rarer, rarest first: of two common terms (a
+    word and a tag) the one whose every ticket can be read, if either, drives the search."""
+    if not counted or counted[0][0] < search.RARITY_PROBE:
+        return counted
+    again = [
+        (search.postings(tenant.id, term, READ_LIMIT), term) if n >= search.RARITY_PROBE else (n, term)
+        for n, term in counted
+    ]
+    return sorted(again)
 
 
 def _indexed(shape: tuple) -> list[str]:

@@ -11,11 +11,17 @@ commit cost. `index_pending` writes the waiting tickets' postings in batches of 
 transaction — run by the worker's job `core.search_index` every few seconds, and by every search
 of the tenant before it reads the index (`settle`), so a search's answer is the one an index
 written at once would give. Replies and edits still index in their own transaction.
+
+A ticket's tags are postings too, under terms the text's tokenizer never makes (`tag_term`: `#`
+and the tag in lower case), written with its words by the same job, re-written by the ticket
+service when the tags change (`retag`) and removed with the ticket's other postings: a list
+filtered by a tag reads the tag's postings instead of every ticket's tags.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +30,7 @@ import peewee
 from gongdan.db import is_postgres, write_transaction
 from gongdan.models import Comment, Ticket, TicketIndexPending, TicketTerm
 from gongdan.statements import PreparedStatement
-from gongdan.text import term_set
+from gongdan.text import MAX_TERM, term_set
 
 CHUNK = 300
 """Rows per INSERT (three parameters each, well under every database's limit)."""
@@ -35,6 +41,10 @@ BATCH = 500
 """Waiting tickets indexed per transaction by `index_pending`."""
 INTERVAL_SECONDS = 2
 """How often the worker's job `core.search_index` indexes the waiting tickets."""
+TAG_MARK = "#"
+"""The first character of a tag's posting term (the tokenizer makes terms of letters, digits and Han only)."""
+LONG_TAG_MARK = "$"
+"""The first character of the posting term of a tag too long for a term (a digest of it)."""
 
 _forget = PreparedStatement("DELETE FROM {term} WHERE tenant_id = ? AND ticket_id = ?", term=TicketTerm)
 _probe = PreparedStatement(
@@ -54,6 +64,20 @@ def _insert(rows: int) -> PreparedStatement:
     return PreparedStatement(
         f"INSERT INTO {{term}} (tenant_id, term, ticket_id) VALUES {values} ON CONFLICT DO NOTHING", term=TicketTerm
     )
+
+
+def tag_term(tag: str) -> str:
+    """The posting term of `tag`: `#` and the tag in lower case (a tag filter matches any case),
+    or `$` and a digest of that when it would be longer than a term may be."""
+    key = (tag or "").strip().lower()
+    if len(key) < MAX_TERM:
+        return TAG_MARK + key
+    return LONG_TAG_MARK + hashlib.sha256(key.encode()).hexdigest()[: MAX_TERM - 1]
+
+
+def tag_terms(tags: Iterable[str] | None) -> set[str]:
+    """The posting terms of a ticket's `tags` (blank ones have none)."""
+    return {tag_term(tag) for tag in tags or () if isinstance(tag, str) and tag.strip()}
 
 
 def ticket_terms(*texts: str) -> set[str]:
@@ -138,20 +162,22 @@ def _index_claimed(claimed: list[tuple[int, int]]) -> None:
     rows: list[tuple[int, str, int]] = []
     for tenant, ids in by_tenant.items():
         texts: dict[int, list[str]] = {}
-        found = Ticket.select(Ticket.id, Ticket.subject, Ticket.description).where(
+        tags: dict[int, set[str]] = {}
+        found = Ticket.select(Ticket.id, Ticket.subject, Ticket.description, Ticket.tags).where(
             (Ticket.tenant == tenant) & Ticket.id.in_(ids)
         )
         if is_postgres():  # an edit holding the row commits first; its text is the one read
             found = found.order_by(Ticket.id).for_update()
-        for ticket_id, subject, description in found.tuples():
+        for ticket_id, subject, description, tagged in found.tuples():
             texts[ticket_id] = [subject, description]
+            tags[ticket_id] = tag_terms(tagged)
         replies = Comment.select(Comment.ticket, Comment.body).where(
             (Comment.tenant == tenant) & Comment.ticket.in_(ids) & (Comment.internal == False)  # noqa: E712
         )
         for ticket_id, body in replies.tuples():
             texts.setdefault(ticket_id, []).append(body)
         for ticket_id, parts in texts.items():
-            rows += ((tenant, term, ticket_id) for term in ticket_terms(*parts))
+            rows += ((tenant, term, ticket_id) for term in ticket_terms(*parts) | tags.get(ticket_id, set()))
         TicketIndexPending.delete().where(
             (TicketIndexPending.tenant == tenant) & TicketIndexPending.ticket.in_(ids)
         ).execute()
@@ -160,10 +186,54 @@ def _index_claimed(claimed: list[tuple[int, int]]) -> None:
 
 
 def reindex(ticket: Ticket) -> None:
-    """Index the ticket again from its subject, description and public replies (after an edit)."""
+    """Index the ticket again from its subject, description, public replies and tags (after an edit)."""
     replies = Comment.select(Comment.body).where((Comment.ticket == ticket.id) & (Comment.internal == False))  # noqa: E712
     _forget.execute((ticket.tenant_id, ticket.id))
-    add(ticket.tenant_id, ticket.id, ticket.subject, ticket.description, *(c.body for c in replies))
+    terms = ticket_terms(ticket.subject, ticket.description, *(c.body for c in replies)) | tag_terms(ticket.tags)
+    _insert_rows([(ticket.tenant_id, term, ticket.id) for term in sorted(terms)])
+
+
+def retag(ticket: Ticket, before: Iterable[str] | None) -> None:
+    """Re-write the tag postings of `ticket` whose tags were `before` (the ticket service, in the
+    transaction of the change): the old tags' postings deleted by their key, the current ones added."""
+    now = tag_terms(ticket.tags)
+    gone = sorted(tag_terms(before) - now)
+    if gone:
+        _forget_terms(len(gone)).execute([ticket.tenant_id, *gone, ticket.id])
+    _insert_rows([(ticket.tenant_id, term, ticket.id) for term in sorted(now)])
+
+
+@lru_cache(maxsize=64)
+def _forget_terms(count: int) -> PreparedStatement:
+    marks = ", ".join("?" for _ in range(count))
+    sql = f"DELETE FROM {{term}} WHERE tenant_id = ? AND term IN ({marks}) AND ticket_id = ?"
+    return PreparedStatement(sql, term=TicketTerm)
+
+
+def index_tags(tenant_id: int, batch: int = 20_000, progress: Callable[[int, int], None] | None = None) -> int:
+    """Write the tag postings of every ticket of the tenant that has tags (an installation from
+    before tags were postings; idempotent), `batch` tickets a transaction in id order; `progress`
+    is called with (tickets read, postings written) after each. Returns the postings written."""
+    last, read, written = 0, 0, 0
+    while True:
+        with write_transaction():
+            rows = list(
+                Ticket.select(Ticket.id, Ticket.tags)
+                .where((Ticket.tenant == tenant_id) & (Ticket.id > last))
+                .order_by(Ticket.id)
+                .limit(batch)
+                .tuples()
+            )
+            if not rows:
+                return written
+            postings = []
+            for ticket_id, tags in rows:
+                postings += [(tenant_id, term, ticket_id) for term in tag_terms(tags)]
+            postings.sort()
+            _insert_rows(postings)
+        last, read, written = rows[-1][0], read + len(rows), written + len(postings)
+        if progress is not None:
+            progress(read, written)
 
 
 def query_terms(text: str) -> list[str]:
@@ -231,11 +301,15 @@ __all__ = [
     "held_by",
     "holding",
     "index_pending",
+    "index_tags",
     "postings",
     "query_terms",
     "queue",
     "rarest_first",
     "reindex",
+    "retag",
     "settle",
+    "tag_term",
+    "tag_terms",
     "ticket_terms",
 ]

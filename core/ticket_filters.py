@@ -10,18 +10,17 @@ at `gongdan.listing.COUNT_LIMIT` ("10,000+"), as the list's own count does.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from peewee import SQL, Select, fn
 
-from gongdan import listing, permissions
+from gongdan import listing, permissions, search
 from gongdan.actors import Actor
 from gongdan.db import db
 from gongdan.ids import parse_id
-from gongdan.models import Category, Customer, Tenant, Ticket, User
+from gongdan.models import Category, Customer, Tenant, Ticket, TicketTerm, User
 
 # the list's sorts that `gongdan.listing` pages by cursor, by their name there
 LISTING_SORTS = {"-created_at": "-created_at", "created_at": "created_at", "-updated_at": "-updated_at"}
@@ -70,9 +69,10 @@ def narrowed(query: Any, args: Any, user: User) -> Any:
     elif assignee and parse_id(assignee):
         query = query.where(Ticket.assignee == parse_id(assignee))
     tag = (args.get("tag") or "").strip()
-    if tag:
-        # tags are stored as JSON text; COALESCE keeps the field's JSON converter off the pattern
-        query = query.where(fn.COALESCE(Ticket.tags, "").contains(json.dumps(tag, ensure_ascii=False)))
+    if tag:  # the tag's search postings (`gongdan.search.tag_term`), the waiting tickets indexed first
+        search.settle(user.tenant_id)
+        term = (TicketTerm.tenant == user.tenant_id) & (TicketTerm.term == search.tag_term(tag))
+        query = query.where(Ticket.id.in_(TicketTerm.select(TicketTerm.ticket).where(term)))
     team = args.get("team")
     if team and parse_id(team):
         query = query.where(Ticket.team == parse_id(team))
