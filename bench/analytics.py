@@ -85,8 +85,9 @@ def _setup(tenant: object) -> tuple[list[int], list[int], list[int]]:
     return leaf_ids, agents, customers
 
 
-def _tickets(tenant: object, count: int, days: int, seed: int = 5) -> tuple[int, float]:
-    """Insert `count` tickets over `days` days before NOW and their rollups; returns (count, seconds)."""
+def _tickets(tenant: object, count: int, days: int, seed: int = 5, rollups: bool = True) -> tuple[int, float]:
+    """Insert `count` tickets over `days` days before NOW and (`rollups`) their rollups; returns
+    (count, seconds)."""
     started = time.perf_counter()
     rng = random.Random(seed)
     leaf_ids, agents, customers = _setup(tenant)
@@ -135,7 +136,8 @@ def _tickets(tenant: object, count: int, days: int, seed: int = 5) -> tuple[int,
             batch = []
     if batch:
         _insert(fields, batch)
-    sql_rollups(tenant)
+    if rollups:
+        sql_rollups(tenant)
     db.execute_sql("ANALYZE")
     return count, time.perf_counter() - started
 
@@ -185,7 +187,11 @@ def sql_rollups(tenant: object) -> None:
         ("first_response", "t.first_response_at", _minutes("t.first_response_at", "t.created_at")),
         ("resolved", "t.resolved_at", _minutes("t.resolved_at", "t.created_at")),
     )
-    hour = "date_trunc('hour', t.created_at)" if is_postgres() else "strftime('%Y-%m-%d %H:00:00', t.created_at)"
+    hour = (  # the UTC quarter hour (the hourly table's step)
+        "date_trunc('hour', t.created_at) + FLOOR(EXTRACT(MINUTE FROM t.created_at) / 15) * INTERVAL '15 minutes'"
+        if is_postgres()
+        else "strftime('%Y-%m-%d %H:', t.created_at) || printf('%02d', strftime('%M', t.created_at) / 15 * 15) || ':00'"
+    )
     with db.atomic():
         for dim, value in DIM_SQL.items():
             for metric, stamp, total in metrics:
@@ -343,9 +349,12 @@ def _reused(url: str) -> object | None:
     return Tenant.get_or_none(Tenant.slug == "bench")
 
 
-def bench_reports(label: str, url: str, count: int, days: int, runs: int, reuse: bool = False) -> list[list[str]]:
+def bench_reports(
+    label: str, url: str, count: int, days: int, runs: int, reuse: bool = False, baseline: str | None = None
+) -> list[list[str]]:
     """Fill (or, with `reuse`, take what an earlier run filled), then time every report against its
-    scan; returns table rows."""
+    scan, the exports and the refresh (`baseline`: another rollup.py timed beside it); returns table
+    rows."""
     clock.freeze(NOW)
     tenant = _reused(url) if reuse else None
     if tenant is None:
@@ -393,7 +402,7 @@ def bench_reports(label: str, url: str, count: int, days: int, runs: int, reuse:
             ]
         )
     rows.extend(bench_exports(label, tenant, week))
-    rows.append(bench_refresh(label, tenant))
+    rows.extend(bench_refresh(label, baseline=baseline))
     clock.unfreeze()
     return rows
 
@@ -429,24 +438,65 @@ def bench_exports(label: str, tenant: object, span: Period) -> list[list[str]]:
     return out
 
 
-def bench_refresh(label: str, tenant: object, sample: int = 3000) -> list[str]:
-    """Tickets per second through `rollup.refresh` (what each notification hook runs)."""
-    ids = [row[0] for row in Ticket.select(Ticket.id).where(Ticket.tenant == tenant).limit(sample).tuples()]
-    t0 = time.perf_counter()
-    rollup.refresh(tenant, ids)
-    seconds = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    for ticket_id in ids[:300]:
-        rollup.refresh(tenant, [ticket_id])  # one at a time, as a hook does (nothing changed)
-    single = (time.perf_counter() - t1) / 300
-    return [
-        label,
-        f"rollup.refresh of {sample} tickets",
-        f"{sample / seconds:,.0f} tickets/s",
-        f"one ticket {single * 1000:.1f} ms",
-        "",
-        "",
-    ]
+def _baseline_rollup(path: str) -> object:
+    """Another version of `gongdan_analytics/rollup.py` (e.g. `git show HEAD~5:...`) loaded as a
+    module of the package, to time its `refresh` against today's in the same run."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gongdan_analytics._rollup_baseline", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    module.__package__ = "gongdan_analytics"
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def bench_refresh(label: str, count: int = 3000, baseline: str | None = None, rounds: int = 2) -> list[list[str]]:
+    """Tickets per second through `rollup.refresh` (what the catch-up job runs), on a tenant of its
+    own: the first count of `count` tickets (empty rollups, as after an import of history or a
+    rebuild), a recount where nothing changed, and one ticket at a time. With `baseline` (another
+    version's rollup.py) both versions run alternately in the same process, the tables emptied
+    before each first count."""
+    from gongdan_analytics.models import Fact
+
+    tenant = Tenant.get_or_none(Tenant.slug == "refresh")
+    if tenant is None:
+        tenant = accounts.create_tenant("refresh", "Refresh")
+        _tickets(tenant, count, 30, seed=11, rollups=False)
+    ids = [row[0] for row in Ticket.select(Ticket.id).where(Ticket.tenant == tenant).tuples()]
+    versions = [("this tree", rollup)] + ([("baseline", _baseline_rollup(baseline))] if baseline else [])
+    figures: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name, _ in versions}
+    for _ in range(rounds):
+        for name, module in versions:
+            with db.atomic():
+                for model in (Fact, Daily, Hourly, Backlog):
+                    model.delete().where(model.tenant == tenant).execute()
+            for step, chosen in (("first", ids), ("again", ids), ("single", ids[:200])):
+                wall, cpu = time.perf_counter(), time.process_time()
+                if step == "single":
+                    for ticket_id in chosen:
+                        module.refresh(tenant, [ticket_id])  # type: ignore[attr-defined]
+                else:
+                    module.refresh(tenant, chosen)  # type: ignore[attr-defined]
+                figures[name][step].append(len(chosen) / (time.perf_counter() - wall))
+                figures[name][step + " cpu"].append((time.process_time() - cpu) / len(chosen) * 1000)
+    rows = []
+    base = figures.get("baseline")
+    for name, _ in versions:
+        got = figures[name]
+        for step, title in (("first", "first count"), ("again", "recount, nothing changed"), ("single", "one by one")):
+            rate = max(got[step])
+            ratio = f"{rate / max(base[step]):.1f}× baseline" if base and name != "baseline" else ""
+            rows.append(
+                [
+                    label,
+                    f"rollup.refresh ({name}), {title}, {len(ids) if step != 'single' else 200} tickets",
+                    f"{rate:,.0f} tickets/s",
+                    f"{min(got[step + ' cpu']):.3f} ms CPU a ticket",
+                    ratio,
+                    f"load {os.getloadavg()[0]:.1f}",
+                ]
+            )
+    return rows
 
 
 # --- forecast and Erlang C ---------------------------------------------------------------------
@@ -510,14 +560,32 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-reports", action="store_true", help="only the forecast and Erlang C figures")
     parser.add_argument("--reuse", action="store_true", help="time the tickets an earlier run left (no refill)")
+    parser.add_argument(
+        "--refresh-baseline",
+        metavar="ROLLUP_PY",
+        help="another version of gongdan_analytics/rollup.py to time beside this tree's refresh",
+    )
+    parser.add_argument("--refresh-only", action="store_true", help="only the refresh rates, of --tickets tickets (e.g. 3000)")
     options = parser.parse_args()
     os.environ.setdefault("GONGDAN_KEY_FILE", os.path.join(tempfile.mkdtemp(), "bench.key"))
     targets = [] if options.skip_sqlite else [("SQLite", f"sqlite:///{tempfile.mkdtemp()}/analytics.db")]
     if os.environ.get("GONGDAN_BENCH_PG_URL") and not options.skip_pg:
         targets.append(("PostgreSQL", os.environ["GONGDAN_BENCH_PG_URL"]))
     rows = []
+    if options.refresh_only:
+        for label, url in targets:
+            _reset(url)
+            clock.freeze(NOW)
+            rows.extend(bench_refresh(label, options.tickets, options.refresh_baseline))
+        print(f"\nRefresh rates (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end)")
+        print(table(["database", "what", "rate", "CPU", "vs baseline", "load"], rows))
+        return
     for label, url in [] if options.skip_reports else targets:
-        rows.extend(bench_reports(label, url, options.tickets, options.days, options.runs, options.reuse))
+        rows.extend(
+            bench_reports(
+                label, url, options.tickets, options.days, options.runs, options.reuse, options.refresh_baseline
+            )
+        )
     if rows:
         print(f"\nReports at {options.tickets} tickets over {options.days} days (ms; target p95 ≤ 300 ms)")
         print(table(["database", "report", "p50", "p95", "scan p95 (baseline)", "faster"], rows))

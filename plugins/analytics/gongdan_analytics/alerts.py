@@ -21,7 +21,7 @@ when the finding is gone; the next appearance is a new episode.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import peewee as pw
@@ -36,7 +36,7 @@ from .forecast import fit, interval, load_history, predict_day, promotions_of, s
 from .models import Episode, Hourly
 from .periods import Period, today
 from .reports import code_words, labels, sums
-from .rollup import tz_of
+from .rollup import local_hour_start, tz_of
 
 NORM_DAYS = 28
 
@@ -86,8 +86,9 @@ def _expected_hours(tenant: Tenant, hours: list[datetime], channel: str | None) 
 
 
 def spike(tenant: Tenant, settings: dict[str, Any], now: datetime) -> list[Finding]:
-    """`arrivals_spike` over every channel in the last full hour."""
-    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    """`arrivals_spike` over every channel in the last full local hour (a half-hour zone's hour
+    starts at :30 UTC: the hourly table is kept per quarter hour)."""
+    end = local_hour_start(now, tz_of(tenant))
     start = end - timedelta(hours=1)
     actual = sum(_hour_counts(tenant, start, end).values())
     expected, upper = _expected_hours(tenant, [start], None)[0]
@@ -109,8 +110,8 @@ def spike(tenant: Tenant, settings: dict[str, Any], now: datetime) -> list[Findi
 
 
 def silent(tenant: Tenant, settings: dict[str, Any], now: datetime) -> list[Finding]:
-    """`channel_silent` for each channel that usually brings tickets in these hours."""
-    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    """`channel_silent` for each channel that usually brings tickets in these (local) hours."""
+    end = local_hour_start(now, tz_of(tenant))
     hours = [end - timedelta(hours=n) for n in range(settings["silent_hours"], 0, -1)]
     actual = _hour_counts(tenant, hours[0], end)
     known = {

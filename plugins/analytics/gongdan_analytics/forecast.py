@@ -35,7 +35,7 @@ from gongdan.db import db
 from gongdan.models import Tenant
 
 from .models import Hourly, Promotion
-from .rollup import tz_of
+from .rollup import QUARTER, tz_of
 
 HISTORY_DAYS = 56
 ALPHA = 0.1
@@ -221,25 +221,24 @@ def backtest(history: History, split: date, marks: dict[date, Special]) -> dict[
 
 @lru_cache(maxsize=64)
 def _slots(tz: ZoneInfo, start: datetime, span: int) -> tuple[tuple[date, int], ...]:
-    """The local (day, hour) of each of the `span` UTC hours from `start` (cached: the same window
-    serves the forecast, the staffing plan and the alerts until the day changes)."""
-    return tuple(
-        (local.date(), local.hour) for n in range(span) for local in [(start + timedelta(hours=n)).astimezone(tz)]
-    )
+    """The local (day, hour) of each of the `span` UTC quarter hours from `start` (the hourly
+    table's step: exact in half- and quarter-hour zones; cached: the same window serves the
+    forecast, the staffing plan and the alerts until the day changes)."""
+    return tuple((local.date(), local.hour) for n in range(span) for local in [(start + QUARTER * n).astimezone(tz)])
 
 
 def load_history(tenant: Tenant, until: date, channel: str | None = None, days: int = HISTORY_DAYS) -> History:
     """Hourly arrivals of the `days` local days before `until`, per local day (one channel or all).
 
-    The database sums the channels per UTC hour; each row's hour is placed by its offset from the
-    first hour into a table of local (day, hour) slots computed once, instead of converting every
+    The database sums the channels per UTC quarter hour; each row is placed by its offset from the
+    first quarter into a table of local (day, hour) slots computed once, instead of converting every
     row's timestamp through the ORM (the forecast's main cost on PostgreSQL)."""
     tz = tz_of(tenant)
     first = until - timedelta(days=days)
     start = datetime.combine(first, time(), tz).astimezone(UTC)
     end = datetime.combine(until, time(), tz).astimezone(UTC)
     history: History = {first + timedelta(days=n): [0.0] * 24 for n in range(days)}
-    span = int((end - start).total_seconds()) // 3600
+    span = int((end - start).total_seconds()) // 900
     slots = _slots(tz, start, span)
     query = (
         Hourly.select(Hourly.hour, fn.SUM(Hourly.count))
@@ -254,7 +253,7 @@ def load_history(tenant: Tenant, until: date, channel: str | None = None, days: 
         at = datetime.fromisoformat(raw) if isinstance(raw, str) else raw  # naive UTC on both databases
         if at.tzinfo is not None:
             at = at.astimezone(UTC).replace(tzinfo=None)
-        index = int((at - origin).total_seconds()) // 3600
+        index = int((at - origin).total_seconds()) // 900
         if 0 <= index < span:
             day, hour = slots[index]
             if day in history:

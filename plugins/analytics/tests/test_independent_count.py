@@ -19,10 +19,13 @@ import itertools
 import random
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import holidays
+import pytest
 from gongdan_analytics import reports
 from gongdan_analytics.periods import Period
 from gongdan_analytics.rollup import DIMENSIONS
@@ -35,10 +38,8 @@ from gongdan import accounts, categories, tickets
 from gongdan.actors import Actor
 from gongdan.models import Comment, Team, Ticket, TicketEvent, User
 
-from .conftest import CUSTOMER, SH, sh
+from .conftest import CUSTOMER, SH
 
-PERIOD = Period(date(2026, 11, 9), date(2026, 11, 15))  # Monday to Sunday; the previous is 2–8 Nov
-NOW = sh(2026, 11, 16, 15, 0)
 LUNCH = {str(d): [["09:00", "12:00"], ["13:30", "18:00"]] for d in range(5)}
 FIRST_RESPONSE, RESOLUTION = 60, 480  # business minutes
 PATHS = [
@@ -55,7 +56,55 @@ TIERS = ["normal", "vip", "svip", None]
 PRIORITIES = ["low", "normal", "high", "urgent"]
 RATINGS = {"satisfied": 5, "okay": 3, "unsatisfied": 1}
 OPEN = ("new", "open", "pending")
-BOUNDARY = [sh(2026, 11, 8, 23, 59), sh(2026, 11, 9, 0, 0), sh(2026, 11, 15, 23, 59), sh(2026, 11, 16, 0, 0)]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A tenant's zone and the week compared (Monday to Sunday; the previous week is counted too)."""
+
+    zone: str
+    period: Period
+    extra: tuple[tuple[int, ...], ...] = ()
+    """Local times (`(y, m, d, h, min, fold)`) some tickets are created at, beside the period's edges."""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.zone)
+
+    def at(self, *parts: int, fold: int = 0) -> datetime:
+        """A local wall-clock time in the zone, as UTC (`fold=1`: the second of a repeated hour)."""
+        return datetime(*parts, tzinfo=self.tz, fold=fold).astimezone(UTC)
+
+    @property
+    def now(self) -> datetime:
+        """15:00 local on the Monday after the period."""
+        day = self.period.end + timedelta(days=1)
+        return self.at(day.year, day.month, day.day, 15, 0)
+
+    def midnight(self, day: date, minutes: int = 0) -> datetime:
+        return self.at(day.year, day.month, day.day) + timedelta(minutes=minutes)
+
+    def boundary(self) -> list[datetime]:
+        """A minute before and at each of the period's local midnights, and the case's own times."""
+        first, after = self.period.start, self.period.end + timedelta(days=1)
+        edges = [self.midnight(first, -1), self.midnight(first), self.midnight(after, -1), self.midnight(after)]
+        return edges + [self.at(*parts[:5], fold=parts[5]) for parts in self.extra]
+
+
+SHANGHAI = Case("Asia/Shanghai", Period(date(2026, 11, 9), date(2026, 11, 15)))
+CASES = [
+    SHANGHAI,
+    # +05:30: a local hour is 30 minutes off the UTC hour; 00:10 IST is 18:40 UTC the day before
+    Case(
+        "Asia/Kolkata", SHANGHAI.period, ((2026, 11, 9, 0, 10, 0), (2026, 11, 12, 5, 40, 0), (2026, 11, 15, 23, 45, 0))
+    ),
+    # +10:30 → +09:30 at 03:00 on Sunday 5 April 2026: 02:00–03:00 happens twice, that day has 25 hours
+    Case(
+        "Australia/Adelaide",
+        Period(date(2026, 3, 30), date(2026, 4, 5)),
+        ((2026, 4, 5, 2, 20, 0), (2026, 4, 5, 2, 20, 1), (2026, 4, 5, 2, 50, 1), (2026, 4, 5, 23, 40, 0)),
+    ),
+]
 
 
 # --- the tickets' lives ---------------------------------------------------------------------------
@@ -69,6 +118,7 @@ class Timeline:
         self.used: set[datetime] = set()
 
     def at(self, when: datetime, action: Callable[[], None]) -> datetime:
+        when = when.astimezone(UTC)  # exact arithmetic across summer time
         while when in self.used:
             when += timedelta(minutes=1)
         self.used.add(when)
@@ -87,8 +137,8 @@ class Timeline:
                 last_count = when
 
 
-def build(tenant: Any, at: Any, counted: Any) -> None:
-    """The tickets, their replies, status changes, ratings and deflections, up to `NOW`."""
+def build(tenant: Any, at: Any, counted: Any, case: Case) -> None:
+    """The tickets, their replies, status changes, ratings and deflections, up to `case.now`."""
     rng = random.Random(18)
     teams = [Team.create(tenant=tenant, name=name) for name in ("售后组", "物流组")]
     agents = [
@@ -99,15 +149,20 @@ def build(tenant: Any, at: Any, counted: Any) -> None:
         if path:
             categories.ensure(tenant, path)
     line = Timeline()
-    starts = [*BOUNDARY]
-    starts += [sh(2026, 11, 2) + timedelta(minutes=rng.randrange(14 * 24 * 60 + 12 * 60)) for _ in range(40)]
+    starts = case.boundary()
+    begin = case.midnight(case.period.previous().start)
+    starts += [begin + timedelta(minutes=rng.randrange(14 * 24 * 60 + 12 * 60)) for _ in range(40)]
     for n, start in enumerate(starts):
         plan_ticket(tenant, line, rng, n, start, agents, teams)
-    late_then_waiting(tenant, line, agents[0])
-    for when in (sh(2026, 11, 8, 23, 59, 59), sh(2026, 11, 9, 0, 0), sh(2026, 11, 15, 23, 59, 59), sh(2026, 11, 16)):
+    late_then_waiting(tenant, line, agents[0], case)
+    first, after = case.period.start, case.period.end + timedelta(days=1)
+    for when in (case.midnight(first) - timedelta(seconds=1), case.midnight(first)):
         Deflection.create(tenant=tenant, article_id=1, subject="怎么退货", at=when)  # on the period's edges
-    line.run(at, NOW, lambda: worker(counted))
-    at(NOW.year, NOW.month, NOW.day, NOW.hour, NOW.minute)
+    for when in (case.midnight(after) - timedelta(seconds=1), case.midnight(after)):
+        Deflection.create(tenant=tenant, article_id=1, subject="怎么退货", at=when)
+    line.run(at, case.now, lambda: worker(counted))
+    now = case.now.astimezone(SH)
+    at(now.year, now.month, now.day, now.hour, now.minute)
     worker(counted)
 
 
@@ -206,7 +261,7 @@ def plan_ticket(
         line.at(t + minute * rng.randrange(5, 600), lambda: _rate(tenant, fresh(), rating))
 
 
-def late_then_waiting(tenant: Any, line: Timeline, agent: Any) -> None:
+def late_then_waiting(tenant: Any, line: Timeline, agent: Any, case: Case) -> None:
     """Past its resolution target on Tuesday, then waiting on the customer: still a missed target."""
     holder: dict[str, Ticket] = {}
 
@@ -216,9 +271,10 @@ def late_then_waiting(tenant: Any, line: Timeline, agent: Any) -> None:
     def fresh() -> Ticket:
         return Ticket.get_by_id(holder["t"].id)
 
-    line.at(sh(2026, 11, 9, 9, 0), create)
-    line.at(sh(2026, 11, 9, 9, 10), lambda: tickets.comment(tenant, fresh(), "您好", Actor.of(agent)))
-    line.at(sh(2026, 11, 11, 10, 0), lambda: tickets.transition(tenant, fresh(), "pending", Actor.of(agent)))
+    monday, wednesday = case.period.start, case.period.start + timedelta(days=2)
+    line.at(case.midnight(monday, 9 * 60), create)
+    line.at(case.midnight(monday, 9 * 60 + 10), lambda: tickets.comment(tenant, fresh(), "您好", Actor.of(agent)))
+    line.at(case.midnight(wednesday, 10 * 60), lambda: tickets.transition(tenant, fresh(), "pending", Actor.of(agent)))
 
 
 def _rate(tenant: Any, ticket: Ticket, rating: str) -> None:
@@ -229,23 +285,23 @@ def _rate(tenant: Any, ticket: Ticket, rating: str) -> None:
 # --- the plain count ------------------------------------------------------------------------------
 
 
-def business_minutes(start: datetime, end: datetime) -> int:
+def business_minutes(start: datetime, end: datetime, tz: ZoneInfo) -> int:
     """Business minutes in [start, end): 09:00–12:00 and 13:30–18:00 local on python-holidays' working days."""
     china = holidays.China(years=range(start.year, end.year + 1))
-    start, end = start.astimezone(SH), end.astimezone(SH)
+    start, end = start.astimezone(tz), end.astimezone(tz)
     total, day = 0, start.date()
     while day <= end.date():
         if china.is_working_day(day):
             for (h1, m1), (h2, m2) in (((9, 0), (12, 0)), ((13, 30), (18, 0))):
-                low = max(start, datetime(day.year, day.month, day.day, h1, m1, tzinfo=SH))
-                high = min(end, datetime(day.year, day.month, day.day, h2, m2, tzinfo=SH))
+                low = max(start, datetime(day.year, day.month, day.day, h1, m1, tzinfo=tz))
+                high = min(end, datetime(day.year, day.month, day.day, h2, m2, tzinfo=tz))
                 total += max(0, round((high - low).total_seconds()) // 60)
         day += timedelta(days=1)
     return total
 
 
-def local(at: datetime) -> date:
-    return at.astimezone(SH).date()
+def local(at: datetime, tz: ZoneInfo) -> date:
+    return at.astimezone(tz).date()
 
 
 def running_spans(
@@ -260,14 +316,15 @@ def running_spans(
     return spans
 
 
-def spent_until(spans: list[tuple[datetime, datetime]], until: datetime) -> int:
-    return sum(business_minutes(a, min(b, until)) for a, b in spans if a < until)
+def spent_until(spans: list[tuple[datetime, datetime]], until: datetime, tz: ZoneInfo) -> int:
+    return sum(business_minutes(a, min(b, until), tz) for a, b in spans if a < until)
 
 
 class Plain:
     """Per ticket, the dated facts the docs define, computed from the rows."""
 
-    def __init__(self, tenant: Any) -> None:
+    def __init__(self, tenant: Any, case: Case) -> None:
+        self.case, self.tz = case, case.tz
         self.tickets = list(Ticket.of(tenant).order_by(Ticket.id))
         events = defaultdict(list)
         for event in (
@@ -293,33 +350,36 @@ class Plain:
             self.ratings[survey.ticket_id].append((survey.score, survey.rated_at))
         self.facts = {t.id: self.facts_of(t, events[t.id], replies[t.id]) for t in self.tickets}
 
+    def local(self, at: datetime) -> date:
+        return local(at, self.tz)
+
     def facts_of(self, t: Ticket, changes: list[tuple], replies: list[datetime]) -> list[tuple[date, str, float]]:
         first_reply = replies[0] if replies else None
         assert t.first_response_at == first_reply, t.id  # the first public reply that is not the customer's
-        found = [(local(t.created_at), "created", 0)]
-        spans = running_spans(t, [(at, to) for at, _, to in changes], NOW)
+        found = [(self.local(t.created_at), "created", 0)]
+        spans = running_spans(t, [(at, to) for at, _, to in changes], self.case.now)
         if first_reply is not None:
-            found.append((local(first_reply), "first_response", (first_reply - t.created_at).total_seconds() / 60))
-            spent = spent_until(spans, first_reply)
-            found.append((local(first_reply), "first_response_biz", spent))
+            found.append((self.local(first_reply), "first_response", (first_reply - t.created_at).total_seconds() / 60))
+            spent = spent_until(spans, first_reply, self.tz)
+            found.append((self.local(first_reply), "first_response_biz", spent))
             outcome = "met" if spent <= FIRST_RESPONSE else "missed"
         else:
             stop = next((at for at, _, to in changes if to in ("resolved", "closed")), None)
-            spent = spent_until(spans, stop or NOW)
+            spent = spent_until(spans, stop or self.case.now, self.tz)
             outcome = "missed" if spent >= FIRST_RESPONSE else None  # resolved silently in time: not applicable
         if outcome:
-            found.append((local(t.created_at), f"sla_fr_{outcome}", 0))
+            found.append((self.local(t.created_at), f"sla_fr_{outcome}", 0))
         if t.status in ("resolved", "closed"):
-            found.append((local(t.resolved_at), "resolved", (t.resolved_at - t.created_at).total_seconds() / 60))
+            found.append((self.local(t.resolved_at), "resolved", (t.resolved_at - t.created_at).total_seconds() / 60))
             if any(old in ("resolved", "closed") and to == "open" for _, old, to in changes):
-                found.append((local(t.resolved_at), "reopened", 0))
-            spent = spent_until(spans, t.resolved_at)
-            found.append((local(t.resolved_at), "resolution_biz", spent))
-            found.append((local(t.created_at), "sla_res_met" if spent <= RESOLUTION else "sla_res_missed", 0))
-        elif spent_until(spans, NOW) >= RESOLUTION:
-            found.append((local(t.created_at), "sla_res_missed", 0))  # open (or waiting) past its target
+                found.append((self.local(t.resolved_at), "reopened", 0))
+            spent = spent_until(spans, t.resolved_at, self.tz)
+            found.append((self.local(t.resolved_at), "resolution_biz", spent))
+            found.append((self.local(t.created_at), "sla_res_met" if spent <= RESOLUTION else "sla_res_missed", 0))
+        elif spent_until(spans, self.case.now, self.tz) >= RESOLUTION:
+            found.append((self.local(t.created_at), "sla_res_missed", 0))  # open (or waiting) past its target
         for score, rated_at in self.ratings[t.id]:
-            found.append((local(rated_at), "csat", score))
+            found.append((self.local(rated_at), "csat", score))
         return found
 
     def values(self, t: Ticket, dim: str) -> list[str]:
@@ -349,7 +409,7 @@ class Plain:
                 if gap <= 30:
                     value = {"all": "", "agent": str(user_id), "team": str(self.teams.get(user_id) or "")}.get(dim)
                     if value is not None:
-                        found[value].append((local(now), gap))
+                        found[value].append((self.local(now), gap))
         return found
 
     def figures(self, dim: str, span: Period) -> dict[str, dict[str, Any]]:
@@ -418,7 +478,8 @@ def differences(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> list[t
 
 
 def expected_summary(plain: Plain, dim: str) -> list[dict[str, Any]]:
-    now, before = plain.figures(dim, PERIOD), plain.figures(dim, PERIOD.previous())
+    period = plain.case.period
+    now, before = plain.figures(dim, period), plain.figures(dim, period.previous())
     rows = []
     for value in set(now) | {v for v, f in before.items() if f["created"]}:
         row = now.get(value) or plain_figures({})
@@ -428,15 +489,19 @@ def expected_summary(plain: Plain, dim: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["value"])
 
 
+@pytest.mark.parametrize("case", CASES, ids=[case.zone for case in CASES])
 def test_every_report_matches_a_plain_count(
-    analytics: Any, enable_plugin: Any, tenant: Any, at: Any, counted: Any, frozen_clock: Any
+    analytics: Any, enable_plugin: Any, tenant: Any, at: Any, counted: Any, frozen_clock: Any, case: Case
 ) -> None:
+    tenant.timezone = case.zone
+    tenant.save()
     enable_plugin("sla")
     enable_plugin("portal")
-    save_calendars(tenant, {"items": [{"name": "default", "weekly": LUNCH, "region": "CN", "tz": "Asia/Shanghai"}]})
+    save_calendars(tenant, {"items": [{"name": "default", "weekly": LUNCH, "region": "CN", "tz": case.zone}]})
     save_policies(tenant, {"items": [{"name": "all", "first_response": FIRST_RESPONSE, "resolution": RESOLUTION}]})
-    build(tenant, at, counted)
-    plain = Plain(tenant)
+    build(tenant, at, counted, case)
+    plain = Plain(tenant, case)
+    PERIOD, tz = case.period, case.tz  # noqa: N806
     # the scenario has what it claims: every kind of fact in the period, and tickets on its edges
     kinds = {metric for facts in plain.facts.values() for day, metric, _ in facts if PERIOD.start <= day <= PERIOD.end}
     assert {"created", "first_response", "resolved", "reopened", "csat", "sla_fr_met", "sla_fr_missed"} <= kinds
@@ -470,7 +535,7 @@ def test_every_report_matches_a_plain_count(
         expected = plain.figures("all", Period(day, day)).get("", plain_figures({}))
         assert {k: v for k, v in item.items() if k not in ("value", "label")} == expected, day
 
-    created = {t.id: local(t.created_at) for t in plain.tickets}
+    created = {t.id: plain.local(t.created_at) for t in plain.tickets}
     count_now, count_before = defaultdict(int), defaultdict(int)
     for t in plain.tickets:
         path = plain.values(t, "problem")[0]
@@ -485,7 +550,7 @@ def test_every_report_matches_a_plain_count(
         for i in reports.top_problems(tenant, PERIOD, 3)["items"]
     ] == [(v, c, round(c / in_period, 4), count_before.get(v, 0)) for v, c in ranked]
 
-    today = local(NOW)
+    today = plain.local(case.now)
     for dim in DIMENSIONS:
         groups: dict[str, list[int]] = defaultdict(list)
         for t in plain.tickets:
@@ -511,15 +576,15 @@ def test_every_report_matches_a_plain_count(
 
     grid = [[0] * 24 for _ in range(7)]
     for t in plain.tickets:
-        when = t.created_at.astimezone(SH)
+        when = t.created_at.astimezone(tz)
         if PERIOD.start <= when.date() <= PERIOD.end:
             grid[when.weekday()][when.hour] += 1
     assert reports.heatmap(tenant, PERIOD)["grid"] == grid
 
     first, after = (
-        datetime.combine(d, datetime.min.time(), SH) for d in (PERIOD.start, PERIOD.end + timedelta(days=1))
+        datetime.combine(d, datetime.min.time(), tz) for d in (PERIOD.start, PERIOD.end + timedelta(days=1))
     )
-    deflected = sum(1 for row in Deflection.select() if first <= row.at.astimezone(SH) < after)
+    deflected = sum(1 for row in Deflection.select() if first <= row.at < after)
     portal = sum(1 for t in plain.tickets if t.channel == "portal" and PERIOD.start <= created[t.id] <= PERIOD.end)
     assert deflected == 2  # 23:59:59 on the 8th and midnight starting the 16th are outside
     assert report["total"]["deflection"] == {
