@@ -1,8 +1,10 @@
 """HTTP benchmark of the REST API in its production set-up.
 
-Starts `gunicorn "gongdan.web:create_app()"` (2 sync workers by default) on a fresh SQLite
-database in a temporary directory, made with the CLI (`gongdan init`, a tenant, an agent and
-a token), and drives it over loopback from separate client processes:
+Starts `gunicorn -c python:gongdan.web.gunicorn_conf "gongdan.web:create_app()"` (the production
+settings: 2 workers by default, 4 threads each, connections kept alive; `--server sync` for
+gunicorn's default sync worker instead) on a fresh SQLite database in a temporary directory,
+made with the CLI (`gongdan init`, a tenant, an agent and a token), and drives it over loopback
+from separate client processes:
 
 * full load: `--clients` closed-loop clients, each sending its next request as soon as the
   previous one is answered; requests/s is the server's maximum for that request.
@@ -19,12 +21,12 @@ statement costs).
 The creates at full load, the figure issue 15 compares, run in `--rounds` interleaved rounds
 (no plugin, every plugin, the peer, again and again; the median round is printed) with every
 server up at once, so a noisy neighbour slows them alike. The peer is **django-helpdesk**'s REST
-API (`POST /api/tickets/`) served by gunicorn with as many workers, on SQLite, with DRF token
-authentication, from its own virtual environment (see `bench.peer_helpdesk`; skipped, and said
-so, when none is installed). Figures only; nothing passes or fails.
+API (`POST /api/tickets/`) served by gunicorn with as many workers and the same worker
+settings, on SQLite, with DRF token authentication, from its own virtual environment (see
+`bench.peer_helpdesk`; skipped, and said so, when none is installed). Figures only; nothing passes or fails.
 
     .venv/bin/python -m bench.http [--duration 5] [--clients 4] [--workers 2] [--assigned 200]
-                                   [--rounds 3] [--peer-venv /tmp/dh-venv]
+                                   [--rounds 3] [--peer-venv /tmp/dh-venv] [--server production|sync]
 """
 
 from __future__ import annotations
@@ -47,8 +49,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import peer_helpdesk
+from gongdan.web import gunicorn_conf
 
 BIN = Path(sys.executable).parent
+# gunicorn's arguments for gongdan and for the peer: the production settings module, and the same
+# settings spelled out for the peer; or gunicorn's default sync worker for both
+SERVERS = {
+    "production": (("-c", "python:gongdan.web.gunicorn_conf"), gunicorn_conf.SERVER_ARGS),
+    "sync": (("--worker-class", "sync"), ("--worker-class", "sync")),
+}
 
 
 @dataclass
@@ -98,10 +107,10 @@ def first_party() -> list[str]:
 
 
 def start_server(
-    workdir: Path, workers: int, plugins: list[str] = (), name: str = "bench"
+    workdir: Path, workers: int, plugins: list[str] = (), name: str = "bench", server: str = "production"
 ) -> tuple[subprocess.Popen, int, str, dict[str, str]]:
     """A fresh database made with the CLI, `plugins` enabled for its tenant, and gunicorn serving
-    it; returns (process, port, token, env)."""
+    it with the `server` settings (`SERVERS`); returns (process, port, token, env)."""
     env = dict(os.environ)
     env.setdefault("GONGDAN_RATE_LIMIT_PER_MINUTE", "100000000")  # 0: no limiter (to measure its cost)
     env.update(GONGDAN_DATABASE_URL=f"sqlite:///{workdir / f'{name}.db'}", GONGDAN_SECRET_KEY="bench")
@@ -114,7 +123,15 @@ def start_server(
     token = _cli(env, "token", "create", "agent@bench.example.com")
     port = _free_port()
     server = subprocess.Popen(
-        [*(str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}"), "gongdan.web:create_app()"],
+        [
+            str(BIN / "gunicorn"),
+            *SERVERS[server][0],
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "gongdan.web:create_app()",
+        ],
         env=env,
         cwd=workdir,
     )
@@ -332,21 +349,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--assigned", type=int, default=200, help="tickets assigned to the agent before listing")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of full-load creates")
     parser.add_argument("--peer-venv", default=None, help="virtual environment with django-helpdesk and gunicorn")
+    parser.add_argument(
+        "--server", choices=sorted(SERVERS), default="production", help="gunicorn settings of gongdan and the peer"
+    )
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="gongdan-bench-"))
     plugins = first_party()
     peer_venv = peer_helpdesk.find_venv(args.peer_venv)
     servers: list[Server] = []
     try:
-        print(f"gunicorn -w {args.workers}, SQLite in {workdir}, {args.clients} client processes")
+        settings = " ".join(SERVERS[args.server][1])
+        print(f"gunicorn -w {args.workers} {settings} (gongdan and the peer), SQLite in {workdir}")
+        print(f"{args.clients} client processes, each keeping its connection open when the server allows")
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the run")
         print(f"all: {', '.join(plugins)} enabled for the tenant (no worker runs: deferred work waits in its queue)")
         for setup, enabled in (("none", []), ("all", plugins)):
-            process, port, token, _ = start_server(workdir, args.workers, enabled, name=f"bench-{setup}")
+            process, port, token, _ = start_server(workdir, args.workers, enabled, f"bench-{setup}", args.server)
             servers.append(Server(setup, process, port, token))
         if peer_venv is not None:
             port = _free_port()
-            process, queue, token = peer_helpdesk.start(peer_venv, workdir, args.workers, port, _peer_ready)
+            process, queue, token = peer_helpdesk.start(
+                peer_venv, workdir, args.workers, port, _peer_ready, SERVERS[args.server][1]
+            )
             servers.append(Server("peer", process, port, token, kind="peer", extra=queue))
             print(f"peer: django-helpdesk {peer_helpdesk.version(peer_venv)} from {peer_venv}")
         else:

@@ -10,8 +10,10 @@ a minimal Django site into a work folder: SQLite in WAL mode like gongdan's, per
 connections as gongdan keeps them, teams mode off, the REST API on with DRF token
 authentication (as cheap per request as gongdan's bearer tokens; Django's password hashing on
 every basic-auth request would make the peer look slower than it is). It migrates the site,
-creates a staff user, a queue and a token, and serves it with gunicorn and the same number of
-workers. Figures only; nothing here asserts on time.
+creates a staff user, a queue and a token, and serves it with gunicorn, the same number of
+workers and the same worker settings (`server_args`: gongdan's production `gthread` workers with
+threads and kept-alive connections, or `sync`); Django is thread-safe (a connection per
+thread). Figures only; nothing here asserts on time.
 """
 
 from __future__ import annotations
@@ -97,9 +99,15 @@ def version(venv: Path) -> str:
 
 
 def start(
-    venv: Path, workdir: Path, workers: int, port: int, ready: Callable[[int], bool]
+    venv: Path,
+    workdir: Path,
+    workers: int,
+    port: int,
+    ready: Callable[[int], bool],
+    server_args: tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen, int, str]:
-    """Serve django-helpdesk on `port` from a fresh site in `workdir`; (process, queue id, token)."""
+    """Serve django-helpdesk on `port` from a fresh site in `workdir` with gunicorn's `server_args`
+    (e.g. `--worker-class gthread --threads 4`); (process, queue id, token)."""
     site = workdir / "peer"
     site.mkdir(parents=True, exist_ok=True)
     for name, text in (("peer_settings.py", SETTINGS), ("peer_urls.py", URLS), ("peer_wsgi.py", WSGI)):
@@ -115,7 +123,15 @@ def start(
     made = subprocess.run([python, "-c", SETUP], env=env, cwd=site, check=True, capture_output=True, text=True)
     queue, token = made.stdout.split()
     server = subprocess.Popen(
-        [str(venv / "bin" / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "peer_wsgi:application"],
+        [
+            str(venv / "bin" / "gunicorn"),
+            *server_args,
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "peer_wsgi:application",
+        ],
         env=env,
         cwd=site,
         stdout=subprocess.DEVNULL,
