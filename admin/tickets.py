@@ -84,6 +84,24 @@ count_text = ticket_filters.count_text
 listing_filters = ticket_filters.listing_filters
 
 
+def pending_labels(tenant: Any, ticket: Ticket) -> list[str]:
+    """What the plugins still have to do on `ticket` while its hooks wait for the worker (an
+    ingested ticket, seconds at most), in the reader's words: 分配中, SLA 待计算, …; empty when
+    nothing waits. Only the core's own listeners waiting reads as "being processed"."""
+    waiting = tickets.pending_work(tenant, [ticket.id])
+    if ticket.id not in waiting:
+        return []
+    from gongdan.admin.plugins_view import plugin_label
+
+    words = {"assignment": gettext("assigning"), "sla": gettext("SLA being calculated")}
+    host = get_host()
+    found = [
+        words.get(name) or gettext("%(plugin)s pending", plugin=plugin_label(host.record(name)))
+        for name in waiting[ticket.id]
+    ]
+    return found or [gettext("being processed")]
+
+
 def agents_of(tenant: Any) -> list[User]:
     """Active users of the tenant who can hold tickets, by name."""
     return list(User.of(tenant).where(User.is_active == True).order_by(User.name, User.email))  # noqa: E712
@@ -225,6 +243,7 @@ class TicketsView(
             agents=agents_of(tenant),
             describe_event=describer(tenant),
             live=presence.state(ticket),
+            pending=pending_labels(tenant, ticket),
             following=self.current_user.id in watchers.watcher_ids(tenant, ticket),
             merges=merge_context(tenant, ticket),
             card=card_context(tenant, ticket, self._actor()),

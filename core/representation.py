@@ -69,9 +69,23 @@ def with_relations(query: Any) -> Any:
 
 
 def tickets_dicts(tenant: Tenant, tickets: list[Ticket]) -> list[dict[str, Any]]:
-    """A page of tickets with every enabled plugin's block, asked once for the whole page."""
+    """A page of tickets with every enabled plugin's block, asked once for the whole page.
+
+    Each says whether hooks still wait for the worker (`hooks_pending`, see
+    `gongdan.tickets.ingesting`) and whose (`pending`: plugin names, e.g. `["assignment", "sla"]`):
+    until then those plugins' blocks and the assignee are not yet what they will be.
+    """
+    from gongdan.tickets import pending_work
+
     blocks = hooks.ticket_blocks(tenant, tickets)
-    return [ticket_dict(ticket, blocks.get(ticket.id)) for ticket in tickets]
+    waiting = pending_work(tenant, [ticket.id for ticket in tickets])
+    return [
+        ticket_dict(
+            ticket,
+            {"hooks_pending": ticket.id in waiting, "pending": waiting.get(ticket.id, []), **blocks.get(ticket.id, {})},
+        )
+        for ticket in tickets
+    ]
 
 
 def attachment_dict(attachment: Attachment) -> dict[str, Any]:

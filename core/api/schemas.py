@@ -258,6 +258,12 @@ class TicketSchema(OutSchema):
     first_response_at = fields.DateTime(required=True, allow_none=True)
     resolved_at = fields.DateTime(required=True, allow_none=True)
     closed_at = fields.DateTime(required=True, allow_none=True)
+    hooks_pending = fields.Boolean(
+        metadata={"description": "the ticket's hooks still wait for the worker (an ingested ticket, seconds at most)"}
+    )
+    pending = fields.List(
+        fields.String(), metadata={"description": "the plugins whose work waits, e.g. assignment, sla (empty: none)"}
+    )
 
 
 class PageSchema(OutSchema):

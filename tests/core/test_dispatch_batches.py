@@ -211,3 +211,26 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_fires_nothing_twice(
     assert counting.seen == 10
     assert saw(ids) == Counter({t: 1 for t in ids})
     assert undelivered() == 0
+
+
+def test_the_api_and_the_console_show_the_plugins_work_pending_until_dispatched(
+    tenant, enable_plugin, admin_api, console_client
+):
+    enable_plugin("assignment")
+    enable_plugin("sla")
+    (ticket,) = ingest(tenant, 1)
+    shown = admin_api.get(f"/api/v1/tickets/{ticket.id}").get_json()
+    assert (shown["hooks_pending"], shown["pending"]) == (True, ["assignment", "sla"])
+    listed = admin_api.get("/api/v1/tickets").get_json()["items"]
+    assert [(t["id"], t["pending"]) for t in listed] == [(ticket.id, ["assignment", "sla"])]
+    zh = console_client("agent", language="zh_CN")
+    en = console_client("agent", language="en")
+    assert "分配中 · SLA 待计算" in zh.text(f"/console/tickets/{ticket.id}")
+    assert "assigning · SLA being calculated" in en.text(f"/console/tickets/{ticket.id}")
+    assert not TicketEvent.select().where(TicketEvent.kind == "assignment.waiting").exists()
+    dispatcher.dispatch_batches()
+    shown = admin_api.get(f"/api/v1/tickets/{ticket.id}").get_json()
+    assert (shown["hooks_pending"], shown["pending"]) == (False, [])
+    waited = TicketEvent.select().where((TicketEvent.ticket == ticket.id) & (TicketEvent.kind == "assignment.waiting"))
+    assert waited.count() == 1  # the assignment plugin ran: nobody online, the ticket joined the queue
+    assert 'id="hooks-pending"' not in zh.text(f"/console/tickets/{ticket.id}")
