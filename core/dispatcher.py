@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime
+from typing import Any
 
 from gongdan import clock, tickets
 from gongdan.db import db, is_postgres, write_transaction
 from gongdan.models import Tenant, Ticket, TicketEvent
-from gongdan.statements import PreparedStatement
+from gongdan.statements import PreparedStatement, hydrate
 
 BATCH = 300
 INTERVAL_SECONDS = 2
@@ -79,8 +80,7 @@ def _one_batch(tenant: Tenant, batch: int, older_than: datetime | None, nested: 
         TicketEvent.update(dispatched_at=now).where(
             (TicketEvent.tenant == tenant.id) & TicketEvent.id.in_([e.id for e in events])
         ).execute()
-        ids = {e.ticket_id for e in events}
-        known = {t.id: t for t in Ticket.select().where((Ticket.tenant == tenant.id) & Ticket.id.in_(list(ids)))}
+        known = _tickets(tenant.id, sorted({e.ticket_id for e in events}))
         fired: set[int] = set()
         token = tickets._mode.set(nested)
         try:
@@ -104,15 +104,34 @@ def _tenant_lock(tenant_id: int) -> bool:
     return bool(got)
 
 
+_EVENT_FIELDS = [TicketEvent._meta.fields[name] for name in ("id", "ticket", "kind", "actor", "actor_label", "data")]
+_TICKET_FIELDS = list(Ticket._meta.sorted_fields)
+
+
+def _rows(model: type, fields: list, query: Any) -> list[Any]:
+    """The rows of `query` (`.tuples()` of `fields`, converted by peewee) as instances, without
+    peewee's per-row model construction (a third of a batch's reading time)."""
+    names = [f.name for f in fields]
+    return [hydrate(model, dict(zip(names, row, strict=True))) for row in query]
+
+
 def _claim(tenant_id: int, batch: int, older_than: datetime | None) -> list[TicketEvent]:
     where = (TicketEvent.tenant == tenant_id) & TicketEvent.dispatched_at.is_null()
     where &= TicketEvent.kind.in_(tickets.DISPATCHED_KINDS)
     if older_than is not None:
         where &= TicketEvent.at < older_than
-    query = TicketEvent.select().where(where).order_by(TicketEvent.id).limit(batch)
+    query = TicketEvent.select(*_EVENT_FIELDS).where(where).order_by(TicketEvent.id).limit(batch)
     if is_postgres():  # a request firing one of them now is waited for; its stamp then excludes it
         query = query.for_update()
-    return list(query)
+    events = _rows(TicketEvent, _EVENT_FIELDS, query.tuples())
+    for event in events:
+        event.__data__["tenant"] = tenant_id
+    return events
+
+
+def _tickets(tenant_id: int, ids: list[int]) -> dict[int, Ticket]:
+    query = Ticket.select(*_TICKET_FIELDS).where((Ticket.tenant == tenant_id) & Ticket.id.in_(ids)).tuples()
+    return {ticket.id: ticket for ticket in _rows(Ticket, _TICKET_FIELDS, query)}
 
 
 def pending_count(tenant_id: int | None = None) -> int:
