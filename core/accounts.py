@@ -251,6 +251,7 @@ def _token_row(p: Placeholders) -> Any:
 
 # asked on every API request: compiled once per database
 _TOKEN_QUERY = ShapedQuery(_token_row)
+TOKEN_QUERY = _TOKEN_QUERY  # public: `gongdan.api.token_cache` re-reads the row with it on every request
 
 
 def user_for_token(token: str) -> tuple[User, ApiToken] | None:

@@ -17,9 +17,8 @@ from marshmallow import Schema
 from werkzeug.exceptions import BadRequest
 
 from gongdan import clock
-from gongdan.accounts import user_for_token
 from gongdan.actors import Actor
-from gongdan.api import ratelimit
+from gongdan.api import ratelimit, token_cache
 from gongdan.api.error_language import in_callers_language
 from gongdan.errors import Forbidden, GongdanError, NotFound, ValidationError
 from gongdan.models import ApiToken, Tenant, User
@@ -106,7 +105,7 @@ def authenticate() -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    found = user_for_token(token.strip())
+    found = token_cache.verify(token.strip())
     if found is None:
         raise Unauthorized("invalid or revoked token")
     user, row = found
@@ -122,14 +121,32 @@ def authenticate() -> User:
 
 def json_body() -> Any:
     """The request's JSON body: 400 `bad_request` when it is not JSON, 422 for unstorable text."""
-    if not request.data:
+    raw = request.get_data(cache=True)  # not `request.data`, which first tries to parse a form
+    if not raw:
         return {}
     try:
         data = request.get_json(force=True)
     except (BadRequest, RecursionError):
         raise GongdanError("malformed JSON body") from None
-    _check_storable(data)
+    if not _plainly_storable(raw):
+        _check_storable(data)
     return data
+
+
+def _plainly_storable(raw: bytes) -> bool:
+    """Whether JSON text `raw` (already parsed) cannot hold what `_check_storable` refuses.
+
+    A NUL or a lone surrogate comes from a `\\u` escape or from raw bytes: JSON forbids raw
+    control characters, and `json.loads` decodes bytes with `surrogatepass`, so a surrogate's
+    UTF-8 form (lead byte 0xED) passes; a zero byte means UTF-16/32 text. Any of these, or more
+    than MAX_JSON_DEPTH brackets, and the parsed body is checked the long way.
+    """
+    return (
+        b"\\u" not in raw
+        and b"\x00" not in raw
+        and b"\xed" not in raw
+        and raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH
+    )
 
 
 def _check_storable(data: Any) -> None:

@@ -5,6 +5,7 @@
   needs `GONGDAN_PROXY_HOPS` so that `X-Forwarded-Proto` is believed).
 * `GONGDAN_PROXY_HOPS=N` trusts N proxies' `X-Forwarded-For/-Proto/-Host/-Port` (werkzeug's
   ProxyFix): the client address the sign-in throttle counts and the scheme come from them.
+* The REST API (`/api/`) opens no session: bearer tokens only, the cookie is neither read nor set.
 * Every response: `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`,
   `X-Frame-Options: DENY`. Console pages also get a Content-Security-Policy that allows only
   the site's own scripts and those carrying the request's nonce (`csp_nonce()`).
@@ -29,6 +30,7 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 CSP_PATHS = ("/console",)
+API_PATH = "/api/"
 # the one inline handler Flask-Admin's filter menu carries (`onclick="return false;"`), allowed by its hash
 ALLOWED_HANDLER = "'sha256-" + base64.b64encode(hashlib.sha256(b"return false;").digest()).decode() + "'"
 CSP = (
@@ -41,6 +43,13 @@ CSP = (
 
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, Secure when the settings or the request's scheme say so."""
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        """No session on the REST API (`/api/`): it authenticates by bearer token alone, so its
+        requests neither read nor refresh the console's cookie (Flask gives them a null session)."""
+        if request.path.startswith(API_PATH):
+            return None
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """`on`: always; `off`: never; `auto`: when this request came over HTTPS."""

@@ -58,6 +58,20 @@ def test_unstorable_text_is_422(agent_api, expect_error):
     expect_error(agent_api.get("/api/v1/tickets?q=a%00b"), 422, "validation_error")
 
 
+def test_unstorable_text_without_an_escape_is_422(agent_api, expect_error):
+    """Bodies the quick check (`_plainly_storable`) must send the long way: a surrogate in raw
+    UTF-8 bytes (json.loads decodes with surrogatepass), a NUL escape in UTF-16 text, and 65
+    nested lists, which no escape shows."""
+    for raw in (b'{"subject": "a\xed\xa0\x80b"}', '{"subject": "a\\u0000b"}'.encode("utf-16")):
+        response = agent_api.post("/api/v1/tickets", data=raw, content_type="application/json")
+        assert "subject" in expect_error(response, 422, "validation_error")["fields"]
+    nested = b'{"subject": "s", "tags": ' + b"[" * 65 + b"]" * 65 + b"}"
+    error = expect_error(
+        agent_api.post("/api/v1/tickets", data=nested, content_type="application/json"), 400, "bad_request"
+    )
+    assert "64" in error["message"]
+
+
 def test_unknown_routes_and_methods_are_json(agent_api, client, expect_error):
     expect_error(client.get("/api/v1/nowhere"), 404, "not_found")
     expect_error(agent_api.get("/api/v1/tickets/abc"), 404, "not_found")
