@@ -2,6 +2,7 @@
 the incremental refresh rate, the forecast's error on a held-back month, Erlang C checks.
 
     .venv/bin/python -m bench.analytics [--tickets 1000000] [--days 90] [--runs 15] [--skip-pg] [--reuse]
+        [--refresh-baseline ROLLUP_PY] [--refresh-only]
 
 1. `--tickets` tickets over `--days` days are inserted directly (one tenant, 5 channels, 120
    problems in a 诉求/场景/问题 tree, 40 tags, 6 teams, 60 agents, customers in 3 tiers, 4
@@ -12,7 +13,10 @@ the incremental refresh rate, the forecast's error on a held-back month, Erlang 
 2. Each report's p50/p95 over `--runs` runs, read from the rollups, and the same figure computed
    by scanning the tickets (SQL over the ticket table) measured in the same run.
 3. Export rows/s: the tickets of the last 7 days as CSV and as Excel (streamed, masked).
-4. `rollup.refresh` rate: tickets recounted per second (the work each notification hook does).
+4. `rollup.refresh` rate on a 3,000-ticket tenant of its own: the first count (empty rollups, as
+   after an import of history), a recount where nothing changed, one ticket at a time; with
+   `--refresh-baseline ROLLUP_PY` (e.g. `git show REV:plugins/analytics/gongdan_analytics/rollup.py`)
+   that version is timed alternately in the same run. `--refresh-only --tickets 3000`: only this.
 5. The forecast's MAPE on a held-back month of synthetic arrivals (weekly, daily and promotion
    peaks, China's holidays) against the seasonal-naive baseline (target: ≤ 0.8× its error).
 6. Erlang C against published values.
@@ -565,7 +569,9 @@ def main() -> None:
         metavar="ROLLUP_PY",
         help="another version of gongdan_analytics/rollup.py to time beside this tree's refresh",
     )
-    parser.add_argument("--refresh-only", action="store_true", help="only the refresh rates, of --tickets tickets (e.g. 3000)")
+    parser.add_argument(
+        "--refresh-only", action="store_true", help="only the refresh rates, of --tickets tickets (e.g. 3000)"
+    )
     options = parser.parse_args()
     os.environ.setdefault("GONGDAN_KEY_FILE", os.path.join(tempfile.mkdtemp(), "bench.key"))
     targets = [] if options.skip_sqlite else [("SQLite", f"sqlite:///{tempfile.mkdtemp()}/analytics.db")]

@@ -5,11 +5,13 @@ tag, team, agent, customer tier, priority, and `all`), a few `(local day, metric
 items: `created`, `open` (still in the backlog, on its creation day), `first_response`,
 `first_response_biz`, `resolved`, `resolution_biz`, `reopened`, SLA outcomes (`sla_fr_met`,
 `sla_fr_missed`, `sla_res_met`, `sla_res_missed`, on its creation day) and `csat`/`csat_good`.
-It also adds its arrival to the hourly table under its channel. `docs/analytics.md` defines each.
+It also adds its arrival to the hourly table (per UTC quarter hour: exact local hours in any
+zone) under its channel. `docs/analytics.md` defines each.
 
 `refresh(tenant, ids)` recomputes those tickets from their rows (and the SLA and portal tables
 when the plugins are installed), compares with what `Fact` says was applied, and upserts only
-the difference into `Daily`/`Hourly`. It is idempotent. The catch-up job (`catch_up`) calls it
+the difference into `Daily`/`Hourly`/`Backlog`, set-based: one statement per table a batch. It
+is idempotent. The catch-up job (`catch_up`) calls it
 for the tickets with events after its watermark in the event log, in batches: nothing is counted
 in the request that changes a ticket, and figures are at most one job interval behind.
 Agents' work time is an additive stream of its own (`record_work`), measured per public reply.
@@ -596,9 +598,10 @@ def _chunks(ids: Iterator[int] | Iterable[int], size: int = BATCH) -> Iterator[l
 
 
 def import_arrivals(tenant: Tenant, counts: dict[tuple[datetime, str], int]) -> None:
-    """Add arrival counts `{(UTC hour, channel): tickets}` from before the tenant's tickets (another
-    system's history, the demo's weeks) to the hourly table and to the daily `created` counts of
-    `all` and `channel`. Not idempotent: import each period once."""
+    """Add arrival counts `{(time, channel): tickets}` from before the tenant's tickets (another
+    system's history, the demo's weeks; each time counted in its UTC quarter hour, so give the start
+    of the local hour) to the hourly table and to the daily `created` counts of `all` and `channel`.
+    Not idempotent: import each period once."""
     tz = tz_of(tenant)
     delta: dict[Key, list[float]] = defaultdict(lambda: [0, 0.0])
     for (hour, channel), count in counts.items():
