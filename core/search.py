@@ -21,6 +21,7 @@ filtered by a tag reads the tag's postings instead of every ticket's tags.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -31,6 +32,8 @@ from gongdan.db import is_postgres, write_transaction
 from gongdan.models import Comment, Ticket, TicketIndexPending, TicketTerm
 from gongdan.statements import PreparedStatement
 from gongdan.text import MAX_TERM, term_set
+
+log = logging.getLogger(__name__)
 
 CHUNK = 300
 """Rows per INSERT (three parameters each, well under every database's limit)."""
@@ -51,6 +54,9 @@ _probe = PreparedStatement(
     "SELECT COUNT(*) FROM (SELECT 1 FROM {term} WHERE tenant_id = ? AND term = ? LIMIT ?) AS probe", term=TicketTerm
 )
 
+_holders = PreparedStatement(
+    "SELECT ticket_id FROM {term} WHERE tenant_id = ? AND term = ? ORDER BY ticket_id DESC LIMIT ?", term=TicketTerm
+)
 
 _enqueue = PreparedStatement(
     "INSERT INTO {pending} (tenant_id, ticket_id) VALUES (?, ?) ON CONFLICT DO NOTHING", pending=TicketIndexPending
@@ -213,7 +219,8 @@ def _forget_terms(count: int) -> PreparedStatement:
 def index_tags(tenant_id: int, batch: int = 20_000, progress: Callable[[int, int], None] | None = None) -> int:
     """Write the tag postings of every ticket of the tenant that has tags (an installation from
     before tags were postings; idempotent), `batch` tickets a transaction in id order; `progress`
-    is called with (tickets read, postings written) after each. Returns the postings written."""
+    is called with (tickets read, postings written) after each, which is also logged (INFO).
+    Returns the postings written."""
     last, read, written = 0, 0, 0
     while True:
         with write_transaction():
@@ -232,6 +239,7 @@ def index_tags(tenant_id: int, batch: int = 20_000, progress: Callable[[int, int
             postings.sort()
             _insert_rows(postings)
         last, read, written = rows[-1][0], read + len(rows), written + len(postings)
+        log.info("tenant %s: tags of %s tickets read, %s postings written", tenant_id, f"{read:,}", f"{written:,}")
         if progress is not None:
             progress(read, written)
 
@@ -254,6 +262,11 @@ def counted_terms(tenant_id: int, wanted: Iterable[str]) -> list[tuple[int, str]
 def postings(tenant_id: int, term: str, cap: int) -> int:
     """How many of the tenant's tickets hold `term`, counted no further than `cap` (one index range)."""
     return _probe.execute((tenant_id, term, cap)).fetchone()[0]
+
+
+def holders(tenant_id: int, term: str, cap: int) -> list[int]:
+    """The tickets holding `term` (at most `cap` of them, newest first)."""
+    return [row[0] for row in _holders.execute((tenant_id, term, cap)).fetchall()]
 
 
 def holding(p: Any, count: int) -> tuple[Any, peewee.Expression]:
@@ -299,6 +312,7 @@ __all__ = [
     "counted_terms",
     "found",
     "held_by",
+    "holders",
     "holding",
     "index_pending",
     "index_tags",
