@@ -92,11 +92,13 @@ class AgentClock(TenantModel):
 
 
 class Watermark(TenantModel):
-    """The last event id the catch-up job has folded into the rollups, and when it last ran."""
+    """The last event id the catch-up job has folded into the rollups, when it last ran, and the
+    time zone the local days were cut in (a change of the tenant's zone recounts them)."""
 
     tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)
     event_id = pw.BigIntegerField(default=0)
     counted_at = UTCDateTimeField(null=True)
+    zone = pw.CharField(max_length=64, null=True)
 
     class Meta:
         table_name = "analytics_watermark"

@@ -528,14 +528,20 @@ def _events_after(tenant: Tenant, event_id: int, limit: int) -> list[tuple[int, 
 def catch_up(tenant: Tenant, limit: int = 20_000, budget: float = RUN_SECONDS) -> int:
     """Count every ticket with events after the tenant's watermark: new tickets, their changes,
     SLA breaches, ratings. The worker runs it every `CATCH_UP_SECONDS`, so figures are at most
-    that late. Reads `limit` events a batch until none is left or `budget` seconds have passed, then
-    moves the watermark to the last event older than `SETTLE_SECONDS` and stamps `counted_at`.
-    Returns how many tickets changed."""
+    that late. When the tenant's time zone is not the one its days were counted in, every ticket
+    and reply is recounted first (`recount_days`). Reads `limit` events a batch until none is left
+    or `budget` seconds have passed, then moves the watermark to the last event older than
+    `SETTLE_SECONDS` and stamps `counted_at`. Returns how many tickets changed."""
     started, now = time.monotonic(), clock.now()
     mark, _ = Watermark.get_or_create(tenant=tenant)
+    zone, changed = tz_of(tenant).key, 0
+    if mark.zone != zone:  # None: first run, or counted before the zone was recorded
+        if mark.zone is not None:
+            changed = recount_days(tenant)  # the tenant's zone changed: its local days are cut anew
+        Watermark.update(zone=zone).where(Watermark.id == mark.id).execute()
     settled_before = now - timedelta(seconds=SETTLE_SECONDS)
     seen = settled = mark.event_id
-    settling, changed = True, 0
+    settling = True
     while True:
         rows = _events_after(tenant, seen, limit)
         if not rows:
@@ -559,6 +565,32 @@ def counted_at(tenant: Tenant) -> datetime | None:
     return Watermark.select(Watermark.counted_at).where(Watermark.tenant == tenant).scalar()
 
 
+def recount_days(tenant: Tenant) -> int:
+    """Recount every ticket and agent reply after the tenant's time zone changed: each ticket's
+    local days are recomputed in the new zone and the difference applied (imported arrivals are
+    kept, on the days of the zone they were imported in), agents' work time is counted again.
+    Hourly rows are per UTC quarter hour and need nothing. Returns how many tickets moved."""
+    changed = 0
+    for ids in _chunks(row[0] for row in Ticket.select(Ticket.id).where(Ticket.tenant == tenant).tuples()):
+        changed += refresh(tenant, ids)
+    _recount_work(tenant)
+    return changed
+
+
+def _recount_work(tenant: Tenant) -> None:
+    """Agents' work time counted again from their public replies (the day of each in the zone now)."""
+    with write_transaction():
+        Daily.delete().where((Daily.tenant == tenant) & (Daily.metric == "work")).execute()
+        AgentClock.delete().where(AgentClock.tenant == tenant).execute()
+    replies = (
+        Comment.select()
+        .where((Comment.tenant == tenant) & (Comment.internal == False) & Comment.author.is_null(False))  # noqa: E712
+        .order_by(Comment.created_at)
+    )
+    for reply in replies.iterator():
+        record_work(tenant, reply)
+
+
 def rebuild(tenant: Tenant, since: date | None = None) -> int:
     """Recompute from the tickets and the event log: every ticket (`since` None: rollups and work
     time are emptied and rebuilt), or the tickets created or changed since the local day `since`."""
@@ -573,16 +605,11 @@ def rebuild(tenant: Tenant, since: date | None = None) -> int:
     with write_transaction():
         for model in (Fact, Daily, Backlog, Hourly, AgentClock):
             model.delete().where(model.tenant == tenant).execute()
+    Watermark.update(zone=tz_of(tenant).key).where(Watermark.tenant == tenant).execute()
     changed = 0
     for ids in _chunks(row[0] for row in Ticket.select(Ticket.id).where(Ticket.tenant == tenant).tuples()):
         changed += refresh(tenant, ids)
-    replies = (
-        Comment.select()
-        .where((Comment.tenant == tenant) & (Comment.internal == False) & Comment.author.is_null(False))  # noqa: E712
-        .order_by(Comment.created_at)
-    )
-    for reply in replies.iterator():
-        record_work(tenant, reply)
+    _recount_work(tenant)
     return changed
 
 

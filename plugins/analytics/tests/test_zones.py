@@ -4,6 +4,7 @@ Adelaide (+10:30 → +09:30 on 5 April 2026, when 02:00–03:00 happens twice).
 The hourly table is kept per UTC quarter hour, so each local hour is a whole number of its rows.
 The forecast's history, the heat map and the alerts' last hour are compared with a count of the
 tickets' own creation times in the zone (tickets on each side of every quarter of the hour).
+A change of the tenant's zone recounts the local days at the next catch-up.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from gongdan_analytics import alerts, reports, rollup
 from gongdan_analytics.forecast import load_history
 from gongdan_analytics.periods import Period
 
-from gongdan import tickets
+from gongdan import accounts, tickets
+from gongdan.actors import Actor
 from gongdan.models import Ticket
 
 from .conftest import CUSTOMER
@@ -87,3 +89,33 @@ def test_hourly_figures_are_exact_in_the_zone(
     frozen_clock.set(end + timedelta(minutes=50))
     counted()
     assert alerts._hour_counts(tenant, end - timedelta(hours=1), end) == {"web": 1}
+
+
+def test_a_change_of_zone_recounts_the_local_days(analytics: Any, tenant: Any, frozen_clock: Any, counted: Any) -> None:
+    """01:00 on 2 November in Shanghai is 22:30 on 1 November in India: after the tenant's zone
+    changes, the next catch-up moves the ticket, its first response and the agent's work time to
+    the 1st (the hourly rows, per UTC quarter hour, stay as they are)."""
+    agent = accounts.create_user(tenant, "li@acme.example.com", "agent", "李娜", "pw-123456789")
+    sh = ZoneInfo("Asia/Shanghai")
+    frozen_clock.set(datetime(2026, 11, 2, 1, 0, tzinfo=sh))
+    ticket, _ = tickets.create(tenant, {"subject": "深夜的工单", "channel": "web"}, CUSTOMER)
+    frozen_clock.set(datetime(2026, 11, 2, 1, 5, tzinfo=sh))
+    tickets.comment(tenant, Ticket.get_by_id(ticket.id), "您好", Actor.of(agent))
+    frozen_clock.set(datetime(2026, 11, 2, 1, 15, tzinfo=sh))
+    tickets.comment(tenant, Ticket.get_by_id(ticket.id), "补充", Actor.of(agent))
+    frozen_clock.set(datetime(2026, 11, 2, 10, 0, tzinfo=sh))
+    counted()
+    first, second = Period(date(2026, 11, 1), date(2026, 11, 1)), Period(date(2026, 11, 2), date(2026, 11, 2))
+
+    def figures(span: Period) -> tuple[int, int, int]:
+        total = reports.summary(tenant, span, "channel")["total"]
+        return total["created"], total["first_response"]["count"], total["handling"]["count"]
+
+    assert (figures(first), figures(second)) == ((0, 0, 0), (1, 1, 1))
+    tenant.timezone = "Asia/Kolkata"
+    tenant.save()
+    counted()
+    assert (figures(first), figures(second)) == ((1, 1, 1), (0, 0, 0))
+    assert reports.heatmap(tenant, first)["grid"][6][22] == 1  # Sunday 22:30 IST
+    counted()  # once: nothing moves again
+    assert (figures(first), figures(second)) == ((1, 1, 1), (0, 0, 0))
