@@ -21,6 +21,7 @@ for about that interval plus the batches before it.
 from __future__ import annotations
 
 import zlib
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ from gongdan.statements import PreparedStatement, hydrate
 
 BATCH = 300
 INTERVAL_SECONDS = 2
+_memo: ContextVar[dict[Any, Any] | None] = ContextVar("gongdan_batch_memo", default=None)
 _LOCK_CLASS = zlib.crc32(b"gongdan.dispatch") & 0x7FFFFFFF  # advisory lock space (class, tenant)
 
 _tenants_waiting = PreparedStatement(
@@ -83,6 +85,7 @@ def _one_batch(tenant: Tenant, batch: int, older_than: datetime | None, nested: 
         known = _tickets(tenant.id, sorted({e.ticket_id for e in events}))
         fired: set[int] = set()
         token = tickets._mode.set(nested)
+        memo = _memo.set({})
         try:
             for event in events:
                 if event.ticket_id in fired:  # an earlier hook of this batch may have changed it
@@ -94,8 +97,19 @@ def _one_batch(tenant: Tenant, batch: int, older_than: datetime | None, nested: 
                 fired.add(event.ticket_id)
                 tickets.fire(tenant, ticket, event)
         finally:
+            _memo.reset(memo)
             tickets._mode.reset(token)
     return len(events)
+
+
+def batch_memo() -> dict[Any, Any] | None:
+    """A dict that lives as long as the current batch's transaction, for a hook to keep what it
+    read once per batch instead of once per ticket (e.g. whether anyone in the tenant is online);
+    None outside a batch (a request's inline dispatch). Key it by your plugin's name and the
+    tenant. Only what no hook of the same batch can change belongs there: the batch holds
+    SQLite's write lock, but on PostgreSQL other transactions commit meanwhile, so treat an
+    entry as read at the start of the batch (at most `INTERVAL_SECONDS` plus a batch old)."""
+    return _memo.get()
 
 
 def _tenant_lock(tenant_id: int) -> bool:
@@ -142,4 +156,4 @@ def pending_count(tenant_id: int | None = None) -> int:
     return query.count()
 
 
-__all__ = ["BATCH", "INTERVAL_SECONDS", "dispatch_batches", "pending_count"]
+__all__ = ["BATCH", "INTERVAL_SECONDS", "batch_memo", "dispatch_batches", "pending_count"]

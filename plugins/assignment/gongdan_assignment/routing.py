@@ -17,6 +17,7 @@ from gongdan import clock, tickets
 from gongdan.actors import Actor
 from gongdan.contributions import AssignmentDecision
 from gongdan.db import write_transaction
+from gongdan.dispatcher import batch_memo
 from gongdan.errors import Conflict
 from gongdan.hooks import assignment_strategies
 from gongdan.models import OPEN_STATUSES, Team, Tenant, Ticket, User
@@ -49,6 +50,8 @@ def decide(
     strategy = assignment_strategies().get(target.strategy)
     if strategy is None:
         return AssignmentDecision(None, target.strategy, f"strategy {target.strategy!r} is not installed", team_id)
+    if _nobody_online(tenant):  # (in a worker's batch; the same answer `_why_nobody` gives)
+        return AssignmentDecision(None, strategy.name, f"waiting: nobody online in {_team_label(team_id)}", team_id)
     pool = available(
         tenant, ticket, strategy.name, team_id=team_id, min_level=target.min_level, exclude=exclude, only=only
     )
@@ -65,8 +68,34 @@ def decide(
 def _team_label(team_id: int | None) -> str:
     if team_id is None:
         return "the tenant"
+    memo = batch_memo()
+    key = ("assignment.team_label", team_id)
+    if memo is not None and key in memo:
+        return memo[key]
     team = Team.get_or_none(Team.id == team_id)
-    return team.name if team else f"team {team_id}"
+    label = team.name if team else f"team {team_id}"
+    if memo is not None:
+        memo[key] = label
+    return label
+
+
+_ONLINE = (
+    "SELECT COUNT(*) FROM {state} s JOIN {user} u ON u.id = s.user_id AND u.tenant_id = s.tenant_id"
+    " WHERE s.tenant_id = ? AND s.status = 'online' AND u.is_active"
+)
+
+
+def _nobody_online(tenant: Tenant) -> bool:
+    """Within the worker's batch of ingested tickets: whether no active agent of the tenant is
+    online, read once per batch (`gongdan.dispatcher.batch_memo`) — then every ticket of the batch
+    waits without asking for candidates. Outside a batch False: `available` answers."""
+    memo = batch_memo()
+    if memo is None:
+        return False
+    key = ("assignment.nobody_online", tenant.id)
+    if key not in memo:
+        memo[key] = not run(_ONLINE, [tenant.id], state=AgentState, user=User).fetchone()[0]
+    return memo[key]
 
 
 def _why_nobody(tenant: Tenant, target: Target, team_id: int | None) -> str:
