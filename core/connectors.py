@@ -12,7 +12,8 @@ connector (which uses them), so a new connector does not copy them.
   each with a table name of your plugin's): how far a shop was read, what the sync last applied
   to each record's ticket, and the records that could not become tickets;
 * `upsert` — one mapped record → its ticket (created, or updated keeping agents' edits, walked
-  to its status) and its mirror row, skipping a version already stored.
+  to its status) and its mirror row, skipping a version already stored; with options for a
+  connector that keeps more (the Pinduoduo connector stores every record through it).
 
 See docs/writing-connectors.md for why each rule matters.
 """
@@ -285,6 +286,26 @@ class RecordMirror(TenantModel):
         """The mirror row of `record_id`, or None if the sync never stored it."""
         return cls.of(tenant).where(cls.record_id == str(record_id)).first()
 
+    def supersedes(self, version: datetime) -> bool:
+        """Whether this row is at least as new as `version`, so `upsert` skips the record.
+
+        Override for another rule, e.g. a version of one-second resolution stored again when equal.
+        """
+        return self.updated_at >= version
+
+    @classmethod
+    def keep(cls, tenant: Tenant, record_id: str, row: RecordMirror | None, values: dict[str, Any]) -> None:
+        """Write the mirror row of `record_id` (`row`: the one `upsert` read, or None) with `values`:
+        `ticket_id`, `state`, `applied`, `updated_at` and the `columns` given to `upsert`.
+
+        Called by `upsert` inside a transaction. Override when your table names its columns
+        otherwise (the Pinduoduo connector's `PddRefund` does).
+        """
+        if row is None:
+            cls.create(tenant=tenant, record_id=record_id, **values)
+        else:
+            cls.update(**values).where(cls.id == row.id).execute()
+
 
 class RecordQuarantine(TenantModel):
     """An outside record that could not become a ticket: the raw record and the reason, for a
@@ -314,8 +335,10 @@ class RecordQuarantine(TenantModel):
 
 
 APPLIED = ("subject", "priority", "category", "tags")
+_UNREAD: Any = object()
 
 
+@tickets.ingesting()  # nobody waits: the tickets' hooks run in the worker's batches
 def upsert(
     tenant: Tenant,
     mapped: dict[str, Any],
@@ -325,36 +348,87 @@ def upsert(
     actor: Actor,
     target: str | None = None,
     state: str = "",
+    known: RecordMirror | None = _UNREAD,
+    keep_agent_status: bool = False,
+    ensure_category: bool = True,
+    columns: dict[str, Any] | None = None,
+    remember: dict[str, Any] | None = None,
+    on_stored: Callable[[Ticket, bool], None] | None = None,
 ) -> Ticket | None:
     """Store one outside record: `mapped` is its `tickets.create` payload (with `external_ref`).
 
-    Skips a `version` not newer than the mirror's (an old or the same version read again: None).
-    Otherwise creates the ticket, or updates it without undoing what agents changed since the
-    last sync (`keep_agent_edits`), creates its category path (`categories.ensure`), walks it to
-    `target` (`walk_to`; None leaves the status) and writes the mirror row with `version`,
-    `state` (the record's own status, for your panels and actions) and what was applied.
-    Returns the ticket.
+    Skips a `version` the mirror row already `supersedes` (by default: not newer than the
+    stored one; an old or the same version read again: None). Otherwise creates the ticket, or
+    updates the fields that differ (subject, priority, category, tags, description) without
+    undoing what agents changed since the last sync (`keep_agent_edits`), creates its category
+    path (`categories.ensure`), walks it to `target` (`walk_to`; None leaves the status) and
+    writes the mirror row (`mirror.keep`) with `version`, `state` (the record's own status, for
+    your panels and actions) and what was applied. Returns the ticket.
+
+    Options for a connector with more to keep:
+
+    * `known` — the mirror row when you read it already (a window's rows in one query), None
+      when there is none; by default `mirror.find` reads it;
+    * `keep_agent_status` — walk only a new ticket, or when `target` differs from the one applied
+      last time, so a status an agent set stays until the record's own status changes;
+    * `ensure_category=False` — the category path exists already (you resolved it yourself);
+    * `columns` — more values for the mirror row (your subclass's own columns);
+    * `remember` — more values kept in `applied` beside the ticket fields (read them from
+      `known.applied` next time, e.g. a deadline you announced);
+    * `on_stored(ticket, created)` — called in the mirror row's transaction, after it is
+      written: your own writes that must commit with it (release the record from quarantine,
+      announce a deadline, record an event); if it raises, the mirror row is not written.
     """
     record_id = str(mapped["external_ref"]["id"])
-    row = mirror.find(tenant, record_id)
-    if row is not None and row.updated_at >= version:
+    row = mirror.find(tenant, record_id) if known is _UNREAD else known
+    if row is not None and row.supersedes(version):
         return None
+    applied = row.applied if row is not None else {}
     current = tickets.by_external_ref(tenant, mapped["external_ref"]["system"], record_id) if row else None
-    payload = {**mapped, **keep_agent_edits(current, mapped, row.applied if row else {})}
-    if payload.get("category"):
-        categories.ensure(tenant, payload["category"])
-    ticket, _ = tickets.create(tenant, payload, actor)
-    if target:
+    if current is None:
+        if ensure_category and mapped.get("category"):
+            categories.ensure(tenant, mapped["category"])
+        ticket, created = tickets.create(tenant, mapped, actor)
+    else:
+        ticket, created = _update_known(tenant, current, mapped, applied, actor, ensure_category), False
+    if target and (created or not keep_agent_status or target != applied.get("status")):
         ticket = walk_to(tenant, ticket, target, actor)
+    kept = {key: mapped.get(key) for key in APPLIED}
+    if keep_agent_status:
+        kept["status"] = target
     values = {
         "ticket_id": ticket.id,
         "state": str(state)[:32],
-        "applied": {key: mapped.get(key) for key in APPLIED},
+        "applied": {**kept, **(remember or {})},
         "updated_at": version,
+        **(columns or {}),
     }
     with write_transaction():
-        if row is None:
-            mirror.create(tenant=tenant, record_id=record_id, **values)
-        else:
-            mirror.update(**values).where(mirror.id == row.id).execute()
+        mirror.keep(tenant, record_id, row, values)
+        if on_stored is not None:
+            on_stored(ticket, created)
     return ticket
+
+
+def _update_known(
+    tenant: Tenant, current: Ticket, mapped: dict[str, Any], applied: dict[str, Any], actor: Actor, ensure: bool
+) -> Ticket:
+    """Send `tickets.update` only the fields that differ from `current` (nothing: no write)."""
+    wanted = keep_agent_edits(current, mapped, applied)
+    if mapped.get("description"):
+        wanted["description"] = mapped["description"]
+    if wanted.get("category") is None:  # a record without a category leaves the ticket's
+        wanted.pop("category")
+    now = {
+        "subject": current.subject,
+        "priority": current.priority,
+        "category": current.category.path if current.category_id else None,
+        "tags": current.tags,
+        "description": current.description,
+    }
+    changed = {key: value for key, value in wanted.items() if now[key] != value}
+    if not changed:
+        return current
+    if ensure and changed.get("category"):
+        categories.ensure(tenant, changed["category"])
+    return tickets.update(tenant, current, changed, actor)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import peewee as pw
 import pytest
 
 from gongdan import connectors, tickets
 from gongdan.actors import Actor
+from gongdan.errors import ValidationError
 from gongdan.models import TicketEvent
 
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
@@ -185,9 +187,31 @@ class Held(connectors.RecordQuarantine):
         table_name = "test_conn_quarantine"
 
 
+class ShopMirror(connectors.RecordMirror):
+    """A connector's own mirror: a column of its own; an equal version is stored again."""
+
+    shop = pw.CharField(max_length=64, default="")
+
+    class Meta:
+        table_name = "test_conn_shop_mirror"
+
+    def supersedes(self, version: datetime) -> bool:
+        return self.updated_at > version
+
+
+RECORD = {
+    "subject": "破损",
+    "channel": "api",
+    "priority": "normal",
+    "category": "售后/退货退款/质量问题",
+    "tags": ["退款"],
+    "external_ref": {"system": "test", "id": "A1"},
+}
+
+
 @pytest.fixture
 def connector_tables(gongdan_db: Any) -> Any:
-    models = [Cursor, Mirror, Held]
+    models = [Cursor, Mirror, Held, ShopMirror]
     gongdan_db.create_tables(models)
     yield models
     gongdan_db.drop_tables(models)
@@ -214,14 +238,7 @@ def test_cursor_mirror_and_quarantine_tables(
 
 
 def test_upsert_skips_old_versions_keeps_agents_edits_and_walks_the_ticket(tenant: Any, connector_tables: Any) -> None:
-    mapped = {
-        "subject": "破损",
-        "channel": "api",
-        "priority": "normal",
-        "category": "售后/退货退款/质量问题",
-        "tags": ["退款"],
-        "external_ref": {"system": "test", "id": "A1"},
-    }
+    mapped = RECORD
     ticket = connectors.upsert(tenant, mapped, mirror=Mirror, version=T0, actor=SYNC, target="open", state="6")
     assert (ticket.status, ticket.category.path) == ("new", "售后/退货退款/质量问题")  # a new ticket stays new
     assert Mirror.find(tenant, "A1").state == "6"
@@ -239,3 +256,42 @@ def test_upsert_skips_old_versions_keeps_agents_edits_and_walks_the_ticket(tenan
     )
     row = Mirror.find(tenant, "A1")
     assert (row.ticket_id, row.applied["tags"], row.updated_at) == (ticket.id, ["退款中"], T0 + timedelta(1))
+
+
+def test_upsert_options_for_a_connector_with_more_to_keep(tenant: Any, connector_tables: Any) -> None:
+    mapped = {**RECORD, "description": "买家：外包装破损", "external_ref": {"system": "test", "id": "B1"}}
+    seen: list[tuple[int, bool]] = []
+
+    def store(version: datetime, target: str, **options: Any) -> Any:
+        options.setdefault("on_stored", lambda ticket, created: seen.append((ticket.id, created)))
+        return connectors.upsert(
+            tenant, options.pop("mapped", mapped), mirror=ShopMirror, version=version, actor=SYNC,
+            target=target, keep_agent_status=True, **options,
+        )  # fmt: skip
+
+    ticket = store(T0, "pending", columns={"shop": "s1"}, remember={"due": "2026-11-03"})
+    row = ShopMirror.find(tenant, "B1")
+    assert (row.shop, row.applied["status"], row.applied["due"]) == ("s1", "pending", "2026-11-03")
+    assert (tickets.get(tenant, ticket.id).status, seen) == ("pending", [(ticket.id, True)])
+
+    tickets.transition(tenant, tickets.get(tenant, ticket.id), "open", SYNC)  # an agent reopens it
+    updates = TicketEvent.select().where((TicketEvent.ticket == ticket.id) & (TicketEvent.kind == "updated"))
+    assert store(T0, "pending", known=ShopMirror.find(tenant, "B1")).id == ticket.id  # equal version: stored
+    assert tickets.get(tenant, ticket.id).status == "open"  # the record's status did not change: the agent's kept
+    assert (updates.count(), seen[-1]) == (0, (ticket.id, False))  # nothing differed: no write
+
+    store(T0 + timedelta(hours=1), "resolved", mapped={**mapped, "description": "买家：已补充照片"})
+    stored = tickets.get(tenant, ticket.id)
+    assert (stored.status, stored.description, updates.count()) == ("resolved", "买家：已补充照片", 1)
+
+    def fails(ticket: Any, created: bool) -> None:
+        raise RuntimeError("the connector's own write failed")
+
+    with pytest.raises(RuntimeError):
+        store(T0 + timedelta(hours=2), "resolved", columns={"shop": "s2"}, on_stored=fails)
+    row = ShopMirror.find(tenant, "B1")  # rolled back with it: the record is stored again next time
+    assert (row.shop, row.updated_at) == ("s1", T0 + timedelta(hours=1))
+    assert store(T0 - timedelta(hours=1), "open") is None  # older: skipped
+    with pytest.raises(ValidationError):  # ensure_category=False: the path must exist already
+        store(T0, "open", mapped={**mapped, "category": "未建/分类", "external_ref": {"system": "test", "id": "B2"}},
+              ensure_category=False)  # fmt: skip

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import peewee as pw
 
 from gongdan import clock
+from gongdan.connectors import RecordMirror
 from gongdan.fields import EncryptedTextField, JSONField, UTCDateTimeField
 from gongdan.models import BaseModel, Tenant, TenantModel, Ticket
 
@@ -45,9 +49,16 @@ class PddShop(TenantModel):
         indexes = ((("tenant", "owner_id"), True),)
 
 
-class PddRefund(TenantModel):
-    """The last version of one after-sales record that was stored, and its ticket."""
+class PddRefund(RecordMirror):
+    """The last version of one after-sales record that was stored, and its ticket.
 
+    The connector's `gongdan.connectors.RecordMirror`, with the table and columns it had before
+    the toolkit existed: `after_sales_id` is the record id, `updated_time` the version, `ticket`
+    the ticket, `status` the record's own (integer) status. `find`, `supersedes` and `keep` map
+    them, so `gongdan.connectors.upsert` stores records here.
+    """
+
+    record_id = state = updated_at = ticket_id = None  # the toolkit's columns, named as below here
     shop = pw.ForeignKeyField(PddShop, on_delete="CASCADE", backref="refunds")
     after_sales_id = pw.CharField(max_length=64)
     order_sn = pw.CharField(max_length=64)
@@ -61,7 +72,31 @@ class PddRefund(TenantModel):
     stored_at = UTCDateTimeField(default=clock.now)
 
     class Meta:
+        table_name = "pdd_refund"
         indexes = ((("tenant", "after_sales_id"), True),)
+
+    @classmethod
+    def find(cls, tenant: Tenant, record_id: str) -> PddRefund | None:
+        """The stored version of after-sales record `record_id`, if any."""
+        return cls.get_or_none((cls.tenant == tenant) & (cls.after_sales_id == str(record_id)))
+
+    def supersedes(self, version: datetime) -> bool:
+        """Only a strictly older version is skipped: update times have one-second resolution, so
+        a second change within that second (its status) has the same time; a row whose ticket
+        was deleted is stored again."""
+        return self.ticket_id is not None and self.updated_time > version
+
+    @classmethod
+    def keep(cls, tenant: Tenant, record_id: str, row: RecordMirror | None, values: dict[str, Any]) -> None:
+        """Insert or update the row (one statement: a push and a sync may store the record at once).
+
+        `status` comes in `values` as the integer column (`upsert`'s `columns`); `state` is unused.
+        """
+        data = {key: value for key, value in values.items() if key not in ("ticket_id", "updated_at", "state")}
+        data.update(ticket=values["ticket_id"], updated_time=values["updated_at"])
+        cls.insert(tenant=tenant.id, after_sales_id=record_id, **data).on_conflict(
+            conflict_target=[cls.tenant, cls.after_sales_id], update=data
+        ).execute()
 
 
 class PddSyncRun(TenantModel):

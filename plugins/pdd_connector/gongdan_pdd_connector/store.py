@@ -18,7 +18,7 @@ from typing import Any
 
 from gongdan import categories, clock, tickets
 from gongdan.actors import Actor
-from gongdan.connectors import keep_agent_edits, walk_to
+from gongdan.connectors import upsert
 from gongdan.db import write_transaction
 from gongdan.errors import ValidationError
 from gongdan.models import Category, Tenant, Ticket
@@ -59,7 +59,7 @@ class Context:
 
 def mirror(tenant: Tenant, after_sales_id: str) -> PddRefund | None:
     """The stored version of after-sales record `after_sales_id`, if any."""
-    return PddRefund.get_or_none((PddRefund.tenant == tenant) & (PddRefund.after_sales_id == str(after_sales_id)))
+    return PddRefund.find(tenant, after_sales_id)
 
 
 def is_current(known: PddRefund | None, item: dict[str, Any]) -> bool:
@@ -97,44 +97,19 @@ def _resolve_category(ctx: Context, record: dict[str, Any], key: tuple[str, str]
     return ctx.categories[key]
 
 
-def _write_ticket(ctx: Context, known: PddRefund | None, record: dict[str, Any], mapped: dict) -> tuple[Ticket, bool]:
-    """Create the ticket (idempotent by `external_ref`) or update what changed on a known one."""
-    description = mapping.description(record, ctx.shop.owner_name or ctx.shop.owner_id)
-    existing = known.ticket if known is not None and known.ticket_id is not None else None
-    if existing is None:
-        payload = {
-            **mapped,
-            "description": description,
-            "channel": SYSTEM,
-            "external_ref": {"system": SYSTEM, "id": record["after_sales_id"]},
-        }
-        buyer = mapping.customer(record)
-        if buyer is not None:
-            payload["customer"] = buyer
-        return tickets.create(ctx.tenant, payload, ACTOR)
-    wanted = {**keep_agent_edits(existing, mapped, known.applied), "description": description}
-    current = {
-        "subject": existing.subject,
-        "priority": existing.priority,
-        "category": existing.category.path if existing.category_id else None,
-        "tags": existing.tags,
-        "description": existing.description,
-    }
-    changed = {key: value for key, value in wanted.items() if current[key] != value}
-    return (tickets.update(ctx.tenant, existing, changed, ACTOR) if changed else existing), False
-
-
 def store(ctx: Context, record: dict[str, Any], known: PddRefund | bool | None = True) -> tuple[Ticket | None, bool]:
     """Create or update the ticket of a normalised record; returns `(ticket, created)`.
 
     `known` is the stored version when the caller already read it (None: there is none).
-    An older version than the one stored is ignored (`(ticket, False)`).
+    An older version than the one stored is ignored (`(ticket, False)`). The ticket, its
+    status and the mirror row go through `gongdan.connectors.upsert`; the deadline, the
+    quarantine entry and the `pdd_connector.request_received` event commit with the mirror row.
     """
     tenant = ctx.tenant
     if known is True:
         known = mirror(tenant, record["after_sales_id"])
     updated = datetime.fromisoformat(record["updated_time"])
-    if known is not None and known.ticket_id is not None and updated < known.updated_time:
+    if known is not None and known.supersedes(updated):
         return known.ticket, False
     if known is not None:  # a push re-read has no list fields, a list item no detail: keep what we knew
         kept = {k: v for k, v in known.record.items() if record.get(k) in (None, "", []) and k not in ALWAYS_GIVEN}
@@ -144,35 +119,23 @@ def store(ctx: Context, record: dict[str, Any], known: PddRefund | bool | None =
         "priority": mapping.priority(record, ctx.conf, clock.now()),
         "category": _category(ctx, record),
         "tags": mapping.tags(record, ctx.conf),
+        "description": mapping.description(record, ctx.shop.owner_name or ctx.shop.owner_id),
+        "channel": SYSTEM,
+        "external_ref": {"system": SYSTEM, "id": record["after_sales_id"]},
     }
-    target = mapping.ticket_status(record, ctx.conf)
-    applied = known.applied if known is not None else {}
-    ticket, created = _write_ticket(ctx, known, record, mapped)
-    if created or target != applied.get("status"):
-        ticket = walk_to(tenant, ticket, target, ACTOR)
+    if known is None or known.ticket_id is None:  # only a new ticket takes the buyer
+        buyer = mapping.customer(record)
+        if buyer is not None:
+            mapped["customer"] = buyer
     expire = record.get("expire_time")
-    if expire and record["status"] in mapping.MERCHANT_TO_ACT and expire != applied.get("expire_time"):
-        tickets.announce_deadline(tenant, ticket, "resolution", datetime.fromisoformat(expire), PLUGIN)
+    applied = known.applied if known is not None else {}
     now = clock.now()
-    row = {
-        "tenant": tenant.id,
-        "shop": ctx.shop.id,
-        "after_sales_id": record["after_sales_id"],
-        "order_sn": record["order_sn"],
-        "status": record["status"],
-        "kind": record["kind"],
-        "updated_time": updated,
-        "expire_time": datetime.fromisoformat(expire) if expire else None,
-        "ticket": ticket.id,
-        "record": record,
-        "applied": {**mapped, "status": target, "expire_time": expire},
-        "stored_at": now,
-    }
-    with write_transaction():
-        PddRefund.insert(**row).on_conflict(
-            conflict_target=[PddRefund.tenant, PddRefund.after_sales_id],
-            update={k: v for k, v in row.items() if k not in ("tenant", "after_sales_id")},
-        ).execute()
+    created: list[bool] = []
+
+    def stored(ticket: Ticket, is_new: bool) -> None:
+        created.append(is_new)
+        if expire and record["status"] in mapping.MERCHANT_TO_ACT and expire != applied.get("expire_time"):
+            tickets.announce_deadline(tenant, ticket, "resolution", datetime.fromisoformat(expire), PLUGIN)
         if record["after_sales_id"] in ctx.quarantined:
             PddQuarantine.update(status="resolved", resolved_at=now, updated_at=now).where(
                 (PddQuarantine.shop == ctx.shop)
@@ -180,10 +143,33 @@ def store(ctx: Context, record: dict[str, Any], known: PddRefund | bool | None =
                 & (PddQuarantine.status == "open")
             ).execute()
             ctx.quarantined.discard(record["after_sales_id"])
-    if created:  # stored with its ticket: rules can read the ticket's block from this event on
-        data = {"after_sales_id": record["after_sales_id"], "refund_amount": record.get("refund_amount")}
-        tickets.record_event(tenant, ticket, "pdd_connector.request_received", data, ACTOR)
-    return ticket, created
+        if is_new:  # stored with its ticket: rules can read the ticket's block from this event on
+            data = {"after_sales_id": record["after_sales_id"], "refund_amount": record.get("refund_amount")}
+            tickets.record_event(tenant, ticket, "pdd_connector.request_received", data, ACTOR)
+
+    ticket = upsert(
+        tenant,
+        mapped,
+        mirror=PddRefund,
+        version=updated,
+        actor=ACTOR,
+        target=mapping.ticket_status(record, ctx.conf),
+        known=known,
+        keep_agent_status=True,
+        ensure_category=False,  # `_category` created it (once per run and kind)
+        columns={
+            "shop": ctx.shop.id,
+            "order_sn": record["order_sn"],
+            "status": record["status"],
+            "kind": record["kind"],
+            "expire_time": datetime.fromisoformat(expire) if expire else None,
+            "record": record,
+            "stored_at": now,
+        },
+        remember={"expire_time": expire},
+        on_stored=stored,
+    )
+    return ticket, created[0] if created else False
 
 
 def quarantine_key(raw: dict[str, Any]) -> str:
