@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from gongdan.db import db, is_postgres
 from gongdan.models import Tenant
-from gongdan_knowledge import charmap, thesaurus
+from gongdan_knowledge import charmap, intents, thesaurus
 from gongdan_knowledge.models import STATUSES, VISIBILITIES, Article, ArticleTag, Posting, TermStat
 from gongdan_knowledge.text import (
     STOP_CHARS,
@@ -287,6 +287,8 @@ class Query:
     repaired: dict[str, str] = field(default_factory=dict)
     synonyms: dict[str, float] = field(default_factory=dict)
     partial: bool = False
+    intents: list[str] = field(default_factory=list)
+    """The intents (`intents.detect`) whose words joined the query."""
 
     @property
     def terms(self) -> set[str]:
@@ -353,15 +355,25 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     and add the thesaurus' synonyms (unless `synonyms=False`) as groups scored at most as much
     as the word that brought them, times the group's weight."""
     wanted = terms(text)
-    by_trigger = thesaurus.expansions_by_trigger(tenant, text) if synonyms else {}
+    by_trigger = dict(thesaurus.expansions_by_trigger(tenant, text)) if synonyms else {}
+    asked: list[str] = []
+    if synonyms:
+        by_intent, asked, overriding = intents.expansions(tenant, text)
+        for (cues, mates), word in zip(by_intent.items(), overriding, strict=True):
+            # an intent may say what a cue means here (不想要了 before shipping is a
+            # cancellation, not 七天无理由): the thesaurus' reading of that word gives way
+            for trigger in [t for t in by_trigger if word and (t in word or word in t)]:
+                del by_trigger[trigger]
+            by_trigger[cues] = {**by_trigger.get(cues, {}), **mates}
     synonym_terms = {word: terms(word) for mates in by_trigger.values() for word in mates}
     if not wanted and not synonym_terms:
         return Query()
     negated = {v for t in wanted for v in negation_variants(t)}
-    names = sorted(set(wanted).union(*synonym_terms.values(), negated, {DOC_COUNT}))
+    turned = {t: t[::-1] for t in wanted if len(t) == 2 and is_han(t) and t[0] != t[1] and not is_noise(t)}
+    names = sorted(set(wanted).union(*synonym_terms.values(), negated, turned.values(), {DOC_COUNT}))
     stats = dict(_select(tenant, "term, df", "term", names))
     total = max(stats.get(DOC_COUNT, 0), 1)
-    query = Query()
+    query = Query(intents=asked)
     counts: Counter[str] = Counter()
     negations: dict[str, list[str]] = {}
     for term in wanted:
@@ -402,10 +414,20 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     for term, n in wanted.items():
         if stats.get(term, 0) > 0:
             counts[term] += n
+    swapped = set()
+    if any(not is_noise(t) and not is_question(t) for t in counts):
+        for term, other in turned.items():
+            # 裂开 for the articles' 开裂: a word written with its characters swapped, beside
+            # other known words only, counted half (the swap may be a seam of two words: 退单 → 单退)
+            if stats.get(term, 0) <= 0 and term not in query.repaired and stats.get(other, 0) > 0:
+                query.repaired[term] = other
+                counts[other] += wanted[term]
+                swapped.add(other)
     if {t for t in counts if not is_question(t)}:
         counts = Counter({t: n for t, n in counts.items() if not is_question(t)})
     joins = _rare_joins(text, stats)
-    scored = {t: _idf(total, stats[t]) * (SEAM_WEIGHT if is_noise(t) or t in joins else 1.0) for t in counts}
+    halved = joins | (swapped - set(wanted))
+    scored = {t: _idf(total, stats[t]) * (SEAM_WEIGHT if is_noise(t) or t in halved else 1.0) for t in counts}
     ranked = sorted(scored, key=lambda t: (-counts[t] * scored[t], t))[:MAX_QUERY_TERMS]
     rare = [t for t in ranked if stats[t] <= COMMON_SHARE * total]
     if len(rare) >= 2:

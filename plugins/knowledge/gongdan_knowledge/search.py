@@ -122,8 +122,13 @@ def _allowed(filters: index.Filters, status: str, visibility: str) -> bool:
 
 
 def _why(query: index.Query, learned: bool) -> dict[str, Any]:
-    """Why an article was found: synonyms used, a partial match, tickets that used it."""
-    return {"synonyms": sorted(query.synonyms), "partial": query.partial, "learned": learned}
+    """Why an article was found: synonyms used, intents read, a partial match, tickets that used it."""
+    return {
+        "synonyms": sorted(query.synonyms),
+        "intents": list(query.intents),
+        "partial": query.partial,
+        "learned": learned,
+    }
 
 
 def _articles(ids: list[int]) -> dict[int, tuple[str, str, str, str]]:

@@ -1,0 +1,95 @@
+"""Intents read from cue words (cancel before shipping vs return after receipt…), words written
+with their characters swapped, and the clothing defects the thesaurus keeps apart — on small
+crafted articles, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from gongdan_knowledge import index, intents, thesaurus
+
+
+def _search(kb: Any, q: str) -> list[dict[str, Any]]:
+    return kb.get("/api/v1/kb/search", query_string={"q": q}).get_json()["items"]
+
+
+def test_the_file_format_cue_sets_and_words_that_rule_an_intent_out() -> None:
+    parsed = intents.parse("# comment\ncancel 0.6: 取消订单 取消 | =不要了 不买了 | 刚拍 没发货 | !收到 签收\n")
+    cues = (("不要了", "不买了"), ("刚拍", "没发货"))
+    assert parsed == (intents.Intent("cancel", ("取消订单", "取消"), cues, 0.6, ("收到", "签收"), overrides=True),)
+    assert intents.parse("cancel: 取消订单 | 不要了\n")[0].overrides is False
+    cancel = parsed[0]
+    assert cancel.cued_by("刚拍的不要了") == ("不要了", "刚拍")
+    assert cancel.cued_by("不要了") is None  # one word of every cue set
+    assert cancel.cued_by("刚拍的收到了不要了") is None  # ruled out
+    with pytest.raises(ValueError, match="line 1"):
+        intents.parse("cancel: 取消订单\n")  # no cue set
+    with pytest.raises(ValueError, match="line 2"):
+        intents.parse("# ok\n取消: 取消订单 | 不要了\n")  # the name is a Latin word
+
+
+def test_the_builtin_intents_tell_cancelling_from_returning_and_refusing() -> None:
+    assert {i.name for i in intents.builtin()} >= {"cancel", "return", "exchange", "refund-status", "reject"}
+
+    def names(text: str) -> set[str]:
+        return {intent.name for intent, _ in intents.detect(text)}
+
+    assert "cancel" in names("刚付款 不想买了")
+    assert "return" not in names("刚付款 不想买了")
+    assert "return" in names("到手以后不喜欢")
+    assert "cancel" not in names("到手以后不喜欢")
+    assert "reject" in names("包裹送来我不签")
+    assert "return" not in names("包裹送到了 不想要 不签收")
+    assert not names("优惠券怎么用")
+
+
+@pytest.fixture
+def orders(publish: Any) -> dict[str, int]:
+    return {
+        "return": publish("七天无理由退货", "签收后七天内，不想要了可以申请退货，寄回后退款。"),
+        "cancel": publish("订单取消", "付款后在我的订单点击取消订单，款项原路退回。"),
+        "refund": publish("退款到账时间", "退款审核通过后原路退回，银行卡三到七个工作日到账。"),
+    }
+
+
+def test_an_intent_raises_the_articles_of_what_the_buyer_wants(kb: Any, orders: dict[str, int]) -> None:
+    # the return article holds the buyer's 不想要了; only the intent says it is a cancellation
+    found = _search(kb, "刚拍的 不想要了")
+    assert found[0]["id"] == orders["cancel"]
+    assert "cancel" in found[0]["why"]["intents"]
+    # there, 不想要了 no longer reads as the thesaurus' 七天无理由
+    assert "七天无理由" not in found[0]["why"]["synonyms"]
+    assert "七天无理由" in _search(kb, "不想要了")[0]["why"]["synonyms"]
+    received = _search(kb, "到手了 不想要了")
+    assert received[0]["id"] == orders["return"]
+    assert "cancel" not in received[0]["why"]["intents"]
+
+
+def test_intents_follow_the_builtin_vocabulary_switch(enable_plugin: Any, make_user: Any, publish: Any) -> None:
+    enable_plugin("knowledge", settings={"builtin_synonyms": False})
+    client = make_user("supervisor")[1]
+    publish("七天无理由退货", "签收后七天内，不想要了可以申请退货，寄回后退款。")
+    publish("订单取消", "付款后在我的订单点击取消订单，款项原路退回。")
+    found = _search(client, "刚拍的 不想要了")
+    assert found[0]["title"] == "七天无理由退货"
+    assert found[0]["why"]["intents"] == []
+
+
+def test_a_word_with_its_characters_swapped_finds_the_article(kb: Any, publish: Any, tenant: Any) -> None:
+    publish("杯子保温效果", "杯子保温六小时。")
+    cracked = publish("杯子开裂怎么办", "杯身开裂请拍照联系客服。")
+    assert _search(kb, "杯子裂开了")[0]["id"] == cracked
+    assert index.prepare(tenant, "杯子裂开了").repaired == {"裂开": "开裂"}
+    # alone, a swap may be a seam of two words: it does not count (partial matching takes over)
+    assert index.prepare(tenant, "裂开").repaired == {}
+
+
+def test_clothing_defects_are_kept_apart(kb: Any, publish: Any, tenant: Any) -> None:
+    shedding = publish("马海毛掉毛说明", "长毛面料穿着初期会有浮毛。")
+    pilling = publish("毛衣起球处理", "摩擦多的地方会起球，可用去球器修剪。")
+    found = thesaurus.expansions_by_trigger(tenant, "毛衣起球")["起球"]
+    assert "毛球" in found
+    assert "掉毛" not in found
+    assert _search(kb, "全是毛球")[0]["id"] == pilling
+    assert _search(kb, "衣服飞毛")[0]["id"] == shedding
