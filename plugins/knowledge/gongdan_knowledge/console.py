@@ -19,7 +19,7 @@ from gongdan.contributions import ConsoleView, TicketPanel
 from gongdan.errors import GongdanError
 from gongdan.ids import parse_id
 from gongdan.models import Comment, Tenant, Ticket
-from gongdan_knowledge import articles, gaps, index, solved, suggestions, thesaurus, usage
+from gongdan_knowledge import articles, gaps, index, intents, solved, suggestions, thesaurus, usage
 from gongdan_knowledge.models import STATUSES, Article
 from gongdan_knowledge.search import local_hits
 from gongdan_knowledge.text import plain_text, render_html
@@ -283,6 +283,9 @@ def why_text(why: dict[str, Any]) -> str:
     reasons = []
     if why.get("learned"):
         reasons.append(gettext("similar tickets were answered with this article"))
+    if why.get("intents"):
+        # what the question asks for, in its articles' words (not the intent's code name)
+        reasons.append(gettext("read as: %(what)s", what="、".join(intents.label(n) for n in why["intents"][:3])))
     if why.get("synonyms"):
         reasons.append(gettext("synonyms: %(words)s", words="、".join(why["synonyms"][:5])))
     if why.get("partial"):

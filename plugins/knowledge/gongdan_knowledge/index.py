@@ -352,10 +352,14 @@ def telling_terms(text: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
 
 def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     """Cut `text` into terms, repair unknown Han bigrams by pinyin, keep the telling terms,
-    and add the thesaurus' synonyms (unless `synonyms=False`) as groups scored at most as much
-    as the word that brought them, times the group's weight."""
+    and add the thesaurus' synonyms and the words of the intents the text asks for (`intents`;
+    unless `synonyms=False`) as groups scored at most as much as the word that brought them,
+    times the group's weight. Beside other known words, an unknown bigram whose swap is known
+    (裂开 → 开裂) counts half."""
     wanted = terms(text)
-    by_trigger = dict(thesaurus.expansions_by_trigger(tenant, text)) if synonyms else {}
+    by_thesaurus = thesaurus.expansions_by_trigger(tenant, text) if synonyms else {}
+    by_trigger = dict(by_thesaurus)
+    by_intent: dict[str, dict[str, float]] = {}
     asked: list[str] = []
     if synonyms:
         by_intent, asked, overriding = intents.expansions(tenant, text)
@@ -453,7 +457,8 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
                 # a synonym is worth its own terms' weight, never more than the trigger's
                 scale = weight * min(1.0, trigger_mass / sum(known.values()))
                 alternatives.append({t: round(v * scale, 4) for t, v in known.items()})
-                query.synonyms[word] = weight
+                if trigger not in by_intent or word in by_thesaurus.get(trigger, {}):
+                    query.synonyms[word] = weight  # an intent's words are said as the intent
         if alternatives:
             # the most telling synonyms when there are many (not the first in spelling order)
             alternatives.sort(key=lambda a: (-sum(a.values()), sorted(a)))

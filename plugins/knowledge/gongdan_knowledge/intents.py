@@ -91,6 +91,11 @@ def builtin() -> tuple[Intent, ...]:
     return parse(text)
 
 
+def label(name: str) -> str:
+    """How people read intent `name`: the first word its articles use (取消订单 for cancel)."""
+    return next((i.words[0] for i in builtin() if i.name == name), name)
+
+
 def detect(text: str, intents: tuple[Intent, ...] | None = None) -> list[tuple[Intent, tuple[str, ...]]]:
     """`[(intent, its cue words in text)]` for every intent `text` asks for."""
     normal = normalize(text)

@@ -118,6 +118,19 @@ def test_the_ticket_panel_says_why_an_article_is_suggested(
     assert "优惠券" in html.split("kb-why", 1)[1][:300]
 
 
+def test_the_ticket_panel_says_what_the_question_was_read_as(
+    app: Any, kb: Any, publish: Any, tenant: Any, make_user: Any
+) -> None:
+    publish("七天无理由退货", "签收后七天内，不想要了可以申请退货。")
+    publish("订单取消", "付款后在我的订单点击取消订单，款项原路退回。")
+    ticket, _ = tickets.create(tenant, {"subject": "刚拍的 不想要了"}, Actor.system("channel:api"))
+    html = ConsoleClient(app, kb.user).get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
+    why = html.split("kb-why", 1)[1][:300]
+    assert "read as: 取消订单" in why  # the intent in its articles' words, not its code name
+    assert "cancel" not in why
+    assert "synonyms: 取消" not in why  # an intent's words are not called synonyms
+
+
 def test_the_ticket_page_offers_similar_solved_tickets_as_articles(
     app: Any, kb: Any, tenant: Any, make_user: Any
 ) -> None:
