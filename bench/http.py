@@ -427,6 +427,12 @@ def _summary(
             f" ({cpu['peer'] / cpu['all']:.1f}x by CPU), with none {none / peer:.1f}x"
             f" ({cpu['peer'] / cpu['none']:.1f}x)"
         )
+        health = results[0][1].rate  # the baseline: no token, no query, no body
+        print(
+            f"ceiling: GET /api/v1/health, which does no work, answers {health:.0f}/s with these clients and"
+            f" workers, {health / peer:.1f}x the peer's creates; 20x the peer needs creates at"
+            f" {20 * peer / health:.0%} of the health rate (every plugin now: {every / health:.0%})"
+        )
     print(f"load average {os.getloadavg()[0]:.1f} after the run")
 
 
