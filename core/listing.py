@@ -489,16 +489,14 @@ def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str
     looked up in the postings of every term. "term": the newest `read` postings of the
     rarest term (`term0`), each ticket then checked against the filters and the other terms.
     Every check is a subquery of one row (`search.found`): PostgreSQL turned EXISTS into a hash
-    join over every posting, or a scan of the tickets, where a few thousand lookups were wanted.
+    join over every posting, or a scan of the tickets, where a few thousand lookups were wanted;
+    PostgreSQL narrows by arrays of ids instead (`_narrowed`).
     """
-    if driver != "term":
+    if is_postgres():
+        query = _narrowed(p, filters, driver, terms)
+    elif driver != "term":
         query = _where(Ticket.select(Ticket.id), p, *filters, drive=driver).where(search.held_by(p, terms, Ticket.id))
         query = query.limit(p("read"))
-    elif terms > 1 and is_postgres():  # the other terms' postings among these, one index scan each
-        query = peewee.Select([_intersected(p, terms)], [SQL('"newest"."ticket_id"')]).bind(db)
-        if not _unfiltered(filters):  # then each ticket checked by its id (one lookup each)
-            ticket = _where(Ticket.select(SQL("1")), p, *filters).where(Ticket.id == SQL('"newest"."ticket_id"'))
-            query = query.where(search.found(ticket))
     else:
         newest = (
             TicketTerm.select(TicketTerm.ticket)
@@ -518,24 +516,25 @@ def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str
     return peewee.Select([query.select(SQL("1")).alias("matched")], [fn.COUNT(SQL("*"))]).bind(db)
 
 
-def _intersected(p: Placeholders, terms: int) -> Any:
-    """PostgreSQL: the newest `read` postings of `term0` narrowed by each other term in turn, as
-    `ticket_id = ANY(ARRAY(…))` on that term's key — one index scan per term, where a lookup per
-    posting (a subplan or a nested loop) cost about three times as much."""
-    first = TicketTerm.alias("t0")
-    current = (
-        first.select(first.ticket)
-        .where((first.tenant == p("tenant")) & (first.term == p("term0", str)))
-        .order_by(first.ticket.desc())
-        .limit(p("read"))
-    )
-    for n in range(1, terms):
+def _narrowed(p: Placeholders, filters: tuple, driver: str, terms: int) -> Any:
+    """PostgreSQL: the candidates (the filters' tickets by `driver`'s index, or the newest `read`
+    postings of `term0`) narrowed by each term's postings in turn, then by the filters, each step
+    one index scan with `= ANY(ARRAY(…))` of the ids so far: a lookup per candidate (a subplan or
+    a nested loop) cost two to four times as much at 1M tickets."""
+    first = 0
+    if driver != "term":  # as many as the driver's probe counted (fewer than the rarest term's)
+        found = _where(Ticket.select(Ticket.id), p, *filters)
+    else:
+        t0 = TicketTerm.alias("t0")
+        found = t0.select(t0.ticket).where((t0.tenant == p("tenant")) & (t0.term == p("term0", str)))
+        found, first = found.order_by(t0.ticket.desc()).limit(p("read")), 1
+    for n in range(first, terms):
         other = TicketTerm.alias(f"t{n}")
-        among = other.ticket == fn.ANY(fn.ARRAY(current))
-        current = other.select(other.ticket).where(
-            (other.tenant == p("tenant")) & (other.term == p(f"term{n}", str)) & among
-        )
-    return current.alias("newest")
+        holds = (other.tenant == p("tenant")) & (other.term == p(f"term{n}", str))
+        found = other.select(other.ticket).where(holds & (other.ticket == fn.ANY(fn.ARRAY(found))))
+    if driver == "term" and not _unfiltered(filters):
+        found = _where(Ticket.select(Ticket.id), p, *filters).where(Ticket.id == fn.ANY(fn.ARRAY(found)))
+    return found if driver == "term" else found.limit(p("read"))
 
 
 def _one_by_one(p: Placeholders, count: int) -> Any:

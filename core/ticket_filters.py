@@ -78,9 +78,14 @@ def narrowed(query: Any, args: Any, user: User) -> Any:
         query = query.where(Ticket.team == parse_id(team))
     query = _drill_down(query, args, user)
     text = (args.get("q") or "").strip()
-    if text:
-        condition = Ticket.subject.contains(text) | Ticket.description.contains(text)
-        if text.lstrip("#").isdigit():
+    if text:  # every word's postings, as `gongdan.listing` searches (a LIKE read every ticket's text)
+        search.settle(user.tenant_id)
+        condition: Any = Ticket.id.is_null()  # no word: only a ticket number can match
+        for n, term in enumerate(search.query_terms(text)):
+            postings = TicketTerm.alias(f"q{n}")
+            held = postings.select(postings.ticket).where((postings.tenant == user.tenant_id) & (postings.term == term))
+            condition = Ticket.id.in_(held) if n == 0 else condition & Ticket.id.in_(held)
+        if text.lstrip("#").isdigit() and len(text.lstrip("#")) <= 9:
             condition |= Ticket.number == int(text.lstrip("#"))
         query = query.where(condition)
     return query

@@ -11,7 +11,7 @@ import random
 import pytest
 from peewee import SQL, NodeList, fn
 
-from gongdan import listing, merge, search, ticket_filters, tickets
+from gongdan import categories, listing, merge, search, ticket_filters, tickets
 from gongdan.actors import Actor
 from gongdan.builtin import gongdan_schema
 from gongdan.models import SchemaVersion, Ticket, TicketIndexPending, TicketTerm, User
@@ -161,3 +161,21 @@ def test_an_upgrade_writes_the_tags_postings_of_existing_tickets(tenant, tagged_
     seen, first = _walk(tenant, listing.Filters(tag="退货"))
     assert set(seen) == _old_filter(tenant, "退货")
     assert first.total_exact
+
+
+def test_the_consoles_general_filter_searches_the_postings(tenant, tagged_shop):
+    """Lists `gongdan.listing` does not take (a category) search by the same postings: every word held."""
+    _, agent = tagged_shop
+    category, _ = categories.ensure(tenant, "售后/破损/杯子")
+    rows = list(Ticket.select().where(Ticket.tenant == tenant.id).order_by(Ticket.id))
+    chosen = [t.id for t in rows[::3]]
+    Ticket.update(category=category.id).where(Ticket.id.in_(chosen)).execute()
+    user = User.get_by_id(agent.id)
+    for text in ("破损", "退款 refund", "发", "没有的词"):
+        args = {"q": text, "category": "售后/破损"}
+        found = {t for (t,) in ticket_filters.narrowed(Ticket.select(Ticket.id), args, user).tuples()}
+        wanted = {t.id for t in rows if t.id in chosen and set(search.query_terms(text)) <= _terms(t)}
+        assert found == wanted, text
+    number = rows[3]
+    found = ticket_filters.narrowed(Ticket.select(Ticket.id), {"q": f"#{number.number}"}, user)
+    assert number.id in {t for (t,) in found.tuples()}
