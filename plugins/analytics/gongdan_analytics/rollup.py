@@ -40,6 +40,11 @@ CATEGORY_LEVELS = ("appeal", "scene", "problem")
 WORK_GAP_MINUTES = 30.0
 """A public reply counts as work since the agent's previous reply when that was at most this long ago."""
 BATCH = 500
+"""Tickets a recount reads and writes in one transaction on SQLite (one writer at a time: short)."""
+PG_BATCH = 2000
+"""The same on PostgreSQL, where a transaction locks only its rows: the more tickets a batch has,
+the more of their cells merge before the upsert (a first count of 6,000 tickets: 1.3-1.7× the
+rate of 500, under load 9)."""
 FACT_ROWS = 500
 """Facts written per statement (7 parameters each: SQLite takes at most 32,766)."""
 CATCH_UP_SECONDS = 60
@@ -412,9 +417,9 @@ def _write_facts(tenant: Tenant, rows: list[tuple[int, dict[str, Any]]], *, know
 def refresh(tenant: Tenant, ids: Iterable[int]) -> int:
     """Recompute the contribution of tickets `ids` and apply the difference; returns how many changed."""
     wanted = sorted(set(ids))
-    changed = 0
-    for start in range(0, len(wanted), BATCH):
-        changed += _refresh_batch(tenant, wanted[start : start + BATCH])
+    changed, size = 0, PG_BATCH if is_postgres() else BATCH
+    for start in range(0, len(wanted), size):
+        changed += _refresh_batch(tenant, wanted[start : start + size])
     return changed
 
 
@@ -571,7 +576,7 @@ def recount_days(tenant: Tenant) -> int:
     kept, on the days of the zone they were imported in), agents' work time is counted again.
     Hourly rows are per UTC quarter hour and need nothing. Returns how many tickets moved."""
     changed = 0
-    for ids in _chunks(row[0] for row in Ticket.select(Ticket.id).where(Ticket.tenant == tenant).tuples()):
+    for ids in _chunks(_ticket_ids(tenant), 10_000):  # `refresh` cuts them into its batches
         changed += refresh(tenant, ids)
     _recount_work(tenant)
     return changed
@@ -607,10 +612,14 @@ def rebuild(tenant: Tenant, since: date | None = None) -> int:
             model.delete().where(model.tenant == tenant).execute()
     Watermark.update(zone=tz_of(tenant).key).where(Watermark.tenant == tenant).execute()
     changed = 0
-    for ids in _chunks(row[0] for row in Ticket.select(Ticket.id).where(Ticket.tenant == tenant).tuples()):
+    for ids in _chunks(_ticket_ids(tenant), 10_000):  # `refresh` cuts them into its batches
         changed += refresh(tenant, ids)
     _recount_work(tenant)
     return changed
+
+
+def _ticket_ids(tenant: Tenant) -> Iterator[int]:
+    return (row[0] for row in Ticket.select(Ticket.id).where(Ticket.tenant == tenant).tuples().iterator())
 
 
 def _chunks(ids: Iterator[int] | Iterable[int], size: int = BATCH) -> Iterator[list[int]]:
