@@ -10,7 +10,7 @@ import pytest
 from gongdan_email import fetch
 from gongdan_email.models import EmailMessage
 
-from gongdan import delivery, tickets
+from gongdan import delivery, dispatcher, tickets
 from gongdan.actors import Actor
 from gongdan.models import Attachment, Comment, Delivery, Ticket
 
@@ -84,6 +84,9 @@ def test_the_whole_conversation(
     assert note.body == "左上角压扁了"
     from gongdan_sla.models import SlaTicket
 
+    # fetched mail is ingestion: the plugins' hooks wait for the worker's core.dispatch
+    assert "sla" in tickets.pending_work(tenant, [ticket.id])[ticket.id]
+    dispatcher.dispatch_batches()
     assert SlaTicket.get(SlaTicket.ticket == ticket).next_response_due is not None
     # 4. after it was resolved, the next answer reopens it
     tickets.transition(tenant, Ticket.get_by_id(ticket.id), "resolved", Actor.system())
