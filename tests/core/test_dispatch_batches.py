@@ -234,3 +234,16 @@ def test_the_api_and_the_console_show_the_plugins_work_pending_until_dispatched(
     waited = TicketEvent.select().where((TicketEvent.ticket == ticket.id) & (TicketEvent.kind == "assignment.waiting"))
     assert waited.count() == 1  # the assignment plugin ran: nobody online, the ticket joined the queue
     assert 'id="hooks-pending"' not in zh.text(f"/console/tickets/{ticket.id}")
+
+
+def test_a_late_request_dispatch_does_not_fire_what_the_worker_fired(tenant, hook_recorder):
+    # the request's after-commit dispatch runs late (e.g. its process paused) after the worker took the event
+    (ticket,) = ingest(tenant, 1)
+    [event] = TicketEvent.select().where(TicketEvent.ticket == ticket.id)
+    assert dispatcher.dispatch_batches() == 1
+    tickets._dispatch_now([event], tenant, {ticket.id: ticket})
+    assert [c["ticket"].id for c in hook_recorder.calls("gongdan_ticket_created")] == [ticket.id]
+    # and the other way round: what a request fired, the worker and reconciliation leave alone
+    tickets.create(tenant, {"subject": "客服在等"}, SYSTEM)
+    assert dispatcher.dispatch_batches() == 0
+    assert len(hook_recorder.calls("gongdan_ticket_created")) == 2
