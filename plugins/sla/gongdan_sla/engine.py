@@ -217,8 +217,9 @@ def _change(
             policy = policies.get(row.policy_id) or _policy(row)
             cal = calendar_for(tenant, policy.calendar if policy else None)
         events = apply(row, policy, cal, now, created)
-        policy = _policy(row) if row.policy_id != (policy.id if policy else None) else policy
-        cal = calendar_for(tenant, policy.calendar if policy else None)
+        if row.policy_id != (policy.id if policy else None):  # `apply` chose another policy
+            policy = _policy(row)
+            cal = calendar_for(tenant, policy.calendar if policy else None)
         if fired is None:  # a row made just now has fired nothing: only the sweep fires, on existing rows
             fired = set() if created else fired_keys([ticket.id])[ticket.id]
         refresh(row, policy, cal, fired, now)
