@@ -41,8 +41,10 @@ def open_database(url: str) -> peewee.Database:
     """
     if url.startswith("sqlite"):
         database = connect_url(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
-    else:
+    elif "options=" in url:  # the operator's own server options
         database = connect_url(url)
+    else:  # no JIT: it compiled a 1 ms list query for 450 ms whenever the planner's estimate was high
+        database = connect_url(url, options="-c jit=off")
     _track_commits(database)
     db.initialize(database)
     for callback in _on_open:

@@ -96,6 +96,9 @@ def _where(
     if "team" in more:
         query = query.where(col(Ticket.team, "team") == p("team"))
     if "tag" in more:  # the tag's posting of this ticket, looked up by its key (a common tag)
+        if is_postgres():  # the row's tags' text first: only tickets whose tags hold it are looked up
+            like = (fn.LOWER(fn.COALESCE(Ticket.tags, "")), SQL("LIKE"), p("tag_like", str), SQL("ESCAPE '!'"))
+            query = query.where(NodeList(like))  # (a subplan per row was 7x the count of status & tag)
         query = query.where(search.found(_tag_postings(p, SQL("1")).where(_TAGGED.ticket == Ticket.id)))
     if "tagged" in more:  # among the tag's postings, read first (a rare tag: `READ_LIMIT` at most)
         if is_postgres():  # the ids as a literal array: hashed, checked down the sort's index (no lookups)
@@ -231,6 +234,8 @@ def _filter_values(tenant: Tenant, actor: Actor, filters: Filters) -> tuple[tupl
         values["team"] = filters.team
     if filters.tag is not None:
         values["tag_term"] = search.tag_term(filters.tag)
+        quoted = json.dumps(filters.tag.strip(), ensure_ascii=False).lower()  # the tags' JSON text holds it
+        values["tag_like"] = "%" + quoted.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
     for name in ("created_from", "created_to"):
         if getattr(filters, name) is not None:
             values[name] = Ticket.created_at.db_value(getattr(filters, name))
