@@ -23,10 +23,15 @@ The creates at full load, the figure issue 15 compares, run in `--rounds` interl
 server up at once, so a noisy neighbour slows them alike. The peer is **django-helpdesk**'s REST
 API (`POST /api/tickets/`) served by gunicorn with as many workers and the same worker
 settings, on SQLite, with DRF token authentication, from its own virtual environment (see
-`bench.peer_helpdesk`; skipped, and said so, when none is installed). Figures only; nothing passes or fails.
+`bench.peer_helpdesk`; skipped, and said so, when none is installed). Unless `--no-compare-sync`,
+every plugin and the peer are also served by sync workers in the same rounds (`all-sync`,
+`peer-sync`): the peer's ratio is taken against whichever of its two set-ups was faster (Django on
+SQLite is slower with threads), and `all-sync` shows what the production settings change.
+Figures only; nothing passes or fails.
 
     .venv/bin/python -m bench.http [--duration 5] [--clients 4] [--workers 2] [--assigned 200]
                                    [--rounds 3] [--peer-venv /tmp/dh-venv] [--server production|sync]
+                                   [--no-compare-sync]
 """
 
 from __future__ import annotations
@@ -263,9 +268,9 @@ def assign_some(port: int, token: str, count: int) -> None:
 def table(results: list[tuple[str, Result]], baseline: Result) -> str:
     """The figures as a text table, with each rate as a share of the baseline's."""
     lines = [
-        f"{'request':<34} {'plugins':<8} {'load':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f"{'request':<34} {'plugins':<9} {'load':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
         f" {'vs health':>10}",
-        "-" * 106,
+        "-" * 107,
     ]
     labels = {
         "health": "GET /api/v1/health (baseline)",
@@ -275,7 +280,7 @@ def table(results: list[tuple[str, Result]], baseline: Result) -> str:
     }
     for setup, r in results:
         lines.append(
-            f"{labels[r.name]:<34} {setup:<8} {r.load:<16} {r.rate:>8.0f} {r.percentile(50):>8.1f}"
+            f"{labels[r.name]:<34} {setup:<9} {r.load:<16} {r.rate:>8.0f} {r.percentile(50):>8.1f}"
             f" {r.percentile(99):>8.1f} {r.errors:>7} {r.rate / baseline.rate:>9.2f}x"
         )
     return "\n".join(lines)
@@ -352,34 +357,50 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--server", choices=sorted(SERVERS), default="production", help="gunicorn settings of gongdan and the peer"
     )
+    parser.add_argument(
+        "--compare-sync",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run every plugin and the peer on sync workers in the same rounds (the peer's ratio is"
+        " taken against its faster set-up)",
+    )
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="gongdan-bench-"))
     plugins = first_party()
     peer_venv = peer_helpdesk.find_venv(args.peer_venv)
     servers: list[Server] = []
+    modes = [args.server] + (["sync"] if args.compare_sync and args.server != "sync" else [])
     try:
         settings = " ".join(SERVERS[args.server][1])
         print(f"gunicorn -w {args.workers} {settings} (gongdan and the peer), SQLite in {workdir}")
+        if len(modes) > 1:
+            print("-sync: every plugin and the peer also served by gunicorn's default sync workers, same rounds")
         print(f"{args.clients} client processes, each keeping its connection open when the server allows")
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the run")
         print(f"all: {', '.join(plugins)} enabled for the tenant (no worker runs: deferred work waits in its queue)")
-        for setup, enabled in (("none", []), ("all", plugins)):
-            process, port, token, _ = start_server(workdir, args.workers, enabled, f"bench-{setup}", args.server)
+        wanted = [("none", [], args.server), ("all", plugins, args.server)]
+        wanted += [("all-sync", plugins, "sync")] if len(modes) > 1 else []
+        for setup, enabled, mode in wanted:
+            process, port, token, _ = start_server(workdir, args.workers, enabled, f"bench-{setup}", mode)
             servers.append(Server(setup, process, port, token))
         if peer_venv is not None:
-            port = _free_port()
-            process, queue, token = peer_helpdesk.start(
-                peer_venv, workdir, args.workers, port, _peer_ready, SERVERS[args.server][1]
-            )
-            servers.append(Server("peer", process, port, token, kind="peer", extra=queue))
+            for mode in modes:
+                port = _free_port()
+                process, queue, token = peer_helpdesk.start(
+                    peer_venv, workdir / mode, args.workers, port, _peer_ready, SERVERS[mode][1]
+                )
+                setup = "peer" if mode == args.server else "peer-sync"
+                servers.append(Server(setup, process, port, token, kind="peer", extra=queue))
             print(f"peer: django-helpdesk {peer_helpdesk.version(peer_venv)} from {peer_venv}")
         else:
             print("peer: django-helpdesk not installed (see bench/peer_helpdesk.py): no peer figure")
+        before = server_cpu(servers[0].process)
         baseline = drive("health", servers[0].port, "", args.clients, args.duration, None)
+        health_cpu = 1000 * (server_cpu(servers[0].process) - before) / max(baseline.requests, 1)
         rounds, cpu = create_rounds(servers, args)
         creates = {setup: median_round(found) for setup, found in rounds.items()}
         results: list[tuple[str, Result]] = [("-", baseline)]
-        results += [(setup, r) for setup, r in creates.items() if setup != "peer"]
+        results += [(setup, r) for setup, r in creates.items() if not setup.startswith("peer")]
         for s in servers[:2]:
             full = creates[s.setup]
             results.append((s.setup, drive("create", s.port, s.token, args.clients, args.duration, full.rate / 2)))
@@ -389,10 +410,10 @@ def main(argv: list[str] | None = None) -> None:
                 (s.setup, full),
                 (s.setup, drive("list", s.port, s.token, args.clients, args.duration, full.rate / 2)),
             ]
-        if "peer" in creates:
-            results.append(("peer", creates["peer"]))
+        results += [(setup, r) for setup, r in creates.items() if setup.startswith("peer")]
         print(table(results, baseline))
-        _summary(rounds, creates, results, {setup: statistics.median(ms) for setup, ms in cpu.items()})
+        cpu_each = {setup: statistics.median(ms) for setup, ms in cpu.items()}
+        _summary(rounds, creates, results, {**cpu_each, "health": health_cpu})
     finally:
         for s in servers:
             s.process.terminate()
@@ -417,15 +438,27 @@ def _summary(
     )
     print(
         f"server CPU a create (gunicorn workers, median round): {cpu['none']:.2f} ms with no plugin,"
-        f" {cpu['all']:.2f} ms with every plugin ({cpu['none'] / cpu['all']:.0%} of the rate it allows)"
+        f" {cpu['all']:.2f} ms with every plugin ({cpu['none'] / cpu['all']:.0%} of the rate it allows);"
+        f" {cpu['health']:.2f} ms a health request (gunicorn, HTTP and Flask with no work: every request's floor)"
     )
-    if "peer" in creates:
-        peer = creates["peer"].rate
+    if "all-sync" in creates:
+        synced = creates["all-sync"].rate
         print(
-            f"django-helpdesk in the same run: {peer:.0f}/s (p50 {creates['peer'].percentile(50):.1f} ms),"
-            f" {cpu['peer']:.2f} ms server CPU a create; gongdan with every plugin {every / peer:.1f}x the rate"
-            f" ({cpu['peer'] / cpu['all']:.1f}x by CPU), with none {none / peer:.1f}x"
-            f" ({cpu['peer'] / cpu['none']:.1f}x)"
+            f"every plugin on sync workers: {synced:.0f}/s, {cpu['all-sync']:.2f} ms CPU a create"
+            f" (the production settings: {every / synced:.2f}x the rate)"
+        )
+    peers = {setup: r for setup, r in creates.items() if setup.startswith("peer")}
+    if peers:
+        for setup, r in peers.items():
+            print(
+                f"django-helpdesk ({setup}): {r.rate:.0f}/s (p50 {r.percentile(50):.1f} ms),"
+                f" {cpu[setup]:.2f} ms server CPU a create"
+            )
+        best = max(peers, key=lambda setup: peers[setup].rate)  # the peer as its best set-up serves it
+        peer, peer_cpu = peers[best].rate, min(cpu[setup] for setup in peers)
+        print(
+            f"against the peer's faster set-up ({best}): gongdan with every plugin {every / peer:.1f}x the rate"
+            f" ({peer_cpu / cpu['all']:.1f}x by CPU), with none {none / peer:.1f}x ({peer_cpu / cpu['none']:.1f}x)"
         )
         health = results[0][1].rate  # the baseline: no token, no query, no body
         print(
