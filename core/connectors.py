@@ -363,7 +363,9 @@ def upsert(
     undoing what agents changed since the last sync (`keep_agent_edits`), creates its category
     path (`categories.ensure`), walks it to `target` (`walk_to`; None leaves the status) and
     writes the mirror row (`mirror.keep`) with `version`, `state` (the record's own status, for
-    your panels and actions) and what was applied. Returns the ticket.
+    your panels and actions) and what was applied. Returns the ticket. Runs under
+    `tickets.ingesting()`: the tickets' notification hooks run in the worker's `core.dispatch`
+    batches.
 
     Options for a connector with more to keep:
 
