@@ -26,7 +26,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live_server(gongdan_database_url: str, gongdan_db: Any, tmp_path: Path) -> Any:
-    """gunicorn with 2 workers on a free loopback port; a limit of 8 requests a minute, 4 kB bodies."""
+    """gunicorn with the production settings (`gongdan.web.gunicorn_conf`) and 2 workers on a free
+    loopback port; a limit of 8 requests a minute, 4 kB bodies."""
     port = _free_port()
     env = {
         **os.environ,
@@ -35,7 +36,10 @@ def live_server(gongdan_database_url: str, gongdan_db: Any, tmp_path: Path) -> A
         "GONGDAN_MAX_BODY_BYTES": "4096",
     }
     server = subprocess.Popen(
-        [str(GUNICORN), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "gongdan.web:create_app()"],
+        [
+            *(str(GUNICORN), "-c", "python:gongdan.web.gunicorn_conf", "-w", "2", "-b", f"127.0.0.1:{port}"),
+            *("--log-level", "warning", "gongdan.web:create_app()"),
+        ],
         env=env,
         cwd=tmp_path,
     )
@@ -78,3 +82,21 @@ def test_gunicorn_serves_the_api(live_server, tenant):
     assert sum(r.status_code == 200 for r in statuses) <= 8 - 2
     assert int(limited[0].headers["Retry-After"]) >= 1
     assert limited[0].json()["error"]["code"] == "rate_limited"
+
+
+def test_a_revoked_token_is_refused_by_every_worker_with_their_caches_warm(live_server, tenant):
+    """The workers keep verified tokens (`gongdan.api.token_cache`); a revocation made by another
+    process (this one) counts on the very next request, whichever worker and thread answers, on
+    a kept-alive connection and on new ones."""
+    user = accounts.create_user(tenant, "revoked@acme.example.com", "agent")
+    row, token = accounts.create_token(user)
+    auth = {"Authorization": f"Bearer {token}"}
+    kept = requests.Session()
+    warm = [kept.get(f"{live_server}/users/me", headers=auth, timeout=10) for _ in range(3)]
+    warm.append(requests.get(f"{live_server}/users/me", headers=auth, timeout=10))
+    assert [r.status_code for r in warm] == [200] * 4
+    assert warm[0].headers.get("Connection", "keep-alive").lower() != "close"  # threaded workers keep it open
+    accounts.revoke_token(row)
+    after = [kept.get(f"{live_server}/users/me", headers=auth, timeout=10)]
+    after += [requests.get(f"{live_server}/users/me", headers=auth, timeout=10) for _ in range(3)]
+    assert [r.status_code for r in after] == [401] * 4
