@@ -247,3 +247,15 @@ def test_a_late_request_dispatch_does_not_fire_what_the_worker_fired(tenant, hoo
     tickets.create(tenant, {"subject": "客服在等"}, SYSTEM)
     assert dispatcher.dispatch_batches() == 0
     assert len(hook_recorder.calls("gongdan_ticket_created")) == 2
+
+
+def test_the_worker_job_core_dispatch_runs_every_two_seconds_and_fires_the_waiting_events(tenant, hook_recorder):
+    from gongdan import scheduler
+    from gongdan.plugins import get_host
+
+    job = next(j for j in scheduler.jobs(get_host()) if j.id == "core.dispatch")
+    assert job.period_seconds == dispatcher.INTERVAL_SECONDS == 2
+    made = ingest(tenant, 3)
+    assert scheduler.run_job(job)
+    assert [c["ticket"].id for c in hook_recorder.calls("gongdan_ticket_created")] == [t.id for t in made]
+    assert undelivered() == 0
