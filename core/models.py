@@ -298,7 +298,10 @@ class TicketTerm(TenantModel):
     `gongdan.search`, kept by the ticket service in the transaction of each change.
 
     The key `(tenant, term, ticket)` answers "the tenant's tickets with this term, newest
-    first" straight from the index, alike on SQLite and PostgreSQL.
+    first" straight from the index, alike on SQLite and PostgreSQL. The index `(tenant, ticket)`
+    finds one ticket's postings — to re-index an edited or merged ticket, and for the cascade
+    of a deleted one — without reading every posting of the tenant (15 million at 1M tickets);
+    new tickets' ids grow, so the worker appends to it.
     """
 
     tenant = pw.ForeignKeyField(Tenant, on_delete="CASCADE", index=False)
@@ -307,6 +310,7 @@ class TicketTerm(TenantModel):
 
     class Meta:
         primary_key = pw.CompositeKey("tenant", "term", "ticket")
+        indexes = ((("tenant", "ticket"), False),)
 
 
 class TicketIndexPending(TenantModel):
