@@ -58,6 +58,19 @@ _holders = PreparedStatement(
     "SELECT ticket_id FROM {term} WHERE tenant_id = ? AND term = ? ORDER BY ticket_id DESC LIMIT ?", term=TicketTerm
 )
 
+_floor = PreparedStatement(
+    "SELECT MIN(ticket_id) FROM (SELECT ticket_id FROM {term} WHERE tenant_id = ? AND term = ?"
+    " ORDER BY ticket_id DESC LIMIT ?) AS newest",
+    term=TicketTerm,
+)
+_since = PreparedStatement(
+    "SELECT COUNT(*) FROM (SELECT 1 FROM {term} WHERE tenant_id = ? AND term = ? AND ticket_id >= ? LIMIT ?) AS since",
+    term=TicketTerm,
+)
+MERGE_FACTOR = 8
+"""SQLite merges the postings of a search's terms (`merged`) when, over the ids of the rarest term's
+newest postings, every other term has at most this many times as many (`dense`)."""
+
 _enqueue = PreparedStatement(
     "INSERT INTO {pending} (tenant_id, ticket_id) VALUES (?, ?) ON CONFLICT DO NOTHING", pending=TicketIndexPending
 )
@@ -269,6 +282,33 @@ def holders(tenant_id: int, term: str, cap: int) -> list[int]:
     return [row[0] for row in _holders.execute((tenant_id, term, cap)).fetchall()]
 
 
+def dense(tenant_id: int, terms: list[str], read: int) -> bool:
+    """Whether, over the ids of the newest `read` postings of `terms[0]`, every other term has at most
+    `MERGE_FACTOR` times as many postings: a merge of the lists (`merged`) then reads a bounded
+    multiple of what a lookup per posting would, in order, where lookups are random reads."""
+    low = _floor.execute((tenant_id, terms[0], read)).fetchone()[0]
+    if low is None:
+        return False
+    cap = MERGE_FACTOR * read + 1
+    return all(_since.execute((tenant_id, term, low, cap)).fetchone()[0] < cap for term in terms[1:])
+
+
+@lru_cache(maxsize=16)
+def _merge(count: int) -> PreparedStatement:
+    one = "SELECT ticket_id FROM {term} WHERE tenant_id = ? AND term = ? AND ticket_id < ?"
+    return PreparedStatement(" INTERSECT ".join([one] * count) + " ORDER BY 1 DESC LIMIT ?", term=TicketTerm)
+
+
+def merged(tenant_id: int, terms: list[str], below: int, limit: int) -> list[int]:
+    """SQLite: the tickets under `below` holding every one of `terms`, newest first, at most `limit`:
+    one INTERSECT ordered by the ticket, which SQLite runs as a merge of the terms' index ranges read
+    newest first (no lookup per posting), stopping when `limit` are found."""
+    params: list[Any] = []
+    for term in terms:
+        params += [tenant_id, term, below]
+    return [row[0] for row in _merge(len(terms)).execute([*params, limit]).fetchall()]
+
+
 def holding(p: Any, count: int) -> tuple[Any, peewee.Expression]:
     """The postings row driving a search of `count` terms, and the condition on the others.
 
@@ -310,12 +350,14 @@ def found(probe: Any) -> Any:
 __all__ = [
     "add",
     "counted_terms",
+    "dense",
     "found",
     "held_by",
     "holders",
     "holding",
     "index_pending",
     "index_tags",
+    "merged",
     "postings",
     "query_terms",
     "queue",
