@@ -563,11 +563,11 @@ def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str
             .alias("newest")
         )
         query = peewee.Select([newest], [newest.c.ticket_id]).bind(db)
-        if not _unfiltered(filters):  # each posting's ticket checked by its id (one lookup each)
+        if terms > 1:  # the other terms first: an index lookup each, where the filters read the row
+            query = query.where(search.held_by(p, terms, newest.c.ticket_id, first=1))
+        if not _unfiltered(filters):  # each remaining posting's ticket checked by its id (one lookup each)
             ticket = _where(Ticket.select(SQL("1")), p, *filters).where(Ticket.id == newest.c.ticket_id)
             query = query.where(search.found(ticket))
-        if terms > 1:
-            query = query.where(search.held_by(p, terms, newest.c.ticket_id, first=1))
     if what == "ids":
         return query
     return peewee.Select([query.select(SQL("1")).alias("matched")], [fn.COUNT(SQL("*"))]).bind(db)
