@@ -38,6 +38,9 @@ every match."""
 SAMPLE_READ = 2_000
 """Newest postings a search with more candidates than `READ_LIMIT` counts its matches among."""
 SEARCH = "q"
+DENSE_READ = 256
+"""Newest postings of a search's rarest term over whose ids SQLite compares the other terms'
+(`search.dense`) to choose between merging the lists and looking each posting up."""
 SCAN_LIMIT = COUNT_LIMIT
 """Newest tickets a list filtered only by columns without an index of their own (the channel, or
 a tag with more than `READ_LIMIT` tickets beside it) counts its matches among, in a tenant with
@@ -414,7 +417,7 @@ def _search_page(
         more = take > 0 and len(later) > skip + take - 1
         rows = _by_ids(tenant, chosen[: max(take - 1, 0)])
     else:  # newest postings until the page is full; matches counted among the newest SAMPLE_READ
-        if terms > 1 and not is_postgres() and search.dense(tenant.id, [t for _, t in counted], SAMPLE_READ):
+        if terms > 1 and not is_postgres() and search.dense(tenant.id, [t for _, t in counted], DENSE_READ):
             rows, more = _merged_page(tenant, shape, values, [t for _, t in counted], after_id, skip, take, exact)
         else:
             order = (SEARCH, terms, after_id is not None)
