@@ -278,14 +278,50 @@ def solved_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
     return TicketPanel(name="knowledge-solved", title=gettext("Similar solved tickets"), html=str(html), order=31)
 
 
+INTENT_LABELS = {
+    "cancel": _l("cancelling an order not yet shipped"),
+    "intercept": _l("stopping a parcel already sent"),
+    "return": _l("returning goods received"),
+    "exchange": _l("exchanging for another size or colour"),
+    "refund-status": _l("where the refund is"),
+    "not-received": _l("goods never received"),
+    "logistics-stuck": _l("tracking not moving"),
+    "shipping-time": _l("when it ships or arrives"),
+    "price-protect": _l("price dropped after buying"),
+    "invoice-fix": _l("a wrong invoice"),
+    "address-change": _l("changing the delivery address"),
+    "reject": _l("refusing delivery"),
+    "return-freight": _l("return postage"),
+    "warranty": _l("warranty and repair"),
+    "complaint": _l("a complaint"),
+    "colour-mismatch": _l("colour not as shown"),
+    "colour-ran": _l("colour ran or faded"),
+    "shrank": _l("shrank or lost its shape"),
+    "pilled": _l("pilling"),
+    "shed": _l("shedding fibres"),
+    "seam-split": _l("split seams"),
+    "too-big": _l("does not fit the space"),
+    "short-weight": _l("short weight"),
+}
+"""What a question was read as, for each built-in intent (`data/intents.txt`), in the reader's language."""
+
+
+def intent_label(name: str) -> str:
+    """Intent `name` as a person reads it: its label in the reader's language, or for an intent
+    without one the first word its articles use (never the intent's code name)."""
+    label = INTENT_LABELS.get(name)
+    return str(label) if label is not None else intents.label(name)
+
+
 def why_text(why: dict[str, Any]) -> str:
     """Why an article was found, in the reader's language (matched words are the default)."""
     reasons = []
     if why.get("learned"):
         reasons.append(gettext("similar tickets were answered with this article"))
     if why.get("intents"):
-        # what the question asks for, in its articles' words (not the intent's code name)
-        reasons.append(gettext("read as: %(what)s", what="、".join(intents.label(n) for n in why["intents"][:3])))
+        # what the question asks for, in the reader's words (not the intent's code name)
+        what = gettext(", ").join(intent_label(n) for n in why["intents"][:3])
+        reasons.append(gettext("read as: %(what)s", what=what))
     if why.get("synonyms"):
         reasons.append(gettext("synonyms: %(words)s", words="、".join(why["synonyms"][:5])))
     if why.get("partial"):

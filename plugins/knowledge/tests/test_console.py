@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from gongdan_knowledge import console, intents
 from gongdan_knowledge.models import Article, Usage
 
 from gongdan import tickets
@@ -126,9 +127,21 @@ def test_the_ticket_panel_says_what_the_question_was_read_as(
     ticket, _ = tickets.create(tenant, {"subject": "刚拍的 不想要了"}, Actor.system("channel:api"))
     html = ConsoleClient(app, kb.user).get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
     why = html.split("kb-why", 1)[1][:300]
-    assert "read as: 取消订单" in why  # the intent in its articles' words, not its code name
-    assert "cancel" not in why
+    assert "read as: cancelling an order not yet shipped" in why  # in the reader's words, not the code name
     assert "synonyms: 取消" not in why  # an intent's words are not called synonyms
+    chinese = ConsoleClient(app, kb.user, language="zh-CN").get(f"/console/tickets/{ticket.id}")
+    assert "理解为：取消订单（未发货）" in chinese.get_data(as_text=True).split("kb-why", 1)[1][:300]
+
+
+def test_every_built_in_intent_has_a_label_in_both_languages(app: Any) -> None:
+    assert set(console.INTENT_LABELS) == {intent.name for intent in intents.builtin()}
+    read = {}
+    for language in ("en", "zh-CN"):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            read[language] = {name: str(label) for name, label in console.INTENT_LABELS.items()}
+    for name, english in read["en"].items():
+        assert re.fullmatch(r"[a-z ,]+", english), english
+        assert re.search(r"[\u4e00-\u9fff]", read["zh-CN"][name]), (name, read["zh-CN"][name])
 
 
 def test_the_ticket_page_offers_similar_solved_tickets_as_articles(
