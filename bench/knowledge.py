@@ -24,7 +24,8 @@ clothing-and-shoe shop (21 articles, 68 phrasings) and a cross-domain intents se
 phrasings; development, written mid-round) and a jewellery shop (18 articles, 54 phrasings;
 development, written after it); for the seventh round a mobile-phone shop and an outdoor-gear
 shop (24 articles, 96 phrasings each) and 72 indirect phrasings over the second general corpus
-(development); all in bench/data and each written before the tuning it was used for. `--sets WORD…` ranks only the sets whose name holds a word.
+(development); all in bench/data and each written before the tuning it was used for.
+`--sets WORD…` ranks only the sets whose name holds a word.
 `--misses` prints what search misses on the development sets.
 Each is ranked by the plain LIKE baseline, by the previous strict search (no synonyms, no
 partial matching) and by search now.
