@@ -53,6 +53,10 @@ class ShapedQuery:
             found = self._compiled[key] = (query, sql, order)
         return found
 
+    def query(self, shape: tuple[Any, ...]) -> peewee.Query:
+        """The peewee query compiled for `shape` on the bound database (its columns, in order)."""
+        return self._compile(shape)[0]
+
     def cursor(self, shape: tuple[Any, ...], values: dict[str, Any]) -> Any:
         """Run the shape with `values` bound; returns the DB-API cursor."""
         _, sql, order = self._compile(shape)
