@@ -58,6 +58,12 @@ _holders = PreparedStatement(
     "SELECT ticket_id FROM {term} WHERE tenant_id = ? AND term = ? ORDER BY ticket_id DESC LIMIT ?", term=TicketTerm
 )
 
+_held_text = PreparedStatement(
+    "SELECT COUNT(*), COALESCE(array_agg(ticket_id)::text, '{{}}') FROM"
+    " (SELECT ticket_id FROM {term} WHERE tenant_id = ? AND term = ? LIMIT ?) AS held",
+    term=TicketTerm,
+)
+
 _floor = PreparedStatement(
     "SELECT MIN(ticket_id) FROM (SELECT ticket_id FROM {term} WHERE tenant_id = ? AND term = ?"
     " ORDER BY ticket_id DESC LIMIT ?) AS newest",
@@ -282,6 +288,15 @@ def holders(tenant_id: int, term: str, cap: int) -> list[int]:
     return [row[0] for row in _holders.execute((tenant_id, term, cap)).fetchall()]
 
 
+def held_array(tenant_id: int, term: str, cap: int) -> tuple[int, str]:
+    """PostgreSQL: how many of the tenant's tickets hold `term` (counted up to `cap`) and their ids
+    as an array literal (`{3,7,9}`), in one index range read. Bound as text and cast to an array
+    in the SQL, the ids cost the server one parse: psycopg2 adapted a Python list of 5,000 ids
+    element by element (28 ms, where the page it narrows took 1.4 ms)."""
+    count, ids = _held_text.execute((tenant_id, term, cap)).fetchone()
+    return count, ids
+
+
 def dense(tenant_id: int, terms: list[str], read: int) -> bool:
     """Whether, over the ids of the newest `read` postings of `terms[0]`, every other term has at most
     `MERGE_FACTOR` times as many postings: a merge of the lists (`merged`) then reads a bounded
@@ -352,6 +367,7 @@ __all__ = [
     "counted_terms",
     "dense",
     "found",
+    "held_array",
     "held_by",
     "holders",
     "holding",
