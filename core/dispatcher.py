@@ -16,12 +16,21 @@ fire in the order they were written, so one ticket's events stay in order.
 
 Bounded: the job runs every `INTERVAL_SECONDS` and loops until nothing waits, so an event waits
 for about that interval plus the batches before it.
+
+A command line that ingests (`gongdan email fetch`, `gongdan pdd sync`, a connector's `sync`)
+runs where no scheduler may be running: it calls `finish` (or `finish_and_report`) at its end,
+which fires the same batches, with the same claims, in the command's own process, and sends the
+messages they queued (acknowledgements, triggers' replies), so nothing waits for a worker to
+start. A worker running at the same time takes some batches instead; each event fires once.
 """
 
 from __future__ import annotations
 
+import time
 import zlib
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +55,7 @@ def dispatch_batches(
     *,
     older_than: datetime | None = None,
     nested: str = "worker",
+    on_batch: Callable[[list[TicketEvent]], None] | None = None,
 ) -> int:
     """Fire the hooks of the undelivered events (of `tenant_id`, or of every tenant), `batch`
     events a transaction, until none waits; returns how many events were fired.
@@ -53,31 +63,34 @@ def dispatch_batches(
     `older_than` takes only events written before it (the reconciliation job's grace).
     `nested`: how the events the hooks themselves write (an assignment's `assigned`) are
     dispatched — `worker` leaves them to the next batch, `inline` fires them after the batch
-    commits as a request would. Safe beside other workers and requests (see the module).
+    commits as a request would. `on_batch(events)` is called after each batch commits with the
+    events it fired (a progress bar). Safe beside other workers and requests (see the module).
     """
     if tenant_id is None:  # tenant by tenant: every statement stays on one shard (Citus)
-        waiting = [row[0] for row in _tenants_waiting.execute(()).fetchall()]
-        return sum(dispatch_batches(t, batch, older_than=older_than, nested=nested) for t in sorted(waiting))
+        tenants = sorted(row[0] for row in _tenants_waiting.execute(()).fetchall())
+        return sum(dispatch_batches(t, batch, older_than=older_than, nested=nested, on_batch=on_batch) for t in tenants)
     tenant = Tenant.get_or_none(Tenant.id == tenant_id)
     if tenant is None:
         return 0
     done = 0
     while True:
-        fired = _one_batch(tenant, batch, older_than, nested)
-        done += fired
-        if fired == 0:
+        events = _one_batch(tenant, batch, older_than, nested)
+        done += len(events)
+        if not events:
             return done
+        if on_batch is not None:
+            on_batch(events)
 
 
-def _one_batch(tenant: Tenant, batch: int, older_than: datetime | None, nested: str) -> int:
-    """One transaction: claim up to `batch` events, fire them in order, stamp them; 0 when none
-    waits or another worker holds the tenant."""
+def _one_batch(tenant: Tenant, batch: int, older_than: datetime | None, nested: str) -> list[TicketEvent]:
+    """One transaction: claim up to `batch` events, fire them in order, stamp them; returns them
+    (none when none waits or another worker holds the tenant)."""
     with write_transaction():
         if is_postgres() and not _tenant_lock(tenant.id):
-            return 0
+            return []
         events = _claim(tenant.id, batch, older_than)
         if not events:
-            return 0
+            return []
         now = clock.now()
         TicketEvent.update(dispatched_at=now).where(
             (TicketEvent.tenant == tenant.id) & TicketEvent.id.in_([e.id for e in events])
@@ -99,7 +112,7 @@ def _one_batch(tenant: Tenant, batch: int, older_than: datetime | None, nested: 
         finally:
             _memo.reset(memo)
             tickets._mode.reset(token)
-    return len(events)
+    return events
 
 
 def batch_memo() -> dict[Any, Any] | None:
@@ -156,4 +169,113 @@ def pending_count(tenant_id: int | None = None) -> int:
     return query.count()
 
 
-__all__ = ["BATCH", "INTERVAL_SECONDS", "batch_memo", "dispatch_batches", "pending_count"]
+WAIT_SECONDS = 60.0
+
+
+@dataclass
+class Finished:
+    """What `finish` did: `events` fired here for `tickets` tickets, `sent` messages the channels
+    accepted, and `left` events still waiting when it gave up waiting for another worker."""
+
+    events: int = 0
+    tickets: int = 0
+    sent: int = 0
+    left: int = 0
+
+    def summary(self) -> str:
+        """One line for a command line."""
+        line = f"fired the plugins' work for {self.tickets} tickets ({self.events} events)"
+        if self.sent:
+            line += f"; sent {self.sent} messages"
+        if self.left:
+            line += f"; {self.left} events left to the running worker"
+        return line
+
+
+def finish(
+    tenant_ids: Iterable[int] | None = None,
+    *,
+    send: bool = True,
+    wait: float = WAIT_SECONDS,
+    on_batch: Callable[[list[TicketEvent]], None] | None = None,
+) -> Finished:
+    """Fire now, in this process, the plugins' work that ingestion left to the worker (of the
+    tenants `tenant_ids`, or of every tenant), then send the messages it queued.
+
+    For the end of a command that ingested under `tickets.ingesting()` (`gongdan email fetch`,
+    `gongdan pdd sync`, a connector's `sync`), where no scheduler may run: the new tickets are
+    assigned, their SLA clocks set, the triggers run, and — with `send` — the outbox of those
+    tenants is flushed (`gongdan.delivery.flush`: acknowledgements, triggers' replies) before the
+    command exits. The batches and claims are the worker's (`dispatch_batches`): a worker running
+    at the same time fires some batches instead, and each event fires once. When another worker
+    holds a tenant's batch (PostgreSQL skips a held tenant) this waits for it, at most `wait`
+    seconds, so that on return nothing of these tenants waits (`left` counts what still did).
+    `on_batch(events)` after each batch fired here (a progress bar).
+    """
+    from gongdan import delivery
+
+    wanted = None if tenant_ids is None else sorted(set(tenant_ids))
+    done = Finished()
+    seen: set[int] = set()
+
+    def noted(events: list[TicketEvent]) -> None:
+        done.events += len(events)
+        seen.update(e.ticket_id for e in events)
+        if on_batch is not None:
+            on_batch(events)
+
+    deadline = time.monotonic() + wait
+    while True:
+        for tenant_id in wanted if wanted is not None else [None]:
+            dispatch_batches(tenant_id, on_batch=noted)
+        done.left = waiting(wanted)
+        if not done.left or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)  # another worker holds a tenant's batch: it is firing them
+    done.tickets = len(seen)
+    if send:
+        tenants = Tenant.select() if wanted is None else Tenant.select().where(Tenant.id.in_(wanted))
+        done.sent = sum(delivery.flush(tenant) for tenant in tenants)
+    return done
+
+
+def waiting(tenant_ids: Iterable[int] | None = None) -> int:
+    """How many events of the tenants `tenant_ids` (None: every tenant) wait for their hooks."""
+    if tenant_ids is None:
+        return pending_count()
+    return sum(pending_count(tenant_id) for tenant_id in tenant_ids)
+
+
+def finish_and_report(tenant_ids: Iterable[int] | None = None, *, progress: bool = True) -> Finished:
+    """`finish` for a click command: a progress bar of the events fired (tqdm, on standard error,
+    when `progress` and more than one batch waits), then its summary on standard output."""
+    import click
+    from tqdm import tqdm
+
+    wanted = None if tenant_ids is None else sorted(set(tenant_ids))
+    total = waiting(wanted)
+    shown = progress and total > BATCH  # a bar only for a run of several batches
+    with tqdm(total=total, unit="event", desc="plugins' work", leave=False, disable=not shown) as bar:
+
+        def advance(events: list[TicketEvent]) -> None:
+            if bar.n + len(events) > bar.total:  # the hooks' own events (an assignment's) join the run
+                bar.total = bar.n + len(events)
+            bar.update(len(events))
+
+        done = finish(wanted, on_batch=advance)
+    click.echo(done.summary())
+    return done
+
+
+__all__ = [
+    "BATCH",
+    "INTERVAL_SECONDS",
+    "WAIT_SECONDS",
+    "Finished",
+    "batch_memo",
+    "dispatch_batches",
+    "finish",
+    "finish_and_report",
+    "pending_count",
+    "waiting",
+]

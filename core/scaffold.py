@@ -49,6 +49,23 @@ CONNECTOR_PARTS = {
     @validates("gateway_url")
     def _reachable(self, value: str | None, **_: object) -> None:
         outbound.check_url(value, allow_http=True)  # checked when saved, and again on every call""",
+    "cli_imports": "from gongdan.dispatcher import finish_and_report\n",
+    "cli_local_imports": "from .sync import sync_tenant\n",
+    "cli_commands": """
+
+@group.command("sync")
+@click.option("--tenant", "slug", help="Only this tenant (default: every tenant with the plugin on).")
+def sync(slug: str | None) -> None:
+    \"\"\"Sync now. Then the plugins' work on the stored tickets (assignment, SLA clocks, triggers)
+    runs here, as the worker's job `core.dispatch` would: nothing waits for `gongdan worker`.\"\"\"
+    open_db()
+    tenants = [accounts.tenant(slug)] if slug else get_host().tenants_with(NAME)
+    for tenant in tenants:
+        if not get_host().is_enabled(tenant, NAME):
+            raise click.ClickException(f"{NAME} is not enabled for {tenant.slug}")
+        click.echo(f"{tenant.slug}: {sync_tenant(tenant)} records stored")
+    finish_and_report([tenant.id for tenant in tenants])  # the hooks `upsert` left to the worker
+""",
 }
 BASE_PARTS = dict.fromkeys(CONNECTOR_PARTS, "") | {"category": "automation"}
 HOOKS = ["gongdan_api_blueprints", "gongdan_cli_commands", "gongdan_console_views", "gongdan_settings_schema"]

@@ -56,7 +56,7 @@ def _run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None 
     return done.stdout
 
 
-@pytest.mark.parametrize(("variant", "on_db", "plain"), [([], 5, 2), (["--connector"], 8, 4)])
+@pytest.mark.parametrize(("variant", "on_db", "plain"), [([], 5, 2), (["--connector"], 9, 4)])
 def test_the_plugin_installs_into_a_fresh_venv_and_passes_its_tests(
     tmp_path: Path, variant: list[str], on_db: int, plain: int
 ) -> None:

@@ -1,4 +1,5 @@
-"""`gongdan email fetch [--tenant SLUG] [--mailbox ID]`: fetch now, with a progress bar."""
+"""`gongdan email fetch [--tenant SLUG] [--mailbox ID]`: fetch now, with a progress bar, then
+fire the plugins' work on what it fetched (`gongdan.dispatcher.finish`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import click
 from tqdm import tqdm
 
 from gongdan.cli import open_db
+from gongdan.dispatcher import finish_and_report
 from gongdan.models import Tenant
 from gongdan.plugins import get_host
 
@@ -25,7 +27,12 @@ def email() -> None:
 @click.option("--mailbox", "mailbox_id", type=int, metavar="ID", help="Only this mailbox (even if inactive).")
 @click.option("--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Mailboxes fetched at once.")
 def fetch(slug: str | None, mailbox_id: int | None, workers: int) -> None:
-    """Fetch new mail now; prints what became of it, mailbox by mailbox."""
+    """Fetch new mail now; prints what became of it, mailbox by mailbox.
+
+    Then, in this process, the plugins' work on the new tickets and messages (assignment, SLA
+    clocks, triggers, suggestions) and the messages it queued (acknowledgements) — what the
+    worker's jobs do otherwise — so nothing waits for `gongdan worker` or `gongdan serve`.
+    """
     open_db()
     tenant = None
     if slug:
@@ -54,3 +61,5 @@ def fetch(slug: str | None, mailbox_id: int | None, workers: int) -> None:
     failed = sum(1 for run in runs if run.error)
     total = sum(sum(run.counts.values()) for run in runs)
     click.echo(f"{len(runs)} mailboxes, {total} messages, {failed} with errors")
+    slugs = {run.tenant for run in runs}
+    finish_and_report([t.id for t in Tenant.select(Tenant.id).where(Tenant.slug.in_(slugs))])

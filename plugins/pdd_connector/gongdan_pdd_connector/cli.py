@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import threading
@@ -11,8 +12,10 @@ from tqdm import tqdm
 
 from gongdan import accounts
 from gongdan.cli import open_db
+from gongdan.dispatcher import INTERVAL_SECONDS, finish, finish_and_report
 from gongdan.errors import NotFound
-from gongdan_pdd_connector import push, shops, sync
+from gongdan.plugins import get_host
+from gongdan_pdd_connector import push, shops, store, sync
 from gongdan_pdd_connector.api import parse_since
 from gongdan_pdd_connector.models import PddShop, PddSyncRun
 
@@ -98,7 +101,12 @@ def connect(
 @click.option("--since", default=None, help="Backfill from then: 7d, 12h, 90m or an ISO 8601 time.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def sync_command(owner_id: str | None, tenant_slug: str | None, since: str | None, no_progress: bool) -> None:
-    """Sync after-sales records now; with --since, a backfill of that period with a progress bar."""
+    """Sync after-sales records now; with --since, a backfill of that period with a progress bar.
+
+    Then, in this process, the plugins' work on the stored tickets (assignment, SLA clocks,
+    triggers) — what the worker's job `core.dispatch` does otherwise — so nothing waits for
+    `gongdan worker` or `gongdan serve`.
+    """
     open_db()
     if owner_id:
         targets = [_shop(owner_id, tenant_slug)]
@@ -138,13 +146,19 @@ def sync_command(owner_id: str | None, tenant_slug: str | None, since: str | Non
         failed = failed or run.status != "done"
     if len(runs) < len(targets):
         click.echo(f"{len(targets) - len(runs)} shop(s) were already syncing elsewhere", err=True)
+    finish_and_report({shop.tenant_id for shop in targets}, progress=not no_progress)
     if failed:
         sys.exit(1)
 
 
 @pdd.command("listen")
 def listen() -> None:
-    """Receive push messages for every connected app until interrupted (Ctrl+C)."""
+    """Receive push messages for every connected app until interrupted (Ctrl+C).
+
+    Every few seconds it fires, in this process, the plugins' work on the tickets the messages
+    stored (as the worker's job `core.dispatch` would; with a worker running too, each event
+    fires once), so the tickets are assigned without `gongdan worker` or `gongdan serve`.
+    """
     open_db()
     started = push.ensure_listeners()
     if not started and push.listener_lease.acquire():
@@ -154,12 +168,26 @@ def listen() -> None:
         click.echo(f"listening to {len(started)} app(s); Ctrl+C stops", err=True)
     else:
         click.echo("another process listens; this one takes over if it stops (Ctrl+C stops)", err=True)
+    tick_seconds = min(INTERVAL_SECONDS, push.LEASE_SECONDS / 2)
+    lease_every = max(1, round(push.LEASE_SECONDS / 2 / tick_seconds))
     try:
-        while not threading.Event().wait(push.LEASE_SECONDS / 2):
-            started += push.ensure_listeners()  # takes the lease over when its holder died
+        for tick in itertools.count(1):
+            threading.Event().wait(tick_seconds)
+            _finish_pushed()
+            if tick % lease_every == 0:
+                started += push.ensure_listeners()  # takes the lease over when its holder died
     except KeyboardInterrupt:
         for listener in started:
             listener.stop()
+
+
+def _finish_pushed() -> None:
+    """The plugins' work on what the messages stored, in the connector's tenants (`finish`); a
+    failure is printed and the next round tries again: the listener keeps listening."""
+    try:
+        finish([tenant.id for tenant in get_host().tenants_with(store.PLUGIN)], wait=0)
+    except Exception as exc:  # noqa: BLE001 - e.g. the database restarting: retried in a few seconds
+        click.echo(f"firing the plugins' work failed, retried shortly: {exc}", err=True)
 
 
 __all__ = ["pdd"]
