@@ -15,6 +15,7 @@ transaction of the hooks' work), and one ticket's events fire in order.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from datetime import datetime
@@ -93,6 +94,15 @@ _pending_of = PreparedStatement(
     "SELECT ticket_id, kind FROM {event} WHERE tenant_id = ? AND ticket_id = ? AND dispatched_at IS NULL",
     event=TicketEvent,
 )
+
+
+@functools.lru_cache(maxsize=32)
+def _pending_of_page(count: int) -> PreparedStatement:
+    marks = ", ".join("?" * count)
+    sql = f"SELECT ticket_id, kind FROM {{event}} WHERE tenant_id = ? AND ticket_id IN ({marks})"
+    sql += " AND dispatched_at IS NULL"
+    return PreparedStatement(sql, event=TicketEvent)
+
 
 DISPATCH_MODES = ("inline", "worker")
 # how the events written in this context are dispatched: "inline" (after the commit, by whoever
@@ -240,14 +250,8 @@ def pending_work(tenant: Tenant, ticket_ids: Iterable[int]) -> dict[int, list[st
     ids = list(dict.fromkeys(ticket_ids))
     if len(ids) == 1:
         rows = _pending_of.execute((tenant.id, ids[0])).fetchall()
-    elif ids:
-        rows = (
-            TicketEvent.select(TicketEvent.ticket, TicketEvent.kind)
-            .where(
-                (TicketEvent.tenant == tenant.id) & TicketEvent.dispatched_at.is_null() & TicketEvent.ticket.in_(ids)
-            )
-            .tuples()
-        )
+    elif ids:  # a page's: compiled once per page size (peewee built it on every list, ~1 ms of CPU)
+        rows = _pending_of_page(len(ids)).execute((tenant.id, *ids)).fetchall()
     else:
         rows = []
     kinds: dict[int, set[str]] = {}
