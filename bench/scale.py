@@ -4,6 +4,7 @@
         [--db PATH]  # keep the grown SQLite database and measure it again later without growing
     GONGDAN_BENCH_PG_URL=postgresql://... .venv/bin/python -m bench.scale [--pg-sizes 10000,100000]
         [--pg-service-limit 2000] [--pg-keep] [--skip-sqlite]
+    [--rounds 3]  # no plugin / every plugin alternated, samples split between the rounds
     [--only REGEX]  # measure only those requests; [--retrofit]: a kept database gets this version's data
     [--baseline-db PATH] [--pg-baseline-url URL]  # a kept small database (10k) measured first, in the
         same run: each p95 is printed with its ratio to that one's (the ÷10k columns)
@@ -286,16 +287,16 @@ def bulk_postings(rows: list[tuple[int, str, int]]) -> None:
         search._insert(len(chunk)).execute([value for row in chunk for value in row])
 
 
-def measure(call: Any, samples: int) -> tuple[float, float]:
-    """p50 and p95 in ms of `call()` (one warm-up call first); a call that returns a number
+def timings(call: Any, samples: int) -> list[float]:
+    """`samples` durations in ms of `call()`, after one warm-up call; a call that returns a number
     timed its own part (seconds)."""
     call()
     took = []
     for _ in range(samples):
         start = time.perf_counter()
         own = call()
-        took.append(own if isinstance(own, float) else time.perf_counter() - start)
-    return percentile(took, 50) * 1000, percentile(took, 95) * 1000
+        took.append((own if isinstance(own, float) else time.perf_counter() - start) * 1000)
+    return took
 
 
 def probes(
@@ -467,13 +468,15 @@ def run(
     only: str | None = None,
     retrofit: bool = False,
     baseline: dict[str, Any] | None = None,
+    rounds: int = 3,
 ) -> dict[str, Any] | None:
     """Grow one tenant on `url` through `sizes`, printing a table at each (no plugin / every plugin)
     with each p95's ratio to the `baseline` (`{"size", "figures"}`; by default the first size
     measured); returns that baseline.
 
     `only`: measure the requests whose name matches this regular expression; `retrofit`: give a
-    kept database's tickets this version's statuses and traits first (no growing)."""
+    kept database's tickets this version's statuses and traits first (no growing); `rounds`: the
+    samples are taken in that many rounds, each with no plugin and then every plugin."""
     from gongdan.testing import ConsoleClient
     from gongdan.web import create_app
 
@@ -503,18 +506,25 @@ def run(
         rate = f"{(size - have) / built:.0f}/s" if size > have else "kept"
         print(f"\n{label}: {size:,} tickets (grown {size - have:,} in {built:.0f} s, {rate})", flush=True)
         have = size
-        figures: dict[str, list[float]] = {}
-        for on in (False, True):
-            switch(tenant, plugins, on=on)
-            tenant = Tenant.get_by_id(tenant.id)
-            found = probes(app, admin_token, agent_token, console, agent_console, size, teams, agent.id)
-            for name, call in found.items():
-                if only and not re.search(only, name):
-                    continue
-                few = min(samples, COLD_SAMPLES) if "first visit" in name else samples  # each waits for background work
-                figures.setdefault(name, []).extend(measure(call, few))
-            quiet()
+        taken: dict[str, tuple[list[float], list[float]]] = {}
+        for _ in range(rounds):  # no plugin and every plugin alternately: the same moments of the machine
+            for on in (False, True):
+                switch(tenant, plugins, on=on)
+                tenant = Tenant.get_by_id(tenant.id)
+                found = probes(app, admin_token, agent_token, console, agent_console, size, teams, agent.id)
+                for name, call in found.items():
+                    if only and not re.search(only, name):
+                        continue
+                    few = (
+                        min(samples, COLD_SAMPLES) if "first visit" in name else samples
+                    )  # each waits for background work
+                    taken.setdefault(name, ([], []))[on].extend(timings(call, max(1, few // rounds)))
+                quiet()
         switch(tenant, plugins, on=False)
+        figures = {
+            name: [percentile(none, 50), percentile(none, 95), percentile(every, 50), percentile(every, 95)]
+            for name, (none, every) in taken.items()
+        }
         if baseline is None:  # the first size measured in this run: what the others are compared to
             baseline = {"size": size, "figures": figures}
         if figures:
@@ -545,6 +555,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg-service-limit", type=int, default=100_000, help="on PostgreSQL (bulk beyond)")
     parser.add_argument("--pg-keep", action="store_true", help="keep the PostgreSQL tables (measure them again)")
     parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3, help="no plugin / every plugin alternated this many times")
     parser.add_argument("--db", default=None, help="SQLite file to grow and keep (grown again only past its size)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--only", default=None, help="measure only the requests matching this regular expression")
@@ -563,18 +574,51 @@ def main(argv: list[str] | None = None) -> None:
             base = None
             if args.baseline_db:  # a kept small database measured first, in this run
                 url = f"sqlite:///{Path(args.baseline_db)}"
-                base = run(url, "SQLite baseline", [0], args.service_limit, args.samples, True, args.only)
+                base = run(
+                    url, "SQLite baseline", [0], args.service_limit, args.samples, True, args.only, rounds=args.rounds
+                )
             path = Path(args.db) if args.db else Path(workdir) / "scale.db"
             url = f"sqlite:///{path}"
             keep = bool(args.db)
-            run(url, "SQLite", sizes, args.service_limit, args.samples, keep, args.only, args.retrofit, base)
+            run(
+                url,
+                "SQLite",
+                sizes,
+                args.service_limit,
+                args.samples,
+                keep,
+                args.only,
+                args.retrofit,
+                base,
+                args.rounds,
+            )
         pg = os.environ.get("GONGDAN_BENCH_PG_URL")
         if pg:
             pg_sizes = sorted(int(s) for s in (args.pg_sizes or args.sizes).split(","))
             limit, base = args.pg_service_limit, None
             if args.pg_baseline_url:
-                base = run(args.pg_baseline_url, "PostgreSQL baseline", [0], limit, args.samples, True, args.only)
-            run(pg, "PostgreSQL", pg_sizes, limit, args.samples, args.pg_keep, args.only, args.retrofit, base)
+                base = run(
+                    args.pg_baseline_url,
+                    "PostgreSQL baseline",
+                    [0],
+                    limit,
+                    args.samples,
+                    True,
+                    args.only,
+                    rounds=args.rounds,
+                )
+            run(
+                pg,
+                "PostgreSQL",
+                pg_sizes,
+                limit,
+                args.samples,
+                args.pg_keep,
+                args.only,
+                args.retrofit,
+                base,
+                args.rounds,
+            )
 
 
 if __name__ == "__main__":
