@@ -30,6 +30,9 @@ Two plain functions for plugin tests: `run_job("name.sync")` runs a registered s
 the worker would (its failure recorded like a hook's), and `unexported_hookimpls(my_plugin)`
 lists hook implementations in the plugin's modules that its entry-point module does not expose
 (gongdan only sees the entry-point module's attributes: such a hook is silently never called).
+`run_released_together(script, argvs, tmp_path)` starts one Python process per argument list
+and releases them at once (each calls `wait_for_release()` when set up): two workers racing for
+the same rows, for exactly-once tests.
 
 `GONGDAN_TRACE_HOOKS=1` logs every hook call — hook, plugin, tenant and milliseconds — on the
 logger `gongdan.hooks.trace` (`pytest -o log_cli=true` shows them live).
@@ -42,6 +45,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -533,6 +537,76 @@ def run_job(job_id: str) -> bool:
     if job_id not in registered:
         raise KeyError(f"no scheduled job {job_id!r}; registered: {', '.join(sorted(registered))}")
     return scheduler.run_job(registered[job_id])
+
+
+READY_ENV = "GONGDAN_TEST_READY"
+RELEASE_ENV = "GONGDAN_TEST_RELEASE"
+
+
+def wait_for_release() -> None:
+    """In a process started by `run_released_together`: say it is ready (imported, connected,
+    set up) and wait until every process of the group is, so their next statements race.
+    Returns at once in a process started otherwise."""
+    import time
+    from pathlib import Path
+
+    ready, release = os.environ.get(READY_ENV), os.environ.get(RELEASE_ENV)
+    if not (ready and release):
+        return
+    Path(ready).touch()
+    while not Path(release).exists():
+        time.sleep(0.005)
+
+
+@dataclass
+class Ended:
+    """How one process of `run_released_together` ended."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def last_line(self) -> str:
+        """The last line it printed (its answer), or "" when it printed nothing."""
+        lines = self.stdout.strip().splitlines()
+        return lines[-1] if lines else ""
+
+
+def run_released_together(script: str, argvs: list[list[str]], folder: Any, *, timeout: float = 120.0) -> list[Ended]:
+    """Run `script` (`python -c`) in one process per argument list of `argvs` (its `sys.argv[1:]`)
+    and release them at the same moment: each calls `wait_for_release()` when set up, and all go
+    once all are ready — two workers racing for the same rows (exactly-once tests). `folder`
+    (a test's `tmp_path`) holds the ready and release marks. Returns how each ended, in order
+    (a process killed by a signal has a negative `returncode`, e.g. -9)."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    folder = Path(folder)
+    release = folder / "release"
+    marks = [folder / f"ready-{n}" for n in range(len(argvs))]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, *map(str, argv)],
+            env={**os.environ, READY_ENV: str(mark), RELEASE_ENV: str(release)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv, mark in zip(argvs, marks, strict=True)
+    ]
+    deadline = time.monotonic() + timeout
+    while not all(mark.exists() for mark in marks) and time.monotonic() < deadline:
+        if any(p.poll() is not None for p, mark in zip(processes, marks, strict=True) if not mark.exists()):
+            break  # one died before it was ready: release the others rather than wait
+        time.sleep(0.01)
+    release.touch()
+    ended = []
+    for process in processes:
+        out, err = process.communicate(timeout=timeout)
+        ended.append(Ended(process.returncode, out, err))
+    return ended
 
 
 def unexported_hookimpls(package: Any) -> list[str]:

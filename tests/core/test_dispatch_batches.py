@@ -5,19 +5,15 @@ killed mid-batch. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
-import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from gongdan import dispatcher, tickets
 from gongdan.actors import Actor
 from gongdan.hookspecs import hookimpl
 from gongdan.models import PluginFailure, Ticket, TicketEvent
+from gongdan.testing import run_released_together
 
 SYSTEM = Actor.system("channel:test")
 
@@ -48,21 +44,19 @@ Counting = namespace["Counting"]
 
 WORKER = COUNTER + textwrap.dedent(
     """
-    import sys, time
-    from pathlib import Path
+    import sys
     from gongdan import dispatcher
     from gongdan.db import open_database
     from gongdan.models import Tenant
     from gongdan.plugins import get_host
+    from gongdan.testing import wait_for_release
 
-    url, slug, batch, kill_at, signal_file, ready = sys.argv[1:7]
+    url, slug, batch, kill_at = sys.argv[1:5]
     open_database(url)
     get_host().add(Counting(int(kill_at)), "counting")
     get_host().always_on.add("counting")
     tenant = Tenant.get(Tenant.slug == slug)
-    Path(ready).touch()
-    while signal_file != "-" and not Path(signal_file).exists():
-        time.sleep(0.005)
+    wait_for_release()
     print(dispatcher.dispatch_batches(tenant.id, int(batch)))
     """
 )
@@ -80,11 +74,6 @@ def saw(ticket_ids: list[int]) -> Counter:
 
 def undelivered() -> int:
     return TicketEvent.select().where(TicketEvent.dispatched_at.is_null()).count()
-
-
-def start_worker(url: str, tenant: Any, batch: int, kill_at: int, signal: str, ready: Path) -> subprocess.Popen:
-    args = [sys.executable, "-c", WORKER, url, tenant.slug, str(batch), str(kill_at), signal, str(ready)]
-    return subprocess.Popen(args, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_ingested_hooks_wait_for_the_worker_shown_pending_then_cleared(tenant, hook_recorder):
@@ -177,19 +166,9 @@ def test_a_raising_plugin_is_recorded_and_the_others_work_is_kept(tenant, regist
 def test_two_worker_processes_fire_each_event_once(tenant, register_plugin, gongdan_database_url, tmp_path):
     register_plugin(Counting(), "counting")  # so that the events are written waiting for a listener
     made = ingest(tenant, 120)
-    signal = tmp_path / "go"
-    ready = [tmp_path / f"ready-{n}" for n in range(2)]
-    workers = [start_worker(gongdan_database_url, tenant, 10, 0, str(signal), mark) for mark in ready]
-    deadline = time.monotonic() + 60
-    while not all(mark.exists() for mark in ready) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    signal.touch()
-    fired = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=120)
-        assert worker.returncode == 0, err[-2000:]
-        fired.append(int(out.strip().splitlines()[-1]))
-    assert sum(fired) == len(made)
+    workers = run_released_together(WORKER, [[gongdan_database_url, tenant.slug, 10, 0]] * 2, tmp_path)
+    assert [w.returncode for w in workers] == [0, 0], [w.stderr[-2000:] for w in workers]
+    assert sum(int(w.last_line()) for w in workers) == len(made)
     assert saw([t.id for t in made]) == Counter({t.id: 1 for t in made})
     assert undelivered() == 0
 
@@ -201,9 +180,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_fires_nothing_twice(
     register_plugin(counting, "counting")
     made = ingest(tenant, 50)
     # batches of 20: the first two commit, the third dies at its 5th event
-    worker = start_worker(gongdan_database_url, tenant, 20, 45, "-", tmp_path / "ready")
-    _, err = worker.communicate(timeout=120)
-    assert worker.returncode == -9, err[-2000:]
+    (worker,) = run_released_together(WORKER, [[gongdan_database_url, tenant.slug, 20, 45]], tmp_path)
+    assert worker.returncode == -9, worker.stderr[-2000:]
     ids = [t.id for t in made]
     assert sum(saw(ids).values()) == 40
     assert undelivered() == 10
