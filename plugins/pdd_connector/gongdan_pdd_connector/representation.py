@@ -5,21 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from gongdan.models import Tenant
+from gongdan.queries import Placeholders, ShapedQuery
 from gongdan.representation import iso
 from gongdan_pdd_connector.mapping import KIND_LABELS, STATUS_LABELS
 from gongdan_pdd_connector.models import PddRefund, PddShop
 
 
-def ticket_blocks(tenant: Tenant, tickets: list[Any]) -> dict[int, dict[str, Any]]:
-    """`{ticket_id: block}` for the page's tickets that came from Pinduoduo (one query)."""
-    ids = [t.id for t in tickets if t.external_system == "pdd"]
-    if not ids:
-        return {}
-    rows = (
+def _refunds(p: Placeholders, count: int) -> Any:
+    """The refunds of `count` tickets with their shop."""
+    wanted = [p(f"id{n}") for n in range(count)]
+    return (
         PddRefund.select(PddRefund, PddShop)
         .join(PddShop)
-        .where((PddRefund.tenant == tenant) & PddRefund.ticket.in_(ids))
+        .where((PddRefund.tenant == p("tenant")) & PddRefund.ticket.in_(wanted))
     )
+
+
+REFUNDS = ShapedQuery(_refunds)
+
+
+def ticket_blocks(tenant: Tenant, tickets: list[Any]) -> dict[int, dict[str, Any]]:
+    """`{ticket_id: block}` for the page's tickets that came from Pinduoduo (one statement,
+    compiled once per number of such tickets)."""
+    ids = sorted({t.id for t in tickets if t.external_system == "pdd"})
+    if not ids:
+        return {}
+    rows = REFUNDS.rows((len(ids),), {"tenant": tenant.id} | {f"id{n}": i for n, i in enumerate(ids)})
     return {
         row.ticket_id: {
             "after_sales_id": row.after_sales_id,

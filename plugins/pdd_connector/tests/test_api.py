@@ -62,6 +62,9 @@ def test_connect_list_and_backfill_a_shop(pdd_tenant, start_sim, admin_api, agen
     one = tickets["items"][0]
     assert one["external_ref"]["system"] == "pdd"
     assert one["pdd_connector"]["after_sales_id"] == one["external_ref"]["id"]
+    # every ticket of the page gets its own refund's block (one statement for the page)
+    blocks = [(t["pdd_connector"]["after_sales_id"], t["pdd_connector"]["shop"]["id"]) for t in tickets["items"]]
+    assert blocks == [(t["external_ref"]["id"], shop["id"]) for t in tickets["items"]]
     assert one["category"].startswith("售后/")
     assert "拼多多" in one["tags"]
 
