@@ -247,3 +247,80 @@ def test_console_routes_show_and_change_nothing_of_another_tenant(
             before = after
     assert probed > 40
     assert not failures, "\n".join(failures)
+
+
+# the objects that belong to one ticket: an agent who may not see the ticket may not reach them
+TICKET_BOUND = {"ticket_id", "attachment_id", "comment_id", "merge_id", "approval_id", "message_id"}
+
+
+def _team_scoped(tenant: Any, their: dict[str, Any], make_user: Any) -> Any:
+    """An agent of `tenant` (the other tenant) with team visibility on, in a team that is not the
+    team of `their` ticket, which is assigned to nobody: the agent may not see it."""
+    from gongdan.models import Team, Tenant, Ticket, User
+
+    Tenant.update(team_visibility=True).where(Tenant.id == tenant.id).execute()
+    theirs, ours = Team.create(tenant=tenant, name="售后"), Team.create(tenant=tenant, name="售前")
+    Ticket.update(team=theirs, assignee=None).where(Ticket.tenant == tenant).execute()
+    agent, api = make_user("agent", in_tenant=tenant)
+    User.update(team=ours).where(User.id == agent.id).execute()
+    return agent, api
+
+
+def _ticket_bound_path(rule: str, their: dict[str, Any]) -> str | None:
+    arguments = set(ARGUMENT.findall(rule)) - NOT_AN_OBJECT
+    if not arguments or not arguments <= TICKET_BOUND:
+        return None
+    return _path(rule, their)
+
+
+def test_an_agent_reaches_no_ticket_of_another_team_by_api(
+    app: Any, other_tenant: Any, their: dict[str, Any], make_user: Any
+) -> None:
+    agent, api = _team_scoped(other_tenant, their, make_user)
+    from gongdan.models import Ticket
+
+    mine = api.post("/api/v1/tickets", json={"subject": "我的工单"}).get_json()["id"]
+    Ticket.update(assignee=agent.id, team=None).where(Ticket.id == mine).execute()
+    their = {**their, "mine": mine}
+    before = _snapshot(other_tenant)
+    failures, probed = [], 0
+    for method, rule in _app_rules(app):
+        path = _ticket_bound_path(rule, their) if rule.startswith("/api/") else None
+        if path is None:
+            continue
+        probed += 1
+        answer = getattr(api, method.lower())(path, json=_body(method, rule, their))
+        if answer.status_code not in (403, 404) or MARK in answer.get_data(as_text=True):
+            failures.append(f"{method} {path} -> {answer.status_code} {answer.get_data(as_text=True)[:200]}")
+        after = _snapshot(other_tenant)
+        if changed := _changed(before, after):
+            failures.append(f"{method} {path} changed {changed}")
+            before = after
+    assert probed > 25
+    assert not failures, "\n".join(failures)
+
+
+def test_an_agent_reaches_no_ticket_of_another_team_in_the_console(
+    app: Any, other_tenant: Any, their: dict[str, Any], make_user: Any
+) -> None:
+    from gongdan.testing import ConsoleClient
+
+    agent, _ = _team_scoped(other_tenant, their, make_user)
+    console = ConsoleClient(app, agent)
+    before = _snapshot(other_tenant)
+    failures, probed = [], 0
+    for method, rule in _app_rules(app):
+        path = _ticket_bound_path(rule, their) if rule.startswith("/console/") else None
+        if path is None:
+            continue
+        probed += 1
+        form = {k: str(v) for k, v in (_body(method, rule, their) or {}).items()}
+        answer = console.get(path) if method == "GET" else console.post(path, form)
+        if answer.status_code >= 500 or (answer.status_code == 200 and MARK in answer.get_data(as_text=True)):
+            failures.append(f"{method} {path} -> {answer.status_code} shows {MARK!r}")
+        after = _snapshot(other_tenant)
+        if changed := _changed(before, after):
+            failures.append(f"{method} {path} changed {changed}")
+            before = after
+    assert probed > 10
+    assert not failures, "\n".join(failures)

@@ -11,6 +11,8 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from gongdan import permissions, tickets
+from gongdan.actors import Actor
 from gongdan.contributions import ConsoleView
 from gongdan.errors import GongdanError, ValidationError
 from gongdan.models import Team, Tenant, Ticket
@@ -232,9 +234,15 @@ def console_views() -> list[ConsoleView]:
         @expose("/<int:message_id>/raw")
         def raw(self, message_id: int) -> Any:
             """The received message as it arrived (download)."""
-            row = EmailMessage.of(self.current_tenant()).where(EmailMessage.id == message_id).first()
+            tenant = self.current_tenant()
+            row = EmailMessage.of(tenant).where(EmailMessage.id == message_id).first()
             if row is None or row.raw is None:
                 abort(404)
+            actor = Actor.of(self.current_user)
+            if row.ticket_id is not None:
+                tickets.get(tenant, row.ticket_id, actor)  # a ticket the reader may not see: 404
+            elif not permissions.has_role(actor.user, "supervisor"):
+                abort(404)  # mail that made no ticket is read where the quarantine is: supervisors
             return _eml(row.raw, f"message-{message_id}")
 
     return [
