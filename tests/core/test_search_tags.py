@@ -14,6 +14,7 @@ from peewee import SQL, NodeList, fn
 from gongdan import categories, listing, merge, search, ticket_filters, tickets
 from gongdan.actors import Actor
 from gongdan.builtin import gongdan_schema
+from gongdan.db import db
 from gongdan.models import SchemaVersion, Ticket, TicketIndexPending, TicketTerm, User
 from gongdan.plugins import get_host
 from gongdan.schema import upgrade
@@ -179,3 +180,26 @@ def test_the_consoles_general_filter_searches_the_postings(tenant, tagged_shop):
     number = rows[3]
     found = ticket_filters.narrowed(Ticket.select(Ticket.id), {"q": f"#{number.number}"}, user)
     assert number.id in {t for (t,) in found.tuples()}
+
+
+def test_a_rare_tags_tickets_reach_the_database_as_one_value(tenant, tagged_shop, monkeypatch):
+    """A rare tag's ids are bound as one array literal, never a Python list the driver adapts id by
+    id (psycopg2 took ~28 ms for the 5,090 tickets of a tag at 1M, the page itself 1 ms); the page
+    and its count, with and without another filter, are the old filter's."""
+    search.settle(tenant.id)
+    sent: list[object] = []
+    original = db.obj.execute_sql
+
+    def spy(sql, params=None, *args, **kwargs):
+        sent.extend(params or ())
+        return original(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(db.obj, "execute_sql", spy)
+    rows = {t.id: t for t in Ticket.select().where(Ticket.tenant == tenant.id)}
+    for extra in ({}, {"status": "new"}, {"sort": "-priority"}):
+        old = {i for i in _old_filter(tenant, "退货") if extra.get("status") in (None, rows[i].status)}
+        seen, first = _walk(tenant, listing.Filters(tag="退货", **extra))
+        assert sorted(seen) == sorted(old), extra
+        assert (first.total, first.total_exact) == (len(old), True), extra
+    assert sent
+    assert not [value for value in sent if isinstance(value, (list, tuple))]
