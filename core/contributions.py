@@ -109,6 +109,10 @@ class ScheduledJob:
     cron: Mapping[str, str] | None = None
     description: str = ""
     plugin: str = ""  # filled in by `gongdan.scheduler.jobs`: who registered it (its failures are that plugin's)
+    # also run by `gongdan.dispatcher.finish` (an ingesting command's end), right after the hooks:
+    # for a job that acts on what ingestion recorded and is safe to run at any moment beside its
+    # scheduled runs (e.g. the automation plugin's triggers on plugin events)
+    after_ingestion: bool = False
 
     @property
     def period_seconds(self) -> float:

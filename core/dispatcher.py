@@ -210,6 +210,8 @@ def finish(
     at the same time fires some batches instead, and each event fires once. When another worker
     holds a tenant's batch (PostgreSQL skips a held tenant) this waits for it, at most `wait`
     seconds, so that on return nothing of these tenants waits (`left` counts what still did).
+    Then the scheduled jobs flagged `after_ingestion` run once (the automation plugin's triggers
+    on plugin events: a Pinduoduo request agreed at once), and the hooks of what they changed.
     `on_batch(events)` after each batch fired here (a progress bar).
     """
     from gongdan import delivery
@@ -224,19 +226,43 @@ def finish(
         if on_batch is not None:
             on_batch(events)
 
-    deadline = time.monotonic() + wait
-    while True:
-        for tenant_id in wanted if wanted is not None else [None]:
-            dispatch_batches(tenant_id, on_batch=noted)
-        done.left = waiting(wanted)
-        if not done.left or time.monotonic() >= deadline:
-            break
-        time.sleep(0.05)  # another worker holds a tenant's batch: it is firing them
+    def fire_waiting() -> None:
+        deadline = time.monotonic() + wait
+        while True:
+            for tenant_id in wanted if wanted is not None else [None]:
+                dispatch_batches(tenant_id, on_batch=noted)
+            done.left = waiting(wanted)
+            if not done.left or time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)  # another worker holds a tenant's batch: it is firing them
+
+    fire_waiting()
+    if _after_ingestion():  # jobs acting on what was recorded (triggers on plugin events) ...
+        fire_waiting()  # ... and the hooks of what they changed
     done.tickets = len(seen)
     if send:
         tenants = Tenant.select() if wanted is None else Tenant.select().where(Tenant.id.in_(wanted))
         done.sent = sum(delivery.flush(tenant) for tenant in tenants)
     return done
+
+
+def _after_ingestion() -> int:
+    """Run every scheduled job flagged `after_ingestion` once, now (a failure recorded as the
+    worker records it, not raised); returns how many ran."""
+    from gongdan import scheduler
+    from gongdan.plugins import CORE, get_host
+
+    host = get_host()
+    ran = 0
+    for job in scheduler.jobs(host):
+        if not job.after_ingestion:
+            continue
+        try:
+            job.func()
+        except Exception as exc:  # noqa: BLE001 - as in the worker: recorded, the command goes on
+            host.record_failure(job.plugin or CORE, None, f"job {job.id}", exc)
+        ran += 1
+    return ran
 
 
 def waiting(tenant_ids: Iterable[int] | None = None) -> int:

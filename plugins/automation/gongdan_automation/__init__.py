@@ -79,6 +79,7 @@ def gongdan_scheduled_jobs() -> list[ScheduledJob]:
             func=engine.plugin_events_job,
             seconds=30,
             description="triggers on plugin events (SLA warnings and breaches, ...)",
+            after_ingestion=True,  # an ingesting command runs it too (a Pinduoduo request's trigger)
         ),
         ScheduledJob(
             id="automation.webhooks",
