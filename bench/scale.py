@@ -33,6 +33,7 @@ the Flask app in process. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import logging
 import os
@@ -287,16 +288,39 @@ def bulk_postings(rows: list[tuple[int, str, int]]) -> None:
         search._insert(len(chunk)).execute([value for row in chunk for value in row])
 
 
-def timings(call: Any, samples: int) -> list[float]:
-    """`samples` durations in ms of `call()`, after one warm-up call; a call that returns a number
-    timed its own part (seconds)."""
+def timings(call: Any, samples: int) -> tuple[list[float], list[float]]:
+    """`samples` durations in ms of `call()`, after one warm-up call (a call that returns a number
+    timed its own part, seconds), and the CPU in ms each used (`cpu_used`)."""
     call()
-    took = []
+    server = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0] if is_postgres() else None
+    took, cpu = [], []
     for _ in range(samples):
+        used = cpu_used(server)
         start = time.perf_counter()
         own = call()
         took.append((own if isinstance(own, float) else time.perf_counter() - start) * 1000)
-    return took
+        cpu.append((cpu_used(server) - used) * 1000)
+    return took, cpu
+
+
+def cpu_used(server: int | None) -> float:
+    """Seconds of CPU this thread and the PostgreSQL server process `server` (its connection's,
+    None on SQLite) have run (Linux `schedstat`, in ns; the server's is left out when its /proc entry
+    cannot be read). Unlike the wall time, hardly moved by other work on a shared machine: the
+    figure that compares two runs there."""
+    total = thread_cpu()
+    if server is not None:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += int(Path(f"/proc/{server}/schedstat").read_text().split()[0]) / 1e9
+    return total
+
+
+def thread_cpu() -> float:
+    """Seconds of CPU the calling thread has run (Linux; its process time elsewhere)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[0]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return time.process_time()
 
 
 def probes(
@@ -506,7 +530,7 @@ def run(
         rate = f"{(size - have) / built:.0f}/s" if size > have else "kept"
         print(f"\n{label}: {size:,} tickets (grown {size - have:,} in {built:.0f} s, {rate})", flush=True)
         have = size
-        taken: dict[str, tuple[list[float], list[float]]] = {}
+        taken: dict[str, list[list[float]]] = {}  # wall and CPU, no plugin and every plugin
         for _ in range(rounds):  # no plugin and every plugin alternately: the same moments of the machine
             for on in (False, True):
                 switch(tenant, plugins, on=on)
@@ -518,12 +542,18 @@ def run(
                     few = (
                         min(samples, COLD_SAMPLES) if "first visit" in name else samples
                     )  # each waits for background work
-                    taken.setdefault(name, ([], []))[on].extend(timings(call, max(1, few // rounds)))
+                    wall, cpu = timings(call, max(1, few // rounds))
+                    lists = taken.setdefault(name, [[], [], [], []])
+                    lists[2 * on].extend(wall)
+                    lists[2 * on + 1].extend(cpu)
                 quiet()
         switch(tenant, plugins, on=False)
         figures = {
-            name: [percentile(none, 50), percentile(none, 95), percentile(every, 50), percentile(every, 95)]
-            for name, (none, every) in taken.items()
+            name: [
+                *(percentile(none, 50), percentile(none, 95), percentile(every, 50), percentile(every, 95)),
+                *(percentile(none_cpu, 50), percentile(every_cpu, 50)),
+            ]
+            for name, (none, none_cpu, every, every_cpu) in taken.items()
         }
         if baseline is None:  # the first size measured in this run: what the others are compared to
             baseline = {"size": size, "figures": figures}
@@ -535,14 +565,18 @@ def run(
 
 
 def report(figures: dict[str, list[float]], baseline: dict[str, Any]) -> str:
-    """The table of one size: p50/p95 without and with every plugin, and each p95 ÷ the baseline's."""
+    """The table of one size: p50/p95 without and with every plugin and each p95 ÷ the baseline's,
+    then the median CPU a request (this process and the PostgreSQL server) and its ÷ the baseline's."""
     base, rows = baseline["figures"], []
-    for name, (p50, p95, all50, all95) in figures.items():
+    for name, (p50, p95, all50, all95, cpu, all_cpu) in figures.items():
         then = base.get(name)
-        ratios = [f"{now / then[n]:.2f}" if then and then[n] else "-" for now, n in ((p95, 1), (all95, 3))]
-        rows.append((name, f"{p50:.1f}", f"{p95:.1f}", ratios[0], f"{all50:.1f}", f"{all95:.1f}", ratios[1]))
+        pairs = ((p95, 1), (all95, 3), (cpu, 4), (all_cpu, 5))
+        ratios = [f"{now / then[n]:.2f}" if then and then[n] else "-" for now, n in pairs]
+        walls = (f"{p50:.1f}", f"{p95:.1f}", ratios[0], f"{all50:.1f}", f"{all95:.1f}", ratios[1])
+        rows.append((name, *walls, f"{cpu:.1f}", ratios[2], f"{all_cpu:.1f}", ratios[3]))
     mark = f"÷{baseline['size'] // 1000}k"
     heads = ["request", "p50 ms, no plugin", "p95", mark, "p50 ms, all plugins", "p95", mark]
+    heads += ["CPU ms, no plugin", mark, "CPU ms, all plugins", mark]
     return table(heads, rows)
 
 
