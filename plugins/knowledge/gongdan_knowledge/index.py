@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from gongdan.db import db, is_postgres
 from gongdan.models import Tenant
-from gongdan_knowledge import charmap, intents, thesaurus
+from gongdan_knowledge import charmap, intents, thesaurus, words
 from gongdan_knowledge.models import STATUSES, VISIBILITIES, Article, ArticleTag, Posting, TermStat
 from gongdan_knowledge.text import (
     STOP_CHARS,
@@ -380,9 +380,13 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     query = Query(intents=asked)
     counts: Counter[str] = Counter()
     negations: dict[str, list[str]] = {}
+    # where the question's words begin and end: a dictionary word or a seam is no typo
+    roles = words.roles(text) if synonyms else words.Roles()
     for term in wanted:
         # 不发 for the articles' 没发 or 未发: one group of the known variants, the best counts
-        known = [v for v in negation_variants(term) if stats.get(term, 0) <= 0 and stats.get(v, 0) > 0]
+        # (not in a dictionary word: 别人 is no 非人)
+        variants = negation_variants(term) if term not in roles.inside else []
+        known = [v for v in variants if stats.get(term, 0) <= 0 and stats.get(v, 0) > 0]
         if known:
             negations[term] = sorted(known, key=lambda v: (-stats[v], v))
             query.repaired[term] = negations[term][0]
@@ -390,7 +394,13 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     missing = {
         t: pinyin_key(t)
         for t in wanted
-        if repairable and stats.get(t, 0) <= 0 and t not in query.repaired and pinyin_key(t) and not is_noise(t)
+        if repairable
+        and stats.get(t, 0) <= 0
+        and t not in query.repaired
+        and t not in roles.inside
+        and t not in roles.seams
+        and pinyin_key(t)
+        and not is_noise(t)
     }
     # pinyin typed as Latin letters (fapiao, huaiguo), when the articles do not know the word
     spelled = {

@@ -1,0 +1,43 @@
+"""Where a question's words begin and end (`words.roles`): typo repair changes only bigrams that
+are neither a dictionary word nor a seam between two words — on small crafted articles, on
+SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gongdan_knowledge import index, words
+
+
+def _search(kb: Any, q: str) -> list[dict[str, Any]]:
+    return kb.get("/api/v1/kb/search", query_string={"q": q}).get_json()["items"]
+
+
+def test_roles_of_a_questions_bigrams() -> None:
+    roles = words.roles("新手机打电话听不到")
+    assert {"手机", "新手", "电话"} <= roles.inside  # 新手机 and 打电话 are words
+    assert "机打" in roles.seams  # the edges of 新手机 and 打电话
+    loose = words.roles("碎屏险理陪")
+    assert "理陪" not in loose.inside | loose.seams  # two single characters: maybe a typo
+
+
+def test_a_real_word_or_a_seam_is_not_repaired_as_a_typo(kb: Any, publish: Any, tenant: Any) -> None:
+    genuine = publish("正品验证", "外包装、机身和系统内的序列号三者一致即为正品。补寄配件请联系客服。")
+    screen = publish("屏幕亮点", "屏幕出现白点、亮点或坏点，属于屏幕故障，可申请售后检测。")
+    claim = publish("理赔流程", "碎屏险理赔需要上传照片。")
+    # 一直 sounds like the articles' 一致, but it is a word of its own: no repair
+    query = index.prepare(tenant, "屏上一个小白点一直亮着")
+    assert "一直" not in query.repaired
+    assert _search(kb, "屏上一个小白点一直亮着")[0]["id"] == screen
+    # 不寄 straddles 不 and 寄回: no typo of 补寄
+    assert "不寄" not in index.prepare(tenant, "东西我不寄回了").repaired
+    # a bigram of two single characters is still repaired (理陪 → 理赔)
+    assert index.prepare(tenant, "理陪要多久").repaired == {"理陪": "理赔"}
+    assert _search(kb, "理陪要多久")[0]["id"] == claim
+    assert genuine != screen
+
+
+def test_the_strict_search_is_unchanged(kb: Any, publish: Any, tenant: Any) -> None:
+    publish("正品验证", "序列号三者一致即为正品。")
+    # the previous strict search (no synonyms) repairs as before: what the benchmark compares against
+    assert index.prepare(tenant, "一直", synonyms=False).repaired == {"一直": "一致"}
