@@ -57,7 +57,11 @@ WORKER = COUNTER + textwrap.dedent(
     get_host().always_on.add("counting")
     tenant = Tenant.get(Tenant.slug == slug)
     wait_for_release()
-    print(dispatcher.dispatch_batches(tenant.id, int(batch)))
+    if sys.argv[5:] == ["finish"]:  # a command line's end: "events left"
+        done = dispatcher.finish([tenant.id], send=False)
+        print(done.events, done.left)
+    else:
+        print(dispatcher.dispatch_batches(tenant.id, int(batch)))
     """
 )
 
@@ -169,6 +173,35 @@ def test_two_worker_processes_fire_each_event_once(tenant, register_plugin, gong
     workers = run_released_together(WORKER, [[gongdan_database_url, tenant.slug, 10, 0]] * 2, tmp_path)
     assert [w.returncode for w in workers] == [0, 0], [w.stderr[-2000:] for w in workers]
     assert sum(int(w.last_line()) for w in workers) == len(made)
+    assert saw([t.id for t in made]) == Counter({t.id: 1 for t in made})
+    assert undelivered() == 0
+
+
+def test_a_command_lines_finish_fires_only_its_tenants_and_counts_tickets(tenant, other_tenant, register_plugin):
+    register_plugin(Counting(), "counting")
+    made = ingest(tenant, 3)
+    ingest(other_tenant, 2)
+    batches = []
+    done = dispatcher.finish([tenant.id], on_batch=batches.append)
+    assert (done.events, done.tickets, done.left, done.sent) == (3, 3, 0, 0)
+    assert [len(b) for b in batches] == [3]
+    assert saw([t.id for t in made]) == Counter({t.id: 1 for t in made})
+    assert dispatcher.pending_count(tenant.id) == 0
+    assert dispatcher.pending_count(other_tenant.id) == 2  # not this command's tenant
+    assert done.summary() == "fired the plugins' work for 3 tickets (3 events)"
+
+
+def test_a_finish_beside_a_running_worker_fires_each_event_once_and_leaves_nothing(
+    tenant, register_plugin, gongdan_database_url, tmp_path
+):
+    register_plugin(Counting(), "counting")
+    made = ingest(tenant, 120)
+    argv = [gongdan_database_url, tenant.slug, 10, 0]
+    worker, command = run_released_together(WORKER, [argv, [*argv, "finish"]], tmp_path)
+    assert (worker.returncode, command.returncode) == (0, 0), (worker.stderr[-2000:], command.stderr[-2000:])
+    events, left = map(int, command.last_line().split())
+    assert left == 0  # it waited for the batch the worker held (PostgreSQL skips a held tenant)
+    assert int(worker.last_line()) + events == len(made)
     assert saw([t.id for t in made]) == Counter({t.id: 1 for t in made})
     assert undelivered() == 0
 
