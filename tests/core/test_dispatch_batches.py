@@ -191,6 +191,16 @@ def test_a_command_lines_finish_fires_only_its_tenants_and_counts_tickets(tenant
     assert done.summary() == "fired the plugins' work for 3 tickets (3 events)"
 
 
+def test_a_command_lines_report_shows_a_bar_over_several_batches(tenant, register_plugin, capsys):
+    register_plugin(Counting(), "counting")
+    count = dispatcher.BATCH + 1
+    ingest(tenant, count)
+    dispatcher.finish_and_report([tenant.id])
+    out, err = capsys.readouterr()
+    assert "plugins' work: 100%" in err  # tqdm's bar, on standard error
+    assert out.strip() == f"fired the plugins' work for {count} tickets ({count} events)"
+
+
 def test_a_finish_beside_a_running_worker_fires_each_event_once_and_leaves_nothing(
     tenant, register_plugin, gongdan_database_url, tmp_path
 ):
