@@ -334,7 +334,7 @@ def list_webhooks() -> dict[str, Any]:
 )
 def create_webhook(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Subscribe a URL to event kinds; the answer holds the signing secret, once. 422 for a refused URL."""
-    sub, secret = webhooks.subscribe(current_tenant(), body["url"], body["kinds"], body["secret"])
+    sub, secret = webhooks.subscribe(current_tenant(), body["url"], body["kinds"], body["secret"], current_actor())
     return {**_subscription_dict(sub), "secret": secret}, 201
 
 
@@ -349,10 +349,8 @@ def create_webhook(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 )
 def patch_webhook(subscription_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Switch a subscription on or off, or change its kinds."""
-    sub = webhooks.subscription(current_tenant(), subscription_id)
-    for key, value in body.items():
-        setattr(sub, key, value)
-    sub.save()
+    tenant = current_tenant()
+    sub = webhooks.change(tenant, webhooks.subscription(tenant, subscription_id), body, current_actor())
     return _subscription_dict(sub)
 
 

@@ -630,7 +630,8 @@ def console_views() -> list[ConsoleView]:
                 posted = ",".join(request.form.getlist("kinds")).replace("，", ",")
                 kinds = [k.strip() for k in posted.split(",") if k.strip()]
                 try:
-                    _, secret = webhooks.subscribe(tenant, request.form.get("url", "").strip(), kinds)
+                    url = request.form.get("url", "").strip()
+                    _, secret = webhooks.subscribe(tenant, url, kinds, actor=Actor.of(self.current_user))
                     flash(
                         gettext("Subscribed. The signing secret, shown only now: %(secret)s", secret=secret), "success"
                     )
@@ -663,8 +664,8 @@ def console_views() -> list[ConsoleView]:
                 sub = webhooks.subscription(self.current_tenant(), subscription_id)
             except GongdanError:
                 abort(404)
-            sub.active = request.form.get("active") == "1"
-            sub.save()
+            active = request.form.get("active") == "1"
+            webhooks.change(self.current_tenant(), sub, {"active": active}, Actor.of(self.current_user))
             return redirect(self.get_url(".index"))
 
         @expose("/deliveries/<int:delivery_id>/replay", methods=("POST",))

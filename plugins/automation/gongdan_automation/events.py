@@ -23,7 +23,7 @@ def action_codes() -> dict[str, tuple[str, str]]:
 
 
 def event_kinds() -> list[EventKind]:
-    """`automation.approval_*` and `automation.result_recorded`."""
+    """`automation.approval_*`, `automation.webhook_*` (audit) and `automation.result_recorded`."""
     codes = {**ROLE_CODES, **action_codes()}
     action = ("操作", "action", "code")
     reason = ("原因", "reason", "text")
@@ -43,6 +43,19 @@ def event_kinds() -> list[EventKind]:
         EventKind("automation.approval_approved", "批准了", "approved", {"action": action, "reason": reason}, codes),
         EventKind("automation.approval_rejected", "拒绝了", "rejected", {"action": action, "reason": reason}, codes),
         EventKind("automation.approval_expired", "审批已过期", "let an approval expire", {"action": action}, codes),
+        EventKind(
+            "automation.webhook_created",
+            "新建了 Webhook 订阅",
+            "subscribed a webhook",
+            {"url": ("地址", "address", "text")},
+        ),
+        EventKind(
+            "automation.webhook_changed",
+            "修改了 Webhook 订阅",
+            "changed a webhook",
+            {"url": ("地址", "address", "text"), "changes": ("变更", "changes", "changes")},
+            {"active": ("启用", "active"), "kinds": ("事件", "events")},
+        ),
         EventKind(
             "automation.result_recorded",
             "记录了外部系统结果",

@@ -20,10 +20,11 @@ import json
 import secrets
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import peewee
 
-from gongdan import clock, outbound, tickets
+from gongdan import audit, clock, outbound, tickets
 from gongdan.actors import Actor
 from gongdan.db import write_transaction
 from gongdan.errors import Conflict, NotFound, ValidationError
@@ -53,15 +54,47 @@ def sign(secret: str, delivery_id: int, timestamp: int, body: bytes) -> str:
 # --- subscriptions ------------------------------------------------------------------------
 
 
-def subscribe(tenant: Tenant, url: str, kinds: list[str], secret: str | None = None) -> tuple[Subscription, str]:
-    """A new subscription; returns it and its secret (shown once). 422 for a URL the guard refuses."""
+def shown_url(url: str) -> str:
+    """Where a webhook posts, as the audit trail keeps it: scheme, host, port and path (a query
+    string or user part may hold a token, so it is left out)."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+
+
+def subscribe(
+    tenant: Tenant, url: str, kinds: list[str], secret: str | None = None, actor: Actor | None = None
+) -> tuple[Subscription, str]:
+    """A new subscription; returns it and its secret (shown once). 422 for a URL the guard refuses.
+
+    Audited as `automation.webhook_created` by `actor` (the command line when None): a webhook
+    sends tickets and customers' details out of gongdan."""
     try:
         url = outbound.vet_url(url, allow_http=True)
     except outbound.OutboundBlocked as exc:
         raise ValidationError("invalid url", {"url": [exc.localized()]}) from None
     secret = secret or secrets.token_urlsafe(32)
     with write_transaction():
-        return Subscription.create(tenant=tenant, url=url, secret=secret, kinds=sorted(set(kinds))), secret
+        sub = Subscription.create(tenant=tenant, url=url, secret=secret, kinds=sorted(set(kinds)))
+        data = {"url": shown_url(url), "kinds": sub.kinds}
+        audit.record(tenant, "automation.webhook_created", actor or Actor.system("cli"), data=data)
+    return sub, secret
+
+
+def change(tenant: Tenant, sub: Subscription, changes: dict[str, Any], actor: Actor | None = None) -> Subscription:
+    """Switch a subscription on or off (`active`) or change its `kinds`; audited as
+    `automation.webhook_changed` with what changed."""
+    before = {"active": sub.active, "kinds": list(sub.kinds or [])}
+    with write_transaction():
+        for key in ("active", "kinds"):
+            if key in changes:
+                setattr(sub, key, changes[key])
+        sub.save()
+        diff = audit.diff(before, {"active": sub.active, "kinds": list(sub.kinds or [])})
+        if diff:
+            data = {"url": shown_url(sub.url), "changes": diff}
+            audit.record(tenant, "automation.webhook_changed", actor or Actor.system("cli"), data=data)
+    return sub
 
 
 def subscription(tenant: Tenant, subscription_id: Any) -> Subscription:
@@ -282,4 +315,14 @@ def record_result(tenant: Tenant, data: dict[str, Any], actor: Actor) -> tuple[I
     return row, True
 
 
-__all__ = ["delivery_dict", "enqueue_new_events", "record_result", "replay", "send_due", "sign", "subscribe"]
+__all__ = [
+    "change",
+    "delivery_dict",
+    "enqueue_new_events",
+    "record_result",
+    "replay",
+    "send_due",
+    "shown_url",
+    "sign",
+    "subscribe",
+]

@@ -128,7 +128,7 @@ def console_views() -> list[ConsoleView]:
             if request.method == "POST":
                 values = _form_data(request.form)
                 try:
-                    mailboxes.create(self.current_tenant(), values)
+                    mailboxes.create(self.current_tenant(), values, Actor.of(self.current_user))
                 except ValidationError as exc:
                     return self._form(None, values, exc.fields or {"_schema": [exc.message]})
                 flash(gettext("Mailbox added."))
@@ -143,7 +143,7 @@ def console_views() -> list[ConsoleView]:
             if request.method == "POST":
                 values = _form_data(request.form)
                 try:
-                    mailboxes.update(self.current_tenant(), mailbox, values)
+                    mailboxes.update(self.current_tenant(), mailbox, values, Actor.of(self.current_user))
                 except ValidationError as exc:
                     return self._form(mailbox, values, exc.fields or {"_schema": [exc.message]})
                 flash(gettext("Mailbox saved."))
@@ -170,7 +170,7 @@ def console_views() -> list[ConsoleView]:
         @expose("/<int:mailbox_id>/delete", methods=("POST",))
         def delete(self, mailbox_id: int) -> Any:
             """Remove a mailbox (its messages stay on their tickets)."""
-            self._mailbox(mailbox_id).delete_instance()
+            mailboxes.delete(self.current_tenant(), self._mailbox(mailbox_id), Actor.of(self.current_user))
             flash(gettext("Mailbox removed."))
             return redirect(self.get_url(".index"))
 

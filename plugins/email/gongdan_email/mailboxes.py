@@ -8,7 +8,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gongdan import outbound
+from gongdan import audit, outbound
+from gongdan.actors import Actor
+from gongdan.db import write_transaction
 from gongdan.errors import NotFound
 from gongdan.errors import ValidationError as GongdanValidationError
 from gongdan.ids import parse_id
@@ -103,8 +105,25 @@ def _fill(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def create(tenant: Tenant, data: dict[str, Any]) -> Mailbox:
-    """A new mailbox; 422 with the fields on bad input, 409-free: one address once per tenant."""
+# what the audit trail keeps of a mailbox (its passwords only as "changed", never their values)
+AUDITED = ("address", "imap_host", "imap_port", "imap_security", "imap_folder", "username")
+AUDITED += ("smtp_host", "smtp_port", "smtp_security", "smtp_username", "active")
+
+
+def _audited(mailbox: Mailbox) -> dict[str, Any]:
+    return {**{key: getattr(mailbox, key) for key in AUDITED}, **{key: getattr(mailbox, key) for key in PASSWORDS}}
+
+
+def _audit(tenant: Tenant, kind: str, before: dict[str, Any], after: dict[str, Any], actor: Actor | None) -> None:
+    changes = audit.diff(before, after, hidden=PASSWORDS)
+    if changes:
+        address = after.get("address") or before.get("address")
+        audit.record(tenant, kind, actor or Actor.system("cli"), data={"address": address, "changes": changes})
+
+
+def create(tenant: Tenant, data: dict[str, Any], actor: Actor | None = None) -> Mailbox:
+    """A new mailbox; 422 with the fields on bad input, 409-free: one address once per tenant.
+    Audited as `email.mailbox_created` by `actor` (the command line when None)."""
     body = load(_schema, data)
     values = _fill({k: v for k, v in body.items() if k != "team"})
     values["address"] = values["address"].lower()
@@ -112,7 +131,18 @@ def create(tenant: Tenant, data: dict[str, Any]) -> Mailbox:
     _vet(values)
     for name in PASSWORDS:
         values[name] = values.get(name) or ""
-    return Mailbox.create(tenant=tenant, team=_team(tenant, body.get("team")), **values)
+    with write_transaction():
+        mailbox = Mailbox.create(tenant=tenant, team=_team(tenant, body.get("team")), **values)
+        _audit(tenant, "email.mailbox_created", {}, _audited(mailbox), actor)
+    return mailbox
+
+
+def delete(tenant: Tenant, mailbox: Mailbox, actor: Actor | None = None) -> None:
+    """Remove a mailbox (its messages stay on their tickets); audited as `email.mailbox_deleted`."""
+    with write_transaction():
+        before = _audited(mailbox)
+        mailbox.delete_instance()
+        audit.record(tenant, "email.mailbox_deleted", actor or Actor.system("cli"), data={"address": before["address"]})
 
 
 def _unique(tenant: Tenant, address: str, but: int | None = None) -> None:
@@ -123,8 +153,9 @@ def _unique(tenant: Tenant, address: str, but: int | None = None) -> None:
         raise GongdanValidationError("address taken", {"address": ["this tenant already has a mailbox for it"]})
 
 
-def update(tenant: Tenant, mailbox: Mailbox, data: dict[str, Any]) -> Mailbox:
-    """Change the fields given; omitted (or empty) passwords are kept."""
+def update(tenant: Tenant, mailbox: Mailbox, data: dict[str, Any], actor: Actor | None = None) -> Mailbox:
+    """Change the fields given; omitted (or empty) passwords are kept. Audited as
+    `email.mailbox_changed` with what changed (passwords as changed, never their values)."""
     if not isinstance(data, dict):
         raise GongdanValidationError("a JSON object is expected", {"_schema": ["must be an object"]})
     current = {name: getattr(mailbox, name) for name in _schema.fields if name not in PASSWORDS and name != "team"}
@@ -146,9 +177,12 @@ def update(tenant: Tenant, mailbox: Mailbox, data: dict[str, Any]) -> Mailbox:
         or changed.get("imap_folder", mailbox.imap_folder) != mailbox.imap_folder
     ):
         changed.update(uidvalidity=None, last_uid=0)  # another folder: its own watermark
+    before = _audited(mailbox)
     for key, value in changed.items():
         setattr(mailbox, key, value)
-    mailbox.save()
+    with write_transaction():
+        mailbox.save()
+        _audit(tenant, "email.mailbox_changed", before, _audited(mailbox), actor)
     return mailbox
 
 

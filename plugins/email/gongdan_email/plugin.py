@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from gongdan.contributions import Channel, ScheduledJob, Schema, TicketPanel
+from gongdan.contributions import Channel, EventKind, ScheduledJob, Schema, TicketPanel
 from gongdan.hookspecs import hookimpl
 from gongdan.models import Tenant, Ticket
 
@@ -19,6 +19,38 @@ FETCH_SECONDS = 60
 def gongdan_schema() -> Schema:
     """The plugin's tables."""
     return Schema(owner="email", models=MODELS, version=1)
+
+
+@hookimpl
+def gongdan_event_kinds() -> list[EventKind]:
+    """How the mailbox entries of the audit trail read (passwords only as changed)."""
+    address = ("邮箱", "mailbox", "text")
+    changes = ("变更", "changes", "changes")
+    codes = {
+        "address": ("地址", "address"),
+        "imap_host": ("IMAP 服务器", "IMAP server"),
+        "imap_port": ("IMAP 端口", "IMAP port"),
+        "imap_security": ("IMAP 加密", "IMAP security"),
+        "imap_folder": ("文件夹", "folder"),
+        "username": ("用户名", "user name"),
+        "password": ("IMAP 密码", "IMAP password"),
+        "smtp_host": ("SMTP 服务器", "SMTP server"),
+        "smtp_port": ("SMTP 端口", "SMTP port"),
+        "smtp_security": ("SMTP 加密", "SMTP security"),
+        "smtp_username": ("SMTP 用户名", "SMTP user name"),
+        "smtp_password": ("SMTP 密码", "SMTP password"),
+        "active": ("启用", "active"),
+        "ssl": ("SSL", "SSL"),
+        "starttls": ("STARTTLS", "STARTTLS"),
+        "none": ("不加密", "none"),
+    }
+    return [
+        EventKind("email.mailbox_created", "添加了邮箱", "added a mailbox", {"address": address}, codes),
+        EventKind(
+            "email.mailbox_changed", "修改了邮箱", "changed a mailbox", {"address": address, "changes": changes}, codes
+        ),
+        EventKind("email.mailbox_deleted", "删除了邮箱", "removed a mailbox", {"address": address}, codes),
+    ]
 
 
 @hookimpl
