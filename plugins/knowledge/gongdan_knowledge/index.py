@@ -374,7 +374,8 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
         return Query()
     negated = {v for t in wanted for v in negation_variants(t)}
     turned = {t: t[::-1] for t in wanted if len(t) == 2 and is_han(t) and t[0] != t[1] and not is_noise(t)}
-    names = sorted(set(wanted).union(*synonym_terms.values(), negated, turned.values(), {DOC_COUNT}))
+    rejoined = [t for t in words.separated(text) if t not in wanted and not is_noise(t)] if synonyms else []
+    names = sorted(set(wanted).union(*synonym_terms.values(), negated, turned.values(), rejoined, {DOC_COUNT}))
     stats = dict(_select(tenant, "term, df", "term", names))
     total = max(stats.get(DOC_COUNT, 0), 1)
     query = Query(intents=asked)
@@ -428,6 +429,9 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     for term, n in wanted.items():
         if stats.get(term, 0) > 0:
             counts[term] += n
+    for term in rejoined:
+        if stats.get(term, 0) > 0:
+            counts[term] += 1  # 付完款: the articles' 付款
     swapped = set()
     if any(not is_noise(t) and not is_question(t) for t in counts):
         for term, other in turned.items():

@@ -41,3 +41,14 @@ def test_the_strict_search_is_unchanged(kb: Any, publish: Any, tenant: Any) -> N
     publish("正品验证", "序列号三者一致即为正品。")
     # the previous strict search (no synonyms) repairs as before: what the benchmark compares against
     assert index.prepare(tenant, "一直", synonyms=False).repaired == {"一直": "一致"}
+
+
+def test_a_verb_and_its_object_split_by_an_aspect_character_are_read_together(
+    kb: Any, publish: Any, tenant: Any
+) -> None:
+    assert words.separated("退了款还没到 发了货 付完款") == ("退款", "发货", "付款")
+    shipping = publish("付款后发货时间", "付款后多久发货：一般24小时内。")
+    publish("退货多久处理", "退货申请提交后多久处理：一个工作日。")
+    assert "付款" in index.prepare(tenant, "付完款多久发").terms  # 付完款: the articles' 付款
+    assert "付款" not in index.prepare(tenant, "付完款多久发", synonyms=False).terms
+    assert _search(kb, "付完款多久发")[0]["id"] == shipping
