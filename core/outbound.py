@@ -491,6 +491,16 @@ class _SMTPS(smtplib.SMTP_SSL):
         return self.context.wrap_socket(connect(host, port, timeout), server_hostname=self._host)
 
 
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def header_text(text: str) -> str:
+    """`text` (a ticket's subject, a name) as one line for a mail header: its line breaks become
+    spaces. A header value holding one would otherwise make the whole message fail to build
+    (Python refuses it rather than let it add a header), so no reply of that ticket went out."""
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
 def smtp(
     host: str,
     port: int,

@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from gongdan import outbound
 from gongdan.models import Tenant
 from gongdan.plugins import get_host
 
@@ -169,9 +170,9 @@ def compose(tenant: Tenant, row: Subscription, span: Period, sender: str, now: d
         else f"{w['title']}: {row.name}, {span.start} {w['to']} {span.end}"
     )
     message = EmailMessage()
-    message["From"] = formataddr((tenant.name, sender))
+    message["From"] = formataddr((outbound.header_text(tenant.name), sender))
     message["To"] = ", ".join(row.recipients)
-    message["Subject"] = subject
+    message["Subject"] = outbound.header_text(subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
     message["Auto-Submitted"] = "auto-generated"

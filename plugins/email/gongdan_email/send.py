@@ -92,7 +92,7 @@ def build(message: OutboundMessage, mailbox: Mailbox, recipient: str) -> MimeMes
     mime["From"] = formataddr((tenant.name, mailbox.address))
     mime["To"] = recipient
     mime["Reply-To"] = mailbox.address
-    mime["Subject"] = _subject(message, ticket, parent is not None)
+    mime["Subject"] = outbound.header_text(_subject(message, ticket, parent is not None))
     mime["Date"] = formatdate(localtime=False)
     mime["Message-ID"] = make_msgid(idstring=f"t{ticket.number}", domain=domain)
     if parent:

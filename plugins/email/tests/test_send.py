@@ -162,3 +162,16 @@ def test_attachments_go_out_with_the_reply(conversation: Ticket, tenant: Any, sm
     sent = received(smtp_sink, 2)[-1]
     files = [(p.get_filename(), p.get_content()) for p in sent.iter_attachments()]
     assert files == [("发票.pdf", b"%PDF-1.4 invoice")]
+
+
+def test_a_subject_with_line_breaks_goes_out_on_one_line(
+    conversation: Ticket, tenant: Any, smtp_sink: Any, admin_api: Any
+) -> None:
+    changed = admin_api.patch(f"/api/v1/tickets/{conversation.id}", json={"subject": "退款\r\nBcc: evil@rival.example"})
+    assert changed.status_code == 200, changed.get_json()
+    row = reply(tenant, Ticket.get_by_id(conversation.id), "收到")
+    assert Delivery.get_by_id(row.id).state == "sent", Delivery.get_by_id(row.id).last_error
+    sent = received(smtp_sink, 2)[1]
+    assert sent.get("Bcc") is None
+    assert sent["Subject"].endswith("退款 Bcc: evil@rival.example")
+    assert [envelope.rcpt_tos for envelope in smtp_sink.wait_for(2)][1] == ["zhangsan@qq.com"]

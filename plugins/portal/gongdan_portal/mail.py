@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
 
+from gongdan import outbound
 from gongdan.models import Tenant
 from gongdan.plugins import get_host
 
@@ -43,9 +44,9 @@ def send(tenant: Tenant, to: str, subject: str, text: str, sender_name: str) -> 
     if mailbox is None:
         raise RuntimeError("no mailbox with an SMTP server in this tenant")
     mime = EmailMessage()
-    mime["From"] = formataddr((sender_name, mailbox.address))
+    mime["From"] = formataddr((outbound.header_text(sender_name), mailbox.address))
     mime["To"] = to
-    mime["Subject"] = subject
+    mime["Subject"] = outbound.header_text(subject)
     mime["Date"] = formatdate(localtime=False)
     mime["Message-ID"] = make_msgid(domain=mailbox.address.rsplit("@", 1)[-1])
     mime["Auto-Submitted"] = "auto-generated"

@@ -253,7 +253,7 @@ def _smtp(settings: dict[str, Any], payload: dict[str, Any]) -> None:
     message = EmailMessage()
     message["From"] = settings["smtp_from"]
     message["To"] = ", ".join(payload["to"])
-    message["Subject"] = payload["subject"]
+    message["Subject"] = outbound.header_text(payload["subject"])
     message.set_content(payload["body"])
     security = "starttls" if settings.get("smtp_starttls") else "none"
     host, port = settings["smtp_host"], settings["smtp_port"]
