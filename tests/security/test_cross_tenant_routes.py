@@ -324,3 +324,36 @@ def test_an_agent_reaches_no_ticket_of_another_team_in_the_console(
             before = after
     assert probed > 10
     assert not failures, "\n".join(failures)
+
+
+def test_no_console_or_portal_form_is_taken_without_its_csrf_token(
+    app: Any, tenant: Any, other_tenant: Any, their: dict[str, Any], make_user: Any
+) -> None:
+    from gongdan.testing import ConsoleClient
+
+    admin, _ = make_user("admin", in_tenant=other_tenant)
+    console = ConsoleClient(app, admin)
+    before = _snapshot(other_tenant)
+    accepted = []
+    prefixes = ("/console", "/portal")
+    forms = sorted(r.rule for r in app.url_map.iter_rules() if "POST" in r.methods and r.rule.startswith(prefixes))
+    for rule in forms:
+        path = ARGUMENT.sub(
+            lambda m, rule=rule: str(their.get(_object_key_or_none(rule, m.group(1))) or "globex"), rule
+        )
+        answer = console.client.post(path, data={"csrf_token": "forged", "active": "1", "name": "x"})
+        if answer.status_code < 400 and "/login" not in answer.headers.get("Location", ""):
+            accepted.append(f"POST {path} -> {answer.status_code}")
+    assert len(forms) > 60
+    assert not accepted, "\n".join(accepted)
+    assert console.post("/console/inbox/read").status_code == 302  # the same form with its token is taken
+    assert not _changed(before, _snapshot(other_tenant))
+
+
+def _object_key_or_none(rule: str, argument: str) -> str | None:
+    if argument == "slug":
+        return None
+    try:
+        return _object_key(rule, argument)
+    except KeyError:
+        return None
