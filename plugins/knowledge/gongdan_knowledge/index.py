@@ -102,6 +102,8 @@ MAX_ALTERNATIVES = 6
 SYNONYM_DEPTH = 30  # postings read per synonym or partial term (a query's own terms read TERM_DEPTH)
 PARTIAL_PER_CHAR = 4
 PARTIAL_WEIGHT = 0.5
+ROOT_WEIGHT = 0.3  # a suffixed noun's root (杆子 → 帐杆), through the articles' words holding it
+NOUN_SUFFIXES = "子儿"  # 杆子, 盖儿: colloquial nouns whose root the articles write in compounds
 TERM_DEPTH = 100
 MIN_SHARE = 0.2
 COMMON_SHARE = 0.4
@@ -477,7 +479,29 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             # the most telling synonyms when there are many (not the first in spelling order)
             alternatives.sort(key=lambda a: (-sum(a.values()), sorted(a)))
             query.groups.append(TermGroup(alternatives[:MAX_ALTERNATIVES], own=False))
+    if synonyms:
+        query.groups.extend(_roots(tenant, wanted, stats, total))
     return query
+
+
+def _roots(tenant: Tenant, wanted: Counter[str], stats: dict[str, int], total: int) -> list[TermGroup]:
+    """For a noun the articles do not know, said with a colloquial suffix (杆子, 炉子, 桌子, 带儿),
+    the articles' words holding its root (帐杆, 炉头, 折叠桌): a group of the most common of them,
+    dictionary words first, at `ROOT_WEIGHT` (a product's name matters less than what is asked)."""
+    groups = []
+    for term in wanted:
+        if len(term) != 2 or term[1] not in NOUN_SUFFIXES or stats.get(term, 0) > 0:
+            continue
+        root = term[0]
+        if not is_han(root) or root in STOP_CHARS or root in NOUN_SUFFIXES:
+            continue
+        held = charmap.holding(tenant, root, total, max(1, int(COMMON_SHARE * total)))
+        held = [r for r in held if r[0] not in QUESTION_WORDS and r[0] != term]
+        held.sort(key=lambda r: (not words.is_word(r[0]), -r[1], r[0]))
+        alternatives = [{t: round(_idf(total, df) * ROOT_WEIGHT, 4)} for t, df in held[:PARTIAL_PER_CHAR]]
+        if alternatives:
+            groups.append(TermGroup(alternatives, own=False))
+    return groups
 
 
 def partial(tenant: Tenant, text: str, share: float = COMMON_SHARE) -> Query:

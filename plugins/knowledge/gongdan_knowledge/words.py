@@ -55,6 +55,11 @@ def cut(run: str) -> tuple[str, ...]:
     return tuple(_segmenter().cut(run, False))
 
 
+def is_word(term: str) -> bool:
+    """Whether the segmenter reads `term` whole, as one dictionary word (维修; not 修前)."""
+    return cut(term) == (term,)
+
+
 @lru_cache(maxsize=8192)
 def roles(text: str) -> Roles:
     """The roles of the Han bigrams of `text` (normalised first, as terms are)."""
@@ -84,4 +89,4 @@ def separated(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a + b for a, b in _SEPARATED.findall(normalize(text))))
 
 
-__all__ = ["INSERTED", "Roles", "cut", "roles", "separated"]
+__all__ = ["INSERTED", "Roles", "cut", "is_word", "roles", "separated"]

@@ -52,3 +52,14 @@ def test_a_verb_and_its_object_split_by_an_aspect_character_are_read_together(
     assert "付款" in index.prepare(tenant, "付完款多久发").terms  # 付完款: the articles' 付款
     assert "付款" not in index.prepare(tenant, "付完款多久发", synonyms=False).terms
     assert _search(kb, "付完款多久发")[0]["id"] == shipping
+
+
+def test_a_colloquial_noun_with_a_suffix_finds_the_articles_compounds_of_its_root(
+    kb: Any, publish: Any, tenant: Any
+) -> None:
+    poles = publish("帐杆断裂补寄", "帐篷的帐杆断裂或缺少，请联系客服补寄。")
+    publish("帐篷防水说明", "帐篷外帐防水，帐篷搭建时拉紧帐篷防风绳。")
+    query = index.prepare(tenant, "帐篷的杆子断了")  # 杆子: the articles say 帐杆
+    assert any("帐杆" in alternative for group in query.groups for alternative in group.alternatives)
+    assert _search(kb, "帐篷的杆子断了")[0]["id"] == poles
+    assert "帐杆" not in index.prepare(tenant, "帐篷的杆子断了", synonyms=False).terms
