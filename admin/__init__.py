@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from gongdan.admin.audit_text import actor_text
 from gongdan.admin.auth import CONSOLE_URL, init_auth
 from gongdan.admin.base import current_tenant
 from gongdan.admin.dashboard import DashboardView
@@ -82,6 +83,7 @@ def init_console(app: Flask) -> Admin:
         channel_label=channel_label,
         event_label=event_label,
         console_unread=unread,
+        actor_text=actor_text,
     )
     app.jinja_env.filters["local"] = local_time
     app.extensions["gongdan_error_page"] = error_page

@@ -97,7 +97,12 @@ def kind_label(kind: str) -> str:
     return kind.replace("_", " ").replace(".", ": ", 1)
 
 
-SYSTEM_ACTORS = {"cli": _l("command line"), "system": _l("the system")}
+SYSTEM_ACTORS = {
+    "cli": _l("command line"),
+    "system": _l("the system"),
+    "customer": _l("the customer"),
+    "demo": _l("the demo"),
+}
 ACTOR_KINDS = {"plugin": _l("plugin %(name)s"), "channel": _l("channel %(name)s")}
 
 

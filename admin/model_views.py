@@ -25,6 +25,7 @@ from gongdan.actors import Actor
 from gongdan.admin.base import ROLE_RANK, current_tenant, has_role
 from gongdan.admin.customers import CustomerPII
 from gongdan.admin.errors import flash_error
+from gongdan.admin.i18n import LANGUAGES
 from gongdan.admin.labels import ROLE_LABELS, role_label
 from gongdan.errors import GongdanError
 from gongdan.ids import parse_id
@@ -49,6 +50,14 @@ class IdSelectField(ModelSelectField):
 class IdModelConverter(CustomModelConverter):
     """Flask-Admin's peewee form converter with `IdSelectField` for foreign keys."""
 
+    def convert(self, model: Any, field: Any, field_args: dict[str, Any] | None) -> Any:
+        """The field's input, labelled with the view's `column_labels` in the console's language
+        (the converter labelled it with the model's English `verbose_name`: "Is Active", "Tier")."""
+        label = (getattr(self.view, "column_labels", None) or {}).get(field.name)
+        if label is not None and "label" not in (field_args or {}):
+            field_args = {**(field_args or {}), "label": label}
+        return super().convert(model, field, field_args)
+
     def handle_foreign_key(self, model: Any, field: Any, **kwargs: Any) -> Any:
         """A select of the related rows (blank allowed when the key is nullable)."""
         if field.null:
@@ -71,7 +80,8 @@ def _named(view: Any, context: Any, model: Any, name: str) -> str:
     return str(getattr(related, "name", None) or getattr(related, "email", None) or related.get_id())
 
 
-TIER_LABELS = {"vip": "VIP", "normal": _l("Regular")}
+TIER_LABELS = {"normal": _l("Regular"), "vip": "VIP"}
+LANGUAGE_CHOICES = [SelectChoice(code, label) for code, label in LANGUAGES.items()]
 
 
 class ConsoleModelView(ModelView):
@@ -267,11 +277,23 @@ class CustomerView(CustomerPII, AuditedModelView):
         "created_at": _l("Created"),
     }
     form_columns = ["name", "email", "phone", "address", "tier"]
+    form_overrides = {**CustomerPII.form_overrides, "tier": SelectField}
+    form_args = {**CustomerPII.form_args, "tier": {"choices": [SelectChoice(code) for code in TIER_LABELS]}}
     column_filters = ["tier"]
     column_formatters = {
         **CustomerPII.column_formatters,  # the masked contact details
         "tier": lambda view, context, model, name: str(TIER_LABELS.get(model.tier, model.tier or "")),
     }
+
+    def _scope(self, form: Any) -> Any:
+        """The tier picked by its words (a tier a connector wrote stays offered as it is)."""
+        form = super()._scope(form)
+        if hasattr(form, "tier"):
+            choices = [SelectChoice(code, str(label)) for code, label in TIER_LABELS.items()]
+            if form.tier.data and form.tier.data not in TIER_LABELS:
+                choices.append(SelectChoice(form.tier.data, form.tier.data))
+            form.tier.choices = choices
+        return form
 
 
 def _role_choices() -> list[tuple[str, str]]:
@@ -306,8 +328,11 @@ class UserView(TenantModelView):
         "password": PasswordField(_l("New password"), validators=[Optional()]),
         "unlock": BooleanField(_l("Unlock (clear failed sign-ins)")),
     }
-    form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": [SelectChoice(code) for code in ROLE_LABELS]}}
+    form_overrides = {"role": SelectField, "language": SelectField}
+    form_args = {
+        "role": {"choices": [SelectChoice(code) for code in ROLE_LABELS]},
+        "language": {"choices": [SelectChoice("", _l("The browser's language")), *LANGUAGE_CHOICES]},
+    }
     column_searchable_list = ["email", "name"]
     column_filters = ["role", "is_active"]
     column_formatters = {"role": lambda view, context, model, name: role_label(model.role), "team": _named}

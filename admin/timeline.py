@@ -124,6 +124,11 @@ def _outcome(state: Any, codes: dict[str, tuple[str, str]]) -> str:
     return gettext("late") if state.get("breached") else gettext("in time")
 
 
+def minutes_text(value: Any) -> str:
+    """A number of minutes in words of the console's language ("6 小时 30 分钟", "45 min")."""
+    return _minutes(value)
+
+
 def _minutes(value: Any) -> str:
     try:
         minutes = round(float(value))
@@ -148,7 +153,11 @@ def actor_name(event: TicketEvent) -> str:
         from gongdan.admin.labels import channel_label
 
         return channel_label(name)
-    return gettext("system") if label in ("system", "") else label
+    if label in ("system", ""):
+        return gettext("system")
+    from gongdan.admin.audit_text import actor_text
+
+    return actor_text(label)  # `cli`, `customer`: in words
 
 
 def describe(event: TicketEvent, names: _Names) -> Shown:

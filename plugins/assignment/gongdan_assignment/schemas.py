@@ -124,14 +124,32 @@ class QueueQuerySchema(Schema):
 class SettingsSchema(Schema):
     """The plugin's per-tenant settings (console form, `PUT /api/v1/plugins/assignment`)."""
 
-    auto_assign = fields.Boolean(load_default=True, metadata={"description": "assign new tickets at once"})
+    auto_assign = fields.Boolean(
+        load_default=True,
+        metadata={
+            "label_zh": "自动分配",
+            "label_en": "Assign automatically",
+            "description_zh": "新工单一到就分配给客服",
+            "description_en": "assign new tickets at once",
+        },
+    )
     first_response_minutes = fields.Integer(
         load_default=30,
         validate=validate.Range(min=0, max=7 * 24 * 60),
-        metadata={"description": "reassign a ticket nobody answered after this many minutes (0: never)"},
+        metadata={
+            "label_zh": "无人回复多久后改派（分钟）",
+            "label_en": "Reassign when unanswered for (minutes)",
+            "description_zh": "工单分配后这么多分钟没人回复就改派给别人（0：从不改派）",
+            "description_en": "reassign a ticket nobody answered after this many minutes (0: never)",
+        },
     )
     default_capacity = fields.Integer(
         load_default=8,
         validate=validate.Range(min=0, max=1000),
-        metadata={"description": "open tickets an agent may hold unless set otherwise"},
+        metadata={
+            "label_zh": "每位客服默认容量",
+            "label_en": "Default tickets per agent",
+            "description_zh": "未单独设置时，每位客服最多同时处理的未结工单数",
+            "description_en": "open tickets an agent may hold unless set otherwise",
+        },
     )

@@ -10,40 +10,114 @@ WHO_MAY_SUBMIT = ("anyone", "known_customers")
 class PortalSettings(Schema):
     """Branding, what is public, who may submit, and how ratings are followed up."""
 
-    open = fields.Boolean(load_default=True, metadata={"description": "off: the portal answers 404"})
+    open = fields.Boolean(
+        load_default=True,
+        metadata={
+            "label_zh": "开放门户",
+            "label_en": "Portal open",
+            "description_zh": "关闭后门户的每个页面都显示“页面不存在”",
+            "description_en": "off: every portal page answers “not found”",
+        },
+    )
     display_name = fields.String(
-        load_default="", validate=validate.Length(max=100), metadata={"description": "empty: the tenant's name"}
+        load_default="",
+        validate=validate.Length(max=100),
+        metadata={
+            "label_zh": "显示名称",
+            "label_en": "Name shown",
+            "description_zh": "留空：用店铺名称",
+            "description_en": "empty: the shop's name",
+        },
     )
     colour = fields.String(
         load_default="#1f6feb",
         validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="must be a colour like #1f6feb"),
-        metadata={"description": "brand colour, #RRGGBB"},
+        metadata={
+            "label_zh": "品牌颜色",
+            "label_en": "Brand colour",
+            "description_zh": "页眉、按钮和链接的颜色，例如 #1f6feb",
+            "description_en": "header, buttons and links, e.g. #1f6feb",
+        },
     )
-    welcome_text = fields.String(load_default="", validate=validate.Length(max=1000))
+    welcome_text = fields.String(
+        load_default="",
+        validate=validate.Length(max=1000),
+        metadata={
+            "label_zh": "欢迎语",
+            "label_en": "Welcome text",
+            "description_zh": "显示在“有什么可以帮您？”下面",
+            "description_en": "shown under “How can we help?”",
+        },
+    )
     public_categories = fields.List(
         fields.String(validate=validate.Length(min=1, max=320)),
         load_default=list,
-        metadata={"description": "category paths customers may pick (and their sub-categories); empty: all"},
+        metadata={
+            "label_zh": "公开的分类",
+            "label_en": "Public categories",
+            "description_zh": "客户可选的分类路径（含其下级），用逗号分隔，例如 售后/退货退款；留空：全部",
+            "description_en": "category paths customers may pick (and those under them), comma-separated; empty: all",
+        },
     )
-    who_may_submit = fields.String(load_default="anyone", validate=validate.OneOf(WHO_MAY_SUBMIT))
+    who_may_submit = fields.String(
+        load_default="anyone",
+        validate=validate.OneOf(WHO_MAY_SUBMIT),
+        metadata={
+            "label_zh": "谁可以提交请求",
+            "label_en": "Who may submit",
+            "choice_labels_zh": {"anyone": "任何人", "known_customers": "只限已登录的老客户"},
+            "choice_labels_en": {"anyone": "Anyone", "known_customers": "Only signed-in known customers"},
+        },
+    )
     submits_per_ip_hour = fields.Integer(
         load_default=20,
         validate=validate.Range(min=1, max=100_000),
-        metadata={"description": "requests one IP address may submit an hour (raise it for a shared office NAT)"},
+        metadata={
+            "label_zh": "每个 IP 每小时可提交",
+            "label_en": "Requests per IP address an hour",
+            "description_zh": "同一 IP 地址每小时最多提交的请求数（办公室共用出口时调高）",
+            "description_en": "requests one IP address may submit an hour (raise it for a shared office NAT)",
+        },
     )
     reopen_days = fields.Integer(
         load_default=7,
         validate=validate.Range(min=0, max=365),
-        metadata={"description": "days after resolution a customer may reopen"},
+        metadata={
+            "label_zh": "可重新打开的天数",
+            "label_en": "Days to reopen",
+            "description_zh": "解决后多少天内客户可以重新打开",
+            "description_en": "days after resolution a customer may reopen",
+        },
     )
     low_rating_followup = fields.Boolean(
-        load_default=False, metadata={"description": "a 不满意 rating opens a follow-up ticket"}
+        load_default=False,
+        metadata={
+            "label_zh": "差评自动跟进",
+            "label_en": "Follow up low ratings",
+            "description_zh": "客户评“不满意”时新建一张跟进工单",
+            "description_en": "an “unsatisfied” rating opens a follow-up ticket",
+        },
     )
     followup_team = fields.String(
-        load_default="", validate=validate.Length(max=100), metadata={"description": "team of follow-ups"}
+        load_default="",
+        validate=validate.Length(max=100),
+        metadata={
+            "label_zh": "跟进团队",
+            "label_en": "Follow-up team",
+            "description_zh": "跟进工单交给的团队名称",
+            "description_en": "name of the team follow-up tickets go to",
+        },
     )
     public_url = fields.String(
         load_default="",
         validate=validate.Regexp(r"^(https?://[^\s/]+)?$", error="must be like https://help.example.com"),
-        metadata={"description": "address of this server in links sent to customers; empty: GONGDAN_PUBLIC_URL"},
+        metadata={
+            "label_zh": "门户网址",
+            "label_en": "Portal address",
+            "description_zh": "发给客户的链接里用的本服务器地址，例如 https://help.example.com；留空：用服务器配置的地址",
+            "description_en": (
+                "this server's address in links sent to customers, e.g. https://help.example.com; "
+                "empty: the server's configured address"
+            ),
+        },
     )

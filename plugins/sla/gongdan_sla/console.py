@@ -50,6 +50,17 @@ STATE_LABELS = {
 }
 
 
+def _time_left(minutes: int | None) -> str:
+    """Time left in words ("6 h 30 min left"), or past due ("6 h 30 min over"; it read "-390 min left")."""
+    from gongdan.admin.timeline import minutes_text
+
+    if minutes is None:
+        return ""
+    if minutes < 0:
+        return gettext("%(time)s over", time=minutes_text(-minutes))
+    return gettext("%(time)s left", time=minutes_text(minutes))
+
+
 def ticket_panel(block: dict[str, Any], tz: str = "Asia/Shanghai") -> str:
     """The ticket page's SLA panel: policy, state, time left, and each target's due time (local),
     in words of the console's language (the codes stay in the element's class)."""
@@ -62,7 +73,7 @@ def ticket_panel(block: dict[str, Any], tz: str = "Asia/Shanghai") -> str:
         )
         for name, state in block["targets"].items()
     )
-    left = "" if block["remaining_minutes"] is None else gettext("%(n)s min left", n=block["remaining_minutes"])
+    left = _time_left(block["remaining_minutes"])
     return str(
         Markup(
             '<div class="sla-panel sla-{}"><p>{} · <strong>{}</strong> · {}</p>'
