@@ -270,3 +270,32 @@ def test_a_merged_request_points_to_where_the_conversation_went(
     assert browser.get(f"/t/{identity.access_token(tenant.id, mine.id)}").status_code == 302
     assert "merged into request" not in browser.text(f"/requests/{mine.id}")
     assert browser.get(f"/requests/{stranger.id}").status_code == 404
+
+
+ONE_PIXEL_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_files_are_downloads_except_safe_images_and_run_nothing(
+    browser: Any, tenant: Any, customer_ticket: Any
+) -> None:
+    from gongdan import attachments
+
+    mine = customer_ticket("buyer@example.com", "我的")
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+    files = {
+        "x.svg": attachments.store(tenant, svg, "x.svg", ticket=mine),
+        "x.html": attachments.store(tenant, b"<html><script>alert(1)</script></html>", "x.html", ticket=mine),
+        "photo.png": attachments.store(tenant, ONE_PIXEL_PNG, "photo.png", ticket=mine),
+    }
+    signed_in(browser, tenant, "buyer@example.com")
+    shown = {}
+    for name, row in files.items():
+        answer = browser.client.get(browser.url(f"/files/{row.id}"))  # bytes: not read as a page
+        assert answer.status_code == 200
+        assert "sandbox" in answer.headers["Content-Security-Policy"]
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        shown[name] = answer.headers["Content-Disposition"].split(";")[0]
+    assert shown == {"x.svg": "attachment", "x.html": "attachment", "photo.png": "inline"}
