@@ -384,8 +384,9 @@ def _search_page(
     indexes) leave at most `READ_LIMIT` candidates, the smaller side is read once whole: every
     match is known, so the count is exact and the page is cut from them. Otherwise the postings
     of the rarest term are read newest first until the page is full, and the matches counted
-    among their newest `SAMPLE_READ` (a lower bound, `total_exact` false). Both plans give the
-    same tickets.
+    among their newest `SAMPLE_READ` (a lower bound, `total_exact` false) — unless the first page
+    reached the end of the matches, which are then all on it and counted exactly. Both plans give
+    the same tickets.
     """
     text = q.strip()
     values = values | {"exact": text, "exact_number": int(text) if text.isdigit() and len(text) <= 9 else -1}
@@ -437,11 +438,14 @@ def _search_page(
             rows = PAGE.rows((shape, order), bound)
             more = len(rows) >= take and take > 0
             rows = rows[: max(take - 1, 0)]
-        if terms == 1 and _unfiltered(shape):  # every posting is a match: READ_LIMIT of them at least
-            matched = READ_LIMIT
+        if first and take > 0 and not more:  # the first page read to the end: every match is on it
+            total, total_exact = len(rows) + len(exact), True  # (two common words that never meet: 0)
         else:
-            matched = MATCHES.scalar((shape, "term", terms, "count"), values | {"read": SAMPLE_READ})
-        total, total_exact = max(matched, skip + len(rows) + len(exact)), False
+            if terms == 1 and _unfiltered(shape):  # every posting is a match: READ_LIMIT of them at least
+                matched = READ_LIMIT
+            else:
+                matched = MATCHES.scalar((shape, "term", terms, "count"), values | {"read": SAMPLE_READ})
+            total, total_exact = max(matched, skip + len(rows) + len(exact)), False
     found = ((exact if first else []) + rows)[:per_page]
     next_cursor = encode_cursor(SEARCH, None, found[-1].id) if more and found else None
     if total > COUNT_LIMIT:

@@ -164,3 +164,25 @@ def test_an_assignees_count_is_their_tickets_in_any_status(tenant, shop):
         page = listing.list_page(tenant, SYSTEM, filters, per_page=3)
         wanted = [t for t in made if t.assignee_id == agents[0].id and status in (None, t.status)]
         assert (page.total, page.total_exact) == (len(wanted), True), status
+
+
+@pytest.mark.parametrize("merge_factor", [0, 10**6])
+def test_a_first_page_read_to_the_end_counts_exactly(tenant, shop, monkeypatch, merge_factor):
+    """Read newest first (every term common), a first page that holds every match knows the count:
+    two common words that no ticket holds together are "0", exactly, not "at least 0"; more
+    matches than a page stay a lower bound. The same with lookups and with the merge (SQLite)."""
+    made, *_ = shop
+    for n in range(26):  # two words of 13 tickets each, never together
+        tickets.create(tenant, {"subject": "甲乙" if n % 2 else "丙丁", "description": f"第 {n} 单"}, SYSTEM)
+    monkeypatch.setattr(listing, "READ_LIMIT", 12)  # every word is common: the newest-first plan
+    monkeypatch.setattr(search, "MERGE_FACTOR", merge_factor)
+    page = listing.list_page(tenant, SYSTEM, listing.Filters(q="甲乙 丙丁"), per_page=7)
+    assert (page.tickets, page.total, page.total_exact) == ([], 0, True)
+    page = listing.list_page(tenant, SYSTEM, listing.Filters(q="破损 退款", status="closed"), per_page=200)
+    wanted = _expected(made, "破损 退款", listing.Filters(status="closed"))
+    assert [t.id for t in page.tickets] == wanted
+    assert (page.total, page.total_exact) == (len(wanted), True)
+    many = listing.list_page(tenant, SYSTEM, listing.Filters(q="破损"), per_page=7)
+    assert len(_expected(made, "破损", listing.Filters())) > 7
+    assert not many.total_exact
+    assert 7 <= many.total <= len(_expected(made, "破损", listing.Filters()))
