@@ -18,7 +18,8 @@ Bounded: the job runs every `INTERVAL_SECONDS` and loops until nothing waits, so
 for about that interval plus the batches before it.
 
 A command line that ingests (`gongdan email fetch`, `gongdan pdd sync`, a connector's `sync`)
-runs where no scheduler may be running: it calls `finish` (or `finish_and_report`) at its end,
+runs where no scheduler may be running: it calls `prepare` first and `finish` (or
+`finish_and_report`) at its end,
 which fires the same batches, with the same claims, in the command's own process, and sends the
 messages they queued (acknowledgements, triggers' replies), so nothing waits for a worker to
 start. A worker running at the same time takes some batches instead; each event fires once.
@@ -246,6 +247,15 @@ def finish(
     return done
 
 
+def prepare() -> int:
+    """Call at the start of an ingesting command, before it ingests: runs the jobs flagged
+    `after_ingestion` once (what they find waiting is theirs to do anyway). A job that starts
+    reading at the end of its log on its first run — the automation plugin's triggers on plugin
+    events — thus starts before what the command records, and `finish` acts on it even on an
+    installation where no worker ever ran. Returns how many jobs ran."""
+    return _after_ingestion()
+
+
 def _after_ingestion() -> int:
     """Run every scheduled job flagged `after_ingestion` once, now (a failure recorded as the
     worker records it, not raised); returns how many ran."""
@@ -303,5 +313,6 @@ __all__ = [
     "finish",
     "finish_and_report",
     "pending_count",
+    "prepare",
     "waiting",
 ]

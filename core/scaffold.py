@@ -49,7 +49,7 @@ CONNECTOR_PARTS = {
     @validates("gateway_url")
     def _reachable(self, value: str | None, **_: object) -> None:
         outbound.check_url(value, allow_http=True)  # checked when saved, and again on every call""",
-    "cli_imports": "from gongdan.dispatcher import finish_and_report\n",
+    "cli_imports": "from gongdan.dispatcher import finish_and_report, prepare\n",
     "cli_local_imports": "from .sync import sync_tenant\n",
     "cli_commands": """
 
@@ -60,6 +60,7 @@ def sync(slug: str | None) -> None:
     runs here, as the worker's job `core.dispatch` would: nothing waits for `gongdan worker`.\"\"\"
     open_db()
     tenants = [accounts.tenant(slug)] if slug else get_host().tenants_with(NAME)
+    prepare()  # jobs acting on what a sync records (triggers on plugin events) start before it
     for tenant in tenants:
         if not get_host().is_enabled(tenant, NAME):
             raise click.ClickException(f"{NAME} is not enabled for {tenant.slug}")

@@ -9,7 +9,7 @@ import click
 from tqdm import tqdm
 
 from gongdan.cli import open_db
-from gongdan.dispatcher import finish_and_report
+from gongdan.dispatcher import finish_and_report, prepare
 from gongdan.models import Tenant
 from gongdan.plugins import get_host
 
@@ -41,6 +41,7 @@ def fetch(slug: str | None, mailbox_id: int | None, workers: int) -> None:
             raise click.BadParameter(f"no tenant {slug!r}", param_hint="--tenant")
         if not get_host().is_enabled(tenant, PLUGIN):
             raise click.UsageError(f"the email plugin is not enabled for tenant {slug}")
+    prepare()  # jobs that act on what a fetch records start before it (see finish_and_report below)
     lock = threading.Lock()
     with tqdm(total=0, unit="msg", desc="fetching", leave=False) as bar:
 

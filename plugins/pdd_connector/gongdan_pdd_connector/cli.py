@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from gongdan import accounts
 from gongdan.cli import open_db
-from gongdan.dispatcher import INTERVAL_SECONDS, finish, finish_and_report
+from gongdan.dispatcher import INTERVAL_SECONDS, finish, finish_and_report, prepare
 from gongdan.errors import NotFound
 from gongdan.plugins import get_host
 from gongdan_pdd_connector import push, shops, store, sync
@@ -133,6 +133,7 @@ def sync_command(owner_id: str | None, tenant_slug: str | None, since: str | Non
             bar.set_postfix(records=run.seen, stored=run.stored, quarantined=run.quarantined, refresh=False)
             bar.refresh()
 
+    prepare()  # jobs that act on what a sync records start before it (see finish_and_report below)
     runs = sync.sync_many(targets, since=start, kind="backfill" if start else "increment", progress=progress)
     for bar in bars.values():
         bar.close()
@@ -160,6 +161,7 @@ def listen() -> None:
     fires once), so the tickets are assigned without `gongdan worker` or `gongdan serve`.
     """
     open_db()
+    prepare()  # jobs that act on what pushes record start before them (see _finish_pushed)
     started = push.ensure_listeners()
     if not started and push.listener_lease.acquire():
         click.echo("no active shop in a tenant with the connector enabled", err=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from gongdan_automation import engine
+from gongdan_automation.models import RulesState
 from gongdan_pdd_connector.cli import pdd
 from gongdan_pdd_connector.models import PddRefund
 from gongdan_pdd_connector.testing import connect_all, pdd_tickets, truth, wait_for
@@ -50,7 +50,8 @@ def test_sync_on_the_command_line_leaves_nothing_to_a_worker(
     assert online.status_code == 200, online.get_json()
     _, admin = make_user("admin")
     assert admin.post("/api/v1/automation/rules", json=AGREE).status_code == 201
-    engine.tail_plugin_events(pdd_tenant)  # the triggers' tail starts (a worker that ever ran did it)
+    # no worker ever ran: the triggers' tail has not started; the command starts it before syncing
+    assert RulesState.get(RulesState.tenant == pdd_tenant.id).last_event_id is None
     sim = start_sim(shops=1, records=6, no_rate_limit=True)
     (shop,) = connect_all(pdd_tenant, sim)
     seeded = truth(sim)
