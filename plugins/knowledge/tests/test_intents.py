@@ -93,3 +93,24 @@ def test_clothing_defects_are_kept_apart(kb: Any, publish: Any, tenant: Any) -> 
     assert "掉毛" not in found
     assert _search(kb, "全是毛球")[0]["id"] == pilling
     assert _search(kb, "衣服飞毛")[0]["id"] == shedding
+
+
+def test_situations_described_rather_than_named() -> None:
+    def names(text: str) -> set[str]:
+        return {intent.name for intent, _ in intents.detect(text)}
+
+    assert "warranty" in names("才用了几个月就开不了机")  # a failure after some use
+    assert "cancel" in names("刚付完钱就后悔了")
+    assert "refund-status" in names("商家同意了 卡里还没有")  # the money is looked for on the card
+    assert "damaged-on-arrival" in names("拆开一看杯子裂成两半")
+    assert "damaged-on-arrival" not in names("用了几个月杯子裂了")  # worn out, not damaged in transit
+    assert "spoiled" in names("到了以后有几个长毛了")
+    assert not names("杯子是什么材质")
+
+
+def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:
+    damage = publish("运输损坏理赔", "外箱挤压、内件损坏的，请拍照申请补寄或退款。")
+    publish("正品保障", "拆开包装后可扫描防伪码，一看便知真伪。")
+    found = _search(kb, "拆开一看玻璃裂成好几块")
+    assert found[0]["id"] == damage
+    assert "damaged-on-arrival" in found[0]["why"]["intents"]
