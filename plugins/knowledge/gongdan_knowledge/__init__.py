@@ -154,11 +154,11 @@ def gongdan_console_views() -> Any:
 
 
 @hookimpl
-def gongdan_ticket_panels(tenant: Any, ticket: Any) -> Any:
-    """The ticket page's Suggested articles and Similar solved tickets panels."""
+def gongdan_ticket_panels(tenant: Any, ticket: Any, user: Any) -> Any:
+    """The ticket page's Suggested articles and Similar solved tickets panels (those `user` may see)."""
     from gongdan_knowledge.console import solved_panel, ticket_panel
 
-    return [panel for panel in (ticket_panel(tenant, ticket), solved_panel(tenant, ticket)) if panel]
+    return [panel for panel in (ticket_panel(tenant, ticket), solved_panel(tenant, ticket, user)) if panel]
 
 
 @hookimpl

@@ -145,7 +145,8 @@ def similar_solved(ticket_id: str) -> dict:
     """Solved tickets like this one, with the answer each got: `{"items": [{"ticket_id", "number",
     "subject", "comment_id", "answer", "share"}]}` (turn one into an article with `from-comment`)."""
     tenant = current_tenant()
-    items = solved.similar(tenant, tickets.get(tenant, ticket_id, current_actor()))
+    actor = current_actor()
+    items = solved.similar(tenant, tickets.get(tenant, ticket_id, actor), actor=actor)
     return {"items": items, "total": len(items)}
 
 

@@ -137,8 +137,11 @@ def from_comment(
     tags: Sequence[str] = (),
 ) -> Article:
     """A draft article made of a ticket's reply, linked to that ticket (its title by default the
-    ticket's subject, its category the ticket's)."""
+    ticket's subject, its category the ticket's). NotFound when `author` may not see the ticket
+    (team visibility), as if the reply did not exist."""
     ticket = comment.ticket
+    if author is not None and not permissions.can_see(Actor.of(author), ticket, tenant):
+        raise NotFound("no such comment")
     data = {
         "title": title or ticket.subject,
         "body": comment.body,

@@ -250,9 +250,9 @@ def ticket_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
     return TicketPanel(name="knowledge", title=gettext("Suggested articles"), html=str(html), order=30)
 
 
-def solved_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
-    """The ticket page's panel of similar solved tickets, each answer with "turn into article"."""
-    found = solved.similar(tenant, ticket)
+def solved_panel(tenant: Tenant, ticket: Ticket, user: Any = None) -> TicketPanel | None:
+    """The ticket page's panel of similar solved tickets `user` may see, each answer with "turn into article"."""
+    found = solved.similar(tenant, ticket, actor=Actor.of(user) if user is not None else None)
     if not found:
         return None
     action = url_for("knowledge_console.from_comment")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongdan import clock
+from gongdan import clock, permissions
+from gongdan.actors import Actor
 from gongdan.db import db, write_transaction
 from gongdan.models import Comment, Tenant, Ticket
 from gongdan_knowledge.index import telling_terms
@@ -51,8 +52,9 @@ def forget(tenant: Tenant, ticket: Ticket) -> None:
     SolvedTerm.delete().where((SolvedTerm.tenant == tenant) & (SolvedTerm.ticket == ticket.id)).execute()
 
 
-def similar(tenant: Tenant, ticket: Ticket, limit: int = KEEP) -> list[dict[str, Any]]:
-    """Solved tickets like `ticket`: `[{"ticket_id", "number", "subject", "comment_id", "answer", "share"}]`."""
+def similar(tenant: Tenant, ticket: Ticket, limit: int = KEEP, actor: Actor | None = None) -> list[dict[str, Any]]:
+    """Solved tickets like `ticket`: `[{"ticket_id", "number", "subject", "comment_id", "answer", "share"}]`;
+    with `actor`, only those the actor may see (team visibility: an agent reads no other team's ticket)."""
     wanted = telling_terms(ticket.subject, MAX_TERMS)
     if not wanted:
         return []
@@ -72,7 +74,10 @@ def similar(tenant: Tenant, ticket: Ticket, limit: int = KEEP) -> list[dict[str,
     rows = db.execute_sql(sql, [*params, ticket.id, need, limit]).fetchall()
     if not rows:
         return []
-    tickets = {t.id: t for t in Ticket.of(tenant).where(Ticket.id.in_([r[0] for r in rows]))}
+    found = Ticket.of(tenant).where(Ticket.id.in_([r[0] for r in rows]))
+    if actor is not None:
+        found = permissions.visible_tickets(actor, found, tenant)
+    tickets = {t.id: t for t in found}
     answers = {c.id: c for c in Comment.select().where(Comment.id.in_([r[1] for r in rows]))}
     return [
         {
