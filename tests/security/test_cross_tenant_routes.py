@@ -357,3 +357,36 @@ def _object_key_or_none(rule: str, argument: str) -> str | None:
         return _object_key(rule, argument)
     except KeyError:
         return None
+
+
+PUBLIC_API = ("/api/v1/health", "/api/v1/openapi.json", "/api/v1/kb/public/")
+
+
+def test_a_revoked_token_and_a_deactivated_users_token_open_no_api_route(
+    app: Any, tenant: Any, every_plugin: list[str], make_user: Any
+) -> None:
+    from gongdan import accounts
+    from gongdan.models import ApiToken, User
+
+    revoked_user, revoked = make_user("admin")
+    accounts.revoke_token(ApiToken.get(ApiToken.user == revoked_user.id))
+    gone_user, gone = make_user("admin")
+    User.update(is_active=False).where(User.id == gone_user.id).execute()
+    opened = []
+    rules = [(m, r) for m, r in _app_rules(app) if r.startswith("/api/")]
+    rules += sorted(
+        (m, r.rule)
+        for r in app.url_map.iter_rules()
+        for m in r.methods - {"HEAD", "OPTIONS"}
+        if r.rule.startswith("/api/") and not ARGUMENT.search(r.rule)
+    )
+    for method, rule in rules:
+        if rule.startswith(PUBLIC_API):
+            continue
+        path = ARGUMENT.sub("1", rule)
+        for who, api in (("revoked", revoked), ("deactivated", gone)):
+            answer = getattr(api, method.lower())(path, json={})
+            if answer.status_code != 401:
+                opened.append(f"{who}: {method} {path} -> {answer.status_code}")
+    assert len(rules) > 140
+    assert not opened, "\n".join(opened)
