@@ -118,6 +118,12 @@ def _app_rules(app: Any) -> list[tuple[str, str]]:
     )
 
 
+def _writes_first(app: Any) -> list[tuple[str, str]]:
+    """The rules with an argument, every write before the reads (rows are compared after each
+    write, and once after all the reads)."""
+    return sorted(_app_rules(app), key=lambda pair: pair[0] == "GET")
+
+
 def _object_key(rule: str, argument: str) -> str | None:
     """The key of `their` naming `argument` in `rule`; KeyError when this file does not know it."""
     matches = [(len(p), key) for (p, arg), key in OBJECTS.items() if arg == argument and rule.startswith(p)]
@@ -203,7 +209,7 @@ def test_api_routes_answer_404_for_another_tenants_objects(
     before = _snapshot(other_tenant)
     failures = []
     probed = 0
-    for method, rule in _app_rules(app):
+    for method, rule in _writes_first(app):
         path = _path(rule, their) if rule.startswith("/api/") else None
         if path is None:
             continue
@@ -213,10 +219,14 @@ def test_api_routes_answer_404_for_another_tenants_objects(
         text = answer.get_data(as_text=True)
         if answer.status_code != 404 or MARK in text:
             failures.append(f"{method} {path} -> {answer.status_code} {text[:200]}")
+        if method == "GET":
+            continue  # reads are checked together, at the end
         after = _snapshot(other_tenant)
         if changed := _changed(before, after):
             failures.append(f"{method} {path} changed the other tenant's {changed}")
             before = after
+    if changed := _changed(before, _snapshot(other_tenant)):
+        failures.append(f"a GET route changed the other tenant's {changed}")
     assert probed > 60
     assert not failures, "\n".join(failures)
 
@@ -228,7 +238,7 @@ def test_console_routes_show_and_change_nothing_of_another_tenant(
     before = _snapshot(other_tenant)
     failures = []
     probed = 0
-    for method, rule in _app_rules(app):
+    for method, rule in _writes_first(app):
         path = _path(rule, their) if rule.startswith("/console/") else None
         if path is None:
             continue
@@ -241,10 +251,14 @@ def test_console_routes_show_and_change_nothing_of_another_tenant(
         followed = mine.get(answer.headers["Location"]) if answer.status_code in (302, 303) else None
         if followed is not None and MARK in followed.get_data(as_text=True):
             failures.append(f"{method} {path} -> {answer.headers['Location']} shows {MARK!r}")
+        if method == "GET":
+            continue  # reads are checked together, at the end
         after = _snapshot(other_tenant)
         if changed := _changed(before, after):
             failures.append(f"{method} {path} changed the other tenant's {changed}")
             before = after
+    if changed := _changed(before, _snapshot(other_tenant)):
+        failures.append(f"a GET route changed the other tenant's {changed}")
     assert probed > 40
     assert not failures, "\n".join(failures)
 
@@ -284,7 +298,7 @@ def test_an_agent_reaches_no_ticket_of_another_team_by_api(
     their = {**their, "mine": mine}
     before = _snapshot(other_tenant)
     failures, probed = [], 0
-    for method, rule in _app_rules(app):
+    for method, rule in _writes_first(app):
         path = _ticket_bound_path(rule, their) if rule.startswith("/api/") else None
         if path is None:
             continue
@@ -292,10 +306,14 @@ def test_an_agent_reaches_no_ticket_of_another_team_by_api(
         answer = getattr(api, method.lower())(path, json=_body(method, rule, their))
         if answer.status_code not in (403, 404) or MARK in answer.get_data(as_text=True):
             failures.append(f"{method} {path} -> {answer.status_code} {answer.get_data(as_text=True)[:200]}")
+        if method == "GET":
+            continue  # reads are checked together, at the end
         after = _snapshot(other_tenant)
         if changed := _changed(before, after):
             failures.append(f"{method} {path} changed {changed}")
             before = after
+    if changed := _changed(before, _snapshot(other_tenant)):
+        failures.append(f"a GET route changed the other tenant's {changed}")
     assert probed > 25
     assert not failures, "\n".join(failures)
 
@@ -309,7 +327,7 @@ def test_an_agent_reaches_no_ticket_of_another_team_in_the_console(
     console = ConsoleClient(app, agent)
     before = _snapshot(other_tenant)
     failures, probed = [], 0
-    for method, rule in _app_rules(app):
+    for method, rule in _writes_first(app):
         path = _ticket_bound_path(rule, their) if rule.startswith("/console/") else None
         if path is None:
             continue
@@ -318,10 +336,14 @@ def test_an_agent_reaches_no_ticket_of_another_team_in_the_console(
         answer = console.get(path) if method == "GET" else console.post(path, form)
         if answer.status_code >= 500 or (answer.status_code == 200 and MARK in answer.get_data(as_text=True)):
             failures.append(f"{method} {path} -> {answer.status_code} shows {MARK!r}")
+        if method == "GET":
+            continue  # reads are checked together, at the end
         after = _snapshot(other_tenant)
         if changed := _changed(before, after):
             failures.append(f"{method} {path} changed {changed}")
             before = after
+    if changed := _changed(before, _snapshot(other_tenant)):
+        failures.append(f"a GET route changed the other tenant's {changed}")
     assert probed > 10
     assert not failures, "\n".join(failures)
 
