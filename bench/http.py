@@ -27,11 +27,15 @@ settings, on SQLite, with DRF token authentication, from its own virtual environ
 every plugin and the peer are also served by sync workers in the same rounds (`all-sync`,
 `peer-sync`): the peer's ratio is taken against whichever of its two set-ups was faster (Django on
 SQLite is slower with threads), and `all-sync` shows what the production settings change.
+`--before FOLDER` serves
+no plugin and every plugin a second time from an older `gongdan` package (FOLDER/gongdan, e.g. a
+`git archive` of an earlier commit's core/ linked there) in the same rounds, and prints the
+before/after ratios of rate and server CPU: a change's effect measured under the same load.
 Figures only; nothing passes or fails.
 
     .venv/bin/python -m bench.http [--duration 5] [--clients 4] [--workers 2] [--assigned 200]
                                    [--rounds 3] [--peer-venv /tmp/dh-venv] [--server production|sync]
-                                   [--no-compare-sync]
+                                   [--no-compare-sync] [--before FOLDER]
 """
 
 from __future__ import annotations
@@ -112,11 +116,22 @@ def first_party() -> list[str]:
 
 
 def start_server(
-    workdir: Path, workers: int, plugins: list[str] = (), name: str = "bench", server: str = "production"
+    workdir: Path,
+    workers: int,
+    plugins: list[str] = (),
+    name: str = "bench",
+    server: str = "production",
+    source: str | None = None,
 ) -> tuple[subprocess.Popen, int, str, dict[str, str]]:
     """A fresh database made with the CLI, `plugins` enabled for its tenant, and gunicorn serving
-    it with the `server` settings (`SERVERS`); returns (process, port, token, env)."""
+    it with the `server` settings (`SERVERS`); returns (process, port, token, env).
+
+    `source`: a folder put first on the server's (and its CLI's) `PYTHONPATH`, holding an older
+    `gongdan` package (see `--before`).
+    """
     env = dict(os.environ)
+    if source:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
     env.setdefault("GONGDAN_RATE_LIMIT_PER_MINUTE", "100000000")  # 0: no limiter (to measure its cost)
     env.update(GONGDAN_DATABASE_URL=f"sqlite:///{workdir / f'{name}.db'}", GONGDAN_SECRET_KEY="bench")
     env.setdefault("GONGDAN_KEY_FILE", str(workdir / "bench.key"))
@@ -268,9 +283,9 @@ def assign_some(port: int, token: str, count: int) -> None:
 def table(results: list[tuple[str, Result]], baseline: Result) -> str:
     """The figures as a text table, with each rate as a share of the baseline's."""
     lines = [
-        f"{'request':<34} {'plugins':<9} {'load':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f"{'request':<34} {'plugins':<11} {'load':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
         f" {'vs health':>10}",
-        "-" * 107,
+        "-" * 109,
     ]
     labels = {
         "health": "GET /api/v1/health (baseline)",
@@ -280,7 +295,7 @@ def table(results: list[tuple[str, Result]], baseline: Result) -> str:
     }
     for setup, r in results:
         lines.append(
-            f"{labels[r.name]:<34} {setup:<9} {r.load:<16} {r.rate:>8.0f} {r.percentile(50):>8.1f}"
+            f"{labels[r.name]:<34} {setup:<11} {r.load:<16} {r.rate:>8.0f} {r.percentile(50):>8.1f}"
             f" {r.percentile(99):>8.1f} {r.errors:>7} {r.rate / baseline.rate:>9.2f}x"
         )
     return "\n".join(lines)
@@ -358,6 +373,13 @@ def main(argv: list[str] | None = None) -> None:
         "--server", choices=sorted(SERVERS), default="production", help="gunicorn settings of gongdan and the peer"
     )
     parser.add_argument(
+        "--before",
+        metavar="FOLDER",
+        default=None,
+        help="also serve no plugin and every plugin from the `gongdan` package in FOLDER (an older"
+        " checkout's core/, linked as FOLDER/gongdan) in the same rounds, for before/after ratios",
+    )
+    parser.add_argument(
         "--compare-sync",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -383,6 +405,11 @@ def main(argv: list[str] | None = None) -> None:
         for setup, enabled, mode in wanted:
             process, port, token, _ = start_server(workdir, args.workers, enabled, f"bench-{setup}", mode)
             servers.append(Server(setup, process, port, token))
+        if args.before:
+            print(f"before: no plugin and every plugin also served from {args.before} (none-before, all-before)")
+            for setup, enabled in (("none-before", []), ("all-before", plugins)):
+                started = start_server(workdir, args.workers, enabled, f"bench-{setup}", args.server, args.before)
+                servers.append(Server(setup, *started[:3]))
         if peer_venv is not None:
             for mode in modes:
                 port = _free_port()
@@ -441,6 +468,13 @@ def _summary(
         f" {cpu['all']:.2f} ms with every plugin ({cpu['none'] / cpu['all']:.0%} of the rate it allows);"
         f" {cpu['health']:.2f} ms a health request (gunicorn, HTTP and Flask with no work: every request's floor)"
     )
+    for setup in ("none", "all"):
+        if f"{setup}-before" in creates:
+            then, now = creates[f"{setup}-before"].rate, creates[setup].rate
+            print(
+                f"{setup}: before {then:.0f}/s, {cpu[f'{setup}-before']:.2f} ms CPU a create; now {now:.0f}/s"
+                f" ({now / then:.2f}x), {cpu[setup]:.2f} ms ({cpu[f'{setup}-before'] / cpu[setup]:.2f}x less CPU)"
+            )
     if "all-sync" in creates:
         synced = creates["all-sync"].rate
         print(
