@@ -421,7 +421,8 @@ def _search_page(
         if left < fewest:
             driver, fewest = kind, left
     if driver != "term" or rarest < READ_LIMIT:  # every match, read once
-        found = MATCHES.cursor((shape, driver, terms, "ids"), values | {"read": READ_LIMIT}).fetchall()
+        kind = FEW if driver == "term" and rarest <= FEW_CANDIDATES and terms > 1 and is_postgres() else driver
+        found = MATCHES.cursor((shape, kind, terms, "ids"), values | {"read": READ_LIMIT}).fetchall()
         listed = {t.id for t in exact}  # found by number: listed first, once
         ids = sorted((row[0] for row in found if row[0] not in listed), reverse=True)
         total, total_exact = len(ids) + len(exact), True
@@ -592,13 +593,21 @@ def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str
     return peewee.Select([query.select(SQL("1")).alias("matched")], [fn.COUNT(SQL("*"))]).bind(db)
 
 
+FEW = "few"
+"""PostgreSQL: the driver of a search whose rarest term has at most `FEW_CANDIDATES` postings; each
+is looked up in the other terms' postings by its key. With `= ANY(ARRAY(…))` the planner, assuming
+ten ids and estimating a common term at 751 postings, read the whole range of the other term
+instead (`q=<order number>` at 1M: the 10,000 postings of its prefix 261100 for one candidate)."""
+FEW_CANDIDATES = 64
+
+
 def _narrowed(p: Placeholders, filters: tuple, driver: str, terms: int) -> Any:
     """PostgreSQL: the candidates (the filters' tickets by `driver`'s index, or the newest `read`
     postings of `term0`) narrowed by each term's postings in turn, then by the filters, each step
     one index scan with `= ANY(ARRAY(…))` of the ids so far: a lookup per candidate (a subplan or
     a nested loop) cost two to four times as much at 1M tickets."""
-    first = 0
-    if driver != "term":  # as many as the driver's probe counted (fewer than the rarest term's)
+    first, postings = 0, driver in ("term", FEW)
+    if not postings:  # as many as the driver's probe counted (fewer than the rarest term's)
         found = _where(Ticket.select(Ticket.id), p, *filters)
     else:
         t0 = TicketTerm.alias("t0")
@@ -607,10 +616,15 @@ def _narrowed(p: Placeholders, filters: tuple, driver: str, terms: int) -> Any:
     for n in range(first, terms):
         other = TicketTerm.alias(f"t{n}")
         holds = (other.tenant == p("tenant")) & (other.term == p(f"term{n}", str))
-        found = other.select(other.ticket).where(holds & (other.ticket == fn.ANY(fn.ARRAY(found))))
-    if driver == "term" and not _unfiltered(filters):
+        if driver == FEW:  # each candidate looked up by its key (see FEW)
+            held = found.alias(f"c{n}")
+            probe = other.select(SQL("1")).where(holds & (other.ticket == held.c.ticket_id))
+            found = peewee.Select([held], [held.c.ticket_id]).where(search.found(probe)).bind(db)
+        else:
+            found = other.select(other.ticket).where(holds & (other.ticket == fn.ANY(fn.ARRAY(found))))
+    if postings and not _unfiltered(filters):
         found = _where(Ticket.select(Ticket.id), p, *filters).where(Ticket.id == fn.ANY(fn.ARRAY(found)))
-    return found if driver == "term" else found.limit(p("read"))
+    return found if postings else found.limit(p("read"))
 
 
 def _one_by_one(p: Placeholders, count: int) -> Any:

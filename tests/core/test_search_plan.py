@@ -83,12 +83,16 @@ def _walk(tenant, filters: listing.Filters) -> tuple[list[int], listing.Page]:
     return seen, first
 
 
-@pytest.mark.parametrize(("read_limit", "merge_factor"), [(listing.READ_LIMIT, 8), (12, 8), (12, 0), (12, 10**6)])
-def test_search_with_every_filter_matches_a_plain_filter(tenant, shop, read_limit, merge_factor, monkeypatch):
+@pytest.mark.parametrize(
+    ("read_limit", "merge_factor", "few"), [(listing.READ_LIMIT, 8, 0), (12, 8, 64), (12, 0, 0), (12, 10**6, 10**6)]
+)
+def test_search_with_every_filter_matches_a_plain_filter(tenant, shop, read_limit, merge_factor, few, monkeypatch):
     made, agents, teams, start = shop
     monkeypatch.setattr(listing, "READ_LIMIT", read_limit)  # 12: most searches read newest first
     # SQLite: terms' postings merged when about as common (8), never (0), whenever possible (10**6)
     monkeypatch.setattr(search, "MERGE_FACTOR", merge_factor)
+    # PostgreSQL: a rare term's candidates looked up one by one (listing.FEW) up to `few`, else by arrays
+    monkeypatch.setattr(listing, "FEW_CANDIDATES", few)
     monkeypatch.setattr(listing, "SAMPLE_READ", 5)  # and count among their newest 5 postings
     rng = random.Random(read_limit)
     choices = {
