@@ -421,8 +421,8 @@ def _search_page(
         if left < fewest:
             driver, fewest = kind, left
     if driver != "term" or rarest < READ_LIMIT:  # every match, read once
-        kind = FEW if driver == "term" and rarest <= FEW_CANDIDATES and terms > 1 and is_postgres() else driver
-        found = MATCHES.cursor((shape, kind, terms, "ids"), values | {"read": READ_LIMIT}).fetchall()
+        few = is_postgres() and fewest <= FEW_CANDIDATES and (driver != "term" or terms > 1)
+        found = MATCHES.cursor((shape, driver, terms, "ids", few), values | {"read": READ_LIMIT}).fetchall()
         listed = {t.id for t in exact}  # found by number: listed first, once
         ids = sorted((row[0] for row in found if row[0] not in listed), reverse=True)
         total, total_exact = len(ids) + len(exact), True
@@ -558,7 +558,7 @@ def _not_exact(p: Placeholders) -> peewee.Expression:
     )
 
 
-def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str) -> Any:
+def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str, few: bool = False) -> Any:
     """The tickets holding every term of a search (their ids, or their count; those found by
     their number too are left to the caller).
 
@@ -570,7 +570,7 @@ def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str
     PostgreSQL narrows by arrays of ids instead (`_narrowed`).
     """
     if is_postgres():
-        query = _narrowed(p, filters, driver, terms)
+        query = _narrowed(p, filters, driver, terms, few)
     elif driver != "term":
         query = _where(Ticket.select(Ticket.id), p, *filters, drive=driver).where(search.held_by(p, terms, Ticket.id))
         query = query.limit(p("read"))
@@ -593,20 +593,19 @@ def _matches(p: Placeholders, filters: tuple, driver: str, terms: int, what: str
     return peewee.Select([query.select(SQL("1")).alias("matched")], [fn.COUNT(SQL("*"))]).bind(db)
 
 
-FEW = "few"
-"""PostgreSQL: the driver of a search whose rarest term has at most `FEW_CANDIDATES` postings; each
-is looked up in the other terms' postings by its key. With `= ANY(ARRAY(…))` the planner, assuming
-ten ids and estimating a common term at 751 postings, read the whole range of the other term
-instead (`q=<order number>` at 1M: the 10,000 postings of its prefix 261100 for one candidate)."""
 FEW_CANDIDATES = 64
+"""PostgreSQL: a search whose driver (its rarest term, or a filter) leaves at most this many
+candidates looks each up in the terms' postings by its key. With `= ANY(ARRAY(…))` the planner,
+assuming ten ids and estimating a common term at 751 postings, read the whole range of the term
+instead (`q=<order number>` at 1M: the 10,000 postings of its prefix 261100 for one candidate)."""
 
 
-def _narrowed(p: Placeholders, filters: tuple, driver: str, terms: int) -> Any:
+def _narrowed(p: Placeholders, filters: tuple, driver: str, terms: int, few: bool = False) -> Any:
     """PostgreSQL: the candidates (the filters' tickets by `driver`'s index, or the newest `read`
     postings of `term0`) narrowed by each term's postings in turn, then by the filters, each step
     one index scan with `= ANY(ARRAY(…))` of the ids so far: a lookup per candidate (a subplan or
     a nested loop) cost two to four times as much at 1M tickets."""
-    first, postings = 0, driver in ("term", FEW)
+    first, postings = 0, driver == "term"
     if not postings:  # as many as the driver's probe counted (fewer than the rarest term's)
         found = _where(Ticket.select(Ticket.id), p, *filters)
     else:
@@ -616,10 +615,11 @@ def _narrowed(p: Placeholders, filters: tuple, driver: str, terms: int) -> Any:
     for n in range(first, terms):
         other = TicketTerm.alias(f"t{n}")
         holds = (other.tenant == p("tenant")) & (other.term == p(f"term{n}", str))
-        if driver == FEW:  # each candidate looked up by its key (see FEW)
+        if few:  # each candidate looked up by its key (see FEW_CANDIDATES)
             held = found.alias(f"c{n}")
-            probe = other.select(SQL("1")).where(holds & (other.ticket == held.c.ticket_id))
-            found = peewee.Select([held], [held.c.ticket_id]).where(search.found(probe)).bind(db)
+            candidate = getattr(held.c, "ticket_id" if postings else "id")  # a posting's, or a ticket's
+            probe = other.select(SQL("1")).where(holds & (other.ticket == candidate))
+            found = peewee.Select([held], [candidate]).where(search.found(probe)).bind(db)
         else:
             found = other.select(other.ticket).where(holds & (other.ticket == fn.ANY(fn.ARRAY(found))))
     if postings and not _unfiltered(filters):

@@ -91,7 +91,7 @@ def test_search_with_every_filter_matches_a_plain_filter(tenant, shop, read_limi
     monkeypatch.setattr(listing, "READ_LIMIT", read_limit)  # 12: most searches read newest first
     # SQLite: terms' postings merged when about as common (8), never (0), whenever possible (10**6)
     monkeypatch.setattr(search, "MERGE_FACTOR", merge_factor)
-    # PostgreSQL: a rare term's candidates looked up one by one (listing.FEW) up to `few`, else by arrays
+    # PostgreSQL: a search's candidates looked up one by one up to `few` of them, else narrowed by arrays
     monkeypatch.setattr(listing, "FEW_CANDIDATES", few)
     monkeypatch.setattr(listing, "SAMPLE_READ", 5)  # and count among their newest 5 postings
     rng = random.Random(read_limit)
