@@ -25,7 +25,7 @@ from gongdan.admin.dashboard import DashboardView
 from gongdan.admin.errors import error_page
 from gongdan.admin.i18n import LANGUAGES, TRANSLATIONS, init_i18n
 from gongdan.admin.inbox_view import unread
-from gongdan.admin.labels import channel_label, event_label, priority_label, role_label, status_label
+from gongdan.admin.labels import channel_label, event_label, priority_label, role_label, status_label, tier_label
 from gongdan.admin.views import core_views
 from gongdan.models import Tenant
 from gongdan.plugins import PluginHost, get_host
@@ -84,6 +84,7 @@ def init_console(app: Flask) -> Admin:
         event_label=event_label,
         console_unread=unread,
         actor_text=actor_text,
+        tier_label=tier_label,
     )
     app.jinja_env.filters["local"] = local_time
     app.extensions["gongdan_error_page"] = error_page

@@ -8,7 +8,7 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from gongdan import hooks
-from gongdan.admin.labels import EVENT_LABELS, priority_label, role_label, status_label
+from gongdan.admin.labels import EVENT_LABELS, plugin_label, priority_label, role_label, status_label
 from gongdan.audit import HIDDEN
 from gongdan.plugins import REDACTED, REDACTED_NEW
 
@@ -145,6 +145,8 @@ def value_text(field: str, value: Any, users: dict[int, str] | None = None) -> s
     translate = {"role": role_label, "status": status_label, "priority": priority_label}.get(field)
     if translate is not None:
         return translate(str(value))
+    if field == "plugin":
+        return plugin_label(str(value))
     if field == "assignee" and users is not None and isinstance(value, int):
         return users.get(value, f"#{value}")
     return str(value)

@@ -54,11 +54,20 @@ def conversation(tenant: Tenant, ticket: Ticket, comments: list[Comment]) -> Con
     )
 
 
+# a transport's reasons the console words (others are shown as the transport wrote them)
+KNOWN_ERRORS = {
+    "no active mailbox with an SMTP server in this tenant": _l(
+        "no mailbox can send mail: add one with an SMTP server (E-mail → Mailboxes)"
+    ),
+}
+
+
 def state_label(row: Delivery) -> str:
     """排队中 / 已发送 / 发送失败：原因 (and whether it is retried), in the console's language."""
     text = str(STATE_LABELS.get(row.state, row.state))
     if row.state in ("failed", "retrying") and row.last_error:
-        text = gettext("Send failed: %(reason)s", reason=row.last_error)
+        reason = KNOWN_ERRORS.get(row.last_error, row.last_error)
+        text = gettext("Send failed: %(reason)s", reason=str(reason))
     if row.state == "retrying":
         text += " · " + gettext("retrying automatically")
     return text

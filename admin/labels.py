@@ -23,6 +23,7 @@ STATUS_LABELS = {
     "closed": _l("Closed"),
 }
 PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+TIER_LABELS = {"normal": _l("Regular"), "vip": "VIP"}
 CHANNEL_LABELS = {"api": _l("API"), "web": _l("Web"), "email": _l("E-mail"), "phone": _l("Phone")}
 TAG_MODE_LABELS = {"set": _l("Replace the tags with"), "add": _l("Add the tags"), "remove": _l("Remove the tags")}
 EVENT_LABELS = {
@@ -54,6 +55,11 @@ def status_label(code: str | None) -> str:
     return label(STATUS_LABELS, code)
 
 
+def tier_label(code: str | None) -> str:
+    """A customer tier in words ("VIP", 普通客户); a tier of the shop's own as it is."""
+    return label(TIER_LABELS, code)
+
+
 def priority_label(code: str | None) -> str:
     """A priority's label."""
     return label(PRIORITY_LABELS, code)
@@ -83,3 +89,15 @@ def choice_words(choices: list[list[Any]]) -> list[list[Any]]:
         if codes and codes <= set(table):
             return [[value, str(table[str(value)]) if str(label) == str(value) else label] for value, label in choices]
     return choices
+
+
+def plugin_label(name: str | None) -> str:
+    """A plugin by its label in the console's language (客户门户 / Customer portal), not its key."""
+    from gongdan.plugins import get_host
+
+    record = get_host().records.get(name or "")
+    if record is None:
+        return name or ""
+    info = record.as_dict()
+    zh = str(get_locale() or "en").startswith("zh")
+    return str((info.get("label_zh") if zh else info.get("label")) or info.get("label") or name)

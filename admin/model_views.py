@@ -26,7 +26,7 @@ from gongdan.admin.base import ROLE_RANK, current_tenant, has_role
 from gongdan.admin.customers import CustomerPII
 from gongdan.admin.errors import flash_error
 from gongdan.admin.i18n import LANGUAGES
-from gongdan.admin.labels import ROLE_LABELS, role_label
+from gongdan.admin.labels import ROLE_LABELS, TIER_LABELS, role_label
 from gongdan.errors import GongdanError
 from gongdan.ids import parse_id
 from gongdan.models import AgentSkill, Customer, Skill, Team, Tenant, User
@@ -47,6 +47,15 @@ class IdSelectField(ModelSelectField):
         super().pre_validate(form)
 
 
+def _row_name(row: Any) -> str:
+    """A related row as a person reads it: its name (or display name, or e-mail)."""
+    for attribute in ("name", "display_name", "email"):
+        value = getattr(row, attribute, None)
+        if value:
+            return str(value)
+    return str(row.get_id())
+
+
 class IdModelConverter(CustomModelConverter):
     """Flask-Admin's peewee form converter with `IdSelectField` for foreign keys."""
 
@@ -62,6 +71,7 @@ class IdModelConverter(CustomModelConverter):
         """A select of the related rows (blank allowed when the key is nullable)."""
         if field.null:
             kwargs["allow_blank"] = True
+        kwargs.setdefault("get_label", _row_name)  # by name: the select read "3", "8" (the rows' ids)
         return field.name, IdSelectField(model=field.rel_model, **kwargs)
 
 
@@ -80,7 +90,6 @@ def _named(view: Any, context: Any, model: Any, name: str) -> str:
     return str(getattr(related, "name", None) or getattr(related, "email", None) or related.get_id())
 
 
-TIER_LABELS = {"normal": _l("Regular"), "vip": "VIP"}
 LANGUAGE_CHOICES = [SelectChoice(code, label) for code, label in LANGUAGES.items()]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from gongdan.models import Team
+from gongdan.models import Customer, Team
 from gongdan.plugins import get_host
 
 from .test_console_browser import sign_in
@@ -90,6 +90,7 @@ def test_assignment_rule_form_in_chromium(chromium, live_server, tenant, make_us
 
     enable_plugin("assignment")
     Team.create(tenant=tenant, name="资深组")
+    Customer.create(tenant=tenant, name="金卡客户", tier="gold")  # a shop's own tier: offered by the rule's select
     supervisor, _ = make_user("supervisor", name="主管")
     folder = shots(tmp_path)
     for language, tier, bad_text in (
@@ -101,7 +102,7 @@ def test_assignment_rule_form_in_chromium(chromium, live_server, tenant, make_us
         count = len(rules.rules_dict(tenant)["rules"])
         page.click("[data-add-row='assignment-rules']")  # one more blank rule (rows.js): fill the added one
         new = count + 1
-        page.fill(f"#r-{new}-customer_tier", tier)
+        page.select_option(f"#r-{new}-customer_tier", tier)
         page.select_option(f"#r-{new}-priority", "urgent")
         page.select_option(f"#r-{new}-strategy", "tier")
         page.select_option(f"#r-{new}-team", "资深组")
@@ -121,7 +122,7 @@ def test_assignment_rule_form_in_chromium(chromium, live_server, tenant, make_us
         }
         assert stored["default"]["strategy"] == "round_robin"
         assert page.input_value("#r-0-customer_tier") == tier
-        page.fill("#r-0-customer_tier", "")
+        page.select_option("#r-0-customer_tier", "")
         page.select_option("#r-0-priority", "")
         page.click("#save-rules")
         page.wait_for_selector("[data-for='r-0-category']")
