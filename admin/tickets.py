@@ -293,9 +293,9 @@ class TicketsView(
     @expose("/<int:ticket_id>/deliveries/<int:delivery_id>/retry", methods=["POST"])
     def retry_delivery(self, ticket_id: int, delivery_id: int) -> Any:
         """Queue a failed reply or notification again."""
-        self._ticket(ticket_id)
+        ticket = self._ticket(ticket_id)
         try:
-            delivery.retry(self.current_tenant(), delivery_id)
+            delivery.retry(self.current_tenant(), delivery_id, ticket)
             flash(gettext("Queued again for delivery."), "success")
         except GongdanError as exc:
             flash_error(exc)

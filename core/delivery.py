@@ -161,13 +161,17 @@ def fail(tenant: Tenant, external_id: str, reason: str) -> Delivery | None:
     return row
 
 
-def retry(tenant: Tenant, delivery_id: int | str) -> Delivery:
-    """Queue a failed (or retrying) delivery again, now, with a fresh back-off."""
+def retry(tenant: Tenant, delivery_id: int | str, ticket: Ticket | None = None) -> Delivery:
+    """Queue a failed (or retrying) delivery again, now, with a fresh back-off. With `ticket`
+    (the one the caller may see), a delivery of another ticket is NotFound."""
     try:
         number = int(delivery_id)
     except (TypeError, ValueError):
         raise NotFound("no such delivery") from None
-    row = Delivery.get_or_none((Delivery.id == number) & (Delivery.tenant == tenant))
+    found = (Delivery.id == number) & (Delivery.tenant == tenant)
+    if ticket is not None:
+        found &= Delivery.ticket == ticket.id
+    row = Delivery.get_or_none(found)
     if row is None:
         raise NotFound("no such delivery")
     if row.state in ("failed", "retrying"):

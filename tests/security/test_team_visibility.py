@@ -44,3 +44,25 @@ def test_similar_solved_tickets_of_another_team_are_not_shown(
     assert "SF123" not in page
     boss = User.get(User.role == "supervisor")
     assert "SF123" in ConsoleClient(app, boss).text(f"/console/tickets/{asking.id}")
+
+
+def test_a_reply_of_another_teams_ticket_is_not_sent_again_from_ours(app: Any, tenant: Any, make_user: Any) -> None:
+    from gongdan.models import Delivery
+    from gongdan.testing import ConsoleClient
+
+    Tenant.update(team_visibility=True).where(Tenant.id == tenant.id).execute()
+    theirs, ours = Team.create(tenant=tenant, name="售后"), Team.create(tenant=tenant, name="售前")
+    agent, _ = make_user("agent")
+    User.update(team=ours).where(User.id == agent.id).execute()
+    system = Actor.system("channel:api")
+    hidden, _ = tickets.create(tenant, {"subject": "别的组的", "team": str(theirs.id)}, system)
+    mine, _ = tickets.create(tenant, {"subject": "我们组的", "team": str(ours.id)}, system)
+    failed = {
+        ticket.id: Delivery.create(tenant=tenant, ticket=ticket, channel="email", state="failed")
+        for ticket in (hidden, mine)
+    }
+    console = ConsoleClient(app, agent)
+    console.post(f"/console/tickets/{mine.id}/deliveries/{failed[hidden.id].id}/retry")
+    assert Delivery.get_by_id(failed[hidden.id].id).state == "failed"
+    console.post(f"/console/tickets/{mine.id}/deliveries/{failed[mine.id].id}/retry")
+    assert Delivery.get_by_id(failed[mine.id].id).state == "queued"
