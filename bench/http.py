@@ -28,9 +28,14 @@ every plugin and the peer are also served by sync workers in the same rounds (`a
 `peer-sync`): the peer's ratio is taken against whichever of its two set-ups was faster (Django on
 SQLite is slower with threads), and `all-sync` shows what the production settings change.
 `--before FOLDER` serves
-no plugin and every plugin a second time from an older `gongdan` package (FOLDER/gongdan, e.g. a
-`git archive` of an earlier commit's core/ linked there) in the same rounds, and prints the
-before/after ratios of rate and server CPU: a change's effect measured under the same load.
+no plugin and every plugin a second time from an older `gongdan` package (FOLDER/gongdan) in the
+same rounds, and prints the before/after ratios of rate and server CPU: a change's effect measured
+under the same load. The folder, from an earlier commit (the plugins stay the current tree's):
+
+    mkdir -p /tmp/old /tmp/before && git archive OLD core admin | tar -x -C /tmp/old
+    ln -s /tmp/old/admin /tmp/old/core/admin && ln -s /tmp/old/core /tmp/before/gongdan
+    .venv/bin/python -m bench.http --rounds 3 --before /tmp/before
+
 Figures only; nothing passes or fails.
 
     .venv/bin/python -m bench.http [--duration 5] [--clients 4] [--workers 2] [--assigned 200]
