@@ -188,3 +188,18 @@ def test_a_refused_or_missing_console_page_speaks_the_users_language(tenant, con
     api = agent_api.get("/api/v1/tickets/999999")  # the API keeps its JSON envelope
     assert api.status_code == 404
     assert api.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_reassignment_the_first_response_job_skipped_reads_in_chinese(tenant, console_client, make_user):
+    """The audit log read "原因: no first response from 刘洋 within 30 min; nobody else can take it
+    now; it stays": the first-response job's reasons read in the page's language too."""
+    agent, _ = make_user("agent", name="刘洋")
+    ticket, _ = tickets.create(tenant, {"subject": "没人回", "channel": "web"}, Actor.system("t"))
+    reason = "no first response from 刘洋 within 30 min; nobody else can take it now; it stays"
+    data = {"reason": reason, "agent_id": agent.id}
+    tickets.record_event(tenant, ticket, "assignment.reassign_skipped", data, Actor.system("plugin:assignment"))
+    chinese = console_client("supervisor", language="zh_CN").text(f"/console/tickets/{ticket.id}")
+    assert "刘洋 在 30 分钟内没有首次回复；现在没有其他人可以接手，工单保持原处理人" in chinese
+    assert "no first response" not in chinese
+    english = console_client("supervisor", language="en").text(f"/console/tickets/{ticket.id}")
+    assert "No first response from 刘洋 within 30 min; nobody else can take it now; it stays" in english

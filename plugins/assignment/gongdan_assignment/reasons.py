@@ -67,9 +67,21 @@ EN_HEADS = {
 RULE = re.compile(r"^(?P<text>.*) \(rule (?P<n>\d+)\)$")
 
 
+LAPSED = re.compile(r"^no first response from (?P<name>.+?) within (?P<m>\d+) min; (?P<rest>.*)$")
+STAYS = "nobody else can take it now; it stays"
+
+
 def words(text: str, language: str) -> str | None:
     """`text` (a reason this plugin wrote) in `language` (`zh` or `en`), or None when it is not
     one of this plugin's reasons. English reads as written, the strategy named in words."""
+    lapsed = LAPSED.match(text)
+    if lapsed is not None:  # the first-response job's reassignment (or why the ticket stayed)
+        rest = lapsed.group("rest")
+        shown = rest if rest == STAYS else words(rest, language)
+        if not language.startswith("zh"):
+            return f"No first response from {lapsed.group('name')} within {lapsed.group('m')} min; {shown or rest}"
+        then = "现在没有其他人可以接手，工单保持原处理人" if rest == STAYS else (shown or rest)
+        return f"{lapsed.group('name')} 在 {lapsed.group('m')} 分钟内没有首次回复；{then}"
     rule = RULE.match(text)
     body, suffix_n = (rule.group("text"), rule.group("n")) if rule else (text, None)
     for regex, wording in PATTERNS:
