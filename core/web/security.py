@@ -8,7 +8,8 @@
 * The REST API (`/api/`) opens no session: bearer tokens only, the cookie is neither read nor set.
 * Every response: `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`,
   `X-Frame-Options: DENY`. Console pages also get a Content-Security-Policy that allows only
-  the site's own scripts and those carrying the request's nonce (`csp_nonce()`).
+  the site's own scripts and those carrying the request's nonce (`csp_nonce()`); portal pages
+  one that allows only the site's own scripts (the portal has no inline script).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 CSP_PATHS = ("/console",)
+PORTAL_PATH = "/portal"
 API_PATH = "/api/"
 # the one inline handler Flask-Admin's filter menu carries (`onclick="return false;"`), allowed by its hash
 ALLOWED_HANDLER = "'sha256-" + base64.b64encode(hashlib.sha256(b"return false;").digest()).decode() + "'"
@@ -37,6 +39,13 @@ CSP = (
     "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'unsafe-hashes' " + ALLOWED_HANDLER + "; "
     "style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# The customer portal: its own scripts only (no inline script, no handler), the tenant's colour as an
+# inline style, and pictures of public articles that may be hosted elsewhere over HTTPS.
+PORTAL_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 
@@ -86,4 +95,6 @@ def _security_headers(response: Any) -> Any:
         response.headers.setdefault(name, value)
     if request.path.startswith(CSP_PATHS) and response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
+    elif request.path.startswith(PORTAL_PATH) and response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", PORTAL_CSP)
     return response

@@ -299,3 +299,16 @@ def test_files_are_downloads_except_safe_images_and_run_nothing(
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
         shown[name] = answer.headers["Content-Disposition"].split(";")[0]
     assert shown == {"x.svg": "attachment", "x.html": "attachment", "photo.png": "inline"}
+
+
+def test_portal_pages_run_only_the_sites_own_scripts(browser: Any, tenant: Any, customer_ticket: Any) -> None:
+    mine = customer_ticket("buyer@example.com", "我的")
+    signed_in(browser, tenant, "buyer@example.com")
+    for path in ("/requests", f"/requests/{mine.id}", "/new"):
+        answer = browser.get(path)
+        assert answer.status_code == 200, path
+        policy = dict(part.strip().split(" ", 1) for part in answer.headers["Content-Security-Policy"].split(";"))
+        assert policy["script-src"] == "'self'", path  # no inline script, no handler attribute runs
+        assert policy["object-src"] == "'none'", path
+        assert policy["frame-ancestors"] == "'none'", path
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", answer.get_data(as_text=True)), path
