@@ -34,6 +34,7 @@ KIND_LABELS = {
     "tenant.settings_changed": _l("changed the workspace settings"),
     "sla.policies_changed": _l("changed the SLA policies"),
     "sla.calendars_changed": _l("changed the business calendars"),
+    "assignment.rules": _l("changed the assignment rules"),
     "pdd_connector.shop_connected": _l("connected a Pinduoduo shop"),
     "pdd_connector.shop_changed": _l("changed a Pinduoduo shop"),
     "knowledge.article_deleted": _l("deleted a knowledge article"),
