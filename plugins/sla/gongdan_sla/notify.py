@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -22,6 +22,7 @@ from gongdan.contributions import Notification, NotificationTransport
 from gongdan.models import Tenant, Ticket, User
 from gongdan.plugins import get_host
 
+from . import messages
 from .models import Delivery
 from .models import Notification as InAppNotification
 
@@ -136,14 +137,31 @@ def send_in_app(notification: Notification) -> None:
 
 
 def send_email(notification: Notification) -> None:
-    """Queue an e-mail to the recipients' addresses and try it now (needs `smtp_host`)."""
+    """Queue an e-mail to the recipients' addresses and try it now (needs `smtp_host`): one message
+    per language, an SLA warning or breach written in each reader's (their own, else the tenant's)."""
     tenant, settings = tenant_settings(notification)
     if not settings.get("smtp_host"):
         return
-    emails = [u.email for u in User.select(User.email).where(User.id.in_(list(notification.recipient_ids)))]
-    if emails:
-        payload = {"to": emails, "subject": notification.subject, "body": notification.body}
-        enqueue(tenant, "email", notification.kind, payload)
+    readers = User.select(User.email, User.language).where(User.id.in_(list(notification.recipient_ids)))
+    by_language: dict[bool, list[str]] = {}
+    for user in readers:
+        by_language.setdefault(messages.is_chinese(user.language or tenant.language), []).append(user.email)
+    for chinese, emails in sorted(by_language.items()):
+        subject, body = _in_language(tenant, notification, chinese)
+        enqueue(tenant, "email", notification.kind, {"to": emails, "subject": subject, "body": body})
+
+
+def _in_language(tenant: Tenant, notification: Notification, chinese: bool) -> tuple[str, str]:
+    """An SLA notification's subject and body written again in Chinese or English; any other
+    kind (a mention, already in its one reader's language) as it is."""
+    data = notification.data
+    if not notification.kind.startswith("sla.") or "number" not in data:
+        return notification.subject, notification.body
+    kind = notification.kind.removeprefix("sla.")
+    due = datetime.fromisoformat(data["at"])
+    return messages.compose(
+        tenant, kind, data["target"], data["level"], due, data["number"], data["ticket_subject"], chinese
+    )
 
 
 def send_webhook(notification: Notification) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from gongdan import clock, tickets
 from gongdan.contributions import Notification
@@ -20,7 +19,7 @@ from gongdan.models import PRIORITIES, Tenant, Ticket
 from gongdan.plugins import get_host
 from gongdan.statements import PreparedStatement
 
-from . import engine, notify
+from . import engine, messages, notify
 from .clocks import Point
 from .models import SlaFired, SlaPolicy, SlaTicket
 from .policies import calendar_for
@@ -30,7 +29,6 @@ _insert_fired = PreparedStatement(
     'INSERT INTO {fired} (tenant_id, ticket_id, "key", "at") VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     fired=SlaFired,
 )
-LABELS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
 
 
 @dataclass(frozen=True)
@@ -186,15 +184,17 @@ def recipients(directory: notify.Directory, ticket: Ticket, actions: list[str]) 
 def _notification(
     tenant: Tenant, ticket: Ticket, point: Point, recipients: list[int], actions: list[str]
 ) -> Notification:
-    what = LABELS[point.target]
-    local = point.at.astimezone(ZoneInfo(tenant.timezone)).strftime("%Y-%m-%d %H:%M")
-    title = {"warning": "SLA warning", "breach": "SLA breached", "escalation": f"SLA escalation level {point.level}"}
-    subject = f"[{title[point.kind]}] #{ticket.number} {ticket.subject}"
-    if point.kind == "warning":
-        body = f"Ticket #{ticket.number}: the {what} target is close to its due time."
-    else:
-        body = f"Ticket #{ticket.number}: the {what} target was due and is not met ({local} {tenant.timezone})."
-    data = {"target": point.target, "level": point.level, "at": point.at.isoformat(), "actions": actions}
+    subject, body = messages.compose(
+        tenant, point.kind, point.target, point.level, point.at, ticket.number, ticket.subject, chinese=False
+    )
+    data = {
+        "target": point.target,
+        "level": point.level,
+        "at": point.at.isoformat(),
+        "actions": actions,
+        "number": ticket.number,
+        "ticket_subject": ticket.subject,
+    }
     return Notification(
         tenant_id=tenant.id,
         recipient_ids=recipients,

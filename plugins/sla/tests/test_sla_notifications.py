@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -131,15 +132,29 @@ def test_breaches_are_emailed_through_a_real_smtp_server(
     configure([BREACHING])
     settings = {"transports": ["email"], "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False}
     enable_plugin("sla", settings=settings)
-    agent, _ = make_user("agent", email="xiaoli@acme.example.com")
+    agent, _ = make_user("agent", email="xiaoli@acme.example.com")  # no language of their own: the tenant's
+    supervisor, _ = make_user("supervisor", email="sam@acme.example.com")
+    supervisor.language = "en"
+    supervisor.save()
     ticket = new_ticket(subject="没有收到货")
     tickets.assign(tenant, ticket, agent.id, Actor.system("test"))
     frozen_clock.set(look.sh(2026, 11, 2, 10, 31))
     sweep_tenant(tenant)
-    subjects = sorted(message["Subject"] for _, message in mailbox.messages)
-    assert len(subjects) == 2
-    assert subjects[0].startswith("[SLA breached]")
-    assert all(recipients == ["xiaoli@acme.example.com"] for recipients, _ in mailbox.messages)
+
+    def read(message: Any) -> tuple[str, str]:
+        subject = str(make_header(decode_header(message["Subject"])))
+        return subject, message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+
+    mails = sorted((recipients, *read(message)) for recipients, message in mailbox.messages)
+    assert len(mails) == 3  # the warning to the assignee; the breach to the assignee and the supervisor
+    assert tenant.language.startswith("zh")
+    number = ticket.number
+    assert mails[0][:2] == (["sam@acme.example.com"], f"[SLA breached] #{number} 没有收到货")
+    assert "target was due and is not met" in mails[0][2]
+    assert mails[1][:2] == (["xiaoli@acme.example.com"], f"[SLA 已超时] #{number} 没有收到货")
+    assert f"工单 #{number}：首次响应目标已于" in mails[1][2]
+    assert "到期，尚未达成" in mails[1][2]
+    assert mails[2][:2] == (["xiaoli@acme.example.com"], f"[SLA 预警] #{number} 没有收到货")
     assert all(d.status == "delivered" for d in Delivery.select())
 
 
