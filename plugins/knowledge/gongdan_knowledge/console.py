@@ -230,14 +230,13 @@ def ticket_panel(tenant: Tenant, ticket: Ticket) -> TicketPanel | None:
         return None
     items = Markup("").join(
         Markup(
-            '<li class="mb-2"><a href="{}">{}</a> <span class="text-muted small">{:.2f}</span> '
+            '<li class="mb-2"><a href="{}">{}</a> '
             '<button class="btn btn-link btn-sm p-0 kb-fill" type="button" data-fill-reply="kb-text-{}">{}</button>'
             '<textarea hidden id="kb-text-{}">{}</textarea>'
             '<div class="small text-muted kb-why">{}</div></li>'
         ).format(
             url_for("knowledge_console.edit", article_id=row.article.id),
             row.article.title,
-            row.score,
             row.article.id,
             gettext("send as reply"),
             row.article.id,

@@ -117,6 +117,8 @@ def test_the_ticket_panel_says_why_an_article_is_suggested(
     html = ConsoleClient(app, kb.user).get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
     assert "kb-why" in html
     assert "优惠券" in html.split("kb-why", 1)[1][:300]
+    panel = html.split("kb-suggestions", 1)[1].split("</ul>", 1)[0]
+    assert not re.search(r">\s*\d+\.\d+\s*<", panel)  # the ranking's raw score is not for a person
 
 
 def test_the_ticket_panel_says_what_the_question_was_read_as(
