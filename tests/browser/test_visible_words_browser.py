@@ -9,7 +9,7 @@ visible text (a `<code>` element, which shows what a person types, is left out):
 
 * an ISO timestamp (`2026-12-01T04:53`, `+00:00`, seconds with microseconds);
 * a Python value (`None`, `True`, `False`);
-* a snake_case code (`known_customers`, `pdd_connector`) outside an e-mail address or URL;
+* a snake_case code (`known_customers`, `pdd_connector`) outside an e-mail address, a URL or a token's prefix;
 * a field label Flask-Admin took from a model ("Is Active", "Tier", "Email") or a page wider
   than the screen, or a native file input (it reads in the browser's language, not the page's).
 """
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.browser
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d|[+-]00:00\b|\d\d:\d\d:\d\d\.\d+")
 PYTHON = re.compile(r"\b(None|True|False)\b")
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
-ADDRESS = re.compile(r"\S+@\S+|https?://\S+")
+ADDRESS = re.compile(r"\S+@\S+|https?://\S+|\bgd_[A-Za-z0-9_-]{7}\b")  # and a token's shown prefix, `gd_` + 7
 # the model field names Flask-Admin would show as labels when a view does not label them
 MODEL_LABELS = re.compile(
     r"^(Is Active|Email|Name|Role|Team|Language|Tier|Phone|Address|Description|Level|Skill|User)$"
