@@ -167,6 +167,7 @@ def quarantine_dict(entry: PddQuarantine) -> dict[str, Any]:
         "after_sales_id": entry.after_sales_id or None,
         "order_sn": entry.order_sn or None,
         "reason": entry.reason,
+        "error_code": entry.error_code,
         "status": entry.status,
         "attempts": entry.attempts,
         "record": entry.record,

@@ -24,7 +24,7 @@ from gongdan.api.attachments import send_bytes
 from gongdan.contributions import ConsoleView, TicketPanel
 from gongdan.errors import GongdanError
 from gongdan.models import Tenant, Ticket
-from gongdan_pdd_connector import actions, evidence, mapping, protocol, shops, sync
+from gongdan_pdd_connector import actions, errors, evidence, mapping, protocol, shops, sync
 from gongdan_pdd_connector.client import GatewayError
 from gongdan_pdd_connector.models import PddQuarantine, PddRefund, PddShop
 from gongdan_pdd_connector.store import PLUGIN
@@ -116,6 +116,11 @@ def _still_waiting(refund: PddRefund) -> str:
     )
 
 
+def _why(exc: GongdanError | GatewayError) -> str:
+    """What went wrong, in the page's language: the gateway's code in words, else the error's message."""
+    return errors.describe(exc.code) if isinstance(exc, GatewayError) else exc.message
+
+
 def _csrf() -> str:
     from flask_wtf.csrf import generate_csrf
 
@@ -143,7 +148,12 @@ def console_views() -> list[ConsoleView]:
             """Every shop of the tenant with its sync state."""
             tenant = self.current_tenant()
             rows = [shops.as_dict(shop) for shop in PddShop.of(tenant).order_by(PddShop.id)]
-            return self.render("pdd_connector/shops.html", shops=rows, can_sync=self.current_user.role != "supervisor")
+            return self.render(
+                "pdd_connector/shops.html",
+                shops=rows,
+                can_sync=self.current_user.role != "supervisor",
+                describe=errors.describe,
+            )
 
         @expose("/<int:shop_id>/sync", methods=["POST"])
         def start(self, shop_id: int) -> Any:
@@ -182,7 +192,9 @@ def console_views() -> list[ConsoleView]:
                 .order_by(PddQuarantine.id.desc())
                 .limit(200)
             )
-            return self.render("pdd_connector/quarantine.html", entries=list(entries), status=status)
+            return self.render(
+                "pdd_connector/quarantine.html", entries=list(entries), status=status, describe=errors.describe_problem
+            )
 
         @expose("/<int:entry_id>/retry", methods=["POST"])
         def retry(self, entry_id: int) -> Any:
@@ -193,12 +205,13 @@ def console_views() -> list[ConsoleView]:
             try:
                 stored = sync.retry_quarantined(entry)
             except GatewayError as error:
-                flash(gettext("The gateway is unavailable: %(why)s", why=str(error)), "danger")
+                flash(gettext("The gateway is unavailable: %(why)s", why=errors.describe(error.code)), "danger")
                 return redirect(self.get_url(".index"))
             if stored:
                 flash(gettext("Stored."))
             else:
-                flash(gettext("Still not storable: %(why)s", why=PddQuarantine.get_by_id(entry.id).reason), "warning")
+                why = errors.describe_problem(PddQuarantine.get_by_id(entry.id))
+                flash(gettext("Still not storable: %(why)s", why=why), "warning")
             return redirect(self.get_url(".index"))
 
     class DeadlinesView(base):
@@ -261,7 +274,7 @@ def console_views() -> list[ConsoleView]:
                     tenant, ticket, name, inputs, Actor.of(self.current_user), source="console"
                 )
             except (GongdanError, GatewayError) as exc:
-                flash(gettext("Not done: %(why)s", why=getattr(exc, "message", str(exc))), "danger")
+                flash(gettext("Not done: %(why)s", why=_why(exc)), "danger")
             else:
                 held = outcome["outcome"] == "held"
                 flash(gettext("Held for approval: %(why)s", why=outcome.get("reason", "")) if held else done)
@@ -312,7 +325,7 @@ def console_views() -> list[ConsoleView]:
                 order = actions.order(tenant, ticket)
                 addresses = actions.addresses(tenant, ticket)
             except (GongdanError, GatewayError) as exc:
-                flash(gettext("Not done: %(why)s", why=getattr(exc, "message", str(exc))), "danger")
+                flash(gettext("Not done: %(why)s", why=_why(exc)), "danger")
                 return self._back(ticket_id)
             return self.render("pdd_connector/order.html", ticket=ticket, order=order, addresses=addresses)
 

@@ -36,30 +36,39 @@ PLATFORM_TAG, SPEED_TAG, DISPUTE_TAG = "拼多多", "极速退款", "平台介�
 
 
 class Malformed(ValueError):
-    """A record the connector cannot store as it is; the message is the quarantine reason."""
+    """A record the connector cannot store as it is; the message is the quarantine reason.
+
+    `problem` and `field` say what is wrong in words the console translates
+    (`errors.describe_problem`); `code` is the gateway's error code when the details could
+    not be read (`problem` 'detail').
+    """
+
+    def __init__(self, message: str, problem: str = "", field: str = "", code: int | None = None) -> None:
+        super().__init__(message)
+        self.problem, self.field, self.code = problem, field, code
 
 
 def _int(record: dict[str, Any], key: str, *, required: bool = True) -> int | None:
     value = record.get(key)
     if value is None or value == "":
         if required:
-            raise Malformed(f"{key} is missing")
+            raise Malformed(f"{key} is missing", "missing", key)
         return None
     if isinstance(value, bool):
-        raise Malformed(f"{key} is not a number: {value!r}")
+        raise Malformed(f"{key} is not a number: {value!r}", "not_number", key)
     try:
         return int(str(value).strip())
     except ValueError:
-        raise Malformed(f"{key} is not a number: {value!r}") from None
+        raise Malformed(f"{key} is not a number: {value!r}", "not_number", key) from None
 
 
 def _time(record: dict[str, Any], key: str, *, required: bool = False) -> str | None:
     try:
         parsed = parse_time(record.get(key))
     except ValueError:
-        raise Malformed(f"{key} is not a time: {record.get(key)!r}") from None
+        raise Malformed(f"{key} is not a time: {record.get(key)!r}", "not_time", key) from None
     if parsed is None and required:
-        raise Malformed(f"{key} is missing")
+        raise Malformed(f"{key} is missing", "missing", key)
     return parsed.isoformat() if parsed else None
 
 
@@ -69,7 +78,7 @@ def _yuan(value: Any, *, fen: bool) -> str | None:
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise Malformed(f"amount is not a number: {value!r}") from None
+        raise Malformed(f"amount is not a number: {value!r}", "not_number", "amount") from None
     if fen:
         amount = amount / 100
     return f"{amount:.2f}"
@@ -83,17 +92,17 @@ def normalize(item: dict[str, Any] | None, detail: dict[str, Any] | None = None)
     """
     item, detail = item or {}, detail or {}
     if not item and not detail:
-        raise Malformed("empty record")
+        raise Malformed("empty record", "empty")
     source = {**item, **detail}
     after_sales_id = source.get("id") or source.get("after_sales_id")
     if after_sales_id in (None, ""):
-        raise Malformed("id (after-sales id) is missing")
+        raise Malformed("id (after-sales id) is missing", "missing", "id")
     order_sn = str(source.get("order_sn") or "").strip()
     if not order_sn:
-        raise Malformed("order_sn is missing")
+        raise Malformed("order_sn is missing", "missing", "order_sn")
     status = _int(source, "after_sales_status")
     if status not in STATUS_LABELS:
-        raise Malformed(f"unknown after_sales_status {status}")
+        raise Malformed(f"unknown after_sales_status {status}", "unknown_status", "after_sales_status")
     kind = None
     if detail.get("after_sales_type") not in (None, ""):
         kind = protocol.DETAIL_AFTER_SALES_TYPES.get(_int(detail, "after_sales_type"))
@@ -101,12 +110,14 @@ def normalize(item: dict[str, Any] | None, detail: dict[str, Any] | None = None)
         kind = protocol.LIST_AFTER_SALES_TYPES.get(_int(item, "after_sales_type"))
         kind = None if kind == "all" else kind
     if kind is None:
-        raise Malformed(f"unknown after_sales_type {source.get('after_sales_type')!r}")
+        raise Malformed(
+            f"unknown after_sales_type {source.get('after_sales_type')!r}", "unknown_type", "after_sales_type"
+        )
     refund = _yuan(item.get("refund_amount"), fen=False) or _yuan(detail.get("refund_amount"), fen=True)
     order_amount = _yuan(item.get("order_amount"), fen=False) or _yuan(detail.get("order_amount"), fen=True)
     images = detail.get("images") or []
     if not isinstance(images, list):
-        raise Malformed("images is not a list")
+        raise Malformed("images is not a list", "not_list", "images")
     return {
         "after_sales_id": str(after_sales_id),
         "order_sn": order_sn,

@@ -35,12 +35,14 @@ class PddShop(TenantModel):
     refresh_expires_at = UTCDateTimeField(null=True)
     auth_status = pw.CharField(max_length=16, default="authorized")
     auth_error = pw.TextField(default="")
+    auth_error_code = pw.IntegerField(null=True)  # the gateway's error code behind auth_error
     active = pw.BooleanField(default=True)
     cursor = UTCDateTimeField(null=True)
     last_window_start = UTCDateTimeField(null=True)
     last_window_end = UTCDateTimeField(null=True)
     last_sync_at = UTCDateTimeField(null=True)
     last_error = pw.TextField(default="")
+    last_error_code = pw.IntegerField(null=True)  # the gateway's error code behind last_error
     last_error_at = UTCDateTimeField(null=True)
     clock_offset = pw.FloatField(default=0.0)
     created_at = UTCDateTimeField(default=clock.now)
@@ -115,6 +117,7 @@ class PddSyncRun(TenantModel):
     quarantined = pw.IntegerField(default=0)
     calls = pw.IntegerField(default=0)
     error = pw.TextField(default="")
+    error_code = pw.IntegerField(null=True)  # the gateway's error code behind error
     started_at = UTCDateTimeField(default=clock.now)
     finished_at = UTCDateTimeField(null=True)
 
@@ -127,7 +130,10 @@ class PddQuarantine(TenantModel):
     after_sales_id = pw.CharField(max_length=64, default="")
     order_sn = pw.CharField(max_length=64, default="")
     record = JSONField(default=dict)
-    reason = pw.TextField()
+    reason = pw.TextField()  # as the connector wrote it (English), a detail for an integrator
+    problem = pw.CharField(max_length=32, default="")  # mapping.Malformed.problem, shown in words
+    problem_field = pw.CharField(max_length=64, default="")
+    error_code = pw.IntegerField(null=True)  # the gateway's code when the details could not be read
     status = pw.CharField(max_length=16, default="open")  # open | resolved
     attempts = pw.IntegerField(default=1)
     created_at = UTCDateTimeField(default=clock.now)

@@ -71,6 +71,7 @@ def connect(tenant: Tenant, data: dict[str, Any], actor: Actor | None = None) ->
         "access_expires_at": data.get("access_token_expires_at"),
         "auth_status": "authorized",
         "auth_error": "",
+        "auth_error_code": None,
         "active": True,
     }
     shop = PddShop.get_or_none((PddShop.tenant == tenant) & (PddShop.owner_id == str(data["owner_id"])))
@@ -180,6 +181,7 @@ def refresh(shop: PddShop) -> str:
             refresh_expires_at=shop.refresh_expires_at,
             auth_status=shop.auth_status,
             auth_error="",
+            auth_error_code=None,
         ).where(PddShop.id == shop.id).execute()
         return shop.access_token
 
@@ -200,8 +202,10 @@ def _expiry(body: dict[str, Any], at_key: str, in_key: str, now: datetime) -> da
 def mark_auth_problem(shop: PddShop, error: GatewayError, default: str = "error") -> None:
     """Show on the shop that only an admin can fix its calls (expired grant, IP, permission)."""
     status = "reauthorize" if error.action in ("reauthorize", "refresh_token") else default
-    shop.auth_status, shop.auth_error = status, str(error)
-    PddShop.update(auth_status=status, auth_error=str(error)).where(PddShop.id == shop.id).execute()
+    shop.auth_status, shop.auth_error, shop.auth_error_code = status, str(error), error.code
+    PddShop.update(auth_status=status, auth_error=str(error), auth_error_code=error.code).where(
+        PddShop.id == shop.id
+    ).execute()
 
 
 def refresh_due(now: datetime | None = None) -> list[PddShop]:
@@ -233,6 +237,7 @@ def as_dict(shop: PddShop, *, now: datetime | None = None) -> dict[str, Any]:
         "authorization": {
             "status": shop.auth_status,
             "error": shop.auth_error or None,
+            "error_code": shop.auth_error_code,
             "access_token_expires_at": iso(shop.access_expires_at),
             "refresh_token_expires_at": iso(shop.refresh_expires_at),
         },
@@ -244,6 +249,7 @@ def as_dict(shop: PddShop, *, now: datetime | None = None) -> dict[str, Any]:
             "lag_seconds": round(lag, 1) if lag is not None else None,
             "last_sync_at": iso(shop.last_sync_at),
             "last_error": shop.last_error or None,
+            "last_error_code": shop.last_error_code,
             "last_error_at": iso(shop.last_error_at),
             "last_run": run_dict(run) if run else None,
             "records": PddRefund.select().where(PddRefund.shop == shop).count(),
@@ -271,6 +277,7 @@ def run_dict(run: PddSyncRun) -> dict[str, Any]:
         "quarantined": run.quarantined,
         "calls": run.calls,
         "error": run.error or None,
+        "error_code": run.error_code,
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
     }

@@ -180,8 +180,10 @@ def quarantine_key(raw: dict[str, Any]) -> str:
     return "sha1:" + hashlib.sha1(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()  # noqa: S324
 
 
-def quarantine(ctx: Context, raw: dict[str, Any], reason: str) -> PddQuarantine:
-    """Keep a record the connector could not store, with the reason (again: count the attempt)."""
+def quarantine(ctx: Context, raw: dict[str, Any], problem: mapping.Malformed) -> PddQuarantine:
+    """Keep a record the connector could not store, with what is wrong (again: count the attempt)."""
+    reason = str(problem)
+    what = {"problem": problem.problem, "problem_field": problem.field, "error_code": problem.code}
     tenant, shop = ctx.tenant, ctx.shop
     key = quarantine_key(raw)
     ctx.quarantined.add(key)
@@ -200,10 +202,13 @@ def quarantine(ctx: Context, raw: dict[str, Any], reason: str) -> PddQuarantine:
                 order_sn=str(source.get("order_sn") or "")[:64],
                 record=raw,
                 reason=reason,
+                **what,
                 created_at=now,
                 updated_at=now,
             )
         row.record, row.reason, row.status, row.updated_at = raw, reason, "open", now
+        for name, value in what.items():
+            setattr(row, name, value)
         row.attempts += 1
         row.resolved_at = None
         row.save()

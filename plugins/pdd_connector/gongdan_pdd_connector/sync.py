@@ -97,6 +97,11 @@ def _process(ctx: store.Context, client: PddClient, item: dict[str, Any], known:
         return _store_item(ctx, client, item, known)
 
 
+def _detail_unavailable(error: GatewayError) -> mapping.Malformed:
+    """The quarantine reason of a record whose details the gateway would not give."""
+    return mapping.Malformed(f"detail unavailable: {error}", "detail", code=error.code)
+
+
 def _store_item(ctx: store.Context, client: PddClient, item: dict[str, Any], known: PddRefund | None) -> str:
     if store.is_current(known, item):
         return "current"
@@ -110,11 +115,11 @@ def _store_item(ctx: store.Context, client: PddClient, item: dict[str, Any], kno
             except GatewayError as error:
                 if error.action == "retry":
                     raise
-                raise mapping.Malformed(f"detail unavailable: {error}") from None
+                raise _detail_unavailable(error) from None
             record = mapping.normalize(item, detail)
         _ticket, created = store.store(ctx, record, known)
     except mapping.Malformed as problem:
-        store.quarantine(ctx, {"item": item, "detail": detail}, str(problem))
+        store.quarantine(ctx, {"item": item, "detail": detail}, problem)
         return "quarantined"
     return "created" if created else "stored"
 
@@ -256,7 +261,10 @@ def _sync_locked(
         run.status = "done"
     except Exception as exc:
         run.status, run.error = "failed", str(exc)[:2000]
-        PddShop.update(last_error=run.error, last_error_at=clock.now()).where(PddShop.id == shop.id).execute()
+        run.error_code = exc.code if isinstance(exc, GatewayError) else None
+        PddShop.update(last_error=run.error, last_error_code=run.error_code, last_error_at=clock.now()).where(
+            PddShop.id == shop.id
+        ).execute()
         if isinstance(exc, GatewayError) and exc.needs_admin:
             shops.mark_auth_problem(shop, exc)
         if not isinstance(exc, GatewayError):
@@ -266,7 +274,7 @@ def _sync_locked(
     run.save()
     PddShop.update(last_sync_at=run.finished_at, clock_offset=shop.clock_offset).where(PddShop.id == shop.id).execute()
     if run.status == "done":
-        PddShop.update(last_error="").where(PddShop.id == shop.id).execute()
+        PddShop.update(last_error="", last_error_code=None).where(PddShop.id == shop.id).execute()
     return run
 
 
@@ -352,7 +360,7 @@ def reread(tenant: Tenant, shop: PddShop, order_sn: str, after_sales_id: str, cl
     try:
         ticket, _ = store.store(ctx, mapping.normalize(None, detail))
     except mapping.Malformed as problem:
-        store.quarantine(ctx, {"item": None, "detail": detail}, str(problem))
+        store.quarantine(ctx, {"item": None, "detail": detail}, problem)
         return None
     return ticket
 
@@ -375,12 +383,12 @@ def retry_quarantined(entry: PddQuarantine) -> bool:
         except GatewayError as error:
             if error.action == "retry":
                 raise
-            store.quarantine(ctx, raw, f"detail unavailable: {error}")
+            store.quarantine(ctx, raw, _detail_unavailable(error))
             return False
     try:
         store.store(ctx, mapping.normalize(raw.get("item"), detail))
     except mapping.Malformed as problem:
-        store.quarantine(ctx, {"item": raw.get("item"), "detail": detail}, str(problem))
+        store.quarantine(ctx, {"item": raw.get("item"), "detail": detail}, problem)
         return False
     now = clock.now()
     PddQuarantine.update(status="resolved", resolved_at=now, updated_at=now).where(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
-from gongdan_pdd_connector.models import PddRefund
+from gongdan_pdd_connector import mapping, shops, store, sync
+from gongdan_pdd_connector.models import PddQuarantine, PddRefund, PddShop
 from gongdan_pdd_connector.protocol import MERCHANT_TO_ACT
-from gongdan_pdd_connector.testing import truth
+from gongdan_pdd_connector.testing import connect_all, truth
 
 from gongdan import actions as ticket_actions
+from gongdan import clock
 from gongdan.actors import Actor
 from gongdan.models import Ticket, TicketEvent
 from gongdan.testing import ConsoleClient
@@ -119,3 +122,49 @@ def test_the_settings_form_reads_in_words_not_codes(console_client, enable_plugi
     assert re.search(r'<option value="return_refund"[^>]*>Return and refund</option>', english)
     for page in (chinese, english):
         assert not re.search(r">\s*(refund_only|return_refund|sync_interval_seconds)\s*<", page)
+
+
+def _outside_details(page: str) -> str:
+    """The page's HTML without its closed `<details>` (what a person reads before opening one)."""
+    return re.sub(r"<details.*?</details>", "", page, flags=re.S)
+
+
+def test_sync_errors_and_quarantine_read_as_sentences_in_the_page_language(pdd_tenant, start_sim, console_client):
+    """The platform's code is kept with the failure; the console says what it means in zh and
+    en, and keeps the gateway's own (English) text only as a detail for an integrator."""
+    sim = start_sim(shops=1, records=4, no_rate_limit=True)
+    (shop,) = connect_all(pdd_tenant, sim)
+    sim.control("POST", "faults", {"error_code": 20031, "rate": 1.0, "apis": ["pdd.refund.information.get"]})
+    since = clock.now() - timedelta(days=0.2)
+    run = sync.sync_shop(shop, since=since, client=shops.client_for(shop, limiter=None))
+    assert run.status == "done"
+    assert run.quarantined >= 1
+    assert {q.error_code for q in PddQuarantine.select()} == {20031}
+    store.quarantine(store.Context.of(shop), {"item": {"id": 1}, "detail": None}, _malformed({"id": 1}))
+    sim.control("POST", "faults", {"error_code": 20031, "rate": 1.0, "apis": ["pdd.refund.list.increment.get"]})
+    run = sync.sync_shop(shop, since=since, client=shops.client_for(shop, limiter=None))
+    assert run.status == "failed"
+    assert run.error_code == 20031
+    assert PddShop.get_by_id(shop.id).last_error_code == 20031
+    chinese = console_client("supervisor", language="zh_CN")
+    shops_zh = _outside_details(chinese.text("/console/pdd-shops/"))
+    assert "应用没有调用该接口的权限：请在拼多多开放平台申请。" in shops_zh
+    quarantine_zh = _outside_details(chinese.text("/console/pdd-quarantine/"))
+    assert "无法读取该记录的详情：应用没有调用该接口的权限" in quarantine_zh
+    assert "记录缺少订单号。" in quarantine_zh
+    english = console_client("supervisor", language="en")
+    assert "The app lacks the permission for this interface" in _outside_details(english.text("/console/pdd-shops/"))
+    quarantine_en = _outside_details(english.text("/console/pdd-quarantine/"))
+    assert "The record lacks the order number." in quarantine_en
+    for page in (shops_zh, quarantine_zh):
+        for raw in ("20031", "permission package", "detail unavailable", "order_sn"):
+            assert raw not in page
+    assert "permission package" in chinese.text("/console/pdd-shops/")  # the raw text, for an integrator
+
+
+def _malformed(item: dict) -> mapping.Malformed:
+    try:
+        mapping.normalize(item)
+    except mapping.Malformed as problem:
+        return problem
+    raise AssertionError("the record is well formed")
