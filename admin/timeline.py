@@ -166,6 +166,9 @@ def describe(event: TicketEvent, names: _Names) -> Shown:
     if known is None:
         return Shown(actor_name(event), event.kind, [])
     data = event.data or {}
+    said = known.sentence(data, "zh" if _zh() else "en") if known.sentence is not None else None
+    if said:
+        return Shown("", said, [])
     fields: list[tuple[str, str]] = []
     for key, (label_zh, label_en, kind) in known.fields.items():
         value = data.get(key)

@@ -229,6 +229,9 @@ class EventKind:
     "skills: 换货 level 3; load 0/8") in `zh` or `en`, or returns None for text it did not write;
     the console asks every registered kind's `words`, so a plugin also words the text it puts in
     the core's events (an assignment's reason).
+    `sentence(data, language)` (optional) says the whole event as one sentence in `zh` or `en`
+    ("首次响应已超时（SLA 策略：标准）"); the timeline then shows it instead of who, the label
+    and the fields (None: as without it).
     """
 
     kind: str
@@ -238,6 +241,7 @@ class EventKind:
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     warning: bool = False
     words: Callable[[str, str], str | None] | None = None
+    sentence: Callable[[dict[str, Any], str], str | None] | None = None
 
     @property
     def name(self) -> str:

@@ -125,7 +125,7 @@ def fire(run: Run, ticket: Ticket, policy: SlaPolicy | None, points: list[Point]
     claimed: list[tuple[Point, list[str]]] = []
     with write_transaction():
         for point in points:
-            if claim(tenant, ticket, point):
+            if claim(tenant, ticket, point, policy):
                 actions = actions_for(policy, point, ticket)
                 note = _notification(tenant, ticket, point, recipients(directory, ticket, actions), actions)
                 notify.send(tenant, note, directory.settings)
@@ -144,8 +144,10 @@ def _nothing(*_: object) -> engine.Events:
     return []
 
 
-def claim(tenant: Tenant, ticket: Ticket, point: Point) -> bool:
+def claim(tenant: Tenant, ticket: Ticket, point: Point, policy: SlaPolicy | None = None) -> bool:
     """Record that `point` fired, with its audit event, unless it already had; True if this call did.
+
+    The event names the ticket's `policy`, so the timeline can say which policy's target it was.
 
     Call it inside a transaction: the claim, the event and the notifications commit together.
     """
@@ -153,6 +155,8 @@ def claim(tenant: Tenant, ticket: Ticket, point: Point) -> bool:
     if _insert_fired.execute((tenant.id, ticket.id, point.key, at)).rowcount != 1:
         return False
     data = {"target": point.target, "level": point.level, "at": point.at.isoformat(), "key": point.key}
+    if policy is not None:
+        data["policy"] = policy.name
     tickets.record_event(tenant, ticket, f"sla.{point.kind}", data, engine.SYSTEM)
     return True
 

@@ -230,3 +230,34 @@ def test_every_console_string_of_the_plugin_reads_in_chinese() -> None:
     from gongdan.admin.i18n import untranslated
 
     assert untranslated(Path(gongdan_sla.__file__).parent) == []
+
+
+def test_sla_events_read_as_one_sentence_in_the_reader_language(
+    browser: Any, tenant: Any, frozen_clock: Any, look: Any
+) -> None:
+    """The timeline said "SLA policies SLA breached" (the plugin's label glued to the event's)."""
+    from gongdan_sla.sweep import sweep_tenant
+
+    chinese, english = browser("admin", language="zh_CN"), browser("supervisor", language="en")
+    chinese.post(
+        "/console/sla/policies/", {"p-0-name": "标准", "p-0-first_response": "1", "p-0-first_response_unit": "h"}
+    )
+    ticket, _ = tickets.create(tenant, {"subject": "破损"}, Actor.system("channel:api"))
+    frozen_clock.set(look.sh(2026, 11, 2, 11, 1))
+    sweep_tenant(tenant)
+
+    def timeline(client: ConsoleClient) -> str:
+        html = client.get(f"/console/tickets/{ticket.id}").get_data(as_text=True)
+        items = re.findall(r'<li class="plugin-event" data-kind="sla\.[a-z_]+">(.*?)</li>', html, flags=re.S)
+        return " | ".join(" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items)
+
+    zh = timeline(chinese)
+    assert "首次响应已超时（SLA 策略：标准）" in zh
+    assert "首次响应即将超时（SLA 策略：标准）" in zh
+    assert "套用了 SLA 策略：标准" in zh
+    en = timeline(english)
+    assert "First response is late (SLA policy: 标准)" in en
+    for words in (zh, en):
+        assert "SLA policies" not in words
+        assert "服务时效" not in words
+        assert "first_response" not in words
