@@ -163,10 +163,24 @@ def _table(tenant: Tenant) -> Table:
                 if other != word and mates.get(other, 0) < g.weight:
                     mates[other] = g.weight
     words = sorted(links, key=lambda w: (-len(w), w))
-    pattern = re.compile("(?=(" + "|".join(map(re.escape, words)) + "))") if words else None
+    pattern = re.compile("(?=(" + "|".join(map(_matcher, words)) + "))") if words else None
     table = Table(pattern, {w: tuple(sorted(m.items())) for w, m in links.items()})
     _cache[key] = (time.monotonic(), table)
     return table
+
+
+_LATIN_WORD = re.compile(r"[a-z][a-z-]*")
+LATIN_ENDINGS = "(?:s|es|ed|d|ing)?"
+"""What may follow an English thesaurus word inside a buyer's word (refunds, refunded, leaking)."""
+
+
+def _matcher(word: str) -> str:
+    """The pattern finding `word` in a normalised text: Han words anywhere (substring), English
+    words only as a whole word or with an ending (`LATIN_ENDINGS`): `pay` is not in `paypal`,
+    `car` not in `card`, `fit` not in `profit`."""
+    if not _LATIN_WORD.fullmatch(word):
+        return re.escape(word)
+    return f"(?<![a-z]){re.escape(word)}(?={LATIN_ENDINGS}(?![a-z]))"
 
 
 def expansions_by_trigger(tenant: Tenant, text: str) -> dict[str, dict[str, float]]:

@@ -97,3 +97,19 @@ def test_similar_solved_tickets_offer_their_answer(kb: Any, tenant: Any, make_us
     assert (made["status"], made["source_ticket_id"]) == ("draft", solved_one.id)
     tickets.transition(tenant, solved_one, "open", Actor.system("channel:email"))
     assert kb.get(f"/api/v1/tickets/{asking.id}/similar").get_json()["items"] == []
+
+
+def test_english_thesaurus_words_match_whole_words(kb: Any, publish: Any, tenant: Any) -> None:
+    """An English word of the thesaurus matches as a word or with an ending (parcels, refunded),
+    never inside another word: `pay` is not in `paypal`, `car` not in `card`, `fit` not in `profit`."""
+    from gongdan_knowledge import thesaurus
+
+    found = thesaurus.expansions_by_trigger(tenant, "two parcels, one refunded")
+    assert {"parcel", "refund"} <= set(found)
+    assert "包裹" in found["parcel"] and "退款" in found["refund"]
+    assert thesaurus.expansions_by_trigger(tenant, "paypal profit") == {}
+    publish("付款方式", "支持微信和支付宝付款。")
+    publish("包裹物流查询", "发货后可在订单详情查看包裹的物流。")
+    items = kb.get("/api/v1/kb/search", query_string={"q": "where is my parcel"}).get_json()["items"]
+    assert items[0]["title"] == "包裹物流查询"
+    assert kb.get("/api/v1/kb/search", query_string={"q": "paypal"}).get_json()["items"] == []
