@@ -13,7 +13,7 @@ from gongdan.admin.errors import flash_error
 from gongdan.admin.settings_form import all_errors, attach_errors, build_inputs, read_form
 from gongdan.errors import GongdanError, NotFound, ValidationError
 from gongdan.models import TenantPlugin, TicketEvent
-from gongdan.plugins import PluginRecord, get_host
+from gongdan.plugins import PluginRecord, get_host, settings_for
 
 HISTORY = 20
 
@@ -81,14 +81,17 @@ class PluginsView(ConsoleBaseView):
         if schema_cls is None:
             abort(404)
         stored = TenantPlugin.get_or_none(tenant=tenant, plugin=name)
-        inputs = build_inputs(schema_cls, *host.shown_settings(tenant, name))
+        shown = host.shown_settings(tenant, name)  # loaded outside: a stored value need not be valid now
+        with settings_for(tenant):  # choices of the tenant's own rows (categories, teams)
+            inputs = build_inputs(schema_cls, *shown)
         other_errors: list[str] = []
         status = 200
         if request.method == "POST":
             data, parse_errors = read_form(inputs, request.form)
             try:
                 if parse_errors:
-                    raise ValidationError("invalid settings", all_errors(schema_cls, data, parse_errors))
+                    with settings_for(tenant):
+                        raise ValidationError("invalid settings", all_errors(schema_cls, data, parse_errors))
                 host.set_enabled(tenant, name, settings=data, actor=self.current_user)
                 flash(gettext("Settings saved."), "success")
                 return redirect(self.get_url(".settings", plugin_name=name))

@@ -1,7 +1,8 @@
 """A plugin's settings form, generated from its marshmallow schema.
 
-Each schema field becomes one input: text, number, checkbox, a select for `OneOf`, a
-comma-separated line for lists of words; a mapping (`fields.Dict`) becomes rows of key and value,
+Each schema field becomes one input: text, number, checkbox, a select for `OneOf` or a string
+with `metadata["choices"]`, ticks for a list with choices, a comma-separated line for lists of
+words; a mapping (`fields.Dict`) becomes rows of key and value,
 a list of nested schemas rows of the nested fields, one nested schema a group of its fields —
 repeatable rows named as `gongdan.admin.form_rows` reads them (nobody types JSON). A field's `metadata` may give
 `label_zh`/`label_en` and `description_zh`/`description_en` (else `label`, `description`), and a
@@ -76,16 +77,25 @@ def _one_of(item: fields.Field | None) -> list[str]:
     return []
 
 
+def _offered(item: fields.Field) -> list[str] | None:
+    """The field's `metadata["choices"]` (a list, or a callable such as the tenant's teams), if any."""
+    offered = item.metadata.get("choices")
+    if offered is None:
+        return None
+    return [str(c) for c in (offered() if callable(offered) else offered)]
+
+
 def _kind(item: fields.Field) -> tuple[str, list[str]]:
     if _one_of(item):
         return "select", _one_of(item)
+    if isinstance(item, fields.String) and _offered(item) is not None:
+        return "select", _offered(item) or []
     if isinstance(item, fields.Boolean):
         return "checkbox", []
     if isinstance(item, (fields.Integer, fields.Float, fields.Decimal)):
         return "number", []
-    if isinstance(item, fields.List) and item.metadata.get("choices") is not None:
-        offered = item.metadata["choices"]
-        return "checks", [str(c) for c in (offered() if callable(offered) else offered)]
+    if isinstance(item, fields.List) and _offered(item) is not None:
+        return "checks", _offered(item) or []
     if isinstance(item, fields.List):
         return ("rows", []) if isinstance(item.inner, fields.Nested) else ("list", [])
     if isinstance(item, fields.Nested):
@@ -210,6 +220,8 @@ def build_inputs(
         key = item.data_key or name
         if kind == "checks":  # a value no longer offered stays visible (and ticked) until unticked
             choices += [str(v) for v in dumped.get(key) or () if str(v) not in choices]
+        elif kind == "select" and dumped.get(key) not in (None, *choices):  # and a chosen one until changed
+            choices.append(str(dumped[key]))
         parts = _parts(item, kind) if kind in ROW_KINDS else []
         inputs.append(
             SettingInput(

@@ -13,6 +13,8 @@ import threading
 import time
 import traceback
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
@@ -250,7 +252,8 @@ class PluginHost:
             if enabled is not None:
                 row.enabled = enabled
             if settings is not None:
-                row.settings = self.validate_settings(name, settings, stored=row.settings)
+                with settings_for(tenant):
+                    row.settings = self.validate_settings(name, settings, stored=row.settings)
             row.updated_by = actor
             row.updated_at = clock.now()
             row.save()
@@ -544,3 +547,23 @@ def set_host(host: PluginHost | None) -> None:
     """Replace the process's host (tests and the CLI's settings reload)."""
     global _host
     _host = host
+
+
+_settings_tenant: ContextVar[Tenant | None] = ContextVar("gongdan_settings_tenant", default=None)
+
+
+@contextmanager
+def settings_for(tenant: Tenant) -> Iterator[None]:
+    """Within it, `settings_tenant()` is `tenant`: a settings schema's choices (the console's
+    form) and validators (`set_enabled`) read the tenant whose settings they show or check."""
+    token = _settings_tenant.set(tenant)
+    try:
+        yield
+    finally:
+        _settings_tenant.reset(token)
+
+
+def settings_tenant() -> Tenant | None:
+    """The tenant whose plugin settings are being shown or saved (None elsewhere, e.g. when
+    stored settings are loaded: a value that names a since-deleted row still loads)."""
+    return _settings_tenant.get()

@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from gongdan import outbound
 
 WHO_MAY_SUBMIT = ("anyone", "known_customers")
+
+
+def category_paths() -> list[str]:
+    """The category paths of the tenant whose settings are shown or saved (none outside that)."""
+    from gongdan.models import Category
+    from gongdan.plugins import settings_tenant
+
+    tenant = settings_tenant()
+    return [] if tenant is None else [c.path for c in Category.of(tenant).order_by(Category.path)]
+
+
+def team_names() -> list[str]:
+    """'' (no team) and the names of that tenant's teams."""
+    from gongdan.models import Team
+    from gongdan.plugins import settings_tenant
+
+    tenant = settings_tenant()
+    return [""] + ([] if tenant is None else [t.name for t in Team.of(tenant).order_by(Team.name)])
+
+
+def _refused(zh: str, en: str) -> ValidationError:
+    """A refusal in the language of the request (the console's page, the API's Accept-Language)."""
+    return ValidationError(zh if outbound.request_language().lower().startswith("zh") else en)
 
 
 class PortalSettings(Schema):
@@ -55,8 +82,9 @@ class PortalSettings(Schema):
         metadata={
             "label_zh": "公开的分类",
             "label_en": "Public categories",
-            "description_zh": "客户可选的分类路径（含其下级），用逗号分隔，例如 售后/退货退款；留空：全部",
-            "description_en": "category paths customers may pick (and those under them), comma-separated; empty: all",
+            "description_zh": "客户可选的分类（含其下级）；都不选：全部",
+            "description_en": "the categories customers may pick (and those under them); none ticked: all",
+            "choices": category_paths,
         },
     )
     who_may_submit = fields.String(
@@ -104,8 +132,11 @@ class PortalSettings(Schema):
         metadata={
             "label_zh": "跟进团队",
             "label_en": "Follow-up team",
-            "description_zh": "跟进工单交给的团队名称",
-            "description_en": "name of the team follow-up tickets go to",
+            "description_zh": "跟进工单交给的团队",
+            "description_en": "the team follow-up tickets go to",
+            "choices": team_names,
+            "choice_labels_zh": {"": "不指定"},
+            "choice_labels_en": {"": "None"},
         },
     )
     public_url = fields.String(
@@ -121,3 +152,25 @@ class PortalSettings(Schema):
             ),
         },
     )
+
+    @validates("public_categories")
+    def _known_categories(self, value: list[str], **_: Any) -> None:
+        from gongdan.plugins import settings_tenant
+
+        if settings_tenant() is None:  # stored settings loading: a since-deleted category is skipped
+            return
+        known = set(category_paths())
+        unknown = [path for path in value if path.strip().strip("/") not in known]
+        if unknown:
+            shown = "、".join(unknown)
+            raise _refused(
+                f"公开的分类：本店没有分类「{shown}」", f"Public categories: this shop has no category {shown}"
+            )
+
+    @validates("followup_team")
+    def _known_team(self, value: str, **_: Any) -> None:
+        from gongdan.plugins import settings_tenant
+
+        if settings_tenant() is None or not value or value in team_names():
+            return
+        raise _refused(f"跟进团队：本店没有团队「{value}」", f"Follow-up team: this shop has no team {value}")
