@@ -428,6 +428,15 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
                     query.repaired[term] = found
                     stats[found] = df
                     counts[found] += wanted[term]
+    if synonyms and query.repaired:
+        # the thesaurus reads the repaired question too (快第费 → 快递费 → 运费, 邮费)
+        for trigger, mates in _repaired_expansions(tenant, text, query.repaired, by_trigger).items():
+            by_trigger[trigger] = mates
+            synonym_terms.update({word: terms(word) for word in mates})
+            by_thesaurus[trigger] = mates
+        more = sorted({t for word in synonym_terms.values() for t in word} - set(stats))
+        if more:
+            stats.update(_select(tenant, "term, df", "term", more))
     for term, n in wanted.items():
         if stats.get(term, 0) > 0:
             counts[term] += n
@@ -482,6 +491,21 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     if synonyms:
         query.groups.extend(_roots(tenant, wanted, stats, total))
     return query
+
+
+def _repaired_expansions(
+    tenant: Tenant, text: str, repaired: dict[str, str], found: dict[str, dict[str, float]]
+) -> dict[str, dict[str, float]]:
+    """The thesaurus' groups for the words the question holds once its mistyped bigrams are
+    repaired (快第费 → 快递费: 运费, 邮费), leaving out triggers `found` already has."""
+    fixed = normalize(text)
+    for term, repair in repaired.items():
+        if len(term) == len(repair) == 2 and is_han(term) and is_han(repair):
+            fixed = fixed.replace(term, repair)
+    if fixed == normalize(text):
+        return {}
+    more = thesaurus.expansions_by_trigger(tenant, fixed)
+    return {trigger: mates for trigger, mates in more.items() if trigger not in found}
 
 
 def _roots(tenant: Tenant, wanted: Counter[str], stats: dict[str, int], total: int) -> list[TermGroup]:

@@ -114,3 +114,12 @@ def test_english_thesaurus_words_match_whole_words(kb: Any, publish: Any, tenant
     items = kb.get("/api/v1/kb/search", query_string={"q": "where is my parcel"}).get_json()["items"]
     assert items[0]["title"] == "包裹物流查询"
     assert kb.get("/api/v1/kb/search", query_string={"q": "paypal"}).get_json()["items"] == []
+
+
+def test_the_thesaurus_reads_the_question_once_its_typos_are_repaired(kb: Any, publish: Any) -> None:
+    """快第费 is 快递费 mistyped: once repaired, its thesaurus group (运费, 邮费) finds the article on
+    return freight, which shares no word with the question as typed."""
+    publish("退货运费谁承担", "质量问题退货的运费由商家承担，其他情况由买家承担。")
+    publish("快递停发地区", "偏远地区的快递暂停发货，恢复后第一时间通知。")
+    items = kb.get("/api/v1/kb/search", query_string={"q": "快第费多少钱"}).get_json()["items"]
+    assert items[0]["title"] == "退货运费谁承担"
