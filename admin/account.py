@@ -9,7 +9,7 @@ from flask_admin import expose
 from flask_babel import gettext
 from flask_login import current_user, login_user
 
-from gongdan import accounts, audit, twofactor
+from gongdan import accounts, audit, pending_secrets, twofactor
 from gongdan.actors import Actor
 from gongdan.admin.auth import ConsoleUser, client_ip
 from gongdan.admin.base import ConsoleBaseView, has_role
@@ -18,7 +18,10 @@ from gongdan.db import write_transaction
 from gongdan.errors import GongdanError
 from gongdan.models import Tenant
 
+# the session holds only a handle: the seed itself waits on the server (gongdan.pending_secrets)
 ENROL_KEY = "console_totp_enrolment"
+ENROL_PURPOSE = "totp.enrolment"
+ENROL_SECONDS = 3600
 
 
 class AccountView(ConsoleBaseView):
@@ -34,21 +37,24 @@ class AccountView(ConsoleBaseView):
     def index(self) -> Any:
         """The account page; while two-factor is off it offers a fresh secret as a QR code."""
         user = self.current_user
-        qr = None
+        qr = secret = None
         if not user.totp_secret:
-            secret = session.get(ENROL_KEY) or twofactor.new_secret()
-            session[ENROL_KEY] = secret
+            secret = pending_secrets.read(user, ENROL_PURPOSE, session.get(ENROL_KEY))
+            if secret is None:
+                secret = twofactor.new_secret()
+                session[ENROL_KEY] = pending_secrets.hold(user, ENROL_PURPOSE, secret, ENROL_SECONDS)
             qr = twofactor.qr_svg(user, secret)
-        return self.render(
+        page = self.render(
             "console/account.html",
             user=user,
             qr=qr,
-            secret=session.get(ENROL_KEY),
+            secret=secret,
             required=twofactor.required(user),
             can_set_rule=has_role(current_user, "admin"),
             tenant=self.current_tenant(),
             recovery_codes=None,
         )
+        return page, 200, {"Cache-Control": "no-store"}
 
     @expose("/password", methods=["POST"])
     def password(self) -> Any:
@@ -73,7 +79,7 @@ class AccountView(ConsoleBaseView):
     def enable(self) -> Any:
         """Confirm the enrolment with a code from the app; shows the recovery codes once."""
         user = self.current_user
-        secret = session.get(ENROL_KEY)
+        secret = pending_secrets.read(user, ENROL_PURPOSE, session.get(ENROL_KEY))
         if not secret:
             return redirect(self.get_url(".index"))
         try:
@@ -81,7 +87,7 @@ class AccountView(ConsoleBaseView):
         except GongdanError:
             flash(gettext("Not done: the code does not match. Check the time on your phone and retry."), "danger")
             return redirect(self.get_url(".index"))
-        session.pop(ENROL_KEY, None)
+        pending_secrets.take(user, ENROL_PURPOSE, session.pop(ENROL_KEY, None))
         page = self.render(
             "console/account.html",
             user=user,

@@ -616,6 +616,23 @@ class DashboardSnapshot(TenantModel):
         table_name = "dashboard_snapshot"
 
 
+class PendingSecret(TenantModel):
+    """A secret a person needs again on their next page (the 2FA seed they are enrolling, a new
+    webhook's signing secret shown once), kept here encrypted instead of in the session cookie,
+    which is signed but readable. The cookie holds a random handle; this row its SHA-256. Rows
+    expire and are deleted when used (`gongdan.pending_secrets`)."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", index=False)
+    purpose = pw.CharField(max_length=32)
+    handle_hash = pw.CharField(max_length=64)
+    value = EncryptedTextField()
+    expires_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "pending_secret"
+        indexes = ((("tenant", "user", "purpose"), False), (("tenant", "handle_hash"), True))
+
+
 CORE_MODELS: list[type[BaseModel]] = [
     Tenant,
     Team,
@@ -647,6 +664,7 @@ CORE_MODELS: list[type[BaseModel]] = [
     TicketWatcher,
     TicketMerge,
     DashboardSnapshot,
+    PendingSecret,
 ]
 
 # joins, foreign-key reads and saves of tenant-owned rows carry the tenant (one Citus shard)

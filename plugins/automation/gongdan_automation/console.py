@@ -18,7 +18,7 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from gongdan import actions, tickets
+from gongdan import actions, pending_secrets, tickets
 from gongdan.actors import Actor
 from gongdan.contributions import ConsoleView, TicketPanel
 from gongdan.errors import Conflict, GongdanError, ValidationError
@@ -34,6 +34,10 @@ MENU = _l("Automation")
 STATIC = str(Path(__file__).parent / "static")
 CONDITION_ROWS = 6
 DRAFT_KEY = "automation_drafts"
+# a new webhook's signing secret waits on the server for the next page, never in the session cookie
+HELD_KEY = "automation_webhook_secret"
+HELD_PURPOSE = "webhook.secret"
+HELD_SECONDS = 300
 
 
 def _zh() -> bool:
@@ -632,12 +636,12 @@ def console_views() -> list[ConsoleView]:
                 try:
                     url = request.form.get("url", "").strip()
                     _, secret = webhooks.subscribe(tenant, url, kinds, actor=Actor.of(self.current_user))
-                    flash(
-                        gettext("Subscribed. The signing secret, shown only now: %(secret)s", secret=secret), "success"
-                    )
+                    held = pending_secrets.hold(self.current_user, HELD_PURPOSE, secret, HELD_SECONDS)
+                    session[HELD_KEY] = held
                     return redirect(self.get_url(".index"))
                 except GongdanError as exc:
                     errors = action_rows.errors_of(exc)
+            new_secret = pending_secrets.take(self.current_user, HELD_PURPOSE, session.pop(HELD_KEY, None))
             subs = list(Subscription.of(tenant).order_by(Subscription.id))
             log = list(WebhookDelivery.of(tenant).order_by(WebhookDelivery.id.desc()).limit(100))
             zh = _zh()
@@ -654,8 +658,9 @@ def console_views() -> list[ConsoleView]:
                 error_words=_delivery_error,
                 checked=request.form.getlist("kinds") if request.method == "POST" else [],
                 url=request.form.get("url", "") if request.method == "POST" else "",
+                new_secret=new_secret,
             )
-            return (page, 422) if errors else page
+            return (page, 422) if errors else (page, 200, {"Cache-Control": "no-store"})
 
         @expose("/<int:subscription_id>/switch", methods=("POST",))
         def switch(self, subscription_id: int) -> Any:
