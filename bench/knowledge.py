@@ -25,7 +25,9 @@ phrasings; development, written mid-round) and a jewellery shop (18 articles, 54
 development, written after it); for the seventh round a mobile-phone shop and an outdoor-gear
 shop (24 articles, 96 phrasings each) and 72 indirect phrasings over the second general corpus
 (development), and held out, written blind by a separate engineer, a merchant's after-sales
-help centre and a car-accessories shop (24 articles, 100 phrasings each); all in bench/data and
+help centre and a car-accessories shop (24 articles, 100 phrasings each), development from the
+eighth round; held out, written blind in the eighth round, a third merchant's after-sales centre
+(24 articles, 100 phrasings) and a snacks shop (20 articles, 80 phrasings); all in bench/data and
 each written before the tuning it was used for.
 `--sets WORD…` ranks only the sets whose name holds a word.
 `--misses` prints what search misses on the development sets.
@@ -166,6 +168,11 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         # (记录仪, 降压线, 胎压, 雨刮, 解码), 100 buyer phrasings each; tuned on from the eighth round
         ("help-centre after-sales 24 articles", "development", "knowledge-helpcentre", "knowledge-helpcentre"),
         ("car-accessories shop 24 articles", "development", "knowledge-caraccessories", "knowledge-caraccessories"),
+        # written blind in the eighth round by a separate engineer who never read the plugin, committed
+        # before their first reading (read once before that round's tuning, once at its end): a third
+        # merchant's after-sales centre (24 articles, 100 phrasings) and a snacks shop (20 articles, 80)
+        ("after-sales centre 3, 24 articles", "held out", "knowledge-aftersales3", "knowledge-aftersales3"),
+        ("snacks shop 20 articles", "held out", "knowledge-snacks", "knowledge-snacks"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
