@@ -10,6 +10,7 @@ fetched again; after it, the dedup row turns the refetch into a no-op. The other
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,7 +28,7 @@ from gongdan.statements import PreparedInsert, PreparedStatement
 
 from . import threads
 from .models import EmailMessage, EmailQuarantine, Mailbox
-from .parse import ParsedMail, UnparseableMessage, dedup_key, parse
+from .parse import ParsedMail, UnparseableMessage, content_hash, dedup_key, parse
 
 ACTOR = Actor.system("channel:email")
 NO_SUBJECT = "（无主题）(no subject)"
@@ -72,6 +73,37 @@ def _seen(tenant: Tenant, mailbox: Mailbox, key: str) -> bool:
     return _SEEN.scalar((), {"tenant": tenant.id, "mailbox": mailbox.id, "key": key}) is not None
 
 
+def _content_key(tenant: Tenant, mailbox: Mailbox, key: str, mail: ParsedMail) -> str:
+    """The dedup key of a message with a Message-ID: the Message-ID, unless a different message
+    (another sender, text or attachments) already came in under it — some clients reuse one id
+    for every mail, and anyone can copy one — then `sha256:` of the id and the content, so that
+    the second message is not dropped as a duplicate, and is itself deduplicated on a refetch."""
+    first = (
+        EmailMessage.select(EmailMessage.direction, EmailMessage.raw)
+        .where((EmailMessage.tenant == tenant) & (EmailMessage.mailbox == mailbox) & (EmailMessage.key == key))
+        .first()
+    )
+    if first is None:
+        held = (
+            EmailQuarantine.select(EmailQuarantine.raw)
+            .where((EmailQuarantine.tenant == tenant) & (EmailQuarantine.mailbox == mailbox))
+            .where(EmailQuarantine.key == key)
+            .first()
+        )
+        raw = bytes(held.raw) if held is not None else None
+    else:
+        raw = bytes(first.raw) if first.direction == "in" and first.raw is not None else None
+    if raw is None:
+        return key  # nothing under it yet, or the mail gongdan sent (a copy of ours is a duplicate)
+    try:
+        same = content_hash(parse(raw)) == content_hash(mail)
+    except UnparseableMessage:
+        same = False
+    if same:
+        return key
+    return "sha256:" + hashlib.sha256(f"{mail.message_id}\0{content_hash(mail)}".encode()).hexdigest()
+
+
 def advance(mailbox: Mailbox, uid: int) -> None:
     """Move the mailbox's watermark to `uid` (never back)."""
     _ADVANCE.execute((uid, mailbox.id, uid))
@@ -94,6 +126,8 @@ def ingest(tenant: Tenant, mailbox: Mailbox, raw: bytes, *, uid: int | None = No
     except UnparseableMessage as exc:
         mail, key, failure = None, dedup_key(None, raw), str(exc)
     with write_transaction():
+        if mail is not None and mail.message_id:
+            key = _content_key(tenant, mailbox, key, mail)
         if _seen(tenant, mailbox, key):
             result = Result("duplicate")
         elif mail is None:
@@ -165,7 +199,12 @@ def apply(
     }
     if mail.automatic == "bounce":
         reason = mail.bounce.reason if mail.bounce else ""
-        failed = [mid for mid in (mail.bounce.message_ids if mail.bounce else []) if delivery.fail(tenant, mid, reason)]
+        ids = mail.bounce.message_ids if mail.bounce else []
+        if mail.bounce is not None and not mail.bounce.failed:  # a delay warning: still being retried
+            ticket = threads.by_message_ids(tenant, ids)
+            _record(row, "bounce", ticket)
+            return Result("bounce", ticket.id if ticket else None, reason)
+        failed = [mid for mid in ids if delivery.fail(tenant, mid, reason)]
         ticket = threads.by_message_ids(tenant, failed)
         _record(row, "bounce", ticket)
         return Result("bounce", ticket.id if ticket else None, reason)

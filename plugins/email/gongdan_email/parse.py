@@ -23,9 +23,12 @@ from . import htmltext, quotes
 from .charsets import decode_bytes, decode_header
 
 MSGID = re.compile(r"<([^<>\s]+)>")
-AUTO_SUBJECT = re.compile(
-    r"^\s*(自动回复|自動回覆|Auto(matic)?[ -]?(reply|response)|Out of (the )?Office|休假|不在办公室)\b", re.I
+AUTO_SUBJECT = re.compile(  # Outlook, exmail/QQ (`【自动回复】`), 163: out-of-office and auto-replies
+    r"^\s*[【\[]?\s*(自动回复|自动答复|自動回覆|自動答覆|Auto(matic)?[ -]?(reply|response)|Out of (the )?Office|休假"
+    r"|不在办公室)\b",
+    re.I,
 )
+RECEIPT_SUBJECT = re.compile(r"^\s*(Read|Not read|已读|已讀|未读|未讀|已读回执|已讀回條)\s*[:：]", re.I)  # receipts
 BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster)@", re.I)
 SUPPRESS_VALUES = ("all", "oof", "autoreply", "dr", "ndr", "rn", "nrn")
 MAX_KEY = 255
@@ -52,6 +55,7 @@ class Bounce:
 
     message_ids: list[str]
     reason: str
+    failed: bool = True  # False for a warning (`Action: delayed`): the message is still being retried
 
 
 @dataclass
@@ -94,6 +98,18 @@ def dedup_key(message_id: str | None, raw: bytes) -> str:
     if message_id:
         return message_id if len(message_id) <= MAX_KEY else "sha256:" + hashlib.sha256(message_id.encode()).hexdigest()
     return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def content_hash(mail: ParsedMail) -> str:
+    """A digest of what the message says (sender, date, subject, text, HTML, files), not of its
+    transport headers: the same mail delivered twice (to two aliases, through two relays) hashes
+    the same; another mail that reuses its Message-ID does not."""
+    digest = hashlib.sha256()
+    for value in (mail.sender, mail.date.isoformat() if mail.date else "", mail.subject, mail.text, mail.html or ""):
+        digest.update(value.encode("utf-8", "surrogatepass") + b"\0")
+    for part in mail.attachments:
+        digest.update(part.filename.encode("utf-8", "surrogatepass") + b"\0" + hashlib.sha256(part.data).digest())
+    return digest.hexdigest()
 
 
 def _raw_header(msg: Message, name: str) -> str | None:
@@ -152,6 +168,7 @@ class _Collector:
         self.html: list[str] = []
         self.parts: list[Part] = []
         self.status: list[str] = []
+        self.actions: list[str] = []
         self.returned_ids: list[str] = []
 
     def walk(self, msg: Message) -> None:
@@ -159,6 +176,7 @@ class _Collector:
             ctype = part.get_content_type()
             if ctype == "message/delivery-status":
                 self.status.append(_delivery_status(part))
+                self.actions += _actions(part)
                 continue
             if ctype in ("message/rfc822", "text/rfc822-headers"):
                 self.returned_ids += _returned_ids(part)
@@ -210,11 +228,20 @@ def _returned_ids(part: Message) -> list[str]:
     return message_ids(match.group(1).decode("ascii", "replace")) if match else []
 
 
-def _delivery_status(part: Message) -> str:
-    """`Status` and `Diagnostic-Code` of each recipient of a DSN, as one line."""
+def _status_text(part: Message) -> str:
     payload = part.get_payload()
     blocks = payload if isinstance(payload, list) else []
-    text = "\n".join(str(b) for b in blocks) if blocks else decode_bytes(part.get_payload(decode=True) or b"")
+    return "\n".join(str(b) for b in blocks) if blocks else decode_bytes(part.get_payload(decode=True) or b"")
+
+
+def _actions(part: Message) -> list[str]:
+    """The `Action` of each recipient of a DSN (failed, delayed, delivered, relayed, expanded)."""
+    return [a.lower() for a in re.findall(r"^Action:\s*([A-Za-z-]+)", _status_text(part), re.M | re.I)]
+
+
+def _delivery_status(part: Message) -> str:
+    """`Status` and `Diagnostic-Code` of each recipient of a DSN, as one line."""
+    text = _status_text(part)
     found = []
     for name in ("Diagnostic-Code", "Status", "Action"):
         match = re.search(rf"^{name}:\s*(.+(?:\n[ \t].+)*)", text, re.I | re.M)
@@ -237,9 +264,17 @@ def _automatic(msg: Message, sender: str, subject: str) -> str | None:
     suppress = (_raw_header(msg, "x-auto-response-suppress") or "").lower()
     if any(v in re.split(r"[\s,]+", suppress) for v in SUPPRESS_VALUES):
         return "autoreply"
-    if AUTO_SUBJECT.match(subject):
+    if AUTO_SUBJECT.match(subject) or RECEIPT_SUBJECT.match(subject) or _is_receipt(msg):
         return "autoreply"
     return None
+
+
+def _is_receipt(msg: Message) -> bool:
+    """A read receipt (MDN, RFC 8098): a disposition-notification report, or such a part."""
+    report_type = str(msg.get_param("report-type") or "").lower()
+    if msg.get_content_type() == "multipart/report" and report_type == "disposition-notification":
+        return True
+    return any(p.get_content_type() == "message/disposition-notification" for p in msg.walk())
 
 
 def _is_bounce(msg: Message, sender: str) -> bool:
@@ -284,7 +319,8 @@ def parse(raw: bytes) -> ParsedMail:
         automatic = "bounce"
         reason = "; ".join(s for s in collector.status if s) or _first_lines(text)
         ids = collector.returned_ids or message_ids(text)
-        bounce = Bounce(message_ids=list(dict.fromkeys(ids)), reason=reason[:500])
+        failed = not collector.actions or "failed" in collector.actions  # only warnings: not failed
+        bounce = Bounce(message_ids=list(dict.fromkeys(ids)), reason=reason[:500], failed=failed)
     ids = message_ids(_raw_header(msg, "message-id"))
     return ParsedMail(
         message_id=ids[0] if ids else None,
