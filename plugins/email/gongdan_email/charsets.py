@@ -3,8 +3,13 @@
 * A declared `gb2312` (or `gbk`, `cp936`, `euc-cn`) is decoded as GB18030, its superset: mail
   clients label GBK text gb2312 all the time.
 * `big5` is decoded as Big5-HKSCS, its superset.
-* Text that does not decode under its label, or has none, is tried as UTF-8, then GB18030,
-  then Big5; only then are undecodable bytes replaced.
+* A label is tried strictly first; a UTF-8 or non-Chinese label that decodes cleanly (no
+  private-use, replacement or C1 control characters) is believed. A Chinese label (GB*/Big5),
+  none at all, or a label the bytes break, is weighed against the HTML `<meta charset>` (when
+  the caller has one) and UTF-8, GB18030 and Big5: UTF-8 that decodes wins, else the candidate
+  whose text has the largest share of common Chinese characters (`hanzi.COMMON`), ties going
+  to the label. Big5 labelled gb2312, GBK labelled big5 and unlabelled Big5 are read right.
+  Only when no candidate decodes cleanly are undecodable bytes replaced.
 * RFC 2047 encoded words are decoded by our own reader: adjacent words of one charset are
   joined before decoding (clients split multi-byte characters across words), missing base64
   padding is tolerated, and words glued to text (`Re:=?gbk?B?...?=`) are still found.
@@ -17,6 +22,8 @@ import binascii
 import codecs
 import quopri
 import re
+
+from .hanzi import COMMON
 
 SUPERSETS = {
     "gb2312": "gb18030",
@@ -37,6 +44,9 @@ SUPERSETS = {
     "ascii": "utf-8",
 }
 FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
+CJK_CODECS = frozenset({"gb18030", "big5hkscs"})
+WIDE = re.compile("[\u3040-\u31bf\u3400-\u9fff\uf900-\ufaff\ufe30-\ufe4f]")
+UNLIKELY = re.compile("[\ue000-\uf8ff\ufffd\x80-\x9f]")
 ENCODED_WORD = re.compile(r"=\?([^?\s]+?)\?([bBqQ])\?([^?]*?)\?=")
 BLANK_BETWEEN_WORDS = re.compile(r"(\?=)\s+(=\?)")
 
@@ -54,15 +64,53 @@ def codec_for(label: str | None) -> str | None:
         return None
 
 
-def decode_bytes(data: bytes, label: str | None = None) -> str:
-    """Text from `data`: under its label's superset, else the fallbacks, else with replacements."""
+def decode_bytes(data: bytes, label: str | None = None, hint: str | None = None) -> str:
+    """Text from `data` labelled `label` (`hint`: a second opinion, such as an HTML meta charset):
+    the label believed when it decodes cleanly and is not a Chinese one; else the most plausible
+    clean candidate; else with replacements."""
+    if data.isascii():
+        return data.decode("ascii")
     first = codec_for(label)
-    for codec in ([first] if first else []) + [c for c in FALLBACKS if c != first]:
-        try:
-            return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            continue
+    if first is not None and first not in CJK_CODECS:
+        text = _strict(data, first)
+        if text is not None and _clean(text):
+            return text
+    candidates = list(dict.fromkeys(c for c in (first, codec_for(hint), *FALLBACKS) if c))
+    decoded = {}
+    for codec in candidates:
+        text = _strict(data, codec)
+        if text is not None and _clean(text):
+            if codec == "utf-8":  # multi-byte UTF-8 that decodes is not an accident
+                return text
+            decoded[codec] = text
+    if decoded:
+        return max(decoded.values(), key=_plausibility)  # max keeps the first of equals: the label
+    for codec in candidates:
+        text = _strict(data, codec)
+        if text is not None:
+            return text
     return data.decode(first or "utf-8", errors="replace")
+
+
+def _strict(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _clean(text: str) -> bool:
+    """No character a right decoding of mail text would hold: private use, U+FFFD, C1 controls."""
+    return UNLIKELY.search(text) is None
+
+
+def _plausibility(text: str) -> float:
+    """The share of the wide characters in `text` that are common Chinese ones (1.0 when there are
+    none); kana, bopomofo and vertical forms, which a wrong guess yields, count as uncommon."""
+    wide = [ch for ch in text[:4000] if WIDE.match(ch)]
+    if not wide:
+        return 1.0
+    return sum(ch in COMMON for ch in wide) / len(wide)
 
 
 def _word_bytes(encoding: str, text: str) -> bytes:

@@ -29,6 +29,7 @@ AUTO_SUBJECT = re.compile(  # Outlook, exmail/QQ (`【自动回复】`), 163: ou
     re.I,
 )
 RECEIPT_SUBJECT = re.compile(r"^\s*(Read|Not read|已读|已讀|未读|未讀|已读回执|已讀回條)\s*[:：]", re.I)  # receipts
+META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster)@", re.I)
 SUPPRESS_VALUES = ("all", "oof", "autoreply", "dr", "ndr", "rn", "nrn")
 MAX_KEY = 255
@@ -137,12 +138,31 @@ def _date(msg: Message) -> datetime | None:
 
 def _text_of(part: Message) -> str:
     payload = part.get_payload(decode=True) or b""
-    return decode_bytes(payload, part.get_content_charset()).replace("\r\n", "\n")
+    hint = None
+    if part.get_content_type() == "text/html":
+        meta = META_CHARSET.search(payload[:4096])
+        hint = meta.group(1).decode("ascii") if meta else None
+    return decode_bytes(payload, part.get_content_charset(), hint).replace("\r\n", "\n")
+
+
+def _raw_8bit_filename(part: Message) -> str | None:
+    """A file name sent as raw 8-bit bytes (GBK, UTF-8) in Content-Disposition or Content-Type:
+    the standard library turns those bytes into U+FFFD; we decode them like any header."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        value = _raw_header(part, header) or ""
+        if not any("\udc80" <= ch <= "\udcff" for ch in value):
+            continue
+        holder = Message()
+        holder[header] = decode_header(value)
+        name = holder.get_param(param, header=header)
+        if isinstance(name, str) and name:
+            return name
+    return None
 
 
 def _filename(part: Message) -> str | None:
     try:
-        name = part.get_filename()
+        name = _raw_8bit_filename(part) or part.get_filename()
     except (ValueError, LookupError, UnicodeError):
         name = None
     if name is None:

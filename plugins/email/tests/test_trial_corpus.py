@@ -227,3 +227,28 @@ def test_a_delay_warning_is_a_bounce_that_did_not_fail() -> None:
     assert (bounce.failed, bounce.message_ids) == (False, ["gd.t5.reply2@acme.example"])
     failed = next(c for c in TRIAL if c.file == "exchange_ndr_with_original.eml")
     assert parse(failed.raw).bounce.failed is True
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "label"),
+    [
+        ("請幫忙查詢物流狀態，謝謝", "big5", "gb2312"),
+        ("请尽快处理退货，谢谢", "gbk", "big5"),
+        ("公司需要報銷，請問可以開發票嗎", "big5", None),
+        ("运费谁出", "utf-8", "gb2312"),
+        ("镕喆啰嗦", "gbk", "gb2312"),
+    ],
+)
+def test_mislabelled_chinese_text_is_read_right(text: str, encoding: str, label: str | None) -> None:
+    from gongdan_email.charsets import decode_bytes
+
+    assert decode_bytes(text.encode(encoding), label) == text
+
+
+def test_a_clean_non_chinese_label_is_believed_and_a_meta_charset_breaks_ties() -> None:
+    from gongdan_email.charsets import decode_bytes
+
+    assert decode_bytes("Café crème brûlée".encode("latin-1"), "iso-8859-1") == "Café crème brûlée"
+    assert decode_bytes("乾".encode("big5")) == "爱"  # as GB18030: as common, so no way to tell
+    assert decode_bytes("乾".encode("big5"), None, "big5") == "乾"  # the HTML meta charset tells
+    assert decode_bytes("不".encode("big5")) == "不"  # GB18030 gives kana (ぃ): not Chinese text
