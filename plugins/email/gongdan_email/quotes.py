@@ -2,9 +2,12 @@
 
 The reply is cut at the first line that starts the quoted history:
 
-* QQ Mail: `------------------ 原始邮件 ------------------` (also `Original`);
-* 163/126 and Chinese Apple Mail: `在 2026-11-20 10:00:00，张三 写道：`, `2026年11月20日 10:00，… 写道：`;
-* Gmail and Apple Mail: `On … wrote:` (wrapped over two lines too);
+* QQ Mail: `------------------ 原始邮件 ------------------` (also `Original`); NetEase
+  MailMaster: `---- 回复的原邮件 ----`;
+* 163/126 and Chinese Apple Mail: `在 2026-11-20 10:00:00，张三 写道：`, `2026年11月20日 10:00，… 写道：`,
+  traditional `於 2026年11月30日 上午10:00，… 寫道：`;
+* Gmail and Apple Mail: `On … wrote:`; Gmail in Chinese: `张三 <a@b.c> 于2026年11月30日周一 10:00写道：`
+  (both wrapped over two lines too);
 * Outlook, Foxmail: a header block `From: …` / `发件人：…` followed by `Sent:` / `Date:` /
   `发送时间：` / `日期：` within a few lines (with or without the `____` rule above it);
   `-----Original Message-----`;
@@ -19,13 +22,15 @@ from __future__ import annotations
 import re
 
 HISTORY = [
-    re.compile(r"^\s*-{3,}\s*(原始邮件|Original( Message)?|原始郵件)\s*-{3,}\s*$", re.I),
-    re.compile(r"^\s*在\s*.{4,120}写道\s*[:：]\s*$"),
-    re.compile(r"^\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,120}写道\s*[:：]\s*$"),
+    re.compile(r"^\s*-{3,}\s*(原始邮件|Original( Message)?|原始郵件|回复的原邮件|回覆的原郵件)\s*-{3,}\s*$", re.I),
+    re.compile(r"^\s*(在|於|于)\s*.{4,160}(写道|寫道)\s*[:：]\s*$"),
+    re.compile(r"^\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,120}(写道|寫道)\s*[:：]\s*$"),
     re.compile(r"^\s*On\s.{4,200}\swrote\s*:\s*$", re.I),
+    re.compile(r"^.{0,200}(于|於)\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日.{0,60}(写道|寫道)\s*[:：]\s*$"),
     re.compile(r"^\s*Le\s.{4,200}\sa écrit\s*:\s*$", re.I),
     re.compile(r"^\s*_{10,}\s*$"),
 ]
+WRAPPED = re.compile(r"(wrote|写道|寫道)\s*[:：]\s*$", re.I)  # the end of an attribution wrapped in two
 HEADER_START = re.compile(r"^\s*\*?(From|发件人|寄件者)\s*\*?\s*[:：]", re.I)
 HEADER_FOLLOW = re.compile(r"^\s*\*?(Sent|Date|发送时间|日期|时间|寄件日期|To|收件人)\s*\*?\s*[:：]", re.I)
 FORWARD = re.compile(r"^\s*-{3,}\s*(Forwarded message|转发的邮件|Begin forwarded message)\s*-{0,}\s*:?\s*$", re.I)
@@ -43,8 +48,9 @@ def _history_start(lines: list[str]) -> int | None:
         if any(p.match(line) for p in HISTORY):
             return i
         joined = line + " " + lines[i + 1] if i + 1 < len(lines) else ""
-        if joined and HISTORY[3].match(joined) and not line.strip().endswith(":"):
-            return i  # "On Fri, … Name <" / "x@example.com> wrote:"
+        wrapped = joined and WRAPPED.search(lines[i + 1]) and not line.strip().endswith((":", "："))
+        if wrapped and any(p.match(joined) for p in HISTORY[1:5]):
+            return i  # "On Fri, … Name <" / "x@example.com> wrote:", Gmail's "Name <x>" / "于… 写道："
         if HEADER_START.match(line) and any(HEADER_FOLLOW.match(n) for n in lines[i + 1 : i + 1 + HEADER_WINDOW]):
             return i
     return None

@@ -252,3 +252,19 @@ def test_a_clean_non_chinese_label_is_believed_and_a_meta_charset_breaks_ties() 
     assert decode_bytes("乾".encode("big5")) == "爱"  # as GB18030: as common, so no way to tell
     assert decode_bytes("乾".encode("big5"), None, "big5") == "乾"  # the HTML meta charset tells
     assert decode_bytes("不".encode("big5")) == "不"  # GB18030 gives kana (ぃ): not Chinese text
+
+
+@pytest.mark.parametrize(
+    "attribution",
+    [
+        "Acme 客服 <support@acme.example> 于2026年11月30日周一 10:00写道：",
+        "Acme 客服 <support@acme.example>\n于2026年11月30日周一 10:00写道：",  # wrapped by Gmail
+        "於 2026年11月30日 上午10:00，Acme 客服 <support@acme.example> 寫道：",
+        "---- 回复的原邮件 ----",
+        "On Mon, 30 Nov 2026 at 10:00, Acme <support@\nacme.example> wrote:",
+    ],
+)
+def test_chinese_attributions_cut_the_quoted_history(attribution: str) -> None:
+    from gongdan_email.quotes import strip_reply
+
+    assert strip_reply(f"能直接退款吗？\n\n{attribution}\n\n> 我们会为您补发一件新的。\n") == "能直接退款吗？"
