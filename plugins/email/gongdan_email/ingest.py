@@ -68,6 +68,12 @@ def own_addresses(tenant: Tenant) -> set[str]:
     return {a.lower() for (a,) in _OWN.cursor((), {"tenant": tenant.id}).fetchall()}
 
 
+def is_own(address: str, own: set[str]) -> bool:
+    """`address` is one of the tenant's mailboxes, with or without a `+tag` (support+vip@…)."""
+    local, at, domain = address.lower().partition("@")
+    return address.lower() in own or (at == "@" and f"{local.split('+', 1)[0]}@{domain}" in own)
+
+
 def _seen(tenant: Tenant, mailbox: Mailbox, key: str) -> bool:
     """A dedup row or a quarantined copy of `key` exists in this mailbox."""
     return _SEEN.scalar((), {"tenant": tenant.id, "mailbox": mailbox.id, "key": key}) is not None
@@ -191,7 +197,7 @@ def apply(
         "message_id": mail.message_id,
         "sender": mail.sender[:254],
         "subject": mail.subject[:300],
-        "participants": sorted({mail.sender, *mail.recipients} - own),
+        "participants": sorted(a for a in {mail.sender, *mail.recipients} if not is_own(a, own)),
         "uid": uid,
         "raw": raw,
         "html": mail.html,
@@ -215,6 +221,7 @@ def apply(
     comment = None
     if ticket is None:
         ticket, outcome = _new_ticket(tenant, mailbox, mail), "ticket"
+        _note_refused_thread(tenant, ticket, mail)
     elif _too_old(ticket, reopen_days):
         ticket, outcome = tickets.link(tenant, ticket, _ticket_data(mailbox, mail), ACTOR), "followup"
     else:
@@ -236,6 +243,27 @@ def apply(
         tickets.comment(tenant, ticket, f"附件未保存 / Attachments not stored:\n{note}", ACTOR, internal=True)
     _record(row, outcome, ticket, comment)
     return Result(outcome, ticket.id)
+
+
+def _note_refused_thread(tenant: Tenant, ticket: Ticket, mail: ParsedMail) -> None:
+    """An internal note on a new ticket whose mail claimed an existing one (by Message-ID or
+    token) but was refused: a forged sender, or one who is not on that ticket."""
+    claimed = threads.claimed(tenant, mail)
+    if mail.unverified:
+        where = f"，未并入工单 #{claimed.number}" if claimed else ""
+        where_en = f": not added to ticket #{claimed.number}" if claimed else ""
+        note = (
+            f"发件人 {mail.sender} 未通过验证（{mail.unverified}），可能是伪造的{where}。\n"
+            f"The sender {mail.sender} failed authentication ({mail.unverified}), it may be forged{where_en}."
+        )
+    elif claimed is not None:
+        note = (
+            f"这封邮件回复的是工单 #{claimed.number}，但发件人 {mail.sender} 不在该工单的邮件上，未并入。\n"
+            f"This mail replies to ticket #{claimed.number}, but {mail.sender} is not on its mail: not added to it."
+        )
+    else:
+        return
+    tickets.comment(tenant, ticket, note, ACTOR, internal=True)
 
 
 def _author(mail: ParsedMail) -> str:

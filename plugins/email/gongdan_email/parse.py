@@ -77,6 +77,7 @@ class ParsedMail:
     attachments: list[Part] = field(default_factory=list)
     automatic: str | None = None  # "autoreply", "list" or "bounce"
     bounce: Bounce | None = None
+    unverified: str = ""  # why the From address is not to be trusted ("dmarc=fail"), if it is not
 
     @property
     def thread_ids(self) -> list[str]:
@@ -297,6 +298,22 @@ def _is_receipt(msg: Message) -> bool:
     return any(p.get_content_type() == "message/disposition-notification" for p in msg.walk())
 
 
+def _unverified(msg: Message) -> str:
+    """The failed check, when a receiving server's `Authentication-Results` say the From address
+    is forged: `dmarc=fail`, or `spf=fail` with no DKIM or DMARC pass. Only failures are read
+    (a sender can write any header; claiming a failure only hurts itself)."""
+    for key, value in msg.raw_items():
+        if key.lower() != "authentication-results":
+            continue
+        text = " ".join(str(value).split()).lower()
+        if re.search(r"\bdmarc\s*=\s*fail\b", text):
+            return "dmarc=fail"
+        passed = re.search(r"\b(dkim|dmarc)\s*=\s*pass\b", text)
+        if re.search(r"\bspf\s*=\s*fail\b", text) and not passed:
+            return "spf=fail"
+    return ""
+
+
 def _is_bounce(msg: Message, sender: str) -> bool:
     report = msg.get_content_type() == "multipart/report" and (
         str(msg.get_param("report-type") or "").lower() == "delivery-status"
@@ -357,6 +374,7 @@ def parse(raw: bytes) -> ParsedMail:
         attachments=collector.parts,
         automatic=automatic,
         bounce=bounce,
+        unverified=_unverified(msg),
     )
 
 

@@ -2,9 +2,13 @@
 
 1. `In-Reply-To`, then `References` (newest first), against the Message-IDs gongdan sent or
    received for the tenant's tickets;
-2. else the ticket token `[#1234]` in the subject, but only when the sender is that ticket's
-   customer or an address copied on its mail (a stranger quoting a number opens a new ticket);
+2. else the ticket token `[#1234]` in the subject;
 3. else none: a new ticket.
+
+Either way only when the sender is that ticket's customer or an address on its mail, and the
+receiving server did not find the From address forged (`ParsedMail.unverified`): a stranger
+quoting a Message-ID or a number, or a forged customer address, opens a new ticket (`claimed`
+names the ticket it pretended to continue, for a note).
 """
 
 from __future__ import annotations
@@ -56,18 +60,35 @@ def participants(tenant: Tenant, ticket: Ticket) -> set[str]:
     return found
 
 
+def _belongs(tenant: Tenant, ticket: Ticket, mail: ParsedMail, own: set[str]) -> bool:
+    return not mail.unverified and mail.sender in participants(tenant, ticket) - own
+
+
 def by_token(tenant: Tenant, mail: ParsedMail, own: set[str]) -> Ticket | None:
     """The ticket named by a subject token, if the sender is its customer or a participant."""
     for match in TOKEN.finditer(mail.subject):
         ticket = Ticket.get_or_none((Ticket.tenant == tenant) & (Ticket.number == int(match.group(1))))
-        if ticket is not None and mail.sender in participants(tenant, ticket) - own:
+        if ticket is not None and _belongs(tenant, ticket, mail, own):
             return ticket
     return None
+
+
+def claimed(tenant: Tenant, mail: ParsedMail) -> Ticket | None:
+    """The ticket `mail` says it continues (by Message-ID, else by token), whoever sent it."""
+    found = by_message_ids(tenant, mail.thread_ids)
+    for match in [] if found is not None else TOKEN.finditer(mail.subject):
+        found = Ticket.get_or_none((Ticket.tenant == tenant) & (Ticket.number == int(match.group(1))))
+        if found is not None:
+            break
+    return found
 
 
 def find_ticket(tenant: Tenant, mail: ParsedMail, own: set[str]) -> Ticket | None:
     """The ticket `mail` continues, or None for a new one. `own`: the tenant's mailbox addresses.
 
     A reply to a ticket that was merged into another continues the survivor (`gongdan.merge`)."""
-    found = by_message_ids(tenant, mail.thread_ids) or by_token(tenant, mail, own)
+    found = by_message_ids(tenant, mail.thread_ids)
+    if found is not None and not _belongs(tenant, found, mail, own):
+        found = None
+    found = found or by_token(tenant, mail, own)
     return merge.survivor(tenant, found) if found is not None else None

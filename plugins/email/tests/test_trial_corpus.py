@@ -268,3 +268,26 @@ def test_chinese_attributions_cut_the_quoted_history(attribution: str) -> None:
     from gongdan_email.quotes import strip_reply
 
     assert strip_reply(f"能直接退款吗？\n\n{attribution}\n\n> 我们会为您补发一件新的。\n") == "能直接退款吗？"
+
+
+def test_plus_tagged_mailbox_addresses_are_our_own() -> None:
+    from gongdan_email.ingest import is_own
+
+    own = {"support@acme.example"}
+    assert is_own("Support+VIP@acme.example", own)
+    assert is_own("support@acme.example", own)
+    assert not is_own("support+vip@other.example", own)
+    assert not is_own("buyer+shop@qq.com", own)
+
+
+@pytest.mark.parametrize(
+    ("results", "unverified"),
+    [
+        ("mx.acme.example; spf=fail smtp.mailfrom=evil.example; dmarc=fail header.from=qq.com", "dmarc=fail"),
+        ("mx.acme.example; spf=fail smtp.mailfrom=evil.example; dkim=none", "spf=fail"),
+        ("mx.acme.example; spf=fail smtp.mailfrom=list.example; dkim=pass header.d=qq.com", ""),  # forwarded
+        ("mx.acme.example; spf=pass; dkim=pass; dmarc=pass", ""),
+    ],
+)
+def test_a_forged_from_is_read_from_the_authentication_results(results: str, unverified: str) -> None:
+    assert parse(_mail(f"Subject: hi\r\nAuthentication-Results: {results}")).unverified == unverified
