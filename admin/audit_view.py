@@ -51,7 +51,7 @@ def _day(field: str, errors: dict[str, str]) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        errors[field] = gettext("Not a date: use the form's calendar (YYYY-MM-DD).")
+        errors[field] = gettext("Write the date as year-month-day, for example 2026-12-01.")
         return None
 
 

@@ -59,7 +59,9 @@ VISIBLE = r"""
   const labels = [...document.querySelectorAll('form label')].map(l => l.textContent.trim());
   const files = [...document.querySelectorAll('input[type=file]')]
     .filter(i => i.getBoundingClientRect().width > 2).map(i => i.name);
-  return {text: parts.join(' '), labels, files,
+  const dates = [...document.querySelectorAll('input[type=date], input[type=month], input[type=week], '
+    + 'input[type=time], input[type=datetime-local]')].map(i => i.type + ' ' + i.name);
+  return {text: parts.join(' '), labels, files, dates,
           wide: document.documentElement.scrollWidth - document.documentElement.clientWidth};
 }
 """
@@ -126,6 +128,7 @@ def test_no_console_page_shows_codes_or_spills_off_a_phone(busy_shop, live_serve
             "code": sorted(set(SNAKE.findall(text)) - ALLOWED_SNAKE),
             "model label": sorted({label for label in shown["labels"] if MODEL_LABELS.match(label)}),
             "native file input": shown["files"],
+            "native date input": shown["dates"],
         }
         problems += [f"{url}: {kind} {values}" for kind, values in found.items() if values]
         if shown["wide"] > 1:
