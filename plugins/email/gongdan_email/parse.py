@@ -10,6 +10,7 @@ notifications), so it never becomes a ticket.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -177,8 +178,40 @@ def _filename(part: Message) -> str | None:
 
 
 def _guess_name(part: Message, index: int) -> str:
-    subtype = part.get_content_subtype()
-    return f"part-{index}.{'eml' if part.get_content_type() == 'message/rfc822' else subtype}"
+    """A name for a part that has none: a forwarded message after its subject (`.eml`), a
+    calendar invitation `invite.ics`, else `part-N` with the subtype."""
+    ctype = part.get_content_type()
+    if ctype == "message/rfc822":
+        inner = part.get_payload()
+        subject = decode_header(_raw_header(inner[0], "subject")) if isinstance(inner, list) and inner else ""
+        subject = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", " ".join(subject.split()))[:120].strip(" .")
+        return f"{subject or 'message'}.eml"
+    if ctype == "text/calendar":
+        return "invite.ics"
+    return f"part-{index}.{part.get_content_subtype()}"
+
+
+def _tnef_files(part: Message) -> list[Part]:
+    """The files inside an Outlook `winmail.dat` (application/ms-tnef), read with tnefparse;
+    names in the sender's code page are decoded like any header. Empty when it cannot be read."""
+    import tnefparse.properties  # only Outlook's rich-text mail needs it
+
+    try:
+        tnef = tnefparse.TNEF(part.get_payload(decode=True) or b"")
+    except Exception:  # noqa: BLE001 - a damaged winmail.dat: kept whole instead
+        return []
+    label = tnef.codepage if isinstance(tnef.codepage, str) else None  # "cp936", from attOemCodepage
+    long_filename = tnefparse.properties.MAPI_ATTACH_LONG_FILENAME
+    files = []
+    for index, attachment in enumerate(tnef.attachments):
+        long_names = [a.data for a in attachment.mapi_attrs if a.name == long_filename]
+        name = long_names[0] if long_names else attachment._name  # the bytes: `.name` assumes UTF-8
+        if isinstance(name, bytes):
+            name = decode_bytes(name.rstrip(b"\0"), label)
+        name = re.sub(r"[\\/\x00-\x1f]", "_", str(name)).strip() or f"winmail-{index}.bin"
+        ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        files.append(Part(name, ctype, bytes(attachment.data or b"")))
+    return files
 
 
 class _Collector:
@@ -212,6 +245,11 @@ class _Collector:
         return ctype in ("text/plain", "text/html") and disposition != "attachment" and _filename(part) is None
 
     def _attach(self, part: Message, ctype: str, index: int) -> None:
+        if ctype == "application/ms-tnef":
+            extracted = _tnef_files(part)
+            if extracted:  # else keep winmail.dat as it came: nothing is lost
+                self.parts += extracted
+                return
         if ctype == "message/rfc822":
             inner = part.get_payload()
             data = (
@@ -226,6 +264,25 @@ class _Collector:
         inline = disposition == "inline" or (disposition != "attachment" and content_id is not None)
         name = _filename(part) or _guess_name(part, index)
         self.parts.append(Part(name, ctype, data, inline=inline, content_id=content_id))
+
+
+def _repair_boundary(msg: Message) -> None:
+    """A multipart message without a `boundary` parameter: the standard library leaves its body
+    as one string. Take the boundary from its first `--` line and read the parts; with no such
+    line, the body is read as plain text (never lost as an attachment)."""
+    if msg.get_content_maintype() != "multipart" or isinstance(msg.get_payload(), list):
+        return
+    body = msg.get_payload(decode=True) or b""
+    found = re.search(rb"^--([^\s]{1,70}?)\s*$", body, re.M)
+    if found:
+        boundary = found.group(1).decode("ascii", "replace")
+        head = f'Content-Type: {msg.get_content_type()}; boundary="{boundary}"\r\n\r\n'.encode()
+        inner = BytesParser(policy=policy.compat32).parsebytes(head + body)
+        if isinstance(inner.get_payload(), list) and inner.get_payload():
+            msg.set_payload(inner.get_payload())
+            msg.set_param("boundary", boundary)
+            return
+    msg.replace_header("Content-Type", "text/plain")
 
 
 def _leaves(part: Message) -> Iterator[Message]:
@@ -340,6 +397,7 @@ def parse(raw: bytes) -> ParsedMail:
     if not sender:
         raise UnparseableMessage("no sender address in From")
     subject = _header(msg, "subject")
+    _repair_boundary(msg)
     collector = _Collector()
     try:
         collector.walk(msg)

@@ -291,3 +291,19 @@ def test_plus_tagged_mailbox_addresses_are_our_own() -> None:
 )
 def test_a_forged_from_is_read_from_the_authentication_results(results: str, unverified: str) -> None:
     assert parse(_mail(f"Subject: hi\r\nAuthentication-Results: {results}")).unverified == unverified
+
+
+def test_a_multipart_without_boundary_or_parts_is_read_as_text() -> None:
+    mail = parse(_mail("Subject: hi\r\nContent-Type: multipart/mixed", "发票税号开错了，请重开。\r\n"))
+    assert (mail.reply, mail.attachments) == ("发票税号开错了，请重开。", [])
+
+
+def test_a_damaged_winmail_dat_is_kept_whole() -> None:
+    headers = "Subject: hi\r\nContent-Type: multipart/mixed; boundary=b"
+    body = (
+        "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n见附件\r\n--b\r\n"
+        'Content-Type: application/ms-tnef; name="winmail.dat"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        "bm90IHRuZWY=\r\n--b--\r\n"
+    )
+    [part] = parse(_mail(headers, body)).attachments
+    assert (part.filename, part.data) == ("winmail.dat", b"not tnef")
