@@ -14,6 +14,7 @@ from gongdan import audit, hooks
 from gongdan.admin import timeline
 from gongdan.admin.audit_text import KIND_LABELS, actor_text, kind_label, lines
 from gongdan.admin.base import ConsoleBaseView
+from gongdan.admin.form_rows import read_date
 from gongdan.models import Tenant, Ticket, User
 
 PER_PAGE = 50
@@ -48,11 +49,10 @@ def _day(field: str, errors: dict[str, str]) -> date | None:
     text = (request.args.get(field) or "").strip()
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
+    found = read_date(text)
+    if found is None:
         errors[field] = gettext("Write the date as year-month-day, for example 2026-12-01.")
-        return None
+    return found
 
 
 class AuditView(ConsoleBaseView):

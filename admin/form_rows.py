@@ -182,15 +182,47 @@ def interval(row: FormRow, start: str, end: str, errors: FormErrors) -> list[str
     return [begins, ends]
 
 
-def day(text: str, name: str, errors: FormErrors) -> date | None:
-    """`text` as a date `YYYY-MM-DD`; None and a message under `name` otherwise."""
-    if not text:
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９／－：，", "0123456789/-:,")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_YMD = re.compile(r"^(\d{4}) ?[-/.年] ?(\d{1,2}) ?[-/.月] ?(\d{1,2}) ?[日号]?$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DMY_WORDS = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)? ([A-Za-z]{3,})\.?,? (\d{4})$")
+_MDY_WORDS = re.compile(r"^([A-Za-z]{3,})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
+
+
+def read_date(text: str) -> date | None:
+    """A date as a person writes it in either language, or None: 2026-12-01, 2026/12/1, 2026.12.1,
+    2026年12月1日, 20261201, 1 Dec 2026, Dec 1, 2026 (what `date-inputs.js` reads in the browser;
+    the server reads the same, so a form sent without scripts is not refused for its format)."""
+    plain = " ".join((text or "").translate(_FULL_WIDTH).split())
+    if found := _YMD.match(plain) or _COMPACT.match(plain):
+        y, m, d = (int(g) for g in found.groups())
+    elif found := _DMY_WORDS.match(plain):
+        d, y, m = int(found.group(1)), int(found.group(3)), _month(found.group(2))
+    elif found := _MDY_WORDS.match(plain):
+        m, d, y = _month(found.group(1)), int(found.group(2)), int(found.group(3))
+    else:
         return None
     try:
-        return date.fromisoformat(text)
+        return date(y, m, d) if y >= 1000 else None
     except ValueError:
-        errors.add(name, gettext("Give a date."))
         return None
+
+
+def _month(name: str) -> int:
+    word = name[:3].lower()
+    return _MONTHS.index(word) + 1 if word in _MONTHS else 0
+
+
+def day(text: str, name: str, errors: FormErrors) -> date | None:
+    """`text` as a date (`YYYY-MM-DD` or another way `read_date` reads); None and a message under
+    `name` otherwise."""
+    if not text:
+        return None
+    found = read_date(text)
+    if found is None:
+        errors.add(name, gettext("Write the date as year-month-day, for example 2026-12-01."))
+    return found
 
 
 def words(text: str) -> list[str]:

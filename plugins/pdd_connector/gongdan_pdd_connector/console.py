@@ -8,7 +8,7 @@ as ticket events.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -121,6 +121,22 @@ def _why(exc: GongdanError | GatewayError) -> str:
     return errors.describe(exc.code) if isinstance(exc, GatewayError) else exc.message
 
 
+def backfill_start(text: str) -> datetime | None:
+    """The start of a backfill as an admin types it on the shops page: `7d`, `12h`, `90m` ago, a
+    date written either language's way (2026-11-01, 2026年11月1日, 1 Nov 2026: from its midnight in
+    China time) or an ISO time with its offset; None when it is none of these."""
+    from gongdan.admin.form_rows import read_date
+    from gongdan_pdd_connector.api import parse_since
+
+    day = read_date(text)
+    if day is not None:
+        return datetime.combine(day, time.min, mapping.CHINA_TZ)
+    try:
+        return parse_since(text)
+    except ValueError:
+        return None
+
+
 def _csrf() -> str:
     from flask_wtf.csrf import generate_csrf
 
@@ -162,14 +178,16 @@ def console_views() -> list[ConsoleView]:
                 abort(403)
             shop = shops.get(self.current_tenant(), shop_id)
             since = None
-            if request.form.get("since"):
-                from gongdan_pdd_connector.api import parse_since
-
-                try:
-                    since = parse_since(request.form["since"])
-                except ValueError as exc:
-                    flash(str(exc), "danger")
-                    return redirect(self.get_url(".index"))
+            if (request.form.get("since") or "").strip():
+                since = backfill_start(request.form["since"])
+                if since is None:
+                    flash(
+                        gettext(
+                            "Backfill from: write 7d (7 days ago), 12h (12 hours ago) or a date such as 2026-11-01."
+                        ),
+                        "danger",
+                    )
+                    return self.index(), 422
             if sync.start_in_background(shop.id, since):
                 flash(gettext("Sync of %(shop)s started.", shop=shop.owner_name or shop.owner_id))
             else:

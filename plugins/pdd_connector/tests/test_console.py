@@ -168,3 +168,29 @@ def _malformed(item: dict) -> mapping.Malformed:
     except mapping.Malformed as problem:
         return problem
     raise AssertionError("the record is well formed")
+
+
+def test_a_backfill_start_is_read_as_a_person_writes_it_and_refused_in_words(pdd_tenant, console_client, frozen_clock):
+    """The shops page's "backfill from" said "7d, 12h or an ISO date" and flashed the API's English
+    ("use 7d, 12h, 90m or an ISO 8601 time …") on a Chinese page, with a redirect (302)."""
+    from gongdan_pdd_connector.console import backfill_start
+
+    for text in ("2026-11-01", "2026年11月1日", "2026/11/1", "1 Nov 2026"):
+        assert backfill_start(text).isoformat() == "2026-11-01T00:00:00+08:00", text
+    assert backfill_start("7d") == clock.now() - timedelta(days=7)
+    assert backfill_start("2026-11-01T09:30:00+08:00").isoformat() == "2026-11-01T09:30:00+08:00"
+    assert backfill_start("11/01/2026") is None
+    shop = PddShop.create(
+        tenant=pdd_tenant, owner_id="9001", client_id="c", client_secret="s", access_token="t", gateway_url="http://x"
+    )
+    chinese = console_client("admin", language="zh_CN")
+    answer = chinese.post(f"/console/pdd-shops/{shop.id}/sync", {"since": "11/01/2026"})
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "回补起点：请填写 7d（7 天前）、12h（12 小时前）或日期，如 2026-11-01。" in page
+    assert "ISO" not in page
+    english = console_client("admin", language="en").post(f"/console/pdd-shops/{shop.id}/sync", {"since": "soon"})
+    assert english.status_code == 422
+    assert "Backfill from: write 7d (7 days ago), 12h (12 hours ago) or a date such as 2026-11-01." in html.unescape(
+        english.get_data(as_text=True)
+    )

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from gongdan import clock
 from gongdan.actors import Actor
-from gongdan.admin.form_rows import FormErrors
+from gongdan.admin.form_rows import FormErrors, read_date
 from gongdan.contributions import ConsoleView
 from gongdan.errors import ValidationError
 from gongdan.models import Tenant
@@ -172,10 +172,9 @@ def horizon_notice() -> str | None:
 
 def _day_form(form: Any) -> tuple[str, date, str, list[list[str]]]:
     """`(calendar, date, kind, hours)` from the month page's form; ValidationError names the field."""
-    try:
-        day = date.fromisoformat(form.get("day", ""))
-    except ValueError:
-        raise ValidationError("bad date", {"day": [gettext("Give a date.")]}) from None
+    day = read_date(form.get("day", ""))
+    if day is None:
+        raise ValidationError("bad date", {"day": [gettext("Give a date.")]})
     pairs = [(form.get(f"start{n}", ""), form.get(f"end{n}", "")) for n in (1, 2)]
     hours = [[start, end] for start, end in pairs if start and end]
     return form.get("calendar", ""), day, form.get("kind", ""), hours
