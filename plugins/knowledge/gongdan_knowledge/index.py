@@ -104,6 +104,14 @@ PARTIAL_PER_CHAR = 4
 PARTIAL_WEIGHT = 0.5
 ROOT_WEIGHT = 0.3  # a suffixed noun's root (杆子 → 帐杆), through the articles' words holding it
 NOUN_SUFFIXES = "子儿"  # 杆子, 盖儿: colloquial nouns whose root the articles write in compounds
+LONE_WEIGHT = 0.2  # a character the buyer says as a word alone (砖, 灯, 漆, 装, 退), through the articles' words
+LONE_SKIP = frozenset(
+    "来去说是就才还再都很太真挺跟和及被比叫得着过已刚又也没不别等谁哪几多少些每各该此其"  # grammar
+    "一二三四五六七八九十两半百千万"  # numbers
+    "看想拿用做弄搞放买卖说问找叫"  # verbs too general to say what is asked
+    "大小新旧好"  # adjectives that qualify what is asked rather than name it
+)
+"""Characters the segmenter leaves alone that say nothing of what is asked (besides `STOP_CHARS`)."""
 TERM_DEPTH = 100
 MIN_SHARE = 0.2
 COMMON_SHARE = 0.4
@@ -490,6 +498,10 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             query.groups.append(TermGroup(alternatives[:MAX_ALTERNATIVES], own=False))
     if synonyms:
         query.groups.extend(_roots(tenant, wanted, stats, total))
+        if any(g.own and any(not is_noise(t) for a in g.alternatives for t in a) for g in query.groups):
+            # beside a word of its own the articles know: a question of lone characters only is
+            # left to the partial query, which reads every character
+            query.groups.extend(_lone_characters(tenant, text, stats, total))
     return query
 
 
@@ -525,6 +537,43 @@ def _roots(tenant: Tenant, wanted: Counter[str], stats: dict[str, int], total: i
         alternatives = [{t: round(_idf(total, df) * ROOT_WEIGHT, 4)} for t, df in held[:PARTIAL_PER_CHAR]]
         if alternatives:
             groups.append(TermGroup(alternatives, own=False))
+    return groups
+
+
+def lone_characters(text: str, known: set[str]) -> list[str]:
+    """The characters of `text` the segmenter reads as a word alone (砖 of 你们砖不行, 灯 of 灯到了,
+    装 of 谁来给我装, 退 of 能退吗) that a buyer uses for the articles' compounds (瓷砖, 灯具, 安装,
+    退款), in order: not grammar or numbers (`STOP_CHARS`, `LONE_SKIP`), not a suffix, and in no
+    bigram of the text the articles know (`known`; 少 of 买少了 is in 少了 already)."""
+    found: list[str] = []
+    for run in _HAN_RUN.findall(normalize(text)):
+        pairs = [run[i : i + 2] for i in range(len(run) - 1)]
+        position = 0
+        for token in words.cut(run):
+            place, position = position, position + len(token)
+            if len(token) != 1 or token in STOP_CHARS or token in LONE_SKIP or token in NOUN_SUFFIXES:
+                continue
+            beside = pairs[max(0, place - 1) : place + 1]
+            if token not in found and not any(pair in known for pair in beside):
+                found.append(token)
+    return found
+
+
+def _lone_characters(tenant: Tenant, text: str, stats: dict[str, int], total: int) -> list[TermGroup]:
+    """For each character said as a word alone (`lone_characters`), the articles' dictionary words
+    holding it (砖 → 瓷砖, 地砖; 灯 → 灯具, 吊灯), the most common first, as one group at
+    `LONE_WEIGHT`: the bigram index holds no single characters, so 砖 alone found nothing."""
+    known = {t for t, df in stats.items() if df > 0}
+    groups = []
+    for char in lone_characters(text, known)[:MAX_QUERY_TERMS]:
+        held = charmap.holding(tenant, char, total, max(1, int(COMMON_SHARE * total)))
+        held = [r for r in held if r[0] not in QUESTION_WORDS and words.is_word(r[0])]
+        held = held[:PARTIAL_PER_CHAR]
+        if held and LONE_WEIGHT > 0:
+            # each compound counts alike, as the most common one: the character is what was said
+            # (a rare compound, 灯会 of 灯会闪烁, is no better an answer than 灯具)
+            weight = round(_idf(total, max(df for _, df in held)) * LONE_WEIGHT, 4)
+            groups.append(TermGroup([{t: weight} for t, _ in held], own=False))
     return groups
 
 

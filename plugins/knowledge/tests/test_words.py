@@ -63,3 +63,15 @@ def test_a_colloquial_noun_with_a_suffix_finds_the_articles_compounds_of_its_roo
     assert any("帐杆" in alternative for group in query.groups for alternative in group.alternatives)
     assert _search(kb, "帐篷的杆子断了")[0]["id"] == poles
     assert "帐杆" not in index.prepare(tenant, "帐篷的杆子断了", synonyms=False).terms
+
+
+def test_a_character_said_alone_finds_the_articles_compounds_holding_it(kb: Any, publish: Any, tenant: Any) -> None:
+    assert index.lone_characters("灯到了 谁来给我装", set()) == ["灯", "装"]
+    assert index.lone_characters("灯坏了", {"坏了"}) == ["灯"]  # 坏 is in the known 坏了 already
+    hollow = publish("瓷砖铺贴后空鼓", "瓷砖铺贴后空鼓多为施工原因，请师傅刷背胶。")
+    lamp = publish("灯具上门安装", "灯具可预约师傅上门安装，安装费直接付给师傅。")
+    # 砖 alone: the index holds bigrams only, so without it 师傅 alone ranked the lamp first
+    query = index.prepare(tenant, "师傅说你们砖不行")
+    assert any("瓷砖" in alternative for group in query.groups for alternative in group.alternatives)
+    assert [i["id"] for i in _search(kb, "师傅说你们砖不行")] == [hollow, lamp]
+    assert "瓷砖" not in index.prepare(tenant, "师傅说你们砖不行", synonyms=False).terms
