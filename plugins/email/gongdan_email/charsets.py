@@ -75,16 +75,22 @@ def decode_bytes(data: bytes, label: str | None = None, hint: str | None = None)
         text = _strict(data, first)
         if text is not None and _clean(text):
             return text
-    candidates = list(dict.fromkeys(c for c in (first, codec_for(hint), *FALLBACKS) if c))
-    decoded = {}
+    text = _strict(data, "utf-8")
+    if text is not None and _clean(text):  # multi-byte UTF-8 that decodes is not an accident
+        return text
+    candidates = [c for c in dict.fromkeys((first, codec_for(hint), *FALLBACKS)) if c]
+    best, best_score = None, -1.0
     for codec in candidates:
-        text = _strict(data, codec)
-        if text is not None and _clean(text):
-            if codec == "utf-8":  # multi-byte UTF-8 that decodes is not an accident
-                return text
-            decoded[codec] = text
-    if decoded:
-        return max(decoded.values(), key=_plausibility)  # max keeps the first of equals: the label
+        text = _strict(data, codec) if codec != "utf-8" else None
+        if text is None or not _clean(text):
+            continue
+        score = _plausibility(text)
+        if score == 1.0:  # nothing can beat it, and equals go to the first: the label, the hint
+            return text
+        if score > best_score:
+            best, best_score = text, score
+    if best is not None:
+        return best
     for codec in candidates:
         text = _strict(data, codec)
         if text is not None:
@@ -107,10 +113,10 @@ def _clean(text: str) -> bool:
 def _plausibility(text: str) -> float:
     """The share of the wide characters in `text` that are common Chinese ones (1.0 when there are
     none); kana, bopomofo and vertical forms, which a wrong guess yields, count as uncommon."""
-    wide = [ch for ch in text[:4000] if WIDE.match(ch)]
+    wide = WIDE.findall(text, 0, 4000)
     if not wide:
         return 1.0
-    return sum(ch in COMMON for ch in wide) / len(wide)
+    return sum(map(COMMON.__contains__, wide)) / len(wide)
 
 
 def _word_bytes(encoding: str, text: str) -> bytes:

@@ -80,10 +80,11 @@ def _seen(tenant: Tenant, mailbox: Mailbox, key: str) -> bool:
 
 
 def _content_key(tenant: Tenant, mailbox: Mailbox, key: str, mail: ParsedMail) -> str:
-    """The dedup key of a message with a Message-ID: the Message-ID, unless a different message
-    (another sender, text or attachments) already came in under it — some clients reuse one id
-    for every mail, and anyone can copy one — then `sha256:` of the id and the content, so that
-    the second message is not dropped as a duplicate, and is itself deduplicated on a refetch."""
+    """The dedup key of a message whose Message-ID (`key`) is taken: the Message-ID, unless a
+    different message (another sender, date, text or files) came in under it — some clients
+    reuse one id for every mail, and anyone can copy one — then `sha256:` of the id and the
+    content, so that the second message is not dropped as a duplicate, and is itself
+    deduplicated on a refetch. The mail gongdan sent keeps its id: a copy of it is a duplicate."""
     first = (
         EmailMessage.select(EmailMessage.direction, EmailMessage.raw)
         .where((EmailMessage.tenant == tenant) & (EmailMessage.mailbox == mailbox) & (EmailMessage.key == key))
@@ -100,7 +101,7 @@ def _content_key(tenant: Tenant, mailbox: Mailbox, key: str, mail: ParsedMail) -
     else:
         raw = bytes(first.raw) if first.direction == "in" and first.raw is not None else None
     if raw is None:
-        return key  # nothing under it yet, or the mail gongdan sent (a copy of ours is a duplicate)
+        return key
     try:
         same = content_hash(parse(raw)) == content_hash(mail)
     except UnparseableMessage:
@@ -132,9 +133,12 @@ def ingest(tenant: Tenant, mailbox: Mailbox, raw: bytes, *, uid: int | None = No
     except UnparseableMessage as exc:
         mail, key, failure = None, dedup_key(None, raw), str(exc)
     with write_transaction():
-        if mail is not None and mail.message_id:
-            key = _content_key(tenant, mailbox, key, mail)
-        if _seen(tenant, mailbox, key):
+        seen = _seen(tenant, mailbox, key)
+        if seen and mail is not None and mail.message_id:  # the same message, or another under its id?
+            other = _content_key(tenant, mailbox, key, mail)
+            if other != key:
+                key, seen = other, _seen(tenant, mailbox, other)
+        if seen:
             result = Result("duplicate")
         elif mail is None:
             result = quarantine(tenant, mailbox, key, raw, failure, uid=uid)
