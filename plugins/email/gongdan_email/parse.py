@@ -194,8 +194,10 @@ def _guess_name(part: Message, index: int) -> str:
 def _tnef_files(part: Message) -> list[Part]:
     """The files inside an Outlook `winmail.dat` (application/ms-tnef), read with tnefparse;
     names in the sender's code page are decoded like any header. Empty when it cannot be read."""
-    import tnefparse.properties  # only Outlook's rich-text mail needs it
-
+    try:
+        import tnefparse.properties  # only Outlook's rich-text mail needs it
+    except ImportError:  # an installation without it (setup.cfg requires it): winmail.dat kept
+        return []
     try:
         tnef = tnefparse.TNEF(part.get_payload(decode=True) or b"")
     except Exception:  # noqa: BLE001 - a damaged winmail.dat: kept whole instead
@@ -267,13 +269,14 @@ class _Collector:
 
 
 def _repair_boundary(msg: Message) -> None:
-    """A multipart message without a `boundary` parameter: the standard library leaves its body
-    as one string. Take the boundary from its first `--` line and read the parts; with no such
-    line, the body is read as plain text (never lost as an attachment)."""
+    """A multipart message (or part) without a `boundary` parameter: the standard library leaves
+    its body as one string. Take the boundary from its first `--` line followed by a part's
+    header and read the parts; without one, the body is read as plain text (never lost as an
+    attachment)."""
     if msg.get_content_maintype() != "multipart" or isinstance(msg.get_payload(), list):
         return
     body = msg.get_payload(decode=True) or b""
-    found = re.search(rb"^--([^\s]{1,70}?)\s*$", body, re.M)
+    found = re.search(rb"^--([^\s]{1,70}?)[ \t]*\r?\n(?=Content-[\w-]+:)", body, re.M | re.I)
     if found:
         boundary = found.group(1).decode("ascii", "replace")
         head = f'Content-Type: {msg.get_content_type()}; boundary="{boundary}"\r\n\r\n'.encode()
@@ -287,6 +290,7 @@ def _repair_boundary(msg: Message) -> None:
 
 def _leaves(part: Message) -> Iterator[Message]:
     """The parts that carry content, depth first; a forwarded message (message/rfc822) is one part."""
+    _repair_boundary(part)
     payload = part.get_payload()
     leaf = part.get_content_type() in ("message/rfc822", "message/delivery-status")
     if leaf or not part.is_multipart() or not isinstance(payload, list):
@@ -397,7 +401,6 @@ def parse(raw: bytes) -> ParsedMail:
     if not sender:
         raise UnparseableMessage("no sender address in From")
     subject = _header(msg, "subject")
-    _repair_boundary(msg)
     collector = _Collector()
     try:
         collector.walk(msg)

@@ -88,7 +88,7 @@ def find_ticket(tenant: Tenant, mail: ParsedMail, own: set[str]) -> Ticket | Non
 
     A reply to a ticket that was merged into another continues the survivor (`gongdan.merge`)."""
     found = by_message_ids(tenant, mail.thread_ids)
-    if found is not None and not _belongs(tenant, found, mail, own):
-        found = None
+    if found is not None and not (_belongs(tenant, found, mail, own) or mail.sender in own):
+        found = None  # a stranger or a forged sender; our own address may still reply in the thread
     found = found or by_token(tenant, mail, own)
     return merge.survivor(tenant, found) if found is not None else None

@@ -307,3 +307,27 @@ def test_a_damaged_winmail_dat_is_kept_whole() -> None:
     )
     [part] = parse(_mail(headers, body)).attachments
     assert (part.filename, part.data) == ("winmail.dat", b"not tnef")
+
+
+def test_a_boundary_is_only_taken_from_a_line_that_starts_a_part() -> None:
+    body = "请重开发票。\r\n--John\r\nJohn Doe, ACME\r\n"  # a signature dash line, not a boundary
+    assert parse(_mail("Subject: hi\r\nContent-Type: multipart/mixed", body)).text == body.strip().replace("\r\n", "\n")
+
+
+def test_a_reply_by_message_id_needs_the_sender_on_the_ticket_or_our_own_address(email_on: Any, tenant: Any) -> None:
+    from gongdan_email import ingest
+    from gongdan_email.models import Mailbox
+
+    box = Mailbox.create(tenant=tenant, address="support@acme.example", imap_host="127.0.0.1", username="support")
+
+    def reply(sender: str, mid: str) -> ingest.Result:
+        headers = f"Subject: Re: 退款\r\nMessage-ID: <{mid}>\r\nIn-Reply-To: <first@qq.com>"
+        return ingest.ingest(tenant, box, _mail(headers).replace(b"amy@gmail.com", sender.encode()))
+
+    first = reply("amy@gmail.com", "first@qq.com")
+    stranger, own = reply("evil@evil.example", "second@evil.example"), reply("support@acme.example", "third@acme")
+    assert (first.outcome, own.outcome, own.ticket_id) == ("ticket", "comment", first.ticket_id)
+    assert stranger.outcome == "ticket"
+    assert stranger.ticket_id != first.ticket_id
+    [note] = Comment.select().where((Comment.ticket == stranger.ticket_id) & (Comment.internal == True))  # noqa: E712
+    assert f"#{Ticket.get_by_id(first.ticket_id).number}" in note.body
