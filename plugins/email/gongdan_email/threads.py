@@ -5,10 +5,11 @@
 2. else the ticket token `[#1234]` in the subject;
 3. else none: a new ticket.
 
-Either way only when the sender is that ticket's customer or an address on its mail, and the
-receiving server did not find the From address forged (`ParsedMail.unverified`): a stranger
-quoting a Message-ID or a number, or a forged customer address, opens a new ticket (`claimed`
-names the ticket it pretended to continue, for a note).
+Either way only when the sender is that ticket's customer or an address on its mail (or, by
+Message-ID, one of the tenant's own addresses), and the receiving server did not find the From
+address forged (`ParsedMail.unverified`): a stranger quoting a Message-ID or a number, or a
+forged customer address, opens a new ticket (`claimed` names the ticket it pretended to
+continue, for a note).
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def find_ticket(tenant: Tenant, mail: ParsedMail, own: set[str]) -> Ticket | Non
 
     A reply to a ticket that was merged into another continues the survivor (`gongdan.merge`)."""
     found = by_message_ids(tenant, mail.thread_ids)
-    if found is not None and not (_belongs(tenant, found, mail, own) or mail.sender in own):
+    ours = mail.sender in own and not mail.unverified
+    if found is not None and not (ours or _belongs(tenant, found, mail, own)):
         found = None  # a stranger or a forged sender; our own address may still reply in the thread
     found = found or by_token(tenant, mail, own)
     return merge.survivor(tenant, found) if found is not None else None

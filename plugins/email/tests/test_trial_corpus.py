@@ -320,14 +320,15 @@ def test_a_reply_by_message_id_needs_the_sender_on_the_ticket_or_our_own_address
 
     box = Mailbox.create(tenant=tenant, address="support@acme.example", imap_host="127.0.0.1", username="support")
 
-    def reply(sender: str, mid: str) -> ingest.Result:
-        headers = f"Subject: Re: 退款\r\nMessage-ID: <{mid}>\r\nIn-Reply-To: <first@qq.com>"
+    def reply(sender: str, mid: str, extra: str = "") -> ingest.Result:
+        headers = f"Subject: Re: 退款\r\nMessage-ID: <{mid}>\r\nIn-Reply-To: <first@qq.com>{extra}"
         return ingest.ingest(tenant, box, _mail(headers).replace(b"amy@gmail.com", sender.encode()))
 
     first = reply("amy@gmail.com", "first@qq.com")
     stranger, own = reply("evil@evil.example", "second@evil.example"), reply("support@acme.example", "third@acme")
+    forged = reply("support@acme.example", "fourth@acme", "\r\nAuthentication-Results: mx.acme.example; dmarc=fail")
     assert (first.outcome, own.outcome, own.ticket_id) == ("ticket", "comment", first.ticket_id)
-    assert stranger.outcome == "ticket"
-    assert stranger.ticket_id != first.ticket_id
+    assert (stranger.outcome, forged.outcome) == ("ticket", "ticket")
+    assert first.ticket_id not in (stranger.ticket_id, forged.ticket_id)
     [note] = Comment.select().where((Comment.ticket == stranger.ticket_id) & (Comment.internal == True))  # noqa: E712
     assert f"#{Ticket.get_by_id(first.ticket_id).number}" in note.body
