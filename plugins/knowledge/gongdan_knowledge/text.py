@@ -100,6 +100,7 @@ ABBREVIATIONS = {
     "sf": "顺丰",
     "hp": "好评",
     "cp": "差评",
+    "fp": "发票",
 }
 """Latin abbreviations read as the Chinese words they stand for, when they stand alone (`tk多久到`
 → `退款多久到`; never inside an English word: `with`, `bluetooth`)."""

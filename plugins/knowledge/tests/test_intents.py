@@ -106,6 +106,8 @@ def test_situations_described_rather_than_named() -> None:
     assert "damaged-on-arrival" not in names("用了几个月杯子裂了")  # worn out, not damaged in transit
     assert "spoiled" in names("到了以后有几个长毛了")
     assert not names("杯子是什么材质")
+    assert "price-protect" in names("刚买完就降价了")
+    assert "price-protect" not in names("怕买少了不够")  # how much to buy, not a lower price
 
 
 def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:

@@ -217,6 +217,7 @@ def test_shoppers_initials_read_as_words(kb: Any, publish: Any) -> None:
     assert colloquial("tk多久到") == "退款多久到"
     assert colloquial("没用过能TH吗") == "没用过能退货吗"
     assert colloquial("with bluetooth, thk") == "with bluetooth, 退货退款"  # never inside a word
+    assert colloquial("fp怎么开") == "发票怎么开"
     refund = publish("退款多久到账", "商家同意后，款项按原支付方式退回，银行卡三到七个工作日。")
     publish("发货时间", "下单后48小时内发货。")
     found = kb.get("/api/v1/kb/search", query_string={"q": "tk几天"}).get_json()["items"]
