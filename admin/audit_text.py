@@ -82,7 +82,26 @@ FIELD_LABELS = {
     "prefix": _l("Token"),
     "token": _l("Token"),
     "expires_at": _l("Expires"),
+    "why": _l("Reason"),
+    # SLA policies and business calendars (`sla.policies_changed`, `sla.calendars_changed`)
+    "calendar": _l("Calendar"),
+    "conditions": _l("Conditions"),
+    "escalations": _l("Escalation levels"),
+    "first_response": _l("First response"),
+    "next_response": _l("Next response"),
+    "resolution": _l("Resolution"),
+    "pause_when_pending": _l("Pause the clock while waiting for the customer"),
+    "position": _l("Policy order"),
+    "warning_percent": _l("Warning threshold (per cent of the target)"),
+    "tz": _l("Time zone"),
+    "region": _l("Public holidays"),
+    "weekly": _l("Opening hours"),
+    "closed": _l("Closed dates"),
+    "open": _l("Make-up working dates"),
+    "special": _l("Dates with their own hours"),
 }
+WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
+REGIONS = {"CN": _l("Mainland China (with make-up days)")}
 # said by other keys, or internal references
 SKIPPED = frozenset({"comment_id", "settings_changed", "id", "article", "child_id", "internal", "from_customer"})
 
@@ -139,6 +158,11 @@ def value_text(field: str, value: Any, users: dict[int, str] | None = None) -> s
         return gettext("(new value)")
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
+    last = field.rpartition(".")[2]
+    if last == "weekly" and isinstance(value, dict):
+        return _weekly_text(value)
+    if last == "region" and value in REGIONS:
+        return str(REGIONS[value])
     if isinstance(value, list):
         return ", ".join(value_text(field, item, users) for item in value)
     if isinstance(value, dict):
@@ -181,6 +205,17 @@ def lines(kind: str, data: dict[str, Any], users: dict[int, str] | None = None) 
         if key not in SKIPPED:
             out.append(f"{field_label(key)}: {value_text(key, value, users)}")
     return out
+
+
+def _weekly_text(weekly: dict[str, Any]) -> str:
+    """A calendar's opening hours `{"0": [["09:00", "12:00"], …], …}` as "Mon 09:00–12:00, 13:30–18:00; …"."""
+    days = []
+    for key in sorted(weekly, key=lambda k: int(k) if str(k).isdigit() else 99):
+        spans = weekly[key] or []
+        name = str(WEEKDAYS[int(key)]) if str(key).isdigit() and int(key) < len(WEEKDAYS) else str(key)
+        hours = ", ".join("–".join(map(str, span)) if isinstance(span, list | tuple) else str(span) for span in spans)
+        days.append(f"{name} {hours or '—'}")
+    return "; ".join(days)
 
 
 __all__ = ["actor_text", "field_label", "kind_label", "lines", "value_text"]
