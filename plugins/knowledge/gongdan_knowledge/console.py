@@ -286,6 +286,7 @@ INTENT_LABELS = {
     "not-received": _l("goods never received"),
     "logistics-stuck": _l("tracking not moving"),
     "shipping-time": _l("when it ships or arrives"),
+    "late-shipping": _l("still not shipped after days"),
     "price-protect": _l("price dropped after buying"),
     "invoice-fix": _l("a wrong invoice"),
     "address-change": _l("changing the delivery address"),

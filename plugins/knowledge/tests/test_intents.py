@@ -108,6 +108,10 @@ def test_situations_described_rather_than_named() -> None:
     assert not names("杯子是什么材质")
     assert "price-protect" in names("刚买完就降价了")
     assert "price-protect" not in names("怕买少了不够")  # how much to buy, not a lower price
+    assert "late-shipping" in names("下单五天了还不发")  # a time waited and still not shipped
+    assert "late-shipping" not in names("还不发货就取消")
+    assert "refund-status" in names("退款申请了一周还没到")  # the refund named, no money word
+    assert "refund-status" not in names("还没发就退款")  # before shipping: no refund to wait for
 
 
 def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:
