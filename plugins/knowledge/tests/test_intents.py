@@ -112,6 +112,7 @@ def test_situations_described_rather_than_named() -> None:
     assert "late-shipping" not in names("还不发货就取消")
     assert "refund-status" in names("退款申请了一周还没到")  # the refund named, no money word
     assert "refund-status" not in names("还没发就退款")  # before shipping: no refund to wait for
+    assert "warranty" in names("用了八个月不制热了")  # a function that stopped after some use
 
 
 def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:
