@@ -1,4 +1,8 @@
-/* Shared by the console and the customer portal (one copy, served by the console's assets).
+/* One copy for the console and the customer portal, served by the console's assets (as file-picker.js
+ * is): console/master.html includes it on every console page; the portal has no date input today and
+ * would include the same file, with its words, from portal/base.html (script-src 'self', no inline
+ * script needed). Flask-Admin's own date pickers (Manage forms and list filters) are not used: no
+ * Manage view edits or filters a date.
  * The browser draws <input type="date">, "month", "time" and "datetime-local" in ITS language, not the
  * page's: Chromium in English shows mm/dd/yyyy and "--:-- --" with AM/PM on a Chinese page. Each such
  * input becomes a text input written the way both languages write it — 2026-12-01, 2026-12, 09:30 —
