@@ -14,6 +14,7 @@ from gongdan_sla import policies
 
 from gongdan.plugins import get_host
 
+from .conftest import wait_until
 from .test_console_browser import sign_in
 
 pytestmark = pytest.mark.browser
@@ -72,6 +73,25 @@ def test_date_inputs_show_and_read_dates_the_way_the_page_writes_them(
         page.click("#audit-filters button[type=submit]")
         page.wait_for_url("**from=2026-12-01**")
         assert page.locator("#audit-from").input_value() == "2026-12-01"
+
+        reads = page.evaluate(
+            """() => [gongdanDates.readDate('Dec 1, 2026'), gongdanDates.readDate('２０２６／１２／０１'),
+                      gongdanDates.readDate('2026-02-30'), gongdanDates.readMonth('2026年12月'),
+                      gongdanDates.readTime('9点半'), gongdanDates.readTime('12:30 am'), gongdanDates.readTime('25:00'),
+                      gongdanDates.readDateTime('2026年12月1日 下午3点')]"""
+        )
+        assert reads == ["2026-12-01", "2026-12-01", None, "2026-12", "09:30", "00:30", None, "2026-12-01T15:00"]
+
+        # an input added later, datetime-local: shown "2026-12-01 09:30", sent ISO by a hidden twin
+        page.evaluate(
+            """() => { const f = document.createElement('form'); f.id = 'later';
+                       f.innerHTML = '<input type="datetime-local" id="at" name="at" value="2026-12-01T09:30">';
+                       document.body.appendChild(f); }"""
+        )
+        wait_until(page, "() => document.querySelector('#at').type === 'text'")
+        assert page.locator("#at").input_value() == "2026-12-01 09:30"
+        page.fill("#at", words["typed"] + " 15:00")
+        assert page.locator("#later input[type=hidden][name=at]").input_value() == "2026-12-01T15:00"
 
         page.goto(f"{live_server}/console/audit/?from=2026-13-45")  # the server still checks, naming the field
         assert page.locator("#audit-from.is-invalid").count() == 1
