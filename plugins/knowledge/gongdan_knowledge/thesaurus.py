@@ -142,6 +142,9 @@ class Table:
     mates: dict[str, tuple[tuple[str, float], ...]]
     memo: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict, compare=False)
     """Expansions already worked out, by normalised text (buyers ask the same things often)."""
+    spelled: dict[str, str] = field(default_factory=dict)
+    """Hyphenated English words by their letters alone (`topup` → `top-up`): what a buyer's
+    `top up` or `topup` found."""
 
 
 _cache: dict[tuple[int, int, bool], tuple[float, Table]] = {}
@@ -164,7 +167,8 @@ def _table(tenant: Tenant) -> Table:
                     mates[other] = g.weight
     words = sorted(links, key=lambda w: (-len(w), w))
     pattern = re.compile("(?=(" + "|".join(map(_matcher, words)) + "))") if words else None
-    table = Table(pattern, {w: tuple(sorted(m.items())) for w, m in links.items()})
+    spelled = {w.replace("-", ""): w for w in links if "-" in w and _LATIN_WORD.fullmatch(w)}
+    table = Table(pattern, {w: tuple(sorted(m.items())) for w, m in links.items()}, spelled=spelled)
     _cache[key] = (time.monotonic(), table)
     return table
 
@@ -177,10 +181,21 @@ LATIN_ENDINGS = "(?:s|es|ed|d|ing)?"
 def _matcher(word: str) -> str:
     """The pattern finding `word` in a normalised text: Han words anywhere (substring), English
     words only as a whole word or with an ending (`LATIN_ENDINGS`): `pay` is not in `paypal`,
-    `car` not in `card`, `fit` not in `profit`."""
+    `car` not in `card`, `fit` not in `profit`. A hyphenated English word is also found written
+    with a space or joined (`top-up`: top up, topup; `log-in`: log in, login; `gift-card`: gift
+    card), as buyers write it."""
     if not _LATIN_WORD.fullmatch(word):
         return re.escape(word)
-    return f"(?<![a-z]){re.escape(word)}(?={LATIN_ENDINGS}(?![a-z]))"
+    joined = "[- ]?".join(re.escape(part) for part in word.split("-"))
+    return f"(?<![a-z]){joined}(?={LATIN_ENDINGS}(?![a-z]))"
+
+
+def _word(table: Table, found: str) -> str:
+    """The thesaurus word a match stands for: itself, or the hyphenated English word it spells
+    with a space or joined (`top up` → `top-up`)."""
+    if found in table.mates:
+        return found
+    return table.spelled.get(re.sub("[- ]", "", found), found)
 
 
 def expansions_by_trigger(tenant: Tenant, text: str) -> dict[str, dict[str, float]]:
@@ -200,10 +215,11 @@ def expansions_by_trigger(tenant: Tenant, text: str) -> dict[str, dict[str, floa
     # a longer one already taken is left out
     places = [(m.start(), m.group(1)) for m in table.pattern.finditer(normal)]
     covered: list[tuple[int, int]] = []
-    for start, word in sorted(places, key=lambda p: (-len(p[1]), p[0])):
-        if any(a <= start and start + len(word) <= b for a, b in covered):
+    for start, written in sorted(places, key=lambda p: (-len(p[1]), p[0])):
+        if any(a <= start and start + len(written) <= b for a, b in covered):
             continue
-        covered.append((start, start + len(word)))
+        covered.append((start, start + len(written)))
+        word = _word(table, written)
         wanted = {other: weight for other, weight in table.mates[word] if other not in normal}
         if wanted:
             found[word] = wanted

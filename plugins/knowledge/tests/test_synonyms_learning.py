@@ -123,3 +123,20 @@ def test_the_thesaurus_reads_the_question_once_its_typos_are_repaired(kb: Any, p
     publish("快递停发地区", "偏远地区的快递暂停发货，恢复后第一时间通知。")
     items = kb.get("/api/v1/kb/search", query_string={"q": "快第费多少钱"}).get_json()["items"]
     assert items[0]["title"] == "退货运费谁承担"
+
+
+def test_a_hyphenated_english_word_is_found_with_a_space_or_joined(kb: Any, publish: Any, tenant: Any) -> None:
+    """`log-in` in the thesaurus is also what buyers write as `log in` or `login`, `pre-order` as
+    `pre order` or `preorder`: each finds the Chinese word of its line."""
+    from gongdan_knowledge import thesaurus
+
+    assert "登录" in thesaurus.expansions_by_trigger(tenant, "cannot log in")["log-in"]
+    assert "预售" in thesaurus.expansions_by_trigger(tenant, "is it a pre order")["pre-order"]
+    assert "充值" in thesaurus.expansions_by_trigger(tenant, "top up failed")["top-up"]
+    assert thesaurus.expansions_by_trigger(tenant, "a laptop update") == thesaurus.expansions_by_trigger(
+        tenant, "update"
+    )  # never across a word: lap·top up… is no top-up
+    account = publish("账号登录不了", "登录失败请尝试找回密码。")
+    publish("发货时间", "下单后48小时内发货。")
+    items = kb.get("/api/v1/kb/search", query_string={"q": "cannot log in"}).get_json()["items"]
+    assert items[0]["id"] == account
