@@ -347,6 +347,65 @@ def latency(tenant: Tenant, count: int, like_sample: int) -> None:
     print(common.table(("query", "n", "p50 ms", "p95 ms", "p99 ms"), rows))
     ratio = common.percentile(baseline, 50) / common.percentile(searched, 50)
     print(f"search p50 is {ratio:.1f}× faster than the LIKE baseline at {count:,} articles")
+    if is_postgres():
+        server_time(tenant, questions, published)
+
+
+def server_time(tenant: Tenant, questions: list[str], filters: index.Filters) -> None:
+    """PostgreSQL: what the server spends on each search, untouched by this process's waits.
+
+    Each statement a search ran is run again at once under `EXPLAIN (ANALYZE, SUMMARY)`; a search's
+    server time is the sum of its statements' planning and execution times (the round trips are
+    counted, not timed). Printed per search (p50/p95) and per kind of statement (mean).
+    """
+    ran: list[tuple[str, list]] = []
+    execute = db.obj.execute_sql
+
+    def recorded(sql: str, params: object = None, *args: object, **kwargs: object) -> object:
+        ran.append((sql, params))
+        return execute(sql, params, *args, **kwargs)
+
+    per_search: dict[str, list[float]] = {"planning": [], "execution": [], "server": []}
+    statements: list[float] = []
+    kinds: dict[str, list[tuple[float, float]]] = {}
+    cursor = db.cursor()
+    for question in questions:
+        ran.clear()
+        db.obj.execute_sql = recorded
+        try:
+            local_hits(tenant, question, filters, 10)
+        finally:
+            db.obj.execute_sql = execute
+        planning = execution = 0.0
+        for sql, params in ran:
+            cursor.execute(f"EXPLAIN (ANALYZE, SUMMARY, FORMAT JSON) {sql}", params)
+            summary = cursor.fetchone()[0][0]
+            planning, execution = planning + summary["Planning Time"], execution + summary["Execution Time"]
+            kind = " ".join(sql.split()[:3])[:40] + (" … (scoring)" if "weight *" in sql else " …")
+            kinds.setdefault(kind, []).append((summary["Planning Time"], summary["Execution Time"]))
+        for name, value in (("planning", planning), ("execution", execution), ("server", planning + execution)):
+            per_search[name].append(value / 1000)
+        statements.append(len(ran))
+    rows = [(f"server {name} per search", len(questions), *_ms(values)) for name, values in per_search.items()]
+    rows.append(
+        ("statements per search", len(questions), *(f"{common.percentile(statements, q):.0f}" for q in (50, 95, 99)))
+    )
+    print(common.table(("PostgreSQL, EXPLAIN ANALYZE", "n", "p50 ms", "p95 ms", "p99 ms"), rows))
+    means = [
+        (
+            kind,
+            len(times),
+            f"{sum(p for p, _ in times) / len(times):.3f}",
+            f"{sum(e for _, e in times) / len(times):.3f}",
+        )
+        for kind, times in kinds.items()
+    ]
+    print(
+        common.table(
+            ("statement", "n", "planning ms (mean)", "execution ms (mean)"), sorted(means, key=lambda r: -float(r[3]))
+        )
+    )
+    print(f"load average {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 def _ms(samples: list[float]) -> tuple[str, str, str]:
