@@ -75,7 +75,7 @@ def local_hits(
         found, total = _with_learned(found, learned, _coverage(query, text), limit), max(total, len(learned))
     if not found:
         return [], total
-    by_id = _articles([i for i, _ in found])
+    by_id = _articles(tenant, [i for i, _ in found])
     wanted = query.highlight_terms
     items = []
     for article_id, score in found:
@@ -131,14 +131,17 @@ def _why(query: index.Query, learned: bool) -> dict[str, Any]:
     }
 
 
-def _articles(ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
-    """`{id: (title, body, status, visibility)}` (plain SQL: this is on every search)."""
+def _articles(tenant: Tenant, ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
+    """`{id: (title, body, status, visibility)}` (plain SQL: this is on every search).
+
+    The tenant leads the condition as it leads the key (`tenant_id, id`): on PostgreSQL, ids alone
+    scanned the whole key for each id (2,800 pages, 25–80 ms at 100,000 articles)."""
     p = db.obj.param
     sql = (
         f'SELECT id, title, body, status, visibility FROM "{Article._meta.table_name}"'
-        f" WHERE id IN ({', '.join([p] * len(ids))})"
+        f" WHERE tenant_id = {p} AND id IN ({', '.join([p] * len(ids))})"
     )
-    return {row[0]: row[1:] for row in db.execute_sql(sql, ids).fetchall()}
+    return {row[0]: row[1:] for row in db.execute_sql(sql, [tenant.id, *ids]).fetchall()}
 
 
 def _local_source(tenant: Tenant, query: str, limit: int) -> list[KnowledgeHit]:
