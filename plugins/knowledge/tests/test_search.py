@@ -187,3 +187,25 @@ def test_synonyms_bridge_buyers_words(kb: Any, publish: Any, enable_plugin: Any)
     enable_plugin("knowledge", settings={"builtin_synonyms": False})
     off = kb.get("/api/v1/kb/search", query_string={"q": "满减券用不了"}).get_json()["items"]
     assert off[0]["match"] == "partial"  # without the thesaurus only the shared character 券 is left
+
+
+def test_equal_scores_rank_by_id_on_every_database(kb: Any, publish: Any, tenant: Any) -> None:
+    """Articles scoring exactly alike come in id order on both databases, pages included, for a
+    question whose synonyms and intents add groups of several phrases, unfiltered and narrowed by
+    a category or a tag: scores are summed as whole numbers, so no plan's order of addition (a
+    hash table's, a sort's) tips a tie by a last bit."""
+    categories.ensure(tenant, "售后/退货")
+    body = "签收后七天内商品完好、吊牌齐全可以申请七天无理由退货，寄回运费由买家承担，退款原路返回。"
+    ids = [publish("七天无理由退货规则", body, category="售后/退货", tags=["退货"]) for _ in range(6)]
+    for narrowed in ({}, {"category": "售后/退货"}, {"tag": "退货"}):
+        pages = [
+            kb.get(
+                "/api/v1/kb/search",
+                query_string={"q": "不想要了能退吗运费谁出", "per_page": 4, "page": page, **narrowed},
+            )
+            for page in (1, 2)
+        ]
+        found = [item for response in pages for item in response.get_json()["items"]]
+        assert [item["id"] for item in found] == ids, narrowed
+        assert len({item["score"] for item in found}) == 1, narrowed
+        assert pages[0].get_json()["total"] == 6, narrowed
