@@ -386,7 +386,8 @@ def server_time(tenant: Tenant, questions: list[str], filters: index.Filters) ->
         for name, value in (("planning", planning), ("execution", execution), ("server", planning + execution)):
             per_search[name].append(value / 1000)
         statements.append(len(ran))
-    rows = [(f"server {name} per search", len(questions), *_ms(values)) for name, values in per_search.items()]
+    labels = {"planning": "planning", "execution": "execution", "server": "planning + execution"}
+    rows = [(f"server {labels[name]} per search", len(questions), *_ms(v)) for name, v in per_search.items()]
     rows.append(
         ("statements per search", len(questions), *(f"{common.percentile(statements, q):.0f}" for q in (50, 95, 99)))
     )
