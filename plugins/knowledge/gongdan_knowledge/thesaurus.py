@@ -10,14 +10,13 @@ text, so the answer is the same on every database.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from gongdan import audit, clock
+from gongdan import audit, clock, tenant_cache
 from gongdan.actors import Actor
-from gongdan.db import db, write_transaction
+from gongdan.db import write_transaction
 from gongdan.errors import ValidationError
 from gongdan.models import Tenant
 from gongdan.plugins import get_host
@@ -28,7 +27,6 @@ DEFAULT_WEIGHT = 0.8
 MAX_GROUPS = 2000
 MAX_WORDS = 40
 MAX_WORD = 32
-CACHE_SECONDS = 5.0
 MEMO_SIZE = 4096  # expansions kept per thesaurus (cleared when full)
 _WEIGHT = re.compile(r"^\s*(0(?:\.\d+)?|1(?:\.0+)?)\s*:\s*(.*)$")
 
@@ -129,8 +127,7 @@ def replace(tenant: Tenant, groups: list[Group], actor: Actor, ip: str | None = 
                 for n, g in enumerate(groups)
             ]
         ).execute()
-    for key in [k for k in _cache if k[1] == tenant.id]:
-        del _cache[key]
+        tenant_cache.changed(tenant)  # every process builds the table again
 
 
 @dataclass(frozen=True)
@@ -147,17 +144,16 @@ class Table:
     `top up` or `topup` found."""
 
 
-_cache: dict[tuple[int, int, bool], tuple[float, Table]] = {}
-
-
 def _table(tenant: Tenant) -> Table:
-    """The tenant's effective thesaurus, cached per database, tenant and built-in switch;
-    another process's edit shows within `CACHE_SECONDS`."""
+    """The tenant's effective thesaurus, built once per tenant revision and built-in switch in
+    each process (`gongdan.tenant_cache`: `replace` and a settings change start a new revision,
+    which every process sees on its next request)."""
     with_builtin = uses_builtin(tenant)
-    key = (id(db.obj), tenant.id, with_builtin)
-    cached = _cache.get(key)
-    if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
-        return cached[1]
+    return tenant_cache.cached(tenant, f"knowledge.thesaurus.{with_builtin}", lambda: _build(tenant, with_builtin))
+
+
+def _build(tenant: Tenant, with_builtin: bool) -> Table:
+    """The table of the built-in groups (when `with_builtin`) and the tenant's own."""
     links: dict[str, dict[str, float]] = {}
     for g in [*(builtin() if with_builtin else ()), *own(tenant)]:
         for word in g.words:
@@ -168,9 +164,7 @@ def _table(tenant: Tenant) -> Table:
     words = sorted(links, key=lambda w: (-len(w), w))
     pattern = re.compile("(?=(" + "|".join(map(_matcher, words)) + "))") if words else None
     spelled = {w.replace("-", ""): w for w in links if "-" in w and _LATIN_WORD.fullmatch(w)}
-    table = Table(pattern, {w: tuple(sorted(m.items())) for w, m in links.items()}, spelled=spelled)
-    _cache[key] = (time.monotonic(), table)
-    return table
+    return Table(pattern, {w: tuple(sorted(m.items())) for w, m in links.items()}, spelled=spelled)
 
 
 _LATIN_WORD = re.compile(r"[a-z][a-z-]*")

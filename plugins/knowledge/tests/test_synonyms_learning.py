@@ -140,3 +140,22 @@ def test_a_hyphenated_english_word_is_found_with_a_space_or_joined(kb: Any, publ
     publish("发货时间", "下单后48小时内发货。")
     items = kb.get("/api/v1/kb/search", query_string={"q": "cannot log in"}).get_json()["items"]
     assert items[0]["id"] == account
+
+
+def test_another_process_edit_of_the_thesaurus_shows_at_the_next_request(kb: Any, tenant: Any) -> None:
+    """The thesaurus is built once per tenant revision: what another process saved (its rows and a
+    new revision) shows on the next request's tenant at once, not after a delay; until then the
+    built table is reused."""
+    from gongdan_knowledge import thesaurus
+    from gongdan_knowledge.models import SynonymGroup
+
+    from gongdan import clock
+    from gongdan.models import Tenant
+
+    assert "蓝鲸卡" not in thesaurus.expansions_by_trigger(tenant, "蓝鲸卡")
+    # another process saves a group: its rows, and a new revision of the tenant
+    SynonymGroup.create(tenant=tenant, position=0, words="蓝鲸卡 鲸鱼会员", weight=0.8, updated_at=clock.now())
+    assert "蓝鲸卡" not in thesaurus.expansions_by_trigger(tenant, "蓝鲸卡")  # this request's revision
+    Tenant.update(plugins_rev=Tenant.plugins_rev + 1).where(Tenant.id == tenant.id).execute()
+    next_request = Tenant.get_by_id(tenant.id)
+    assert thesaurus.expansions_by_trigger(next_request, "蓝鲸卡")["蓝鲸卡"] == {"鲸鱼会员": 0.8}
