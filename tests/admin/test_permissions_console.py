@@ -173,6 +173,6 @@ def test_the_audit_log_reads_in_words_in_both_languages_and_filters_by_form(sign
     assert "修改了用户" not in by_actor
     bad = admin.get("/console/audit/?from=2026-13-45")
     assert bad.status_code == 400
-    assert "YYYY-MM-DD" in bad.get_data(as_text=True)
+    assert "请按 年-月-日 填写日期，例如 2026-12-01。" in bad.get_data(as_text=True)  # the page's language
     _, agent_console = signed_in("agent")
     assert agent_console.get("/console/audit/").status_code == 403
