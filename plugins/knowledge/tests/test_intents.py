@@ -113,6 +113,9 @@ def test_situations_described_rather_than_named() -> None:
     assert "refund-status" in names("退款申请了一周还没到")  # the refund named, no money word
     assert "refund-status" not in names("还没发就退款")  # before shipping: no refund to wait for
     assert "warranty" in names("用了八个月不制热了")  # a function that stopped after some use
+    # ninth round: the 货 of 发货 is no parcel stuck in transit; waiting 一直 is a time waited
+    assert "logistics-stuck" not in names("一直没发货")
+    assert "late-shipping" in names("一直显示待发货 到底发不发")
 
 
 def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:

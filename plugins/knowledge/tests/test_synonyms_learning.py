@@ -159,3 +159,30 @@ def test_another_process_edit_of_the_thesaurus_shows_at_the_next_request(kb: Any
     Tenant.update(plugins_rev=Tenant.plugins_rev + 1).where(Tenant.id == tenant.id).execute()
     next_request = Tenant.get_by_id(tenant.id)
     assert thesaurus.expansions_by_trigger(next_request, "蓝鲸卡")["蓝鲸卡"] == {"鲸鱼会员": 0.8}
+
+
+def test_food_shop_buyers_words_find_the_merchants_articles(kb: Any, publish: Any) -> None:
+    """Ninth round: how buyers of any food shop say shelf life (放多久), rancid nuts (哈喇味, 放坏的油),
+    something found in the food (吃出, 头发, 硌牙) and the day's shipping cut-off (几点前)."""
+    shelf = publish("保质期说明", "坚果保质期 9 个月，生产日期印在袋子背面。")
+    rancid = publish("坚果油耗味", "坚果存放受热会有油耗味，请密封避光保存。")
+    foreign = publish("食品中发现异物", "发现异物请拍照保留商品，核实后退款并赔偿。")
+    cutoff = publish("发货时间", "下午四点前付款当天发货，之后次日发出。")
+    publish("礼盒包装", "礼盒附赠手提袋，可代写贺卡。")
+
+    def _search(q: str) -> list[dict[str, Any]]:
+        return kb.get("/api/v1/kb/search", query_string={"q": q}).get_json()["items"]
+
+    assert _search("这袋瓜子买回来能放多久")[0]["id"] == shelf
+    assert _search("开心果一股哈喇味")[0]["id"] == rancid
+    assert _search("饼干里吃出一根头发")[0]["id"] == foreign
+    assert _search("晚上几点之前下单还能走")[0]["id"] == cutoff
+
+
+def test_a_failure_soon_after_arrival_finds_the_quality_article(kb: Any, publish: Any) -> None:
+    """就坏了 soon after it came is a quality problem (质量问题), not damage in transit."""
+    quality = publish("质量问题怎么处理", "商品有做工瑕疵或功能故障属于质量问题，可退货退款或换货。")
+    publish("破损理赔", "运输中压坏、摔坏的商品，请拍照申请补寄。")
+    items = kb.get("/api/v1/kb/search", query_string={"q": "台灯刚用两次就坏了"}).get_json()["items"]
+    assert items[0]["id"] == quality
+    assert "质量问题" in items[0]["why"]["synonyms"]
