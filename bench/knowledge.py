@@ -32,8 +32,9 @@ blind in the eighth round before reading the plugin, a home-decoration and build
 (21 articles, 94 phrasings) and a digital-goods and recharge shop (20 articles, 84 phrasings);
 development, written blind in the ninth round before any tuning and committed before their first
 reading, a Pinduoduo after-sales centre (25 articles, 100 phrasings), a snack-food shop (22
-articles, 88) and a pet-supplies shop (22 articles, 88); all in bench/data and each written before
-the tuning it was used for.
+articles, 88) and a pet-supplies shop (22 articles, 88), and, written once the first two were tuned
+on, before their own first reading, 73 and 66 indirect phrasings over those two corpora; all in
+bench/data and each written before the tuning it was used for.
 `--sets WORD…` ranks only the sets whose name holds a word.
 `--misses` prints what search misses on the development sets.
 Each is ranked by the plain LIKE baseline, by the previous strict search (no synonyms, no
@@ -190,6 +191,10 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         ("Pinduoduo after-sales centre 25 articles", "development", "knowledge-pddcentre", "knowledge-pddcentre"),
         ("snack-food shop 22 articles", "development", "knowledge-snackfood", "knowledge-snackfood"),
         ("pet-supplies shop 2, 22 articles", "development", "knowledge-petgoods", "knowledge-petgoods"),
+        # written in the ninth round after the three above were tuned on, committed before their first
+        # reading: the buyer describes the situation and rarely names it (商家都同意了 余额里还是没有)
+        ("Pinduoduo centre, indirect phrasings", "development", "knowledge-pddcentre", "knowledge-pddcentre-indirect"),
+        ("snack-food shop, indirect phrasings", "development", "knowledge-snackfood", "knowledge-snackfood-indirect"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
