@@ -116,6 +116,8 @@ def test_situations_described_rather_than_named() -> None:
     # ninth round: the 货 of 发货 is no parcel stuck in transit; waiting 一直 is a time waited
     assert "logistics-stuck" not in names("一直没发货")
     assert "late-shipping" in names("一直显示待发货 到底发不发")
+    assert "address-change" in names("还没发的话能寄到别的城市吗")  # elsewhere is a changed address
+    assert "cancel" in names("买错颜色了 趁没发赶紧不要了")
 
 
 def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:

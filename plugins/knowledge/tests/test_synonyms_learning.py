@@ -186,3 +186,21 @@ def test_a_failure_soon_after_arrival_finds_the_quality_article(kb: Any, publish
     items = kb.get("/api/v1/kb/search", query_string={"q": "台灯刚用两次就坏了"}).get_json()["items"]
     assert items[0]["id"] == quality
     assert "质量问题" in items[0]["why"]["synonyms"]
+
+
+def test_situations_buyers_describe_find_the_articles_named_otherwise(kb: Any, publish: Any) -> None:
+    """Ninth round, step 2: a bag half air is short weight (分量不足), a green mooncake mould (发霉),
+    someone else's goods a wrong shipment (发错), a parcel sent back with the courier a refusal (拒收)."""
+    weight = publish("分量不足怎么办", "净含量不含包装，明显分量不足的请拍下称重照片联系客服。")
+    mould = publish("食品发霉", "出现霉点请勿食用，拍照申请售后。")
+    wrong = publish("发错货", "收到的商品与订单不一致，我们承担运费为您换货。")
+    refused = publish("拒收包裹", "派送时可拒收，包裹退回仓库后自动退款。")
+    publish("礼盒包装", "礼盒附赠手提袋，可代写贺卡。")
+
+    def top(q: str) -> int:
+        return kb.get("/api/v1/kb/search", query_string={"q": q}).get_json()["items"][0]["id"]
+
+    assert top("薯片袋子一半都是空气") == weight
+    assert top("蛋黄酥掰开里面发绿") == mould
+    assert top("打开一看是别人的东西") == wrong
+    assert top("快递来了我没要 让他拉回去了") == refused
