@@ -33,8 +33,9 @@ blind in the eighth round before reading the plugin, a home-decoration and build
 development, written blind in the ninth round before any tuning and committed before their first
 reading, a Pinduoduo after-sales centre (25 articles, 100 phrasings), a snack-food shop (22
 articles, 88) and a pet-supplies shop (22 articles, 88), and, written once the first two were tuned
-on, before their own first reading, 73 and 66 indirect phrasings over those two corpora; all in
-bench/data and each written before the tuning it was used for.
+on, before their own first reading, 73 and 66 indirect phrasings over those two corpora and 45
+English (and pinyin) phrasings over the three; all in bench/data and each written before the
+tuning it was used for.
 `--sets WORD…` ranks only the sets whose name holds a word.
 `--misses` prints what search misses on the development sets.
 Each is ranked by the plain LIKE baseline, by the previous strict search (no synonyms, no
@@ -195,6 +196,11 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         # reading: the buyer describes the situation and rarely names it (商家都同意了 余额里还是没有)
         ("Pinduoduo centre, indirect phrasings", "development", "knowledge-pddcentre", "knowledge-pddcentre-indirect"),
         ("snack-food shop, indirect phrasings", "development", "knowledge-snackfood", "knowledge-snackfood-indirect"),
+        # and, written after step 2 of that round, committed before their first reading: buyers writing
+        # in English (or pinyin) over the three ninth-round corpora (18, 16 and 11 phrasings)
+        ("Pinduoduo centre, English phrasings", "development", "knowledge-pddcentre", "knowledge-pddcentre-english"),
+        ("snack-food shop, English phrasings", "development", "knowledge-snackfood", "knowledge-snackfood-english"),
+        ("pet-supplies shop 2, English phrasings", "development", "knowledge-petgoods", "knowledge-petgoods-english"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
