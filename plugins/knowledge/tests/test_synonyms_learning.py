@@ -204,3 +204,19 @@ def test_situations_buyers_describe_find_the_articles_named_otherwise(kb: Any, p
     assert top("蛋黄酥掰开里面发绿") == mould
     assert top("打开一看是别人的东西") == wrong
     assert top("快递来了我没要 让他拉回去了") == refused
+
+
+def test_english_words_of_food_and_pet_buyers_find_the_chinese_articles(kb: Any, publish: Any) -> None:
+    """Ninth round: English buyers of food and pet shops (stale, rancid, threw up, litter) find the
+    article in Chinese, each English word through its one Chinese meaning."""
+    soggy = publish("饼干受潮不脆", "开封后容易受潮回软，未开封就不脆的请拍照申请售后。")
+    rancid = publish("坚果哈喇味", "存放受热会有哈喇味，请密封保存。")
+    sick = publish("吃后呕吐", "换粮太急可能呕吐，连续呕吐请就医。")
+    publish("猫砂粉尘", "豆腐猫砂几乎无粉尘。")
+
+    def top(q: str) -> int:
+        return kb.get("/api/v1/kb/search", query_string={"q": q}).get_json()["items"][0]["id"]
+
+    assert top("the crackers went stale") == soggy
+    assert top("pecans smell rancid") == rancid
+    assert top("my puppy threw up twice") == sick
