@@ -118,6 +118,8 @@ def test_situations_described_rather_than_named() -> None:
     assert "late-shipping" in names("一直显示待发货 到底发不发")
     assert "address-change" in names("还没发的话能寄到别的城市吗")  # elsewhere is a changed address
     assert "cancel" in names("买错颜色了 趁没发赶紧不要了")
+    assert "shipping-time" in names("下午拍的今天能发不")  # the day's cut-off is a question of when it ships
+    assert "refund-status" not in names("还没收到东西怎么就从我卡里扣了钱")  # money taken is no refund
 
 
 def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:
