@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from gongdan.db import db, is_postgres
 from gongdan.models import Tenant
@@ -360,6 +361,14 @@ def negation_variants(term: str) -> list[str]:
     return [n + term[1] for n in NEGATIONS if n != term[0]]
 
 
+@lru_cache(maxsize=16384)
+def word_terms(word: str) -> tuple[str, ...]:
+    """The distinct terms of a thesaurus or intent word, in order (`terms`), kept: the same
+    few thousand words come back in every question, and cutting them again cost about a
+    millisecond a search."""
+    return tuple(terms(word))
+
+
 def telling_terms(text: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
     """The terms of `text` that say something (question words left out), most frequent first."""
     return [t for t, _ in terms(text).most_common() if t not in QUESTION_WORDS][:limit]
@@ -384,20 +393,30 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             for trigger in [t for t in by_trigger if word and (t in word or word in t)]:
                 del by_trigger[trigger]
             by_trigger[cues] = {**by_trigger.get(cues, {}), **mates}
-    synonym_terms = {word: terms(word) for mates in by_trigger.values() for word in mates}
+    synonym_terms = {word: word_terms(word) for mates in by_trigger.values() for word in mates}
     if not wanted and not synonym_terms:
         return Query()
     negated = {v for t in wanted for v in negation_variants(t)}
     turned = {t: t[::-1] for t in wanted if len(t) == 2 and is_han(t) and t[0] != t[1] and not is_noise(t)}
     rejoined = [t for t in words.separated(text) if t not in wanted and not is_noise(t)] if synonyms else []
     names = sorted(set(wanted).union(*synonym_terms.values(), negated, turned.values(), rejoined, {DOC_COUNT}))
-    stats = dict(_select(tenant, "term, df", "term", names))
+    # where the question's words begin and end: a dictionary word or a seam is no typo
+    roles = words.roles(text) if synonyms else words.Roles()
+    repairable = len(wanted) <= MAX_REPAIRED_QUERY  # in long texts, unknown bigrams are mostly word seams
+    # the pinyin keys of every term typo repair might replace, read with the terms' statistics in
+    # one statement (which of them the articles lack is known only once it has run)
+    sounds = {
+        t: pinyin_key(t)
+        for t in wanted
+        if repairable and t not in roles.inside and t not in roles.seams and pinyin_key(t) and not is_noise(t)
+    }
+    # pinyin typed as Latin letters (fapiao, huaiguo), when the articles do not know the word
+    keyed = {t: latin_pinyin_keys(t) for t in wanted if not is_han(t) and t not in by_trigger and latin_pinyin_keys(t)}
+    stats, candidates = _statistics(tenant, names, set(sounds.values()).union(*keyed.values()))
     total = max(stats.get(DOC_COUNT, 0), 1)
     query = Query(intents=asked)
     counts: Counter[str] = Counter()
     negations: dict[str, list[str]] = {}
-    # where the question's words begin and end: a dictionary word or a seam is no typo
-    roles = words.roles(text) if synonyms else words.Roles()
     for term in wanted:
         # 不发 for the articles' 没发 or 未发: one group of the known variants, the best counts
         # (not in a dictionary word: 别人 is no 非人)
@@ -406,26 +425,9 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
         if known:
             negations[term] = sorted(known, key=lambda v: (-stats[v], v))
             query.repaired[term] = negations[term][0]
-    repairable = len(wanted) <= MAX_REPAIRED_QUERY  # in long texts, unknown bigrams are mostly word seams
-    missing = {
-        t: pinyin_key(t)
-        for t in wanted
-        if repairable
-        and stats.get(t, 0) <= 0
-        and t not in query.repaired
-        and t not in roles.inside
-        and t not in roles.seams
-        and pinyin_key(t)
-        and not is_noise(t)
-    }
-    # pinyin typed as Latin letters (fapiao, huaiguo), when the articles do not know the word
-    spelled = {
-        t: latin_pinyin_keys(t)
-        for t in wanted
-        if stats.get(t, 0) <= 0 and not is_han(t) and t not in by_trigger and latin_pinyin_keys(t)
-    }
+    missing = {t: key for t, key in sounds.items() if stats.get(t, 0) <= 0 and t not in query.repaired}
+    spelled = {t: found for t, found in keyed.items() if stats.get(t, 0) <= 0}
     if missing or spelled:
-        candidates = _sounding_like(tenant, set(missing.values()).union(*spelled.values()))
         confirmed = _confirmed_places(text, stats)
         for term, key in missing.items():
             fits = [(t, df) for t, df in candidates.get(key, ()) if _fits(term, t, confirmed.get(term, set()))]
@@ -445,7 +447,7 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
         # the thesaurus reads the repaired question too (快第费 → 快递费 → 运费, 邮费)
         for trigger, mates in _repaired_expansions(tenant, text, query.repaired, by_trigger).items():
             by_trigger[trigger] = mates
-            synonym_terms.update({word: terms(word) for word in mates})
+            synonym_terms.update({word: word_terms(word) for word in mates})
             by_thesaurus[trigger] = mates
         more = sorted({t for word in synonym_terms.values() for t in word} - set(stats))
         if more:
@@ -480,7 +482,7 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             query.groups.append(TermGroup([{v: round(_idf(total, stats[v]), 4)} for v in variants]))
     for trigger, mates in by_trigger.items():
         # the trigger counts as much as its own words would if every article lacked them
-        trigger_mass = sum(_idf(total, stats.get(t, 0)) for t in terms(trigger) if t not in QUESTION_WORDS)
+        trigger_mass = sum(_idf(total, stats.get(t, 0)) for t in word_terms(trigger) if t not in QUESTION_WORDS)
         alternatives = []
         for word, weight in mates.items():
             cut = [t for t in synonym_terms.get(word, ()) if t not in QUESTION_WORDS]
@@ -574,7 +576,7 @@ def _lone_characters(tenant: Tenant, text: str, stats: dict[str, int], total: in
         held = charmap.holding(tenant, char, total, max(1, int(COMMON_SHARE * total)))
         held = [r for r in held if r[0] not in QUESTION_WORDS and words.is_word(r[0])]
         held = held[:PARTIAL_PER_CHAR]
-        if held and LONE_WEIGHT > 0:
+        if held:
             # each compound counts alike, as the most common one: the character is what was said
             # (a rare compound, 灯会 of 灯会闪烁, is no better an answer than 灯具)
             weight = round(_idf(total, max(df for _, df in held)) * LONE_WEIGHT, 4)
@@ -644,14 +646,25 @@ def _fits(term: str, repair: str, confirmed: set[int]) -> bool:
     return len(changed) == 1 and changed[0] not in confirmed
 
 
-def _sounding_like(tenant: Tenant, keys: set[str]) -> dict[str, list[tuple[str, int]]]:
-    """For each pinyin key, the known terms that sound like it, most frequent first."""
-    found: dict[str, list[tuple[str, int]]] = {}
-    rows = sorted(_select(tenant, "pinyin, term, df", "pinyin", sorted(keys)), key=lambda r: (-r[2], r[1]))
-    for key, term, df in rows:
+def _statistics(
+    tenant: Tenant, names: list[str], keys: set[str]
+) -> tuple[dict[str, int], dict[str, list[tuple[str, int]]]]:
+    """`({term: df}` of the `names` the tenant's statistics hold, `{pinyin key: [(term, df)]})` of
+    the known terms sounding like each of `keys` (most frequent first), in one statement."""
+    p, table = db.obj.param, TermStat._meta.table_name
+    sql = f'SELECT term, df, NULL FROM "{table}" WHERE tenant_id = {p} AND term IN ({", ".join([p] * len(names))})'
+    if keys:
+        sql += (
+            f' UNION ALL SELECT term, df, pinyin FROM "{table}"'
+            f" WHERE tenant_id = {p} AND pinyin IN ({', '.join([p] * len(keys))})"
+        )
+    rows = db.execute_sql(sql, [tenant.id, *names, *([tenant.id, *sorted(keys)] if keys else [])]).fetchall()
+    stats = {term: df for term, df, key in rows if key is None}
+    sounding: dict[str, list[tuple[str, int]]] = {}
+    for key, term, df in sorted(((k, t, d) for t, d, k in rows if k is not None), key=lambda r: (-r[2], r[1])):
         if df > 0:
-            found.setdefault(key, []).append((term, df))
-    return found
+            sounding.setdefault(key, []).append((term, df))
+    return stats, sounding
 
 
 def _select(tenant: Tenant, columns: str, column: str, values: list[str]) -> list[tuple]:
@@ -724,10 +737,8 @@ def run(
         parts = []
         for term, coefficient, number, ph, reach in reads:
             inner = best.format(term=p, reach=p)
-            parts.append(
-                f"SELECT article_id, ROUND(weight * {EXACT}) * {p} AS s, {number} AS g, {ph} AS ph FROM ({inner}) t"
-            )
-            params.extend([coefficient, tenant.id, term, *wanted_states, *extra_params, reach])
+            parts.append(f"SELECT article_id, ROUND(weight * {EXACT}) * {p} AS s, {p} AS g, {p} AS ph FROM ({inner}) t")
+            params.extend([coefficient, number, ph, tenant.id, term, *wanted_states, *extra_params, reach])
         union = " UNION ALL ".join(parts)
     threshold = round(MIN_SHARE * query.mass, 4)
     if phrase == len(reads):  # one term a group: the best of each group is that term's score

@@ -8,6 +8,7 @@ are ordered by score; hits of the local source carry the article id, others `sou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from gongdan.contributions import KnowledgeHit, KnowledgeSource
@@ -86,7 +87,7 @@ def local_hits(
             {
                 "id": article_id,
                 "title": title,
-                "snippet": snippet(index_text(body), wanted),
+                "snippet": snippet(_snippet_text(body), wanted),
                 "score": score,
                 "match": "partial" if query.partial else "full",
                 "why": _why(query, article_id in learned),
@@ -96,6 +97,13 @@ def local_hits(
             }
         )
     return items, total
+
+
+@lru_cache(maxsize=2048)
+def _snippet_text(body: str) -> str:
+    """An article's body as snippets read it (markup gone, whitespace collapsed), kept by the
+    body's text: an edited article is another text, and most searches show the same articles."""
+    return " ".join(index_text(body).split())
 
 
 def _coverage(query: index.Query, text: str) -> float:
