@@ -45,6 +45,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,7 +60,7 @@ from gongdan import accounts, audit, clock, crypto, hookspecs
 from gongdan.db import db, open_database
 from gongdan.models import SchemaVersion, Tenant
 from gongdan.plugins import TRACE_ENV, get_host
-from gongdan.schema import all_models, upgrade
+from gongdan.schema import all_models, schemas, upgrade
 
 PG_ENV = "GONGDAN_TEST_DATABASE_URL"
 TEST_PASSWORD = "tea-kettle-2718"  # noqa: S105 - every test user's password (passes the policy)
@@ -314,37 +315,97 @@ def gongdan_attachments_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> A
     return path
 
 
+_sqlite_templates: dict[tuple[Any, ...], str] = {}
+
+
+def _sqlite_template(host: Any, folder: Any) -> str:
+    """The path of an SQLite file holding the fresh schema of the loaded plugins (`upgrade` run
+    once per process and set of schemas, in `folder`); a test's database is a copy of it."""
+    key = tuple((s.owner, s.version, tuple(s.models)) for s in schemas(host))
+    if key not in _sqlite_templates:
+        path = folder / f"gongdan-template-{len(_sqlite_templates)}.db"
+        open_database(f"sqlite:///{path}")
+        upgrade(host)
+        db.close()
+        _sqlite_templates[key] = str(path)
+    return _sqlite_templates[key]
+
+
+def _copy_sqlite(source: str, target: str) -> None:
+    """Copy the SQLite database `source` to the new file `target` (the backup API: a consistent
+    copy whatever is left in a write-ahead log)."""
+    import sqlite3
+
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
+        original.backup(copy)
+
+
 @pytest.fixture
 def gongdan_db(
-    gongdan_backend: str, gongdan_database_url: str, gongdan_key_file: Any, gongdan_attachments_dir: Any
+    gongdan_backend: str,
+    gongdan_database_url: str,
+    gongdan_key_file: Any,
+    gongdan_attachments_dir: Any,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Any]:
     """An empty database with the schema of the core and every loaded plugin, its own key file
-    and its own attachment directory."""
+    and its own attachment directory.
+
+    PostgreSQL: the worker's database, upgraded once, its rows deleted before each test.
+    SQLite: a file of the test's own, copied from one that `upgrade` made once per process and
+    set of schemas (the same tables, triggers and schema versions, the migrations not re-run).
+    """
     host = get_host()
     if db.obj is not None:
         db.close()
-    database = open_database(gongdan_database_url)
-    host.forget_tenants()
     if gongdan_backend == "postgresql":
+        database = open_database(gongdan_database_url)
+        host.forget_tenants()
         if not _pg_ready.get(gongdan_database_url):
             upgrade(host)
             _pg_ready[gongdan_database_url] = True
         _empty(all_models(host))
     else:
-        upgrade(host)
+        template = _sqlite_template(host, tmp_path_factory.getbasetemp())
+        _copy_sqlite(template, gongdan_database_url.removeprefix("sqlite:///"))
+        database = open_database(gongdan_database_url)
+        host.forget_tenants()
     yield database
     if not database.is_closed():
         database.close()
     clock.unfreeze()
 
 
+# key -> (app, the host and plugins that the key names by id, kept alive so no id is reused)
+_apps: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_MOST_APPS = 6  # the oldest is let go beyond these
+# set per test (a tmp_path of its own) and read per request: no reason for another app
+_PER_TEST_ENV = (crypto.KEY_FILE_ENV, "GONGDAN_ATTACHMENTS_DIR")
+
+
 @pytest.fixture
 def app(gongdan_db: Any) -> Any:
-    """The web app on the test database."""
+    """The web app on the test database.
+
+    Building it takes ~0.4 s (a thousand routes compiled), so one is built per process for each
+    plugin host, set of registered plugin objects, `GONGDAN_*` environment and kind of database,
+    and reused: it keeps no state of its own between requests (the database, the key file and the
+    attachment directory are the test's). Its `SECRET_KEY` comes from the test's key file.
+    """
     from gongdan.web import create_app
 
-    application = create_app()
-    application.testing = True
+    host = get_host()
+    plugins = host.pm.list_name_plugin()
+    environment = sorted((k, v) for k, v in os.environ.items() if k.startswith("GONGDAN_") and k not in _PER_TEST_ENV)
+    key = (id(host), tuple((name, id(plugin)) for name, plugin in plugins), tuple(environment), type(db.obj))
+    if key not in _apps:
+        if len(_apps) >= _MOST_APPS:
+            del _apps[next(iter(_apps))]
+        application = create_app()
+        application.testing = True
+        _apps[key] = (application, (host, plugins))
+    application = _apps[key][0]
+    application.config["SECRET_KEY"] = crypto.session_key()
     return application
 
 
@@ -366,11 +427,33 @@ def other_tenant(gongdan_db: Any) -> Any:
     return accounts.create_tenant("globex", "Globex 专营店")
 
 
+_test_password_hash: list[str] = []
+
+
+def _create_test_user(tenant: Any, email: str, role: str, name: str) -> Any:
+    """`accounts.create_user(..., TEST_PASSWORD)`, the password hashed (scrypt, ~0.3 s here) once
+    per process: every such user carries that same real hash, and checking it stays real. When a
+    test has replaced the hash function (a cheap one), that one is used as it is."""
+    from werkzeug.security import generate_password_hash
+
+    if accounts.generate_password_hash is not generate_password_hash:
+        return accounts.create_user(tenant, email, role, name, TEST_PASSWORD)
+    if not _test_password_hash:
+        _test_password_hash.append(accounts.hash_password(TEST_PASSWORD))
+    real = accounts.hash_password
+    accounts.hash_password = lambda password: _test_password_hash[0] if password == TEST_PASSWORD else real(password)
+    try:
+        return accounts.create_user(tenant, email, role, name, TEST_PASSWORD)
+    finally:
+        accounts.hash_password = real
+
+
 @pytest.fixture
 def make_user(client: Any, tenant: Any) -> Any:
     """`make_user(role="agent", in_tenant=None, email=None, name="")` → `(user, ApiClient)`.
 
-    The user belongs to `in_tenant` (default: the `tenant` fixture); their password is `TEST_PASSWORD`.
+    The user belongs to `in_tenant` (default: the `tenant` fixture); their password is `TEST_PASSWORD`
+    (its scrypt hash made once per process and shared by these users, see `_create_test_user`).
     """
     counter = {"n": 0}
 
@@ -378,7 +461,7 @@ def make_user(client: Any, tenant: Any) -> Any:
         counter["n"] += 1
         owner = in_tenant or tenant
         address = email or f"{role}{counter['n']}@{owner.slug}.example.com"
-        user = accounts.create_user(owner, address, role, name or f"{role} {counter['n']}", TEST_PASSWORD)
+        user = _create_test_user(owner, address, role, name or f"{role} {counter['n']}")
         _, token = accounts.create_token(user)
         return user, ApiClient(client, token, user)
 
