@@ -220,3 +220,11 @@ def test_english_words_of_food_and_pet_buyers_find_the_chinese_articles(kb: Any,
     assert top("the crackers went stale") == soggy
     assert top("pecans smell rancid") == rancid
     assert top("my puppy threw up twice") == sick
+
+
+def test_a_terse_still_not_shipped_finds_the_late_shipping_article(kb: Any, publish: Any) -> None:
+    """咋还不发 (no time named, so no late-shipping intent) is the thesaurus' 没发货/未发货."""
+    late = publish("超时未发货的赔付", "超过承诺时间未发货的订单，可取消并全额退款。")
+    publish("偏远地区运费", "新疆西藏需补运费。")
+    items = kb.get("/api/v1/kb/search", query_string={"q": "咋还不发"}).get_json()["items"]
+    assert items[0]["id"] == late
