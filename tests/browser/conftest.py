@@ -60,9 +60,12 @@ def live_server(app: Any) -> Iterator[str]:  # noqa: F811 - the shared fixture
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    """Headless Chromium (skipped only when Debian's chromium is not installed)."""
+@pytest.fixture(scope="module")
+def chromium_browser() -> Iterator[Any]:
+    """Headless Chromium launched once per test module (a launch takes ~3 s here; skipped only
+    when Debian's chromium is not installed). Module-scoped, not session-scoped: Playwright's sync
+    API keeps its event loop marked as running in this thread while it is started, which other
+    modules' tests must not see."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed")
     from playwright.sync_api import sync_playwright
@@ -71,6 +74,15 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def chromium(chromium_browser: Any) -> Iterator[Any]:
+    """The module's headless Chromium for one test: every context (cookies, storage, cache, tabs)
+    the test opens is its own and is closed after it, so the next test starts from none."""
+    yield chromium_browser
+    for context in list(chromium_browser.contexts):
+        context.close()
 
 
 @pytest.fixture
