@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
-# pytest-xdist workers for `make test` (each gets its own PostgreSQL database)
+# pytest-xdist workers for `make test` (each gets its own PostgreSQL database), and how tests are
+# shared out: worksteal lets a worker that runs dry take half of the other's queue
 TEST_WORKERS ?= auto
+TEST_DIST ?= worksteal
 PLUGINS := $(sort $(wildcard plugins/*/setup.cfg))
 PLUGIN_DIRS := $(patsubst %/setup.cfg,%,$(PLUGINS))
 STAMP := $(VENV)/.installed
@@ -26,9 +28,15 @@ demo: install
 	rm -f demo.db demo.db-wal demo.db-shm
 	GONGDAN_DATABASE_URL=sqlite:///demo.db $(BIN)/gongdan demo --port $(PORT)
 
+# Bytecode is cached (under build/pycache, not beside the sources) even where the environment sets
+# PYTHONDONTWRITEBYTECODE: otherwise each pytest worker and each of the hundreds of Python
+# processes the tests start compiles every module of the tree again, and pytest rewrites the
+# asserts of every test module again.
+PYCACHE ?= $(CURDIR)/build/pycache
+
 test: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(PYCACHE) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) $(PYTEST_ARGS)
 
 # the documentation site (MkDocs, strict: a broken link or anchor fails) into build/docs
 docs: install
