@@ -203,8 +203,8 @@ def _occurrences(lowered: str, wanted: set[str]) -> list[tuple[int, int]]:
     """Every place of `lowered` (a lower-cased text) where one of the `wanted` terms occurs, as
     character spans in order.
 
-    Each term is looked for by `str.find`: a search's terms differ from the last one's, and
-    compiling them into one pattern cost more than finding them (1–2 ms a search)."""
+    Each term is looked for by `str.find`: a search's terms differ from the last one's, so a
+    pattern of them was compiled for every search, which cost more than finding them."""
     found = []
     for term in wanted:
         at = lowered.find(term) if term else -1

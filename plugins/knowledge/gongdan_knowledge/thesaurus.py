@@ -139,7 +139,7 @@ class Table:
     by_first: dict[str, tuple[str, ...]]
     """Every word that is found as a plain substring (Han words, numbers: `双11`, `a货`), by its
     first character, longest first: a dictionary lookup per character of the text, where one
-    pattern of 2,000 alternatives tried each of them at every place (0.5–1 ms a question)."""
+    pattern of 2,000 alternatives tried each of them at every place (1.2 → 0.25 ms a question)."""
     latin: re.Pattern[str] | None
     """English words, found as whole words only (`_matcher`), longest first."""
     mates: dict[str, tuple[tuple[str, float], ...]]
