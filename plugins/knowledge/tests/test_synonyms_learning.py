@@ -188,6 +188,11 @@ def test_a_failure_soon_after_arrival_finds_the_quality_article(kb: Any, publish
     assert "质量问题" in items[0]["why"]["synonyms"]
 
 
+def _top(kb: Any, question: str) -> int:
+    """The id of the first article the public search answers `question` with."""
+    return kb.get("/api/v1/kb/search", query_string={"q": question}).get_json()["items"][0]["id"]
+
+
 def test_situations_buyers_describe_find_the_articles_named_otherwise(kb: Any, publish: Any) -> None:
     """Ninth round, step 2: a bag half air is short weight (分量不足), a green mooncake mould (发霉),
     someone else's goods a wrong shipment (发错), a parcel sent back with the courier a refusal (拒收)."""
@@ -197,13 +202,10 @@ def test_situations_buyers_describe_find_the_articles_named_otherwise(kb: Any, p
     refused = publish("拒收包裹", "派送时可拒收，包裹退回仓库后自动退款。")
     publish("礼盒包装", "礼盒附赠手提袋，可代写贺卡。")
 
-    def top(q: str) -> int:
-        return kb.get("/api/v1/kb/search", query_string={"q": q}).get_json()["items"][0]["id"]
-
-    assert top("薯片袋子一半都是空气") == weight
-    assert top("蛋黄酥掰开里面发绿") == mould
-    assert top("打开一看是别人的东西") == wrong
-    assert top("快递来了我没要 让他拉回去了") == refused
+    assert _top(kb, "薯片袋子一半都是空气") == weight
+    assert _top(kb, "蛋黄酥掰开里面发绿") == mould
+    assert _top(kb, "打开一看是别人的东西") == wrong
+    assert _top(kb, "快递来了我没要 让他拉回去了") == refused
 
 
 def test_english_words_of_food_and_pet_buyers_find_the_chinese_articles(kb: Any, publish: Any) -> None:
@@ -214,12 +216,9 @@ def test_english_words_of_food_and_pet_buyers_find_the_chinese_articles(kb: Any,
     sick = publish("吃后呕吐", "换粮太急可能呕吐，连续呕吐请就医。")
     publish("猫砂粉尘", "豆腐猫砂几乎无粉尘。")
 
-    def top(q: str) -> int:
-        return kb.get("/api/v1/kb/search", query_string={"q": q}).get_json()["items"][0]["id"]
-
-    assert top("the crackers went stale") == soggy
-    assert top("pecans smell rancid") == rancid
-    assert top("my puppy threw up twice") == sick
+    assert _top(kb, "the crackers went stale") == soggy
+    assert _top(kb, "pecans smell rancid") == rancid
+    assert _top(kb, "my puppy threw up twice") == sick
 
 
 def test_a_terse_still_not_shipped_finds_the_late_shipping_article(kb: Any, publish: Any) -> None:
