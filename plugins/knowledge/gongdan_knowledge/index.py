@@ -696,7 +696,7 @@ def run(
     terms' reads are a UNION ALL of one subquery each; on PostgreSQL one LATERAL subquery over
     the terms passed as arrays (`_postgres_reads`), the same rows in the same order.
     """
-    if not query.groups:
+    if not query.groups or query.full_mass <= 0:
         return [], 0
     p = db.obj.param
     table = Posting._meta.table_name

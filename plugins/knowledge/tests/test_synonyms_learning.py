@@ -227,3 +227,16 @@ def test_a_terse_still_not_shipped_finds_the_late_shipping_article(kb: Any, publ
     publish("偏远地区运费", "新疆西藏需补运费。")
     items = kb.get("/api/v1/kb/search", query_string={"q": "咋还不发"}).get_json()["items"]
     assert items[0]["id"] == late
+
+
+def test_a_question_of_a_question_word_and_its_synonym_alone_answers_not_fails(
+    kb: Any, admin_api: Any, publish: Any
+) -> None:
+    """A tenant's group may hold a question word (多少 with 数量): the question 多少 then has no
+    telling term, and its synonym joins at no weight. Search answers (here, partially) instead
+    of dividing by the query's zero weight."""
+    article = publish("购买数量限制", "每个账号限购五件，数量以下单页为准。")
+    assert admin_api.put("/api/v1/kb/synonyms", json={"items": [{"words": ["多少", "数量"]}]}).status_code == 200
+    answer = kb.get("/api/v1/kb/search", query_string={"q": "多少"})
+    assert answer.status_code == 200
+    assert [i["id"] for i in answer.get_json()["items"]] in ([], [article])
