@@ -34,7 +34,9 @@ development, written blind in the ninth round before any tuning and committed be
 reading, a Pinduoduo after-sales centre (25 articles, 100 phrasings), a snack-food shop (22
 articles, 88) and a pet-supplies shop (22 articles, 88), and, written once the first two were tuned
 on, before their own first reading, 73 and 66 indirect phrasings over those two corpora, 45
-English (and pinyin) phrasings over the three and 95 terse ones (short, angry, typos, pinyin); all
+English (and pinyin) phrasings over the three and 95 terse ones (short, angry, typos, pinyin);
+development, written blind in the tenth round, an eyewear shop, a liquor-and-tea shop and a
+books-and-stationery shop (24–25 articles, 100 phrasings each, 40% of them indirect); all
 in bench/data and each written before the tuning it was used for.
 `--sets WORD…` ranks only the sets whose name holds a word.
 `--misses` prints what search misses on the development sets.
@@ -206,6 +208,14 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         ("Pinduoduo centre, terse phrasings", "development", "knowledge-pddcentre", "knowledge-pddcentre-terse"),
         ("snack-food shop, terse phrasings", "development", "knowledge-snackfood", "knowledge-snackfood-terse"),
         ("pet-supplies shop 2, terse phrasings", "development", "knowledge-petgoods", "knowledge-petgoods-terse"),
+        # written blind in the tenth round by an engineer who read neither the search nor the other sets,
+        # committed (aefe75c) before their first reading: an eyewear shop (验光, 瞳距, 镀膜, 隐形眼镜), a
+        # liquor-and-tea shop (防伪, 漏酒, 木塞, 受潮, 开封不退) and a books-and-stationery shop (缺页, 倒装,
+        # 塑封, 套装少一本, 激活码); 40% indirect phrasings. Their first readings chose between two
+        # prepared generic changes (misses not read); then tuned on like any development set
+        ("eyewear shop 25 articles", "development", "knowledge-eyewear", "knowledge-eyewear"),
+        ("liquor-and-tea shop 24 articles", "development", "knowledge-liquor", "knowledge-liquor"),
+        ("books shop 24 articles", "development", "knowledge-books", "knowledge-books"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
