@@ -20,7 +20,8 @@ from functools import lru_cache
 
 from gongdan.db import db, is_postgres
 from gongdan.models import Tenant
-from gongdan_knowledge import charmap, intents, thesaurus, words
+from gongdan.text import stem
+from gongdan_knowledge import charmap, english, intents, thesaurus, words
 from gongdan_knowledge.models import STATUSES, VISIBILITIES, Article, ArticleTag, Posting, TermStat
 from gongdan_knowledge.text import (
     STOP_CHARS,
@@ -380,7 +381,8 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     times the group's weight. Beside other known words, an unknown bigram whose swap is known
     (裂开 → 开裂) counts half."""
     wanted = terms(text)
-    by_thesaurus = thesaurus.expansions_by_trigger(tenant, text) if synonyms else {}
+    # a copy: the thesaurus keeps its answer for the next question of the same text
+    by_thesaurus = dict(thesaurus.expansions_by_trigger(tenant, text)) if synonyms else {}
     by_trigger = dict(by_thesaurus)
     by_intent: dict[str, dict[str, float]] = {}
     asked: list[str] = []
@@ -392,6 +394,11 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             for trigger in [t for t in by_trigger if word and (t in word or word in t)]:
                 del by_trigger[trigger]
             by_trigger[cues] = {**by_trigger.get(cues, {}), **mates}
+        # English words the thesaurus does not hold, through the dictionary (cork → 软木塞)
+        own_english = {stem(part) for word in by_thesaurus if word.isascii() for part in re.split("[- ]", word)}
+        for trigger, mates in english.translations(normalize(text), own_english).items():
+            by_trigger.setdefault(trigger, mates)
+            by_thesaurus.setdefault(trigger, mates)
     synonym_terms = {word: word_terms(word) for mates in by_trigger.values() for word in mates}
     if not wanted and not synonym_terms:
         return Query()

@@ -240,3 +240,32 @@ def test_a_question_of_a_question_word_and_its_synonym_alone_answers_not_fails(
     answer = kb.get("/api/v1/kb/search", query_string={"q": "多少"})
     assert answer.status_code == 200
     assert [i["id"] for i in answer.get_json()["items"]] in ([], [article])
+
+
+def test_english_words_the_thesaurus_lacks_are_read_through_the_dictionary(kb: Any, publish: Any) -> None:
+    """Tenth round: an English word no thesaurus group holds (cork, activation code) finds the
+    Chinese article through CC-CEDICT, one pair of words as one (shelf life → 保质期); the
+    answer says which translations it used."""
+    cork = publish("木塞断了怎么办", "开瓶时软木塞断裂，可用开瓶器斜插取出，或联系客服补寄酒塞。")
+    life = publish("白酒的保存期限", "白酒没有保质期，密封避光存放即可。")
+    publish("瓶身破损漏酒", "运输途中瓶子碎裂请拍照，我们补发。")
+    items = kb.get("/api/v1/kb/search", query_string={"q": "cork snapped while opening"}).get_json()["items"]
+    assert items[0]["id"] == cork
+    assert "软木塞" in items[0]["why"]["synonyms"]
+    assert _top(kb, "what is the shelf life of baijiu") == life
+
+
+def test_english_dictionary_translations_give_way_to_the_thesaurus() -> None:
+    """The thesaurus' own English words (refund) are not translated again; grammar and general
+    words (the, please, days) are never translated."""
+    from gongdan_knowledge import english
+
+    skip = {"refund"}
+    found = english.translations("please refund the cork, it has been three days", skip)
+    assert "refund" not in found
+    assert set(found) == {"cork"}
+    assert set(found["cork"]) >= {"软木塞", "塞子"}
+    pair = english.translations("shelf life", set())
+    assert list(pair) == ["shelf"]  # the pair, under its first word's search term
+    assert "保质期" in pair["shelf"]
+    assert "页面" in english.translations("pages", set())["page"]  # a plural, through its singular

