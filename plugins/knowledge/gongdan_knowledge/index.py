@@ -414,7 +414,7 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     sounds = {
         t: pinyin_key(t)
         for t in wanted
-        if repairable and t not in roles.inside and t not in roles.seams and pinyin_key(t) and not is_noise(t)
+        if repairable and t not in roles.inside and pinyin_key(t) and not is_noise(t)
     }
     # pinyin typed as Latin letters (fapiao, huaiguo), when the articles do not know the word
     keyed = {t: latin_pinyin_keys(t) for t in wanted if not is_han(t) and t not in by_trigger and latin_pinyin_keys(t)}
@@ -437,6 +437,9 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
         confirmed = _confirmed_places(text, stats)
         for term, key in missing.items():
             fits = [(t, df) for t, df in candidates.get(key, ()) if _fits(term, t, confirmed.get(term, set()))]
+            if term in roles.seams:
+                # beside a dictionary word: a typo only where the repair makes words of it
+                fits = [(t, df) for t, df in fits if _reads_as_word(text, term, t)]
             if fits:
                 found, df = fits[0]
                 query.repaired[term] = found
@@ -650,6 +653,14 @@ def _fits(term: str, repair: str, confirmed: set[int]) -> bool:
         return len(repair) == len(term)
     changed = [i for i in range(2) if repair[i] != term[i]]
     return len(changed) == 1 and changed[0] not in confirmed
+
+
+def _reads_as_word(text: str, term: str, repair: str) -> bool:
+    """Whether the question with `term` repaired reads `repair` inside a dictionary word. A
+    bigram across a seam is mostly two words' edges (单以 of 下单以后), but a typo can make the
+    seam itself: in 能开发漂吗 the segmenter reads 开发 (develop) and leaves 发漂 on its edge,
+    while 能开发票吗 reads 开发票, whose 发票 is the repair."""
+    return repair in words.roles(normalize(text).replace(term, repair)).inside
 
 
 def _statistics(
