@@ -412,9 +412,7 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     # the pinyin keys of every term typo repair might replace, read with the terms' statistics in
     # one statement (which of them the articles lack is known only once it has run)
     sounds = {
-        t: pinyin_key(t)
-        for t in wanted
-        if repairable and t not in roles.inside and pinyin_key(t) and not is_noise(t)
+        t: pinyin_key(t) for t in wanted if repairable and t not in roles.inside and pinyin_key(t) and not is_noise(t)
     }
     # pinyin typed as Latin letters (fapiao, huaiguo), when the articles do not know the word
     keyed = {t: latin_pinyin_keys(t) for t in wanted if not is_han(t) and t not in by_trigger and latin_pinyin_keys(t)}
