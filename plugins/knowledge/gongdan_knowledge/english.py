@@ -27,7 +27,7 @@ ENGLISH_WEIGHT = 0.35
 """How much a translation counts against the English word it stands for: a dictionary's senses are
 less sure than a thesaurus group (0.8); at 0.5 and above a general noun's translation (room → 房间)
 outranked the article the question's other words found."""
-MAX_TRANSLATIONS = 12  # Chinese words kept per English gloss: its first senses, shortest first
+MAX_TRANSLATIONS = 30  # Chinese words kept per English gloss: its first senses, shortest first
 DICTIONARY = "data/cedict_1_0_ts_utf-8_mdbg.txt.gz"
 _STOP_TEXT = """a about above after again against all am an and any are as at be because been before being
     below between both but by can cannot could did do does doing done down during each few for from
@@ -93,14 +93,18 @@ def _key(gloss: str) -> str | None:
 
 def _forms(word: str) -> list[str]:
     """`word` as written, then the forms a gloss may hold it in (pages → page, polarized →
-    polarize, opening → open): a dictionary sense is a base form."""
+    polarize, opening → open, snapped → snap): a dictionary sense is a base form."""
     forms = [word]
     for ending, back in (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", "e"), ("ed", ""), ("ing", "e")):
         if word.endswith(ending) and len(word) - len(ending) >= 3 and not word.endswith("ss"):
             forms.append(word[: -len(ending)] + back)
-    if word.endswith("ing") and len(word) > 6:
-        forms.append(word[:-3])
-    return forms
+    for ending in ("ing", "ed"):
+        base = word[: -len(ending)]
+        if word.endswith(ending) and len(base) >= 3:
+            forms.append(base)
+            if base[-1] == base[-2] and base[-1] not in "aeiouls":
+                forms.append(base[:-1])  # snapped → snap, shipping → ship
+    return list(dict.fromkeys(forms))
 
 
 def _lookup(table: dict[str, tuple[str, ...]], word: str) -> tuple[str, ...]:
@@ -120,6 +124,8 @@ def translations(text: str, skip: set[str]) -> dict[str, dict[str, float]]:
     taken: set[int] = set()
     for n in range(len(words) - 1):
         first, second = words[n], words[n + 1]
+        if first in STOP_WORDS or second in STOP_WORDS:
+            continue  # not working is no idiom of 休闲 here
         pair = next((f"{first} {f}" for f in _forms(second) if f"{first} {f}" in table), None)
         if pair and not {stem(first), stem(second)} & skip:
             found[stem(first)] = dict.fromkeys(table[pair], ENGLISH_WEIGHT)

@@ -269,3 +269,15 @@ def test_english_dictionary_translations_give_way_to_the_thesaurus() -> None:
     assert list(pair) == ["shelf"]  # the pair, under its first word's search term
     assert "保质期" in pair["shelf"]
     assert "页面" in english.translations("pages", set())["page"]  # a plural, through its singular
+
+
+def test_english_forms_and_pairs_read_as_a_dictionary_holds_them() -> None:
+    """A doubled consonant before -ed or -ing is one in the dictionary (snapped → snap); a pair
+    with a grammar word is no phrase (not working is not 休闲, at leisure)."""
+    from gongdan_knowledge import english
+
+    assert "snap" in english._forms("snapped")
+    assert "ship" in english._forms("shipping")
+    found = english.translations("activation code not working", set())
+    assert "not" not in found
+    assert "休闲" not in {word for mates in found.values() for word in mates}
