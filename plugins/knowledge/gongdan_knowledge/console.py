@@ -304,6 +304,7 @@ INTENT_LABELS = {
     "short-weight": _l("short weight"),
     "damaged-on-arrival": _l("damaged when unpacked"),
     "spoiled": _l("spoiled on arrival"),
+    "short-count": _l("fewer pieces than ordered"),
 }
 """What a question was read as, for each built-in intent (`data/intents.txt`), in the reader's language."""
 

@@ -120,6 +120,12 @@ def test_situations_described_rather_than_named() -> None:
     assert "cancel" in names("买错颜色了 趁没发赶紧不要了")
     assert "shipping-time" in names("下午拍的今天能发不")  # the day's cut-off is a question of when it ships
     assert "refund-status" not in names("还没收到东西怎么就从我卡里扣了钱")  # money taken is no refund
+    # tenth round: fewer pieces than ordered, counted on opening; 啥时 asks when it ships
+    assert "short-count" in names("一套12本 数了两遍只有11本")
+    assert "short-count" in names("拆开发现少一块板")
+    assert "short-count" not in names("这款只有一个颜色吗")  # nothing received and counted
+    assert "short-count" not in names("收到only 3斤 少了二两")  # weight is short-weight's
+    assert "shipping-time" in names("眼镜啥时发")
 
 
 def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:
