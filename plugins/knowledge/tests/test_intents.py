@@ -126,6 +126,12 @@ def test_situations_described_rather_than_named() -> None:
     assert "short-count" not in names("这款只有一个颜色吗")  # nothing received and counted
     assert "short-count" not in names("收到only 3斤 少了二两")  # weight is short-weight's
     assert "shipping-time" in names("眼镜啥时发")
+    # later in the round: the card still at its old balance is a refund looked for, money just paid is not
+    assert "refund-status" in names("昨天说钱退了 卡里还是原来那个数")
+    assert "refund-status" not in names("钱付了 手机余额一分没变啊")
+    assert "reject" in names("快递到楼下了 我不想要了 能让他直接拉回去吗")
+    assert "short-count" in names("订的四瓶 到手就三瓶")
+    assert "damaged-on-arrival" in names("包裹被雨泡了 东西全湿透了")
 
 
 def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:
