@@ -53,3 +53,39 @@ def test_synonyms_and_the_reasons_of_suggestions(
         page.screenshot(path=str(shots / f"kb-ticket-{locale}-{width}.png"), full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("locale", "width"), [("zh-CN", 1366), ("en-US", 390)])
+def test_why_names_the_tenth_rounds_intent_and_english_translations(
+    chromium, app, live_server, tenant, make_user, tmp_path, locale, width
+):
+    """A ticket counting fewer pieces than ordered is read as such (件数不足 / fewer pieces), and an
+    English ticket says which Chinese words its English found — in the reader's language."""
+    admin, _ = make_user("admin", email="admin@acme.example.com", name="王店长")
+    get_host().set_enabled(tenant, "knowledge", enabled=True)
+    for title, body in (
+        ("少发漏发怎么处理", "收到商品件数不足，请拍下外箱和面单，客服核实后补发。"),
+        ("木塞断了怎么办", "开瓶时软木塞断裂，可用开瓶器斜插取出。"),
+    ):
+        articles.create(tenant, {"title": title, "body": body, "status": "published"}, admin)
+    short, _ = tickets.create(tenant, {"subject": "一套12本 数了两遍只有11本"}, Actor.system("channel:api"))
+    cork, _ = tickets.create(tenant, {"subject": "cork snapped while opening"}, Actor.system("channel:api"))
+    context = chromium.new_context(locale=locale, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    shots = Path(os.environ.get("GONGDAN_SHOTS") or tmp_path)
+    try:
+        sign_in(page, live_server, admin.email)
+        page.goto(f"{live_server}/console/tickets/{short.id}")
+        why = page.inner_text(".kb-why")
+        assert ("件数不足" if locale == "zh-CN" else "fewer pieces than ordered") in why
+        assert "short-count" not in why  # never the intent's code name
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(shots / f"kb-why-count-{locale}-{width}.png"), full_page=True)
+        page.goto(f"{live_server}/console/tickets/{cork.id}")
+        why = page.inner_text(".kb-why")
+        assert "软木塞" in why
+        assert ("英文理解为" if locale == "zh-CN" else "English read as") in why
+        page.screenshot(path=str(shots / f"kb-why-english-{locale}-{width}.png"), full_page=True)
+    finally:
+        context.close()

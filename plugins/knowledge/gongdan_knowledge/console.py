@@ -327,6 +327,8 @@ def why_text(why: dict[str, Any]) -> str:
         reasons.append(gettext("read as: %(what)s", what=what))
     if why.get("synonyms"):
         reasons.append(gettext("synonyms: %(words)s", words="、".join(why["synonyms"][:5])))
+    if why.get("translations"):
+        reasons.append(gettext("English read as: %(words)s", words="、".join(why["translations"][:5])))
     if why.get("partial"):
         reasons.append(gettext("partial match"))
     if why.get("category"):

@@ -306,6 +306,8 @@ class Query:
     partial: bool = False
     intents: list[str] = field(default_factory=list)
     """The intents (`intents.detect`) whose words joined the query."""
+    translations: list[str] = field(default_factory=list)
+    """The Chinese words the question's English words were read as (`english`, CC-CEDICT)."""
 
     @property
     def terms(self) -> set[str]:
@@ -385,6 +387,7 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     by_thesaurus = dict(thesaurus.expansions_by_trigger(tenant, text)) if synonyms else {}
     by_trigger = dict(by_thesaurus)
     by_intent: dict[str, dict[str, float]] = {}
+    translated: dict[str, dict[str, float]] = {}
     asked: list[str] = []
     if synonyms:
         by_intent, asked, overriding = intents.expansions(tenant, text)
@@ -396,9 +399,9 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             by_trigger[cues] = {**by_trigger.get(cues, {}), **mates}
         # English words the thesaurus does not hold, through the dictionary (cork → 软木塞)
         own_english = {stem(part) for word in by_thesaurus if word.isascii() for part in re.split("[- ]", word)}
-        for trigger, mates in english.translations(normalize(text), own_english).items():
+        translated = english.translations(normalize(text), own_english)
+        for trigger, mates in translated.items():
             by_trigger.setdefault(trigger, mates)
-            by_thesaurus.setdefault(trigger, mates)
     synonym_terms = {word: word_terms(word) for mates in by_trigger.values() for word in mates}
     if not wanted and not synonym_terms:
         return Query()
@@ -504,7 +507,9 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
                 # a synonym is worth its own terms' weight, never more than the trigger's
                 scale = weight * min(1.0, trigger_mass / sum(known.values()))
                 alternatives.append({t: round(v * scale, 4) for t, v in known.items()})
-                if trigger not in by_intent or word in by_thesaurus.get(trigger, {}):
+                if trigger in translated:
+                    query.translations.append(word)  # said as English read in Chinese
+                elif trigger not in by_intent or word in by_thesaurus.get(trigger, {}):
                     query.synonyms[word] = weight  # an intent's words are said as the intent
         if alternatives:
             # the most telling synonyms when there are many (not the first in spelling order)

@@ -130,9 +130,11 @@ def _allowed(filters: index.Filters, status: str, visibility: str) -> bool:
 
 
 def _why(query: index.Query, learned: bool) -> dict[str, Any]:
-    """Why an article was found: synonyms used, intents read, a partial match, tickets that used it."""
+    """Why an article was found: synonyms used, English read in Chinese, intents read, a partial
+    match, tickets that used it."""
     return {
         "synonyms": sorted(query.synonyms),
+        "translations": sorted(set(query.translations)),
         "intents": list(query.intents),
         "partial": query.partial,
         "learned": learned,

@@ -251,7 +251,8 @@ def test_english_words_the_thesaurus_lacks_are_read_through_the_dictionary(kb: A
     publish("瓶身破损漏酒", "运输途中瓶子碎裂请拍照，我们补发。")
     items = kb.get("/api/v1/kb/search", query_string={"q": "cork snapped while opening"}).get_json()["items"]
     assert items[0]["id"] == cork
-    assert "软木塞" in items[0]["why"]["synonyms"]
+    assert "软木塞" in items[0]["why"]["translations"]  # said as English read, not as a synonym
+    assert "软木塞" not in items[0]["why"]["synonyms"]
     assert _top(kb, "what is the shelf life of baijiu") == life
 
 
