@@ -305,6 +305,7 @@ INTENT_LABELS = {
     "damaged-on-arrival": _l("damaged when unpacked"),
     "spoiled": _l("spoiled on arrival"),
     "short-count": _l("fewer pieces than ordered"),
+    "wrong-item": _l("a different item sent"),
 }
 """What a question was read as, for each built-in intent (`data/intents.txt`), in the reader's language."""
 

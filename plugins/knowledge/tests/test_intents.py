@@ -132,6 +132,13 @@ def test_situations_described_rather_than_named() -> None:
     assert "reject" in names("快递到楼下了 我不想要了 能让他直接拉回去吗")
     assert "short-count" in names("订的四瓶 到手就三瓶")
     assert "damaged-on-arrival" in names("包裹被雨泡了 东西全湿透了")
+    # a colour ordered and another received is a wrong item, not a colour difference
+    assert "wrong-item" in names("下单的是杏色，拆开是黑色的")
+    assert "colour-mismatch" not in names("下单的是杏色，拆开是黑色的")
+    assert "colour-mismatch" in names("收到的米白色实物发黄")
+    assert "intercept" not in names("下单才十分钟 突然不想要了 应该还没寄出来吧")
+    assert "cancel" in names("下单才十分钟 突然不想要了 应该还没寄出来吧")
+    assert "return" not in names("东西到了我不想要 能不能直接跟快递说不收")
 
 
 def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:
