@@ -112,6 +112,11 @@ def _lookup(table: dict[str, tuple[str, ...]], word: str) -> tuple[str, ...]:
     return next((table[f] for f in _forms(word) if f in table), ())
 
 
+def is_english(word: str) -> bool:
+    """Whether `word` reads as English: grammar, or a word the dictionary translates."""
+    return word in STOP_WORDS or bool(_lookup(glossary(), word))
+
+
 def translations(text: str, skip: set[str]) -> dict[str, dict[str, float]]:
     """`{english term: {chinese word: weight}}` for the English words of a normalised `text`
     the dictionary translates, two neighbouring words as one where it knows the pair (shelf

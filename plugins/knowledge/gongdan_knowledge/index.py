@@ -31,6 +31,8 @@ from gongdan_knowledge.text import (
     normalize,
     pinyin_key,
     simplified,
+    spaced_pinyin_runs,
+    syllable_keys,
     terms,
 )
 
@@ -419,6 +421,8 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     }
     # pinyin typed as Latin letters (fapiao, huaiguo), when the articles do not know the word
     keyed = {t: latin_pinyin_keys(t) for t in wanted if not is_han(t) and t not in by_trigger and latin_pinyin_keys(t)}
+    if synonyms:
+        keyed.update(_spaced_pinyin(text))
     stats, candidates = _statistics(tenant, names, set(sounds.values()).union(*keyed.values()))
     total = max(stats.get(DOC_COUNT, 0), 1)
     query = Query(intents=asked)
@@ -445,14 +449,14 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
                 found, df = fits[0]
                 query.repaired[term] = found
                 stats[found] = df
-                counts[found] += wanted[term]
+                counts[found] += wanted.get(term, 1)
         for term, keys in spelled.items():
             for key in keys:
                 if candidates.get(key):
                     found, df = candidates[key][0]
                     query.repaired[term] = found
                     stats[found] = df
-                    counts[found] += wanted[term]
+                    counts[found] += wanted.get(term, 1)
     if synonyms and query.repaired:
         # the thesaurus reads the repaired question too (快第费 → 快递费 → 运费, 邮费)
         for trigger, mates in _repaired_expansions(tenant, text, query.repaired, by_trigger).items():
@@ -656,6 +660,17 @@ def _fits(term: str, repair: str, confirmed: set[int]) -> bool:
         return len(repair) == len(term)
     changed = [i for i in range(2) if repair[i] != term[i]]
     return len(changed) == 1 and changed[0] not in confirmed
+
+
+def _spaced_pinyin(text: str) -> dict[str, tuple[str, ...]]:
+    """`{run joined: pinyin keys}` for pinyin typed with spaces (hao ping fan xian you ma: 好评返现),
+    a run of three or more single syllables of which fewer than half read as English (`she can
+    hang` is English that happens to spell syllables)."""
+    found = {}
+    for run in spaced_pinyin_runs(text):
+        if 2 * sum(english.is_english(word) for word in run) < len(run):
+            found["".join(run)] = syllable_keys(run)
+    return found
 
 
 def _reads_as_word(text: str, term: str, repair: str) -> bool:

@@ -11,6 +11,7 @@ import html
 import re
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -178,6 +179,31 @@ def _syllables() -> frozenset[str]:
     return frozenset(found)
 
 
+_WORD_OR_OTHER = re.compile(r"[a-z]+|[^a-z\s]+")
+
+
+def spaced_pinyin_runs(text: str) -> list[tuple[str, ...]]:
+    """Runs of three or more words of `text` that are each one toneless pinyin syllable, typed
+    with spaces (chong dian bao neng shang fei ji ma, hao ping fan xian): the syllables of each
+    run. Whether a run is pinyin rather than English (she can hang) is the caller's to judge."""
+    known = _syllables()
+    runs: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for word in [*_WORD_OR_OTHER.findall(normalize(text)), ""]:
+        if word in known:
+            run.append(word)
+            continue
+        if len(run) >= 3:
+            runs.append(tuple(run))
+        run = []
+    return runs
+
+
+def syllable_keys(syllables: Sequence[str]) -> tuple[str, ...]:
+    """The pinyin keys of each two neighbouring syllables (`chong dian`, `dian bao`)."""
+    return tuple(f"{syllables[i]} {syllables[i + 1]}" for i in range(len(syllables) - 1))
+
+
 @lru_cache(maxsize=4096)
 def latin_pinyin_keys(word: str) -> tuple[str, ...]:
     """The pinyin keys of the Han bigrams a buyer typing pinyin without the input method meant
@@ -196,7 +222,7 @@ def latin_pinyin_keys(word: str) -> tuple[str, ...]:
     cut = best[len(word)]
     if not cut or len(cut) < 2:
         return ()
-    return tuple(f"{cut[i]} {cut[i + 1]}" for i in range(len(cut) - 1))
+    return syllable_keys(cut)
 
 
 def _occurrences(lowered: str, wanted: set[str]) -> list[tuple[int, int]]:

@@ -88,3 +88,20 @@ def test_a_character_said_alone_finds_the_articles_compounds_holding_it(kb: Any,
     assert any("瓷砖" in alternative for group in query.groups for alternative in group.alternatives)
     assert [i["id"] for i in _search(kb, "师傅说你们砖不行")] == [hollow, lamp]
     assert "瓷砖" not in index.prepare(tenant, "师傅说你们砖不行", synonyms=False).terms
+
+
+def test_pinyin_typed_with_spaces_reads_as_the_articles_words(kb: Any, publish: Any, tenant: Any) -> None:
+    """Tenth round: `chong dian bao neng shang fei ji ma` — pinyin with a space between syllables
+    — finds 充电宝 and 飞机 as `fapiao` finds 发票; three English words that happen to spell
+    syllables (she can hang) are left as English."""
+    from gongdan_knowledge.text import spaced_pinyin_runs
+
+    flight = publish("充电宝能带上飞机吗", "额定能量不超过100Wh的充电宝可随身携带登机，不能托运。")
+    publish("充电头快充协议", "快充需要充电头、数据线和手机同时支持同一快充协议。")
+    assert spaced_pinyin_runs("hao ping fan xian you ma") == [("hao", "ping", "fan", "xian", "you", "ma")]
+    assert spaced_pinyin_runs("fa piao") == []  # two syllables: as likely two words of English
+    assert index._spaced_pinyin("she can hang") == {}
+    query = index.prepare(tenant, "chong dian bao neng shang fei ji ma")
+    assert {"充电", "飞机"} <= set(query.repaired.values()) | query.terms
+    assert _search(kb, "chong dian bao neng shang fei ji ma")[0]["id"] == flight
+    assert "充电" not in index.prepare(tenant, "chong dian bao neng shang fei ji ma", synonyms=False).terms
