@@ -306,6 +306,7 @@ INTENT_LABELS = {
     "spoiled": _l("spoiled on arrival"),
     "short-count": _l("fewer pieces than ordered"),
     "wrong-item": _l("a different item sent"),
+    "unanswered": _l("nobody answering the chat"),
 }
 """What a question was read as, for each built-in intent (`data/intents.txt`), in the reader's language."""
 

@@ -139,6 +139,8 @@ def test_situations_described_rather_than_named() -> None:
     assert "intercept" not in names("下单才十分钟 突然不想要了 应该还没寄出来吧")
     assert "cancel" in names("下单才十分钟 突然不想要了 应该还没寄出来吧")
     assert "return" not in names("东西到了我不想要 能不能直接跟快递说不收")
+    assert "unanswered" in names("半夜一点发了消息没人理")
+    assert "wrong-item" in names("订单写的是 20000 毫安，到手一看盒子上印着 10000")
 
 
 def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:
