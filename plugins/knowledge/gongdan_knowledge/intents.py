@@ -71,7 +71,8 @@ def parse(text: str) -> tuple[Intent, ...]:
         parts = [p.split() for p in head.group(3).split("|")] if head else []
         if not head or len(parts) < 2 or not all(parts):
             raise ValueError(f"intents line {number}: expected 'name [weight]: words | cues | …'")
-        words, *cues = ([normalize(w) for w in p] for p in parts)
+        # an English cue of several words is written joined by "_" (never_got)
+        words, *cues = ([normalize(w).replace("_", " ") for w in p] for p in parts)
         unless = tuple(w.lstrip("!") for c in cues if c[0].startswith("!") for w in c)
         cues = [c for c in cues if not c[0].startswith("!")]
         if not cues:

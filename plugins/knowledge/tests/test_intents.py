@@ -140,6 +140,12 @@ def test_situations_described_rather_than_named() -> None:
     assert "cancel" in names("下单才十分钟 突然不想要了 应该还没寄出来吧")
     assert "return" not in names("东西到了我不想要 能不能直接跟快递说不收")
     assert "unanswered" in names("半夜一点发了消息没人理")
+    # English cues of several words, written joined by "_" in the file
+    assert "not-received" in names("never got my parcel, can i just get my money back")
+    assert "logistics-stuck" in names("my package hasn't moved for a week")
+    assert "price-protect" in names("the price dropped right after I bought it")
+    assert "wrong-item" in names("I ordered red kiwis but got green ones")
+    assert not names("I forgot my password")
     assert "wrong-item" in names("订单写的是 20000 毫安，到手一看盒子上印着 10000")
 
 
