@@ -251,6 +251,12 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         ("home-fitness shop 24 articles", "development", "knowledge-fitness", "knowledge-fitness"),
         ("supplements shop 24 articles", "development", "knowledge-supplements", "knowledge-supplements"),
         ("brand flagship store 24 articles", "development", "knowledge-brandstore", "knowledge-brandstore"),
+        # and, written blind after the tuning on those three, committed before their first reading
+        # (eaf46ea, abbc5e0, b1abbca): a luggage shop, a household daily-goods shop and a
+        # musical-instruments shop; their first reading is the round's last unseen figure
+        ("luggage shop 24 articles", "development", "knowledge-luggage", "knowledge-luggage"),
+        ("household goods shop 24 articles", "development", "knowledge-household", "knowledge-household"),
+        ("instruments shop 24 articles", "development", "knowledge-instruments", "knowledge-instruments"),
         # written blind in the tenth round after that round's changes, committed (349b27c) before their
         # first reading: held out, every question; read once at their commit and once at the end
         ("toys shop 24 articles", "held out", "knowledge-toys", "knowledge-toys"),
