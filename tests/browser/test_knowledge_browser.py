@@ -19,6 +19,14 @@ from .test_console_browser import sign_in
 pytestmark = pytest.mark.browser
 
 
+def _browser(chromium, locale, width, tmp_path):
+    """A fresh context at `locale` and `width`, its page, and where screenshots go."""
+    context = chromium.new_context(locale=locale, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    return context, page, Path(os.environ.get("GONGDAN_SHOTS") or tmp_path)
+
+
 @pytest.mark.parametrize(("locale", "width"), [("zh-CN", 1366), ("en-US", 1366), ("zh-CN", 390), ("en-US", 390)])
 def test_synonyms_and_the_reasons_of_suggestions(
     chromium, app, live_server, tenant, make_user, tmp_path, locale, width
@@ -30,10 +38,7 @@ def test_synonyms_and_the_reasons_of_suggestions(
         tenant, {"title": "优惠券怎么使用", "body": "在结算页选择可用的优惠券即可抵扣。", "status": "published"}, admin
     )
     ticket, _ = tickets.create(tenant, {"subject": "满减券用不了"}, Actor.system("channel:api"))
-    context = chromium.new_context(locale=locale, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    shots = Path(os.environ.get("GONGDAN_SHOTS") or tmp_path)
+    context, page, shots = _browser(chromium, locale, width, tmp_path)
     try:
         sign_in(page, live_server, admin.email)
         page.goto(f"{live_server}/console/knowledge-synonyms/")
@@ -70,10 +75,7 @@ def test_why_names_the_tenth_rounds_intent_and_english_translations(
         articles.create(tenant, {"title": title, "body": body, "status": "published"}, admin)
     short, _ = tickets.create(tenant, {"subject": "一套12本 数了两遍只有11本"}, Actor.system("channel:api"))
     cork, _ = tickets.create(tenant, {"subject": "cork snapped while opening"}, Actor.system("channel:api"))
-    context = chromium.new_context(locale=locale, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    shots = Path(os.environ.get("GONGDAN_SHOTS") or tmp_path)
+    context, page, shots = _browser(chromium, locale, width, tmp_path)
     try:
         sign_in(page, live_server, admin.email)
         page.goto(f"{live_server}/console/tickets/{short.id}")
