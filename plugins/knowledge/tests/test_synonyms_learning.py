@@ -282,3 +282,11 @@ def test_english_forms_and_pairs_read_as_a_dictionary_holds_them() -> None:
     found = english.translations("activation code not working", set())
     assert "not" not in found
     assert "休闲" not in {word for mates in found.values() for word in mates}
+
+
+def test_a_question_without_latin_letters_never_builds_the_glossary(monkeypatch: Any) -> None:
+    """The dictionary is read on the first question with an English word, not on every first search."""
+    from gongdan_knowledge import english
+
+    monkeypatch.setattr(english, "glossary", lambda: pytest.fail("the glossary was built"))
+    assert english.translations("软木塞断了怎么办", set()) == {}
