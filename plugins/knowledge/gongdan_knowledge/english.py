@@ -9,7 +9,7 @@ to the Chinese words it translates (cork → 软木塞, 塞子; dizzy → 头晕
 pair, → 保质期). The search keeps only translations every term of which the tenant's articles hold, the
 most telling first, as one group like a thesaurus word's synonyms (`ENGLISH_WEIGHT`).
 
-The glossary is built from the dictionary once per process (about 0.3 s, on the first question
+The glossary is built from the dictionary once per process (about 2 s on a 2-core machine, on the first question
 with an English word) and holds only words of two to four Han characters: a single character
 translates too many things to say what is asked.
 """
