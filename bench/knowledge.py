@@ -284,6 +284,9 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         ("toys-and-stationery shop 24 articles", "development", "knowledge-toystationery", "knowledge-toystationery"),
         ("curtains shop 24 articles", "development", "knowledge-curtains", "knowledge-curtains"),
         ("nuts-and-pet-food shop 24 articles", "development", "knowledge-nutspet", "knowledge-nutspet"),
+        # and written with them, committed before its first reading: held out, every question (a fashion
+        # and beauty store's after-sales page); read once at its commit and once at the round's end
+        ("fashion-and-beauty store 24 articles", "held out", "knowledge-fashionbeauty", "knowledge-fashionbeauty"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
