@@ -307,6 +307,8 @@ INTENT_LABELS = {
     "short-count": _l("fewer pieces than ordered"),
     "wrong-item": _l("a different item sent"),
     "unanswered": _l("nobody answering the chat"),
+    "fast-refund": _l("a refund before the return arrives"),
+    "coupon-back": _l("a coupon used on a cancelled order"),
 }
 """What a question was read as, for each built-in intent (`data/intents.txt`), in the reader's language."""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections import Counter
 from functools import lru_cache
 from importlib import resources
 
@@ -110,6 +111,23 @@ def _forms(word: str) -> list[str]:
 def _lookup(table: dict[str, tuple[str, ...]], word: str) -> tuple[str, ...]:
     """The translations of the first form of `word` the glossary knows (none: empty)."""
     return next((table[f] for f in _forms(word) if f in table), ())
+
+
+@lru_cache(maxsize=1)
+def _grammar_terms() -> frozenset[str]:
+    """`STOP_WORDS` as search terms (`gongdan.text.stem`) and as written."""
+    return STOP_WORDS | {stem(word) for word in STOP_WORDS}
+
+
+def without_grammar(terms: Counter[str]) -> Counter[str]:
+    """The search terms of a question less its English grammar (`STOP_WORDS`, single letters)
+    when it has English words of its own: `a` of "a dirty mark" would otherwise find the A of an
+    article's A类标准. A question of Chinese with one Latin word (A类 是什么) keeps it."""
+    latin = [t for t in terms if t.isascii() and t.isalpha()]
+    if len(latin) < 2:
+        return terms
+    grammar = _grammar_terms()
+    return Counter({t: n for t, n in terms.items() if t not in latin or (len(t) > 1 and t not in grammar)})
 
 
 def is_english(word: str) -> bool:

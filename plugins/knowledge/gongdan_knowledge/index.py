@@ -384,7 +384,7 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     unless `synonyms=False`) as groups scored at most as much as the word that brought them,
     times the group's weight. Beside other known words, an unknown bigram whose swap is known
     (裂开 → 开裂) counts half."""
-    wanted = terms(text)
+    wanted = english.without_grammar(terms(text)) if synonyms else terms(text)
     # a copy: the thesaurus keeps its answer for the next question of the same text
     by_thesaurus = dict(thesaurus.expansions_by_trigger(tenant, text)) if synonyms else {}
     by_trigger = dict(by_thesaurus)

@@ -41,6 +41,19 @@ TENTH_ROUND = [
 ]
 """Questions of the tenth round and whether each is read as the intent (None: as any intent)."""
 
+ELEVENTH_ROUND = [
+    ("fast-refund", "包裹才刚寄出去，能不能不等你们收到就先把钱给我", True),
+    ("fast-refund", "why do I have to wait till you receive it before I get my refund", True),
+    ("fast-refund", "不等了 直接取消订单", False),
+    ("coupon-back", "那单我不要了，下单时抵掉的满300减30还能回来吗", True),
+    ("coupon-back", "这张券能和满减一起用吗", False),
+    ("short-count", "ordered 4 packs but only 2 in the box", True),
+    ("address-change", "已经发货了，但我这周不在那个城市，能让快递转到别的地方吗", True),
+    ("complaint", "客服态度很差，我要反映这个情况", True),
+    ("return", "how do I send back a towel set I don't want? still sealed", True),
+]
+"""Questions of the eleventh round and whether each is read as the intent."""
+
 
 def test_the_file_format_cue_sets_and_words_that_rule_an_intent_out() -> None:
     parsed = intents.parse("# comment\ncancel 0.6: 取消订单 取消 | =不要了 不买了 | 刚拍 没发货 | !收到 签收\n")
@@ -154,6 +167,10 @@ def test_situations_described_rather_than_named() -> None:
     for name, question, read in TENTH_ROUND:
         found = names(question)
         assert (name in found if name else bool(found)) is read, (name, question, found)
+    # eleventh round: a refund before the return arrives (极速退款), a coupon of a cancelled order,
+    # English counts and returns, a parcel to be sent on elsewhere, a rude agent
+    for name, question, read in ELEVENTH_ROUND:
+        assert (name in names(question)) is read, (name, question, names(question))
 
 
 def test_damage_found_on_opening_finds_the_damage_article(kb: Any, publish: Any) -> None:

@@ -290,3 +290,20 @@ def test_a_question_without_latin_letters_never_builds_the_glossary(monkeypatch:
 
     monkeypatch.setattr(english, "glossary", lambda: pytest.fail("the glossary was built"))
     assert english.translations("软木塞断了怎么办", set()) == {}
+
+
+def test_the_grammar_of_an_english_question_finds_no_latin_letter_of_an_article(kb: Any, publish: Any) -> None:
+    """Eleventh round: the `a` of "a dirty mark" found the A of 选A类标准的纯棉 and put an allergy
+    article first; an English question's grammar and single letters are no search terms, while a
+    Chinese question naming a Latin letter (A类) keeps it."""
+    from collections import Counter
+
+    from gongdan_knowledge import english
+
+    allergy = publish("过敏体质选购建议", "过敏体质推荐选择A类标准的纯棉系列，避免羽绒填充。")
+    damage = publish("收货破损处理", "包裹破损、商品有污渍请在48小时内拍照联系客服补发。")
+    assert _top(kb, "parcel arrived with the box crushed and a dirty mark on it") == damage
+    assert _top(kb, "A类是什么标准") == allergy
+    terms = Counter({"a": 1, "dirty": 1, "the": 2, "mark": 1})
+    assert english.without_grammar(terms) == Counter({"dirty": 1, "mark": 1})
+    assert english.without_grammar(Counter({"a": 1, "类": 1})) == Counter({"a": 1, "类": 1})
