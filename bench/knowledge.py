@@ -287,6 +287,13 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         # and written with them, committed before its first reading: held out, every question (a fashion
         # and beauty store's after-sales page); read once at its commit and once at the round's end
         ("fashion-and-beauty store 24 articles", "held out", "knowledge-fashionbeauty", "knowledge-fashionbeauty"),
+        # and, written blind after the tuning on the five above, committed before their first reading:
+        # a Douyin live-stream shop's after-sales rules, a community grocery-delivery service and a
+        # womenswear shop, to tune on; and a consumer-electronics store's after-sales page, held out
+        ("Douyin shop 24 articles", "development", "knowledge-douyinshop", "knowledge-douyinshop"),
+        ("grocery delivery 24 articles", "development", "knowledge-grocerydelivery", "knowledge-grocerydelivery"),
+        ("womenswear shop 24 articles", "development", "knowledge-womenswear", "knowledge-womenswear"),
+        ("electronics store 24 articles", "held out", "knowledge-electronics3c", "knowledge-electronics3c"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
