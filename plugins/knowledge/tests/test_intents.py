@@ -51,6 +51,12 @@ ELEVENTH_ROUND = [
     ("address-change", "已经发货了，但我这周不在那个城市，能让快递转到别的地方吗", True),
     ("complaint", "客服态度很差，我要反映这个情况", True),
     ("return", "how do I send back a towel set I don't want? still sealed", True),
+    ("refund-status", "退的钱跑哪儿去啦 等了一礼拜咯", True),
+    ("reject", "快递员送来的时候我不想要了，能直接让他带回去吗", True),
+    ("address-change", "刚下单发现地址填成老家的了", True),
+    ("fast-refund", "刚填完快递单号钱就回来了，是不是搞错了，还要寄吗", True),
+    ("return-freight", "Who pays the shipping fee for returns?", True),
+    ("short-count", "买了两盒牛奶只拿到一盒", True),
 ]
 """Questions of the eleventh round and whether each is read as the intent."""
 

@@ -307,3 +307,19 @@ def test_the_grammar_of_an_english_question_finds_no_latin_letter_of_an_article(
     terms = Counter({"a": 1, "dirty": 1, "the": 2, "mark": 1})
     assert english.without_grammar(terms) == Counter({"dirty": 1, "mark": 1})
     assert english.without_grammar(Counter({"a": 1, "类": 1})) == Counter({"a": 1, "类": 1})
+
+
+def test_a_grocery_delivery_buyers_words_find_the_services_articles(kb: Any, publish: Any) -> None:
+    """Eleventh round: how buyers of a community group-buying service describe its rules — the
+    minimum order (下不了单), a cancellation (撤单), the pick-up point (去拿菜), an item the picker
+    could not find (拣不到) — and a homophone typo the dictionary reads as a word (发飘 for 发票)."""
+    minimum = publish("起送价与配送费收费标准", "到家订单满29元起送，满59元免配送费，不满收取5元配送费。")
+    cancel = publish("如何取消订单", "团购订单在23点截单前可在订单详情页取消，款项原路退回。")
+    pickup = publish("自提点取货流程", "商品到达自提点后凭6位取货码到店取货，可由亲友代取。")
+    missing = publish("商品缺货退款说明", "下单后如遇商品缺货，系统将自动退还该商品的款项。")
+    invoice = publish("电子发票开具说明", "订单完成后90天内可在订单详情申请电子发票。")
+    assert _top(kb, "只买一把葱为啥下不了单") == minimum
+    assert _top(kb, "撤单") == cancel
+    assert _top(kb, "帮我妈去拿菜 她手机没带能拿吗") == pickup
+    assert _top(kb, "接到电话说有一样菜拣不到") == missing
+    assert _top(kb, "发飘怎么开") == invoice
