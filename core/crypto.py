@@ -21,6 +21,7 @@ import hmac
 import logging
 import os
 import secrets
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -70,17 +71,31 @@ def key_file_path() -> Path:
     return Path.cwd() / KEY_FILE_NAME
 
 
-def _read_or_create(path: Path) -> bytes:
+def _create(path: Path) -> None:
+    """Write a new secret to `path` unless a key file is there already, so that it appears whole:
+    the secret is written to a private temporary file beside it and hard-linked into place. Two
+    processes starting at once (gunicorn's workers on a first start) each either create the file
+    or find it complete; neither reads one still empty."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)  # mode 0600
     except OSError as exc:
         raise CryptoError(f"cannot create the key file {path}: {exc.strerror}") from None
-    else:
+    try:
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_urlsafe(48) + "\n")
-        log.warning("created the key file %s: back it up apart from the database", path)
+        os.link(temporary, path)
+    except FileExistsError:
+        return  # another process made it first: its secret is the one
+    except OSError as exc:
+        raise CryptoError(f"cannot create the key file {path}: {exc.strerror}") from None
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    log.warning("created the key file %s: back it up apart from the database", path)
+
+
+def _read_or_create(path: Path) -> bytes:
+    if not path.exists():
+        _create(path)
     try:
         if path.stat().st_mode & 0o077:
             log.warning("the key file %s is readable by others: chmod 600 it", path)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sqlite3
 import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -218,3 +220,34 @@ def test_a_key_file_that_is_not_the_databases_is_a_clear_error(gongdan_db, secre
     crypto.forget()
     with pytest.raises(crypto.CryptoError, match="key file"):
         Customer.get().email  # noqa: B018 - reading decrypts
+
+
+def _secret_after(barrier: Any, path: str, results: Any) -> None:
+    """In a child process: wait for the others, then read or create the key file at `path`."""
+    os.environ[crypto.KEY_FILE_ENV] = path
+    os.environ.pop(crypto.SECRET_ENV, None)
+    crypto.forget()
+    barrier.wait()
+    try:
+        results.put(crypto.root_secret().decode())
+    except crypto.CryptoError as exc:
+        results.put(f"error: {exc}")
+
+
+def test_processes_starting_at_once_share_one_whole_key_file(tmp_path):
+    """gunicorn's workers start together and each reads the key file on its first request: one
+    creates it and every one reads the whole secret (the file appears complete, never empty)."""
+    context = multiprocessing.get_context("fork")
+    for round_ in range(10):
+        path = tmp_path / f"round{round_}.key"
+        barrier, results = context.Barrier(6), context.Queue()
+        workers = [context.Process(target=_secret_after, args=(barrier, str(path), results)) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        read = [results.get(timeout=30) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=30)
+        assert len(set(read)) == 1, read
+        assert path.read_text().strip() == read[0]
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
