@@ -57,6 +57,9 @@ ELEVENTH_ROUND = [
     ("fast-refund", "刚填完快递单号钱就回来了，是不是搞错了，还要寄吗", True),
     ("return-freight", "Who pays the shipping fee for returns?", True),
     ("short-count", "买了两盒牛奶只拿到一盒", True),
+    ("cancel", "刚下完单就后悔了，不想要了", True),
+    ("complaint", "那外卖小哥凶巴巴滴，说话贼冲，能告他不", True),
+    ("coupon-back", "单子取消了，下单时用掉的那张券还能回来吗", True),
 ]
 """Questions of the eleventh round and whether each is read as the intent."""
 

@@ -323,3 +323,19 @@ def test_a_grocery_delivery_buyers_words_find_the_services_articles(kb: Any, pub
     assert _top(kb, "帮我妈去拿菜 她手机没带能拿吗") == pickup
     assert _top(kb, "接到电话说有一样菜拣不到") == missing
     assert _top(kb, "发飘怎么开") == invoice
+
+
+def test_service_platform_buyers_words_find_the_platforms_articles(kb: Any, publish: Any) -> None:
+    """Eleventh round: a takeaway platform's and a second-hand platform's situations described —
+    an order shown delivered but not there, a wrong meal (the intent's 送错), the kitchen still
+    cooking, the item failing the platform's inspection, money sent to a stranger's bank card."""
+    delivered = publish("显示已送达但未收到餐品", "订单显示已送达但未收到，请在1小时内联系客服，核实后全额退款。")
+    wrong = publish("送错餐处理规则", "收到的餐品与订单不符属于送错，拍照上传后可申请重新配送或退款。")
+    slow = publish("商家出餐慢如何催单", "商家出餐超过预计时间，可在订单页点击催单。")
+    failed = publish("验货不通过怎么处理", "验货宝检测结果与描述不符的，商品退回卖家，货款和检测费全额退还买家。")
+    scam = publish("谨防私下转账交易诈骗", "请勿通过银行卡、微信私下转账，脱离平台交易无法保障资金安全。")
+    assert _top(kb, "APP上说已经送到了，可我门口什么都没有") == delivered
+    assert _top(kb, "我点的是牛肉面，送来的是一份黄焖鸡") == wrong
+    assert _top(kb, "骑手都到店里了，店家还没做好") == slow
+    assert _top(kb, "亲 我那个包没过鉴定 咋整啊 钱能退不") == failed
+    assert _top(kb, "我已经把钱打到对方银行卡了，现在人联系不上了") == scam
