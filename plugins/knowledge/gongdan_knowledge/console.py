@@ -309,6 +309,7 @@ INTENT_LABELS = {
     "unanswered": _l("nobody answering the chat"),
     "fast-refund": _l("a refund before the return arrives"),
     "coupon-back": _l("a coupon used on a cancelled order"),
+    "refund-apply": _l("how to ask for a refund"),
 }
 """What a question was read as, for each built-in intent (`data/intents.txt`), in the reader's language."""
 

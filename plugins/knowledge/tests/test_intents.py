@@ -60,6 +60,11 @@ ELEVENTH_ROUND = [
     ("cancel", "刚下完单就后悔了，不想要了", True),
     ("complaint", "那外卖小哥凶巴巴滴，说话贼冲，能告他不", True),
     ("coupon-back", "单子取消了，下单时用掉的那张券还能回来吗", True),
+    ("refund-apply", "怎么退款", True),
+    ("refund-apply", "how do i get a refund for this", True),
+    ("refund-status", "怎么退款", False),
+    ("address-change", "下单时填成了老家的地方，能改成现在住的吗", True),
+    ("late-shipping", "亲 俺的橙子啥时候给发呀 等老半天了", True),
 ]
 """Questions of the eleventh round and whether each is read as the intent."""
 
