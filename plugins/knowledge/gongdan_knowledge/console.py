@@ -310,6 +310,7 @@ INTENT_LABELS = {
     "fast-refund": _l("a refund before the return arrives"),
     "coupon-back": _l("a coupon used on a cancelled order"),
     "refund-apply": _l("how to ask for a refund"),
+    "missing-part": _l("a promised part or gift missing"),
 }
 """What a question was read as, for each built-in intent (`data/intents.txt`), in the reader's language."""
 

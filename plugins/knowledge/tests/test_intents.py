@@ -65,6 +65,12 @@ ELEVENTH_ROUND = [
     ("refund-status", "怎么退款", False),
     ("address-change", "下单时填成了老家的地方，能改成现在住的吗", True),
     ("late-shipping", "亲 俺的橙子啥时候给发呀 等老半天了", True),
+    ("missing-part", "说好送的收纳袋盒子里没有", True),
+    ("missing-part", "台灯到了，说明书上写配的灯泡没在里面", True),
+    ("missing-part", "说明书上写的怎么装", False),
+    ("refund-apply", "亲 东西不想要了 退钱在哪点啊", True),
+    ("address-change", "刚付完款，手机号少打了一位", True),
+    ("return-freight", "质量问题寄回去，快递花了12块，这钱谁出", True),
 ]
 """Questions of the eleventh round and whether each is read as the intent."""
 
