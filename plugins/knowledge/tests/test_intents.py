@@ -71,6 +71,9 @@ ELEVENTH_ROUND = [
     ("refund-apply", "亲 东西不想要了 退钱在哪点啊", True),
     ("address-change", "刚付完款，手机号少打了一位", True),
     ("return-freight", "质量问题寄回去，快递花了12块，这钱谁出", True),
+    ("exchange", "收到的是灰色，下单时点错了，想要白色的，寄回去给我重发一个白的行吗", True),
+    ("coupon-back", "整单退掉了，下单时抵掉的那10块还能再用吗", True),
+    ("shipping-time", "請問付款後多久會出貨呢？", True),
 ]
 """Questions of the eleventh round and whether each is read as the intent."""
 

@@ -339,3 +339,18 @@ def test_service_platform_buyers_words_find_the_platforms_articles(kb: Any, publ
     assert _top(kb, "骑手都到店里了，店家还没做好") == slow
     assert _top(kb, "亲 我那个包没过鉴定 咋整啊 钱能退不") == failed
     assert _top(kb, "我已经把钱打到对方银行卡了，现在人联系不上了") == scam
+
+
+def test_a_situation_described_finds_its_article_not_a_neighbours(kb: Any, publish: Any) -> None:
+    """Eleventh round: a described situation finds its own article among close neighbours — a
+    blender beeping (not an error code of the rice cooker), a label scratching a child's neck (not
+    colour running), a flat tyre (not tyre pressure)."""
+    beep = publish("破壁机不启动、蜂鸣报警的处理", "杯体未放到位时机器蜂鸣报警且不启动，请重新放好杯体。")
+    publish("电饭煲故障代码说明", "显示E1为传感器故障，E2为干烧保护，请断电后联系售后。")
+    label = publish("领标、洗标扎人怎么办", "领标和洗标可以沿缝线剪掉，不影响退换。")
+    publish("衣服掉色、串色处理说明", "深色衣物首次洗涤请单独冷水手洗。")
+    flat = publish("轮胎扎胎、漏气补胎说明", "扎胎漏气可用补胎工具自行修补，或到店免费补胎一次。")
+    publish("轮胎气压标准", "公路车胎压80-120psi，山地车30-50psi。")
+    assert _top(kb, "破壁机插上电按了没反应，就一直嘀嘀叫") == beep
+    assert _top(kb, "衣服里头那个小牌牌扎得娃直哭，咋整") == label
+    assert _top(kb, "昨晚停楼下今早轮子扁了，打上气没多久又瘪了") == flat
