@@ -91,3 +91,36 @@ def test_why_names_the_tenth_rounds_intent_and_english_translations(
         page.screenshot(path=str(shots / f"kb-why-english-{locale}-{width}.png"), full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("locale", "width"), [("en-US", 1366), ("zh-CN", 390)])
+def test_why_names_the_eleventh_rounds_intents(chromium, app, live_server, tenant, make_user, tmp_path, locale, width):
+    """A ticket asking for its money before the return arrives is read as 退货未到先退款 / a refund
+    before the return arrives, and one missing a promised gift as 说好的配件或赠品没收到 — in the
+    reader's language, never the intent's code name."""
+    admin, _ = make_user("admin", email="admin@acme.example.com", name="王店长")
+    get_host().set_enabled(tenant, "knowledge", enabled=True)
+    for title, body in (
+        ("极速退款说明", "信用良好的用户填写退货单号后即可先退款，无需等待仓库收货。"),
+        ("少件漏发处理", "收到的商品或赠品少件漏发，请拍照联系客服，核实后24小时内补发。"),
+    ):
+        articles.create(tenant, {"title": title, "body": body, "status": "published"}, admin)
+    early, _ = tickets.create(
+        tenant, {"subject": "包裹才刚寄出去，能不能不等你们收到就先把钱给我"}, Actor.system("channel:api")
+    )
+    gift, _ = tickets.create(tenant, {"subject": "说好送的收纳袋盒子里没有"}, Actor.system("channel:api"))
+    context, page, shots = _browser(chromium, locale, width, tmp_path)
+    try:
+        sign_in(page, live_server, admin.email)
+        for ticket, name, zh, en in (
+            (early, "fast-refund", "退货未到先退款", "a refund before the return arrives"),
+            (gift, "missing-part", "说好的配件或赠品没收到", "a promised part or gift missing"),
+        ):
+            page.goto(f"{live_server}/console/tickets/{ticket.id}")
+            why = page.inner_text(".kb-why")
+            assert (zh if locale == "zh-CN" else en) in why
+            assert name not in why
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.screenshot(path=str(shots / f"kb-why-{name}-{locale}-{width}.png"), full_page=True)
+    finally:
+        context.close()
