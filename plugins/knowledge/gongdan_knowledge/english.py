@@ -123,7 +123,7 @@ def without_grammar(terms: Counter[str]) -> Counter[str]:
     """The search terms of a question less its English grammar (`STOP_WORDS`, single letters)
     when it has English words of its own: `a` of "a dirty mark" would otherwise find the A of an
     article's A类标准. A question of Chinese with one Latin word (A类 是什么) keeps it."""
-    latin = [t for t in terms if t.isascii() and t.isalpha()]
+    latin = {t for t in terms if t.isascii() and t.isalpha()}
     if len(latin) < 2:
         return terms
     grammar = _grammar_terms()
