@@ -292,6 +292,24 @@ def test_a_question_without_latin_letters_never_builds_the_glossary(monkeypatch:
     assert english.translations("软木塞断了怎么办", set()) == {}
 
 
+def test_the_glossary_a_process_built_is_read_by_the_next(monkeypatch: Any, tmp_path: Any) -> None:
+    """The glossary is built from CC-CEDICT once (about 1.5 s) and kept in the cache directory:
+    a later process reads the same table from there without reading the dictionary again."""
+    from gongdan_knowledge import english
+
+    from gongdan import derived_files
+
+    monkeypatch.setenv(derived_files.CACHE_DIR_ENV, str(tmp_path))
+    english.glossary.cache_clear()
+    built = english.glossary()
+    assert isinstance(built["cork"], tuple)
+    assert "软木塞" in built["cork"]
+    english.glossary.cache_clear()  # as in a new process
+    monkeypatch.setattr(english, "_build", lambda raw: pytest.fail("the dictionary was read again"))
+    assert english.glossary() == built
+    english.glossary.cache_clear()  # the next test builds or reads its own
+
+
 def test_the_grammar_of_an_english_question_finds_no_latin_letter_of_an_article(kb: Any, publish: Any) -> None:
     """Eleventh round: the `a` of "a dirty mark" found the A of 选A类标准的纯棉 and put an allergy
     article first; an English question's grammar and single letters are no search terms, while a
