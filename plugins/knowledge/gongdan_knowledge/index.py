@@ -507,6 +507,10 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
                 for t in cut
                 if stats[t] <= max(COMMON_SHARE * total, 1)
             }
+            if not known:
+                # a word most articles hold (客服 for "customer service") still leads to the one
+                # titled with it, at the low weight its frequency gives
+                known = {t: _idf(total, stats[t]) for t in cut if not is_noise(t)}
             if known:
                 # a synonym is worth its own terms' weight, never more than the trigger's
                 scale = weight * min(1.0, trigger_mass / sum(known.values()))
