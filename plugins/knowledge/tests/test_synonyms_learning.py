@@ -396,11 +396,54 @@ ELEVENTH_ROUND_SHOPS = {
 """Eleventh round: articles of a shop, and questions describing a situation with the article each finds first."""
 
 
-@pytest.mark.parametrize("shop", ELEVENTH_ROUND_SHOPS)
-def test_situations_described_in_the_eleventh_round_find_their_articles(kb: Any, publish: Any, shop: str) -> None:
-    """How buyers of a group-buying service and of takeaway and second-hand platforms describe a
-    situation, and situations whose article has a close neighbour, find their own article first."""
-    articles, asked = ELEVENTH_ROUND_SHOPS[shop]
+TWELFTH_ROUND_SHOPS = {
+    # services, not goods: a ticket shop (a visit moved, a ticket given back, one of several given
+    # back, an order lapsed unused, a visitor's name) and an online-courses shop (a code to type in,
+    # a class watched later, too many devices, a course given up, an order placed twice)
+    "travel tickets": (
+        [
+            ("门票改期规则", "未使用的门票可在出行日前一天18:00前免费改期一次，差价多退少补。"),
+            ("未使用订单退订规则", "出行日前一天退订免手续费，当天退订收取10%手续费。"),
+            ("多张门票部分退订", "一个订单含多张门票时，可只退订其中未使用的部分。"),
+            ("过期未使用订单处理", "有效期内未使用的订单，过期后7天内系统自动退款。"),
+            ("出行人信息修改", "出行人姓名或身份证号填写错误，可在出行前在订单页修改一次。"),
+        ],
+        {
+            "本来订的周日 想挪到下个周日": 0,
+            "计划有变 不去了 钱能退吗": 1,
+            "我们四个人 有一个临时有事 他那张怎么弄": 2,
+            "买了一直没空去 日期过了 是不是白花钱了": 3,
+            "票是帮朋友买的 名字写错了": 4,
+        },
+    ),
+    "online courses": (
+        [
+            ("购买课程后如何激活", "付款后您会收到激活码，在APP我的-兑换课程中输入即可开通。"),
+            ("直播回放观看说明", "直播结束2小时后生成回放，可在课程目录中观看。"),
+            ("账号共享与登录设备限制", "一个账号最多同时登录3台设备，禁止多人共享。"),
+            ("退课退款规则", "未激活的课程支持全额退款，激活后不支持七天无理由退款。"),
+            ("重复下单处理", "重复购买的课程，未激活的订单可申请退款。"),
+        ],
+        {
+            "付了款给了一个码 填进去在哪": 0,
+            "昨晚有事没赶上直播 还能看吗": 1,
+            "平板手机电脑都登了 提示机器太多": 2,
+            "还没开始学 不想学了": 3,
+            "手滑多拍了一单": 4,
+        },
+    ),
+}
+SITUATIONS = {**ELEVENTH_ROUND_SHOPS, **TWELFTH_ROUND_SHOPS}
+
+
+@pytest.mark.parametrize("shop", SITUATIONS)
+def test_situations_described_in_the_eleventh_and_twelfth_rounds_find_their_articles(
+    kb: Any, publish: Any, shop: str
+) -> None:
+    """How buyers of a group-buying service, of takeaway and second-hand platforms, of a ticket
+    shop and of an online-courses shop describe a situation, and situations whose article has a
+    close neighbour, find their own article first."""
+    articles, asked = SITUATIONS[shop]
     ids = [publish(title, body) for title, body in articles]
     for question, expected in asked.items():
         assert _top(kb, question) == ids[expected], question
