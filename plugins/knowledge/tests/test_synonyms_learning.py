@@ -398,8 +398,8 @@ ELEVENTH_ROUND_SHOPS = {
 
 TWELFTH_ROUND_SHOPS = {
     # services, not goods: a ticket shop (a visit moved, a ticket given back, one of several given
-    # back, an order lapsed unused, a visitor's name) and an online-courses shop (a code to type in,
-    # a class watched later, too many devices, a course given up, an order placed twice)
+    # back, an order lapsed unused, a visitor's name), an online-courses shop (a code to type in,
+    # a class watched later, too many devices, a course given up, an order placed twice) and a garage
     "travel tickets": (
         [
             ("门票改期规则", "未使用的门票可在出行日前一天18:00前免费改期一次，差价多退少补。"),
@@ -430,6 +430,24 @@ TWELFTH_ROUND_SHOPS = {
             "平板手机电脑都登了 提示机器太多": 2,
             "还没开始学 不想学了": 3,
             "手滑多拍了一单": 4,
+        },
+    ),
+    # a service redeemed at a partner garage: the garage closed, the garage turning the order away,
+    # a charge added at the counter, a part left unchanged, a code already used
+    "car maintenance": (
+        [
+            ("门店停业或无法服务处理", "如到店发现门店停业，请联系客服为您更换附近门店。"),
+            ("门店拒绝接待投诉", "门店以任何理由拒绝接待平台订单，可截图向客服反馈，核实后补偿。"),
+            ("门店加项收费说明", "套餐外的加项须经您同意，未经同意的加项收费可申请退还。"),
+            ("偷工减料投诉处理", "保养项目未按套餐完成的，凭旧件照片申请补做或部分退款。"),
+            ("已核销订单退款说明", "订单核销后不支持直接退款，如有争议请联系客服。"),
+        ],
+        {
+            "到了店门口 关着门 电话也打不通": 0,
+            "店里说平台下的单不给做 白跑一趟": 1,
+            "没问我就另外收了一百多": 2,
+            "机滤还是旧的 根本没换": 3,
+            "码已经扫了 现在想退钱": 4,
         },
     ),
 }
