@@ -500,6 +500,8 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
         alternatives = []
         for word, weight in mates.items():
             cut = [t for t in synonym_terms.get(word, ()) if t not in QUESTION_WORDS]
+            if trigger in translated and _half_known(cut, stats):
+                cut = [t for t in cut if stats.get(t, 0) > 0]  # cork → 软木塞: the articles' 木塞
             if not cut or any(stats.get(t, 0) <= 0 for t in cut):
                 continue  # a synonym counts only when every term of it is known
             known = {
@@ -530,6 +532,12 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             # left to the partial query, which reads every character
             query.groups.extend(_lone_characters(tenant, text, stats, total))
     return query
+
+
+def _half_known(cut: list[str], stats: dict[str, int]) -> bool:
+    """Whether at least half of a word's terms, two or more, are known: a dictionary's compound
+    (软木塞: 软木, 木塞) stands for the part the articles write (木塞)."""
+    return len(cut) >= 2 and 2 * sum(stats.get(t, 0) > 0 for t in cut) >= len(cut)
 
 
 def _repaired_expansions(

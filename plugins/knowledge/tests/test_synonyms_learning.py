@@ -337,6 +337,15 @@ def test_a_word_most_articles_hold_still_leads_to_the_one_titled_with_it(kb: Any
     assert _top(kb, "How can I reach customer service?") == contact
 
 
+def test_an_english_word_finds_the_part_of_its_translation_the_articles_write(kb: Any, publish: Any) -> None:
+    """Twelfth round: "cork snapped while opening" found nothing where the article says 木塞: the
+    dictionary reads cork as 软木塞 (软木, 木塞), and a translation counted only when the articles
+    held every term of it. Half of a compound's terms, two or more, now stand for it."""
+    cork = publish("木塞断裂或拔不出来", "开瓶时木塞中途断裂，可将螺旋钻斜向再次钻入剩余部分慢慢拔出。")
+    publish("红酒储存方法", "红酒请避光平放，温度保持在12到16度。")
+    assert _top(kb, "cork snapped while opening, what do I do") == cork
+
+
 ELEVENTH_ROUND_SHOPS = {
     # a community group-buying service: the minimum order (下不了单), a cancellation (撤单), the
     # pick-up point (去拿菜), an item the picker could not find (拣不到), a homophone typo the
