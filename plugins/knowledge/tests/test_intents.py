@@ -74,8 +74,11 @@ ELEVENTH_ROUND = [
     ("exchange", "收到的是灰色，下单时点错了，想要白色的，寄回去给我重发一个白的行吗", True),
     ("coupon-back", "整单退掉了，下单时抵掉的那10块还能再用吗", True),
     ("shipping-time", "請問付款後多久會出貨呢？", True),
+    # twelfth round: typing a code in (输到哪里) asks where, not when something ships
+    ("shipping-time", "付完钱收到一串字母数字，这个要输到哪里才能开始上课", False),
+    ("shipping-time", "付完钱什么时候发货", True),
 ]
-"""Questions of the eleventh round and whether each is read as the intent."""
+"""Questions of the eleventh and twelfth rounds and whether each is read as the intent."""
 
 
 def test_the_file_format_cue_sets_and_words_that_rule_an_intent_out() -> None:
