@@ -77,6 +77,13 @@ ELEVENTH_ROUND = [
     # twelfth round: typing a code in (输到哪里) asks where, not when something ships
     ("shipping-time", "付完钱收到一串字母数字，这个要输到哪里才能开始上课", False),
     ("shipping-time", "付完钱什么时候发货", True),
+    # general after-sales centres in four platforms' words
+    ("late-shipping", "说是两天内寄出，今天都第四天了还没动静", True),
+    ("fast-refund", "包裹刚交给快递，钱就已经回到账上了，不会有问题吧", True),
+    ("return-freight", "坏的寄回去，快递钱要我自己出吗", True),
+    ("refund-apply", "想退，从哪一步开始弄", True),
+    ("complaint", "申请交了好几天店家一直不理我", True),
+    ("complaint", "卖家非要我微信转给他，靠谱不", False),
 ]
 """Questions of the eleventh and twelfth rounds and whether each is read as the intent."""
 
