@@ -84,6 +84,8 @@ ELEVENTH_ROUND = [
     ("refund-apply", "想退，从哪一步开始弄", True),
     ("complaint", "申请交了好几天店家一直不理我", True),
     ("complaint", "卖家非要我微信转给他，靠谱不", False),
+    ("reject", "收到的台灯不亮，退回去的快递费要我自己出吗", False),
+    ("reject", "快递送来的时候我没要，让他退回去了", True),
 ]
 """Questions of the eleventh and twelfth rounds and whether each is read as the intent."""
 
