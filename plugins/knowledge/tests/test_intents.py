@@ -86,6 +86,9 @@ ELEVENTH_ROUND = [
     ("complaint", "卖家非要我微信转给他，靠谱不", False),
     ("reject", "收到的台灯不亮，退回去的快递费要我自己出吗", False),
     ("reject", "快递送来的时候我没要，让他退回去了", True),
+    ("exchange", "收到的是薰衣草味的，想换成柠檬味的", True),
+    ("not-received", "包裹刚交给快递，你们还没收到，钱就退给我了", False),
+    ("not-received", "快递说送到了，我没收到包裹", True),
 ]
 """Questions of the eleventh and twelfth rounds and whether each is read as the intent."""
 
