@@ -408,7 +408,8 @@ ELEVENTH_ROUND_SHOPS = {
 TWELFTH_ROUND_SHOPS = {
     # services, not goods: a ticket shop (a visit moved, a ticket given back, one of several given
     # back, an order lapsed unused, a visitor's name), an online-courses shop (a code to type in,
-    # a class watched later, too many devices, a course given up, an order placed twice) and a garage
+    # a class watched later, too many devices, a course given up, an order placed twice), a garage
+    # and services booked at home or in a shop
     "travel tickets": (
         [
             ("门票改期规则", "未使用的门票可在出行日前一天18:00前免费改期一次，差价多退少补。"),
@@ -457,6 +458,24 @@ TWELFTH_ROUND_SHOPS = {
             "没问我就另外收了一百多": 2,
             "机滤还是旧的 根本没换": 3,
             "码已经扫了 现在想退钱": 4,
+        },
+    ),
+    # services booked at home or in a shop: a technician who never came, a booking called off, work
+    # that has to be done again, furniture handled roughly, a stored-value card given back
+    "booked services": (
+        [
+            ("师傅迟到或爽约的补偿规则", "师傅未按预约时间上门超过2小时，补偿20元无门槛券。"),
+            ("已预约订单取消及空跑费说明", "师傅出发前取消预约全额退款，出发后取消收取30元空跑费。"),
+            ("服务质量不满意返工规则", "清洗后7天内效果不达标可申请免费返工一次。"),
+            ("服务投诉与平台介入", "对野蛮搬运、服务态度有异议，可在订单页投诉，平台48小时内介入。"),
+            ("会员储值卡退款规则", "储值卡未消费的本金可申请退卡，赠送金额不予退还。"),
+        ],
+        {
+            "约好上午来 结果人没来 白等一上午": 0,
+            "家里商量了一下 先不装了": 1,
+            "洗完跟没洗一样 还是脏": 2,
+            "他们搬东西跟扔一样": 3,
+            "店里充的钱还剩两千 能拿回来吗": 4,
         },
     ),
 }
