@@ -49,7 +49,7 @@ class Intent:
     def cued_by(self, text: str) -> tuple[str, ...] | None:
         """The cue words of `text` (the longest of each set), or None when a set has none or
         the text holds a word of `unless`."""
-        if any(word in text for word in self.unless):
+        if any(_affirmed(word, text) for word in self.unless):
             return None
         found = []
         for cue_set in self.cues:
@@ -58,6 +58,21 @@ class Intent:
                 return None
             found.append(max(present, key=len))
         return tuple(found)
+
+
+NEGATIONS = "没未不无别"
+"""Characters that, right before a word ruling an intent out, say it did not happen: 什么也没收到
+holds 收到, but rules out no late shipment."""
+
+
+def _affirmed(word: str, text: str) -> bool:
+    """Whether `text` holds `word` somewhere not right after a negation (`NEGATIONS`)."""
+    start = text.find(word)
+    while start >= 0:
+        if start == 0 or text[start - 1] not in NEGATIONS or word[0] in NEGATIONS:
+            return True
+        start = text.find(word, start + 1)
+    return False
 
 
 def parse(text: str) -> tuple[Intent, ...]:

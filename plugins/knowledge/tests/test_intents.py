@@ -89,8 +89,12 @@ ELEVENTH_ROUND = [
     ("exchange", "收到的是薰衣草味的，想换成柠檬味的", True),
     ("not-received", "包裹刚交给快递，你们还没收到，钱就退给我了", False),
     ("not-received", "快递说送到了，我没收到包裹", True),
+    # thirteenth round: a word ruling an intent out does not when it is negated (没收到 is no 收到)
+    ("late-shipping", "一直没寄出来，等了十天了，我什么也没收到", True),
+    ("late-shipping", "等了十天才发，今天收到了", False),
+    ("not-received", "一直没寄出来，等了十天了，我什么也没收到", False),
 ]
-"""Questions of the eleventh and twelfth rounds and whether each is read as the intent."""
+"""Questions of the eleventh to thirteenth rounds and whether each is read as the intent."""
 
 
 def test_the_file_format_cue_sets_and_words_that_rule_an_intent_out() -> None:
