@@ -83,10 +83,17 @@ INSERTED = "了完过"
 _SEPARATED = re.compile(f"(?=([\u3400-\u9fff])[{INSERTED}]([\u3400-\u9fff]))")
 
 
+_PROMOTION = re.compile(r"满\d+(?:\.\d+)?[元块]?([减送返])")
+"""A promotion written with its threshold in digits (满39减5, 满100元送): 满减, 满送, 满返."""
+
+
 def separated(text: str) -> tuple[str, ...]:
     """The verb-object words `text` holds split by an aspect or result character (付完款 → 付款,
-    退了款 → 退款, 下了单 → 下单): the bigrams the index knows for them, if it does."""
-    return tuple(dict.fromkeys(a + b for a, b in _SEPARATED.findall(normalize(text))))
+    退了款 → 退款, 下了单 → 下单), and the promotions split by their threshold (满39减5 → 满减):
+    the bigrams the index knows for them, if it does."""
+    normal = normalize(text)
+    joined = [a + b for a, b in _SEPARATED.findall(normal)] + ["满" + kind for kind in _PROMOTION.findall(normal)]
+    return tuple(dict.fromkeys(joined))
 
 
 __all__ = ["INSERTED", "Roles", "cut", "is_word", "roles", "separated"]
