@@ -93,6 +93,11 @@ ELEVENTH_ROUND = [
     ("late-shipping", "一直没寄出来，等了十天了，我什么也没收到", True),
     ("late-shipping", "等了十天才发，今天收到了", False),
     ("not-received", "一直没寄出来，等了十天了，我什么也没收到", False),
+    ("address-change", "刚付完钱就在别的地方看到更合适的了，这单我不想要了", False),  # elsewhere, no address
+    ("address-change", "已经发货了，能改寄到别的地方吗", True),
+    ("return", "面霜拆开抹了一次，觉得不适合我的肤质，想寄回去", True),
+    ("return", "爸妈都七十多了，这款蛋白粉适不适合喝", False),
+    ("cancel", "店里已经在打包了，我突然用不着了，还能不要吗", True),
 ]
 """Questions of the eleventh to thirteenth rounds and whether each is read as the intent."""
 
