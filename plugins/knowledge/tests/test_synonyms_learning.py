@@ -479,16 +479,37 @@ TWELFTH_ROUND_SHOPS = {
         },
     ),
 }
-SITUATIONS = {**ELEVENTH_ROUND_SHOPS, **TWELFTH_ROUND_SHOPS}
+THIRTEENTH_ROUND_SHOPS = {
+    # general after-sales of a store delivering within the hour and of a discount merchant: a return
+    # collected at home, a spill in the bag, an item swapped when out of stock, a promotion written
+    # with its threshold, an order called off while packed, the insurance paid on a return
+    "general after-sales": (
+        [
+            ("退货取件方式", "退货可选择上门取件或自行送回门店，上门取件收取取件费3元。"),
+            ("商品洒漏及包装破损", "配送途中饮料洒漏、包装破损，请拍照申请补送或退款。"),
+            ("缺货替换规则", "门店拣货时商品缺货，将按您的选择替换同类商品或退款。"),
+            ("优惠券与满减使用规则", "店铺券可与满减叠加使用，特价商品不参与满减。"),
+            ("取消订单规则", "门店接单前可直接取消，拣货打包后取消需门店同意。"),
+            ("运费险理赔说明", "购买运费险的订单退货后，理赔款自动打到支付账户。"),
+        ],
+        {
+            "要退的台灯我不想自己跑一趟 能安排人来我家拿走吗": 0,
+            "打开袋子全是可乐 瓶盖没拧紧 面包都泡湿了": 1,
+            "我点的饼干木有了 给我换成了别的": 2,
+            "明明买够了 那张满39减5的就是用不了": 3,
+            "店里已经开始装袋了 我突然用不着了 还能不要吗": 4,
+            "下单时多付了几毛钱保障退货的 赔的钱去哪领": 5,
+        },
+    ),
+}
+SITUATIONS = {**ELEVENTH_ROUND_SHOPS, **TWELFTH_ROUND_SHOPS, **THIRTEENTH_ROUND_SHOPS}
 
 
 @pytest.mark.parametrize("shop", SITUATIONS)
-def test_situations_described_in_the_eleventh_and_twelfth_rounds_find_their_articles(
-    kb: Any, publish: Any, shop: str
-) -> None:
+def test_situations_described_in_the_later_rounds_find_their_articles(kb: Any, publish: Any, shop: str) -> None:
     """How buyers of a group-buying service, of takeaway and second-hand platforms, of a ticket
-    shop and of an online-courses shop describe a situation, and situations whose article has a
-    close neighbour, find their own article first."""
+    shop, of an online-courses shop and of general after-sales describe a situation, and situations
+    whose article has a close neighbour, find their own article first."""
     articles, asked = SITUATIONS[shop]
     ids = [publish(title, body) for title, body in articles]
     for question, expected in asked.items():
