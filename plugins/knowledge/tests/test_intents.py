@@ -98,6 +98,10 @@ ELEVENTH_ROUND = [
     ("return", "面霜拆开抹了一次，觉得不适合我的肤质，想寄回去", True),
     ("return", "爸妈都七十多了，这款蛋白粉适不适合喝", False),
     ("cancel", "店里已经在打包了，我突然用不着了，还能不要吗", True),
+    ("missing-part", "买电饭煲说好送一个小奶锅，箱子里没有", True),
+    ("missing-part", "套装里的充电线和说明书都不在", True),
+    ("short-count", "only 2 of the 3 items were in the box", True),
+    ("late-shipping", "拍下三天了还显示待发", True),
 ]
 """Questions of the eleventh to thirteenth rounds and whether each is read as the intent."""
 
