@@ -102,6 +102,9 @@ ELEVENTH_ROUND = [
     ("missing-part", "套装里的充电线和说明书都不在", True),
     ("short-count", "only 2 of the 3 items were in the box", True),
     ("late-shipping", "拍下三天了还显示待发", True),
+    ("late-shipping", "你们到底有没有货 拖了这么久", True),
+    ("late-shipping", "商家一直拖着不处理，能找官方吗", False),  # a complaint, not a shipment
+    ("reject", "快递上门的时候我直接没收 钱多久能回来", True),
 ]
 """Questions of the eleventh to thirteenth rounds and whether each is read as the intent."""
 
