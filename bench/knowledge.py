@@ -46,7 +46,9 @@ over eight earlier corpora; held out, written blind in the same round, a toys sh
 home-textiles shop (24 articles, 100 phrasings each); in the eleventh and twelfth rounds, 48 more
 blind sets (24 articles, 100 phrasings each), 14 of them held out, among them general after-sales
 centres in the words of Tmall, Pinduoduo, Douyin, WeChat, JD, Kuaishou and Xiaohongshu shops and
-services (tickets, courses, a garage, repairs, moving, a salon, show ticketing, home cleaning), each
+services (tickets, courses, a garage, repairs, moving, a salon, show ticketing, home cleaning); in
+the thirteenth round, six more general after-sales centres (Vipshop, a flash-delivery store; held out,
+Suning, a Taobao women's-clothing shop, a Dewu sneaker seller, a 1688 wholesale supplier), each
 registered below with its role; all in bench/data and each written before the tuning it was used
 for.
 `--sets WORD…` ranks only the sets whose name holds a word.
