@@ -48,7 +48,7 @@ class Intent:
 
     def cued_by(self, text: str) -> tuple[str, ...] | None:
         """The cue words of `text` (the longest of each set), or None when a set has none or
-        the text holds a word of `unless`."""
+        the text holds a word of `unless` (not right after a negation: 没收到 is no 收到)."""
         if any(_affirmed(word, text) for word in self.unless):
             return None
         found = []
