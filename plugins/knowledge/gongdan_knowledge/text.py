@@ -53,9 +53,15 @@ def _t2s() -> Any:
     return OpenCC("t2s")
 
 
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+"""Curly apostrophes as phones type them (don’t, won’t): the thesaurus' and intents' English is
+written with the straight one."""
+
+
 def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, simplified characters: what terms are cut from."""
-    return simplified(core_text.normalize(text))
+    """Full-width to half-width, lower case, simplified characters, straight apostrophes: what
+    terms are cut from and what the thesaurus and intents read."""
+    return simplified(core_text.normalize(text)).translate(_APOSTROPHES)
 
 
 _DIALECT = [

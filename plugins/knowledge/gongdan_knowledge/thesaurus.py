@@ -184,7 +184,7 @@ def _order(word: str) -> tuple[int, str]:
     return -len(word), word
 
 
-_LATIN_WORD = re.compile(r"[a-z][a-z-]*")
+_LATIN_WORD = re.compile(r"[a-z][a-z'-]*")  # won't-turn-on: an English phrase
 _LETTER = re.compile("[a-z]")
 LATIN_ENDINGS = "(?:s|es|ed|d|ing)?"
 """What may follow an English thesaurus word inside a buyer's word (refunds, refunded, leaking)."""

@@ -502,13 +502,41 @@ THIRTEENTH_ROUND_SHOPS = {
         },
     ),
 }
-SITUATIONS = {**ELEVENTH_ROUND_SHOPS, **TWELFTH_ROUND_SHOPS, **THIRTEENTH_ROUND_SHOPS}
+FOURTEENTH_ROUND_SHOPS = {
+    # buyers abroad writing English to a Chinese shop: phrases of two or three words (a hyphen in
+    # the thesaurus also matches a space) and words the English lines lacked
+    "English buyers": (
+        [
+            ("开不了机怎么办", "设备开不了机时，请先充电30分钟再长按电源键。"),
+            ("食品变质处理", "收到的食品变质，请拍照联系客服，核实后全额退款。"),
+            ("门店营业时间", "门店营业时间为每天9:00至21:00，节假日照常营业。"),
+            ("刻字服务说明", "下单时备注刻字内容，刻字商品不支持七天无理由退货。"),
+            ("企业采购与合同", "企业客户批量采购可签订采购合同，并开具增值税专用发票。"),
+            ("防伪码查询方法", "刮开瓶身防伪标签，扫描二维码即可验证真伪。"),
+            ("假货赔付承诺", "本店保证正品，如为假货假一赔十。"),
+            ("液体渗漏处理", "收到洗护用品漏液，请拍照申请补发或退款。"),
+        ],
+        {
+            "my new speaker won't turn on, what do I do": 0,
+            "the kettle doesn’t turn on at all": 0,  # the curly apostrophe phones type
+            "the yogurt went bad already": 1,
+            "what are your business hours on holidays": 2,
+            "can you engrave my name on the bottle": 3,
+            "we are a company, can we sign a contract for a big order": 4,
+            "how do I check the authenticity of this": 5,
+            "I think this is a knock-off": 6,
+            "the shampoo bottle was dripping when it came": 7,
+        },
+    ),
+}
+SITUATIONS = {**ELEVENTH_ROUND_SHOPS, **TWELFTH_ROUND_SHOPS, **THIRTEENTH_ROUND_SHOPS, **FOURTEENTH_ROUND_SHOPS}
 
 
 @pytest.mark.parametrize("shop", SITUATIONS)
 def test_situations_described_in_the_later_rounds_find_their_articles(kb: Any, publish: Any, shop: str) -> None:
     """How buyers of a group-buying service, of takeaway and second-hand platforms, of a ticket
-    shop, of an online-courses shop and of general after-sales describe a situation, and situations
+    shop, of an online-courses shop and of general after-sales, and buyers writing English,
+    describe a situation, and situations
     whose article has a close neighbour, find their own article first."""
     articles, asked = SITUATIONS[shop]
     ids = [publish(title, body) for title, body in articles]
