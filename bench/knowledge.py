@@ -404,6 +404,10 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
             "knowledge-wholesale1688",
             "knowledge-wholesale1688",
         ),
+        # fourteenth round: buyers writing English to two general after-sales centres, to tune on; the
+        # Douyin store's 26 written before any of that round's English words and read first at 21 of 26
+        ("Vipshop merchant, English phrasings", "development", "knowledge-vipshop", "knowledge-vipshop-english"),
+        ("Douyin store, English phrasings", "development", "knowledge-douyinstore", "knowledge-douyinstore-english"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets

@@ -515,6 +515,9 @@ FOURTEENTH_ROUND_SHOPS = {
             ("防伪码查询方法", "刮开瓶身防伪标签，扫描二维码即可验证真伪。"),
             ("假货赔付承诺", "本店保证正品，如为假货假一赔十。"),
             ("液体渗漏处理", "收到洗护用品漏液，请拍照申请补发或退款。"),
+            ("上门取件改约", "预约的上门取件可在订单页改约或取消。"),
+            ("吊牌说明", "吊牌剪掉后仍可申请质量问题售后。"),
+            ("在线客服服务时间", "在线客服服务时间为每天9:00-22:00。"),
         ],
         {
             "my new speaker won't turn on, what do I do": 0,
@@ -526,6 +529,9 @@ FOURTEENTH_ROUND_SHOPS = {
             "how do I check the authenticity of this": 5,
             "I think this is a knock-off": 6,
             "the shampoo bottle was dripping when it came": 7,
+            "can I reschedule the courier coming to my home": 8,
+            "I cut the tags off already": 9,
+            "what are your customer service hours": 10,
         },
     ),
 }
