@@ -408,6 +408,10 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         # Douyin store's 26 written before any of that round's English words and read first at 21 of 26
         ("Vipshop merchant, English phrasings", "development", "knowledge-vipshop", "knowledge-vipshop-english"),
         ("Douyin store, English phrasings", "development", "knowledge-douyinstore", "knowledge-douyinstore-english"),
+        # and held out, written blind by separate engineers who read only the corpus (40 English
+        # phrasings over each of four held-out general centres), committed before their first reading
+        ("Kuaishou store, English phrasings", "held out", "knowledge-kuaishou", "knowledge-kuaishou-english"),
+        ("Xiaohongshu store, English phrasings", "held out", "knowledge-xiaohongshu", "knowledge-xiaohongshu-english"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
