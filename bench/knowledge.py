@@ -412,6 +412,8 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         # phrasings over each of four held-out general centres), committed before their first reading
         ("Kuaishou store, English phrasings", "held out", "knowledge-kuaishou", "knowledge-kuaishou-english"),
         ("Xiaohongshu store, English phrasings", "held out", "knowledge-xiaohongshu", "knowledge-xiaohongshu-english"),
+        ("Suning appliance retailer, English phrasings", "held out", "knowledge-suning", "knowledge-suning-english"),
+        ("Dewu sneaker seller, English phrasings", "held out", "knowledge-dewu", "knowledge-dewu-english"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
