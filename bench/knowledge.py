@@ -408,6 +408,16 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         # Douyin store's 26 written before any of that round's English words and read first at 21 of 26
         ("Vipshop merchant, English phrasings", "development", "knowledge-vipshop", "knowledge-vipshop-english"),
         ("Douyin store, English phrasings", "development", "knowledge-douyinstore", "knowledge-douyinstore-english"),
+        # written blind the same way (below) over two development general centres, to tune on
+        ("Tmall home flagship, English phrasings", "development", "knowledge-tmallhome", "knowledge-tmallhome-english"),
+        (
+            "Pinduoduo multi-category, English phrasings",
+            "development",
+            "knowledge-pddmulti",
+            "knowledge-pddmulti-english",
+        ),
+        ("WeChat mall, English phrasings", "development", "knowledge-wechatmall", "knowledge-wechatmall-english"),
+        ("department store, English phrasings", "development", "knowledge-mallcentre", "knowledge-mallcentre-english"),
         # and held out, written blind by separate engineers who read only the corpus (40 English
         # phrasings over each of four held-out general centres), committed before their first reading
         ("Kuaishou store, English phrasings", "held out", "knowledge-kuaishou", "knowledge-kuaishou-english"),
