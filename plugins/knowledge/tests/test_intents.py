@@ -43,6 +43,12 @@ TENTH_ROUND = [
 
 ELEVENTH_ROUND = [
     ("fast-refund", "包裹才刚寄出去，能不能不等你们收到就先把钱给我", True),
+    ("fast-refund", "I shipped it back yesterday, can I get the refund before you receive it?", True),
+    ("late-shipping", "It’s been 3 days since I paid and it still hasn’t shipped", True),
+    ("not-received", "the app says it was signed for but nobody here got the package", True),
+    ("intercept", "Already shipped but I changed my mind, can you call it back?", True),
+    ("intercept", "I changed my mind, can I cancel before it ships?", False),
+    ("refund-status", "when will the money show up in my account?", True),
     ("fast-refund", "why do I have to wait till you receive it before I get my refund", True),
     ("fast-refund", "不等了 直接取消订单", False),
     ("coupon-back", "那单我不要了，下单时抵掉的满300减30还能回来吗", True),

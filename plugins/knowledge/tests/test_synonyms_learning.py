@@ -518,6 +518,8 @@ FOURTEENTH_ROUND_SHOPS = {
             ("上门取件改约", "预约的上门取件可在订单页改约或取消。"),
             ("吊牌说明", "吊牌剪掉后仍可申请质量问题售后。"),
             ("在线客服服务时间", "在线客服服务时间为每天9:00-22:00。"),
+            ("退货运费到付说明", "退货请勿使用到付，运费先行垫付后凭截图报销。"),
+            ("过敏反应处理", "使用后出现过敏反应请立即停用，拍照联系客服处理。"),
         ],
         {
             "my new speaker won't turn on, what do I do": 0,
@@ -532,6 +534,8 @@ FOURTEENTH_ROUND_SHOPS = {
             "can I reschedule the courier coming to my home": 8,
             "I cut the tags off already": 9,
             "what are your customer service hours": 10,
+            "can I send the return freight collect?": 11,
+            "my skin got a rash and it's itchy after using the cream": 12,
         },
     ),
 }
