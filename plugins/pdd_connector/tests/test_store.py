@@ -51,7 +51,10 @@ def _record(status: int, updated: str) -> dict[str, Any]:
     return mapping.normalize(item, detail)
 
 
-def test_agents_edits_stay_until_the_record_changes_them(pdd_tenant: Any) -> None:
+def test_agents_edits_stay_until_the_record_changes_them(pdd_tenant: Any, frozen_clock: Any) -> None:
+    # the clock frozen a month before the record's deadline: within 12 hours of it (from 3 December
+    # 2026, 14:00 UTC on a real clock) the platform's own priority turns urgent, the agent's edit
+    # then equals it, and a later record rightly takes the priority back
     shop = PddShop.create(
         tenant=pdd_tenant,
         owner_id="9001",
