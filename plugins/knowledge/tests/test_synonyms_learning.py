@@ -546,8 +546,8 @@ SITUATIONS = {**ELEVENTH_ROUND_SHOPS, **TWELFTH_ROUND_SHOPS, **THIRTEENTH_ROUND_
 def test_situations_described_in_the_later_rounds_find_their_articles(kb: Any, publish: Any, shop: str) -> None:
     """How buyers of a group-buying service, of takeaway and second-hand platforms, of a ticket
     shop, of an online-courses shop and of general after-sales, and buyers writing English,
-    describe a situation, and situations
-    whose article has a close neighbour, find their own article first."""
+    describe a situation, and situations whose article has a close neighbour, find their own
+    article first."""
     articles, asked = SITUATIONS[shop]
     ids = [publish(title, body) for title, body in articles]
     for question, expected in asked.items():
