@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import timedelta
 
 from gongdan_pdd_connector import shops, sync
@@ -14,6 +15,7 @@ from gongdan_pdd_connector.models import PddSyncRun
 from gongdan_pdd_connector.testing import connect_all
 
 from gongdan import clock
+from gongdan.locks import try_lock
 from gongdan.reconcile import reconcile_tenant
 
 # a worker that takes the shop's lock, starts a run, then hangs until it is killed
@@ -44,9 +46,18 @@ def _crashed_run(shop, database_url: str) -> subprocess.Popen:
     return worker
 
 
-def _kill(worker: subprocess.Popen) -> None:
+def _kill(worker: subprocess.Popen, shop) -> None:
+    """Kill the worker and wait until the database has noticed (PostgreSQL ends the dead
+    session's backend, and so frees its advisory lock, a moment after the process is gone)."""
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with try_lock(sync._lock_name(shop)) as got:
+            if got:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the killed worker's lock was never released")
 
 
 def test_the_next_sync_marks_a_killed_run_failed_as_interrupted(pdd_tenant, start_sim, gongdan_database_url):
@@ -59,7 +70,7 @@ def test_the_next_sync_marks_a_killed_run_failed_as_interrupted(pdd_tenant, star
         reconcile_tenant(pdd_tenant)  # through the plugin's gongdan_reconcile hook
         assert PddSyncRun.get_by_id(left.id).status == "running"  # alive and holding the lock: left alone
     finally:
-        _kill(worker)
+        _kill(worker, shop)
 
     run = sync.sync_shop(shop, since=clock.now() - timedelta(days=0.2), client=shops.client_for(shop, limiter=None))
     assert run.status == "done", run.error
@@ -71,7 +82,7 @@ def test_the_next_sync_marks_a_killed_run_failed_as_interrupted(pdd_tenant, star
 def test_the_reconciliation_marks_a_killed_run_failed(pdd_tenant, start_sim, gongdan_database_url):
     sim = start_sim(shops=1, records=5, no_rate_limit=True)
     (shop,) = connect_all(pdd_tenant, sim)
-    _kill(_crashed_run(shop, gongdan_database_url))
+    _kill(_crashed_run(shop, gongdan_database_url), shop)
     assert sync.reconcile(pdd_tenant) == 1
     (left,) = PddSyncRun.select().where(PddSyncRun.shop == shop.id)
     assert (left.status, left.error) == ("failed", "interrupted")
