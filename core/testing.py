@@ -32,7 +32,8 @@ lists hook implementations in the plugin's modules that its entry-point module d
 (gongdan only sees the entry-point module's attributes: such a hook is silently never called).
 `run_released_together(script, argvs, tmp_path)` starts one Python process per argument list
 and releases them at once (each calls `wait_for_release()` when set up): two workers racing for
-the same rows, for exactly-once tests.
+the same rows, for exactly-once tests. `wait_until_unlocked(name)` waits until a killed
+process's lock is free (PostgreSQL frees it a moment after the process is gone).
 
 `GONGDAN_TRACE_HOOKS=1` logs every hook call — hook, plugin, tenant and milliseconds — on the
 logger `gongdan.hooks.trace` (`pytest -o log_cli=true` shows them live).
@@ -639,6 +640,24 @@ def wait_for_release() -> None:
     Path(ready).touch()
     while not Path(release).exists():
         time.sleep(0.005)
+
+
+def wait_until_unlocked(name: str, *, seconds: float = 10.0) -> None:
+    """Wait until the installation-wide lock `name` (`gongdan.locks.try_lock`) is free, after its
+    holder was killed: PostgreSQL ends a dead client's session, and frees its advisory locks, a
+    moment after the process is gone. AssertionError when it is still held after `seconds`."""
+    import time
+
+    from gongdan.locks import try_lock
+
+    deadline = time.monotonic() + seconds
+    while True:
+        with try_lock(name) as got:
+            if got:
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the lock {name!r} is still held {seconds:g} s later")
+        time.sleep(0.05)
 
 
 @dataclass

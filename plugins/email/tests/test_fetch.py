@@ -21,6 +21,7 @@ from gongdan import clock, dispatcher, reconcile
 from gongdan.db import db
 from gongdan.hookspecs import hookimpl
 from gongdan.models import Ticket, TicketEvent
+from gongdan.testing import wait_until_unlocked
 
 
 def message(n: int, *, size: int = 0, sender: str = "buyer@example.com") -> bytes:
@@ -154,6 +155,7 @@ def test_kill_9_in_the_middle_loses_nothing_and_duplicates_nothing(
         time.sleep(0.05)
     child.send_signal(signal.SIGKILL)
     child.wait()
+    wait_until_unlocked(f"email.mailbox.{box.id}")
     done_before = EmailMessage.select().count()
     assert 0 < done_before < count, "the kill should land in the middle"
     fetch.fetch_all(tenant)

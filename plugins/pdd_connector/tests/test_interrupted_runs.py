@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from datetime import timedelta
 
 from gongdan_pdd_connector import shops, sync
@@ -15,8 +14,8 @@ from gongdan_pdd_connector.models import PddSyncRun
 from gongdan_pdd_connector.testing import connect_all
 
 from gongdan import clock
-from gongdan.locks import try_lock
 from gongdan.reconcile import reconcile_tenant
+from gongdan.testing import wait_until_unlocked
 
 # a worker that takes the shop's lock, starts a run, then hangs until it is killed
 CRASHING_WORKER = textwrap.dedent(
@@ -47,17 +46,9 @@ def _crashed_run(shop, database_url: str) -> subprocess.Popen:
 
 
 def _kill(worker: subprocess.Popen, shop) -> None:
-    """Kill the worker and wait until the database has noticed (PostgreSQL ends the dead
-    session's backend, and so frees its advisory lock, a moment after the process is gone)."""
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with try_lock(sync._lock_name(shop)) as got:
-            if got:
-                return
-        time.sleep(0.05)
-    raise AssertionError("the killed worker's lock was never released")
+    wait_until_unlocked(sync._lock_name(shop))
 
 
 def test_the_next_sync_marks_a_killed_run_failed_as_interrupted(pdd_tenant, start_sim, gongdan_database_url):
