@@ -425,6 +425,56 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
         ("Xiaohongshu store, English phrasings", "held out", "knowledge-xiaohongshu", "knowledge-xiaohongshu-english"),
         ("Suning appliance retailer, English phrasings", "held out", "knowledge-suning", "knowledge-suning-english"),
         ("Dewu sneaker seller, English phrasings", "held out", "knowledge-dewu", "knowledge-dewu-english"),
+        # fifteenth round: 40 English phrasings over each of eight development general centres, written
+        # blind by separate engineers who read only the corpus, to tune on
+        ("after-sales, English phrasings", "development", "knowledge-aftersales", "knowledge-aftersales-english"),
+        (
+            "general after-sales 4, English phrasings",
+            "development",
+            "knowledge-aftersales4",
+            "knowledge-aftersales4-english",
+        ),
+        ("after-sales 9, English phrasings", "development", "knowledge-aftersales9", "knowledge-aftersales9-english"),
+        (
+            "after-sales 10, English phrasings",
+            "development",
+            "knowledge-aftersales10",
+            "knowledge-aftersales10-english",
+        ),
+        (
+            "help-centre after-sales, English phrasings",
+            "development",
+            "knowledge-helpcentre",
+            "knowledge-helpcentre-english",
+        ),
+        ("self-operated store, English phrasings", "development", "knowledge-selfrun", "knowledge-selfrun-english"),
+        (
+            "brand flagship store, English phrasings",
+            "development",
+            "knowledge-brandstore",
+            "knowledge-brandstore-english",
+        ),
+        (
+            "Taobao general shop, English phrasings",
+            "development",
+            "knowledge-taobaogeneral",
+            "knowledge-taobaogeneral-english",
+        ),
+        # and held out, written blind the same way over three held-out general centres, committed before
+        # their first reading
+        ("JD third-party merchant, English phrasings", "held out", "knowledge-jdpop", "knowledge-jdpop-english"),
+        (
+            "marketplace merchant, English phrasings",
+            "held out",
+            "knowledge-marketplace",
+            "knowledge-marketplace-english",
+        ),
+        (
+            "after-sales centre 3, English phrasings",
+            "held out",
+            "knowledge-aftersales3",
+            "knowledge-aftersales3-english",
+        ),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
