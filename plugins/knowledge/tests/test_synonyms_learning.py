@@ -539,7 +539,47 @@ FOURTEENTH_ROUND_SHOPS = {
         },
     ),
 }
-SITUATIONS = {**ELEVENTH_ROUND_SHOPS, **TWELFTH_ROUND_SHOPS, **THIRTEENTH_ROUND_SHOPS, **FOURTEENTH_ROUND_SHOPS}
+FIFTEENTH_ROUND_SHOPS = {
+    # buyers abroad describing a situation in English, each article beside a close neighbour (a
+    # parcel stuck and shipping time, a refund-only and a return, a cancel and a return)
+    "English situations": (
+        [
+            ("物流停滞与催件", "物流信息超过48小时不更新，可联系客服催件或申请核查。"),
+            ("发货时间", "现货订单付款后48小时内发货，预售商品按页面时间发货。"),
+            ("退款到账时间", "退款成功后原路退回，银行卡1-7个工作日到账。"),
+            ("少件漏发处理", "收到商品少件漏发，请拍摄包裹内全部物品，客服核实后补发。"),
+            ("延保服务说明", "下单时加购的延保服务可在生效前单独退订。"),
+            ("仅退款的适用条件", "低价商品出现质量问题，可申请仅退款，无需寄回。"),
+            ("退货退款流程", "在订单页申请退货，审核通过后按地址寄回并填写单号。"),
+            ("上门取件预约", "退货可预约快递员上门取件，快递员未按时上门可重新预约。"),
+            ("退款金额与优惠分摊", "使用满减优惠的订单部分退货时，按优惠分摊计算退款金额。"),
+            ("羽绒服钻绒处理", "轻微钻绒属正常现象，大量钻绒请联系客服换货。"),
+            ("人为损坏的认定", "人为损坏不在保修范围内，如有异议可申请第三方检测。"),
+            ("换货规则", "签收七天内商品未使用，可申请换颜色或尺码。"),
+            ("取消订单", "未发货的订单可在订单页直接取消，款项原路退回。"),
+        ],
+        {
+            "my package shows no movement for five days": 0,
+            "refund approved a week ago, still no money on my card": 2,
+            "the charger wasn't in the box": 3,
+            "can I drop the extended warranty I added": 4,
+            "it's only 10 yuan, do I have to mail it back to get my money?": 5,
+            "the courier never showed up to collect my return": 7,
+            "why is my refund less than what I paid": 8,
+            "feathers keep poking out of my down jacket": 9,
+            "you say it's my fault but I never dropped it": 10,
+            "can I swap it for a different colour": 11,
+            "I don’t want it anymore and it hasn’t shipped yet": 12,
+        },
+    ),
+}
+SITUATIONS = {
+    **ELEVENTH_ROUND_SHOPS,
+    **TWELFTH_ROUND_SHOPS,
+    **THIRTEENTH_ROUND_SHOPS,
+    **FOURTEENTH_ROUND_SHOPS,
+    **FIFTEENTH_ROUND_SHOPS,
+}
 
 
 @pytest.mark.parametrize("shop", SITUATIONS)
