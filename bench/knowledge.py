@@ -460,6 +460,30 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
             "knowledge-taobaogeneral",
             "knowledge-taobaogeneral-english",
         ),
+        # and a second batch the same way over eight more development centres, to tune on
+        ("Pinduoduo seller, English phrasings", "development", "knowledge-pddseller", "knowledge-pddseller-english"),
+        ("Douyin shop, English phrasings", "development", "knowledge-douyinshop", "knowledge-douyinshop-english"),
+        ("live-stream shop, English phrasings", "development", "knowledge-livestream", "knowledge-livestream-english"),
+        ("general after-sales, English phrasings", "development", "knowledge-general", "knowledge-general-english"),
+        (
+            "small marketplace shop, English phrasings",
+            "development",
+            "knowledge-smallshop",
+            "knowledge-smallshop-english",
+        ),
+        (
+            "appliance brand, English phrasings",
+            "development",
+            "knowledge-appliancebrand",
+            "knowledge-appliancebrand-english",
+        ),
+        (
+            "cross-border import shop, English phrasings",
+            "development",
+            "knowledge-crossborder",
+            "knowledge-crossborder-english",
+        ),
+        ("Pinduoduo centre, English phrasings 2", "development", "knowledge-pddcentre", "knowledge-pddcentre-english2"),
         # and held out, written blind the same way over three held-out general centres, committed before
         # their first reading
         ("JD third-party merchant, English phrasings", "held out", "knowledge-jdpop", "knowledge-jdpop-english"),
