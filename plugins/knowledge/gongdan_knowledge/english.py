@@ -46,7 +46,10 @@ _STOP_TEXT = """a about above after again against all am an and any are as at be
     like know think make made say said tell told go going come came take took give gave let see
     seem look looks looked use used using work works worked thing things something anything lot bit
     way back again sb sth someone something don doesn didn isn wasn hasn haven won wouldn couldn
-    im ive"""
+    im ive actually honestly totally usually seriously possible supposed saying happen happens
+    happened nothing nobody anyone anybody everyone mine right guys guy
+    people placed rest either next every itself myself later little enough try
+    tried option options choose chose talk good mind typed moved inside long since place"""
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 """English words that say nothing of what is asked (grammar, time, general verbs): not translated."""
 _SKIP_SENSE = re.compile(

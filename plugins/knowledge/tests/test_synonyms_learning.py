@@ -284,6 +284,18 @@ def test_english_forms_and_pairs_read_as_a_dictionary_holds_them() -> None:
     assert "休闲" not in {word for mates in found.values() for word in mates}
 
 
+def test_english_words_that_say_nothing_of_the_matter_are_not_translated() -> None:
+    """Fifteenth round: the dictionary reads `nobody` as 小人物 (a nobody), `mine` as 矿井, `moved` as
+    感触 (touched) and `possible` as 可能: such words of a question are left untranslated, and the
+    words that carry the matter beside them still are."""
+    from gongdan_knowledge import english
+
+    found = english.translations("nobody moved it, is it possible the mine is lost in the warehouse", set())
+    assert set(found) == {"lost", "warehouse"}
+    words = {word for mates in found.values() for word in mates}
+    assert not words & {"小人物", "矿井", "感触", "可能"}
+
+
 def test_a_question_without_latin_letters_never_builds_the_glossary(monkeypatch: Any) -> None:
     """The dictionary is read on the first question with an English word, not on every first search."""
     from gongdan_knowledge import english
