@@ -499,6 +499,18 @@ def evaluation_sets() -> list[tuple[str, str, list[dict], list[dict]]]:
             "knowledge-aftersales3",
             "knowledge-aftersales3-english",
         ),
+        # questions dictated to a phone's voice input (spoken, unpunctuated, homophone slips: 推款 for
+        # 退款), 40 over each of six development centres, written blind, to tune on
+        ("general after-sales 4, voice input", "development", "knowledge-aftersales4", "knowledge-aftersales4-voice"),
+        ("after-sales 10, voice input", "development", "knowledge-aftersales10", "knowledge-aftersales10-voice"),
+        ("Pinduoduo seller, voice input", "development", "knowledge-pddseller", "knowledge-pddseller-voice"),
+        ("Douyin shop, voice input", "development", "knowledge-douyinshop", "knowledge-douyinshop-voice"),
+        ("help-centre after-sales, voice input", "development", "knowledge-helpcentre", "knowledge-helpcentre-voice"),
+        ("Taobao general shop, voice input", "development", "knowledge-taobaogeneral", "knowledge-taobaogeneral-voice"),
+        # and held out, over three held-out centres, committed before their first reading
+        ("Kuaishou store, voice input", "held out", "knowledge-kuaishou", "knowledge-kuaishou-voice"),
+        ("Xiaohongshu store, voice input", "held out", "knowledge-xiaohongshu", "knowledge-xiaohongshu-voice"),
+        ("Suning appliance retailer, voice input", "held out", "knowledge-suning", "knowledge-suning-voice"),
     ):
         sets.append((name, role, _jsonl(f"{stem}-corpus.jsonl"), _jsonl(f"{questions}-questions.jsonl")))
     return sets
