@@ -413,11 +413,15 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     names = sorted(set(wanted).union(*synonym_terms.values(), negated, turned.values(), rejoined, {DOC_COUNT}))
     # where the question's words begin and end: a dictionary word or a seam is no typo
     roles = words.roles(text) if synonyms else words.Roles()
-    repairable = len(wanted) <= MAX_REPAIRED_QUERY  # in long texts, unknown bigrams are mostly word seams
+    # in long texts (a dictated question) unknown bigrams are mostly word seams: there, only a
+    # bigram of two characters the segmenter leaves alone (鸡分 for 积分) may be a typo
+    long_text = len(wanted) > MAX_REPAIRED_QUERY
     # the pinyin keys of every term typo repair might replace, read with the terms' statistics in
     # one statement (which of them the articles lack is known only once it has run)
     sounds = {
-        t: pinyin_key(t) for t in wanted if repairable and t not in roles.inside and pinyin_key(t) and not is_noise(t)
+        t: pinyin_key(t)
+        for t in wanted
+        if t not in roles.inside and not (long_text and t in roles.seams) and pinyin_key(t) and not is_noise(t)
     }
     # pinyin typed as Latin letters (fapiao, huaiguo), when the articles do not know the word
     keyed = {t: latin_pinyin_keys(t) for t in wanted if not is_han(t) and t not in by_trigger and latin_pinyin_keys(t)}
