@@ -285,6 +285,7 @@ INTENT_LABELS = {
     "refund-status": _l("where the refund is"),
     "not-received": _l("goods never received"),
     "refund-only": _l("a refund without sending the goods back"),
+    "return-late": _l("a return approved but not yet sent back"),
     "logistics-stuck": _l("tracking not moving"),
     "shipping-time": _l("when it ships or arrives"),
     "late-shipping": _l("still not shipped after days"),

@@ -83,8 +83,9 @@ INSERTED = "了完过"
 _SEPARATED = re.compile(f"(?=([\u3400-\u9fff])[{INSERTED}]([\u3400-\u9fff]))")
 
 
-_PROMOTION = re.compile(r"满\d+(?:\.\d+)?[元块]?([减送返])")
-"""A promotion written with its threshold in digits (满39减5, 满100元送): 满减, 满送, 满返."""
+_PROMOTION = re.compile(r"满(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万零]+)[元块]?([减送返])")
+"""A promotion written with its threshold in digits or, as voice input writes it, in Chinese
+numerals (满39减5, 满100元送, 满两百减二十): 满减, 满送, 满返."""
 
 
 def separated(text: str) -> tuple[str, ...]:

@@ -88,6 +88,9 @@ def test_a_verb_and_its_object_split_by_an_aspect_character_are_read_together(
 def test_a_promotion_split_by_its_threshold_reads_as_the_promotion(kb: Any, publish: Any, tenant: Any) -> None:
     assert words.separated("满39减5的券 满100元送一个 满2.5返") == ("满减", "满送", "满返")
     assert words.separated("买了39块的东西") == ()
+    # voice input writes the numbers in characters (fifteenth round)
+    assert words.separated("那个满两百减二十的 满一千送") == ("满减", "满送")
+    assert words.separated("满意 满满一箱") == ()
     coupons = publish("优惠券与满减使用规则", "满减活动与店铺券可以叠加使用，特价商品不参与满减。")
     publish("配送费说明", "夜间配送费加收2元，订单满额免配送费。")
     assert "满减" in index.prepare(tenant, "满39减5的就是用不了").terms  # the articles' 满减
