@@ -50,7 +50,7 @@ services (tickets, courses, a garage, repairs, moving, a salon, show ticketing, 
 the thirteenth round, six more general after-sales centres (Vipshop, a flash-delivery store; held out,
 Suning, a Taobao women's-clothing shop, a Dewu sneaker seller, a 1688 wholesale supplier); in the
 fourteenth round, English phrasings over ten general centres (26–40 each; held out, written blind
-over Kuaishou, Xiaohongshu, Suning and Dewu); in the fifteenth round, English phrasings over 16
+over Kuaishou, Xiaohongshu, Suning and Dewu); in the fifteenth round, English phrasings over 19
 more general centres and questions dictated to voice input over nine (40 each, written blind;
 held out: English over JD, a marketplace merchant and after-sales centre 3, voice input over
 Kuaishou, Xiaohongshu and Suning), each registered below with its role; all in
