@@ -124,3 +124,39 @@ def test_why_names_the_eleventh_rounds_intents(chromium, app, live_server, tenan
             page.screenshot(path=str(shots / f"kb-why-{name}-{locale}-{width}.png"), full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("locale", "width"), [("zh-CN", 1366), ("en-US", 390)])
+def test_why_names_the_fifteenth_rounds_intents(chromium, app, live_server, tenant, make_user, tmp_path, locale, width):
+    """A cheap item the buyer asks to keep is read as 仅退款，不寄回商品 / a refund without sending the
+    goods back, and a return approved but not yet posted as 退货已同意但尚未寄回 — never the code name."""
+    admin, _ = make_user("admin", email="admin@acme.example.com", name="王店长")
+    get_host().set_enabled(tenant, "knowledge", enabled=True)
+    for title, body in (
+        ("仅退款的适用条件", "低价商品出现质量问题，可申请仅退款，无需寄回。"),
+        ("退货寄回时限", "退货申请通过后请在7天内寄回并填写单号，超时未寄回申请将自动关闭。"),
+    ):
+        articles.create(tenant, {"title": title, "body": body, "status": "published"}, admin)
+    cheap, _ = tickets.create(
+        tenant,
+        {"subject": "It only cost 9 yuan, do I really have to send it back to get my money?"},
+        Actor.system("channel:api"),
+    )
+    late, _ = tickets.create(
+        tenant, {"subject": "退货申请已经通过了 这两天忙还没寄 过几天再寄行不行"}, Actor.system("channel:api")
+    )
+    context, page, shots = _browser(chromium, locale, width, tmp_path)
+    try:
+        sign_in(page, live_server, admin.email)
+        for ticket, name, zh, en in (
+            (cheap, "refund-only", "仅退款，不寄回商品", "a refund without sending the goods back"),
+            (late, "return-late", "退货已同意但尚未寄回", "a return approved but not yet sent back"),
+        ):
+            page.goto(f"{live_server}/console/tickets/{ticket.id}")
+            why = page.inner_text(".kb-why")
+            assert (zh if locale == "zh-CN" else en) in why
+            assert name not in why
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.screenshot(path=str(shots / f"kb-why-{name}-{locale}-{width}.png"), full_page=True)
+    finally:
+        context.close()

@@ -78,6 +78,7 @@ ELEVENTH_ROUND = [
     ("refund-only", "I have to send it back, where is your address?", False),
     ("return-late", "退货申请已经通过了 这两天忙还没寄 过几天再寄行不行", True),
     ("late-shipping", "退货申请已经通过了 这两天忙还没寄 过几天再寄行不行", False),
+    ("shipping-time", "退货申请已经通过了 这两天忙还没寄 过几天再寄行不行", False),
     ("late-shipping", "付款三天了还没寄出来", True),
     ("wrong-item", "I ordered the black one and you sent white", True),
     ("fast-refund", "I only typed the tracking number and the money is already back, will you take it back?", True),
