@@ -93,70 +93,72 @@ def test_why_names_the_tenth_rounds_intent_and_english_translations(
         context.close()
 
 
+def _intents_read(chromium, live_server, tenant, make_user, tmp_path, locale, width, shelf, cases):
+    """Publish the `shelf` articles, open a ticket per case `(subject, intent, zh, en)` and check
+    that its suggestions say what it was read as in the reader's language, never the intent's
+    code name, without a sideways scroll; a screenshot of each."""
+    admin, _ = make_user("admin", email="admin@acme.example.com", name="王店长")
+    get_host().set_enabled(tenant, "knowledge", enabled=True)
+    for title, body in shelf:
+        articles.create(tenant, {"title": title, "body": body, "status": "published"}, admin)
+    opened = [
+        (tickets.create(tenant, {"subject": subject}, Actor.system("channel:api"))[0], rest) for subject, *rest in cases
+    ]
+    context, page, shots = _browser(chromium, locale, width, tmp_path)
+    try:
+        sign_in(page, live_server, admin.email)
+        for ticket, (name, zh, en) in opened:
+            page.goto(f"{live_server}/console/tickets/{ticket.id}")
+            why = page.inner_text(".kb-why")
+            assert (zh if locale == "zh-CN" else en) in why
+            assert name not in why
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.screenshot(path=str(shots / f"kb-why-{name}-{locale}-{width}.png"), full_page=True)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize(("locale", "width"), [("en-US", 1366), ("zh-CN", 390)])
 def test_why_names_the_eleventh_rounds_intents(chromium, app, live_server, tenant, make_user, tmp_path, locale, width):
     """A ticket asking for its money before the return arrives is read as 退货未到先退款 / a refund
     before the return arrives, and one missing a promised gift as 说好的配件或赠品没收到 — in the
     reader's language, never the intent's code name."""
-    admin, _ = make_user("admin", email="admin@acme.example.com", name="王店长")
-    get_host().set_enabled(tenant, "knowledge", enabled=True)
-    for title, body in (
+    shelf = (
         ("极速退款说明", "信用良好的用户填写退货单号后即可先退款，无需等待仓库收货。"),
         ("少件漏发处理", "收到的商品或赠品少件漏发，请拍照联系客服，核实后24小时内补发。"),
-    ):
-        articles.create(tenant, {"title": title, "body": body, "status": "published"}, admin)
-    early, _ = tickets.create(
-        tenant, {"subject": "包裹才刚寄出去，能不能不等你们收到就先把钱给我"}, Actor.system("channel:api")
     )
-    gift, _ = tickets.create(tenant, {"subject": "说好送的收纳袋盒子里没有"}, Actor.system("channel:api"))
-    context, page, shots = _browser(chromium, locale, width, tmp_path)
-    try:
-        sign_in(page, live_server, admin.email)
-        for ticket, name, zh, en in (
-            (early, "fast-refund", "退货未到先退款", "a refund before the return arrives"),
-            (gift, "missing-part", "说好的配件或赠品没收到", "a promised part or gift missing"),
-        ):
-            page.goto(f"{live_server}/console/tickets/{ticket.id}")
-            why = page.inner_text(".kb-why")
-            assert (zh if locale == "zh-CN" else en) in why
-            assert name not in why
-            assert page.evaluate("document.documentElement.scrollWidth") <= width
-            page.screenshot(path=str(shots / f"kb-why-{name}-{locale}-{width}.png"), full_page=True)
-    finally:
-        context.close()
+    cases = (
+        (
+            "包裹才刚寄出去，能不能不等你们收到就先把钱给我",
+            "fast-refund",
+            "退货未到先退款",
+            "a refund before the return arrives",
+        ),
+        ("说好送的收纳袋盒子里没有", "missing-part", "说好的配件或赠品没收到", "a promised part or gift missing"),
+    )
+    _intents_read(chromium, live_server, tenant, make_user, tmp_path, locale, width, shelf, cases)
 
 
 @pytest.mark.parametrize(("locale", "width"), [("zh-CN", 1366), ("en-US", 390)])
 def test_why_names_the_fifteenth_rounds_intents(chromium, app, live_server, tenant, make_user, tmp_path, locale, width):
     """A cheap item the buyer asks to keep is read as 仅退款，不寄回商品 / a refund without sending the
-    goods back, and a return approved but not yet posted as 退货已同意但尚未寄回 — never the code name."""
-    admin, _ = make_user("admin", email="admin@acme.example.com", name="王店长")
-    get_host().set_enabled(tenant, "knowledge", enabled=True)
-    for title, body in (
+    goods back, and a return approved but not yet posted as 退货已同意但尚未寄回."""
+    shelf = (
         ("仅退款的适用条件", "低价商品出现质量问题，可申请仅退款，无需寄回。"),
         ("退货寄回时限", "退货申请通过后请在7天内寄回并填写单号，超时未寄回申请将自动关闭。"),
-    ):
-        articles.create(tenant, {"title": title, "body": body, "status": "published"}, admin)
-    cheap, _ = tickets.create(
-        tenant,
-        {"subject": "It only cost 9 yuan, do I really have to send it back to get my money?"},
-        Actor.system("channel:api"),
     )
-    late, _ = tickets.create(
-        tenant, {"subject": "退货申请已经通过了 这两天忙还没寄 过几天再寄行不行"}, Actor.system("channel:api")
+    cases = (
+        (
+            "It only cost 9 yuan, do I really have to send it back to get my money?",
+            "refund-only",
+            "仅退款，不寄回商品",
+            "a refund without sending the goods back",
+        ),
+        (
+            "退货申请已经通过了 这两天忙还没寄 过几天再寄行不行",
+            "return-late",
+            "退货已同意但尚未寄回",
+            "a return approved but not yet sent back",
+        ),
     )
-    context, page, shots = _browser(chromium, locale, width, tmp_path)
-    try:
-        sign_in(page, live_server, admin.email)
-        for ticket, name, zh, en in (
-            (cheap, "refund-only", "仅退款，不寄回商品", "a refund without sending the goods back"),
-            (late, "return-late", "退货已同意但尚未寄回", "a return approved but not yet sent back"),
-        ):
-            page.goto(f"{live_server}/console/tickets/{ticket.id}")
-            why = page.inner_text(".kb-why")
-            assert (zh if locale == "zh-CN" else en) in why
-            assert name not in why
-            assert page.evaluate("document.documentElement.scrollWidth") <= width
-            page.screenshot(path=str(shots / f"kb-why-{name}-{locale}-{width}.png"), full_page=True)
-    finally:
-        context.close()
+    _intents_read(chromium, live_server, tenant, make_user, tmp_path, locale, width, shelf, cases)
