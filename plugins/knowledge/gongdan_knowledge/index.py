@@ -40,7 +40,7 @@ K1, B, AVG_LEN = 1.2, 0.75, 300.0
 TITLE_BOOST, TAG_BOOST = 3, 2
 DOC_COUNT = ""  # the TermStat row counting the tenant's indexed articles
 MAX_QUERY_TERMS = 12
-MAX_REPAIRED_QUERY = 16  # typo repair for queries of at most this many terms (what people type in a box)
+LONG_TEXT_TERMS = 16  # above this many terms (a ticket, a dictated question) typo repair skips word seams
 # question words buyers wrap around what they ask; dropped from queries that have other terms
 QUESTION_WORDS = frozenset(
     [
@@ -415,7 +415,7 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     roles = words.roles(text) if synonyms else words.Roles()
     # in long texts (a dictated question) unknown bigrams are mostly word seams: there, only a
     # bigram of two characters the segmenter leaves alone (鸡分 for 积分) may be a typo
-    long_text = len(wanted) > MAX_REPAIRED_QUERY
+    long_text = len(wanted) > LONG_TEXT_TERMS
     # the pinyin keys of every term typo repair might replace, read with the terms' statistics in
     # one statement (which of them the articles lack is known only once it has run)
     sounds = {
