@@ -123,6 +123,10 @@ rounded to four decimals, times `EXACT` each. Sums of whole numbers are exact in
 articles with equal scores tie exactly and are ordered by id on every database and plan (float
 sums differed in the last bit with the order a hash table or a sort fed them in)."""
 MIN_SHARE = 0.2
+HEAD = 3
+"""Coordination: the first hits (what a reader sees) are ordered by how much of the question each
+answers, `score × (COORD_K + groups matched)`; each keeps its place's score (see `_coordinated`)."""
+COORD_K = 6
 COMMON_SHARE = 0.4
 BATCH = 400
 
@@ -501,6 +505,8 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
     for trigger, mates in by_trigger.items():
         # the trigger counts as much as its own words would if every article lacked them
         trigger_mass = sum(_idf(total, stats.get(t, 0)) for t in word_terms(trigger) if t not in QUESTION_WORDS)
+        if len(trigger) == 1 and is_han(trigger):
+            trigger_mass = _idf(total, _held_df(tenant, trigger, total))
         alternatives = []
         for word, weight in mates.items():
             cut = [t for t in synonym_terms.get(word, ()) if t not in QUESTION_WORDS]
@@ -536,6 +542,15 @@ def prepare(tenant: Tenant, text: str, *, synonyms: bool = True) -> Query:
             # left to the partial query, which reads every character
             query.groups.extend(_lone_characters(tenant, text, stats, total))
     return query
+
+
+def _held_df(tenant: Tenant, char: str, total: int) -> int:
+    """How many articles a character said alone is as common as: the articles' commonest word
+    holding it. In a shop selling vouchers, whose articles all say 券码, the buyer's 券 tells
+    nothing, and its thesaurus synonyms (优惠券, 红包) may not outweigh the rest of the question;
+    where 券 is rare, it still counts in full."""
+    held = charmap.holding(tenant, char, total, total)
+    return held[0][1] if held else 0
 
 
 def _half_known(cut: list[str], stats: dict[str, int]) -> bool:
@@ -739,7 +754,7 @@ class Filters:
 
 
 def run(
-    tenant: Tenant, query: Query, filters: Filters, limit: int, offset: int = 0
+    tenant: Tenant, query: Query, filters: Filters, limit: int, offset: int = 0, *, coordinate: bool = True
 ) -> tuple[list[tuple[int, float]], int]:
     """`([(article_id, score)], total)` best first; scores in 0–1 (1: every term at full weight).
 
@@ -797,7 +812,7 @@ def run(
         union = " UNION ALL ".join(parts)
     threshold = round(MIN_SHARE * query.mass, 4)
     if phrase == len(reads):  # every phrase one term: the flat sum (see above)
-        scored = f"SELECT article_id, s AS best FROM ({union}) c"
+        scored = f"SELECT article_id, g, s AS best FROM ({union}) c"
     else:
         scored = (
             "SELECT article_id, g, MAX(ps) AS best FROM"
@@ -805,17 +820,36 @@ def run(
             " GROUP BY article_id, g"
         )
     sql = (
-        f"SELECT article_id, SUM(best) AS score, COUNT(*) OVER () AS total FROM ({scored}) a"
-        f" GROUP BY article_id HAVING SUM(best) >= {p} ORDER BY score DESC, article_id LIMIT {p} OFFSET {p}"
+        "SELECT article_id, SUM(best) AS score, COUNT(*) OVER () AS total, COUNT(DISTINCT g) AS matched"
+        f" FROM ({scored}) a GROUP BY article_id HAVING SUM(best) >= {p}"
+        f" ORDER BY score DESC, article_id LIMIT {p} OFFSET {p}"
     )
-    params.extend([round(threshold * EXACT * EXACT), limit, offset])
+    head = coordinate and offset < HEAD
+    window = (max(offset + limit, HEAD), 0) if head else (limit, offset)
+    params.extend([round(threshold * EXACT * EXACT), *window])
     rows = db.execute_sql(sql, params).fetchall()
+    if head:
+        rows = _coordinated(rows)[offset : offset + limit]
     scale = (K1 + 1) * query.full_mass * EXACT * EXACT
-    found = [(int(article_id), round(min(1.0, float(score) / scale), 4)) for article_id, score, _ in rows]
+    found = [(int(article_id), round(min(1.0, float(score) / scale), 4)) for article_id, score, _, _ in rows]
     total = int(rows[0][2]) if rows else 0
     if not rows and offset:
         total = _count(sql, [*params[:-3], params[-3], 1, 0])
     return found, total
+
+
+def _coordinated(rows: list[tuple]) -> list[tuple]:
+    """Rows `(article_id, score, total, groups matched)` best first, the first `HEAD` reordered by
+    `score × (COORD_K + groups matched)`: of two close hits, the one answering more of the question
+    (退款 and 到账 and 银行卡, not 退款 three times over) comes first. Each keeps its place's score, so
+    scores still fall down the list and merging by score (learning, outside sources) keeps the order.
+
+    Only the head: over the whole list, coordination raised hits from far down that touch many of
+    the question's words lightly (development sets, 3 December: all hits +38 at @1, -10 at @3; the
+    first three +40 at @1, none lost at @3; held out +33 at @1)."""
+    head = sorted(rows[:HEAD], key=lambda r: (-int(r[1]) * (COORD_K + int(r[3])), r[0]))
+    scores = [r[1] for r in rows[:HEAD]]
+    return [(r[0], score, *r[2:]) for r, score in zip(head, scores, strict=True)] + list(rows[HEAD:])
 
 
 def _postgres_reads(best: str, reads: list[tuple[str, int, int, int, int]], where: list) -> tuple[str, list]:

@@ -60,13 +60,13 @@ def local_hits(
     if synonyms:
         text = colloquial(simplified(text))  # 冇 → 没有, 咋 → 怎么: the articles' words
     query = index.prepare(tenant, text, synonyms=synonyms)
-    found, total = index.run(tenant, query, filters, limit, offset)
+    found, total = index.run(tenant, query, filters, limit, offset, coordinate=synonyms)
     if fallback and not offset and (not found or not query.telling):
         # single characters, first among the telling terms, then among terms of any frequency;
         # also when the strict query matched only noise (怎么 alone, a seam, a number)
         for share in (index.COMMON_SHARE, 1.0):
             loose = index.partial(tenant, text, share)
-            hits, count = index.run(tenant, loose, filters, limit, offset)
+            hits, count = index.run(tenant, loose, filters, limit, offset, coordinate=synonyms)
             if hits:
                 query, found, total = loose, hits, count
                 break

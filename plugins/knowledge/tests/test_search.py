@@ -209,3 +209,44 @@ def test_equal_scores_rank_by_id_on_every_database(kb: Any, publish: Any, tenant
         assert [item["id"] for item in found] == ids, narrowed
         assert len({item["score"] for item in found}) == 1, narrowed
         assert pages[0].get_json()["total"] == 6, narrowed
+
+
+SNACK_SHOP = {
+    "保质期和生产日期在哪里看": "生产日期喷印在包装袋背面或封口处，保质期写在配料表下方。坚果炒货保质期 8–10 个月，"
+    "糕点 60–90 天，卤味真空包装 30 天。我们只发距生产日期不超过三分之一保质期的新货。",
+    "收到临期或过期食品": "收到的商品已过期或剩余保质期不足页面承诺的，请拍下生产日期和整件商品的照片，签收 7 天内"
+    "申请售后，核实后全额退款并补发新货，过期商品无需寄回，请勿食用。",
+    "饼干薯片受潮不脆了": "饼干、薯片、海苔开封后容易吸潮回软，建议开袋后尽快吃完或夹好封口夹。未开封就发软、"
+    "不脆的，可能是包装漏气，请拍下包装和封口申请售后，核实后补发。",
+    "坚果有哈喇味、油耗味": "坚果油脂含量高，存放过久或受热会产生哈喇味（油耗味）。收到后如吃出哈喇味、发苦，请保留"
+    "剩余商品拍照申请售后，核实后退款。开封后请密封避光、放阴凉处保存。",
+    "食品发霉长毛": "糕点、果干、红枣如出现白色或绿色霉点、长毛，属于变质，请不要食用。拍下霉点和生产日期，签收"
+    " 7 天内申请售后，全额退款无需寄回。",
+    "开封后怎么保存": "开封后请用封口夹夹好，放阴凉干燥处，避免阳光直射。坚果、果干夏天建议冷藏；卤味开袋后冷藏并"
+    "在 24 小时内吃完；糕点开封后 2 天内吃完。",
+}
+
+
+def test_the_first_hits_put_the_one_answering_more_of_the_question_first(
+    kb: Any, publish: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Coordination: 吃不完怎么放 asks about what is left (吃完) and keeping it (放 → 保存). The
+    shelf-life article scores a little higher on keeping alone; the storage article answers both
+    parts and comes first, each place keeping its score, and pages of one agree with a page of three."""
+    from gongdan_knowledge import index
+
+    for title, body in SNACK_SHOP.items():
+        publish(title, body)
+    question = {"q": "吃不完怎么放"}
+    found = kb.get("/api/v1/kb/search", query_string=question).get_json()["items"]
+    assert [i["title"] for i in found[:2]] == ["开封后怎么保存", "保质期和生产日期在哪里看"]
+    assert found[0]["score"] > found[1]["score"] > found[2]["score"]
+    single = [
+        kb.get("/api/v1/kb/search", query_string={**question, "per_page": 1, "page": page}).get_json()["items"][0]
+        for page in (1, 2, 3)
+    ]
+    assert [i["id"] for i in single] == [i["id"] for i in found[:3]]
+    monkeypatch.setattr(index, "HEAD", 0)  # without coordination the stronger single match leads
+    plain = kb.get("/api/v1/kb/search", query_string=question).get_json()["items"]
+    assert [i["title"] for i in plain[:2]] == ["保质期和生产日期在哪里看", "开封后怎么保存"]
+    assert [i["score"] for i in plain[:3]] == [i["score"] for i in found[:3]]
