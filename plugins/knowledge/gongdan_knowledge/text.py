@@ -89,6 +89,9 @@ _DIALECT = [
     ("俺", "我"),
     ("侬", "你"),
     ("东东", "东西"),
+    # how sellers' chats address buyers (宝子们 says nothing asked: its 宝 is no 支付宝)
+    ("宝子们", ""),
+    ("宝子", ""),
 ]
 _DIALECT_PATTERN = re.compile("|".join(re.escape(w) for w, _ in _DIALECT) + r"|(?<![砍征讨步])伐(?=[\s?？!！。，,]|$)")
 _DIALECT_MAP = dict(_DIALECT) | {"伐": "吗"}

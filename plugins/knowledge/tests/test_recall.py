@@ -204,6 +204,7 @@ def test_dialect_and_internet_spellings_read_as_mandarin(kb: Any, publish: Any) 
     assert colloquial("冇收到货，肿么办") == "没收到货，怎么办"
     assert colloquial("两单可以一起寄伐") == "两单可以一起寄吗"
     assert colloquial("砍伐") == "砍伐"
+    assert colloquial("宝子们，这个三岁娃能玩不") == "，这个三岁娃能玩不"  # an address, no 支付宝
     publish("意见反馈", "对我们的服务有意见，请在评价中告诉我们。")
     lost = publish("包裹不见了怎么办", "请先询问家人、邻居和快递柜，仍未找到请联系客服。")
     # 唔见咗 → 不见了: 不见 is a word of the articles (read as written, only 见 would match, partially)
