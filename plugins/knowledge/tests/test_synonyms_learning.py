@@ -626,6 +626,23 @@ SIXTEENTH_ROUND_SHOPS = {
             "那天乐园检修关门了，票能退吗": 5,
         },
     ),
+    # services and shows written later that round: English of a pet-boarding service, a scary
+    # room, seats together, a purchase limit
+    "pet care and shows": (
+        [
+            ("寄养须知", "寄养按天计费，每天遛狗两次，可随时视频查看。"),
+            ("疫苗证明要求", "猫狗须在一年内完成疫苗接种，并出示疫苗本或接种记录。"),
+            ("密室恐怖等级说明", "每个主题标有恐怖等级，胆小的玩家可选择无NPC版本。"),
+            ("选座规则", "下单时可在座位图上选座，同一订单的座位尽量相连。"),
+            ("每单限购说明", "热门演出每个账号限购4张，同一证件限购1张。"),
+        ],
+        {
+            "What vaccination records do I need before boarding my dog?": 1,
+            "怕鬼能玩吗": 2,
+            "俺们俩一起下单买的能坐一块不": 3,
+            "全家六口人一起买，结果最多只能加四张": 4,
+        },
+    ),
 }
 SITUATIONS = {
     **ELEVENTH_ROUND_SHOPS,
