@@ -54,8 +54,9 @@ over Kuaishou, Xiaohongshu, Suning and Dewu); in the fifteenth round, English ph
 more general centres and questions dictated to voice input over nine (40 each, written blind;
 held out: English over JD, a marketplace merchant and after-sales centre 3, voice input over
 Kuaishou, Xiaohongshu and Suning); in the sixteenth round, six development shops (local-life
-vouchers, theme-park tickets, building-blocks toys, cosmetics, computer parts, wallpaper; 100
-questions each, written blind), each registered below with its role; all in
+vouchers, theme-park tickets, building-blocks toys, cosmetics, computer parts, wallpaper, then
+pet care, home cleaning, escape rooms, concert tickets; 100 questions each, written blind), each
+registered below with its role; all in
 bench/data and each written before the tuning it was used for.
 `--sets WORD…` ranks only the sets whose name holds a word.
 `--misses` prints what search misses on the development sets.
