@@ -811,8 +811,10 @@ def run(
             params.extend([coefficient, number, ph, tenant.id, term, *wanted_states, *extra_params, reach])
         union = " UNION ALL ".join(parts)
     threshold = round(MIN_SHARE * query.mass, 4)
+    matched = "COUNT(*)"  # one row an article and group
     if phrase == len(reads):  # every phrase one term: the flat sum (see above)
         scored = f"SELECT article_id, g, s AS best FROM ({union}) c"
+        matched = "COUNT(DISTINCT g)"  # one row a term read
     else:
         scored = (
             "SELECT article_id, g, MAX(ps) AS best FROM"
@@ -820,7 +822,7 @@ def run(
             " GROUP BY article_id, g"
         )
     sql = (
-        "SELECT article_id, SUM(best) AS score, COUNT(*) OVER () AS total, COUNT(DISTINCT g) AS matched"
+        f"SELECT article_id, SUM(best) AS score, COUNT(*) OVER () AS total, {matched} AS matched"
         f" FROM ({scored}) a GROUP BY article_id HAVING SUM(best) >= {p}"
         f" ORDER BY score DESC, article_id LIMIT {p} OFFSET {p}"
     )
